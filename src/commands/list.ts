@@ -1,0 +1,36 @@
+import cron from 'node-cron';
+import type { Config } from '../config.ts';
+import type { JourneyDefinition } from '../registry/validate.ts';
+import { loadRegistry, printProblems } from './shared.ts';
+
+export interface ListOptions {
+  config: Config;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  /** Which replica owns a journey, when sharding is on. */
+  ownerOf?: (journey: string) => string | undefined;
+}
+
+/** Prints name, schedule, next run and file of each journey; problems go to stderr. */
+export async function list(options: ListOptions): Promise<boolean> {
+  const registry = await loadRegistry(options.config);
+  printProblems(registry, options.err);
+  const rows = registry.journeys.map((journey) => [journey.name, journey.schedule, nextRun(journey), journey.location, options.ownerOf?.(journey.name) ?? '']);
+  const header = ['NAME', 'SCHEDULE', 'NEXT RUN (UTC)', 'FILE', options.ownerOf ? 'SHARD' : ''];
+  options.out.write(table([header, ...rows]));
+  return registry.problems.length === 0;
+}
+
+export function nextRun(journey: Pick<JourneyDefinition, 'schedule' | 'timezone'>): string {
+  const task = cron.createTask(journey.schedule, () => undefined, { timezone: journey.timezone });
+  try {
+    return task.getNextRun()?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '-';
+  } finally {
+    void task.destroy();
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
+}

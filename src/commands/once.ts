@@ -1,0 +1,82 @@
+import { formatMs } from '../duration.ts';
+import type { Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { createProber } from '../prober.ts';
+import type { JourneyDefinition } from '../registry/validate.ts';
+import type { RunResult, StepResult } from '../result.ts';
+import { UsageError, loadRegistry, printProblems } from './shared.ts';
+
+export interface OnceOptions {
+  config: Config;
+  names: string[];
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  /** Extra consumers of each result, e.g. push sinks. */
+  onResult?: (result: RunResult) => Promise<void> | void;
+}
+
+/** Runs the named journeys (all when none named) one after another; true when every run succeeded. */
+export async function once(options: OnceOptions): Promise<boolean> {
+  const { config, names, out, err } = options;
+  const registry = await loadRegistry(config);
+  printProblems(registry, err);
+  const chosen = pick(registry.journeys, names);
+  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err) });
+  const prober = await createProber({ config, log });
+  let allPassed = true;
+  try {
+    for (const journey of chosen) {
+      const result = await prober.runner.run(journey);
+      out.write(formatResult(result, config.dataDir));
+      await options.onResult?.(result);
+      if (result.status !== 'success') allPassed = false;
+    }
+  } finally {
+    await prober.browsers.close();
+  }
+  return allPassed && registry.problems.length === 0;
+}
+
+function pick(journeys: JourneyDefinition[], names: string[]): JourneyDefinition[] {
+  if (names.length === 0) {
+    if (journeys.length === 0) throw new UsageError('no valid journeys to run');
+    return journeys;
+  }
+  const byName = new Map(journeys.map((j) => [j.name, j]));
+  const unknown = names.filter((name) => !byName.has(name));
+  if (unknown.length > 0) {
+    const known = journeys.map((j) => j.name).join(', ') || 'none';
+    throw new UsageError(`unknown journey ${unknown.map((n) => `'${n}'`).join(', ')}; known journeys: ${known}`);
+  }
+  return names.map((name) => byName.get(name)!);
+}
+
+const MARK: Record<StepResult['status'], string> = { passed: '✓', failed: '✗', skipped: '-' };
+
+/** A readable table: one line for the run, one per step with its duration, then the error and evidence. */
+export function formatResult(result: RunResult, dataDir: string): string {
+  const lines: string[] = [];
+  const attempts = result.attempts === 1 ? '1 attempt' : `${result.attempts} attempts${result.flaky ? ', flaky' : ''}`;
+  lines.push(`${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${result.status.toUpperCase()}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId})`);
+  const width = Math.max(10, ...result.steps.map((s) => s.name.length));
+  for (const step of result.steps) {
+    const time = step.status === 'skipped' ? 'skipped' : formatMs(step.durationMs);
+    lines.push(`    ${MARK[step.status]} ${step.name.padEnd(width)}  ${time.padStart(9)}`);
+  }
+  if (result.error) {
+    const where = result.error.step ? ` in step '${result.error.step}'` : '';
+    const reason = result.error.reason ? `${result.error.reason}` : 'prober error';
+    lines.push(`    ${reason}${where}: ${indent(result.error.message)}`);
+  }
+  for (const [kind, file] of Object.entries(result.artifacts)) lines.push(`    ${kind}: ${dataDir}/${file}`);
+  if (result.artifacts.trace) lines.push(`    open the trace: npx playwright show-trace ${dataDir}/${result.artifacts.trace}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function indent(text: string): string {
+  return text.split('\n').slice(0, 12).join('\n      ');
+}
+
+function errStream(err: NodeJS.WritableStream) {
+  return { write: (line: string) => err.write(line) };
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { resolveConfig, type Config, type Flags, type ResolveOptions } from '../config.ts';
+import { formatProblem } from '../registry/problem.ts';
+import { loadJourneys, type Registry } from '../registry/load.ts';
+
+/** A problem the user must fix before the command can do anything; the CLI prints it and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Options every command understands; each names its environment variable in its help. */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .option('--journeys <dir>', 'folder searched for *.journey.ts (PULSE_JOURNEYS)', undefined)
+    .option('--playwright-config <file>', "playwright.config.ts whose `use` shapes the browser contexts, or 'none' (PULSE_PLAYWRIGHT_CONFIG)")
+    .option('--browser-path <path>', 'Chromium executable to use (PULSE_BROWSER_PATH)')
+    .option('--data-dir <dir>', 'where screenshots, traces and the run store live (PULSE_DATA_DIR)')
+    .option('--location <name>', 'label of where this prober runs, e.g. eu-west-1 (PULSE_LOCATION)')
+    .option('--base-url <url>', 'params.baseUrl for the journeys (PULSE_PARAM_BASE_URL)')
+    .option('--param <name=value>', 'a journey param, repeatable (PULSE_PARAM_<NAME>)', collect)
+    .option('--trace <mode>', 'Playwright trace: off, on-retry, always (PULSE_TRACE)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent (PULSE_LOG_LEVEL)')
+    .option('--log-format <format>', 'auto, json, pretty (PULSE_LOG_FORMAT)');
+}
+
+export function configFrom(flags: Flags, overrides?: ResolveOptions['overrides']): Config {
+  const result = resolveConfig({ flags, overrides });
+  if (!result.config) throw new UsageError(`invalid settings:\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
+  return result.config;
+}
+
+/** Loads the journeys; problems are returned for the command to report its own way. */
+export async function loadRegistry(config: Config): Promise<Registry> {
+  return loadJourneys({ dir: config.journeysDir });
+}
+
+export function printProblems(registry: Registry, out: NodeJS.WritableStream): void {
+  for (const problem of registry.problems) out.write(`✗ ${formatProblem(problem)}\n`);
+}

@@ -1,0 +1,243 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+import type { JourneyParams } from './journey.ts';
+import { TRACE_MODES, type TraceMode } from './runner/runner.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+/** Param names that are treated as secret without being listed in PULSE_SECRET_PARAMS. */
+const SECRET_NAME = /pass(word)?|secret|token|api.?key|credential/i;
+
+/** One typed, validated, frozen view of every setting. */
+export interface Config {
+  journeysDir: string;
+  playwrightConfig: string | undefined;
+  browserPath: string | undefined;
+  /** Replaces the built-in list of system Chromium paths when set. */
+  systemBrowserPaths: string[] | undefined;
+  dataDir: string;
+  location: string;
+  host: string;
+  port: number;
+  concurrency: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  trace: TraceMode;
+  gracePeriodMs: number;
+  params: Partial<JourneyParams>;
+  /** Names of params whose values never appear in logs, errors or the UI. */
+  secretParams: string[];
+  /** `i/n`: this replica runs only the journeys it owns. */
+  shard: { index: number; total: number } | undefined;
+  /** Base URL of the on-call UI as people reach it, for links in logs and alerts. */
+  publicUrl: string | undefined;
+}
+
+/** Flags as commander hands them over; every one is optional and wins over its variable. */
+export interface Flags {
+  journeys?: string;
+  playwrightConfig?: string;
+  browserPath?: string;
+  dataDir?: string;
+  location?: string;
+  host?: string;
+  port?: string;
+  concurrency?: string;
+  logLevel?: string;
+  logFormat?: string;
+  trace?: string;
+  gracePeriod?: string;
+  baseUrl?: string;
+  param?: string[];
+  shard?: string;
+  publicUrl?: string;
+}
+
+interface Setting {
+  env: string;
+  flag?: string;
+}
+const SETTINGS = {
+  journeysDir: { env: 'PULSE_JOURNEYS', flag: '--journeys' },
+  playwrightConfig: { env: 'PULSE_PLAYWRIGHT_CONFIG', flag: '--playwright-config' },
+  browserPath: { env: 'PULSE_BROWSER_PATH', flag: '--browser-path' },
+  systemBrowserPaths: { env: 'PULSE_SYSTEM_BROWSER_PATHS' },
+  dataDir: { env: 'PULSE_DATA_DIR', flag: '--data-dir' },
+  location: { env: 'PULSE_LOCATION', flag: '--location' },
+  host: { env: 'PULSE_HOST', flag: '--host' },
+  port: { env: 'PULSE_PORT', flag: '--port' },
+  concurrency: { env: 'PULSE_CONCURRENCY', flag: '--concurrency' },
+  logLevel: { env: 'PULSE_LOG_LEVEL', flag: '--log-level' },
+  logFormat: { env: 'PULSE_LOG_FORMAT', flag: '--log-format' },
+  trace: { env: 'PULSE_TRACE', flag: '--trace' },
+  gracePeriodMs: { env: 'PULSE_GRACE_PERIOD', flag: '--grace-period' },
+  secretParams: { env: 'PULSE_SECRET_PARAMS' },
+  shard: { env: 'PULSE_SHARD', flag: '--shard' },
+  publicUrl: { env: 'PULSE_PUBLIC_URL', flag: '--public-url' },
+} satisfies Record<string, Setting>;
+type SettingKey = keyof typeof SETTINGS;
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const oneOf = <T extends string>(values: readonly T[]) =>
+  z.string().trim().refine((v): v is T => (values as readonly string[]).includes(v), `must be one of ${values.join(', ')}`) as unknown as z.ZodType<T, string>;
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: "must be a duration such as '30s' or '2m'" });
+  return ms ?? 0;
+});
+const url = z.string().trim().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), 'must be an http(s) URL such as http://127.0.0.1:3000');
+
+const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
+  journeysDir: nonEmpty,
+  playwrightConfig: nonEmpty,
+  browserPath: nonEmpty,
+  systemBrowserPaths: z.string().transform((v) => v.split(':').filter(Boolean)),
+  dataDir: nonEmpty,
+  location: z.string().trim().regex(LOCATION, 'must be 1-63 lower-case letters, digits, - or _, starting and ending with a letter or digit (e.g. eu-west-1)'),
+  host: nonEmpty,
+  port: wholeNumber(0, 65535),
+  concurrency: wholeNumber(1, 64),
+  logLevel: oneOf(LOG_LEVELS),
+  logFormat: oneOf(LOG_FORMATS),
+  trace: oneOf(TRACE_MODES),
+  gracePeriodMs: duration,
+  secretParams: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  shard: z.string().trim().transform((value, ctx) => {
+    const match = /^(\d+)\/(\d+)$/.exec(value);
+    const index = Number(match?.[1]);
+    const total = Number(match?.[2]);
+    if (!match || total < 1 || index < 1 || index > total) {
+      ctx.addIssue({ code: 'custom', message: "must be 'i/n' with 1 <= i <= n, e.g. '2/3'" });
+      return undefined;
+    }
+    return { index, total };
+  }),
+  publicUrl: url,
+};
+
+const DEFAULTS: Partial<Record<SettingKey, string>> = {
+  journeysDir: 'journeys',
+  dataDir: '.pulse-data',
+  location: 'local',
+  host: '127.0.0.1',
+  port: '9477',
+  concurrency: String(Math.max(1, availableParallelism())),
+  logLevel: 'info',
+  logFormat: 'auto',
+  trace: 'on-retry',
+  gracePeriodMs: '30s',
+};
+
+export interface ResolveOptions {
+  env?: NodeJS.ProcessEnv;
+  flags?: Flags;
+  cwd?: string;
+  /** Settings a command fills in itself, such as the demo's base URL. */
+  overrides?: Partial<Record<SettingKey, string>>;
+}
+
+export type ResolveResult = { config: Config; problems: [] } | { config: undefined; problems: string[] };
+
+/** Env, flags and defaults into one Config, with one line per bad setting that names it and its fix. */
+export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const values: Partial<Record<SettingKey, unknown>> = {};
+
+  const flagValue = (key: SettingKey): string | undefined => {
+    const name = key === 'journeysDir' ? 'journeys' : key === 'gracePeriodMs' ? 'gracePeriod' : key;
+    const value = (flags as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const setting: Setting = SETTINGS[key];
+    const raw = options.overrides?.[key] ?? flagValue(key) ?? nonBlank(env[setting.env]) ?? DEFAULTS[key];
+    if (raw === undefined) continue;
+    const parsed = SCHEMAS[key].safeParse(raw);
+    if (parsed.success) values[key] = parsed.data;
+    else problems.push(`${describe(setting)}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+
+  const params = collectParams(env, flags, problems);
+  // --base-url is the one param common enough to have a flag of its own.
+  const baseUrl = flags.baseUrl ?? params.baseUrl;
+  if (baseUrl !== undefined) {
+    const check = url.safeParse(baseUrl);
+    if (!check.success) problems.push(`PULSE_PARAM_BASE_URL (--base-url)=${JSON.stringify(baseUrl)}: ${check.error.issues[0]?.message}`);
+    else params.baseUrl = baseUrl;
+  }
+  if (problems.length > 0) return { config: undefined, problems };
+
+  const secretParams = [...((values.secretParams as string[] | undefined) ?? []), ...Object.keys(params).filter((name) => SECRET_NAME.test(name))];
+  const resolve = (p: unknown) => (typeof p === 'string' ? path.resolve(cwd, p) : undefined);
+  const playwrightConfig = (values.playwrightConfig as string | undefined) ?? 'playwright.config.ts';
+  const config: Config = {
+    journeysDir: resolve(values.journeysDir)!,
+    playwrightConfig: playwrightConfig === 'none' ? undefined : resolve(playwrightConfig),
+    browserPath: values.browserPath as string | undefined,
+    systemBrowserPaths: values.systemBrowserPaths as string[] | undefined,
+    dataDir: resolve(values.dataDir)!,
+    location: values.location as string,
+    host: values.host as string,
+    port: values.port as number,
+    concurrency: values.concurrency as number,
+    logLevel: values.logLevel as LogLevel,
+    logFormat: values.logFormat as LogFormat,
+    trace: values.trace as TraceMode,
+    gracePeriodMs: values.gracePeriodMs as number,
+    params,
+    secretParams: [...new Set(secretParams)],
+    shard: values.shard as Config['shard'],
+    publicUrl: (values.publicUrl as string | undefined)?.replace(/\/+$/, ''),
+  };
+  return { config: Object.freeze(config), problems: [] };
+}
+
+/** PULSE_PARAM_TEST_USER=x becomes params.testUser; --param testUser=x wins over it. */
+function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('PULSE_PARAM_') || value === undefined) continue;
+    params[camelCase(name.slice('PULSE_PARAM_'.length))] = value;
+  }
+  for (const pair of flags.param ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      problems.push(`--param ${JSON.stringify(pair)}: must be name=value, e.g. --param testUser=qa@example.com`);
+      continue;
+    }
+    params[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  return params;
+}
+
+export function camelCase(upperSnake: string): string {
+  return upperSnake.toLowerCase().replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function describe(setting: Setting): string {
+  return setting.flag ? `${setting.env} (${setting.flag})` : setting.env;
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Every param value that must be hidden, for the redactor. */
+export function secretValues(config: Pick<Config, 'params' | 'secretParams'>): string[] {
+  return config.secretParams.map((name) => config.params[name]).filter((v): v is string => typeof v === 'string');
+}

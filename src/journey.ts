@@ -1,0 +1,67 @@
+import type { BrowserContext, Page } from 'playwright';
+
+/** Parameters handed to every journey: from PULSE_PARAM_* variables and --param flags. */
+export interface JourneyParams {
+  /** Where the target lives, e.g. https://shop.example.com (PULSE_PARAM_BASE_URL or --base-url). */
+  readonly baseUrl: string;
+  readonly [name: string]: string;
+}
+
+export type StepFn = <T>(name: string, body: () => Promise<T> | T) => Promise<T>;
+
+export interface JourneyContext {
+  /** A Playwright page in a fresh BrowserContext, closed after the run. */
+  page: Page;
+  context: BrowserContext;
+  /** Runs one named, timed step; after a failed step the rest are skipped. */
+  step: StepFn;
+  params: JourneyParams;
+}
+
+export type JourneyBody = (context: JourneyContext) => Promise<void>;
+
+export interface JourneyOptions {
+  /** Unique, [a-z0-9-]; used as a metric label. */
+  name: string;
+  /** node-cron expression; a leading seconds field is allowed. */
+  schedule: string;
+  /** Time zone of the schedule (IANA name); UTC by default. */
+  timezone?: string;
+  /** Whole-run budget per attempt, e.g. '60s'. Default 60s. */
+  timeout?: string | number;
+  /** Budget of each step, e.g. '20s'. Default: the run timeout. */
+  stepTimeout?: string | number;
+  /** Immediate retries before a run counts as failed. Default 1. */
+  retries?: number;
+  tags?: string[];
+}
+
+export const JOURNEY_BRAND = Symbol.for('pulse.journey');
+
+/** What a journey file default-exports. */
+export interface Journey {
+  readonly [JOURNEY_BRAND]: true;
+  readonly options: JourneyOptions;
+  readonly body: JourneyBody;
+  /** file:line where journey() was called, when the stack tells. */
+  readonly declaredAt: string | undefined;
+}
+
+/** Declares a journey: default-export the result from a `*.journey.ts` file. */
+export function journey(options: JourneyOptions, body: JourneyBody): Journey {
+  return Object.freeze({ [JOURNEY_BRAND]: true as const, options, body, declaredAt: callerLocation() });
+}
+
+export function isJourney(value: unknown): value is Journey {
+  return typeof value === 'object' && value !== null && (value as Partial<Journey>)[JOURNEY_BRAND] === true;
+}
+
+function callerLocation(): string | undefined {
+  const frames = new Error().stack?.split('\n').slice(1) ?? [];
+  // Frame 0 is callerLocation, frame 1 is journey(); the next is the journey file.
+  const frame = frames[2];
+  const match = frame && /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame.trim());
+  if (!match) return undefined;
+  const file = match[1]!.replace(/^file:\/\//, '');
+  return `${file}:${match[2]}`;
+}

@@ -1,0 +1,95 @@
+import cron from 'node-cron';
+import { parseDuration } from '../duration.ts';
+import type { Journey, JourneyBody } from '../journey.ts';
+import type { Problem } from './problem.ts';
+
+export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_RETRIES = 1;
+const MAX_RETRIES = 5;
+
+/** A validated journey with every default applied. */
+export interface JourneyDefinition {
+  name: string;
+  schedule: string;
+  timezone: string;
+  timeoutMs: number;
+  stepTimeoutMs: number;
+  retries: number;
+  tags: readonly string[];
+  /** Path relative to the working folder. */
+  file: string;
+  /** file:line of the journey() call, when known. */
+  location: string;
+  body: JourneyBody;
+}
+
+/** Checks one definition and returns it normalised, or every problem found in it. */
+export function validateJourney(journey: Journey, file: string): { definition?: JourneyDefinition; problems: Problem[] } {
+  const { options } = journey;
+  const problems: Problem[] = [];
+  const problem = (field: string, message: string, fix: string) => problems.push({ where: file, field, message, fix });
+
+  if (typeof options.name !== 'string' || !JOURNEY_NAME.test(options.name)) {
+    problem('name', `${JSON.stringify(options.name)} is not a valid journey name`, "use lower-case letters, digits and single dashes, e.g. 'checkout' or 'search-products'");
+  }
+  if (typeof options.schedule !== 'string') {
+    problem('schedule', 'is missing', "give a node-cron expression, e.g. '*/5 * * * *' (every five minutes)");
+  } else {
+    const check = cron.validateDetailed(options.schedule);
+    if (!check.valid) {
+      const detail = check.errors.map((e) => `${e.field}${e.value === undefined ? '' : ` '${e.value}'`}: ${e.message}`).join(', ');
+      problem('schedule', `'${options.schedule}' is not a valid cron expression${detail ? ` (${detail})` : ''}`, "use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. '*/30 * * * * *'");
+    }
+  }
+  const timezone = options.timezone ?? 'UTC';
+  if (!isTimeZone(timezone)) {
+    problem('timezone', `'${timezone}' is not a known time zone`, "use an IANA name such as 'UTC' or 'Europe/Berlin', or leave it out for UTC");
+  }
+  const timeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(options.timeout);
+  if (timeoutMs === undefined) {
+    problem('timeout', `${JSON.stringify(options.timeout)} is not a duration`, "write it like '60s', '2m' or '500ms'");
+  }
+  const stepTimeoutMs = options.stepTimeout === undefined ? timeoutMs : parseDuration(options.stepTimeout);
+  if (stepTimeoutMs === undefined) {
+    problem('stepTimeout', `${JSON.stringify(options.stepTimeout)} is not a duration`, "write it like '20s', or leave it out to use the run timeout");
+  }
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    problem('retries', `${JSON.stringify(options.retries)} is not a retry count`, `use a whole number from 0 to ${MAX_RETRIES}`);
+  }
+  const tags = options.tags ?? [];
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string')) {
+    problem('tags', 'must be a list of strings', "write it like ['shop', 'critical']");
+  }
+  if (typeof journey.body !== 'function') {
+    problem('body', 'is not a function', 'pass an async function as the second argument of journey()');
+  }
+  if (problems.length > 0 || timeoutMs === undefined || stepTimeoutMs === undefined) return { problems };
+
+  const line = journey.declaredAt ? /:(\d+)$/.exec(journey.declaredAt)?.[1] : undefined;
+  return {
+    problems,
+    definition: {
+      name: options.name,
+      schedule: options.schedule,
+      timezone,
+      timeoutMs,
+      stepTimeoutMs: Math.min(stepTimeoutMs, timeoutMs),
+      retries,
+      tags: Object.freeze([...tags]),
+      file,
+      location: line ? `${file}:${line}` : file,
+      body: journey.body,
+    },
+  };
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

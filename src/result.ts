@@ -1,0 +1,66 @@
+/**
+ * The one contract between running and reporting: every sink consumes a RunResult,
+ * and no sink reaches back into the runner.
+ */
+
+/** success: the heartbeat; failure: the target is broken; error: pulse could not run it. */
+export type RunStatus = 'success' | 'failure' | 'error';
+
+export type FailureReason = 'timeout' | 'assertion' | 'navigation' | 'http' | 'script';
+export const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'assertion', 'navigation', 'http', 'script'];
+
+export type StepStatus = 'passed' | 'failed' | 'skipped';
+
+export interface StepResult {
+  name: string;
+  status: StepStatus;
+  /** Monotonic duration; 0 for skipped steps. */
+  durationMs: number;
+}
+
+export interface RunError {
+  message: string;
+  /** The step that broke, when it happened inside one. */
+  step?: string;
+  /** Set for failures; errors of pulse itself carry no target reason. */
+  reason?: FailureReason;
+}
+
+export interface Artifacts {
+  /** Paths relative to the data folder. */
+  screenshot?: string;
+  html?: string;
+  console?: string;
+  trace?: string;
+}
+
+export interface AttemptResult {
+  attempt: number;
+  status: RunStatus;
+  /** Monotonic time from the journey's first line to its end (or its cut-off). */
+  durationMs: number;
+  steps: StepResult[];
+  error?: RunError;
+  artifacts: Artifacts;
+}
+
+export interface RunResult {
+  journey: string;
+  location: string;
+  runId: string;
+  status: RunStatus;
+  /** Wall-clock start, ISO 8601, for display. */
+  startedAt: string;
+  /** Monotonic time spent in the journey, every attempt added up; pulse's own set-up and evidence capture excluded. */
+  durationMs: number;
+  /** How many attempts ran; more than 1 means the first failed. */
+  attempts: number;
+  /** Succeeded, but only on a retry. */
+  flaky: boolean;
+  /** Steps of the deciding (last) attempt. */
+  steps: StepResult[];
+  error?: RunError;
+  artifacts: Artifacts;
+  /** Every attempt, so that sinks can count retries without hiding them. */
+  attemptResults: AttemptResult[];
+}

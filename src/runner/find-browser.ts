@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright';
+
+export type BrowserSource = 'configured' | 'playwright' | 'system-headless-shell' | 'system-chromium';
+
+export interface FoundBrowser {
+  source: BrowserSource;
+  /** Executable to launch; undefined lets Playwright pick its own managed build. */
+  executablePath: string | undefined;
+  /** What to show a person: the path, or "Playwright-managed". */
+  label: string;
+}
+
+/** Debian and Ubuntu put these here; the headless shell costs about a third of full Chromium per run. */
+export const SYSTEM_HEADLESS_SHELLS = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell'];
+export const SYSTEM_CHROMIUMS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome-stable'];
+
+export const BROWSER_HOWTO = [
+  'no Chromium found for pulse. Get one of:',
+  '  - Debian/Ubuntu as root: apt-get install chromium-headless-shell (or chromium)',
+  '  - with network access: npx playwright install chromium',
+  '  - an existing build: set PULSE_BROWSER_PATH=/path/to/chrome (or --browser-path)',
+].join('\n');
+
+export class BrowserNotFoundError extends Error {
+  override name = 'BrowserNotFoundError';
+}
+
+export interface FindBrowserOptions {
+  /** From PULSE_BROWSER_PATH, --browser-path or playwright.config.ts launchOptions.executablePath. */
+  configuredPath?: string | undefined;
+  /** Where to look for system builds; tests narrow these to prove the not-found path. */
+  systemHeadlessShells?: readonly string[];
+  systemChromiums?: readonly string[];
+  /** Whether to consider a Playwright-managed browser. */
+  playwrightManaged?: boolean;
+}
+
+/** In order: a configured path, a Playwright-managed browser, the system headless shell, the system Chromium. */
+export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
+  const { configuredPath } = options;
+  if (configuredPath) {
+    if (!existsSync(configuredPath)) {
+      throw new BrowserNotFoundError(`browser path '${configuredPath}' (PULSE_BROWSER_PATH) does not exist; fix the path or unset it to let pulse find one`);
+    }
+    return { source: 'configured', executablePath: configuredPath, label: configuredPath };
+  }
+  if (options.playwrightManaged ?? true) {
+    const managed = playwrightManagedPath();
+    if (managed) return { source: 'playwright', executablePath: undefined, label: `Playwright-managed (${managed})` };
+  }
+  const shell = (options.systemHeadlessShells ?? SYSTEM_HEADLESS_SHELLS).find((p) => existsSync(p));
+  if (shell) return { source: 'system-headless-shell', executablePath: shell, label: shell };
+  const full = (options.systemChromiums ?? SYSTEM_CHROMIUMS).find((p) => existsSync(p));
+  if (full) return { source: 'system-chromium', executablePath: full, label: full };
+  throw new BrowserNotFoundError(BROWSER_HOWTO);
+}
+
+function playwrightManagedPath(): string | undefined {
+  try {
+    const candidate = chromium.executablePath();
+    return candidate && existsSync(candidate) ? candidate : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Flags for a prober on a closed network: without the background-networking ones Chromium
+ * keeps calling home and logs every refusal.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
