@@ -1,0 +1,62 @@
+// The Playwright Test entry: run journey files as tests, each step a test.step, with pulse's browser.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { LaunchOptions } from 'playwright';
+import type { TestType, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions } from '@playwright/test';
+import { camelCase } from './config.ts';
+import { isJourney, type JourneyParams } from './journey.ts';
+import { findJourneyFiles } from './registry/load.ts';
+import { validateJourney } from './registry/validate.ts';
+import { formatProblem } from './registry/problem.ts';
+import { CHROMIUM_ARGS, findBrowser } from './runner/find-browser.ts';
+
+/** launchOptions for playwright.config.ts: the same Chromium and flags that `pulse run` uses. */
+export function pulseLaunchOptions(): LaunchOptions {
+  let executablePath: string | undefined;
+  try {
+    executablePath = findBrowser({
+      configuredPath: process.env.PULSE_BROWSER_PATH || undefined,
+      systemHeadlessShells: systemPaths(),
+      systemChromiums: systemPaths() ? [] : undefined,
+    }).executablePath;
+  } catch {
+    // Leave it to Playwright, whose own error says how to install a browser.
+  }
+  return { args: [...CHROMIUM_ARGS], ...(executablePath ? { executablePath } : {}) };
+}
+
+function systemPaths(): string[] | undefined {
+  const value = process.env.PULSE_SYSTEM_BROWSER_PATHS;
+  return value === undefined ? undefined : value.split(':').filter(Boolean);
+}
+
+type Test = TestType<PlaywrightTestArgs & PlaywrightTestOptions, PlaywrightWorkerArgs & PlaywrightWorkerOptions>;
+
+/**
+ * Declares one test per journey file below dir. Params come from PULSE_PARAM_* as for pulse
+ * itself; baseUrl falls back to `use.baseURL`. Call it at the top level of a spec file.
+ */
+export async function declareJourneyTests(test: Test, dir: string | URL): Promise<void> {
+  const folder = dir instanceof URL ? fileURLToPath(dir) : path.resolve(dir);
+  for (const file of await findJourneyFiles(folder)) {
+    const shown = path.relative(process.cwd(), file);
+    const exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+    if (!isJourney(exported)) throw new Error(`${shown}: does not default-export a journey`);
+    const { definition, problems } = validateJourney(exported, shown);
+    if (!definition) throw new Error(problems.map(formatProblem).join('\n'));
+    test(definition.name, { tag: definition.tags.map((t) => `@${t}`) }, async ({ page, context, baseURL }, testInfo) => {
+      testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
+      const params = { ...envParams(), baseUrl: process.env.PULSE_PARAM_BASE_URL ?? baseURL ?? '' } as JourneyParams;
+      if (!params.baseUrl) throw new Error('no base URL: set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL');
+      await definition.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
+    });
+  }
+}
+
+function envParams(): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith('PULSE_PARAM_') && value !== undefined) params[camelCase(name.slice('PULSE_PARAM_'.length))] = value;
+  }
+  return params;
+}
