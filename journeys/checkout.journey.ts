@@ -25,8 +25,10 @@ export default journey(
     });
 
     await step('add to cart', async () => {
+      const addToCart = page.getByRole('button', { name: 'Add to cart' });
+      await expect(addToCart).toBeEnabled();
       await page.getByLabel('Quantity').fill('2');
-      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await addToCart.click();
       await expect(page.getByRole('status')).toContainText('Added 2');
       await expect(page.getByRole('link', { name: 'Cart (2)' })).toBeVisible();
     });

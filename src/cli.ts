@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Flags } from './config.ts';
 import { list } from './commands/list.ts';
 import { once } from './commands/once.ts';
@@ -18,8 +18,10 @@ export async function main(argv: string[]): Promise<number> {
   withCommonOptions(program.command('once'))
     .description('run journeys now (all when none named), print each step with its timing, exit 0 if all succeeded')
     .argument('[journey...]', 'names of the journeys to run')
-    .action(async (names: string[], flags: Flags) => {
-      const ok = await once({ config: configFrom(flags), names, out: process.stdout, err: process.stderr });
+    .option('--retries <n>', "override every journey's retries, e.g. 0 to see the first failure at once", parseRetries)
+    .option('--json', 'print the run results as JSON instead of the table')
+    .action(async (names: string[], flags: Flags & { retries?: number; json?: boolean }) => {
+      const ok = await once({ config: configFrom(flags), names, retries: flags.retries, json: flags.json, out: process.stdout, err: process.stderr });
       exitCode = ok ? 0 : 1;
     });
 
@@ -46,6 +48,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+function parseRetries(value: string): number {
+  if (!/^\d$/.test(value)) throw new InvalidArgumentError('must be a whole number from 0 to 5');
+  const retries = Number(value);
+  if (retries > 5) throw new InvalidArgumentError('must be a whole number from 0 to 5');
+  return retries;
 }
 
 const code = await main(process.argv.slice(2));

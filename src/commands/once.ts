@@ -9,6 +9,10 @@ import { UsageError, loadRegistry, printProblems } from './shared.ts';
 export interface OnceOptions {
   config: Config;
   names: string[];
+  /** Replaces every journey's retry count, e.g. 0 to see the first failure at once. */
+  retries?: number;
+  /** Print the RunResults as JSON instead of the table. */
+  json?: boolean;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   /** Extra consumers of each result, e.g. push sinks. */
@@ -24,16 +28,19 @@ export async function once(options: OnceOptions): Promise<boolean> {
   const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err) });
   const prober = await createProber({ config, log });
   let allPassed = true;
+  const results: RunResult[] = [];
   try {
     for (const journey of chosen) {
-      const result = await prober.runner.run(journey);
-      out.write(formatResult(result, config.dataDir));
+      const result = await prober.runner.run(options.retries === undefined ? journey : { ...journey, retries: options.retries });
+      results.push(result);
+      if (!options.json) out.write(formatResult(result, config.dataDir));
       await options.onResult?.(result);
       if (result.status !== 'success') allPassed = false;
     }
   } finally {
     await prober.browsers.close();
   }
+  if (options.json) out.write(`${JSON.stringify(results, null, 2)}\n`);
   return allPassed && registry.problems.length === 0;
 }
 

@@ -67,10 +67,25 @@ export class BrowserPool {
     return browser;
   }
 
+  /** Kills the current browser (stuck, or suspect); the next get() launches a fresh one. */
+  async discard(): Promise<void> {
+    const browser = this.#browser;
+    this.#browser = undefined;
+    await killBrowser(browser);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const browser = this.#browser ?? (await this.#launching?.catch(() => undefined));
     this.#browser = undefined;
-    await browser?.close().catch(() => undefined);
+    await killBrowser(browser);
   }
+}
+
+const BROWSER_CLOSE_TIMEOUT_MS = 10_000;
+
+/** browser.close(), bounded: a browser that will not close in time is left to its disconnect, and the process exits anyway. */
+async function killBrowser(browser: Browser | undefined): Promise<void> {
+  if (!browser) return;
+  await Promise.race([browser.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, BROWSER_CLOSE_TIMEOUT_MS).unref())]);
 }

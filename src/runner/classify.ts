@@ -17,21 +17,25 @@ export class StepSkippedError extends Error {
 }
 
 export interface FailureEvidence {
-  /** HTTP statuses of documents (>= 400) and fetch/XHR calls (>= 500) seen during the failed step. */
-  httpErrors: readonly number[];
+  /** The shown page answered >= 400, or a fetch/XHR of the failed step answered >= 500. */
+  httpErrors: readonly string[];
+  /** A main-frame navigation was still waiting for its answer when the step failed. */
+  stillLoading: boolean;
 }
 
 const NAVIGATION = /net::ERR_|NS_ERROR_|page\.goto:|frame\.goto:|Navigation failed|navigating to .* interrupted/i;
 
 /**
- * Sorts a failure into the small fixed set on-call filters by. An HTTP error answer during the
- * failed step outranks what the script saw next, since it is the cause on-call needs.
+ * Sorts a failure into the small fixed set on-call filters by. What the user would have seen
+ * outranks what the script noticed next: an error page is `http` even when an expect caught it,
+ * and an expect that gave up while the page was still loading is a `timeout`.
  */
 export function classifyFailure(error: unknown, evidence: FailureEvidence): FailureReason {
   if (error instanceof BudgetExceededError) return 'timeout';
-  if (evidence.httpErrors.length > 0) return 'http';
   const { name, message } = describeError(error);
   if (/net::ERR_|NS_ERROR_/.test(message)) return 'navigation';
+  if (evidence.httpErrors.length > 0) return 'http';
+  if (evidence.stillLoading) return 'timeout';
   if (isAssertion(error, name, message)) return 'assertion';
   if (name === 'TimeoutError' || /Timeout \d+ms exceeded/.test(message)) return 'timeout';
   if (NAVIGATION.test(message)) return 'navigation';

@@ -37,6 +37,7 @@ export interface RunOptions {
 }
 
 const MAX_ERROR_LENGTH = 4_000;
+const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
 
 /** Runs journeys in fresh contexts of the pool's warm browser and turns each run into a RunResult. */
 export class Runner {
@@ -105,8 +106,19 @@ export class Runner {
       if (tracing) await context.tracing.start({ screenshots: true, snapshots: true, sources: false, title: `${journey.name} ${runId} attempt ${attempt}` });
       return await this.#drive({ journey, runId, attempt, context, generation, tracing });
     } finally {
-      await context.close().catch(() => undefined);
+      await this.#close(context, journey.name, runId);
     }
+  }
+
+  /** Closes a run's context; one that will not close in time takes the browser with it, so the next run starts clean. */
+  async #close(context: BrowserContext, journey: string, runId: string): Promise<void> {
+    const closed = await Promise.race([
+      context.close().then(() => true, () => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), CONTEXT_CLOSE_TIMEOUT_MS).unref()),
+    ]);
+    if (closed) return;
+    this.#options.log?.warn({ journey, runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms; relaunching the browser`);
+    await this.#options.browsers.discard();
   }
 
   #tracing(attempt: number): boolean {
@@ -143,7 +155,7 @@ export class Runner {
         steps.push({ name: shown, status: 'skipped', durationMs: 0 });
         throw new StepSkippedError(`step '${shown}' skipped: step '${failedStep}' failed`);
       }
-      recorder.stepHttpErrors = [];
+      recorder.stepApiErrors = [];
       const stepStarted = performance.now();
       running = { name: shown, started: stepStarted };
       let timer: NodeJS.Timeout | undefined;
@@ -206,14 +218,18 @@ export class Runner {
     }
     const error = stepError ?? outcome;
     const status: RunStatus = lostBrowser ? 'error' : 'failure';
+    const evidence = recorder.failureEvidence();
+    const reason = status === 'failure' ? classifyFailure(error, evidence) : undefined;
+    // On-call read the cause first: the error page behind a failed expect, the loading page behind a timeout.
+    const cause = reason === 'http' ? `${evidence.httpErrors.join('; ')}\n` : reason === 'timeout' && evidence.stillLoading ? `the page was still waiting for ${evidence.pending.join(', ')}\n` : '';
     const runError: RunError = {
-      message: this.#message(lostBrowser ? `browser disconnected during the run: ${describeError(error).message}` : describeError(error).message),
+      message: this.#message(lostBrowser ? `browser disconnected during the run: ${describeError(error).message}` : `${cause}${describeError(error).message}`),
       step: failedStep,
-      reason: status === 'failure' ? classifyFailure(error, { httpErrors: recorder.stepHttpErrors }) : undefined,
+      reason,
     };
     this.#markUnreached(journey.name, steps, failedStep);
     const dir = path.join(this.#options.dataDir, 'artifacts', journey.name, run.runId);
-    const evidence = lostBrowser
+    const captured = lostBrowser
       ? {}
       : await captureEvidence({
           page,
@@ -225,7 +241,7 @@ export class Runner {
           onProblem: (what, problem) => this.#options.log?.warn({ journey: journey.name, runId: run.runId, err: describeError(problem).message }, `could not capture the ${what}`),
         });
     const trace = run.tracing && !lostBrowser ? await this.#keepTrace(run, true) : {};
-    return { attempt, status, durationMs, steps, error: runError, artifacts: { ...evidence, ...trace } };
+    return { attempt, status, durationMs, steps, error: runError, artifacts: { ...captured, ...trace } };
   }
 
   #markUnreached(journey: string, steps: StepResult[], failedStep: string | undefined): void {
