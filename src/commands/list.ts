@@ -1,6 +1,6 @@
-import cron from 'node-cron';
 import type { Config } from '../config.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
+import { nextRuns } from '../scheduler/schedule.ts';
 import { loadRegistry, printProblems } from './shared.ts';
 
 export interface ListOptions {
@@ -21,13 +21,8 @@ export async function list(options: ListOptions): Promise<boolean> {
   return registry.problems.length === 0;
 }
 
-export function nextRun(journey: Pick<JourneyDefinition, 'schedule' | 'timezone'>): string {
-  const task = cron.createTask(journey.schedule, () => undefined, { timezone: journey.timezone });
-  try {
-    return task.getNextRun()?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '-';
-  } finally {
-    void task.destroy();
-  }
+function nextRun(journey: Pick<JourneyDefinition, 'schedule' | 'timezone'>): string {
+  return nextRuns(journey.schedule, journey.timezone, 1)[0]?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '-';
 }
 
 function table(rows: string[][]): string {

@@ -60,7 +60,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
       exported = module.default;
     } catch (error) {
-      problems.push({ where: shown, message: `cannot be loaded: ${firstLine(errorMessage(error))}`, fix: 'fix the error above; `npx tsc --noEmit` or running the file with tsx shows it in full' });
+      problems.push({ where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' });
       continue;
     }
     if (!isJourney(exported)) {
@@ -72,7 +72,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     if (!definition) continue;
     const existing = byName.get(definition.name);
     if (existing) {
-      problems.push({ where: shown, field: 'name', message: `'${definition.name}' is already used by ${existing.file}`, fix: 'give every journey a unique name; it is a metric label' });
+      problems.push({ where: definition.location, field: 'name', message: `'${definition.name}' is already used by ${existing.location}`, fix: 'give every journey a unique name; it is a metric label' });
       continue;
     }
     byName.set(definition.name, definition);
@@ -85,6 +85,18 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
+/** One line saying what broke and where: esbuild's syntax error, or the throw site of an import-time error. */
+function importFailure(error: unknown, file: string): string {
+  const lines = errorMessage(error).split('\n').map((line) => line.trim()).filter(Boolean);
+  // esbuild: "Transform failed with 1 error:" then "/abs/file.ts:4:42: ERROR: Expected ...".
+  const syntax = lines.find((line) => line.startsWith(file));
+  if (syntax) return `syntax error at line ${syntax.slice(file.length + 1).replace(/: ERROR: /, ': ')}`;
+  const message = lines[0] ?? 'unknown error';
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const at = new RegExp(`${escapeRegExp(file)}:(\\d+):\\d+`).exec(stack);
+  return at ? `${message} (thrown at line ${at[1]})` : message;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -28,7 +28,9 @@ export interface JourneyDefinition {
 export function validateJourney(journey: Journey, file: string): { definition?: JourneyDefinition; problems: Problem[] } {
   const { options } = journey;
   const problems: Problem[] = [];
-  const problem = (field: string, message: string, fix: string) => problems.push({ where: file, field, message, fix });
+  const line = journey.declaredAt ? /:(\d+)$/.exec(journey.declaredAt)?.[1] : undefined;
+  const location = line ? `${file}:${line}` : file;
+  const problem = (field: string, message: string, fix: string) => problems.push({ where: location, field, message, fix });
 
   if (typeof options.name !== 'string' || !JOURNEY_NAME.test(options.name)) {
     problem('name', `${JSON.stringify(options.name)} is not a valid journey name`, "use lower-case letters, digits and single dashes, e.g. 'checkout' or 'search-products'");
@@ -51,7 +53,7 @@ export function validateJourney(journey: Journey, file: string): { definition?: 
     problem('timeout', `${JSON.stringify(options.timeout)} is not a duration`, "write it like '60s', '2m' or '500ms'");
   }
   const stepTimeoutMs = options.stepTimeout === undefined ? timeoutMs : parseDuration(options.stepTimeout);
-  if (stepTimeoutMs === undefined) {
+  if (options.stepTimeout !== undefined && stepTimeoutMs === undefined) {
     problem('stepTimeout', `${JSON.stringify(options.stepTimeout)} is not a duration`, "write it like '20s', or leave it out to use the run timeout");
   }
   const retries = options.retries ?? DEFAULT_RETRIES;
@@ -67,7 +69,6 @@ export function validateJourney(journey: Journey, file: string): { definition?: 
   }
   if (problems.length > 0 || timeoutMs === undefined || stepTimeoutMs === undefined) return { problems };
 
-  const line = journey.declaredAt ? /:(\d+)$/.exec(journey.declaredAt)?.[1] : undefined;
   return {
     problems,
     definition: {
@@ -79,7 +80,7 @@ export function validateJourney(journey: Journey, file: string): { definition?: 
       retries,
       tags: Object.freeze([...tags]),
       file,
-      location: line ? `${file}:${line}` : file,
+      location,
       body: journey.body,
     },
   };

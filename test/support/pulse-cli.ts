@@ -17,9 +17,11 @@ export function runPulse(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
 
 export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    // An undefined value removes the variable from the child's environment.
+    const env = Object.fromEntries(Object.entries({ ...process.env, PULSE_LOG_FORMAT: 'json', ...options.env }).filter(([, v]) => v !== undefined));
     const child = spawn(command, args, {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, PULSE_LOG_FORMAT: 'json', ...options.env },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
