@@ -2,7 +2,10 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Flags } from './config.ts';
 import { list } from './commands/list.ts';
 import { once } from './commands/once.ts';
-import { UsageError, configFrom, withCommonOptions } from './commands/shared.ts';
+import cron from 'node-cron';
+import { DEMO_SCHEDULE, demo, type DemoFlags } from './commands/demo.ts';
+import { runUntilSignalled } from './commands/run.ts';
+import { UsageError, configFrom, withCommonOptions, withDaemonOptions } from './commands/shared.ts';
 import { validate } from './commands/validate.ts';
 import { MissingBaseUrlError } from './prober.ts';
 import { BrowserNotFoundError } from './runner/find-browser.ts';
@@ -23,6 +26,23 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (names: string[], flags: Flags & { retries?: number; json?: boolean }) => {
       const ok = await once({ config: configFrom(flags), names, retries: flags.retries, json: flags.json, out: process.stdout, err: process.stderr });
       exitCode = ok ? 0 : 1;
+    });
+
+  withDaemonOptions(withCommonOptions(program.command('run')))
+    .description('the daemon: run every journey on its schedule, serve /metrics, /healthz, /readyz and the UI until SIGTERM')
+    .option('--schedule <cron>', "run every journey on this schedule instead of its own (demos, load tests)")
+    .action(async (flags: Flags & { schedule?: string }) => {
+      exitCode = await runUntilSignalled({ config: configFrom(flags), scheduleOverride: validSchedule(flags.schedule) });
+    });
+
+  withDaemonOptions(withCommonOptions(program.command('demo')))
+    .description('start the bundled demo shop and the daemon against it, running the example journeys every 5 seconds')
+    .option('--shop-port <port>', 'port of the demo shop', '3100')
+    .option('--faults <spec>', "faults on from the start, e.g. 'checkout500' or 'delayMs=500,failOneIn=4'")
+    .option('--schedule <cron>', 'schedule of the example journeys', DEMO_SCHEDULE)
+    .action(async (flags: DemoFlags) => {
+      validSchedule(flags.schedule);
+      exitCode = await demo(flags);
     });
 
   withCommonOptions(program.command('list'))
@@ -48,6 +68,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+function validSchedule(schedule: string | undefined): string | undefined {
+  if (schedule !== undefined && !cron.validate(schedule)) throw new UsageError(`--schedule '${schedule}' is not a valid cron expression; use 5 fields, or 6 with seconds first, e.g. '*/10 * * * * *'`);
+  return schedule;
 }
 
 function parseRetries(value: string): number {

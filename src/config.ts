@@ -1,9 +1,10 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
 import { TRACE_MODES, type TraceMode } from './runner/runner.ts';
+import { shardFromHostname, type Shard } from './scheduler/shard.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,7 +34,7 @@ export interface Config {
   /** Names of params whose values never appear in logs, errors or the UI. */
   secretParams: string[];
   /** `i/n`: this replica runs only the journeys it owns. */
-  shard: { index: number; total: number } | undefined;
+  shard: Shard | undefined;
   /** Base URL of the on-call UI as people reach it, for links in logs and alerts. */
   publicUrl: string | undefined;
 }
@@ -78,6 +79,7 @@ const SETTINGS = {
   gracePeriodMs: { env: 'PULSE_GRACE_PERIOD', flag: '--grace-period' },
   secretParams: { env: 'PULSE_SECRET_PARAMS' },
   shard: { env: 'PULSE_SHARD', flag: '--shard' },
+  shardCount: { env: 'PULSE_SHARD_COUNT' },
   publicUrl: { env: 'PULSE_PUBLIC_URL', flag: '--public-url' },
 } satisfies Record<string, Setting>;
 type SettingKey = keyof typeof SETTINGS;
@@ -124,6 +126,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
     }
     return { index, total };
   }),
+  shardCount: wholeNumber(1, 1000),
   publicUrl: url,
 };
 
@@ -179,6 +182,13 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     const check = url.safeParse(baseUrl);
     if (!check.success) problems.push(`PULSE_PARAM_BASE_URL (--base-url)=${JSON.stringify(baseUrl)}: ${check.error.issues[0]?.message}`);
     else params.baseUrl = baseUrl;
+  }
+  // In a StatefulSet every pod has the same env; its ordinal in the hostname says which shard it is.
+  if (values.shard === undefined && typeof values.shardCount === 'number') {
+    const hostname = env.HOSTNAME ?? osHostname();
+    const shard = shardFromHostname(hostname, values.shardCount);
+    if (shard) values.shard = shard;
+    else problems.push(`PULSE_SHARD_COUNT=${values.shardCount}: hostname '${hostname}' does not end in a pod ordinal below ${values.shardCount}; set PULSE_SHARD=i/n instead, or run it as a StatefulSet`);
   }
   if (problems.length > 0) return { config: undefined, problems };
 

@@ -27,7 +27,7 @@ export interface RunError {
 }
 
 export interface Artifacts {
-  /** Paths relative to the data folder. */
+  /** Paths relative to `<data folder>/artifacts`, e.g. `checkout/<runId>/attempt-1-screenshot.png`. */
   screenshot?: string;
   html?: string;
   console?: string;

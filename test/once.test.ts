@@ -67,7 +67,7 @@ describe('pulse once against the demo shop', () => {
       assert.equal(result.error?.reason, fault.reason, result.error?.message);
       assert.equal(result.steps.find((s) => s.status === 'failed')?.name, fault.step);
       assert.ok(result.artifacts.screenshot, 'screenshot recorded');
-      const png = pngSize(path.join(dataDir, result.artifacts.screenshot));
+      const png = pngSize(path.join(dataDir, 'artifacts', result.artifacts.screenshot));
       assert.ok(png.width > 0 && png.height > 0 && png.bytes > 1_000, `PNG ${JSON.stringify(png)}`);
     });
   }

@@ -84,8 +84,8 @@ describe('runner', () => {
     assert.match(result.error!.message, /still waiting for GET .*\/search\?q=mug/);
     assert.ok(result.durationMs < 10_000, `cut off at the budget, took ${result.durationMs} ms`);
     assert.ok(result.artifacts.screenshot);
-    assert.ok(pngSize(path.join(dataDir, result.artifacts.screenshot)).width > 0);
-    const log = JSON.parse(readFileSync(path.join(dataDir, result.artifacts.console!), 'utf8')) as { pending: string[] };
+    assert.ok(pngSize(path.join(dataDir, 'artifacts', result.artifacts.screenshot)).width > 0);
+    const log = JSON.parse(readFileSync(path.join(dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { pending: string[] };
     assert.ok(log.pending.some((p) => p.includes('/search?q=mug')));
   });
 
@@ -119,7 +119,7 @@ describe('runner', () => {
     assert.equal(result.status, 'failure');
     assert.equal(result.attempts, 2);
     assert.match(result.artifacts.trace ?? '', /attempt-2-trace\.zip$/);
-    const zip = readFileSync(path.join(dataDir, result.artifacts.trace!));
+    const zip = readFileSync(path.join(dataDir, 'artifacts', result.artifacts.trace!));
     assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004', 'a zip file');
     assert.ok(zip.includes('trace.trace'), 'with a Playwright trace inside');
     assert.equal(result.attemptResults[0]?.artifacts.trace, undefined, 'the first attempt ran without tracing');

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { formatMs } from '../duration.ts';
+import { artifactsDir } from '../runner/runner.ts';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createProber } from '../prober.ts';
@@ -75,8 +77,9 @@ export function formatResult(result: RunResult, dataDir: string): string {
     const reason = result.error.reason ? `${result.error.reason}` : 'prober error';
     lines.push(`    ${reason}${where}: ${indent(result.error.message)}`);
   }
-  for (const [kind, file] of Object.entries(result.artifacts)) lines.push(`    ${kind}: ${dataDir}/${file}`);
-  if (result.artifacts.trace) lines.push(`    open the trace: npx playwright show-trace ${dataDir}/${result.artifacts.trace}`);
+  const root = artifactsDir(dataDir);
+  for (const [kind, file] of Object.entries(result.artifacts)) lines.push(`    ${kind}: ${path.join(root, file)}`);
+  if (result.artifacts.trace) lines.push(`    open the trace: npx playwright show-trace ${path.join(root, result.artifacts.trace)}`);
   return `${lines.join('\n')}\n`;
 }
 

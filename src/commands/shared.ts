@@ -27,6 +27,17 @@ export function withCommonOptions(command: Command): Command {
     .option('--log-format <format>', 'auto, json, pretty (PULSE_LOG_FORMAT)');
 }
 
+/** Options of the long-running commands. */
+export function withDaemonOptions(command: Command): Command {
+  return command
+    .option('--host <address>', 'address the HTTP port binds to (PULSE_HOST)')
+    .option('--port <port>', 'HTTP port for /metrics, health and the UI (PULSE_PORT)')
+    .option('--concurrency <n>', 'most journeys running at once (PULSE_CONCURRENCY)')
+    .option('--grace-period <duration>', 'how long in-flight runs may finish after SIGTERM, e.g. 30s (PULSE_GRACE_PERIOD)')
+    .option('--shard <i/n>', 'run only the journeys shard i of n owns (PULSE_SHARD)')
+    .option('--public-url <url>', 'base URL of the UI as people reach it, for links in logs (PULSE_PUBLIC_URL)');
+}
+
 export function configFrom(flags: Flags, overrides?: ResolveOptions['overrides']): Config {
   const result = resolveConfig({ flags, overrides });
   if (!result.config) throw new UsageError(`invalid settings:\n${result.problems.map((p) => `  ${p}`).join('\n')}`);

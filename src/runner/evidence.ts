@@ -92,8 +92,8 @@ export interface CaptureOptions {
   recorder: EvidenceRecorder;
   /** Absolute folder for this attempt's files. */
   dir: string;
-  /** Data folder the returned paths are relative to. */
-  dataDir: string;
+  /** Folder the returned paths are relative to. */
+  root: string;
   prefix: string;
   redact: Redactor;
   /** Called for each piece that could not be captured or written; the run goes on. */
@@ -102,7 +102,7 @@ export interface CaptureOptions {
 
 /** Screenshot, HTML and console/network log, taken at once at the moment of failure. */
 export async function captureEvidence(options: CaptureOptions): Promise<Artifacts> {
-  const { page, recorder, dir, dataDir, prefix, redact, onProblem } = options;
+  const { page, recorder, dir, root, prefix, redact, onProblem } = options;
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
@@ -110,7 +110,7 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
     return {};
   }
   const file = (name: string) => path.join(dir, `${prefix}${name}`);
-  const relative = (absolute: string) => path.relative(dataDir, absolute);
+  const relative = (absolute: string) => path.relative(root, absolute);
   const artifacts: Artifacts = {};
 
   const screenshot = async () => {

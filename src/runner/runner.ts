@@ -34,6 +34,8 @@ export interface RunnerOptions {
 
 export interface RunOptions {
   runId?: string;
+  /** A logger bound to this run, for what goes wrong on pulse's side. */
+  log?: RunnerLog;
 }
 
 const MAX_ERROR_LENGTH = 4_000;
@@ -60,7 +62,7 @@ export class Runner {
     const startedAt = new Date().toISOString();
     const attemptResults: AttemptResult[] = [];
     for (let attempt = 1; attempt <= journey.retries + 1; attempt += 1) {
-      const result = await this.#attempt(journey, runId, attempt);
+      const result = await this.#attempt(journey, runId, attempt, options.log ?? this.#options.log);
       attemptResults.push(result);
       // Only a broken target is worth another try; a prober error is reported as it is.
       if (result.status !== 'failure') break;
@@ -82,7 +84,7 @@ export class Runner {
     };
   }
 
-  async #attempt(journey: JourneyDefinition, runId: string, attempt: number): Promise<AttemptResult> {
+  async #attempt(journey: JourneyDefinition, runId: string, attempt: number, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { browsers } = this.#options;
     const started = performance.now();
     let context: BrowserContext | undefined;
@@ -104,20 +106,20 @@ export class Runner {
     const tracing = this.#tracing(attempt);
     try {
       if (tracing) await context.tracing.start({ screenshots: true, snapshots: true, sources: false, title: `${journey.name} ${runId} attempt ${attempt}` });
-      return await this.#drive({ journey, runId, attempt, context, generation, tracing });
+      return await this.#drive({ journey, runId, attempt, context, generation, tracing, log });
     } finally {
-      await this.#close(context, journey.name, runId);
+      await this.#close(context, journey.name, runId, log);
     }
   }
 
   /** Closes a run's context; one that will not close in time takes the browser with it, so the next run starts clean. */
-  async #close(context: BrowserContext, journey: string, runId: string): Promise<void> {
+  async #close(context: BrowserContext, journey: string, runId: string, log: RunnerLog | undefined): Promise<void> {
     const closed = await Promise.race([
       context.close().then(() => true, () => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), CONTEXT_CLOSE_TIMEOUT_MS).unref()),
     ]);
     if (closed) return;
-    this.#options.log?.warn({ journey, runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms; relaunching the browser`);
+    log?.warn({ journey, runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms; relaunching the browser`);
     await this.#options.browsers.discard();
   }
 
@@ -133,6 +135,7 @@ export class Runner {
     context: BrowserContext;
     generation: number;
     tracing: boolean;
+    log: RunnerLog | undefined;
   }): Promise<AttemptResult> {
     const { journey, context, attempt } = run;
     const { browsers } = this.#options;
@@ -228,17 +231,17 @@ export class Runner {
       reason,
     };
     this.#markUnreached(journey.name, steps, failedStep);
-    const dir = path.join(this.#options.dataDir, 'artifacts', journey.name, run.runId);
+    const dir = path.join(artifactsDir(this.#options.dataDir), journey.name, run.runId);
     const captured = lostBrowser
       ? {}
       : await captureEvidence({
           page,
           recorder,
           dir,
-          dataDir: this.#options.dataDir,
+          root: artifactsDir(this.#options.dataDir),
           prefix: `attempt-${attempt}-`,
           redact: this.#redact,
-          onProblem: (what, problem) => this.#options.log?.warn({ journey: journey.name, runId: run.runId, err: describeError(problem).message }, `could not capture the ${what}`),
+          onProblem: (what, problem) => run.log?.warn({ journey: journey.name, runId: run.runId, err: describeError(problem).message }, `could not capture the ${what}`),
         });
     const trace = run.tracing && !lostBrowser ? await this.#keepTrace(run, true) : {};
     return { attempt, status, durationMs, steps, error: runError, artifacts: { ...captured, ...trace } };
@@ -251,19 +254,19 @@ export class Runner {
     for (const name of known) if (!seen.has(name)) steps.push({ name, status: 'skipped', durationMs: 0 });
   }
 
-  async #keepTrace(run: { journey: JourneyDefinition; runId: string; attempt: number; context: BrowserContext }, keep: boolean): Promise<Artifacts> {
+  async #keepTrace(run: { journey: JourneyDefinition; runId: string; attempt: number; context: BrowserContext; log: RunnerLog | undefined }, keep: boolean): Promise<Artifacts> {
     try {
       if (!keep) {
         await run.context.tracing.stop();
         return {};
       }
-      const dir = path.join(this.#options.dataDir, 'artifacts', run.journey.name, run.runId);
+      const dir = path.join(artifactsDir(this.#options.dataDir), run.journey.name, run.runId);
       await mkdir(dir, { recursive: true });
       const target = path.join(dir, `attempt-${run.attempt}-trace.zip`);
       await run.context.tracing.stop({ path: target });
-      return { trace: path.relative(this.#options.dataDir, target) };
+      return { trace: path.relative(artifactsDir(this.#options.dataDir), target) };
     } catch (error) {
-      this.#options.log?.warn({ journey: run.journey.name, runId: run.runId, err: describeError(error).message }, 'could not save the trace');
+      run.log?.warn({ journey: run.journey.name, runId: run.runId, err: describeError(error).message }, 'could not save the trace');
       return {};
     }
   }
@@ -272,6 +275,11 @@ export class Runner {
     const plain = this.#redact(stripAnsi(text));
     return plain.length > MAX_ERROR_LENGTH ? `${plain.slice(0, MAX_ERROR_LENGTH)}…` : plain;
   }
+}
+
+/** Where evidence files live; Artifacts paths are relative to it. */
+export function artifactsDir(dataDir: string): string {
+  return path.join(dataDir, 'artifacts');
 }
 
 /** Sortable and readable: the UTC start second plus randomness, e.g. 20261126T064512Z-3f9a1c. */

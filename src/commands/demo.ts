@@ -1,0 +1,43 @@
+import type { Flags } from '../config.ts';
+import { startShop } from '../demo/shop.ts';
+import { parseFaultSpec } from '../demo/faults.ts';
+import { runUntilSignalled } from './run.ts';
+import { UsageError, configFrom } from './shared.ts';
+
+export const DEMO_SCHEDULE = '*/5 * * * * *';
+
+export interface DemoFlags extends Flags {
+  shopPort?: string;
+  faults?: string;
+  schedule?: string;
+}
+
+/** `pulse demo`: the bundled shop plus the daemon against it, with the examples every few seconds. */
+export async function demo(flags: DemoFlags): Promise<number> {
+  let faults;
+  try {
+    faults = flags.faults ? parseFaultSpec(flags.faults) : undefined;
+  } catch (error) {
+    throw new UsageError(`--faults: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const shopPort = Number(flags.shopPort ?? 3100);
+  if (!Number.isInteger(shopPort) || shopPort < 0 || shopPort > 65535) throw new UsageError(`--shop-port ${flags.shopPort}: must be a port number from 0 to 65535`);
+  const shop = await startShop({ port: shopPort, faults });
+  const config = configFrom({ ...flags, baseUrl: shop.url });
+  return runUntilSignalled({
+    config,
+    scheduleOverride: flags.schedule ?? DEMO_SCHEDULE,
+    onStarted: (daemon, log) => {
+      log.info(
+        { event: 'demo', shop: shop.url, metrics: `${daemon.url}/metrics`, ui: daemon.url },
+        [
+          `demo shop: ${shop.url}`,
+          `pulse: ${daemon.url}  (metrics: ${daemon.url}/metrics)`,
+          `break the checkout: curl -X PUT -H 'content-type: application/json' -d '{"checkout500":true}' ${shop.url}/__faults`,
+          `mend it:            curl -X DELETE ${shop.url}/__faults`,
+        ].join('\n'),
+      );
+    },
+    onStopped: () => shop.close(),
+  });
+}

@@ -1,0 +1,63 @@
+import type { Config } from '../config.ts';
+import { startDaemon, type Daemon, type DaemonOptions } from '../daemon.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { createRedactor } from '../redact.ts';
+import { secretValues } from '../config.ts';
+import { ownedBy } from '../scheduler/shard.ts';
+
+export interface RunCommandOptions {
+  config: Config;
+  scheduleOverride?: string;
+  /** Called once the daemon listens, e.g. to print where the demo is. */
+  onStarted?: (daemon: Daemon, log: Logger) => void;
+  /** Called after the daemon stopped, before the process exits. */
+  onStopped?: () => Promise<void>;
+  extra?: Pick<DaemonOptions, 'sinks'>;
+}
+
+export function daemonLogger(config: Config): Logger {
+  return createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor(secretValues(config)), base: { location: config.location } });
+}
+
+/**
+ * `pulse run`: the daemon until SIGTERM or SIGINT. The first signal stops gracefully (in-flight
+ * runs finish within the grace period) and exits 0; a second one exits at once.
+ */
+export async function runUntilSignalled(options: RunCommandOptions): Promise<number> {
+  const { config } = options;
+  const log = daemonLogger(config);
+  const daemon = await startDaemon({
+    config,
+    log,
+    scheduleOverride: options.scheduleOverride,
+    select: (journeys) => ownedBy(journeys, config.shard),
+    ...options.extra,
+  });
+  options.onStarted?.(daemon, log);
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        log.warn({ event: 'forced_exit', signal }, 'second signal: exiting at once');
+        log.flush();
+        process.exit(130);
+      }
+      log.info({ event: 'signal', signal }, `${signal} received`);
+      void daemon
+        .stop()
+        .then(() => options.onStopped?.())
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            log.error({ event: 'stop_failed', err: String(error) }, 'graceful stop failed');
+            resolve(1);
+          },
+        )
+        .finally(() => log.flush());
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,114 @@
+import { Registry } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createProber, type Prober } from './prober.ts';
+import { formatProblem } from './registry/problem.ts';
+import { loadJourneys } from './registry/load.ts';
+import type { JourneyDefinition } from './registry/validate.ts';
+import { newRunId } from './runner/runner.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
+import { MetricsSink } from './sinks/metrics.ts';
+import { SinkFanout, type Sink } from './sinks/sink.ts';
+import { createWebServer } from './web/server.ts';
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  /** Replaces every journey's schedule (the demo runs the examples every few seconds). */
+  scheduleOverride?: string;
+  /** Extra sinks beside metrics and the heartbeat log. */
+  sinks?: Sink[];
+  /** Keeps only the journeys this replica owns. */
+  select?: (journeys: JourneyDefinition[]) => JourneyDefinition[];
+}
+
+export interface Daemon {
+  /** Where the HTTP port listens, e.g. http://127.0.0.1:9477. */
+  url: string;
+  metrics: MetricsSink;
+  registry: Registry;
+  journeys: readonly JourneyDefinition[];
+  prober: Prober;
+  /** Graceful stop: no new runs, in-flight runs finish within the grace period, browser closed, sinks flushed. */
+  stop(): Promise<void>;
+}
+
+/** The long-running process: journeys on their schedules, results to every sink, one HTTP port. */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, log } = options;
+  const registry = new Registry();
+  registry.setDefaultLabels({});
+  const metrics = new MetricsSink({ registry, location: config.location });
+
+  const loaded = await loadJourneys({ dir: config.journeysDir });
+  for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
+  const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
+  metrics.registerJourneys(journeys, config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1');
+
+  const prober = await createProber({ config, log, onBrowserRestart: () => metrics.browserRestarted() });
+  const sinks = new SinkFanout([metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? [])], log);
+  let browserLaunched = false;
+  try {
+    await prober.browsers.get();
+    browserLaunched = true;
+  } catch (error) {
+    // Not fatal: each run retries the launch and is recorded as a prober error until one works.
+    log.error({ event: 'browser_launch_failed', err: error instanceof Error ? error.message : String(error) }, 'browser could not be launched');
+  }
+
+  const scheduler = new Scheduler({
+    journeys,
+    concurrency: config.concurrency,
+    scheduleOverride: options.scheduleOverride,
+    events: {
+      execute: async ({ journey }) => {
+        const runId = newRunId();
+        const runLog = log.child({ journey: journey.name, runId });
+        runLog.debug({ event: 'run_started' }, `run of ${journey.name} started`);
+        try {
+          const result = await prober.runner.run(journey, { runId, log: runLog });
+          browserLaunched ||= prober.browsers.isConnected;
+          await sinks.onResult(result);
+        } catch (error) {
+          runLog.error({ event: 'run_crashed', err: error instanceof Error ? error.stack : String(error) }, 'run could not be completed');
+        }
+      },
+      skipped: (journey, reason) => {
+        metrics.skip(journey, reason);
+        log.warn({ event: 'run_skipped', journey, reason }, `run of ${journey} skipped (${reason})`);
+      },
+      lag: (seconds) => metrics.observeLag(seconds),
+    },
+  });
+
+  const web: FastifyInstance = await createWebServer({
+    metrics: registry,
+    readiness: () => {
+      const checks = { journeysLoaded: journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isConnected };
+      return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
+    },
+  });
+  const address = await web.listen({ host: config.host, port: config.port });
+  const url = address.replace('[::1]', 'localhost');
+  scheduler.start();
+  log.info(
+    { event: 'started', url, journeys: journeys.map((j) => j.name), location: config.location, browser: prober.browser.label, concurrency: config.concurrency },
+    `pulse running ${journeys.length} journeys; metrics at ${url}/metrics`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({ event: 'stopping', graceMs: config.gracePeriodMs, inFlight: scheduler.inFlight }, 'stopping: no new runs');
+      const { unfinished } = await scheduler.stop(config.gracePeriodMs);
+      if (unfinished > 0) log.warn({ event: 'grace_period_over', unfinished }, `${unfinished} runs did not finish within the grace period`);
+      await prober.browsers.close();
+      await sinks.close();
+      await web.close();
+      log.info({ event: 'stopped' }, 'stopped');
+    })());
+
+  return { url, metrics, registry, journeys, prober, stop };
+}

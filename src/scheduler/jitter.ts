@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+
+/** At most this share of a journey's interval, so jitter never eats the interval. */
+const MAX_SHARE = 0.1;
+const MAX_JITTER_MS = 30_000;
+
+/**
+ * A delay after each tick that is the same for a journey on every run and every replica,
+ * so many journeys on one schedule do not all start in the same second.
+ */
+export function jitterMs(journey: string, intervalSeconds: number): number {
+  const span = Math.min(MAX_JITTER_MS, intervalSeconds * 1000 * MAX_SHARE);
+  if (span < 1) return 0;
+  const hash = createHash('sha256').update(journey).digest().readUInt32BE(0);
+  return Math.floor((hash / 0x1_0000_0000) * span);
+}

@@ -1,0 +1,132 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { JourneyDefinition } from '../registry/validate.ts';
+import type { SkipReason } from '../sinks/metrics.ts';
+import { jitterMs } from './jitter.ts';
+import { intervalSeconds } from './schedule.ts';
+import { Slots } from './slots.ts';
+
+export interface PlannedRun {
+  journey: JourneyDefinition;
+  /** Tick time plus the journey's jitter: when the run should start. */
+  plannedAt: Date;
+}
+
+export interface SchedulerEvents {
+  /** Runs one journey to its end (runner plus sinks); must not throw. */
+  execute(plan: PlannedRun): Promise<void>;
+  skipped(journey: string, reason: SkipReason): void;
+  /** Seconds from the planned start to the real start. */
+  lag(seconds: number): void;
+}
+
+export interface SchedulerOptions {
+  journeys: readonly JourneyDefinition[];
+  concurrency: number;
+  events: SchedulerEvents;
+  /** Replaces every journey's own schedule, e.g. for the demo. */
+  scheduleOverride?: string;
+}
+
+/**
+ * node-cron per journey, a deterministic jitter, never two runs of one journey at once, and a
+ * global cap on concurrent runs; a run that cannot get a slot within its interval is dropped.
+ */
+export class Scheduler {
+  readonly #options: SchedulerOptions;
+  readonly #slots: Slots;
+  readonly #tasks: ScheduledTask[] = [];
+  /** Journeys with a run planned, waiting or in flight. */
+  readonly #busy = new Set<string>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #stopping = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+    this.#slots = new Slots(options.concurrency);
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  start(): void {
+    for (const journey of this.#options.journeys) {
+      const schedule = this.#options.scheduleOverride ?? journey.schedule;
+      const interval = intervalSeconds(schedule, journey.timezone);
+      const jitter = jitterMs(journey.name, interval);
+      const task = cron.createTask(schedule, (context) => this.#tick(journey, context.date, jitter, interval), {
+        name: journey.name,
+        timezone: journey.timezone,
+        // Overlap is decided here, per journey, so that it is counted; node-cron must always call us.
+        noOverlap: false,
+      });
+      this.#tasks.push(task);
+      void task.start();
+    }
+  }
+
+  #tick(journey: JourneyDefinition, tick: Date, jitter: number, interval: number): void {
+    if (this.#stopping) return;
+    if (this.#busy.has(journey.name)) {
+      this.#options.events.skipped(journey.name, 'overlap');
+      return;
+    }
+    this.#busy.add(journey.name);
+    const plannedAt = new Date(tick.getTime() + jitter);
+    const begin = () => {
+      const run = this.#run(journey, plannedAt, interval).finally(() => {
+        this.#inFlight.delete(run);
+        this.#busy.delete(journey.name);
+      });
+      this.#inFlight.add(run);
+    };
+    const wait = plannedAt.getTime() - Date.now();
+    if (wait <= 0) return begin();
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      begin();
+    }, wait);
+    this.#timers.add(timer);
+  }
+
+  async #run(journey: JourneyDefinition, plannedAt: Date, interval: number): Promise<void> {
+    if (this.#stopping) {
+      this.#options.events.skipped(journey.name, 'shutdown');
+      return;
+    }
+    // A run still waiting for a slot when its next tick is due is no longer worth starting.
+    const deadline = Math.max(0, plannedAt.getTime() + interval * 1000 - Date.now());
+    const granted = await this.#slots.acquire(deadline);
+    if (!granted) {
+      this.#options.events.skipped(journey.name, this.#stopping ? 'shutdown' : 'saturated');
+      return;
+    }
+    try {
+      if (this.#stopping) {
+        this.#options.events.skipped(journey.name, 'shutdown');
+        return;
+      }
+      this.#options.events.lag((Date.now() - plannedAt.getTime()) / 1000);
+      await this.#options.events.execute({ journey, plannedAt });
+    } finally {
+      this.#slots.release();
+    }
+  }
+
+  /** Stops planning; waiting runs are skipped as shutdown; resolves when in-flight runs end or the grace period is over. */
+  async stop(graceMs: number): Promise<{ unfinished: number }> {
+    this.#stopping = true;
+    for (const task of this.#tasks) await task.destroy();
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#slots.cancelAll();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const outcome = await Promise.race([Promise.allSettled([...this.#inFlight]).then(() => 'done' as const), grace]);
+    clearTimeout(timer);
+    return { unfinished: outcome === 'timeout' ? this.#inFlight.size : 0 };
+  }
+}

@@ -1,0 +1,58 @@
+import type { Logger } from '../logger.ts';
+import type { Artifacts, RunResult } from '../result.ts';
+import type { Sink } from './sink.ts';
+
+export interface HeartbeatLogOptions {
+  log: Logger;
+  /** Link target for artifacts and run pages, e.g. https://pulse.example.com; relative paths without it. */
+  publicUrl?: string;
+}
+
+/**
+ * One JSON line per run through a child logger bound to journey and runId: `heartbeat` for a
+ * success with every step's duration, `journey_failed` with step, reason, error and evidence links.
+ */
+export class HeartbeatLogSink implements Sink {
+  readonly name = 'heartbeat-log';
+  constructor(private readonly options: HeartbeatLogOptions) {}
+
+  onResult(result: RunResult): void {
+    // location is bound once in the daemon's base logger.
+    const log = this.options.log.child({ journey: result.journey, runId: result.runId });
+    const base = this.options.publicUrl ?? '';
+    const durationMs = Math.round(result.durationMs);
+    if (result.status === 'success') {
+      log.info(
+        {
+          event: 'heartbeat',
+          durationMs,
+          attempts: result.attempts,
+          flaky: result.flaky,
+          steps: result.steps.map((step) => ({ name: step.name, durationMs: Math.round(step.durationMs) })),
+        },
+        `heartbeat ${result.journey} in ${durationMs} ms`,
+      );
+      return;
+    }
+    const fields = {
+      event: result.status === 'failure' ? 'journey_failed' : 'journey_error',
+      durationMs,
+      attempts: result.attempts,
+      step: result.error?.step,
+      reason: result.error?.reason,
+      error: result.error?.message,
+      steps: result.steps.map((step) => ({ name: step.name, status: step.status, durationMs: Math.round(step.durationMs) })),
+      runUrl: `${base}/runs/${encodeURIComponent(result.runId)}`,
+      artifacts: artifactLinks(result.artifacts, base),
+    };
+    const what = result.status === 'failure' ? `failed at step '${result.error?.step ?? '-'}' (${result.error?.reason})` : 'could not be run';
+    if (result.status === 'failure') log.warn(fields, `journey ${result.journey} ${what}`);
+    else log.error(fields, `journey ${result.journey} ${what}`);
+  }
+}
+
+function artifactLinks(artifacts: Artifacts, base: string): Record<string, string> {
+  const links: Record<string, string> = {};
+  for (const [kind, file] of Object.entries(artifacts)) links[kind] = `${base}/artifacts/${file.split('/').map(encodeURIComponent).join('/')}`;
+  return links;
+}

@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { JourneyDefinition } from '../registry/validate.ts';
+import { FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
+import { intervalSeconds } from '../scheduler/schedule.ts';
+import type { Sink } from './sink.ts';
+
+export type SkipReason = 'overlap' | 'saturated' | 'shutdown';
+const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
+const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown'];
+
+// Browser steps take from tens of milliseconds to a minute.
+const STEP_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120];
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The step label of a failure that happened outside any step. */
+export const NO_STEP = 'none';
+
+export interface MetricsOptions {
+  registry: Registry;
+  location: string;
+  /** prom-client's process metrics (CPU, memory, event loop); on by default. */
+  defaultMetrics?: boolean;
+}
+
+/** Every pulse_* metric of DESIGN.md on an injected registry; labels stay bounded. */
+export class MetricsSink implements Sink {
+  readonly name = 'metrics';
+  readonly #location: string;
+  readonly heartbeats: Counter<'journey' | 'location'>;
+  readonly runs: Counter<'journey' | 'location' | 'result'>;
+  readonly attempts: Counter<'journey' | 'location' | 'result'>;
+  readonly flakyRuns: Counter<'journey' | 'location'>;
+  readonly failures: Counter<'journey' | 'location' | 'step' | 'reason'>;
+  readonly up: Gauge<'journey' | 'location'>;
+  readonly lastSuccess: Gauge<'journey' | 'location'>;
+  readonly interval: Gauge<'journey'>;
+  readonly duration: Histogram<'journey' | 'location'>;
+  readonly stepDuration: Histogram<'journey' | 'location' | 'step'>;
+  readonly skipped: Counter<'journey' | 'reason'>;
+  readonly scheduleLag: Histogram;
+  readonly browserRestarts: Counter;
+  readonly shardJourneys: Gauge<'shard'>;
+
+  constructor(options: MetricsOptions) {
+    const registers = [options.registry];
+    this.#location = options.location;
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: options.registry });
+    this.heartbeats = new Counter({ name: 'pulse_heartbeats_total', help: 'Successful journey runs: the heartbeat.', labelNames: ['journey', 'location'], registers });
+    this.runs = new Counter({ name: 'pulse_journey_runs_total', help: 'Journey runs by result (success, failure: target broken, error: pulse could not run it).', labelNames: ['journey', 'location', 'result'], registers });
+    this.attempts = new Counter({ name: 'pulse_journey_attempts_total', help: 'Journey attempts by result, retries included.', labelNames: ['journey', 'location', 'result'], registers });
+    this.flakyRuns = new Counter({ name: 'pulse_journey_flaky_runs_total', help: 'Successful runs that needed a retry.', labelNames: ['journey', 'location'], registers });
+    this.failures = new Counter({ name: 'pulse_journey_failures_total', help: 'Failed runs by the step that broke and the reason.', labelNames: ['journey', 'location', 'step', 'reason'], registers });
+    this.up = new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', labelNames: ['journey', 'location'], registers });
+    this.lastSuccess = new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', labelNames: ['journey', 'location'], registers });
+    this.interval = new Gauge({ name: 'pulse_journey_interval_seconds', help: 'Expected interval between runs, from the schedule.', labelNames: ['journey'], registers });
+    this.duration = new Histogram({ name: 'pulse_journey_duration_seconds', help: 'Duration of successful runs.', labelNames: ['journey', 'location'], buckets: RUN_BUCKETS, registers });
+    this.stepDuration = new Histogram({ name: 'pulse_step_duration_seconds', help: 'Duration of each step of successful runs.', labelNames: ['journey', 'location', 'step'], buckets: STEP_BUCKETS, registers });
+    this.skipped = new Counter({ name: 'pulse_runs_skipped_total', help: 'Planned runs not started: overlap (still running), saturated (no slot within the interval), shutdown.', labelNames: ['journey', 'reason'], registers });
+    this.scheduleLag = new Histogram({ name: 'pulse_schedule_lag_seconds', help: 'Planned start to real start of runs.', buckets: LAG_BUCKETS, registers });
+    this.browserRestarts = new Counter({ name: 'pulse_browser_restarts_total', help: 'Browser relaunches after a crash or disconnect.', registers });
+    this.shardJourneys = new Gauge({ name: 'pulse_shard_journeys', help: 'Journeys this replica owns.', labelNames: ['shard'], registers });
+  }
+
+  /** Publishes intervals and starts every counter at 0, so rate() and increase() see the first event. */
+  registerJourneys(journeys: readonly JourneyDefinition[], shard = '1/1'): void {
+    const location = this.#location;
+    for (const journey of journeys) {
+      this.interval.set({ journey: journey.name }, intervalSeconds(journey.schedule, journey.timezone));
+      this.heartbeats.inc({ journey: journey.name, location }, 0);
+      this.flakyRuns.inc({ journey: journey.name, location }, 0);
+      for (const result of RESULTS) {
+        this.runs.inc({ journey: journey.name, location, result }, 0);
+        this.attempts.inc({ journey: journey.name, location, result }, 0);
+      }
+      for (const reason of SKIP_REASONS) this.skipped.inc({ journey: journey.name, reason }, 0);
+    }
+    this.shardJourneys.set({ shard }, journeys.length);
+  }
+
+  onResult(result: RunResult): void {
+    const labels = { journey: result.journey, location: result.location };
+    this.runs.inc({ ...labels, result: result.status });
+    for (const attempt of result.attemptResults) this.attempts.inc({ ...labels, result: attempt.status });
+    this.up.set(labels, result.status === 'success' ? 1 : 0);
+    if (result.status === 'success') {
+      this.heartbeats.inc(labels);
+      this.lastSuccess.set(labels, Date.parse(result.startedAt) / 1000 + result.durationMs / 1000);
+      this.duration.observe(labels, result.durationMs / 1000);
+      for (const step of result.steps) {
+        if (step.status === 'passed') this.stepDuration.observe({ ...labels, step: step.name }, step.durationMs / 1000);
+      }
+      if (result.flaky) this.flakyRuns.inc(labels);
+    } else if (result.status === 'failure') {
+      const reason = result.error?.reason && FAILURE_REASONS.includes(result.error.reason) ? result.error.reason : 'script';
+      this.failures.inc({ ...labels, step: result.error?.step ?? NO_STEP, reason });
+    }
+  }
+
+  skip(journey: string, reason: SkipReason): void {
+    this.skipped.inc({ journey, reason });
+  }
+
+  observeLag(seconds: number): void {
+    this.scheduleLag.observe(Math.max(0, seconds));
+  }
+
+  browserRestarted(): void {
+    this.browserRestarts.inc();
+  }
+}

@@ -1,0 +1,35 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  ready: boolean;
+  /** What is missing, for people reading /readyz. */
+  checks: Record<string, boolean>;
+}
+
+export interface WebServerOptions {
+  metrics: Registry;
+  readiness: () => Readiness;
+  /** Adds more routes (the on-call UI and API) before the server listens. */
+  routes?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/** One port: /metrics, /healthz (alive), /readyz (journeys loaded, browser launched), plus whatever routes adds. */
+export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, forceCloseConnections: true, return503OnClosing: true });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await options.metrics.metrics();
+    return reply.header('content-type', options.metrics.contentType).header('cache-control', 'no-store').send(body);
+  });
+  app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = options.readiness();
+    return reply
+      .code(readiness.ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+  });
+  await options.routes?.(app);
+  return app;
+}

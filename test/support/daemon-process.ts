@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PULSE_BIN, ROOT } from './pulse-cli.ts';
+
+export interface LogLine {
+  level: string;
+  time: string;
+  event?: string;
+  journey?: string;
+  runId?: string;
+  [key: string]: unknown;
+}
+
+/** A real `pulse run` child process whose JSON log lines the test can wait on. */
+export class DaemonProcess {
+  readonly lines: LogLine[] = [];
+  stderr = '';
+  url = '';
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  #partial = '';
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [PULSE_BIN, 'run', '--port', '0', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, PULSE_LOG_FORMAT: 'json', PULSE_LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => this.#read(chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  #read(text: string): void {
+    const parts = (this.#partial + text).split('\n');
+    this.#partial = parts.pop() ?? '';
+    for (const part of parts) {
+      if (!part.trim()) continue;
+      const line = JSON.parse(part) as LogLine;
+      this.lines.push(line);
+      if (line.event === 'started') this.url = String(line.url);
+    }
+  }
+
+  /** Resolves with the first line (from `from` on) that matches, or throws after timeoutMs. */
+  async waitFor(predicate: (line: LogLine) => boolean, timeoutMs = 60_000, from = 0): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.slice(from).find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-8).map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${this.stderr}`);
+      if (this.child.exitCode !== null) throw new Error(`pulse run exited with ${this.child.exitCode}\nstderr: ${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async started(): Promise<string> {
+    await this.waitFor((line) => line.event === 'started', 30_000);
+    return this.url;
+  }
+
+  async metrics(): Promise<string> {
+    const response = await fetch(`${this.url}/metrics`);
+    return response.text();
+  }
+
+  /** SIGTERM and wait; SIGKILL if it does not exit within timeoutMs. */
+  async stop(timeoutMs = 40_000): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+export { ROOT };
