@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # pulse: the synthetic user-journey prober, on Debian with Debian's Chromium headless shell.
 #
 #   docker build -t pulse .

@@ -1,7 +1,7 @@
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
 import { TRACE_MODES, type TraceMode } from './runner/runner.ts';
 import { shardFromHostname, type Shard } from './scheduler/shard.ts';
@@ -37,6 +37,9 @@ export interface Config {
   shard: Shard | undefined;
   /** Base URL of the on-call UI as people reach it, for links in logs and alerts. */
   publicUrl: string | undefined;
+  retention: { artifactMaxAgeMs: number; artifactMaxBytes: number; historyMaxAgeMs: number };
+  /** Optional auth of the UI, API and artifacts: a bearer token and/or basic credentials. */
+  auth: { token: string | undefined; user: string | undefined; password: string | undefined; metrics: boolean };
 }
 
 /** Flags as commander hands them over; every one is optional and wins over its variable. */
@@ -81,6 +84,13 @@ const SETTINGS = {
   shard: { env: 'PULSE_SHARD', flag: '--shard' },
   shardCount: { env: 'PULSE_SHARD_COUNT' },
   publicUrl: { env: 'PULSE_PUBLIC_URL', flag: '--public-url' },
+  artifactMaxAgeMs: { env: 'PULSE_ARTIFACT_MAX_AGE' },
+  artifactMaxBytes: { env: 'PULSE_ARTIFACT_MAX_BYTES' },
+  historyMaxAgeMs: { env: 'PULSE_HISTORY_MAX_AGE' },
+  authToken: { env: 'PULSE_AUTH_TOKEN' },
+  authUser: { env: 'PULSE_AUTH_USER' },
+  authPassword: { env: 'PULSE_AUTH_PASSWORD' },
+  authMetrics: { env: 'PULSE_AUTH_METRICS' },
 } satisfies Record<string, Setting>;
 type SettingKey = keyof typeof SETTINGS;
 
@@ -128,6 +138,17 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   }),
   shardCount: wholeNumber(1, 1000),
   publicUrl: url,
+  artifactMaxAgeMs: duration,
+  artifactMaxBytes: z.string().transform((value, ctx) => {
+    const bytes = parseBytes(value);
+    if (bytes === undefined) ctx.addIssue({ code: 'custom', message: "must be a size such as '500MB' or '2GiB'" });
+    return bytes ?? 0;
+  }),
+  historyMaxAgeMs: duration,
+  authToken: z.string().min(16, 'must be at least 16 characters; generate one with `openssl rand -hex 24`'),
+  authUser: nonEmpty,
+  authPassword: z.string().min(8, 'must be at least 8 characters'),
+  authMetrics: oneOf(['0', '1'] as const),
 };
 
 const DEFAULTS: Partial<Record<SettingKey, string>> = {
@@ -141,6 +162,10 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   logFormat: 'auto',
   trace: 'on-retry',
   gracePeriodMs: '30s',
+  artifactMaxAgeMs: '7d',
+  artifactMaxBytes: '1GiB',
+  historyMaxAgeMs: '30d',
+  authMetrics: '0',
 };
 
 export interface ResolveOptions {
@@ -190,6 +215,9 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     if (shard) values.shard = shard;
     else problems.push(`PULSE_SHARD_COUNT=${values.shardCount}: hostname '${hostname}' does not end in a pod ordinal below ${values.shardCount}; set PULSE_SHARD=i/n instead, or run it as a StatefulSet`);
   }
+  if ((values.authUser === undefined) !== (values.authPassword === undefined)) {
+    problems.push('PULSE_AUTH_USER and PULSE_AUTH_PASSWORD: set both for basic auth, or neither');
+  }
   if (problems.length > 0) return { config: undefined, problems };
 
   const secretParams = [...((values.secretParams as string[] | undefined) ?? []), ...Object.keys(params).filter((name) => SECRET_NAME.test(name))];
@@ -213,6 +241,17 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     secretParams: [...new Set(secretParams)],
     shard: values.shard as Config['shard'],
     publicUrl: (values.publicUrl as string | undefined)?.replace(/\/+$/, ''),
+    retention: {
+      artifactMaxAgeMs: values.artifactMaxAgeMs as number,
+      artifactMaxBytes: values.artifactMaxBytes as number,
+      historyMaxAgeMs: values.historyMaxAgeMs as number,
+    },
+    auth: {
+      token: values.authToken as string | undefined,
+      user: values.authUser as string | undefined,
+      password: values.authPassword as string | undefined,
+      metrics: values.authMetrics === '1',
+    },
   };
   return { config: Object.freeze(config), problems: [] };
 }

@@ -1,4 +1,4 @@
-import { html, raw, type SafeHtml } from './html.ts';
+import { html, raw, type SafeHtml } from '../html.ts';
 
 const STYLES = raw(`
 *, *::before, *::after { box-sizing: border-box; }

@@ -1,7 +1,7 @@
 import { formatPrice, type Product } from './catalog.ts';
 import type { CartLine } from './cart-store.ts';
 import { CHECKOUT_FIELDS, TEST_CARD, type CheckoutErrors, type CheckoutValues } from './checkout-form.ts';
-import { html, raw, type SafeHtml } from './html.ts';
+import { html, raw, type SafeHtml } from '../html.ts';
 import { layout } from './layout.ts';
 import type { Order } from './order-store.ts';
 

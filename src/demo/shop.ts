@@ -6,7 +6,7 @@ import { PRODUCTS, findProduct, searchProducts } from './catalog.ts';
 import { CartStore } from './cart-store.ts';
 import { emptyCheckoutValues, readCheckoutValues, validateCheckout } from './checkout-form.ts';
 import { FAULT_NAMES, NO_FAULTS, describeFaultIssues, faultsSchema, type Faults } from './faults.ts';
-import type { SafeHtml } from './html.ts';
+import type { SafeHtml } from '../html.ts';
 import { OrderStore, ORDER_NUMBER_PATTERN } from './order-store.ts';
 import {
   cartPage,

@@ -1,0 +1,87 @@
+import { Gauge, Registry } from 'prom-client';
+import type { RunResult, RunStatus } from '../result.ts';
+import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
+import type { Sink } from './sink.ts';
+
+const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
+export const PUSHGATEWAY_JOB = 'pulse';
+
+export interface PushgatewaySinkOptions {
+  /** Base URL of the Pushgateway, e.g. http://pushgateway:9091. */
+  url: string;
+  log?: DeliveryLog;
+  onOutcome?: (sink: string, outcome: DeliveryOutcome) => void;
+  tuning?: Partial<DeliveryTuning>;
+}
+
+
+/**
+ * For probers nobody scrapes (`pulse once` in CI or cron): each run's gauges go to a Pushgateway,
+ * one group per journey and location (job `pulse`).
+ *
+ * Pushed with POST, which replaces only the metrics named in the push: a failed run sends no
+ * last-success time and no step durations, so the group keeps those of the last success, even
+ * across processes (every `pulse once` is a new one).
+ */
+export class PushgatewaySink implements Sink {
+  readonly name = 'pushgateway';
+  readonly queue: DeliveryQueue<RunResult>;
+  readonly #base: string;
+
+  constructor(options: PushgatewaySinkOptions) {
+    this.#base = options.url.replace(/\/+$/, '');
+    this.queue = new DeliveryQueue({
+      sink: this.name,
+      tuning: options.tuning,
+      onOutcome: options.onOutcome,
+      log: options.log,
+      describe: (result) => ({ journey: result.journey, runId: result.runId }),
+      send: async (result, signal) => {
+        const url = groupUrl(this.#base, result);
+        const response = await fetch(url, { method: 'POST', body: await renderPush(result), headers: { 'content-type': CONTENT_TYPE }, signal });
+        const answer = await response.text();
+        if (!response.ok) throw new Error(`POST ${url} answered HTTP ${response.status}: ${answer.trim().slice(0, 200)}`);
+      },
+    });
+  }
+
+  /** Enqueues only; the push is rendered when it is sent. */
+  onResult(result: RunResult): void {
+    this.queue.enqueue(result);
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
+
+const CONTENT_TYPE = new Registry().contentType;
+
+/** /metrics/job/pulse/journey/<j>/location/<l>: the group one journey in one location owns. */
+export function groupUrl(base: string, where: { journey: string; location: string }): string {
+  return `${base}/metrics/job/${PUSHGATEWAY_JOB}/journey/${encodeURIComponent(where.journey)}/location/${encodeURIComponent(where.location)}`;
+}
+
+/**
+ * The text exposition of one run, from a registry of its own. No journey or location labels:
+ * the Pushgateway adds the grouping labels to every series of the group.
+ */
+export async function renderPush(result: RunResult): Promise<string> {
+  const registry = new Registry();
+  const registers = [registry];
+  const finishedAt = Date.parse(result.startedAt) / 1000 + result.durationMs / 1000;
+  const success = result.status === 'success';
+
+  new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', registers }).set(success ? 1 : 0);
+  new Gauge({ name: 'pulse_journey_last_run_timestamp_seconds', help: 'Unix time the last run ended.', registers }).set(finishedAt);
+  new Gauge({ name: 'pulse_journey_duration_seconds', help: 'Duration of the last run, every attempt added up.', registers }).set(result.durationMs / 1000);
+  new Gauge({ name: 'pulse_journey_attempts', help: 'Attempts the last run took; more than 1 means its first failed.', registers }).set(result.attempts);
+  const status = new Gauge({ name: 'pulse_journey_last_run_status', help: 'Result of the last run: 1 for it, 0 for the others.', labelNames: ['result'], registers });
+  for (const value of RESULTS) status.set({ result: value }, value === result.status ? 1 : 0);
+  if (success) {
+    new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', registers }).set(finishedAt);
+    const steps = new Gauge({ name: 'pulse_step_duration_seconds', help: 'Duration of each step of the last successful run.', labelNames: ['step'], registers });
+    for (const step of result.steps) if (step.status === 'passed') steps.set({ step: step.name }, step.durationMs / 1000);
+  }
+  return registry.metrics();
+}

@@ -1,0 +1,54 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema changes in order; PRAGMA user_version records how many have run. Never edit a
+ * shipped migration: add the next one.
+ */
+export const MIGRATIONS: readonly ((db: Database) => void)[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        journey TEXT NOT NULL,
+        location TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('success', 'failure', 'error')),
+        reason TEXT,
+        failed_step TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL,
+        flaky INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        artifacts TEXT NOT NULL,
+        artifact_bytes INTEGER NOT NULL DEFAULT 0,
+        artifacts_pruned_at TEXT,
+        attempt_results TEXT NOT NULL
+      );
+      CREATE INDEX runs_by_journey ON runs (journey, started_ms DESC);
+      CREATE INDEX runs_by_time ON runs (started_ms);
+      CREATE TABLE steps (
+        run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        duration_ms REAL NOT NULL,
+        PRIMARY KEY (run_id, position)
+      );
+    `);
+  },
+];
+
+export function migrate(db: Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > MIGRATIONS.length) {
+    throw new Error(`run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length}); upgrade pulse or use another PULSE_DATA_DIR`);
+  }
+  for (let version = from; version < MIGRATIONS.length; version += 1) {
+    db.transaction(() => {
+      MIGRATIONS[version]!(db);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return { from, to: MIGRATIONS.length };
+}

@@ -1,0 +1,286 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Artifacts, AttemptResult, FailureReason, RunResult, RunStatus, StepResult } from '../result.ts';
+import { artifactsDir } from '../runner/runner.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { migrate } from './migrations.ts';
+
+export const STORE_FILE = 'runs.sqlite';
+
+/** A stored run: the RunResult as it went out, plus what happened to it since. */
+export interface RunRecord extends RunResult {
+  artifactBytes: number;
+  /** When retention deleted the evidence files; the run itself stays. */
+  artifactsPrunedAt: string | undefined;
+}
+
+export interface RunQuery {
+  journey?: string;
+  status?: RunStatus;
+  /** Runs that started before this run id's start (paging). */
+  before?: string;
+  limit?: number;
+}
+
+export interface JourneyStats {
+  journey: string;
+  lastRun: RunRecord | undefined;
+  /** When the current streak of up (success) or down (not success) began. */
+  since: string | undefined;
+  lastSuccessAt: string | undefined;
+  runs1h: number;
+  successRate1h: number | undefined;
+  runs24h: number;
+  successRate24h: number | undefined;
+  /** Of successful runs in the last 24 h. */
+  p50Ms: number | undefined;
+  p95Ms: number | undefined;
+  /** Newest first. */
+  recent: { runId: string; status: RunStatus; startedAt: string }[];
+}
+
+interface RunRow {
+  run_id: string;
+  journey: string;
+  location: string;
+  status: RunStatus;
+  reason: FailureReason | null;
+  failed_step: string | null;
+  error: string | null;
+  attempts: number;
+  flaky: number;
+  started_at: string;
+  started_ms: number;
+  duration_ms: number;
+  artifacts: string;
+  artifact_bytes: number;
+  artifacts_pruned_at: string | null;
+  attempt_results: string;
+}
+
+interface StepRow {
+  run_id: string;
+  name: string;
+  status: StepResult['status'];
+  duration_ms: number;
+}
+
+const HOUR = 3_600_000;
+
+/** Run history in SQLite (WAL) under the data folder: every run with its steps, surviving restarts. */
+export class RunStore implements Sink {
+  readonly name = 'run-store';
+  readonly #db: Database.Database;
+  readonly file: string;
+  readonly #artifactsRoot: string;
+
+  constructor(options: { dataDir: string }) {
+    this.file = path.join(options.dataDir, STORE_FILE);
+    this.#artifactsRoot = artifactsDir(options.dataDir);
+    mkdirSync(options.dataDir, { recursive: true });
+    this.#db = new Database(this.file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+    migrate(this.#db);
+  }
+
+  get schemaVersion(): number {
+    return this.#db.pragma('user_version', { simple: true }) as number;
+  }
+
+  onResult(result: RunResult): void {
+    this.insert(result);
+  }
+
+  insert(result: RunResult): void {
+    const artifactBytes = Object.values(result.artifacts).reduce((sum, file) => sum + fileSize(path.join(this.#artifactsRoot, file)), 0);
+    const insertRun = this.#db.prepare(`
+      INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
+        started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results)
+      VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
+        @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results)`);
+    const insertStep = this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)');
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM steps WHERE run_id = ?').run(result.runId);
+      insertRun.run({
+        run_id: result.runId,
+        journey: result.journey,
+        location: result.location,
+        status: result.status,
+        reason: result.error?.reason ?? null,
+        failed_step: result.error?.step ?? null,
+        error: result.error?.message ?? null,
+        attempts: result.attempts,
+        flaky: result.flaky ? 1 : 0,
+        started_at: result.startedAt,
+        started_ms: Date.parse(result.startedAt),
+        duration_ms: result.durationMs,
+        artifacts: JSON.stringify(result.artifacts),
+        artifact_bytes: artifactBytes,
+        attempt_results: JSON.stringify(result.attemptResults),
+      });
+      result.steps.forEach((step, position) => insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
+    })();
+  }
+
+  getRun(runId: string): RunRecord | undefined {
+    const row = this.#db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+    return row ? this.#withSteps([row])[0] : undefined;
+  }
+
+  listRuns(query: RunQuery = {}): RunRecord[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: Math.min(Math.max(query.limit ?? 50, 1), 500) };
+    if (query.journey) {
+      where.push('journey = @journey');
+      params.journey = query.journey;
+    }
+    if (query.status) {
+      where.push('status = @status');
+      params.status = query.status;
+    }
+    if (query.before) {
+      where.push('(started_ms, run_id) < (SELECT started_ms, run_id FROM runs WHERE run_id = @before)');
+      params.before = query.before;
+    }
+    const rows = this.#db
+      .prepare(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_ms DESC, run_id DESC LIMIT @limit`)
+      .all(params) as RunRow[];
+    return this.#withSteps(rows);
+  }
+
+  /** Names of every journey with history, for journeys no longer configured. */
+  journeysWithHistory(): string[] {
+    return (this.#db.prepare('SELECT DISTINCT journey FROM runs ORDER BY journey').all() as { journey: string }[]).map((r) => r.journey);
+  }
+
+  stats(journey: string, now = Date.now(), strip = 30): JourneyStats {
+    const recentRows = this.#db
+      .prepare('SELECT run_id, status, started_at FROM runs WHERE journey = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?')
+      .all(journey, strip) as Pick<RunRow, 'run_id' | 'status' | 'started_at'>[];
+    const lastRun = recentRows[0] ? this.getRun(recentRows[0].run_id) : undefined;
+    const lastSuccess = this.#db.prepare("SELECT started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1").get(journey) as { started_at: string } | undefined;
+    let since: string | undefined;
+    if (lastRun) {
+      // The streak began with the oldest run after the last run of the other kind.
+      const isUp = lastRun.status === 'success';
+      const breaker = this.#db
+        .prepare(`SELECT started_ms FROM runs WHERE journey = ? AND status ${isUp ? "!= 'success'" : "= 'success'"} ORDER BY started_ms DESC LIMIT 1`)
+        .get(journey) as { started_ms: number } | undefined;
+      const first = this.#db
+        .prepare('SELECT started_at FROM runs WHERE journey = ? AND started_ms > ? ORDER BY started_ms ASC LIMIT 1')
+        .get(journey, breaker?.started_ms ?? -1) as { started_at: string } | undefined;
+      since = first?.started_at;
+    }
+    const window = (ms: number) =>
+      this.#db
+        .prepare("SELECT COUNT(*) AS runs, SUM(status = 'success') AS ok, SUM(status != 'error') AS counted FROM runs WHERE journey = ? AND started_ms >= ?")
+        .get(journey, now - ms) as { runs: number; ok: number | null; counted: number | null };
+    const h1 = window(HOUR);
+    const h24 = window(24 * HOUR);
+    const durations = (
+      this.#db.prepare("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms").all(journey, now - 24 * HOUR) as { duration_ms: number }[]
+    ).map((r) => r.duration_ms);
+    return {
+      journey,
+      lastRun,
+      since,
+      lastSuccessAt: lastSuccess?.started_at,
+      runs1h: h1.runs,
+      // Prober errors say nothing about the target, so they stay out of its success rate.
+      successRate1h: h1.counted ? (h1.ok ?? 0) / h1.counted : undefined,
+      runs24h: h24.runs,
+      successRate24h: h24.counted ? (h24.ok ?? 0) / h24.counted : undefined,
+      p50Ms: percentile(durations, 0.5),
+      p95Ms: percentile(durations, 0.95),
+      recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at })),
+    };
+  }
+
+  /** Step durations of the last successful runs, oldest first, for the chart on the journey page. */
+  stepHistory(journey: string, limit = 50): { runId: string; startedAt: string; steps: { name: string; durationMs: number }[] }[] {
+    const runs = this.#db
+      .prepare("SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?")
+      .all(journey, limit) as { run_id: string; started_at: string }[];
+    if (runs.length === 0) return [];
+    const steps = this.#stepsOf(runs.map((r) => r.run_id));
+    return runs.reverse().map((run) => ({ runId: run.run_id, startedAt: run.started_at, steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs })) }));
+  }
+
+  /** Runs whose evidence is still on disk, oldest first, for retention. */
+  runsWithArtifacts(): { runId: string; journey: string; startedMs: number; bytes: number; artifacts: Artifacts }[] {
+    const rows = this.#db
+      .prepare("SELECT run_id, journey, started_ms, artifact_bytes, artifacts FROM runs WHERE artifacts_pruned_at IS NULL AND artifacts != '{}' ORDER BY started_ms ASC")
+      .all() as Pick<RunRow, 'run_id' | 'journey' | 'started_ms' | 'artifact_bytes' | 'artifacts'>[];
+    return rows.map((r) => ({ runId: r.run_id, journey: r.journey, startedMs: r.started_ms, bytes: r.artifact_bytes, artifacts: JSON.parse(r.artifacts) as Artifacts }));
+  }
+
+  markPruned(runIds: readonly string[], at = new Date()): void {
+    const mark = this.#db.prepare('UPDATE runs SET artifacts_pruned_at = ? WHERE run_id = ?');
+    this.#db.transaction(() => runIds.forEach((id) => mark.run(at.toISOString(), id)))();
+  }
+
+  /** Forgets runs that started before the cut-off (their steps go with them). */
+  deleteRunsBefore(cutoffMs: number): number {
+    return this.#db.prepare('DELETE FROM runs WHERE started_ms < ?').run(cutoffMs).changes;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #withSteps(rows: RunRow[]): RunRecord[] {
+    const steps = this.#stepsOf(rows.map((r) => r.run_id));
+    return rows.map((row) => toRecord(row, steps.get(row.run_id) ?? []));
+  }
+
+  #stepsOf(runIds: string[]): Map<string, StepResult[]> {
+    const byRun = new Map<string, StepResult[]>();
+    if (runIds.length === 0) return byRun;
+    const rows = this.#db
+      .prepare(`SELECT run_id, name, status, duration_ms FROM steps WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY run_id, position`)
+      .all(...runIds) as StepRow[];
+    for (const row of rows) {
+      const list = byRun.get(row.run_id) ?? [];
+      list.push({ name: row.name, status: row.status, durationMs: row.duration_ms });
+      byRun.set(row.run_id, list);
+    }
+    return byRun;
+  }
+}
+
+function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
+  return {
+    journey: row.journey,
+    location: row.location,
+    runId: row.run_id,
+    status: row.status,
+    startedAt: row.started_at,
+    durationMs: row.duration_ms,
+    attempts: row.attempts,
+    flaky: row.flaky === 1,
+    steps,
+    error: row.error === null ? undefined : { message: row.error, step: row.failed_step ?? undefined, reason: row.reason ?? undefined },
+    artifacts: JSON.parse(row.artifacts) as Artifacts,
+    attemptResults: JSON.parse(row.attempt_results) as AttemptResult[],
+    artifactBytes: row.artifact_bytes,
+    artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
+  };
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function percentile(sorted: number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index];
+}
