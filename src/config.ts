@@ -5,6 +5,7 @@ import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
 import { TRACE_MODES, type TraceMode } from './runner/runner.ts';
 import { shardFromHostname, type Shard } from './scheduler/shard.ts';
+import { WEBHOOK_KINDS, type WebhookKind } from './sinks/webhook.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,6 +38,11 @@ export interface Config {
   shard: Shard | undefined;
   /** Base URL of the on-call UI as people reach it, for links in logs and alerts. */
   publicUrl: string | undefined;
+  /** Pushgateway base URL: each run's gauges are pushed there (for `pulse once` in CI or cron). */
+  pushgatewayUrl: string | undefined;
+  /** Dead-man's-switch URL pinged after each run; `{journey}` and `{location}` are filled in. */
+  webhookUrl: string | undefined;
+  webhookKind: WebhookKind;
   retention: { artifactMaxAgeMs: number; artifactMaxBytes: number; historyMaxAgeMs: number };
   /** Optional auth of the UI, API and artifacts: a bearer token and/or basic credentials. */
   auth: { token: string | undefined; user: string | undefined; password: string | undefined; metrics: boolean };
@@ -60,6 +66,9 @@ export interface Flags {
   param?: string[];
   shard?: string;
   publicUrl?: string;
+  pushgatewayUrl?: string;
+  webhookUrl?: string;
+  webhookKind?: string;
 }
 
 interface Setting {
@@ -84,6 +93,9 @@ const SETTINGS = {
   shard: { env: 'PULSE_SHARD', flag: '--shard' },
   shardCount: { env: 'PULSE_SHARD_COUNT' },
   publicUrl: { env: 'PULSE_PUBLIC_URL', flag: '--public-url' },
+  pushgatewayUrl: { env: 'PULSE_PUSHGATEWAY_URL', flag: '--pushgateway-url' },
+  webhookUrl: { env: 'PULSE_WEBHOOK_URL', flag: '--webhook-url' },
+  webhookKind: { env: 'PULSE_WEBHOOK_KIND', flag: '--webhook-kind' },
   artifactMaxAgeMs: { env: 'PULSE_ARTIFACT_MAX_AGE' },
   artifactMaxBytes: { env: 'PULSE_ARTIFACT_MAX_BYTES' },
   historyMaxAgeMs: { env: 'PULSE_HISTORY_MAX_AGE' },
@@ -110,6 +122,10 @@ const duration = z.string().transform((value, ctx) => {
   return ms ?? 0;
 });
 const url = z.string().trim().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), 'must be an http(s) URL such as http://127.0.0.1:3000');
+const urlTemplate = z
+  .string()
+  .trim()
+  .refine((v) => url.safeParse(v.replaceAll('{journey}', 'j').replaceAll('{location}', 'l')).success, 'must be an http(s) URL, {journey} and {location} allowed, e.g. https://hc-ping.com/<key>/{journey}');
 
 const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   journeysDir: nonEmpty,
@@ -138,6 +154,9 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   }),
   shardCount: wholeNumber(1, 1000),
   publicUrl: url,
+  pushgatewayUrl: url,
+  webhookUrl: urlTemplate,
+  webhookKind: oneOf(WEBHOOK_KINDS),
   artifactMaxAgeMs: duration,
   artifactMaxBytes: z.string().transform((value, ctx) => {
     const bytes = parseBytes(value);
@@ -162,6 +181,7 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   logFormat: 'auto',
   trace: 'on-retry',
   gracePeriodMs: '30s',
+  webhookKind: 'ping',
   artifactMaxAgeMs: '7d',
   artifactMaxBytes: '1GiB',
   historyMaxAgeMs: '30d',
@@ -241,6 +261,9 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     secretParams: [...new Set(secretParams)],
     shard: values.shard as Config['shard'],
     publicUrl: (values.publicUrl as string | undefined)?.replace(/\/+$/, ''),
+    pushgatewayUrl: (values.pushgatewayUrl as string | undefined)?.replace(/\/+$/, ''),
+    webhookUrl: values.webhookUrl as string | undefined,
+    webhookKind: values.webhookKind as WebhookKind,
     retention: {
       artifactMaxAgeMs: values.artifactMaxAgeMs as number,
       artifactMaxBytes: values.artifactMaxBytes as number,

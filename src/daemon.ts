@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
@@ -6,12 +7,15 @@ import { createProber, type Prober } from './prober.ts';
 import { formatProblem } from './registry/problem.ts';
 import { loadJourneys } from './registry/load.ts';
 import type { JourneyDefinition } from './registry/validate.ts';
-import { newRunId } from './runner/runner.ts';
+import { artifactsDir, newRunId } from './runner/runner.ts';
+import { RunStore } from './store/run-store.ts';
+import { startRetention } from './store/retention.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
 import { MetricsSink } from './sinks/metrics.ts';
 import { SinkFanout, type Sink } from './sinks/sink.ts';
 import { createWebServer } from './web/server.ts';
+import { registerUi } from './web/ui.ts';
 
 export interface DaemonOptions {
   config: Config;
@@ -24,11 +28,15 @@ export interface DaemonOptions {
   select?: (journeys: JourneyDefinition[]) => JourneyDefinition[];
 }
 
+/** How often retention looks for evidence past its age or size limit. */
+const RETENTION_EVERY_MS = 5 * 60_000;
+
 export interface Daemon {
   /** Where the HTTP port listens, e.g. http://127.0.0.1:9477. */
   url: string;
   metrics: MetricsSink;
   registry: Registry;
+  store: RunStore;
   journeys: readonly JourneyDefinition[];
   prober: Prober;
   /** Graceful stop: no new runs, in-flight runs finish within the grace period, browser closed, sinks flushed. */
@@ -48,7 +56,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   metrics.registerJourneys(journeys, config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1');
 
   const prober = await createProber({ config, log, onBrowserRestart: () => metrics.browserRestarted() });
-  const sinks = new SinkFanout([metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? [])], log);
+  const artifactsRoot = artifactsDir(config.dataDir);
+  await mkdir(artifactsRoot, { recursive: true });
+  const store = new RunStore({ dataDir: config.dataDir });
+  const retention = startRetention({
+    store,
+    artifactsRoot,
+    policy: { maxAgeMs: config.retention.artifactMaxAgeMs, maxBytes: config.retention.artifactMaxBytes, historyMaxAgeMs: config.retention.historyMaxAgeMs },
+    everyMs: RETENTION_EVERY_MS,
+    onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs`),
+    onError: (error) => log.error({ event: 'retention_failed', err: String(error) }, 'retention pass failed'),
+  });
+  const sinks = new SinkFanout([store, metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? [])], log);
   let browserLaunched = false;
   try {
     await prober.browsers.get();
@@ -89,6 +108,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const checks = { journeysLoaded: journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isConnected };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
+    routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config }),
   });
   const address = await web.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
@@ -105,10 +125,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const { unfinished } = await scheduler.stop(config.gracePeriodMs);
       if (unfinished > 0) log.warn({ event: 'grace_period_over', unfinished }, `${unfinished} runs did not finish within the grace period`);
       await prober.browsers.close();
-      await sinks.close();
+      await retention.stop();
       await web.close();
+      await sinks.close();
       log.info({ event: 'stopped' }, 'stopped');
     })());
 
-  return { url, metrics, registry, journeys, prober, stop };
+  return { url, metrics, registry, store, journeys, prober, stop };
 }

@@ -12,7 +12,7 @@ import { findBrowser } from '../src/runner/find-browser.ts';
 import { Runner, type RunnerOptions } from '../src/runner/runner.ts';
 import { pngSize } from './support/png.ts';
 import { browserMains } from './support/processes.ts';
-import { tempDir } from './support/temp.ts';
+import { makeTempDir, removeDir } from './support/temp.ts';
 
 function define(options: Partial<JourneyOptions> & { name: string }, body: JourneyBody): JourneyDefinition {
   const { definition, problems } = validateJourney(journey({ schedule: '* * * * *', ...options }, body), 'test.journey.ts');
@@ -30,12 +30,13 @@ describe('runner', () => {
 
   before(async () => {
     shop = await startShop();
-    dataDir = tempDir({ after: (fn: () => void) => after(fn) });
+    dataDir = makeTempDir();
     browsers = new BrowserPool({ browser: findBrowser(), onRestart: () => (restarts += 1) });
   });
   after(async () => {
     await browsers.close();
     await shop.close();
+    removeDir(dataDir);
   });
 
   test('steps are timed, and a failed step skips the rest, including steps seen in earlier runs', async () => {

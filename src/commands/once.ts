@@ -4,6 +4,8 @@ import { artifactsDir } from '../runner/runner.ts';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createProber } from '../prober.ts';
+import { createPushSinks } from '../sinks/push-sinks.ts';
+import { SinkFanout } from '../sinks/sink.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { RunResult, StepResult } from '../result.ts';
 import { UsageError, loadRegistry, printProblems } from './shared.ts';
@@ -29,6 +31,7 @@ export async function once(options: OnceOptions): Promise<boolean> {
   const chosen = pick(registry.journeys, names);
   const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err) });
   const prober = await createProber({ config, log });
+  const push = new SinkFanout(createPushSinks(config, log), log);
   let allPassed = true;
   const results: RunResult[] = [];
   try {
@@ -37,10 +40,13 @@ export async function once(options: OnceOptions): Promise<boolean> {
       results.push(result);
       if (!options.json) out.write(formatResult(result, config.dataDir));
       await options.onResult?.(result);
+      await push.onResult(result);
       if (result.status !== 'success') allPassed = false;
     }
   } finally {
     await prober.browsers.close();
+    // Delivers what is queued (within the push deadline) before the process exits.
+    await push.close();
   }
   if (options.json) out.write(`${JSON.stringify(results, null, 2)}\n`);
   return allPassed && registry.problems.length === 0;

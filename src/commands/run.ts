@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import { createRedactor } from '../redact.ts';
 import { secretValues } from '../config.ts';
 import { ownedBy } from '../scheduler/shard.ts';
+import { createPushSinks } from '../sinks/push-sinks.ts';
 
 export interface RunCommandOptions {
   config: Config;
@@ -32,6 +33,7 @@ export async function runUntilSignalled(options: RunCommandOptions): Promise<num
     scheduleOverride: options.scheduleOverride,
     select: (journeys) => ownedBy(journeys, config.shard),
     ...options.extra,
+    sinks: [...createPushSinks(config, log), ...(options.extra?.sinks ?? [])],
   });
   options.onStarted?.(daemon, log);
 

@@ -24,7 +24,10 @@ export function withCommonOptions(command: Command): Command {
     .option('--param <name=value>', 'a journey param, repeatable (PULSE_PARAM_<NAME>)', collect)
     .option('--trace <mode>', 'Playwright trace: off, on-retry, always (PULSE_TRACE)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent (PULSE_LOG_LEVEL)')
-    .option('--log-format <format>', 'auto, json, pretty (PULSE_LOG_FORMAT)');
+    .option('--log-format <format>', 'auto, json, pretty (PULSE_LOG_FORMAT)')
+    .option('--pushgateway-url <url>', "push each run's gauges to this Prometheus Pushgateway (PULSE_PUSHGATEWAY_URL)")
+    .option('--webhook-url <url>', "dead-man's-switch URL pinged after each run; {journey} and {location} are filled in (PULSE_WEBHOOK_URL)")
+    .option('--webhook-kind <kind>', 'ping (healthchecks.io style: <url>, <url>/fail) or uptime-kuma (push URL) (PULSE_WEBHOOK_KIND)');
 }
 
 /** Options of the long-running commands. */

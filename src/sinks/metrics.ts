@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import type { JourneyDefinition } from '../registry/validate.ts';
 import { FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
+import type { DeliveryOutcome } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
 
 export type SkipReason = 'overlap' | 'saturated' | 'shutdown';
@@ -40,6 +41,7 @@ export class MetricsSink implements Sink {
   readonly scheduleLag: Histogram;
   readonly browserRestarts: Counter;
   readonly shardJourneys: Gauge<'shard'>;
+  readonly pushDeliveries: Counter<'sink' | 'outcome'>;
 
   constructor(options: MetricsOptions) {
     const registers = [options.registry];
@@ -59,6 +61,7 @@ export class MetricsSink implements Sink {
     this.scheduleLag = new Histogram({ name: 'pulse_schedule_lag_seconds', help: 'Planned start to real start of runs.', buckets: LAG_BUCKETS, registers });
     this.browserRestarts = new Counter({ name: 'pulse_browser_restarts_total', help: 'Browser relaunches after a crash or disconnect.', registers });
     this.shardJourneys = new Gauge({ name: 'pulse_shard_journeys', help: 'Journeys this replica owns.', labelNames: ['shard'], registers });
+    this.pushDeliveries = new Counter({ name: 'pulse_push_deliveries_total', help: 'Pushes of push sinks (Pushgateway, webhook) by outcome: delivered, failed (every try failed), dropped (queue full or shutdown).', labelNames: ['sink', 'outcome'], registers });
   }
 
   /** Publishes intervals and starts every counter at 0, so rate() and increase() see the first event. */
@@ -106,5 +109,9 @@ export class MetricsSink implements Sink {
 
   browserRestarted(): void {
     this.browserRestarts.inc();
+  }
+
+  pushOutcome(sink: string, outcome: DeliveryOutcome): void {
+    this.pushDeliveries.inc({ sink, outcome });
   }
 }

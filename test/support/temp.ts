@@ -5,7 +5,16 @@ import type { TestContext } from 'node:test';
 
 /** A fresh folder removed after the test. */
 export function tempDir(t: TestContext | { after: (fn: () => void) => void }, prefix = 'pulse-test-'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = makeTempDir(prefix);
+  t.after(() => removeDir(dir));
   return dir;
+}
+
+/** A fresh folder for a whole suite; remove it with removeDir in the suite's after hook. */
+export function makeTempDir(prefix = 'pulse-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }

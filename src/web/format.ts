@@ -1,0 +1,23 @@
+/** Display helpers for the UI: wall-clock only for display, never for durations. */
+
+export function ago(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m ago`;
+  return `${Math.floor(seconds / 86_400)}d ago`;
+}
+
+export function percent(ratio: number | undefined): string {
+  return ratio === undefined ? '–' : `${(ratio * 100).toFixed(ratio === 1 ? 0 : 1)}%`;
+}
+
+export function ms(value: number | undefined): string {
+  if (value === undefined) return '–';
+  return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(2)} s`;
+}
+
+export function time(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}

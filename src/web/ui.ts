@@ -1,0 +1,137 @@
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { JourneyDefinition } from '../registry/validate.ts';
+import type { RunStore } from '../store/run-store.ts';
+import { registerAuth } from './auth.ts';
+import { journeyPage } from './views/journey-page.ts';
+import { overviewPage } from './views/overview.ts';
+import { runPage } from './views/run-page.ts';
+
+export interface UiOptions {
+  store: RunStore;
+  journeys: readonly JourneyDefinition[];
+  artifactsRoot: string;
+  config: Pick<Config, 'location' | 'publicUrl' | 'auth'>;
+}
+
+const runsQuery = z.object({
+  journey: z.string().max(100).optional(),
+  status: z.enum(['success', 'failure', 'error']).optional(),
+  before: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+/** The on-call UI, its JSON API and the artifact files, on the daemon's port. */
+export async function registerUi(app: FastifyInstance, options: UiOptions): Promise<void> {
+  const { store, config } = options;
+  const configured = new Map(options.journeys.map((j) => [j.name, j]));
+  const journeyNames = () => [...new Set([...configured.keys(), ...store.journeysWithHistory()])].sort();
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        imgSrc: ["'self'"],
+        styleSrc: ["'unsafe-inline'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    hsts: false,
+  });
+  await registerAuth(app, config.auth);
+
+  // Evidence files; a captured page's HTML is the target's markup, so it is shown sandboxed, scripts off.
+  await app.register(fastifyStatic, {
+    root: options.artifactsRoot,
+    prefix: '/artifacts/',
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    decorateReply: false,
+    setHeaders: (res, file) => {
+      res.setHeader('cache-control', 'private, max-age=3600');
+      if (file.endsWith('.html')) res.setHeader('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'");
+      if (file.endsWith('.zip')) res.setHeader('content-disposition', 'attachment');
+    },
+  });
+
+  const html = (body: { value: string }) => body.value;
+
+  app.get('/', async (_request, reply) => {
+    const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule }));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(overviewPage(rows, config.location)));
+  });
+
+  app.get<{ Params: { name: string } }>('/journeys/:name', async (request, reply) => {
+    const name = request.params.name;
+    if (!journeyNames().includes(name)) return reply.code(404).type('text/plain').send('no such journey');
+    const definition = configured.get(name);
+    const runs = store.listRuns({ journey: name, limit: 50 });
+    const failures = store.listRuns({ journey: name, status: 'failure', limit: 20 });
+    const page = journeyPage({ stats: store.stats(name), schedule: definition?.schedule, file: definition?.location, runs, failures, history: store.stepHistory(name, 60) }, config.location);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(page));
+  });
+
+  app.get<{ Params: { id: string } }>('/runs/:id', async (request, reply) => {
+    const run = store.getRun(request.params.id);
+    if (!run) return reply.code(404).type('text/plain').send('no such run');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(runPage(run, config.location, config.publicUrl)));
+  });
+
+  app.get('/api/journeys', async () => ({
+    journeys: journeyNames().map((name) => {
+      const stats = store.stats(name);
+      const definition = configured.get(name);
+      return {
+        name,
+        schedule: definition?.schedule,
+        tags: definition?.tags,
+        up: stats.lastRun ? stats.lastRun.status === 'success' : undefined,
+        since: stats.since,
+        lastSuccessAt: stats.lastSuccessAt,
+        successRate1h: stats.successRate1h,
+        successRate24h: stats.successRate24h,
+        p50Ms: stats.p50Ms,
+        p95Ms: stats.p95Ms,
+        lastRun: stats.lastRun ? summary(stats.lastRun) : undefined,
+        url: `${config.publicUrl ?? ''}/journeys/${encodeURIComponent(name)}`,
+      };
+    }),
+  }));
+
+  app.get('/api/runs', async (request, reply) => {
+    const query = runsQuery.safeParse(request.query);
+    if (!query.success) return reply.code(400).send({ error: 'bad query', issues: query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    return { runs: store.listRuns(query.data).map(summary) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/runs/:id', async (request, reply) => {
+    const run = store.getRun(request.params.id);
+    if (!run) return reply.code(404).send({ error: 'no such run' });
+    return { ...run, url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}` };
+  });
+
+  function summary(run: ReturnType<RunStore['getRun']> & object) {
+    return {
+      runId: run.runId,
+      journey: run.journey,
+      location: run.location,
+      status: run.status,
+      startedAt: run.startedAt,
+      durationMs: run.durationMs,
+      attempts: run.attempts,
+      flaky: run.flaky,
+      step: run.error?.step,
+      reason: run.error?.reason,
+      artifactsPruned: run.artifactsPrunedAt !== undefined,
+      url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}`,
+    };
+  }
+}

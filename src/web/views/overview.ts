@@ -1,0 +1,34 @@
+import { html, type SafeHtml } from '../../html.ts';
+import type { JourneyStats } from '../../store/run-store.ts';
+import { ago, ms, percent, time } from '../format.ts';
+import { layout, statusBadge } from './layout.ts';
+
+export interface OverviewRow {
+  stats: JourneyStats;
+  schedule: string | undefined;
+}
+
+/** Every journey: up/down and since when, last success, success rates, p50/p95, the last runs. */
+export function overviewPage(rows: OverviewRow[], location: string, now = Date.now()): SafeHtml {
+  const body = html`<h1>Journeys</h1>
+<table>
+<thead><tr><th>journey</th><th>state</th><th>last success</th><th>success 1 h</th><th>success 24 h</th><th>p50</th><th>p95</th><th>last runs (newest right)</th></tr></thead>
+<tbody>
+${rows.map(({ stats, schedule }) => {
+  const last = stats.lastRun;
+  const state = !last ? statusBadge('unknown', 'no runs yet') : last.status === 'success' ? statusBadge('up', 'UP') : statusBadge('down', last.status === 'error' ? 'DOWN (prober error)' : 'DOWN');
+  return html`<tr data-journey="${stats.journey}">
+<td><a href="/journeys/${encodeURIComponent(stats.journey)}">${stats.journey}</a>${schedule ? html`<div class="muted">${schedule}</div>` : ''}</td>
+<td>${state}${stats.since ? html`<div class="muted">since ${ago(stats.since, now)}</div>` : ''}</td>
+<td>${ago(stats.lastSuccessAt, now)}</td>
+<td>${percent(stats.successRate1h)} <span class="muted">(${stats.runs1h})</span></td>
+<td>${percent(stats.successRate24h)} <span class="muted">(${stats.runs24h})</span></td>
+<td>${ms(stats.p50Ms)}</td>
+<td>${ms(stats.p95Ms)}</td>
+<td><div class="strip">${[...stats.recent].reverse().map((run) => html`<a class="${run.status}" href="/runs/${encodeURIComponent(run.runId)}" title="${run.status} at ${time(run.startedAt)}"></a>`)}</div></td>
+</tr>`;
+})}
+</tbody>
+</table>`;
+  return layout({ title: 'Journeys', location, refreshSeconds: 30 }, body);
+}

@@ -1,0 +1,73 @@
+import { html, type SafeHtml } from '../../html.ts';
+import type { Artifacts, StepResult } from '../../result.ts';
+import type { RunRecord } from '../../store/run-store.ts';
+import { ms, time } from '../format.ts';
+import { layout, statusBadge } from './layout.ts';
+
+export function artifactUrl(file: string): string {
+  return `/artifacts/${file.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** One run: the step waterfall with the failed step marked, the error, the screenshot and links to the rest. */
+export function runPage(run: RunRecord, location: string, publicUrl: string | undefined): SafeHtml {
+  const body = html`<h1><a href="/journeys/${encodeURIComponent(run.journey)}">${run.journey}</a> run ${statusBadge(run.status)}</h1>
+<dl class="facts">
+<dt>run</dt><dd><code>${run.runId}</code></dd>
+<dt>started</dt><dd>${time(run.startedAt)}</dd>
+<dt>duration</dt><dd>${ms(run.durationMs)}</dd>
+<dt>attempts</dt><dd>${run.attempts}${run.flaky ? ' (flaky: succeeded on a retry)' : ''}</dd>
+<dt>location</dt><dd>${run.location}</dd>
+${run.error ? html`<dt>failed step</dt><dd data-testid="failed-step">${run.error.step ?? 'outside any step'}</dd><dt>reason</dt><dd>${run.error.reason ?? 'prober error: pulse could not run the journey'}</dd>` : ''}
+</dl>
+${run.error ? html`<h2>Error</h2><pre class="error">${run.error.message}</pre>` : ''}
+<h2>Steps</h2>
+${waterfall(run.steps)}
+${evidence(run, publicUrl)}
+${run.attemptResults.length > 1
+  ? html`<h2>Attempts</h2><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>evidence</th></tr></thead><tbody>
+${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td>${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}</td></tr>`)}
+</tbody></table>`
+  : ''}`;
+  return layout({ title: `${run.journey} ${run.runId}`, location }, body);
+}
+
+function waterfall(steps: StepResult[]): SafeHtml {
+  if (steps.length === 0) return html`<p class="muted">No step ran.</p>`;
+  const total = Math.max(1, steps.reduce((sum, s) => sum + s.durationMs, 0));
+  let offset = 0;
+  return html`<table class="waterfall"><thead><tr><th>step</th><th>status</th><th>duration</th><th>timeline</th></tr></thead><tbody>
+${steps.map((step) => {
+  const left = (offset / total) * 100;
+  const width = (step.durationMs / total) * 100;
+  offset += step.durationMs;
+  return html`<tr class="${step.status === 'failed' ? 'failed-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td>${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
+<td class="bar"><div class="track">${step.status === 'skipped' ? '' : html`<div class="seg ${step.status}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div>`}</div></td></tr>`;
+})}
+</tbody></table>`;
+}
+
+function evidence(run: RunRecord, publicUrl: string | undefined): SafeHtml {
+  const { artifacts } = run;
+  if (run.artifactsPrunedAt) {
+    return html`<h2>Evidence</h2><p class="note" data-testid="pruned">The evidence of this run (screenshot, page HTML, console log, trace) was removed by retention at ${time(run.artifactsPrunedAt)}.</p>`;
+  }
+  if (Object.keys(artifacts).length === 0) return html``;
+  const traceUrl = artifacts.trace ? `${publicUrl ?? ''}${artifactUrl(artifacts.trace)}` : undefined;
+  return html`<h2>Evidence</h2>
+<p>${links(artifacts, false)}</p>
+${traceUrl ? html`<p class="muted">Open the trace: download it, then <code>npx playwright show-trace ${traceUrl.startsWith('http') ? traceUrl : 'trace.zip'}</code></p>` : ''}
+${artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><img class="screenshot" alt="screenshot of the page when ${run.journey} failed" src="${artifactUrl(artifacts.screenshot)}">` : ''}`;
+}
+
+function links(artifacts: Artifacts, pruned: boolean): SafeHtml {
+  if (pruned) return html`<span class="muted">pruned</span>`;
+  const entries: [keyof Artifacts, string][] = [
+    ['screenshot', 'screenshot'],
+    ['html', 'page HTML'],
+    ['console', 'console and network log'],
+    ['trace', 'Playwright trace'],
+  ];
+  return html`${entries
+    .filter(([key]) => artifacts[key])
+    .map(([key, label], index) => html`${index > 0 ? ' · ' : ''}<a href="${artifactUrl(artifacts[key]!)}">${label}</a>`)}`;
+}
