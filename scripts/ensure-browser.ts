@@ -5,9 +5,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { BROWSER_HOWTO, findBrowser } from '../src/runner/find-browser.ts';
 
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
+
+// A source checkout has src/; a production copy has only the build.
+const source = new URL('../src/runner/find-browser.ts', import.meta.url);
+type FindBrowserModule = typeof import('../src/runner/find-browser.ts');
+const finder = (await import(existsSync(source) ? source.href : new URL('../dist/runner/find-browser.js', import.meta.url).href).catch(
+  () => undefined,
+)) as FindBrowserModule | undefined;
+if (!finder) {
+  console.log('pulse: browser set-up skipped (neither src/ nor dist/ is here yet)');
+  process.exit(0);
+}
+const { BROWSER_HOWTO, findBrowser } = finder;
 
 function found(): string | undefined {
   try {

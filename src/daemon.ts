@@ -13,6 +13,7 @@ import { startRetention } from './store/retention.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
 import { MetricsSink } from './sinks/metrics.ts';
+import { createPushSinks } from './sinks/push-sinks.ts';
 import { SinkFanout, type Sink } from './sinks/sink.ts';
 import { createWebServer } from './web/server.ts';
 import { registerUi } from './web/ui.ts';
@@ -22,7 +23,7 @@ export interface DaemonOptions {
   log: Logger;
   /** Replaces every journey's schedule (the demo runs the examples every few seconds). */
   scheduleOverride?: string;
-  /** Extra sinks beside metrics and the heartbeat log. */
+  /** Extra sinks beside the run store, metrics, the heartbeat log and the configured push sinks. */
   sinks?: Sink[];
   /** Keeps only the journeys this replica owns. */
   select?: (journeys: JourneyDefinition[]) => JourneyDefinition[];
@@ -67,7 +68,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs`),
     onError: (error) => log.error({ event: 'retention_failed', err: String(error) }, 'retention pass failed'),
   });
-  const sinks = new SinkFanout([store, metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? [])], log);
+  const pushSinks = createPushSinks(config, log, { onOutcome: (sink, outcome) => metrics.pushOutcome(sink, outcome) });
+  const sinks = new SinkFanout([store, metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...pushSinks, ...(options.sinks ?? [])], log);
   let browserLaunched = false;
   try {
     await prober.browsers.get();

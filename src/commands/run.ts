@@ -4,7 +4,6 @@ import { createLogger, type Logger } from '../logger.ts';
 import { createRedactor } from '../redact.ts';
 import { secretValues } from '../config.ts';
 import { ownedBy } from '../scheduler/shard.ts';
-import { createPushSinks } from '../sinks/push-sinks.ts';
 
 export interface RunCommandOptions {
   config: Config;
@@ -33,7 +32,6 @@ export async function runUntilSignalled(options: RunCommandOptions): Promise<num
     scheduleOverride: options.scheduleOverride,
     select: (journeys) => ownedBy(journeys, config.shard),
     ...options.extra,
-    sinks: [...createPushSinks(config, log), ...(options.extra?.sinks ?? [])],
   });
   options.onStarted?.(daemon, log);
 
