@@ -7,7 +7,9 @@ import { DEMO_SCHEDULE, demo, type DemoFlags } from './commands/demo.ts';
 import { runUntilSignalled } from './commands/run.ts';
 import { UsageError, configFrom, withCommonOptions, withDaemonOptions } from './commands/shared.ts';
 import { validate } from './commands/validate.ts';
+import { DataDirError } from './daemon.ts';
 import { MissingBaseUrlError } from './prober.ts';
+import { ownerOf } from './scheduler/shard.ts';
 import { BrowserNotFoundError } from './runner/find-browser.ts';
 
 /** Exit codes: 0 all good, 1 a journey failed or a problem was found, 2 pulse could not do its job. */
@@ -46,9 +48,18 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   withCommonOptions(program.command('list'))
-    .description('list journeys with their schedule, next run and file')
+    .description('list journeys with their schedule, next run, file and, with shards, the owning shard')
+    .option('--shard <i/n>', 'show which of n shards owns each journey (PULSE_SHARD, PULSE_SHARD_COUNT)')
     .action(async (flags: Flags) => {
-      exitCode = (await list({ config: configFrom(flags), out: process.stdout, err: process.stderr })) ? 0 : 1;
+      const config = configFrom(flags);
+      const shard = config.shard;
+      const ownerOfJourney = shard
+        ? (journey: string) => {
+            const owner = ownerOf(journey, shard.total);
+            return `${owner}/${shard.total}${owner === shard.index ? ' (this replica)' : ''}`;
+          }
+        : undefined;
+      exitCode = (await list({ config, out: process.stdout, err: process.stderr, ownerOf: ownerOfJourney })) ? 0 : 1;
     });
 
   withCommonOptions(program.command('validate'))
@@ -62,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError || error instanceof BrowserNotFoundError || error instanceof MissingBaseUrlError) {
+    if (error instanceof UsageError || error instanceof BrowserNotFoundError || error instanceof MissingBaseUrlError || error instanceof DataDirError) {
       process.stderr.write(`pulse: ${error.message}\n`);
       return 2;
     }

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
@@ -44,9 +45,25 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
+/** The data folder must exist and be writable before any run depends on it. */
+async function ensureWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const uid = process.getuid?.();
+    throw new DataDirError(`PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${(error as Error).message}; fix: give the user the folder (chown) or point PULSE_DATA_DIR at a writable one`);
+  }
+}
+
 /** The long-running process: journeys on their schedules, results to every sink, one HTTP port. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options;
+  await ensureWritable(config.dataDir);
   const registry = new Registry();
   registry.setDefaultLabels({});
   const metrics = new MetricsSink({ registry, location: config.location });
@@ -116,7 +133,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const url = address.replace('[::1]', 'localhost');
   scheduler.start();
   log.info(
-    { event: 'started', url, journeys: journeys.map((j) => j.name), location: config.location, browser: prober.browser.label, concurrency: config.concurrency },
+    { event: 'started', url, journeys: journeys.map((j) => j.name), browser: prober.browser.label, concurrency: config.concurrency },
     `pulse running ${journeys.length} journeys; metrics at ${url}/metrics`,
   );
 

@@ -417,7 +417,6 @@ describe('Dockerfile', () => {
 
   test(
     "package.json resolves 'pulse' to dist/ in the image, which has no src/",
-    { todo: "package.json: a build script, and exports targets in dist/ under the image's --conditions (Dockerfile NODE_OPTIONS)" },
     () => {
       const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string>; exports?: unknown };
       assert.ok(pkg.scripts?.build, 'npm run build exists');

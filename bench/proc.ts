@@ -1,0 +1,224 @@
+// What the kernel knows about processes: CPU ticks, memory and ancestry, read from /proc.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Clock ticks per second of utime/stime in /proc/<pid>/stat; 100 on Linux. */
+export const CLK_TCK = readClockTicks();
+
+function readClockTicks(): number {
+  try {
+    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(value) && value > 0 ? value : 100;
+  } catch {
+    return 100;
+  }
+}
+
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  /** Ticks of this process (all threads). */
+  utime: number;
+  stime: number;
+  /** Ticks of children it has waited for (and, through them, their reaped descendants). */
+  cutime: number;
+  cstime: number;
+  /** Start time after boot, in ticks: tells a reused pid apart. */
+  starttime: number;
+  rssPages: number;
+}
+
+/** /proc/<pid>/stat, or undefined when the process is gone. */
+export function readStat(pid: number | 'self'): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: fields start after the last ')'.
+  const close = text.lastIndexOf(')');
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state); field n is f[n - 3].
+  const num = (field: number) => Number(f[field - 3]);
+  return {
+    pid: Number(text.slice(0, text.indexOf(' '))),
+    ppid: num(4),
+    pgrp: num(5),
+    session: num(6),
+    utime: num(14),
+    stime: num(15),
+    cutime: num(16),
+    cstime: num(17),
+    starttime: num(22),
+    rssPages: num(24),
+  };
+}
+
+export function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Every process's stat, in one pass over /proc. */
+export function allStats(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = readStat(Number(entry));
+    if (stat) out.push(stat);
+  }
+  return out;
+}
+
+/**
+ * The processes of one Chromium: Playwright starts the browser detached (its own session), and
+ * every helper it forks (zygotes, renderers, GPU, network) stays in that session even when
+ * re-parented; descendants by ppid are added in case the session was not its own.
+ */
+export function browserTree(mainPid: number, stats = allStats()): ProcStat[] {
+  const main = stats.find((s) => s.pid === mainPid);
+  if (!main) return [];
+  const inTree = new Set<number>([mainPid]);
+  if (main.session === mainPid) for (const s of stats) if (s.session === mainPid) inTree.add(s.pid);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of stats) {
+      if (!inTree.has(s.pid) && inTree.has(s.ppid)) {
+        inTree.add(s.pid);
+        grew = true;
+      }
+    }
+  }
+  return stats.filter((s) => inTree.has(s.pid));
+}
+
+/**
+ * CPU seconds of a browser tree so far: every live process's own ticks plus the ticks of the
+ * children it reaped (a closed context's renderer ends up in its zygote's cutime).
+ */
+export function treeCpuSeconds(tree: readonly ProcStat[]): number {
+  let ticks = 0;
+  for (const s of tree) ticks += s.utime + s.stime + s.cutime + s.cstime;
+  return ticks / CLK_TCK;
+}
+
+/** This process's CPU seconds (all threads), microsecond resolution. */
+export function nodeCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** CPU seconds of this process's children that have been waited for (spawned processes, closed browsers). */
+export function reapedChildrenCpuSeconds(): number {
+  const self = readStat('self');
+  return self ? (self.cutime + self.cstime) / CLK_TCK : 0;
+}
+
+/** The main process of each Chromium this process launched (not their helpers). */
+export function childBrowserMains(parent = process.pid, stats = allStats()): number[] {
+  return stats.filter((s) => s.ppid === parent && isBrowserMain(readCmdline(s.pid))).map((s) => s.pid);
+}
+
+export function isBrowserMain(cmdline: string): boolean {
+  return /chrom/i.test(cmdline) && cmdline.includes('--remote-debugging-pipe') && !cmdline.includes('--type=');
+}
+
+/** Proportional set size of one process in bytes (its share of pages it shares), from smaps_rollup. */
+export function pssBytes(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const match = /^Pss:\s+(\d+) kB/m.exec(text);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size of this process in bytes, as the kernel counts it. */
+export function selfRssBytes(): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) * 1024 : process.memoryUsage().rss;
+  } catch {
+    return process.memoryUsage().rss;
+  }
+}
+
+/**
+ * A CPU-accounting cgroup, where the kernel can give one: everything forked inside stays
+ * inside, re-parented or not, so it checks the /proc arithmetic. Needs root and cgroup v1
+ * cpuacct or a cgroup v2 root; undefined elsewhere.
+ */
+export class CpuCgroup {
+  private constructor(
+    readonly dir: string,
+    private readonly kind: 'v1' | 'v2',
+  ) {}
+
+  static create(name: string): CpuCgroup | undefined {
+    const candidates: [string, 'v1' | 'v2'][] = [
+      ['/sys/fs/cgroup/cpuacct', 'v1'],
+      ['/sys/fs/cgroup/unified', 'v2'],
+      ['/sys/fs/cgroup', 'v2'],
+    ];
+    for (const [root, kind] of candidates) {
+      const probe = kind === 'v1' ? path.join(root, 'cpuacct.usage') : path.join(root, 'cgroup.procs');
+      if (!existsSync(probe)) continue;
+      const dir = path.join(root, name);
+      try {
+        mkdirSync(dir, { recursive: true });
+        const group = new CpuCgroup(dir, kind);
+        if (group.usageSeconds() === undefined) {
+          group.destroy();
+          continue;
+        }
+        return group;
+      } catch {
+        continue;
+      }
+    }
+    return undefined;
+  }
+
+  /** Moves a process in; what it forks from then on is born inside. */
+  add(pid: number): boolean {
+    try {
+      writeFileSync(path.join(this.dir, 'cgroup.procs'), String(pid));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  usageSeconds(): number | undefined {
+    try {
+      if (this.kind === 'v1') return Number(readFileSync(path.join(this.dir, 'cpuacct.usage'), 'utf8').trim()) / 1e9;
+      const match = /^usage_usec (\d+)/m.exec(readFileSync(path.join(this.dir, 'cpu.stat'), 'utf8'));
+      return match ? Number(match[1]) / 1e6 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The command prefix that puts a spawned process in this group before it execs. */
+  wrap(command: string, args: readonly string[]): { command: string; args: string[] } {
+    return { command: '/bin/sh', args: ['-c', `echo $$ > '${path.join(this.dir, 'cgroup.procs')}' && exec "$@"`, 'sh', command, ...args] };
+  }
+
+  /** Removes the group; only possible once it is empty. */
+  destroy(): void {
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // Still has members (a process that outlived us); the kernel keeps it, harmless.
+    }
+  }
+}

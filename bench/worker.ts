@@ -1,0 +1,305 @@
+// One in-process variant (pulse's runner, or the plain-Playwright floor) in a process of its own,
+// driven over IPC by bench/run.ts. Each variant measures itself: its own CPU (process.cpuUsage)
+// and its browser's process tree (/proc), so nothing of the harness or the other variant counts.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { chromium, type Browser } from 'playwright';
+import { Registry } from 'prom-client';
+import { createLogger, type Logger } from '../src/logger.ts';
+import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts';
+import { createRedactor } from '../src/redact.ts';
+import { loadJourneys } from '../src/registry/load.ts';
+import type { JourneyDefinition } from '../src/registry/validate.ts';
+import { BrowserPool } from '../src/runner/browser-pool.ts';
+import { CHROMIUM_ARGS } from '../src/runner/find-browser.ts';
+import { Runner, newRunId } from '../src/runner/runner.ts';
+import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
+import { MetricsSink } from '../src/sinks/metrics.ts';
+import { SinkFanout } from '../src/sinks/sink.ts';
+import { RunStore } from '../src/store/run-store.ts';
+import { floorCheckout } from './floor-checkout.ts';
+import { CpuCgroup, browserTree, childBrowserMains, nodeCpuSeconds, pssBytes, selfRssBytes, treeCpuSeconds } from './proc.ts';
+
+export type InProcessKind = 'pulse' | 'floor';
+
+export interface InitRequest {
+  cmd: 'init';
+  kind: InProcessKind;
+  root: string;
+  shopUrl: string;
+  /** pulse: run store and artifacts; floor: unused. */
+  dataDir: string;
+  /** pulse: where the heartbeat log goes (JSON lines). */
+  logFile: string;
+  /** Check the /proc figures against a CPU cgroup where the machine allows one. */
+  cgroup: boolean;
+}
+
+export type WorkerRequest =
+  | InitRequest
+  | { cmd: 'launch'; executablePath: string }
+  | { cmd: 'run' }
+  | { cmd: 'memory' }
+  | { cmd: 'closeBrowser' }
+  | { cmd: 'profile'; on: boolean; file?: string }
+  | { cmd: 'exit' };
+
+export interface RunSample {
+  ok: boolean;
+  error?: string;
+  wallMs: number;
+  /** CPU of the Node.js process of the variant. */
+  nodeCpuS: number;
+  /** CPU of its Chromium tree, from /proc (live processes plus what they reaped). */
+  browserCpuS: number;
+  /** The browser tree's CPU from the cgroup, when there is one: a check on browserCpuS. */
+  browserCgroupCpuS: number | undefined;
+  /** Chromium processes alive after the run. */
+  browserProcesses: number;
+}
+
+export interface MemorySample {
+  rssBytes: number;
+  heapUsedBytes: number;
+  browserPssBytes: number;
+  browserProcesses: number;
+}
+
+export interface LaunchInfo {
+  browserVersion: string;
+  mainPid: number;
+  browserProcesses: number;
+  cgroup: boolean;
+}
+
+interface Harness {
+  launch(executablePath: string): Promise<string>;
+  run(): Promise<{ ok: boolean; error?: string }>;
+  closeBrowser(): Promise<void>;
+}
+
+/** pulse as the daemon runs it: warm browser from the pool, fresh context, real sinks (store, metrics, heartbeat log). */
+class PulseHarness implements Harness {
+  #browsers: BrowserPool | undefined;
+  #runner: Runner | undefined;
+
+  private constructor(
+    private readonly init: InitRequest,
+    private readonly use: PlaywrightUse,
+    private readonly journey: JourneyDefinition,
+    private readonly log: Logger,
+    private readonly sinks: SinkFanout,
+  ) {}
+
+  static async create(init: InitRequest): Promise<PulseHarness> {
+    const use = await loadPlaywrightUse(path.join(init.root, 'playwright.config.ts'));
+    const loaded = await loadJourneys({ dir: path.join(init.root, 'journeys'), cwd: init.root });
+    const journey = loaded.journeys.find((j) => j.name === 'checkout');
+    if (!journey) throw new Error(`journeys/checkout.journey.ts did not load: ${JSON.stringify(loaded.problems)}`);
+    mkdirSync(init.dataDir, { recursive: true });
+    const log = createLogger({
+      level: 'info',
+      format: 'json',
+      redact: createRedactor([]),
+      base: { location: 'bench' },
+      destination: pino.destination({ dest: init.logFile, sync: false, mkdir: true }),
+    });
+    const metrics = new MetricsSink({ registry: new Registry(), location: 'bench' });
+    metrics.registerJourneys([journey]);
+    const sinks = new SinkFanout([new RunStore({ dataDir: init.dataDir }), metrics, new HeartbeatLogSink({ log })], log);
+    return new PulseHarness(init, use, journey, log, sinks);
+  }
+
+  async launch(executablePath: string): Promise<string> {
+    this.#browsers = new BrowserPool({ browser: { source: 'configured', executablePath, label: executablePath }, launchOptions: this.use.launchOptions });
+    const browser = await this.#browsers.get();
+    this.#runner = new Runner({
+      browsers: this.#browsers,
+      contextOptions: this.use.contextOptions,
+      params: { baseUrl: this.init.shopUrl },
+      location: 'bench',
+      dataDir: this.init.dataDir,
+      trace: 'on-retry',
+      redact: createRedactor([]),
+      log: this.log,
+    });
+    return browser.version();
+  }
+
+  // What the daemon's execute() does for one planned run.
+  async run(): Promise<{ ok: boolean; error?: string }> {
+    const runId = newRunId();
+    const runLog = this.log.child({ journey: this.journey.name, runId });
+    runLog.debug({ event: 'run_started' }, `run of ${this.journey.name} started`);
+    const result = await this.#runner!.run(this.journey, { runId, log: runLog });
+    await this.sinks.onResult(result);
+    return result.status === 'success' ? { ok: true } : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500) };
+  }
+
+  async closeBrowser(): Promise<void> {
+    await this.#browsers?.close();
+    this.#browsers = undefined;
+    this.#runner = undefined;
+  }
+}
+
+/** The floor: the same steps as plain Playwright calls, a fresh context per run, nothing else. */
+class FloorHarness implements Harness {
+  #browser: Browser | undefined;
+
+  private constructor(
+    private readonly init: InitRequest,
+    private readonly use: PlaywrightUse,
+  ) {}
+
+  static async create(init: InitRequest): Promise<FloorHarness> {
+    return new FloorHarness(init, await loadPlaywrightUse(path.join(init.root, 'playwright.config.ts')));
+  }
+
+  // The same launch options as BrowserPool, so both start the same command line.
+  async launch(executablePath: string): Promise<string> {
+    const extra = this.use.launchOptions;
+    this.#browser = await chromium.launch({ headless: true, ...extra, executablePath, args: [...CHROMIUM_ARGS, ...(extra.args ?? [])] });
+    return this.#browser.version();
+  }
+
+  async run(): Promise<{ ok: boolean; error?: string }> {
+    const context = await this.#browser!.newContext(this.use.contextOptions);
+    try {
+      context.setDefaultTimeout(15_000);
+      context.setDefaultNavigationTimeout(15_000);
+      const page = await context.newPage();
+      await floorCheckout(page, this.init.shopUrl);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: String(error).slice(0, 500) };
+    } finally {
+      await context.close();
+    }
+  }
+
+  async closeBrowser(): Promise<void> {
+    await this.#browser?.close();
+    this.#browser = undefined;
+  }
+}
+
+class Worker {
+  #harness: Harness | undefined;
+  #init: InitRequest | undefined;
+  #mainPid = 0;
+  #cgroup: CpuCgroup | undefined;
+  #session: import('node:inspector').Session | undefined;
+
+  async handle(request: WorkerRequest): Promise<unknown> {
+    switch (request.cmd) {
+      case 'init':
+        this.#init = request;
+        this.#harness = request.kind === 'pulse' ? await PulseHarness.create(request) : await FloorHarness.create(request);
+        return { pid: process.pid };
+      case 'launch':
+        return this.#launch(request.executablePath);
+      case 'run':
+        return this.#run();
+      case 'memory':
+        return this.#memory();
+      case 'closeBrowser':
+        await this.#harness!.closeBrowser();
+        this.#mainPid = 0;
+        return {};
+      case 'profile':
+        return this.#profile(request.on, request.file);
+      case 'exit':
+        await this.#harness?.closeBrowser();
+        this.#cgroup?.destroy();
+        setImmediate(() => process.exit(0));
+        return {};
+    }
+  }
+
+  async #launch(executablePath: string): Promise<LaunchInfo> {
+    const version = await this.#harness!.launch(executablePath);
+    const mains = childBrowserMains();
+    if (mains.length !== 1) throw new Error(`expected one browser of this worker, found ${mains.length}`);
+    this.#mainPid = mains[0]!;
+    const tree = browserTree(this.#mainPid);
+    if (this.#init!.cgroup) {
+      this.#cgroup ??= CpuCgroup.create(`pulse-bench-${this.#init!.kind}-${process.pid}`);
+      // Helpers forked later (renderers) are born inside: their zygotes are moved now.
+      for (const proc of tree) this.#cgroup?.add(proc.pid);
+    }
+    return { browserVersion: version, mainPid: this.#mainPid, browserProcesses: tree.length, cgroup: this.#cgroup !== undefined };
+  }
+
+  async #run(): Promise<RunSample> {
+    // Order: /proc is read outside the window of the node clock, so the harness's reading is not counted.
+    const browser0 = treeCpuSeconds(browserTree(this.#mainPid));
+    const cgroup0 = this.#cgroup?.usageSeconds();
+    const node0 = nodeCpuSeconds();
+    const wall0 = performance.now();
+    let outcome: { ok: boolean; error?: string };
+    try {
+      outcome = await this.#harness!.run();
+    } catch (error) {
+      outcome = { ok: false, error: String(error).slice(0, 500) };
+    }
+    const wallMs = performance.now() - wall0;
+    const node1 = nodeCpuSeconds();
+    const cgroup1 = this.#cgroup?.usageSeconds();
+    const tree = browserTree(this.#mainPid);
+    const browser1 = treeCpuSeconds(tree);
+    return {
+      ...outcome,
+      wallMs,
+      nodeCpuS: node1 - node0,
+      browserCpuS: browser1 - browser0,
+      browserCgroupCpuS: cgroup0 !== undefined && cgroup1 !== undefined ? cgroup1 - cgroup0 : undefined,
+      browserProcesses: tree.length,
+    };
+  }
+
+  #memory(): MemorySample {
+    const tree = this.#mainPid ? browserTree(this.#mainPid) : [];
+    return {
+      rssBytes: selfRssBytes(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      browserPssBytes: tree.reduce((sum, proc) => sum + pssBytes(proc.pid), 0),
+      browserProcesses: tree.length,
+    };
+  }
+
+  // A CPU profile of the node side, to see where pulse's own time goes.
+  async #profile(on: boolean, file: string | undefined): Promise<unknown> {
+    const inspector = await import('node:inspector');
+    const { writeFileSync } = await import('node:fs');
+    const post = (method: string, params?: object) =>
+      new Promise<unknown>((resolve, reject) => this.#session!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    if (on) {
+      this.#session = new inspector.Session();
+      this.#session.connect();
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 500 });
+      await post('Profiler.start');
+      return {};
+    }
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    this.#session?.disconnect();
+    this.#session = undefined;
+    if (file) writeFileSync(file, JSON.stringify(profile));
+    return { written: file };
+  }
+}
+
+// Only when started as a worker (fork with an IPC channel).
+if (process.send) {
+  const worker = new Worker();
+  process.on('message', (message: { id: number; request: WorkerRequest }) => {
+    worker.handle(message.request).then(
+      (result) => process.send!({ id: message.id, ok: true, result }),
+      (error: unknown) => process.send!({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+}
