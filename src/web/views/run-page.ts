@@ -55,8 +55,14 @@ function evidence(run: RunRecord, publicUrl: string | undefined): SafeHtml {
   const traceUrl = artifacts.trace ? `${publicUrl ?? ''}${artifactUrl(artifacts.trace)}` : undefined;
   return html`<h2>Evidence</h2>
 <p>${links(artifacts, false)}</p>
-${traceUrl ? html`<p class="muted">Open the trace: download it, then <code>npx playwright show-trace ${traceUrl.startsWith('http') ? traceUrl : 'trace.zip'}</code></p>` : ''}
+${traceUrl && artifacts.trace ? traceHint(traceUrl, artifacts.trace) : ''}
 ${artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><img class="screenshot" alt="screenshot of the page when ${run.journey} failed" src="${artifactUrl(artifacts.screenshot)}">` : ''}`;
+}
+
+// show-trace opens a URL itself when the UI is reachable at its public URL; otherwise the downloaded file.
+function traceHint(traceUrl: string, file: string): SafeHtml {
+  const target = traceUrl.startsWith('http') ? traceUrl : (file.split('/').pop() ?? 'trace.zip');
+  return html`<p class="muted">Open the trace in Playwright's trace viewer: ${traceUrl.startsWith('http') ? '' : 'download it, then '}<code>npx playwright show-trace ${target}</code></p>`;
 }
 
 function links(artifacts: Artifacts, pruned: boolean): SafeHtml {
