@@ -222,3 +222,42 @@ export class CpuCgroup {
     }
   }
 }
+
+/** Resident set size of any process in bytes (VmRSS), or 0 when it is gone. */
+export function rssBytesOf(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The browser trees below a process: their process count and PSS sum. */
+export function browserFootprint(parent: number): { mains: number; processes: number; pssBytes: number } {
+  const stats = allStats();
+  const mains = childBrowserMains(parent, stats);
+  let processes = 0;
+  let pss = 0;
+  for (const main of mains) {
+    for (const proc of browserTree(main, stats)) {
+      processes += 1;
+      pss += pssBytes(proc.pid);
+    }
+  }
+  return { mains: mains.length, processes, pssBytes: pss };
+}
+
+/** Share of all CPU time the machine spent busy over a short interval, from /proc/stat. */
+export async function machineBusy(ms = 2_000): Promise<number> {
+  const read = () => {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (line[3] ?? 0) + (line[4] ?? 0);
+    return { idle, total: line.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = read();
+  const total = b.total - a.total;
+  return total > 0 ? 1 - (b.idle - a.idle) / total : 0;
+}

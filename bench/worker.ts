@@ -190,6 +190,8 @@ class Worker {
   #harness: Harness | undefined;
   #init: InitRequest | undefined;
   #mainPid = 0;
+  #lastBrowserCpu: number | undefined;
+  #lastCgroupCpu: number | undefined;
   #cgroup: CpuCgroup | undefined;
   #session: import('node:inspector').Session | undefined;
 
@@ -224,6 +226,8 @@ class Worker {
     const mains = childBrowserMains();
     if (mains.length !== 1) throw new Error(`expected one browser of this worker, found ${mains.length}`);
     this.#mainPid = mains[0]!;
+    this.#lastBrowserCpu = undefined;
+    this.#lastCgroupCpu = undefined;
     const tree = browserTree(this.#mainPid);
     if (this.#init!.cgroup) {
       this.#cgroup ??= CpuCgroup.create(`pulse-bench-${this.#init!.kind}-${process.pid}`);
@@ -234,9 +238,11 @@ class Worker {
   }
 
   async #run(): Promise<RunSample> {
-    // Order: /proc is read outside the window of the node clock, so the harness's reading is not counted.
-    const browser0 = treeCpuSeconds(browserTree(this.#mainPid));
-    const cgroup0 = this.#cgroup?.usageSeconds();
+    // Browser windows are back to back: a closed context's renderer exits after close() returns,
+    // and its last ticks land in the next run's window instead of between two windows.
+    // /proc is read outside the node clock's window, so the harness's reading is not counted.
+    const browser0 = this.#lastBrowserCpu ?? treeCpuSeconds(browserTree(this.#mainPid));
+    const cgroup0 = this.#lastCgroupCpu ?? this.#cgroup?.usageSeconds();
     const node0 = nodeCpuSeconds();
     const wall0 = performance.now();
     let outcome: { ok: boolean; error?: string };
@@ -250,6 +256,8 @@ class Worker {
     const cgroup1 = this.#cgroup?.usageSeconds();
     const tree = browserTree(this.#mainPid);
     const browser1 = treeCpuSeconds(tree);
+    this.#lastBrowserCpu = browser1;
+    this.#lastCgroupCpu = cgroup1;
     return {
       ...outcome,
       wallMs,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../src/demo/shop.ts';
@@ -140,6 +140,28 @@ describe('runner', () => {
     assert.ok(!text.includes(secret), text);
     assert.match(result.error!.message, /\[redacted\]/);
     assert.equal(result.steps[0]?.name, 'log in as qa with [redacted]');
+  });
+
+  test('evidence that cannot be written is logged, and the failure still comes out', async () => {
+    const blocked = makeTempDir();
+    // A file where the artifacts folder should be: every write under it fails.
+    writeFileSync(path.join(blocked, 'artifacts'), 'not a folder');
+    const warnings: string[] = [];
+    const def = define({ name: 'unwritable', retries: 0 }, async ({ page, step, params }) => {
+      await step('open', async () => {
+        await page.goto(params.baseUrl);
+        throw new Error('target broke');
+      });
+    });
+    try {
+      const result = await runner({ dataDir: blocked, log: { warn: (_fields, message) => warnings.push(message) } }).run(def);
+      assert.equal(result.status, 'failure');
+      assert.equal(result.error?.message, 'target broke');
+      assert.deepEqual(result.artifacts, {});
+      assert.ok(warnings.some((w) => /could not capture the artifact folder/.test(w)), warnings.join('\n'));
+    } finally {
+      removeDir(blocked);
+    }
   });
 
   test('a browser killed mid-run: that run is an error, the browser is relaunched, the next run succeeds', async () => {

@@ -38,7 +38,8 @@ export class Scheduler {
   /** Journeys with a run planned, waiting or in flight. */
   readonly #busy = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Jitter waits before a run, with the journey each is for. */
+  readonly #timers = new Map<NodeJS.Timeout, string>();
   #stopping = false;
 
   constructor(options: SchedulerOptions) {
@@ -87,7 +88,7 @@ export class Scheduler {
       this.#timers.delete(timer);
       begin();
     }, wait);
-    this.#timers.add(timer);
+    this.#timers.set(timer, journey.name);
   }
 
   async #run(journey: JourneyDefinition, plannedAt: Date, interval: number): Promise<void> {
@@ -118,7 +119,10 @@ export class Scheduler {
   async stop(graceMs: number): Promise<{ unfinished: number }> {
     this.#stopping = true;
     for (const task of this.#tasks) await task.destroy();
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const [timer, journey] of this.#timers) {
+      clearTimeout(timer);
+      this.#options.events.skipped(journey, 'shutdown');
+    }
     this.#timers.clear();
     this.#slots.cancelAll();
     let timer: NodeJS.Timeout | undefined;
