@@ -142,7 +142,7 @@ describe('pulse run, the daemon', () => {
     assert.equal(code, 0);
     assert.ok(Date.now() - signalled < 20_000, 'exits within the grace period');
     const finished = pulse.lines.find((l) => l.runId === started.runId && (l.event === 'heartbeat' || l.event === 'journey_failed'));
-    assert.ok(finished, 'the in-flight run finished and was recorded');
+    assert.ok(finished, `the in-flight run ${started.runId} finished and was recorded:\n${pulse.lines.slice(-12).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
     assert.equal(finished.event, 'heartbeat');
     assert.ok(pulse.lines.some((l) => l.event === 'stopped'));
     const alive = browserTree.filter((pid) => isAlive(pid));

@@ -49,13 +49,15 @@ export async function runUntilSignalled(options: RunCommandOptions): Promise<num
         .stop()
         .then(() => options.onStopped?.())
         .then(
-          () => resolve(0),
+          () => 0,
           (error: unknown) => {
             log.error({ event: 'stop_failed', err: String(error) }, 'graceful stop failed');
-            resolve(1);
+            return 1;
           },
         )
-        .finally(() => log.flush());
+        // Every line written before the process ends, the last heartbeats included.
+        .then((code) => new Promise<number>((done) => log.flush(() => done(code))))
+        .then(resolve);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

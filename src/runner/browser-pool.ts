@@ -46,6 +46,10 @@ export class BrowserPool {
     const browser = await chromium.launch({
       headless: true,
       ...extra,
+      // pulse decides when the browser goes: on SIGTERM in-flight runs still need it.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
       executablePath: this.options.browser.executablePath ?? extra.executablePath,
       args: [...CHROMIUM_ARGS, ...(extra.args ?? [])],
     });

@@ -140,6 +140,12 @@ export class Runner {
     const { journey, context, attempt } = run;
     const { browsers } = this.#options;
     const recorder = new EvidenceRecorder(context);
+    // A context that closes before the attempt is decided was closed under us: the browser went away.
+    let contextLost = false;
+    let decided = false;
+    context.on('close', () => {
+      if (!decided) contextLost = true;
+    });
     context.setDefaultTimeout(journey.stepTimeoutMs);
     context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
     const page = await context.newPage();
@@ -148,8 +154,6 @@ export class Runner {
     let failedStep: string | undefined;
     let stepError: unknown;
     let running: { name: string; started: number } | undefined;
-    // Set when the attempt is decided; a body still running after a timeout records nothing more.
-    let decided = false;
 
     const step: StepFn = async (name, body) => {
       const shown = this.#redact(name);
@@ -204,7 +208,7 @@ export class Runner {
     decided = true;
     const durationMs = performance.now() - bodyStarted;
 
-    const lostBrowser = !browsers.isConnected || browsers.generation !== run.generation;
+    const lostBrowser = contextLost || !browsers.isConnected || browsers.generation !== run.generation;
     if (ok && !lostBrowser) {
       this.#knownSteps.set(journey.name, steps.map((s) => s.name));
       const artifacts = run.tracing ? await this.#keepTrace(run, false) : {};

@@ -27,7 +27,8 @@ export class DaemonProcess {
     });
     this.child.stdout!.on('data', (chunk: Buffer) => this.#read(chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the last log lines may still be in the pipe when the process exits.
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
   #read(text: string): void {
@@ -65,7 +66,7 @@ export class DaemonProcess {
 
   /** SIGTERM and wait; SIGKILL if it does not exit within timeoutMs. */
   async stop(timeoutMs = 40_000): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;
