@@ -107,6 +107,16 @@ export class Runner {
     try {
       if (tracing) await context.tracing.start({ screenshots: true, snapshots: true, sources: false, title: `${journey.name} ${runId} attempt ${attempt}` });
       return await this.#drive({ journey, runId, attempt, context, generation, tracing, log });
+    } catch (error) {
+      // pulse's own side broke (a page could not open, tracing failed): a prober error, never a crash.
+      return {
+        attempt,
+        status: 'error',
+        durationMs: performance.now() - started,
+        steps: [],
+        error: { message: this.#message(`pulse could not run the attempt: ${describeError(error).message}`) },
+        artifacts: {},
+      };
     } finally {
       await this.#close(context, journey.name, runId, log);
     }
