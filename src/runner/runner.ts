@@ -94,14 +94,7 @@ export class Runner {
       generation = browsers.generation;
       context = await browser.newContext(this.#options.contextOptions);
     } catch (error) {
-      return {
-        attempt,
-        status: 'error',
-        durationMs: performance.now() - started,
-        steps: [],
-        error: { message: this.#message(`could not start a browser context: ${describeError(error).message}`) },
-        artifacts: {},
-      };
+      return this.#proberError(attempt, started, `could not start a browser context: ${describeError(error).message}`);
     }
     const tracing = this.#tracing(attempt);
     try {
@@ -109,17 +102,14 @@ export class Runner {
       return await this.#drive({ journey, runId, attempt, context, generation, tracing, log });
     } catch (error) {
       // pulse's own side broke (a page could not open, tracing failed): a prober error, never a crash.
-      return {
-        attempt,
-        status: 'error',
-        durationMs: performance.now() - started,
-        steps: [],
-        error: { message: this.#message(`pulse could not run the attempt: ${describeError(error).message}`) },
-        artifacts: {},
-      };
+      return this.#proberError(attempt, started, `pulse could not run the attempt: ${describeError(error).message}`);
     } finally {
       await this.#close(context, journey.name, runId, log);
     }
+  }
+
+  #proberError(attempt: number, started: number, message: string): AttemptResult {
+    return { attempt, status: 'error', durationMs: performance.now() - started, steps: [], error: { message: this.#message(message) }, artifacts: {} };
   }
 
   /** Closes a run's context; one that will not close in time takes the browser with it, so the next run starts clean. */
