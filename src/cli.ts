@@ -7,7 +7,8 @@ import { DEMO_SCHEDULE, demo, type DemoFlags } from './commands/demo.ts';
 import { runUntilSignalled } from './commands/run.ts';
 import { UsageError, configFrom, withCommonOptions, withDaemonOptions } from './commands/shared.ts';
 import { validate } from './commands/validate.ts';
-import { DataDirError } from './daemon.ts';
+import { StartupError } from './daemon.ts';
+import { PlaywrightConfigError } from './playwright-use.ts';
 import { MissingBaseUrlError } from './prober.ts';
 import { ownerOf } from './scheduler/shard.ts';
 import { BrowserNotFoundError } from './runner/find-browser.ts';
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError || error instanceof BrowserNotFoundError || error instanceof MissingBaseUrlError || error instanceof DataDirError) {
+    if (error instanceof UsageError || error instanceof BrowserNotFoundError || error instanceof MissingBaseUrlError || error instanceof StartupError || error instanceof PlaywrightConfigError) {
       process.stderr.write(`pulse: ${error.message}\n`);
       return 2;
     }

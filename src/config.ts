@@ -13,12 +13,18 @@ export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 /** Param names that are treated as secret without being listed in PULSE_SECRET_PARAMS. */
-const SECRET_NAME = /pass(word)?|secret|token|api.?key|credential/i;
+const SECRET_NAME = /pass(word)?|secret|token|key|credential|auth/i;
+/** Settings whose values are never echoed back in a problem. */
+const SECRET_SETTINGS = new Set(['authToken', 'authPassword']);
+/** Durations above this are surely a typo, and would overflow Node's timers. */
+const MAX_DURATION_MS = 24 * 3_600_000;
 
 /** One typed, validated, frozen view of every setting. */
 export interface Config {
   journeysDir: string;
   playwrightConfig: string | undefined;
+  /** Set explicitly, so it must exist (the default may be missing). */
+  playwrightConfigRequired: boolean;
   browserPath: string | undefined;
   /** Replaces the built-in list of system Chromium paths when set. */
   systemBrowserPaths: string[] | undefined;
@@ -121,6 +127,7 @@ const duration = z.string().transform((value, ctx) => {
   if (ms === undefined) ctx.addIssue({ code: 'custom', message: "must be a duration such as '30s' or '2m'" });
   return ms ?? 0;
 });
+const shortDuration = duration.refine((ms) => ms <= MAX_DURATION_MS, 'must be at most 24h');
 const url = z.string().trim().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), 'must be an http(s) URL such as http://127.0.0.1:3000');
 const urlTemplate = z
   .string()
@@ -140,7 +147,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(LOG_FORMATS),
   trace: oneOf(TRACE_MODES),
-  gracePeriodMs: duration,
+  gracePeriodMs: shortDuration,
   secretParams: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   shard: z.string().trim().transform((value, ctx) => {
     const match = /^(\d+)\/(\d+)$/.exec(value);
@@ -217,7 +224,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     if (raw === undefined) continue;
     const parsed = SCHEMAS[key].safeParse(raw);
     if (parsed.success) values[key] = parsed.data;
-    else problems.push(`${describe(setting)}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    else problems.push(`${describe(setting)}=${SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
 
   const params = collectParams(env, flags, problems);
@@ -235,17 +242,20 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     if (shard) values.shard = shard;
     else problems.push(`PULSE_SHARD_COUNT=${values.shardCount}: hostname '${hostname}' does not end in a pod ordinal below ${values.shardCount}; set PULSE_SHARD=i/n instead, or run it as a StatefulSet`);
   }
-  if ((values.authUser === undefined) !== (values.authPassword === undefined)) {
+  if (!nonBlank(env.PULSE_AUTH_USER) !== !nonBlank(env.PULSE_AUTH_PASSWORD)) {
     problems.push('PULSE_AUTH_USER and PULSE_AUTH_PASSWORD: set both for basic auth, or neither');
   }
   if (problems.length > 0) return { config: undefined, problems };
 
-  const secretParams = [...((values.secretParams as string[] | undefined) ?? []), ...Object.keys(params).filter((name) => SECRET_NAME.test(name))];
+  // PULSE_SECRET_PARAMS may name params as in the environment (CARD_NUMBER) or as journeys see them (cardNumber).
+  const listed = ((values.secretParams as string[] | undefined) ?? []).map((name) => (/^[A-Z0-9_]+$/.test(name) ? camelCase(name) : name));
+  const secretParams = [...listed, ...Object.keys(params).filter((name) => SECRET_NAME.test(name))];
   const resolve = (p: unknown) => (typeof p === 'string' ? path.resolve(cwd, p) : undefined);
   const playwrightConfig = (values.playwrightConfig as string | undefined) ?? 'playwright.config.ts';
   const config: Config = {
     journeysDir: resolve(values.journeysDir)!,
     playwrightConfig: playwrightConfig === 'none' ? undefined : resolve(playwrightConfig),
+    playwrightConfigRequired: values.playwrightConfig !== undefined,
     browserPath: values.browserPath as string | undefined,
     systemBrowserPaths: values.systemBrowserPaths as string[] | undefined,
     dataDir: resolve(values.dataDir)!,

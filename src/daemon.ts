@@ -45,8 +45,9 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export class DataDirError extends Error {
-  override name = 'DataDirError';
+/** pulse cannot start as configured (data folder, port): one line for the person, no stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
 }
 
 /** The data folder must exist and be writable before any run depends on it. */
@@ -56,7 +57,7 @@ async function ensureWritable(dir: string): Promise<void> {
     await access(dir, constants.W_OK);
   } catch (error) {
     const uid = process.getuid?.();
-    throw new DataDirError(`PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${(error as Error).message}; fix: give the user the folder (chown) or point PULSE_DATA_DIR at a writable one`);
+    throw new StartupError(`PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${(error as Error).message}; fix: give the user the folder (chown) or point PULSE_DATA_DIR at a writable one`);
   }
 }
 
@@ -71,12 +72,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const loaded = await loadJourneys({ dir: config.journeysDir });
   for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
   const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
-  metrics.registerJourneys(journeys, config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1');
+  metrics.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1', scheduleOverride: options.scheduleOverride });
 
   const prober = await createProber({ config, log, onBrowserRestart: () => metrics.browserRestarted() });
   const artifactsRoot = artifactsDir(config.dataDir);
   await mkdir(artifactsRoot, { recursive: true });
-  const store = new RunStore({ dataDir: config.dataDir });
+  let store: RunStore;
+  try {
+    store = new RunStore({ dataDir: config.dataDir });
+  } catch (error) {
+    await prober.browsers.close();
+    throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
+  }
   const retention = startRetention({
     store,
     artifactsRoot,
@@ -108,6 +115,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         try {
           const result = await prober.runner.run(journey, { runId, log: runLog });
           browserLaunched ||= prober.browsers.isConnected;
+          if (graceOver) {
+            // Cut off by the shutdown, not broken: say so, and tell no sink that the target failed.
+            metrics.skip(journey.name, 'shutdown');
+            runLog.warn({ event: 'run_abandoned', status: result.status }, 'run cut off by the shutdown; not recorded');
+            return;
+          }
           await sinks.onResult(result);
         } catch (error) {
           runLog.error({ event: 'run_crashed', err: error instanceof Error ? error.stack : String(error) }, 'run could not be completed');
@@ -124,12 +137,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const web: FastifyInstance = await createWebServer({
     metrics: registry,
     readiness: () => {
-      const checks = { journeysLoaded: journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isConnected };
+      // A shard may own none of the journeys and still be a healthy replica.
+      const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isConnected };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
     routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config }),
   });
-  const address = await web.listen({ host: config.host, port: config.port });
+  let address: string;
+  try {
+    address = await web.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await prober.browsers.close();
+    await retention.stop();
+    store.close();
+    throw new StartupError(`cannot listen on ${config.host}:${config.port} (${(error as Error).message}); fix: free the port or set PULSE_PORT (--port) / PULSE_HOST (--host)`);
+  }
   const url = address.replace('[::1]', 'localhost');
   scheduler.start();
   log.info(
@@ -138,11 +160,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   );
 
   let stopping: Promise<void> | undefined;
+  let graceOver = false;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({ event: 'stopping', graceMs: config.gracePeriodMs, inFlight: scheduler.inFlight }, 'stopping: no new runs');
       const { unfinished } = await scheduler.stop(config.gracePeriodMs);
-      if (unfinished > 0) log.warn({ event: 'grace_period_over', unfinished }, `${unfinished} runs did not finish within the grace period`);
+      if (unfinished > 0) {
+        graceOver = true;
+        log.warn({ event: 'grace_period_over', unfinished }, `${unfinished} runs did not finish within the grace period`);
+      }
       await prober.browsers.close();
       await retention.stop();
       await web.close();

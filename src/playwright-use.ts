@@ -3,6 +3,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContextOptions, LaunchOptions } from 'playwright';
 
+export class PlaywrightConfigError extends Error {
+  override name = 'PlaywrightConfigError';
+}
+
 /** The parts of playwright.config.ts `use` that pulse builds its browser and contexts from. */
 export interface PlaywrightUse {
   contextOptions: BrowserContextOptions;
@@ -30,9 +34,18 @@ interface ConfigShape {
  * Reads the shared browser options from playwright.config.ts: top-level `use`, overlaid by the
  * first project's `use`, as one Playwright Test run of that project would see them.
  */
-export async function loadPlaywrightUse(file: string | undefined): Promise<PlaywrightUse> {
-  if (!file || !existsSync(file)) return { contextOptions: {}, launchOptions: {}, executablePath: undefined, file: undefined };
-  const module = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: ConfigShape };
+export async function loadPlaywrightUse(file: string | undefined, options: { required?: boolean } = {}): Promise<PlaywrightUse> {
+  if (!file || !existsSync(file)) {
+    if (file && options.required) throw new PlaywrightConfigError(`PULSE_PLAYWRIGHT_CONFIG (--playwright-config) '${file}' does not exist; fix: point it at your playwright.config.ts, or 'none'`);
+    return { contextOptions: {}, launchOptions: {}, executablePath: undefined, file: undefined };
+  }
+  let module: { default?: ConfigShape };
+  try {
+    module = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: ConfigShape };
+  } catch (error) {
+    const first = String(error instanceof Error ? error.message : error).split('\n').find((line) => line.trim()) ?? 'unknown error';
+    throw new PlaywrightConfigError(`${path.relative(process.cwd(), file)} cannot be loaded: ${first}; fix: correct it (npx playwright test --list shows the error in full)`);
+  }
   const config = module.default ?? {};
   const use: UseBlock = { ...config.use, ...config.projects?.[0]?.use };
   const contextOptions: Record<string, unknown> = {};

@@ -10,14 +10,26 @@ import { validateJourney } from './registry/validate.ts';
 import { formatProblem } from './registry/problem.ts';
 import { CHROMIUM_ARGS, findBrowser } from './runner/find-browser.ts';
 
-/** launchOptions for playwright.config.ts: the same Chromium and flags that `pulse run` uses. */
-export function pulseLaunchOptions(): LaunchOptions {
+/** Playwright Test was asked to show a window: headed, the inspector or UI mode. */
+function wantsWindow(): boolean {
+  return Boolean(process.env.PWDEBUG) || process.argv.some((arg) => arg === '--headed' || arg === '--debug' || arg === '--ui' || arg.startsWith('--ui-'));
+}
+
+/**
+ * launchOptions for playwright.config.ts: the same Chromium and flags that `pulse run` uses,
+ * except that a headed, --debug or UI-mode session needs a Chromium that can open a window.
+ */
+export function pulseLaunchOptions(options: { headed?: boolean } = {}): LaunchOptions {
+  const headed = options.headed ?? wantsWindow();
+  const configuredPath = process.env.PULSE_BROWSER_PATH || undefined;
   let executablePath: string | undefined;
   try {
+    const system = systemPaths();
     executablePath = findBrowser({
-      configuredPath: process.env.PULSE_BROWSER_PATH || undefined,
-      systemHeadlessShells: systemPaths(),
-      systemChromiums: systemPaths() ? [] : undefined,
+      configuredPath,
+      playwrightManaged: !headed,
+      systemHeadlessShells: headed ? [] : system,
+      systemChromiums: system && !headed ? [] : system,
     }).executablePath;
   } catch {
     // Leave it to Playwright, whose own error says how to install a browser.

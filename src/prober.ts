@@ -29,14 +29,15 @@ export class MissingBaseUrlError extends Error {
 
 /** The browser, its pool and the runner, built from one Config. Throws BrowserNotFoundError with the how-to. */
 export async function createProber({ config, log, onBrowserRestart }: ProberOptions): Promise<Prober> {
-  const use = await loadPlaywrightUse(config.playwrightConfig);
+  const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
   const browser = findBrowser({
     configuredPath: config.browserPath ?? use.executablePath,
     systemHeadlessShells: config.systemBrowserPaths,
     systemChromiums: config.systemBrowserPaths ? [] : undefined,
   });
-  const baseUrl = config.params.baseUrl ?? use.contextOptions.baseURL;
-  if (!baseUrl) throw new MissingBaseUrlError('no base URL for the journeys; fix: set PULSE_PARAM_BASE_URL or --base-url (or use.baseURL in playwright.config.ts)');
+  // use.baseURL is Playwright Test's (the demo shop by default); pulse probes only what it is told to.
+  const baseUrl = config.params.baseUrl;
+  if (!baseUrl) throw new MissingBaseUrlError('no base URL for the journeys; fix: set PULSE_PARAM_BASE_URL or --base-url');
   const params = { ...config.params, baseUrl } as JourneyParams;
   const redact = createRedactor(secretValues(config));
   const browsers = new BrowserPool({

@@ -67,6 +67,23 @@ describe('runner', () => {
     assert.doesNotMatch(bad.error!.message, /\u001b\[/, 'no terminal colours in the message');
   });
 
+  test('a step failure the journey swallows is still a failure, and later steps are skipped', async () => {
+    const def = define({ name: 'swallowed', retries: 0 }, async ({ step }) => {
+      try {
+        await step('breaks', async () => {
+          throw new Error('broken');
+        });
+      } catch {
+        // a journey that carries on regardless
+      }
+      await step('after', async () => {}).catch(() => undefined);
+    });
+    const result = await runner().run(def);
+    assert.equal(result.status, 'failure');
+    assert.equal(result.error?.step, 'breaks');
+    assert.deepEqual(result.steps.map((s) => [s.name, s.status]), [['breaks', 'failed'], ['after', 'skipped']]);
+  });
+
   test('a run that hits its timeout is cut off, names its step, and still has a screenshot', async (t) => {
     shop.setFaults({ hangPath: '/search' });
     t.after(() => shop.resetFaults());
@@ -140,6 +157,32 @@ describe('runner', () => {
     assert.ok(!text.includes(secret), text);
     assert.match(result.error!.message, /\[redacted\]/);
     assert.equal(result.steps[0]?.name, 'log in as qa with [redacted]');
+  });
+
+  test('secrets typed into a page are redacted from the trace, the page HTML and the console log', async () => {
+    const secret = 'Tr4ce-s3cret-value';
+    const def = define({ name: 'secret-trace', retries: 1 }, async ({ page, step, params }) => {
+      await step('type the secret', async () => {
+        await page.goto(params.baseUrl);
+        await page.getByLabel('Search products').fill(params.password!);
+        await page.evaluate((value) => console.error(`login failed for ${value}`), params.password!);
+        await page.getByRole('button', { name: 'Search' }).click();
+        await expect(page.getByRole('heading', { name: 'Never there' })).toBeVisible({ timeout: 300 });
+      });
+    });
+    const result = await runner({ params: { baseUrl: shop.url, password: secret }, redact: createRedactor([secret]), trace: 'on-retry' }).run(def);
+    assert.equal(result.status, 'failure');
+    assert.ok(result.artifacts.trace && result.artifacts.html && result.artifacts.console);
+    const zip = readFileSync(path.join(dataDir, 'artifacts', result.artifacts.trace));
+    assert.ok(zip.includes('trace.trace'));
+    const { default: AdmZip } = await import('adm-zip');
+    for (const entry of new AdmZip(path.join(dataDir, 'artifacts', result.artifacts.trace)).getEntries()) {
+      const body = entry.getData().toString('utf8');
+      assert.ok(!body.includes(secret) && !body.includes(encodeURIComponent(secret)), `secret in trace entry ${entry.entryName}`);
+    }
+    for (const file of [result.artifacts.html, result.artifacts.console]) {
+      assert.ok(!readFileSync(path.join(dataDir, 'artifacts', file), 'utf8').includes(secret), file);
+    }
   });
 
   test('evidence that cannot be written is logged, and the failure still comes out', async () => {

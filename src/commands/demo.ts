@@ -22,9 +22,16 @@ export async function demo(flags: DemoFlags): Promise<number> {
   }
   const shopPort = Number(flags.shopPort ?? 3100);
   if (!Number.isInteger(shopPort) || shopPort < 0 || shopPort > 65535) throw new UsageError(`--shop-port ${flags.shopPort}: must be a port number from 0 to 65535`);
-  const shop = await startShop({ port: shopPort, faults });
+  // Settings first: a bad one must not leave a shop running that keeps the process alive.
+  configFrom({ ...flags, baseUrl: `http://127.0.0.1:${shopPort || 3100}` });
+  let shop;
+  try {
+    shop = await startShop({ port: shopPort, faults });
+  } catch (error) {
+    throw new UsageError(`demo shop cannot listen on 127.0.0.1:${shopPort} (${(error as Error).message}); fix: free the port or pass --shop-port`);
+  }
   const config = configFrom({ ...flags, baseUrl: shop.url });
-  return runUntilSignalled({
+  const running = runUntilSignalled({
     config,
     scheduleOverride: flags.schedule ?? DEMO_SCHEDULE,
     onStarted: (daemon, log) => {
@@ -39,5 +46,9 @@ export async function demo(flags: DemoFlags): Promise<number> {
       );
     },
     onStopped: () => shop.close(),
+  });
+  return running.catch(async (error: unknown) => {
+    await shop.close();
+    throw error;
   });
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { formatMs } from '../duration.ts';
 import { artifactsDir } from '../runner/runner.ts';
-import type { Config } from '../config.ts';
+import { secretValues, type Config } from '../config.ts';
+import { createRedactor } from '../redact.ts';
 import { createLogger } from '../logger.ts';
 import { createProber } from '../prober.ts';
 import { createPushSinks } from '../sinks/push-sinks.ts';
@@ -29,8 +30,12 @@ export async function once(options: OnceOptions): Promise<boolean> {
   const registry = await loadRegistry(config);
   printProblems(registry, err);
   const chosen = pick(registry.journeys, names);
-  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err) });
+  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config)) });
   const prober = await createProber({ config, log });
+  // A journey that forgets an `await` leaves a promise that rejects after its run: report it, go on.
+  process.on('unhandledRejection', (reason) => {
+    log.error({ event: 'unhandled_rejection', err: reason instanceof Error ? reason.message : String(reason) }, 'a promise rejected with nobody waiting for it (a missing await in a journey?)');
+  });
   const push = new SinkFanout(createPushSinks(config, log), log);
   let allPassed = true;
   const results: RunResult[] = [];

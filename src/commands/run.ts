@@ -26,6 +26,10 @@ export function daemonLogger(config: Config): Logger {
 export async function runUntilSignalled(options: RunCommandOptions): Promise<number> {
   const { config } = options;
   const log = daemonLogger(config);
+  // A journey that forgets an `await` leaves a promise that rejects after its run: log it, never die of it.
+  process.on('unhandledRejection', (reason) => {
+    log.error({ event: 'unhandled_rejection', err: reason instanceof Error ? reason.message : String(reason) }, 'a promise rejected with nobody waiting for it (a missing await in a journey?)');
+  });
   const daemon = await startDaemon({
     config,
     log,

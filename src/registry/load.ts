@@ -25,9 +25,11 @@ export interface LoadOptions {
 /** Finds `*.journey.ts` files below dir, sorted, so helpers and page objects beside them are never run. */
 export async function findJourneyFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  // Dirent.path is the older name of parentPath (Node before 20.12).
+  const parentOf = (entry: (typeof entries)[number]) => entry.parentPath ?? (entry as unknown as { path: string }).path;
   return entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith(JOURNEY_SUFFIX) && !entry.parentPath.split(path.sep).includes('node_modules'))
-    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(JOURNEY_SUFFIX) && !parentOf(entry).split(path.sep).includes('node_modules'))
+    .map((entry) => path.join(parentOf(entry), entry.name))
     .sort();
 }
 

@@ -7,6 +7,8 @@ export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRIES = 1;
 const MAX_RETRIES = 5;
+/** A journey that needs more than an hour is not a probe; and Node's timers overflow past 24 days. */
+const MAX_TIMEOUT_MS = 3_600_000;
 
 /** A validated journey with every default applied. */
 export interface JourneyDefinition {
@@ -27,6 +29,9 @@ export interface JourneyDefinition {
 /** Checks one definition and returns it normalised, or every problem found in it. */
 export function validateJourney(journey: Journey, file: string): { definition?: JourneyDefinition; problems: Problem[] } {
   const { options } = journey;
+  if (typeof options !== 'object' || options === null) {
+    return { problems: [{ where: file, field: 'options', message: 'journey() got no options object', fix: "call journey({ name: 'checkout', schedule: '*/5 * * * *' }, async ({ page, step }) => { ... })" }] };
+  }
   const problems: Problem[] = [];
   const line = journey.declaredAt ? /:(\d+)$/.exec(journey.declaredAt)?.[1] : undefined;
   const location = line ? `${file}:${line}` : file;
@@ -48,9 +53,12 @@ export function validateJourney(journey: Journey, file: string): { definition?: 
   if (!isTimeZone(timezone)) {
     problem('timezone', `'${timezone}' is not a known time zone`, "use an IANA name such as 'UTC' or 'Europe/Berlin', or leave it out for UTC");
   }
-  const timeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(options.timeout);
-  if (timeoutMs === undefined) {
+  const parsedTimeout = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(options.timeout);
+  const timeoutMs = parsedTimeout !== undefined && parsedTimeout <= MAX_TIMEOUT_MS ? parsedTimeout : undefined;
+  if (parsedTimeout === undefined) {
     problem('timeout', `${JSON.stringify(options.timeout)} is not a duration`, "write it like '60s', '2m' or '500ms'");
+  } else if (timeoutMs === undefined) {
+    problem('timeout', `${JSON.stringify(options.timeout)} is longer than an hour`, 'keep a journey under an hour; split longer flows into several journeys');
   }
   const stepTimeoutMs = options.stepTimeout === undefined ? timeoutMs : parseDuration(options.stepTimeout);
   if (options.stepTimeout !== undefined && stepTimeoutMs === undefined) {

@@ -183,10 +183,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Requests a user waits for: the page itself and the page's own API calls. */
+/**
+ * Requests a user waits for: the page itself and its own API calls (same origin as the page);
+ * third-party long-polls and analytics beacons do not make a page "still loading".
+ */
 function isAwaited(request: Request): boolean {
+  if (isMainDocument(request)) return true;
   const type = request.resourceType();
-  return type === 'fetch' || type === 'xhr' || isMainDocument(request);
+  if (type !== 'fetch' && type !== 'xhr') return false;
+  try {
+    return new URL(request.url()).origin === new URL(request.frame().url()).origin;
+  } catch {
+    return false;
+  }
 }
 
 function isMainDocument(request: Request): boolean {

@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { chromium } from 'playwright';
 
 export type BrowserSource = 'configured' | 'playwright' | 'system-headless-shell' | 'system-chromium';
 
 export interface FoundBrowser {
   source: BrowserSource;
-  /** Executable to launch; undefined lets Playwright pick its own managed build. */
+  /** Executable to launch. */
   executablePath: string | undefined;
   /** What to show a person: the path, or "Playwright-managed". */
   label: string;
@@ -47,7 +49,7 @@ export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
   }
   if (options.playwrightManaged ?? true) {
     const managed = playwrightManagedPath();
-    if (managed) return { source: 'playwright', executablePath: undefined, label: `Playwright-managed (${managed})` };
+    if (managed) return { source: 'playwright', executablePath: managed, label: `Playwright-managed (${managed})` };
   }
   const shell = (options.systemHeadlessShells ?? SYSTEM_HEADLESS_SHELLS).find((p) => existsSync(p));
   if (shell) return { source: 'system-headless-shell', executablePath: shell, label: shell };
@@ -56,7 +58,20 @@ export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
   throw new BrowserNotFoundError(BROWSER_HOWTO);
 }
 
+/** Playwright's own download: its headless shell first (what it runs headless), else its Chromium. */
 function playwrightManagedPath(): string | undefined {
+  const root = process.env.PLAYWRIGHT_BROWSERS_PATH || path.join(homedir(), '.cache', 'ms-playwright');
+  try {
+    const shells = readdirSync(root).filter((name) => name.startsWith('chromium_headless_shell-')).sort().reverse();
+    for (const dir of shells) {
+      for (const binary of ['chrome-headless-shell-linux64/chrome-headless-shell', 'chrome-linux/headless_shell']) {
+        const candidate = path.join(root, dir, binary);
+        if (existsSync(candidate)) return candidate;
+      }
+    }
+  } catch {
+    // No managed browsers at all.
+  }
   try {
     const candidate = chromium.executablePath();
     return candidate && existsSync(candidate) ? candidate : undefined;

@@ -10,6 +10,7 @@ import type { Artifacts, AttemptResult, RunError, RunResult, RunStatus, StepResu
 import type { BrowserPool } from './browser-pool.ts';
 import { BudgetExceededError, StepSkippedError, classifyFailure, describeError, stripAnsi } from './classify.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
+import { redactTrace } from './trace-redaction.ts';
 
 export type TraceMode = 'off' | 'on-retry' | 'always';
 export const TRACE_MODES: readonly TraceMode[] = ['off', 'on-retry', 'always'];
@@ -209,7 +210,8 @@ export class Runner {
     const durationMs = performance.now() - bodyStarted;
 
     const lostBrowser = contextLost || !browsers.isConnected || browsers.generation !== run.generation;
-    if (ok && !lostBrowser) {
+    // A step failure the journey caught and swallowed is still a failure: the step did not pass.
+    if (ok && !lostBrowser && failedStep === undefined) {
       this.#knownSteps.set(journey.name, steps.map((s) => s.name));
       const artifacts = run.tracing ? await this.#keepTrace(run, false) : {};
       return { attempt, status: 'success', durationMs, steps, artifacts };
@@ -268,6 +270,7 @@ export class Runner {
       await mkdir(dir, { recursive: true });
       const target = path.join(dir, `attempt-${run.attempt}-trace.zip`);
       await run.context.tracing.stop({ path: target });
+      redactTrace(target, this.#redact);
       return { trace: path.relative(artifactsDir(this.#options.dataDir), target) };
     } catch (error) {
       run.log?.warn({ journey: run.journey.name, runId: run.runId, err: describeError(error).message }, 'could not save the trace');

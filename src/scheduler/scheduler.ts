@@ -81,6 +81,8 @@ export class Scheduler {
         this.#busy.delete(journey.name);
       });
       this.#inFlight.add(run);
+      // execute() reports its own failures; this only keeps a stray rejection from ending the process.
+      run.catch(() => undefined);
     };
     const wait = plannedAt.getTime() - Date.now();
     if (wait <= 0) return begin();

@@ -15,6 +15,9 @@ const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** The step label of a failure that happened outside any step. */
 export const NO_STEP = 'none';
+/** Step names come from journey code; past this many per journey, new ones share one label. */
+export const MAX_STEP_LABELS = 50;
+export const OTHER_STEP = 'other';
 
 export interface MetricsOptions {
   registry: Registry;
@@ -27,6 +30,7 @@ export interface MetricsOptions {
 export class MetricsSink implements Sink {
   readonly name = 'metrics';
   readonly #location: string;
+  readonly #stepLabels = new Map<string, Set<string>>();
   readonly heartbeats: Counter<'journey' | 'location'>;
   readonly runs: Counter<'journey' | 'location' | 'result'>;
   readonly attempts: Counter<'journey' | 'location' | 'result'>;
@@ -65,10 +69,11 @@ export class MetricsSink implements Sink {
   }
 
   /** Publishes intervals and starts every counter at 0, so rate() and increase() see the first event. */
-  registerJourneys(journeys: readonly JourneyDefinition[], shard = '1/1'): void {
+  registerJourneys(journeys: readonly JourneyDefinition[], options: { shard?: string; scheduleOverride?: string } = {}): void {
     const location = this.#location;
+    const shard = options.shard ?? '1/1';
     for (const journey of journeys) {
-      this.interval.set({ journey: journey.name }, intervalSeconds(journey.schedule, journey.timezone));
+      this.interval.set({ journey: journey.name }, intervalSeconds(options.scheduleOverride ?? journey.schedule, journey.timezone));
       this.heartbeats.inc({ journey: journey.name, location }, 0);
       this.flakyRuns.inc({ journey: journey.name, location }, 0);
       for (const result of RESULTS) {
@@ -90,13 +95,23 @@ export class MetricsSink implements Sink {
       this.lastSuccess.set(labels, Date.parse(result.startedAt) / 1000 + result.durationMs / 1000);
       this.duration.observe(labels, result.durationMs / 1000);
       for (const step of result.steps) {
-        if (step.status === 'passed') this.stepDuration.observe({ ...labels, step: step.name }, step.durationMs / 1000);
+        if (step.status === 'passed') this.stepDuration.observe({ ...labels, step: this.#stepLabel(result.journey, step.name) }, step.durationMs / 1000);
       }
       if (result.flaky) this.flakyRuns.inc(labels);
     } else if (result.status === 'failure') {
       const reason = result.error?.reason && FAILURE_REASONS.includes(result.error.reason) ? result.error.reason : 'script';
-      this.failures.inc({ ...labels, step: result.error?.step ?? NO_STEP, reason });
+      this.failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason });
     }
+  }
+
+  /** Keeps the step label bounded even when a journey builds step names from data. */
+  #stepLabel(journey: string, step: string): string {
+    let known = this.#stepLabels.get(journey);
+    if (!known) this.#stepLabels.set(journey, (known = new Set()));
+    if (known.has(step)) return step;
+    if (known.size >= MAX_STEP_LABELS) return OTHER_STEP;
+    known.add(step);
+    return step;
   }
 
   skip(journey: string, reason: SkipReason): void {

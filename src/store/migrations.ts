@@ -39,10 +39,14 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
   },
 ];
 
+export class NewerSchemaError extends Error {
+  override name = 'NewerSchemaError';
+}
+
 export function migrate(db: Database): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > MIGRATIONS.length) {
-    throw new Error(`run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length}); upgrade pulse or use another PULSE_DATA_DIR`);
+    throw new NewerSchemaError(`run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length}); upgrade pulse or use another PULSE_DATA_DIR`);
   }
   for (let version = from; version < MIGRATIONS.length; version += 1) {
     db.transaction(() => {

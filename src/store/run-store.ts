@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Artifacts, AttemptResult, FailureReason, RunResult, RunStatus, StepResult } from '../result.ts';
 import { artifactsDir } from '../runner/runner.ts';
@@ -96,7 +96,8 @@ export class RunStore implements Sink {
   }
 
   insert(result: RunResult): void {
-    const artifactBytes = Object.values(result.artifacts).reduce((sum, file) => sum + fileSize(path.join(this.#artifactsRoot, file)), 0);
+    // Every attempt's evidence counts, not only the files the result links to.
+    const artifactBytes = folderSize(path.join(this.#artifactsRoot, result.journey, result.runId));
     const insertRun = this.#db.prepare(`
       INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
         started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results)
@@ -271,9 +272,11 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
   };
 }
 
-function fileSize(file: string): number {
+function folderSize(dir: string): number {
   try {
-    return statSync(file).size;
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .reduce((sum, entry) => sum + statSync(path.join(dir, entry.name)).size, 0);
   } catch {
     return 0;
   }
