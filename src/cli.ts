@@ -96,3 +96,5 @@ function parseRetries(value: string): number {
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
+// A journey body cut off by its timeout may still hold a timer; it must not keep a finished command alive.
+setTimeout(() => process.exit(code), 2_000).unref();

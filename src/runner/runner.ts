@@ -41,6 +41,20 @@ export interface RunOptions {
 
 const MAX_ERROR_LENGTH = 4_000;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
+/** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
+const BROWSER_CALL_TIMEOUT_MS = 30_000;
+
+class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 /** Runs journeys in fresh contexts of the pool's warm browser and turns each run into a RunResult. */
 export class Runner {
@@ -93,16 +107,19 @@ export class Runner {
     try {
       const browser = await browsers.get();
       generation = browsers.generation;
-      context = await browser.newContext(this.#options.contextOptions);
+      context = await withDeadline(browser.newContext(this.#options.contextOptions), BROWSER_CALL_TIMEOUT_MS, 'browser.newContext');
     } catch (error) {
+      // A browser that no longer answers is replaced, so the next run does not hang on it too.
+      if (error instanceof DeadlineError) await browsers.discard();
       return this.#proberError(attempt, started, `could not start a browser context: ${describeError(error).message}`);
     }
     const tracing = this.#tracing(attempt);
     try {
-      if (tracing) await context.tracing.start({ screenshots: true, snapshots: true, sources: false, title: `${journey.name} ${runId} attempt ${attempt}` });
+      if (tracing) await withDeadline(context.tracing.start({ screenshots: true, snapshots: true, sources: false, title: `${journey.name} ${runId} attempt ${attempt}` }), BROWSER_CALL_TIMEOUT_MS, 'tracing.start');
       return await this.#drive({ journey, runId, attempt, context, generation, tracing, log });
     } catch (error) {
       // pulse's own side broke (a page could not open, tracing failed): a prober error, never a crash.
+      if (error instanceof DeadlineError) await browsers.discard();
       return this.#proberError(attempt, started, `pulse could not run the attempt: ${describeError(error).message}`);
     } finally {
       await this.#close(context, journey.name, runId, log);
@@ -149,7 +166,7 @@ export class Runner {
     });
     context.setDefaultTimeout(journey.stepTimeoutMs);
     context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
-    const page = await context.newPage();
+    const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
 
     const steps: StepResult[] = [];
     let failedStep: string | undefined;
