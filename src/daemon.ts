@@ -16,6 +16,7 @@ import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
 import { MetricsSink } from './sinks/metrics.ts';
 import { createPushSinks } from './sinks/push-sinks.ts';
 import { SinkFanout, type Sink } from './sinks/sink.ts';
+import { CachedExposition } from './web/exposition.ts';
 import { createWebServer } from './web/server.ts';
 import { registerUi } from './web/ui.ts';
 
@@ -66,8 +67,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options;
   await ensureWritable(config.dataDir);
   const registry = new Registry();
-  registry.setDefaultLabels({});
-  const metrics = new MetricsSink({ registry, location: config.location });
+  const processRegistry = new Registry();
+  const exposition = new CachedExposition({ registry, live: processRegistry });
+  const metrics = new MetricsSink({ registry, processRegistry, location: config.location, onChange: () => exposition.invalidate() });
 
   const loaded = await loadJourneys({ dir: config.journeysDir });
   for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
@@ -135,7 +137,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
 
   const web: FastifyInstance = await createWebServer({
-    metrics: registry,
+    metrics: exposition,
     readiness: () => {
       // A shard may own none of the journeys and still be a healthy replica.
       const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isConnected };
@@ -172,6 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await prober.browsers.close();
       await retention.stop();
       await web.close();
+      exposition.close();
       await sinks.close();
       log.info({ event: 'stopped' }, 'stopped');
     })());

@@ -79,7 +79,7 @@ describe('shards and locations', () => {
     await Promise.all(
       daemons.map(async (daemon, i) => {
         for (const name of owned[i]!) await daemon.waitFor((l) => l.event === 'heartbeat' && l.journey === name, 60_000);
-        const metrics = parseSamples(await daemon.metrics());
+        const metrics = parseSamples(await daemon.metricsWhen((text) => text.includes('pulse_shard_journeys')));
         assert.equal(sample(metrics, 'pulse_shard_journeys', { shard: `${i + 1}/3` }), owned[i]!.length);
         const ran = new Set(daemon.lines.filter((l) => l.event === 'heartbeat').map((l) => l.journey));
         assert.deepEqual([...ran].sort(), [...owned[i]!].sort());
@@ -98,7 +98,8 @@ describe('shards and locations', () => {
     }) as [DaemonProcess, DaemonProcess];
     await Promise.all([eu.started(), us.started()]);
     await Promise.all([eu.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search'), us.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search')]);
-    const series = [...(await eu.metrics()).split('\n'), ...(await us.metrics()).split('\n')].filter((l) => l.startsWith('pulse_heartbeats_total{journey="search"'));
+    const beat = (text: string) => /^pulse_heartbeats_total\{journey="search"[^}]*\} [1-9]/m.test(text);
+    const series = [...(await eu.metricsWhen(beat)).split('\n'), ...(await us.metricsWhen(beat)).split('\n')].filter((l) => l.startsWith('pulse_heartbeats_total{journey="search"'));
     assert.equal(series.length, 2, series.join('\n'));
     assert.ok(series.some((s) => s.includes('location="eu-1"')) && series.some((s) => s.includes('location="us-1"')));
     const line = us.lines.find((l) => l.event === 'heartbeat')!;

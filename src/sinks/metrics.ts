@@ -10,7 +10,8 @@ const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
 const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown'];
 
 // Browser steps take from tens of milliseconds to a minute.
-const STEP_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+// Nine bounds: every step series is 12 lines, and hundreds of journeys times their steps add up.
+const STEP_BUCKETS = [0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
 const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** The step label of a failure that happened outside any step. */
@@ -24,12 +25,17 @@ export interface MetricsOptions {
   location: string;
   /** prom-client's process metrics (CPU, memory, event loop); on by default. */
   defaultMetrics?: boolean;
+  /** Where the process metrics go; the same registry when not given. */
+  processRegistry?: Registry;
+  /** Told after every change, e.g. to rebuild a cached /metrics body. */
+  onChange?: () => void;
 }
 
 /** Every pulse_* metric of DESIGN.md on an injected registry; labels stay bounded. */
 export class MetricsSink implements Sink {
   readonly name = 'metrics';
   readonly #location: string;
+  readonly #changed: () => void;
   readonly #stepLabels = new Map<string, Set<string>>();
   readonly heartbeats: Counter<'journey' | 'location'>;
   readonly runs: Counter<'journey' | 'location' | 'result'>;
@@ -50,7 +56,8 @@ export class MetricsSink implements Sink {
   constructor(options: MetricsOptions) {
     const registers = [options.registry];
     this.#location = options.location;
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: options.registry });
+    this.#changed = options.onChange ?? (() => undefined);
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: options.processRegistry ?? options.registry });
     this.heartbeats = new Counter({ name: 'pulse_heartbeats_total', help: 'Successful journey runs: the heartbeat.', labelNames: ['journey', 'location'], registers });
     this.runs = new Counter({ name: 'pulse_journey_runs_total', help: 'Journey runs by result (success, failure: target broken, error: pulse could not run it).', labelNames: ['journey', 'location', 'result'], registers });
     this.attempts = new Counter({ name: 'pulse_journey_attempts_total', help: 'Journey attempts by result, retries included.', labelNames: ['journey', 'location', 'result'], registers });
@@ -83,6 +90,7 @@ export class MetricsSink implements Sink {
       for (const reason of SKIP_REASONS) this.skipped.inc({ journey: journey.name, reason }, 0);
     }
     this.shardJourneys.set({ shard }, journeys.length);
+    this.#changed();
   }
 
   onResult(result: RunResult): void {
@@ -102,6 +110,7 @@ export class MetricsSink implements Sink {
       const reason = result.error?.reason && FAILURE_REASONS.includes(result.error.reason) ? result.error.reason : 'script';
       this.failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason });
     }
+    this.#changed();
   }
 
   /** Keeps the step label bounded even when a journey builds step names from data. */
@@ -116,17 +125,21 @@ export class MetricsSink implements Sink {
 
   skip(journey: string, reason: SkipReason): void {
     this.skipped.inc({ journey, reason });
+    this.#changed();
   }
 
   observeLag(seconds: number): void {
     this.scheduleLag.observe(Math.max(0, seconds));
+    this.#changed();
   }
 
   browserRestarted(): void {
     this.browserRestarts.inc();
+    this.#changed();
   }
 
   pushOutcome(sink: string, outcome: DeliveryOutcome): void {
     this.pushDeliveries.inc({ sink, outcome });
+    this.#changed();
   }
 }

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import type { MetricsSource } from './exposition.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -8,7 +8,8 @@ export interface Readiness {
 }
 
 export interface WebServerOptions {
-  metrics: Registry;
+  /** A prom-client Registry, or the daemon's cached exposition. */
+  metrics: MetricsSource;
   readiness: () => Readiness;
   /** Adds more routes (the on-call UI and API) before the server listens. */
   routes?: (app: FastifyInstance) => void | Promise<void>;

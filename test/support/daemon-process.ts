@@ -64,6 +64,19 @@ export class DaemonProcess {
     return response.text();
   }
 
+  /**
+   * Scrapes until the exposition satisfies the check: /metrics is rebuilt off the scrape path,
+   * so a result logged a moment ago may take up to a second to show.
+   */
+  async metricsWhen(check: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await this.metrics();
+      if (check(text) || Date.now() > deadline) return text;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** SIGTERM and wait; SIGKILL if it does not exit within timeoutMs. */
   async stop(timeoutMs = 40_000): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
