@@ -27,8 +27,11 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   // Dirent.path is the older name of parentPath (Node before 20.12).
   const parentOf = (entry: (typeof entries)[number]) => entry.parentPath ?? (entry as unknown as { path: string }).path;
+  // Hidden `..` folders are a ConfigMap mount's own copies, reached through its symlinks.
+  const skipped = (entry: (typeof entries)[number]) =>
+    path.relative(dir, parentOf(entry)).split(path.sep).some((part) => part === 'node_modules' || part.startsWith('..'));
   return entries
-    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(JOURNEY_SUFFIX) && !parentOf(entry).split(path.sep).includes('node_modules'))
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(JOURNEY_SUFFIX) && !skipped(entry))
     .map((entry) => path.join(parentOf(entry), entry.name))
     .sort();
 }

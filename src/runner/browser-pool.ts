@@ -51,7 +51,8 @@ export class BrowserPool {
       handleSIGTERM: false,
       handleSIGHUP: false,
       executablePath: this.options.browser.executablePath ?? extra.executablePath,
-      args: [...CHROMIUM_ARGS, ...(extra.args ?? [])],
+      // playwright.config.ts may list pulse's own flags again (pulseLaunchOptions); each once is enough.
+      args: [...new Set([...CHROMIUM_ARGS, ...(extra.args ?? [])])],
     });
     if (this.#closed) {
       await browser.close();
