@@ -105,6 +105,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     log.error({ event: 'browser_launch_failed', err: error instanceof Error ? error.message : String(error) }, 'browser could not be launched');
   }
 
+  /** Set once the grace period ran out: results still coming in then are not the target's. */
+  let graceOver = false;
   const scheduler = new Scheduler({
     journeys,
     concurrency: config.concurrency,
@@ -162,7 +164,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   );
 
   let stopping: Promise<void> | undefined;
-  let graceOver = false;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({ event: 'stopping', graceMs: config.gracePeriodMs, inFlight: scheduler.inFlight }, 'stopping: no new runs');
