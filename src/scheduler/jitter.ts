@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Journeys on one schedule are spread over most of their interval, so a minute's work does not
- * all arrive in its first seconds and queue (measured: lag p99 6.4 s at 10%, under 1 s spread);
- * the offset is fixed per journey, so the time between its runs stays the interval.
+ * At most this share of a journey's interval. Spreading wider was measured (bench/RESULTS.md):
+ * it helps journeys that all share one schedule, but places the others at hash-random offsets
+ * that queue up at high load (lag p99 0.8 s -> 1.9 s at 80% of capacity), so it stays small.
  */
-const MAX_SHARE = 0.9;
-const MAX_JITTER_MS = 600_000;
+const MAX_SHARE = 0.1;
+const MAX_JITTER_MS = 30_000;
 
 /**
  * A delay after each tick that is the same for a journey on every run and every replica,
