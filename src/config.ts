@@ -291,11 +291,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
 
 /** PULSE_PARAM_TEST_USER=x becomes params.testUser; --param testUser=x wins over it. */
 function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('PULSE_PARAM_') || value === undefined) continue;
-    params[camelCase(name.slice('PULSE_PARAM_'.length))] = value;
-  }
+  const params = paramsFromEnv(env);
   for (const pair of flags.param ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) {
@@ -303,6 +299,15 @@ function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: string[])
       continue;
     }
     params[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  return params;
+}
+
+/** PULSE_PARAM_TEST_USER=x as { testUser: 'x' }: what pulse and Playwright Test both hand journeys. */
+export function paramsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('PULSE_PARAM_') && value !== undefined) params[camelCase(name.slice('PULSE_PARAM_'.length))] = value;
   }
   return params;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LaunchOptions } from 'playwright';
 import type { TestType, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions } from '@playwright/test';
-import { camelCase } from './config.ts';
+import { paramsFromEnv } from './config.ts';
 import { isJourney, type JourneyParams } from './journey.ts';
 import { findJourneyFiles } from './registry/load.ts';
 import { validateJourney } from './registry/validate.ts';
@@ -58,17 +58,9 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
     if (!definition) throw new Error(problems.map(formatProblem).join('\n'));
     test(definition.name, { tag: definition.tags.map((t) => `@${t}`) }, async ({ page, context, baseURL }, testInfo) => {
       testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
-      const params = { ...envParams(), baseUrl: process.env.PULSE_PARAM_BASE_URL ?? baseURL ?? '' } as JourneyParams;
+      const params = { ...paramsFromEnv(process.env), baseUrl: process.env.PULSE_PARAM_BASE_URL ?? baseURL ?? '' } as JourneyParams;
       if (!params.baseUrl) throw new Error('no base URL: set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL');
       await definition.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
     });
   }
-}
-
-function envParams(): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('PULSE_PARAM_') && value !== undefined) params[camelCase(name.slice('PULSE_PARAM_'.length))] = value;
-  }
-  return params;
 }

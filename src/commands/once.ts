@@ -3,7 +3,7 @@ import { formatMs } from '../duration.ts';
 import { artifactsDir } from '../runner/runner.ts';
 import { secretValues, type Config } from '../config.ts';
 import { createRedactor } from '../redact.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, logStrayRejections } from '../logger.ts';
 import { createProber } from '../prober.ts';
 import { createPushSinks } from '../sinks/push-sinks.ts';
 import { SinkFanout } from '../sinks/sink.ts';
@@ -32,10 +32,7 @@ export async function once(options: OnceOptions): Promise<boolean> {
   const chosen = pick(registry.journeys, names);
   const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config)) });
   const prober = await createProber({ config, log });
-  // A journey that forgets an `await` leaves a promise that rejects after its run: report it, go on.
-  process.on('unhandledRejection', (reason) => {
-    log.error({ event: 'unhandled_rejection', err: reason instanceof Error ? reason.message : String(reason) }, 'a promise rejected with nobody waiting for it (a missing await in a journey?)');
-  });
+  logStrayRejections(log);
   const push = new SinkFanout(createPushSinks(config, log), log);
   let allPassed = true;
   const results: RunResult[] = [];

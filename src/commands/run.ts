@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import { startDaemon, type Daemon, type DaemonOptions } from '../daemon.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { createLogger, logStrayRejections, type Logger } from '../logger.ts';
 import { createRedactor } from '../redact.ts';
 import { secretValues } from '../config.ts';
 import { ownedBy } from '../scheduler/shard.ts';
@@ -26,10 +26,7 @@ export function daemonLogger(config: Config): Logger {
 export async function runUntilSignalled(options: RunCommandOptions): Promise<number> {
   const { config } = options;
   const log = daemonLogger(config);
-  // A journey that forgets an `await` leaves a promise that rejects after its run: log it, never die of it.
-  process.on('unhandledRejection', (reason) => {
-    log.error({ event: 'unhandled_rejection', err: reason instanceof Error ? reason.message : String(reason) }, 'a promise rejected with nobody waiting for it (a missing await in a journey?)');
-  });
+  logStrayRejections(log);
   const daemon = await startDaemon({
     config,
     log,

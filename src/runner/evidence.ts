@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BrowserContext, CDPSession, Page, Request } from 'playwright';
 import type { Artifacts } from '../result.ts';
 import type { Redactor } from '../redact.ts';
+import { withDeadline } from './deadline.ts';
 
 const MAX_ENTRIES = 200;
 const CAPTURE_TIMEOUT_MS = 3_000;
@@ -127,7 +128,7 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
   const html = async () => {
     if (!page || page.isClosed()) return;
     const target = file('page.html');
-    const read = () => withTimeout(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');
+    const read = () => withDeadline(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');
     // A page caught mid-navigation refuses once; the next document is worth a second look.
     const content = await read().catch(async (error: unknown) => {
       if (/navigating/.test(String(error))) {
@@ -162,25 +163,17 @@ async function rawScreenshot(page: Page): Promise<Buffer> {
 async function rawHtml(page: Page): Promise<string> {
   // The document under a pending navigation only answers once that navigation is stopped.
   await withCdp(page, (session) => session.send('Page.stopLoading'));
-  return withTimeout(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');
+  return withDeadline(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');
 }
 
 async function withCdp<T>(page: Page, use: (session: CDPSession) => Promise<T>): Promise<T> {
-  const session = await withTimeout(page.context().newCDPSession(page), CAPTURE_TIMEOUT_MS, 'newCDPSession');
+  const session = await withDeadline(page.context().newCDPSession(page), CAPTURE_TIMEOUT_MS, 'newCDPSession');
   try {
-    return await withTimeout(use(session), CAPTURE_TIMEOUT_MS, 'CDP');
+    return await withDeadline(use(session), CAPTURE_TIMEOUT_MS, 'CDP');
   } finally {
     // Detaching from a page stuck mid-navigation can wait as long as the page does; closing the context ends it.
     session.detach().catch(() => undefined);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Artifacts, AttemptResult, RunError, RunResult, RunStatus, StepResu
 import type { BrowserPool } from './browser-pool.ts';
 import { BudgetExceededError, StepSkippedError, classifyFailure, describeError, stripAnsi } from './classify.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
+import { DeadlineError, withDeadline } from './deadline.ts';
 import { redactTrace } from './trace-redaction.ts';
 
 export type TraceMode = 'off' | 'on-retry' | 'always';
@@ -43,18 +44,6 @@ const MAX_ERROR_LENGTH = 4_000;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 const BROWSER_CALL_TIMEOUT_MS = 30_000;
-
-class DeadlineError extends Error {
-  override name = 'DeadlineError';
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 /** Runs journeys in fresh contexts of the pool's warm browser and turns each run into a RunResult. */
 export class Runner {

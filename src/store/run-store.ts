@@ -74,6 +74,12 @@ export class RunStore implements Sink {
   readonly #db: Database.Database;
   readonly file: string;
   readonly #artifactsRoot: string;
+  /** Statements every run writes with, prepared once rather than per run. */
+  readonly #write: {
+    insertRun: Database.Statement;
+    insertStep: Database.Statement;
+    deleteSteps: Database.Statement;
+  };
 
   constructor(options: { dataDir: string }) {
     this.file = path.join(options.dataDir, STORE_FILE);
@@ -85,6 +91,15 @@ export class RunStore implements Sink {
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
     migrate(this.#db);
+    this.#write = {
+      insertRun: this.#db.prepare(`
+        INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results)
+        VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results)`),
+      insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
+      deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
+    };
   }
 
   get schemaVersion(): number {
@@ -98,15 +113,9 @@ export class RunStore implements Sink {
   insert(result: RunResult): void {
     // Every attempt's evidence counts, not only the files the result links to.
     const artifactBytes = folderSize(path.join(this.#artifactsRoot, result.journey, result.runId));
-    const insertRun = this.#db.prepare(`
-      INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-        started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results)
-      VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-        @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results)`);
-    const insertStep = this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)');
     this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM steps WHERE run_id = ?').run(result.runId);
-      insertRun.run({
+      this.#write.deleteSteps.run(result.runId);
+      this.#write.insertRun.run({
         run_id: result.runId,
         journey: result.journey,
         location: result.location,
@@ -123,7 +132,7 @@ export class RunStore implements Sink {
         artifact_bytes: artifactBytes,
         attempt_results: JSON.stringify(result.attemptResults),
       });
-      result.steps.forEach((step, position) => insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
+      result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
     })();
   }
 
