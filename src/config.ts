@@ -33,6 +33,10 @@ export interface Config {
   host: string;
   port: number;
   concurrency: number;
+  /** Resident memory one journey worker may use before it is ended. */
+  workerMemoryBytes: number;
+  /** How long one journey file may take to import. */
+  loadTimeoutMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   trace: TraceMode;
@@ -91,6 +95,8 @@ const SETTINGS = {
   host: { env: 'PULSE_HOST', flag: '--host' },
   port: { env: 'PULSE_PORT', flag: '--port' },
   concurrency: { env: 'PULSE_CONCURRENCY', flag: '--concurrency' },
+  workerMemoryBytes: { env: 'PULSE_WORKER_MEMORY' },
+  loadTimeoutMs: { env: 'PULSE_LOAD_TIMEOUT' },
   logLevel: { env: 'PULSE_LOG_LEVEL', flag: '--log-level' },
   logFormat: { env: 'PULSE_LOG_FORMAT', flag: '--log-format' },
   trace: { env: 'PULSE_TRACE', flag: '--trace' },
@@ -127,6 +133,11 @@ const duration = z.string().transform((value, ctx) => {
   if (ms === undefined) ctx.addIssue({ code: 'custom', message: "must be a duration such as '30s' or '2m'" });
   return ms ?? 0;
 });
+const size = z.string().transform((value, ctx) => {
+  const bytes = parseBytes(value);
+  if (bytes === undefined) ctx.addIssue({ code: 'custom', message: "must be a size such as '500MB' or '2GiB'" });
+  return bytes ?? 0;
+});
 const shortDuration = duration.refine((ms) => ms <= MAX_DURATION_MS, 'must be at most 24h');
 const url = z.string().trim().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), 'must be an http(s) URL such as http://127.0.0.1:3000');
 const urlTemplate = z
@@ -144,6 +155,8 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   host: nonEmpty,
   port: wholeNumber(0, 65535),
   concurrency: wholeNumber(1, 64),
+  workerMemoryBytes: size.refine((bytes) => bytes >= 128 * 1024 * 1024, 'must be at least 128MiB: a worker with Playwright loaded takes about 100 MiB'),
+  loadTimeoutMs: shortDuration.refine((ms) => ms >= 100, 'must be at least 100ms'),
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(LOG_FORMATS),
   trace: oneOf(TRACE_MODES),
@@ -165,11 +178,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   webhookUrl: urlTemplate,
   webhookKind: oneOf(WEBHOOK_KINDS),
   artifactMaxAgeMs: duration,
-  artifactMaxBytes: z.string().transform((value, ctx) => {
-    const bytes = parseBytes(value);
-    if (bytes === undefined) ctx.addIssue({ code: 'custom', message: "must be a size such as '500MB' or '2GiB'" });
-    return bytes ?? 0;
-  }),
+  artifactMaxBytes: size,
   historyMaxAgeMs: duration,
   authToken: z.string().min(16, 'must be at least 16 characters; generate one with `openssl rand -hex 24`'),
   authUser: nonEmpty,
@@ -184,6 +193,8 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   host: '127.0.0.1',
   port: '9477',
   concurrency: String(Math.max(1, availableParallelism())),
+  workerMemoryBytes: '512MiB',
+  loadTimeoutMs: '10s',
   logLevel: 'info',
   logFormat: 'auto',
   trace: 'on-retry',
@@ -263,6 +274,8 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     host: values.host as string,
     port: values.port as number,
     concurrency: values.concurrency as number,
+    workerMemoryBytes: values.workerMemoryBytes as number,
+    loadTimeoutMs: values.loadTimeoutMs as number,
     logLevel: values.logLevel as LogLevel,
     logFormat: values.logFormat as LogFormat,
     trace: values.trace as TraceMode,

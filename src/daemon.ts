@@ -71,19 +71,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const exposition = new CachedExposition({ registry, live: processRegistry });
   const metrics = new MetricsSink({ registry, processRegistry, location: config.location, onChange: () => exposition.invalidate() });
 
-  const loaded = await loadJourneys({ dir: config.journeysDir });
+  const loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes });
   for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
   const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
   metrics.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1', scheduleOverride: options.scheduleOverride });
 
-  const prober = await createProber({ config, log, onBrowserRestart: () => metrics.browserRestarted() });
+  const prober = await createProber({
+    config,
+    log,
+    onBrowserRestart: () => metrics.browserRestarted(),
+    onWorkerReplaced: (reason) => metrics.workerReplaced(reason),
+  });
   const artifactsRoot = artifactsDir(config.dataDir);
   await mkdir(artifactsRoot, { recursive: true });
   let store: RunStore;
   try {
     store = new RunStore({ dataDir: config.dataDir });
   } catch (error) {
-    await prober.browsers.close();
+    await prober.close();
     throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
   }
   const retention = startRetention({
@@ -97,12 +102,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const pushSinks = createPushSinks(config, log, { onOutcome: (sink, outcome) => metrics.pushOutcome(sink, outcome) });
   const sinks = new SinkFanout([store, metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...pushSinks, ...(options.sinks ?? [])], log);
   let browserLaunched = false;
-  try {
-    await prober.browsers.get();
-    browserLaunched = true;
-  } catch (error) {
+  const [launch] = await Promise.allSettled([prober.browsers.endpoint(), prober.workers.warm()]);
+  if (launch.status === 'fulfilled') browserLaunched = true;
+  else {
     // Not fatal: each run retries the launch and is recorded as a prober error until one works.
-    log.error({ event: 'browser_launch_failed', err: error instanceof Error ? error.message : String(error) }, 'browser could not be launched');
+    log.error({ event: 'browser_launch_failed', err: launch.reason instanceof Error ? launch.reason.message : String(launch.reason) }, 'browser could not be launched');
   }
 
   /** Set once the grace period ran out: results still coming in then are not the target's. */
@@ -118,7 +122,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         runLog.debug({ event: 'run_started' }, `run of ${journey.name} started`);
         try {
           const result = await prober.runner.run(journey, { runId, log: runLog });
-          browserLaunched ||= prober.browsers.isConnected;
+          browserLaunched ||= prober.browsers.isRunning;
           if (graceOver) {
             // Cut off by the shutdown, not broken: say so, and tell no sink that the target failed.
             metrics.skip(journey.name, 'shutdown');
@@ -136,13 +140,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       lag: (seconds) => metrics.observeLag(seconds),
     },
+    log,
   });
 
   const web: FastifyInstance = await createWebServer({
     metrics: exposition,
     readiness: () => {
       // A shard may own none of the journeys and still be a healthy replica.
-      const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isConnected };
+      const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isRunning };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
     routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config }),
@@ -151,7 +156,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     address = await web.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await prober.browsers.close();
+    await prober.close();
     await retention.stop();
     store.close();
     throw new StartupError(`cannot listen on ${config.host}:${config.port} (${(error as Error).message}); fix: free the port or set PULSE_PORT (--port) / PULSE_HOST (--host)`);
@@ -172,7 +177,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         graceOver = true;
         log.warn({ event: 'grace_period_over', unfinished }, `${unfinished} runs did not finish within the grace period`);
       }
-      await prober.browsers.close();
+      await prober.close();
       await retention.stop();
       await web.close();
       exposition.close();

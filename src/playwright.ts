@@ -60,7 +60,7 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
       testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
       const params = { ...paramsFromEnv(process.env), baseUrl: process.env.PULSE_PARAM_BASE_URL ?? baseURL ?? '' } as JourneyParams;
       if (!params.baseUrl) throw new Error('no base URL: set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL');
-      await definition.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
+      await exported.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
     });
   }
 }

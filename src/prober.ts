@@ -4,16 +4,21 @@ import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
-import { BrowserPool } from './runner/browser-pool.ts';
+import { BrowserServer } from './runner/browser-server.ts';
 import { findBrowser, type FoundBrowser } from './runner/find-browser.ts';
+import type { WorkerEndReason } from './runner/journey-worker.ts';
 import { Runner } from './runner/runner.ts';
+import { WorkerPool } from './runner/worker-pool.ts';
 
 export interface Prober {
   browser: FoundBrowser;
-  browsers: BrowserPool;
+  browsers: BrowserServer;
+  workers: WorkerPool;
   runner: Runner;
   use: PlaywrightUse;
   redact: Redactor;
+  /** Stops the workers and the browser. */
+  close(): Promise<void>;
 }
 
 export interface ProberOptions {
@@ -21,14 +26,18 @@ export interface ProberOptions {
   log: Logger;
   /** Called after the browser had to be relaunched. */
   onBrowserRestart?: () => void;
+  /** Called when a journey worker was ended and replaced. */
+  onWorkerReplaced?: (reason: WorkerEndReason) => void;
+  /** Workers to keep warm; the configured concurrency by default. */
+  workers?: number;
 }
 
 export class MissingBaseUrlError extends Error {
   override name = 'MissingBaseUrlError';
 }
 
-/** The browser, its pool and the runner, built from one Config. Throws BrowserNotFoundError with the how-to. */
-export async function createProber({ config, log, onBrowserRestart }: ProberOptions): Promise<Prober> {
+/** The browser, the journey workers and the runner, built from one Config. Throws BrowserNotFoundError with the how-to. */
+export async function createProber({ config, log, onBrowserRestart, onWorkerReplaced, workers: size }: ProberOptions): Promise<Prober> {
   const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
   const browser = findBrowser({
     configuredPath: config.browserPath ?? use.executablePath,
@@ -39,8 +48,9 @@ export async function createProber({ config, log, onBrowserRestart }: ProberOpti
   const baseUrl = config.params.baseUrl;
   if (!baseUrl) throw new MissingBaseUrlError('no base URL for the journeys; fix: set PULSE_PARAM_BASE_URL or --base-url');
   const params = { ...config.params, baseUrl } as JourneyParams;
-  const redact = createRedactor(secretValues(config));
-  const browsers = new BrowserPool({
+  const secrets = secretValues(config);
+  const redact = createRedactor(secrets);
+  const browsers = new BrowserServer({
     browser,
     launchOptions: use.launchOptions,
     onRestart: (reason) => {
@@ -48,15 +58,34 @@ export async function createProber({ config, log, onBrowserRestart }: ProberOpti
       onBrowserRestart?.();
     },
   });
+  const workers = new WorkerPool({
+    size: size ?? config.concurrency,
+    memoryLimitBytes: config.workerMemoryBytes,
+    hooks: {
+      output: ({ stream, text, journey, runId }) => log.info({ event: 'journey_output', journey, runId, stream, text: redact(text) }, 'journey output'),
+      warn: (fields, message) => log.warn(fields, message),
+      strayFault: (journey, message) => log.error({ event: 'journey_stray_fault', journey, err: redact(message) }, 'a leftover of an earlier run misbehaved; its worker is replaced'),
+    },
+    onReplaced: ({ reason, message, pid, journey, runId }) => {
+      log.warn({ event: 'worker_replaced', reason, pid, journey, runId, err: redact(message) }, `journey worker ${pid} replaced (${reason})`);
+      onWorkerReplaced?.(reason);
+    },
+  });
   const runner = new Runner({
-    browsers,
+    browser: browsers,
+    workers,
     contextOptions: use.contextOptions,
     params,
+    secrets,
     location: config.location,
     dataDir: config.dataDir,
     trace: config.trace,
     redact,
     log,
   });
-  return { browser, browsers, runner, use, redact };
+  const close = async () => {
+    await workers.close();
+    await browsers.close();
+  };
+  return { browser, browsers, workers, runner, use, redact, close };
 }

@@ -31,7 +31,7 @@ export async function once(options: OnceOptions): Promise<boolean> {
   printProblems(registry, err);
   const chosen = pick(registry.journeys, names);
   const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config)) });
-  const prober = await createProber({ config, log });
+  const prober = await createProber({ config, log, workers: 1 });
   logStrayRejections(log);
   const push = new SinkFanout(createPushSinks(config, log), log);
   let allPassed = true;
@@ -46,7 +46,7 @@ export async function once(options: OnceOptions): Promise<boolean> {
       if (result.status !== 'success') allPassed = false;
     }
   } finally {
-    await prober.browsers.close();
+    await prober.close();
     // Delivers what is queued (within the push deadline) before the process exits.
     await push.close();
   }

@@ -49,7 +49,7 @@ export function configFrom(flags: Flags, overrides?: ResolveOptions['overrides']
 
 /** Loads the journeys; problems are returned for the command to report its own way. */
 export async function loadRegistry(config: Config): Promise<Registry> {
-  return loadJourneys({ dir: config.journeysDir });
+  return loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes });
 }
 
 export function printProblems(registry: Registry, out: NodeJS.WritableStream): void {

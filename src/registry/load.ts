@@ -1,9 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { isJourney } from '../journey.ts';
+import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker } from '../runner/journey-worker.ts';
 import type { Problem } from './problem.ts';
-import { validateJourney, type JourneyDefinition } from './validate.ts';
+import type { JourneyDefinition } from './validate.ts';
 
 export const JOURNEY_SUFFIX = '.journey.ts';
 
@@ -20,6 +19,9 @@ export interface LoadOptions {
   /** Folder to search, absolute or relative to cwd. */
   dir: string;
   cwd?: string;
+  /** Deadline for importing one file. */
+  timeoutMs?: number;
+  memoryLimitBytes?: number;
 }
 
 /** Finds `*.journey.ts` files below dir, sorted, so helpers and page objects beside them are never run. */
@@ -36,13 +38,18 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** How long one journey file may take to import before it is reported and skipped. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
+
 /**
- * Imports every journey file (TypeScript, through the tsx loader the CLI registers) and validates it.
- * A file that fails to import or to validate is reported and does not stop the others.
+ * Imports every journey file in a worker process (TypeScript, through tsx) and validates it, so
+ * no journey code runs here. A file that fails to import, to validate or to finish loading within
+ * its deadline is reported and does not stop the others.
  */
 export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   const cwd = options.cwd ?? process.cwd();
   const dir = path.resolve(cwd, options.dir);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   const problems: Problem[] = [];
   const byName = new Map<string, JourneyDefinition>();
 
@@ -58,29 +65,34 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     problems.push({ where: path.relative(cwd, dir) || '.', message: `no *${JOURNEY_SUFFIX} files found`, fix: `add a journey file such as checkout${JOURNEY_SUFFIX}, or point --journeys at the right folder` });
   }
 
-  for (const file of files) {
-    const shown = path.relative(cwd, file);
-    let exported: unknown;
-    try {
-      const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-      exported = module.default;
-    } catch (error) {
-      problems.push({ where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' });
-      continue;
+  let worker: JourneyWorker | undefined;
+  try {
+    for (const file of files) {
+      const shown = path.relative(cwd, file);
+      worker ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
+      const outcome = await worker.load(file, shown, timeoutMs);
+      if ('timedOut' in outcome || 'died' in outcome) {
+        // That worker is gone (ended, or ended itself); the next file gets a fresh one.
+        worker = undefined;
+        problems.push(
+          'timedOut' in outcome
+            ? { where: shown, message: `did not finish loading within ${timeoutMs} ms (a top-level await that never settles, or a loop at import?)`, fix: 'make the file\'s top level quick: move waiting and work into steps' }
+            : { where: shown, message: `ended the process that loaded it (${outcome.died})`, fix: 'remove process.exit() and other process-wide calls from the top level of the file' },
+        );
+        continue;
+      }
+      problems.push(...outcome.problems);
+      const definition = outcome.definition;
+      if (!definition) continue;
+      const existing = byName.get(definition.name);
+      if (existing) {
+        problems.push({ where: definition.location, field: 'name', message: `'${definition.name}' is already used by ${existing.location}`, fix: 'give every journey a unique name; it is a metric label' });
+        continue;
+      }
+      byName.set(definition.name, definition);
     }
-    if (!isJourney(exported)) {
-      problems.push({ where: shown, message: 'does not default-export a journey', fix: "end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`" });
-      continue;
-    }
-    const { definition, problems: found } = validateJourney(exported, shown);
-    problems.push(...found);
-    if (!definition) continue;
-    const existing = byName.get(definition.name);
-    if (existing) {
-      problems.push({ where: definition.location, field: 'name', message: `'${definition.name}' is already used by ${existing.location}`, fix: 'give every journey a unique name; it is a metric label' });
-      continue;
-    }
-    byName.set(definition.name, definition);
+  } finally {
+    await worker?.close();
   }
   const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   return { journeys, problems, dir };
@@ -88,20 +100,4 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** One line saying what broke and where: esbuild's syntax error, or the throw site of an import-time error. */
-function importFailure(error: unknown, file: string): string {
-  const lines = errorMessage(error).split('\n').map((line) => line.trim()).filter(Boolean);
-  // esbuild: "Transform failed with 1 error:" then "/abs/file.ts:4:42: ERROR: Expected ...".
-  const syntax = lines.find((line) => line.startsWith(file));
-  if (syntax) return `syntax error at line ${syntax.slice(file.length + 1).replace(/: ERROR: /, ': ')}`;
-  const message = lines[0] ?? 'unknown error';
-  const stack = error instanceof Error ? (error.stack ?? '') : '';
-  const at = new RegExp(`${escapeRegExp(file)}:(\\d+):\\d+`).exec(stack);
-  return at ? `${message} (thrown at line ${at[1]})` : message;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

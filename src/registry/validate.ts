@@ -1,6 +1,7 @@
+import path from 'node:path';
 import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
-import type { Journey, JourneyBody } from '../journey.ts';
+import type { Journey } from '../journey.ts';
 import type { Problem } from './problem.ts';
 
 export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -10,7 +11,10 @@ const MAX_RETRIES = 5;
 /** A journey that needs more than an hour is not a probe; and Node's timers overflow past 24 days. */
 const MAX_TIMEOUT_MS = 3_600_000;
 
-/** A validated journey with every default applied. */
+/**
+ * A validated journey with every default applied: plain data, so the daemon can schedule it
+ * without holding its code; a worker imports `source` to run it.
+ */
 export interface JourneyDefinition {
   name: string;
   schedule: string;
@@ -21,13 +25,14 @@ export interface JourneyDefinition {
   tags: readonly string[];
   /** Path relative to the working folder. */
   file: string;
+  /** Absolute path of the file, what a worker imports. */
+  source: string;
   /** file:line of the journey() call, when known. */
   location: string;
-  body: JourneyBody;
 }
 
 /** Checks one definition and returns it normalised, or every problem found in it. */
-export function validateJourney(journey: Journey, file: string): { definition?: JourneyDefinition; problems: Problem[] } {
+export function validateJourney(journey: Journey, file: string, source = path.resolve(file)): { definition?: JourneyDefinition; problems: Problem[] } {
   const { options } = journey;
   if (typeof options !== 'object' || options === null) {
     return { problems: [{ where: file, field: 'options', message: 'journey() got no options object', fix: "call journey({ name: 'checkout', schedule: '*/5 * * * *' }, async ({ page, step }) => { ... })" }] };
@@ -88,8 +93,8 @@ export function validateJourney(journey: Journey, file: string): { definition?: 
       retries,
       tags: Object.freeze([...tags]),
       file,
+      source,
       location,
-      body: journey.body,
     },
   };
 }

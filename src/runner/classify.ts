@@ -11,6 +11,15 @@ export class BudgetExceededError extends Error {
   }
 }
 
+/**
+ * The journey's own code misbehaved in a way no target can cause: it ended its process, threw
+ * outside any awaited chain, closed its own browser, replaced pulse's globals, blocked its
+ * worker or ran out of memory. Always reason `script`; the message says what the code did.
+ */
+export class JourneyFaultError extends Error {
+  override name = 'JourneyFaultError';
+}
+
 /** Thrown into a step that was called after an earlier step failed. */
 export class StepSkippedError extends Error {
   override name = 'StepSkippedError';
@@ -31,6 +40,7 @@ const NAVIGATION = /net::ERR_|NS_ERROR_|page\.goto:|frame\.goto:|Navigation fail
  * and an expect that gave up while the page was still loading is a `timeout`.
  */
 export function classifyFailure(error: unknown, evidence: FailureEvidence): FailureReason {
+  if (error instanceof JourneyFaultError) return 'script';
   if (error instanceof BudgetExceededError) return 'timeout';
   const { name, message } = describeError(error);
   if (/net::ERR_|NS_ERROR_/.test(message)) return 'navigation';

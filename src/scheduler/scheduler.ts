@@ -1,4 +1,4 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { SkipReason } from '../sinks/metrics.ts';
 import { jitterMs } from './jitter.ts';
@@ -25,6 +25,14 @@ export interface SchedulerOptions {
   events: SchedulerEvents;
   /** Replaces every journey's own schedule, e.g. for the demo. */
   scheduleOverride?: string;
+  /** Where node-cron's own messages go, so that every line pulse writes stays JSON; a pino logger fits. */
+  log?: SchedulerLog;
+}
+
+export interface SchedulerLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
 }
 
 /**
@@ -52,6 +60,7 @@ export class Scheduler {
   }
 
   start(): void {
+    const logger = cronLogger(this.#options.log);
     for (const journey of this.#options.journeys) {
       const schedule = this.#options.scheduleOverride ?? journey.schedule;
       const interval = intervalSeconds(schedule, journey.timezone);
@@ -61,7 +70,10 @@ export class Scheduler {
         timezone: journey.timezone,
         // Overlap is decided here, per journey, so that it is counted; node-cron must always call us.
         noOverlap: false,
+        logger,
       });
+      // A tick node-cron could not fire in time (the process was starved) is a skipped run, counted, not a stray line.
+      task.on('execution:missed', () => this.#options.events.skipped(journey.name, 'missed'));
       this.#tasks.push(task);
       void task.start();
     }
@@ -135,4 +147,15 @@ export class Scheduler {
     clearTimeout(timer);
     return { unfinished: outcome === 'timeout' ? this.#inFlight.size : 0 };
   }
+}
+
+/** node-cron's logger interface, onto pulse's structured log (or silence in tests that pass none). */
+function cronLogger(log: SchedulerLog | undefined): CronLogger {
+  const text = (message: string | Error) => (message instanceof Error ? message.message : message);
+  return {
+    info: (message) => log?.debug({ event: 'cron' }, message),
+    debug: (message) => log?.debug({ event: 'cron' }, text(message)),
+    warn: (message) => log?.warn({ event: 'cron' }, message),
+    error: (message, err) => log?.error({ event: 'cron', err: err?.message }, text(message)),
+  };
 }

@@ -1,13 +1,14 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import { FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
+import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
 
-export type SkipReason = 'overlap' | 'saturated' | 'shutdown';
+export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed';
 const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
-const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown'];
+const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown', 'missed'];
 
 // Browser steps take from tens of milliseconds to a minute.
 // Nine bounds: every step series is 12 lines, and hundreds of journeys times their steps add up.
@@ -50,6 +51,7 @@ export class MetricsSink implements Sink {
   readonly skipped: Counter<'journey' | 'reason'>;
   readonly scheduleLag: Histogram;
   readonly browserRestarts: Counter;
+  readonly workerRestarts: Counter<'reason'>;
   readonly shardJourneys: Gauge<'shard'>;
   readonly pushDeliveries: Counter<'sink' | 'outcome'>;
 
@@ -68,9 +70,16 @@ export class MetricsSink implements Sink {
     this.interval = new Gauge({ name: 'pulse_journey_interval_seconds', help: 'Expected interval between runs, from the schedule.', labelNames: ['journey'], registers });
     this.duration = new Histogram({ name: 'pulse_journey_duration_seconds', help: 'Duration of successful runs.', labelNames: ['journey', 'location'], buckets: RUN_BUCKETS, registers });
     this.stepDuration = new Histogram({ name: 'pulse_step_duration_seconds', help: 'Duration of each step of successful runs.', labelNames: ['journey', 'location', 'step'], buckets: STEP_BUCKETS, registers });
-    this.skipped = new Counter({ name: 'pulse_runs_skipped_total', help: 'Planned runs not started: overlap (still running), saturated (no slot within the interval), shutdown.', labelNames: ['journey', 'reason'], registers });
+    this.skipped = new Counter({ name: 'pulse_runs_skipped_total', help: 'Planned runs not started: overlap (still running), saturated (no slot within the interval), shutdown, missed (the tick itself came too late).', labelNames: ['journey', 'reason'], registers });
     this.scheduleLag = new Histogram({ name: 'pulse_schedule_lag_seconds', help: 'Planned start to real start of runs.', buckets: LAG_BUCKETS, registers });
     this.browserRestarts = new Counter({ name: 'pulse_browser_restarts_total', help: 'Browser relaunches after a crash or disconnect.', registers });
+    this.workerRestarts = new Counter({
+      name: 'pulse_worker_restarts_total',
+      help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, replaced globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY), exit (ended on its own), stalled (pulse side did not finish), load.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of WORKER_END_REASONS) this.workerRestarts.inc({ reason }, 0);
     this.shardJourneys = new Gauge({ name: 'pulse_shard_journeys', help: 'Journeys this replica owns.', labelNames: ['shard'], registers });
     this.pushDeliveries = new Counter({ name: 'pulse_push_deliveries_total', help: 'Pushes of push sinks (Pushgateway, webhook) by outcome: delivered, failed (every try failed), dropped (queue full or shutdown).', labelNames: ['sink', 'outcome'], registers });
   }
@@ -135,6 +144,11 @@ export class MetricsSink implements Sink {
 
   browserRestarted(): void {
     this.browserRestarts.inc();
+    this.#changed();
+  }
+
+  workerReplaced(reason: WorkerEndReason): void {
+    this.workerRestarts.inc({ reason });
     this.#changed();
   }
 

@@ -1,0 +1,14 @@
+// Journeys are TypeScript, loaded at run time, so the tsx loader is registered before anything else.
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+import { register as registerTsx } from 'tsx/esm/api';
+
+/** Imports src/<name>.ts in a checkout, or dist/<name>.js in a production build. */
+export async function boot(name) {
+  registerTsx();
+  const source = new URL(`../src/${name}.ts`, import.meta.url);
+  if (existsSync(source)) return import(source.href);
+  // A production build ships dist/ only: journeys' `import 'pulse'` must resolve to it too.
+  register('./resolve-dist.js', import.meta.url);
+  return import(new URL(`../dist/${name}.js`, import.meta.url).href);
+}

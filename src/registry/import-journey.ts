@@ -1,0 +1,48 @@
+// Inside a worker: import one journey file and check what it exports. Journey code runs here,
+// never in the daemon, so an import that throws, exits or hangs costs only the worker.
+import { pathToFileURL } from 'node:url';
+import { isJourney, type Journey } from '../journey.ts';
+import type { Problem } from './problem.ts';
+import { validateJourney, type JourneyDefinition } from './validate.ts';
+
+export interface ImportedJourney {
+  journey?: Journey;
+  definition?: JourneyDefinition;
+  problems: Problem[];
+}
+
+/** Imports `file` (absolute); `shown` is how problems name it. */
+export async function importJourneyFile(file: string, shown: string): Promise<ImportedJourney> {
+  let exported: unknown;
+  try {
+    const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    exported = module.default;
+  } catch (error) {
+    return { problems: [{ where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' }] };
+  }
+  if (!isJourney(exported)) {
+    return { problems: [{ where: shown, message: 'does not default-export a journey', fix: "end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`" }] };
+  }
+  const { definition, problems } = validateJourney(exported, shown, file);
+  return { journey: exported, definition, problems };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One line saying what broke and where: esbuild's syntax error, or the throw site of an import-time error. */
+function importFailure(error: unknown, file: string): string {
+  const lines = errorMessage(error).split('\n').map((line) => line.trim()).filter(Boolean);
+  // esbuild: "Transform failed with 1 error:" then "/abs/file.ts:4:42: ERROR: Expected ...".
+  const syntax = lines.find((line) => line.startsWith(file));
+  if (syntax) return `syntax error at line ${syntax.slice(file.length + 1).replace(/: ERROR: /, ': ')}`;
+  const message = lines[0] ?? 'unknown error';
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const at = new RegExp(`${escapeRegExp(file)}:(\\d+):\\d+`).exec(stack);
+  return at ? `${message} (thrown at line ${at[1]})` : message;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

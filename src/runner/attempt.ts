@@ -1,0 +1,302 @@
+// One attempt of one journey, inside a worker: a fresh context on the worker's own connection to
+// the shared browser, steps timed and reported as they happen, the budget kept, evidence on failure.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
+import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
+import type { Redactor } from '../redact.ts';
+import type { Artifacts, AttemptResult, RunError, RunStatus, StepResult } from '../result.ts';
+import { BudgetExceededError, JourneyFaultError, StepSkippedError, classifyFailure, describeError, stripAnsi } from './classify.ts';
+import { DeadlineError, withDeadline } from './deadline.ts';
+import { EvidenceRecorder, captureEvidence } from './evidence.ts';
+import type { AttemptPhase } from './protocol.ts';
+import { redactTrace } from './trace-redaction.ts';
+
+/** Where an attempt reports what went wrong on pulse's side; a pino logger fits. */
+export interface AttemptLog {
+  warn(fields: object, message: string): void;
+}
+
+/** Streamed to the daemon as they happen, so a worker that dies still leaves its steps behind. */
+export interface AttemptEvents {
+  phase(phase: AttemptPhase): void;
+  stepStarted(name: string): void;
+  stepEnded(step: StepResult): void;
+}
+
+export interface AttemptOptions {
+  body: JourneyBody;
+  journey: { name: string; timeoutMs: number; stepTimeoutMs: number };
+  runId: string;
+  attempt: number;
+  browser: Browser;
+  contextOptions: BrowserContextOptions;
+  params: JourneyParams;
+  tracing: boolean;
+  artifactsRoot: string;
+  redact: Redactor;
+  events: AttemptEvents;
+  log?: AttemptLog;
+  /** Rejects when journey code misbehaves outside the chain the attempt awaits (a throw in a timer, process.exit). */
+  fault?: Promise<never>;
+}
+
+export interface AttemptOutcome {
+  result: AttemptResult;
+  /** The browser stopped answering pulse's own calls: the daemon should replace it. */
+  browserUnresponsive: boolean;
+  /** What the journey's own code did wrong, when that decided the attempt: its worker is not reused. */
+  journeyFault?: string;
+}
+
+const MAX_ERROR_LENGTH = 4_000;
+const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
+/** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
+export const BROWSER_CALL_TIMEOUT_MS = 30_000;
+
+/** Runs one attempt; never throws: whatever breaks becomes the attempt's result. */
+export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
+  const { browser, attempt } = options;
+  const started = performance.now();
+  const message = (text: string) => shorten(options.redact(stripAnsi(text)));
+  const proberError = (text: string, browserUnresponsive: boolean): AttemptOutcome => ({
+    result: { attempt, status: 'error', durationMs: performance.now() - started, steps: [], error: { message: message(text) }, artifacts: {} },
+    browserUnresponsive,
+  });
+
+  options.events.phase('setup');
+  let context: BrowserContext;
+  try {
+    context = await withDeadline(browser.newContext(options.contextOptions), BROWSER_CALL_TIMEOUT_MS, 'browser.newContext');
+  } catch (error) {
+    return proberError(`could not start a browser context: ${describeError(error).message}`, error instanceof DeadlineError);
+  }
+  let outcome: AttemptOutcome;
+  try {
+    if (options.tracing) {
+      const title = `${options.journey.name} ${options.runId} attempt ${attempt}`;
+      await withDeadline(context.tracing.start({ screenshots: true, snapshots: true, sources: false, title }), BROWSER_CALL_TIMEOUT_MS, 'tracing.start');
+    }
+    outcome = await drive(options, context, message);
+  } catch (error) {
+    // pulse's own side broke (a page could not open, tracing failed): a prober error, never a crash.
+    outcome = proberError(`pulse could not run the attempt: ${describeError(error).message}`, error instanceof DeadlineError);
+  }
+  const closed = await closeContext(context);
+  if (!closed) options.log?.warn({ journey: options.journey.name, runId: options.runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms`);
+  return { ...outcome, browserUnresponsive: outcome.browserUnresponsive || !closed };
+}
+
+/** Steps as the journey runs them: the first failure decides, later steps are skipped. */
+class StepLog {
+  readonly steps: StepResult[] = [];
+  failed: { name: string; error: unknown } | undefined;
+  running: { name: string; started: number } | undefined;
+  /** Set once the attempt's outcome is fixed; steps still running after that are not recorded. */
+  decided = false;
+
+  constructor(private readonly events: AttemptEvents) {}
+
+  record(step: StepResult): void {
+    this.steps.push(step);
+    this.events.stepEnded(step);
+  }
+
+  /** The step that was running when the budget ran out counts as the failed one. */
+  cutOff(error: unknown): void {
+    if (this.failed || !this.running) return;
+    this.record({ name: this.running.name, status: 'failed', durationMs: performance.now() - this.running.started });
+    this.failed = { name: this.running.name, error };
+  }
+}
+
+/** What the journey did to the things it was lent, watched so that its own doing is not blamed on the target. */
+class Watch {
+  closedByJourney: string | undefined;
+  browserLost = false;
+  rendererCrashed = false;
+  readonly #restore: (() => void)[] = [];
+
+  constructor(browser: Browser, context: BrowserContext, page: Page) {
+    this.#wrapClose(browser, 'browser.close()');
+    this.#wrapClose(context, 'context.close()');
+    const onDisconnect = () => {
+      this.browserLost = true;
+    };
+    browser.on('disconnected', onDisconnect);
+    this.#restore.push(() => browser.off('disconnected', onDisconnect));
+    page.on('crash', () => {
+      this.rendererCrashed = true;
+    });
+  }
+
+  #wrapClose(target: { close: (...args: never[]) => Promise<void> }, what: string): void {
+    const original = target.close;
+    const watch = this;
+    target.close = function (this: unknown, ...args: never[]) {
+      watch.closedByJourney ??= what;
+      return original.apply(target, args);
+    };
+    this.#restore.push(() => {
+      target.close = original;
+    });
+  }
+
+  /** Stops watching; pulse closes the context itself after this. */
+  release(): void {
+    for (const restore of this.#restore.splice(0)) restore();
+  }
+}
+
+async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
+  const { journey, attempt, events } = options;
+  const recorder = new EvidenceRecorder(context);
+  context.setDefaultTimeout(journey.stepTimeoutMs);
+  context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
+  const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
+  const watch = new Watch(options.browser, context, page);
+  const log = new StepLog(events);
+  const step = stepFunction(options, log, recorder);
+
+  events.phase('body');
+  let runTimer: NodeJS.Timeout | undefined;
+  let budgetFired = false;
+  const runBudget = new Promise<never>((_, reject) => {
+    runTimer = setTimeout(() => {
+      budgetFired = true;
+      reject(new BudgetExceededError('run', journey.timeoutMs));
+    }, journey.timeoutMs);
+  });
+  const bodyStarted = performance.now();
+  const bodyRun = Promise.resolve().then(() => options.body({ page, context, step, params: options.params }));
+  // The body may go on in the background after a timeout until the context closes; its end is of no interest.
+  bodyRun.catch(() => undefined);
+  let ended: unknown;
+  let ok = false;
+  try {
+    await Promise.race([bodyRun, runBudget, ...(options.fault ? [options.fault] : [])]);
+    ok = true;
+  } catch (error) {
+    ended = error;
+  } finally {
+    clearTimeout(runTimer);
+  }
+  log.decided = true;
+  watch.release();
+  const durationMs = performance.now() - bodyStarted;
+  events.phase('capture');
+
+  // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
+  if (ok && durationMs > journey.timeoutMs && !budgetFired) {
+    ok = false;
+    ended = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${journey.timeoutMs} ms (a synchronous loop or a blocking call?)`);
+  }
+  if (watch.closedByJourney) {
+    ok = false;
+    ended = new JourneyFaultError(`the journey called ${watch.closedByJourney}: pulse owns the browser and the context; a journey must leave them open`);
+  }
+  const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
+  if (ok && !lost && !log.failed) {
+    const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts }, browserUnresponsive: false };
+  }
+
+  if (ended instanceof BudgetExceededError || ended instanceof JourneyFaultError) log.cutOff(ended);
+  // A fault of the journey's own code outranks what a step saw next: a closed browser makes every later call fail.
+  const error = ended instanceof JourneyFaultError ? ended : (log.failed?.error ?? ended);
+  const status: RunStatus = lost ? 'error' : 'failure';
+  const evidence = recorder.failureEvidence();
+  const reason = status === 'failure' ? classifyFailure(error, evidence) : undefined;
+  // On-call read the cause first: the error page behind a failed expect, the loading page behind a timeout.
+  const cause = reason === 'http' ? `${evidence.httpErrors.join('; ')}\n` : reason === 'timeout' && evidence.stillLoading ? `the page was still waiting for ${evidence.pending.join(', ')}\n` : '';
+  const lostWhat = watch.rendererCrashed ? "the page's renderer crashed" : 'browser disconnected during the run';
+  const runError: RunError = {
+    message: message(lost ? `${lostWhat}: ${describeError(error).message}` : `${cause}${describeError(error).message}`),
+    step: log.failed?.name,
+    reason,
+  };
+  const dir = path.join(options.artifactsRoot, journey.name, options.runId);
+  const captured =
+    lost || watch.closedByJourney
+      ? {}
+      : await captureEvidence({
+          page,
+          recorder,
+          dir,
+          root: options.artifactsRoot,
+          prefix: `attempt-${attempt}-`,
+          redact: options.redact,
+          onProblem: (what, problem) => options.log?.warn({ journey: journey.name, runId: options.runId, err: describeError(problem).message }, `could not capture the ${what}`),
+        });
+  const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
+  return {
+    result: { attempt, status, durationMs, steps: log.steps, error: runError, artifacts: { ...captured, ...trace } },
+    browserUnresponsive: false,
+    ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
+  };
+}
+
+function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceRecorder): StepFn {
+  const { journey, redact, events } = options;
+  return async (name, body) => {
+    const shown = redact(String(name));
+    if (log.decided) throw new StepSkippedError(`step '${shown}' not run: the attempt has ended`);
+    if (log.failed) {
+      log.record({ name: shown, status: 'skipped', durationMs: 0 });
+      throw new StepSkippedError(`step '${shown}' skipped: step '${log.failed.name}' failed`);
+    }
+    recorder.stepApiErrors = [];
+    const started = performance.now();
+    log.running = { name: shown, started };
+    events.stepStarted(shown);
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BudgetExceededError('step', journey.stepTimeoutMs)), journey.stepTimeoutMs);
+    });
+    try {
+      const value = await Promise.race([Promise.resolve().then(body), budget]);
+      if (!log.decided) log.record({ name: shown, status: 'passed', durationMs: performance.now() - started });
+      return value;
+    } catch (error) {
+      if (!log.decided && !log.failed) {
+        log.record({ name: shown, status: 'failed', durationMs: performance.now() - started });
+        log.failed = { name: shown, error };
+      }
+      throw error;
+    } finally {
+      log.running = undefined;
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Closes a run's context; false when it would not close in time (the browser stopped answering). */
+async function closeContext(context: BrowserContext): Promise<boolean> {
+  return Promise.race([
+    context.close().then(() => true, () => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), CONTEXT_CLOSE_TIMEOUT_MS).unref()),
+  ]);
+}
+
+async function keepTrace(options: AttemptOptions, context: BrowserContext, keep: boolean): Promise<Artifacts> {
+  try {
+    if (!keep) {
+      await withDeadline(context.tracing.stop(), BROWSER_CALL_TIMEOUT_MS, 'tracing.stop');
+      return {};
+    }
+    const dir = path.join(options.artifactsRoot, options.journey.name, options.runId);
+    await mkdir(dir, { recursive: true });
+    const target = path.join(dir, `attempt-${options.attempt}-trace.zip`);
+    await withDeadline(context.tracing.stop({ path: target }), BROWSER_CALL_TIMEOUT_MS, 'tracing.stop');
+    redactTrace(target, options.redact);
+    return { trace: path.relative(options.artifactsRoot, target) };
+  } catch (error) {
+    options.log?.warn({ journey: options.journey.name, runId: options.runId, err: describeError(error).message }, 'could not save the trace');
+    return {};
+  }
+}
+
+function shorten(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}

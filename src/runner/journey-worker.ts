@@ -1,0 +1,356 @@
+// The daemon's side of one journey worker: the child process, the messages it streams, and the
+// hard limits no journey code can escape (budget plus grace, memory), enforced from outside.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { Problem } from '../registry/problem.ts';
+import type { JourneyDefinition } from '../registry/validate.ts';
+import type { AttemptResult, StepResult } from '../result.ts';
+import type { AttemptPhase, AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
+
+const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
+/** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
+const READY_TIMEOUT_MS = 60_000;
+/** After its budget, a journey's worker has this long to report before it is ended. */
+export const KILL_GRACE_MS = 2_000;
+/** pulse's own phases: connecting, a context and a page; evidence and the trace. Each call inside is bounded tighter. */
+const PHASE_DEADLINE_MS: Record<'start' | 'setup' | 'capture', number> = { start: 30_000, setup: 75_000, capture: 90_000 };
+const MEMORY_CHECK_MS = 500;
+/** Lines of a journey's own output (console.log) kept per attempt; the rest are counted. */
+const OUTPUT_LINES_PER_ATTEMPT = 50;
+const STDERR_TAIL_BYTES = 4_096;
+/** A worker with Playwright loaded takes about 100 MiB; this leaves a journey room without letting one take the machine. */
+export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
+
+/** Why a worker was ended or replaced: a bounded label. */
+export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'load';
+export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'load'];
+
+export interface WorkerHooks {
+  /** A line the journey's code printed, with the attempt it belongs to. */
+  output?(line: { stream: 'stdout' | 'stderr'; text: string; journey?: string; runId?: string }): void;
+  /** pulse's side of the worker had something to say (evidence that could not be written). */
+  warn?(fields: Record<string, unknown>, message: string): void;
+  /** A leftover of an earlier attempt misbehaved while the worker was idle. */
+  strayFault?(journey: string | undefined, message: string): void;
+}
+
+export interface WorkerOptions {
+  /** RSS above this ends the worker; also its V8 heap limit. */
+  memoryLimitBytes: number;
+  hooks?: WorkerHooks;
+  cwd?: string;
+}
+
+export interface WorkerAttemptOutcome {
+  result: AttemptResult;
+  /** Set when this worker must not run another attempt, and why. */
+  ended?: { reason: WorkerEndReason; message: string };
+  browserUnresponsive: boolean;
+}
+
+export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
+
+interface Running {
+  request: AttemptRequest;
+  started: number;
+  phase: AttemptPhase | 'start';
+  steps: StepResult[];
+  step: { name: string; started: number } | undefined;
+  bodyStarted: number | undefined;
+  resolve: (outcome: WorkerAttemptOutcome) => void;
+}
+
+/** One child process that runs journey code; attempts go to it one at a time. */
+export class JourneyWorker {
+  readonly #child: ChildProcess;
+  readonly #options: WorkerOptions;
+  readonly #exited: Promise<void>;
+  #running: Running | undefined;
+  #loading: { file: string; resolve: (outcome: LoadOutcome) => void } | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #memoryTimer: NodeJS.Timeout | undefined;
+  #outputLines = 0;
+  #stderrTail = '';
+  /** Set when pulse ended the worker on purpose, so its exit is not mistaken for a crash. */
+  #killedFor: { reason: WorkerEndReason; message: string } | undefined;
+  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  private constructor(options: WorkerOptions) {
+    this.#options = options;
+    const heapMb = Math.max(64, Math.floor(options.memoryLimitBytes / 1024 / 1024));
+    this.#child = fork(ENTRY, [], {
+      cwd: options.cwd,
+      execArgv: [`--max-old-space-size=${heapMb}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.#child.stdout!.setEncoding('utf8');
+    this.#child.stderr!.setEncoding('utf8');
+    this.#child.stdout!.on('data', (chunk: string) => this.#output('stdout', chunk));
+    this.#child.stderr!.on('data', (chunk: string) => {
+      this.#stderrTail = (this.#stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+      this.#output('stderr', chunk);
+    });
+    this.#child.on('message', (message: FromWorker) => this.#message(message));
+    // A failed send to a worker that just died surfaces as 'error'; its exit says the rest.
+    this.#child.on('error', () => undefined);
+    this.#exited = new Promise((resolve) =>
+      this.#child.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        this.#onExit();
+        resolve();
+      }),
+    );
+  }
+
+  /** Forks a worker and waits until it has Playwright loaded. */
+  static async start(options: WorkerOptions): Promise<JourneyWorker> {
+    const worker = new JourneyWorker(options);
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`journey worker did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      worker.#child.on('message', (message: FromWorker) => {
+        if (message.type !== 'ready') return;
+        clearTimeout(timer);
+        resolve();
+      });
+      void worker.#exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`journey worker exited while starting (${worker.#describeExit()}): ${worker.#stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+      });
+    });
+    try {
+      await ready;
+    } catch (error) {
+      worker.kill();
+      throw error;
+    }
+    return worker;
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.#exit === undefined && this.#killedFor === undefined;
+  }
+
+  /** Runs one attempt; never rejects: a worker that dies or is ended still yields the attempt's result. */
+  attempt(request: AttemptRequest): Promise<WorkerAttemptOutcome> {
+    if (this.#running || this.#loading) throw new Error('journey worker is busy');
+    this.#outputLines = 0;
+    return new Promise((resolve) => {
+      this.#running = { request, started: performance.now(), phase: 'start', steps: [], step: undefined, bodyStarted: undefined, resolve };
+      this.#arm('start');
+      this.#watchMemory();
+      if (!this.alive || !this.#send({ type: 'attempt', request })) this.#finishDead();
+    });
+  }
+
+  /** Imports one journey file and validates it, within `deadlineMs`; a worker that times out is ended. */
+  load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
+    if (this.#running || this.#loading) throw new Error('journey worker is busy');
+    return new Promise((resolve) => {
+      this.#loading = { file, resolve };
+      this.#deadline = setTimeout(() => {
+        this.#loading = undefined;
+        this.kill({ reason: 'load', message: `loading ${shown} took longer than ${deadlineMs} ms` });
+        resolve({ timedOut: true });
+      }, deadlineMs);
+      if (!this.alive || !this.#send({ type: 'load', file, shown })) {
+        this.#loading = undefined;
+        clearTimeout(this.#deadline);
+        resolve({ died: this.#describeExit() });
+      }
+    });
+  }
+
+  /** Ends the worker at once, whatever its code is doing. */
+  kill(why?: { reason: WorkerEndReason; message: string }): void {
+    this.#killedFor ??= why ?? { reason: 'exit', message: 'stopped' };
+    if (this.#exit === undefined) this.#child.kill('SIGKILL');
+  }
+
+  /** Ends the worker and waits for its exit. */
+  async close(): Promise<void> {
+    this.kill();
+    await this.#exited;
+  }
+
+  #send(message: ToWorker): boolean {
+    try {
+      this.#child.send(message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #message(message: FromWorker): void {
+    if (this.#killedFor) return;
+    const running = this.#running;
+    switch (message.type) {
+      case 'phase':
+        if (!running) return;
+        running.phase = message.phase;
+        if (message.phase === 'body') running.bodyStarted = performance.now();
+        this.#arm(message.phase);
+        return;
+      case 'step-started':
+        if (running) running.step = { name: message.name, started: performance.now() };
+        return;
+      case 'step-ended':
+        if (!running) return;
+        running.steps.push(message.step);
+        if (running.step?.name === message.step.name) running.step = undefined;
+        return;
+      case 'attempt-done':
+        if (!running) return;
+        this.#settle({
+          result: message.result,
+          browserUnresponsive: message.browserUnresponsive === true,
+          ...(message.recycle ? { ended: { reason: 'fault', message: message.recycle } } : {}),
+        });
+        if (message.recycle) this.kill({ reason: 'fault', message: message.recycle });
+        return;
+      case 'loaded': {
+        const loading = this.#loading;
+        if (!loading || loading.file !== message.file) return;
+        this.#loading = undefined;
+        clearTimeout(this.#deadline);
+        loading.resolve({ definition: message.definition, problems: message.problems });
+        return;
+      }
+      case 'log':
+        this.#options.hooks?.warn?.(message.fields, message.message);
+        return;
+      case 'stray-fault':
+        this.#options.hooks?.strayFault?.(message.journey, message.message);
+        this.kill({ reason: 'fault', message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}` });
+        this.#finishDead();
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  /** Sets the deadline of a phase: journey code gets its budget plus a grace, pulse's phases a fixed bound. */
+  #arm(phase: AttemptPhase | 'start'): void {
+    const running = this.#running;
+    if (!running) return;
+    clearTimeout(this.#deadline);
+    const journeyPhase = phase === 'import' || phase === 'body';
+    const limit = journeyPhase ? running.request.journey.timeoutMs + KILL_GRACE_MS : PHASE_DEADLINE_MS[phase];
+    this.#deadline = setTimeout(() => {
+      const budget = running.request.journey.timeoutMs;
+      const why = journeyPhase
+        ? { reason: 'budget' as const, message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker` }
+        : { reason: 'stalled' as const, message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker` };
+      this.kill(why);
+      this.#finishDead();
+    }, limit);
+  }
+
+  #watchMemory(): void {
+    clearInterval(this.#memoryTimer);
+    this.#memoryTimer = setInterval(() => {
+      const rss = rssBytes(this.pid);
+      if (rss === undefined || rss <= this.#options.memoryLimitBytes) return;
+      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss) });
+      this.#finishDead();
+    }, MEMORY_CHECK_MS);
+    this.#memoryTimer.unref();
+  }
+
+  #onExit(): void {
+    if (this.#running) this.#finishDead();
+    const loading = this.#loading;
+    if (loading) {
+      this.#loading = undefined;
+      clearTimeout(this.#deadline);
+      loading.resolve({ died: this.#describeExit() });
+    }
+    clearInterval(this.#memoryTimer);
+  }
+
+  /** The attempt ends without the worker's report: build its result from what was streamed. */
+  #finishDead(): void {
+    const running = this.#running;
+    if (!running) return;
+    const why = this.#killedFor ?? this.#deathCause();
+    // Ended in pulse's own phases, or by a leftover of another run, it is not this journey's doing.
+    const inJourneyCode = running.phase === 'import' || running.phase === 'body';
+    const journeyFault = why.reason === 'budget' || why.reason === 'memory' || (why.reason === 'exit' && inJourneyCode);
+    const steps = [...running.steps];
+    let failedStep = steps.find((s) => s.status === 'failed')?.name;
+    if (running.step && !failedStep) {
+      steps.push({ name: running.step.name, status: 'failed', durationMs: performance.now() - running.step.started });
+      failedStep = running.step.name;
+    }
+    const result: AttemptResult = {
+      attempt: running.request.attempt,
+      status: journeyFault ? 'failure' : 'error',
+      durationMs: performance.now() - (running.bodyStarted ?? running.started),
+      steps,
+      error: { message: why.message, ...(failedStep ? { step: failedStep } : {}), ...(journeyFault ? { reason: 'script' as const } : {}) },
+      artifacts: {},
+    };
+    this.#settle({ result, ended: why, browserUnresponsive: false });
+  }
+
+  /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */
+  #deathCause(): { reason: WorkerEndReason; message: string } {
+    if (/heap out of memory|Reached heap limit/i.test(this.#stderrTail)) {
+      return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes) };
+    }
+    const phase = this.#running?.phase;
+    const where = phase === 'setup' || phase === 'capture' ? ` during pulse's ${phase}` : '';
+    return { reason: 'exit', message: `the journey's worker process ended (${this.#describeExit()})${where}` };
+  }
+
+  #settle(outcome: WorkerAttemptOutcome): void {
+    const running = this.#running;
+    if (!running) return;
+    this.#running = undefined;
+    clearTimeout(this.#deadline);
+    clearInterval(this.#memoryTimer);
+    running.resolve(outcome);
+  }
+
+  #describeExit(): string {
+    if (!this.#exit) return 'still running';
+    return this.#exit.signal ? `signal ${this.#exit.signal}` : `exit code ${this.#exit.code}`;
+  }
+
+  #output(stream: 'stdout' | 'stderr', chunk: string): void {
+    const hook = this.#options.hooks?.output;
+    if (!hook) return;
+    const request = this.#running?.request;
+    for (const text of chunk.split('\n')) {
+      if (!text.trim()) continue;
+      this.#outputLines += 1;
+      if (this.#outputLines > OUTPUT_LINES_PER_ATTEMPT) {
+        if (this.#outputLines === OUTPUT_LINES_PER_ATTEMPT + 1) hook({ stream, text: `(further output of this attempt dropped after ${OUTPUT_LINES_PER_ATTEMPT} lines)`, journey: request?.journey.name, runId: request?.runId });
+        continue;
+      }
+      hook({ stream, text: text.slice(0, 2_000), journey: request?.journey.name, runId: request?.runId });
+    }
+  }
+}
+
+function memoryMessage(limit: number, rss?: number): string {
+  const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+  return `the journey's worker ran out of memory${rss ? ` (${mib(rss)} resident)` : ''}: its cap is ${mib(limit)} (PULSE_WORKER_MEMORY); the journey keeps or builds too much`;
+}
+
+/** Resident memory of a process from /proc (Linux); undefined elsewhere or once it is gone. */
+function rssBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

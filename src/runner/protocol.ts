@@ -1,0 +1,47 @@
+/**
+ * Messages between the daemon and a journey worker: a child process that runs journey code, so
+ * that nothing a journey does (loops, exits, throws, leaks, replaced globals) reaches the daemon.
+ */
+import type { BrowserContextOptions } from 'playwright';
+import type { AttemptResult, StepResult } from '../result.ts';
+import type { Problem } from '../registry/problem.ts';
+import type { JourneyDefinition } from '../registry/validate.ts';
+
+/** One attempt of one journey, everything the worker needs and nothing it could change for others. */
+export interface AttemptRequest {
+  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs'>;
+  runId: string;
+  attempt: number;
+  /** A copy for this attempt; the worker freezes it before the journey sees it. */
+  params: Record<string, string>;
+  /** Values redacted from everything the attempt reports or keeps. */
+  secrets: string[];
+  contextOptions: BrowserContextOptions;
+  tracing: boolean;
+  /** Evidence goes to `<artifactsRoot>/<journey>/<runId>/`. */
+  artifactsRoot: string;
+  /** The shared browser's Playwright server. */
+  wsEndpoint: string;
+}
+
+/**
+ * What the worker is doing, so the daemon knows whose budget a stall breaks: `import` and `body`
+ * run journey code; `setup` (context, page, tracing) and `capture` (evidence) are pulse's.
+ */
+export type AttemptPhase = 'import' | 'setup' | 'body' | 'capture';
+
+export type ToWorker =
+  | { type: 'attempt'; request: AttemptRequest }
+  | { type: 'load'; file: string; shown: string };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'phase'; phase: AttemptPhase }
+  | { type: 'step-started'; name: string }
+  | { type: 'step-ended'; step: StepResult }
+  /** `recycle`: the journey's code misbehaved, so this worker is not reused; `browserUnresponsive`: replace the browser. */
+  | { type: 'attempt-done'; result: AttemptResult; recycle?: string; browserUnresponsive?: boolean }
+  | { type: 'log'; fields: Record<string, unknown>; message: string }
+  | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
+  /** Journey code misbehaved while no attempt was running (a timer left behind by an earlier run). */
+  | { type: 'stray-fault'; journey: string | undefined; message: string };

@@ -1,0 +1,187 @@
+// The journey worker: a child process of the daemon that imports journey files and runs their
+// attempts. Whatever journey code does here is caught, attributed to the attempt, and reported;
+// what cannot be caught (a blocked loop, a native crash, memory) ends this process, not the daemon.
+import { performance } from 'node:perf_hooks';
+import { chromium, type Browser } from 'playwright';
+import type { JourneyParams } from '../journey.ts';
+import { createRedactor, type Redactor } from '../redact.ts';
+import { importJourneyFile } from '../registry/import-journey.ts';
+import type { AttemptResult } from '../result.ts';
+import { runAttempt, BROWSER_CALL_TIMEOUT_MS } from './attempt.ts';
+import { JourneyFaultError, describeError } from './classify.ts';
+import { withDeadline } from './deadline.ts';
+import { GlobalsGuard } from './globals-guard.ts';
+import type { AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
+
+// pulse's own references, taken before any journey code can replace them.
+const send = process.send!.bind(process);
+const exit = process.exit.bind(process);
+const now = performance.now.bind(performance);
+const post = (message: FromWorker) => {
+  send(message);
+};
+
+/** The attempt in progress, for faults raised outside its awaited chain. */
+let current: { journey: string; raise: (error: JourneyFaultError) => void } | undefined;
+/** The journey that ran last, to name it when one of its leftovers misbehaves later. */
+let lastJourney: string | undefined;
+
+function fault(error: JourneyFaultError): void {
+  if (current) {
+    current.raise(error);
+    return;
+  }
+  // Nothing is running: a leftover of an earlier attempt. Say whose, then leave; the daemon starts a fresh worker.
+  post({ type: 'stray-fault', journey: lastJourney, message: error.message });
+  setImmediate(() => exit(70));
+}
+
+function describeThrown(what: string, thrown: unknown): JourneyFaultError {
+  const { name, message } = describeError(thrown);
+  const at = thrown instanceof Error ? journeyFrame(thrown.stack) : undefined;
+  return new JourneyFaultError(`${what}: ${name}: ${message}${at ? ` (at ${at})` : ''}`);
+}
+
+/** The first stack frame in a journey file, e.g. journeys/checkout.journey.ts:12. */
+function journeyFrame(stack: string | undefined): string | undefined {
+  const match = /\(?(?:file:\/\/)?([^\s()]+\.journey\.ts):(\d+):\d+\)?/.exec(stack ?? '');
+  return match ? `${match[1]}:${match[2]}` : undefined;
+}
+
+process.on('uncaughtException', (error) => fault(describeThrown('journey code threw outside any awaited step', error)));
+process.on('unhandledRejection', (reason) => fault(describeThrown('a promise in journey code rejected with nobody awaiting it', reason)));
+// A journey must not end the process it shares with later runs; it gets an error instead.
+process.exit = ((code?: number | string | null) => {
+  const error = new JourneyFaultError(`the journey called process.exit(${code ?? ''}); a journey must not end its process`);
+  if (current) current.raise(error);
+  throw error;
+}) as typeof process.exit;
+// The daemon went away: nobody is left to report to.
+process.on('disconnect', () => exit(0));
+
+/** The worker's own connection to the shared browser, kept across attempts. */
+let connection: { endpoint: string; browser: Browser } | undefined;
+
+async function browserFor(endpoint: string): Promise<Browser> {
+  if (connection?.endpoint === endpoint && connection.browser.isConnected()) return connection.browser;
+  const old = connection?.browser;
+  connection = undefined;
+  if (old?.isConnected()) await old.close().catch(() => undefined);
+  const browser = await chromium.connect(endpoint, { timeout: BROWSER_CALL_TIMEOUT_MS });
+  connection = { endpoint, browser };
+  return browser;
+}
+
+const redactors = new Map<string, Redactor>();
+function redactorFor(secrets: string[]): Redactor {
+  const key = JSON.stringify(secrets);
+  let redact = redactors.get(key);
+  if (!redact) redactors.set(key, (redact = createRedactor(secrets)));
+  return redact;
+}
+
+async function attempt(request: AttemptRequest): Promise<void> {
+  const { journey } = request;
+  lastJourney = journey.name;
+  let raise: (error: JourneyFaultError) => void = () => undefined;
+  const faulted = new Promise<never>((_, reject) => {
+    raise = reject;
+  });
+  faulted.catch(() => undefined);
+  let faultMessage: string | undefined;
+  current = {
+    journey: journey.name,
+    raise: (error) => {
+      faultMessage ??= error.message;
+      raise(error);
+    },
+  };
+  const redact = redactorFor(request.secrets);
+  const started = now();
+  const failed = (message: string, status: AttemptResult['status'] = 'failure'): AttemptResult => ({
+    attempt: request.attempt,
+    status,
+    durationMs: now() - started,
+    steps: [],
+    error: { message: redact(message), ...(status === 'failure' ? { reason: 'script' as const } : {}) },
+    artifacts: {},
+  });
+
+  let result: AttemptResult;
+  let browserUnresponsive = false;
+  try {
+    post({ type: 'phase', phase: 'import' });
+    const imported = await Promise.race([
+      withDeadline(importJourneyFile(journey.source, journey.source), journey.timeoutMs, `importing ${journey.source}`),
+      faulted,
+    ]).catch((error: unknown) => ({ failure: describeError(error).message }));
+    if ('failure' in imported) {
+      result = failed(`the journey file did not load: ${imported.failure}`);
+      faultMessage ??= result.error!.message;
+    } else if (!imported.journey) {
+      result = failed(`the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
+    } else {
+      post({ type: 'phase', phase: 'setup' });
+      let browser: Browser | undefined;
+      try {
+        browser = await browserFor(request.wsEndpoint);
+      } catch (error) {
+        result = failed(`could not connect to the browser: ${describeError(error).message}`, 'error');
+      }
+      if (browser) {
+        const params = Object.freeze({ ...request.params }) as JourneyParams;
+        const outcome = await runAttempt({
+          body: imported.journey.body,
+          journey,
+          runId: request.runId,
+          attempt: request.attempt,
+          browser,
+          contextOptions: request.contextOptions,
+          params,
+          tracing: request.tracing,
+          artifactsRoot: request.artifactsRoot,
+          redact,
+          fault: faulted,
+          log: { warn: (fields, message) => post({ type: 'log', fields: { ...fields }, message }) },
+          events: {
+            phase: (phase) => post({ type: 'phase', phase }),
+            stepStarted: (name) => post({ type: 'step-started', name }),
+            stepEnded: (step) => post({ type: 'step-ended', step }),
+          },
+        });
+        result = outcome.result;
+        browserUnresponsive = outcome.browserUnresponsive;
+        if (outcome.journeyFault) faultMessage ??= outcome.journeyFault;
+      } else {
+        result ??= failed('could not connect to the browser', 'error');
+      }
+    }
+  } catch (error) {
+    result = failed(`pulse could not run the attempt: ${describeError(error).message}`, 'error');
+  } finally {
+    current = undefined;
+  }
+
+  const replaced = guard.changed();
+  if (replaced.length > 0) {
+    const message = `the journey replaced ${replaced.join(', ')}; a journey must not change the built-ins it shares with pulse`;
+    faultMessage ??= message;
+    if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' } };
+  }
+  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), ...(browserUnresponsive ? { browserUnresponsive } : {}) });
+}
+
+async function load(file: string, shown: string): Promise<void> {
+  const imported = await importJourneyFile(file, shown);
+  post({ type: 'loaded', file, definition: imported.definition, problems: imported.problems });
+}
+
+// Warm up before the baseline of the globals: Playwright and the authoring entry journeys import.
+await import('../index.ts');
+const guard = new GlobalsGuard();
+
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'attempt') void attempt(message.request);
+  else if (message.type === 'load') void load(message.file, message.shown);
+});
+post({ type: 'ready' });
