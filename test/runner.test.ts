@@ -1,64 +1,61 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../src/demo/shop.ts';
-import { expect } from '../src/index.ts';
-import { journey, type JourneyBody, type JourneyOptions } from '../src/journey.ts';
 import { createRedactor } from '../src/redact.ts';
-import { validateJourney, type JourneyDefinition } from '../src/registry/validate.ts';
-import { BrowserPool } from '../src/runner/browser-pool.ts';
-import { findBrowser } from '../src/runner/find-browser.ts';
-import { Runner, type RunnerOptions } from '../src/runner/runner.ts';
+import type { RunnerOptions } from '../src/runner/runner.ts';
+import { journeyDir, writeJourney } from './support/journey-files.ts';
 import { pngSize } from './support/png.ts';
 import { browserMains } from './support/processes.ts';
 import { makeTempDir, removeDir } from './support/temp.ts';
-
-function define(options: Partial<JourneyOptions> & { name: string }, body: JourneyBody): JourneyDefinition {
-  const { definition, problems } = validateJourney(journey({ schedule: '* * * * *', ...options }, body), 'test.journey.ts');
-  assert.ok(definition, JSON.stringify(problems));
-  return definition;
-}
+import { TestProber } from './support/test-runner.ts';
 
 describe('runner', () => {
   let shop: Shop;
-  let browsers: BrowserPool;
+  let prober: TestProber;
   let dataDir: string;
-  let restarts = 0;
-  const runner = (extra: Partial<RunnerOptions> = {}) =>
-    new Runner({ browsers, params: { baseUrl: shop.url }, location: 'test-1', dataDir, ...extra });
+  let dir: string;
+  const runner = (extra: Partial<RunnerOptions> = {}) => prober.runner({ params: { baseUrl: shop.url }, location: 'test-1', dataDir, ...extra });
 
   before(async () => {
     shop = await startShop();
     dataDir = makeTempDir();
-    browsers = new BrowserPool({ browser: findBrowser(), onRestart: () => (restarts += 1) });
+    dir = journeyDir('runner');
+    prober = new TestProber();
   });
   after(async () => {
-    await browsers.close();
+    await prober.close();
     await shop.close();
     removeDir(dataDir);
+    removeDir(dir);
   });
 
   test('steps are timed, and a failed step skips the rest, including steps seen in earlier runs', async () => {
-    let failAt: string | undefined;
-    const def = define({ name: 'steps', retries: 0 }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        await page.goto(params.baseUrl);
-      });
-      await step('check heading', async () => {
-        await expect(page.getByRole('heading', { level: 1 })).toHaveText(failAt === 'check heading' ? 'Nope' : 'Pulse Demo Shop', { timeout: 500 });
-      });
-      await step('search', async () => {
-        await page.getByLabel('Search products').fill('mug');
-      });
-    });
-    const stepsRunner = runner();
+    const flag = path.join(dir, 'fail-heading');
+    const def = writeJourney(
+      dir,
+      { name: 'steps', retries: 0 },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          await page.goto(params.baseUrl);
+        });
+        await step('check heading', async () => {
+          await expect(page.getByRole('heading', { level: 1 })).toHaveText(existsSync(params.flag) ? 'Nope' : 'Pulse Demo Shop', { timeout: 500 });
+        });
+        await step('search', async () => {
+          await page.getByLabel('Search products').fill('mug');
+        });
+      }`,
+      "import { existsSync } from 'node:fs';",
+    );
+    const stepsRunner = runner({ params: { baseUrl: shop.url, flag } });
     const ok = await stepsRunner.run(def);
-    assert.equal(ok.status, 'success');
+    assert.equal(ok.status, 'success', ok.error?.message);
     assert.deepEqual(ok.steps.map((s) => [s.name, s.status]), [['open', 'passed'], ['check heading', 'passed'], ['search', 'passed']]);
     assert.ok(ok.steps.every((s) => s.durationMs > 0));
 
-    failAt = 'check heading';
+    writeFileSync(flag, '1');
     const bad = await stepsRunner.run(def);
     assert.equal(bad.status, 'failure');
     assert.deepEqual(bad.steps.map((s) => [s.name, s.status]), [['open', 'passed'], ['check heading', 'failed'], ['search', 'skipped']]);
@@ -68,16 +65,20 @@ describe('runner', () => {
   });
 
   test('a step failure the journey swallows is still a failure, and later steps are skipped', async () => {
-    const def = define({ name: 'swallowed', retries: 0 }, async ({ step }) => {
-      try {
-        await step('breaks', async () => {
-          throw new Error('broken');
-        });
-      } catch {
-        // a journey that carries on regardless
-      }
-      await step('after', async () => {}).catch(() => undefined);
-    });
+    const def = writeJourney(
+      dir,
+      { name: 'swallowed', retries: 0 },
+      `async ({ step }) => {
+        try {
+          await step('breaks', async () => {
+            throw new Error('broken');
+          });
+        } catch {
+          // a journey that carries on regardless
+        }
+        await step('after', async () => {}).catch(() => undefined);
+      }`,
+    );
     const result = await runner().run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.step, 'breaks');
@@ -87,14 +88,18 @@ describe('runner', () => {
   test('a run that hits its timeout is cut off, names its step, and still has a screenshot', async (t) => {
     shop.setFaults({ hangPath: '/search' });
     t.after(() => shop.resetFaults());
-    const def = define({ name: 'hangs', timeout: '2s', retries: 0 }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        await page.goto(params.baseUrl);
-      });
-      await step('search', async () => {
-        await page.goto(`${params.baseUrl}/search?q=mug`, { timeout: 60_000 });
-      });
-    });
+    const def = writeJourney(
+      dir,
+      { name: 'hangs', timeout: '2s', retries: 0 },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          await page.goto(params.baseUrl);
+        });
+        await step('search', async () => {
+          await page.goto(params.baseUrl + '/search?q=mug', { timeout: 60_000 });
+        });
+      }`,
+    );
     const result = await runner().run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.reason, 'timeout');
@@ -108,16 +113,23 @@ describe('runner', () => {
   });
 
   test('a run that needed its retry succeeds, is marked flaky, and every attempt is kept', async () => {
-    let attempts = 0;
-    const def = define({ name: 'flaky', retries: 1 }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        attempts += 1;
-        await page.goto(attempts === 1 ? `${params.baseUrl}/products/no-such-product` : params.baseUrl);
-        await expect(page.getByRole('heading', { level: 1 })).toHaveText('Pulse Demo Shop', { timeout: 500 });
-      });
-    });
-    const result = await runner({ trace: 'on-retry' }).run(def);
-    assert.equal(result.status, 'success');
+    const marker = path.join(dir, 'flaky-attempted');
+    rmSync(marker, { force: true });
+    const def = writeJourney(
+      dir,
+      { name: 'flaky', retries: 1 },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          const first = !existsSync(params.marker);
+          writeFileSync(params.marker, 'seen');
+          await page.goto(first ? params.baseUrl + '/products/no-such-product' : params.baseUrl);
+          await expect(page.getByRole('heading', { level: 1 })).toHaveText('Pulse Demo Shop', { timeout: 500 });
+        });
+      }`,
+      "import { existsSync, writeFileSync } from 'node:fs';",
+    );
+    const result = await runner({ trace: 'on-retry', params: { baseUrl: shop.url, marker } }).run(def);
+    assert.equal(result.status, 'success', result.error?.message);
     assert.equal(result.attempts, 2);
     assert.equal(result.flaky, true);
     assert.deepEqual(result.attemptResults.map((a) => a.status), ['failure', 'success']);
@@ -127,12 +139,16 @@ describe('runner', () => {
   });
 
   test('a confirmed failure with trace on-retry has a trace zip from the retry', async () => {
-    const def = define({ name: 'always-fails', retries: 1 }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        await page.goto(params.baseUrl);
-        await expect(page.getByRole('heading', { name: 'Not on this page' })).toBeVisible({ timeout: 300 });
-      });
-    });
+    const def = writeJourney(
+      dir,
+      { name: 'always-fails', retries: 1 },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          await page.goto(params.baseUrl);
+          await expect(page.getByRole('heading', { name: 'Not on this page' })).toBeVisible({ timeout: 300 });
+        });
+      }`,
+    );
     const result = await runner({ trace: 'on-retry' }).run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.attempts, 2);
@@ -145,12 +161,16 @@ describe('runner', () => {
 
   test('secret params never reach the error message, step names or evidence', async () => {
     const secret = 's3cr3t-Passw0rd';
-    const def = define({ name: 'secrets', retries: 0 }, async ({ step, params }) => {
-      await step(`log in as qa with ${params.password}`, async () => {
-        throw new Error(`login rejected for password ${params.password}`);
-      });
-    });
-    const result = await runner({ params: { baseUrl: shop.url, password: secret }, redact: createRedactor([secret]) }).run(def);
+    const def = writeJourney(
+      dir,
+      { name: 'secrets', retries: 0 },
+      `async ({ step, params }) => {
+        await step('log in as qa with ' + params.password, async () => {
+          throw new Error('login rejected for password ' + params.password);
+        });
+      }`,
+    );
+    const result = await runner({ params: { baseUrl: shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]) }).run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.reason, 'script');
     const text = JSON.stringify(result);
@@ -161,22 +181,28 @@ describe('runner', () => {
 
   test('secrets typed into a page are redacted from the trace, the page HTML and the console log', async () => {
     const secret = 'Tr4ce-s3cret-value';
-    const def = define({ name: 'secret-trace', retries: 1 }, async ({ page, step, params }) => {
-      await step('type the secret', async () => {
-        await page.goto(params.baseUrl);
-        await page.getByLabel('Search products').fill(params.password!);
-        await page.evaluate((value) => console.error(`login failed for ${value}`), params.password!);
-        await page.getByRole('button', { name: 'Search' }).click();
-        await expect(page.getByRole('heading', { name: 'Never there' })).toBeVisible({ timeout: 300 });
-      });
-    });
-    const result = await runner({ params: { baseUrl: shop.url, password: secret }, redact: createRedactor([secret]), trace: 'on-retry' }).run(def);
+    const def = writeJourney(
+      dir,
+      { name: 'secret-trace', retries: 1 },
+      `async ({ page, step, params }) => {
+        await step('type the secret', async () => {
+          await page.goto(params.baseUrl);
+          await page.getByLabel('Search products').fill(params.password);
+          await page.evaluate((value) => console.error('login failed for ' + value), params.password);
+          await page.getByRole('button', { name: 'Search' }).click();
+          await expect(page.getByRole('heading', { name: 'Never there' })).toBeVisible({ timeout: 300 });
+        });
+      }`,
+    );
+    const result = await runner({ params: { baseUrl: shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]), trace: 'on-retry' }).run(def);
     assert.equal(result.status, 'failure');
     assert.ok(result.artifacts.trace && result.artifacts.html && result.artifacts.console);
     const zip = readFileSync(path.join(dataDir, 'artifacts', result.artifacts.trace));
     assert.ok(zip.includes('trace.trace'));
     const { default: AdmZip } = await import('adm-zip');
-    for (const entry of new AdmZip(path.join(dataDir, 'artifacts', result.artifacts.trace)).getEntries()) {
+    const entries = new AdmZip(path.join(dataDir, 'artifacts', result.artifacts.trace)).getEntries();
+    assert.ok(entries.length > 0);
+    for (const entry of entries) {
       const body = entry.getData().toString('utf8');
       assert.ok(!body.includes(secret) && !body.includes(encodeURIComponent(secret)), `secret in trace entry ${entry.entryName}`);
     }
@@ -190,50 +216,87 @@ describe('runner', () => {
     // A file where the artifacts folder should be: every write under it fails.
     writeFileSync(path.join(blocked, 'artifacts'), 'not a folder');
     const warnings: string[] = [];
-    const def = define({ name: 'unwritable', retries: 0 }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        await page.goto(params.baseUrl);
-        throw new Error('target broke');
-      });
-    });
+    const def = writeJourney(
+      dir,
+      { name: 'unwritable', retries: 0 },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          await page.goto(params.baseUrl);
+          throw new Error('target broke');
+        });
+      }`,
+    );
+    const logging = new TestProber({ hooks: { warn: (_fields, message) => warnings.push(message) } });
     try {
-      const result = await runner({ dataDir: blocked, log: { warn: (_fields, message) => warnings.push(message) } }).run(def);
+      const result = await logging.runner({ params: { baseUrl: shop.url }, location: 'test-1', dataDir: blocked }).run(def);
       assert.equal(result.status, 'failure');
       assert.equal(result.error?.message, 'target broke');
       assert.deepEqual(result.artifacts, {});
       assert.ok(warnings.some((w) => /could not capture the artifact folder/.test(w)), warnings.join('\n'));
     } finally {
+      await logging.close();
       removeDir(blocked);
     }
   });
 
+  test('a run over its budget is never a success, even when the journey hogs the event loop below the kill grace', async () => {
+    const def = writeJourney(
+      dir,
+      { name: 'overran', timeout: '1s', retries: 0 },
+      `async ({ step }) => {
+        await step('spin', async () => {
+          const end = Date.now() + 1_800;
+          while (Date.now() < end) {
+            // busy, but done before pulse would end the worker
+          }
+        });
+      }`,
+    );
+    const result = await runner().run(def);
+    assert.equal(result.status, 'failure');
+    assert.equal(result.error?.reason, 'script');
+    assert.equal(result.error?.step, 'spin');
+    assert.match(result.error!.message, /kept its worker busy for \d+ ms, past the run budget of 1000 ms/);
+  });
+
   test('a browser killed mid-run: that run is an error, the browser is relaunched, the next run succeeds', async () => {
+    const healthy = writeJourney(
+      dir,
+      { name: 'after-crash' },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          await page.goto(params.baseUrl);
+        });
+      }`,
+    );
+    // Warm: the worker and the browser are up, so the kill below lands while the page waits.
+    assert.equal((await runner().run(healthy)).status, 'success');
     shop.setFaults({ hangPath: '/search' });
-    const def = define({ name: 'crash', timeout: '20s', retries: 1 }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        await page.goto(`${params.baseUrl}/search?q=x`);
-      });
-    });
-    const restartsBefore = restarts;
+    const def = writeJourney(
+      dir,
+      { name: 'crash', timeout: '20s', retries: 1 },
+      `async ({ page, step, params }) => {
+        await step('open', async () => {
+          await page.goto(params.baseUrl + '/search?q=x');
+        });
+      }`,
+    );
+    const restartsBefore = prober.restarts;
     const running = runner().run(def);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const mains = browserMains(process.pid);
     assert.equal(mains.length, 1, `one warm browser: ${mains.map((m) => `${m.pid}<-${m.ppid} ${m.cmdline.slice(0, 80)}`).join('\n')}`);
+    assert.equal(mains[0]!.pid, prober.browser.pid);
     process.kill(mains[0]!.pid, 'SIGKILL');
     const lost = await running;
     shop.resetFaults();
-    assert.equal(lost.status, 'error');
     assert.equal(lost.attempts, 1, 'a prober error is not retried as if the target failed');
     assert.equal(lost.error?.reason, undefined);
     assert.match(lost.error!.message, /browser disconnected/);
 
-    const next = await runner().run(define({ name: 'after-crash' }, async ({ page, step, params }) => {
-      await step('open', async () => {
-        await page.goto(params.baseUrl);
-      });
-    }));
-    assert.equal(next.status, 'success');
-    assert.equal(restarts, restartsBefore + 1);
+    const next = await runner().run(healthy);
+    assert.equal(next.status, 'success', next.error?.message);
+    assert.equal(prober.restarts, restartsBefore + 1);
     assert.equal(browserMains(process.pid).length, 1, 'still one browser');
   });
 });

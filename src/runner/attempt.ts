@@ -51,6 +51,7 @@ export interface AttemptOutcome {
 }
 
 const MAX_ERROR_LENGTH = 4_000;
+const CLOSED_TARGET = /Target page, context or browser has been closed|Browser (has been )?closed|Target closed|browser has disconnected/i;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
@@ -91,6 +92,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
 /** Steps as the journey runs them: the first failure decides, later steps are skipped. */
 class StepLog {
   readonly steps: StepResult[] = [];
+  /** When each recorded step ended (monotonic), to find the step a budget ran out in. */
+  readonly ends: number[] = [];
   failed: { name: string; error: unknown } | undefined;
   running: { name: string; started: number } | undefined;
   /** Set once the attempt's outcome is fixed; steps still running after that are not recorded. */
@@ -100,7 +103,17 @@ class StepLog {
 
   record(step: StepResult): void {
     this.steps.push(step);
+    this.ends.push(performance.now());
     this.events.stepEnded(step);
+  }
+
+  /** The first step still running at `deadline` failed, though it returned: it overran the budget. */
+  failAt(deadline: number, error: unknown): void {
+    const index = this.ends.findIndex((end, i) => end > deadline && this.steps[i]!.status === 'passed');
+    if (index < 0 || this.failed) return;
+    const step = this.steps[index]!;
+    this.steps[index] = { ...step, status: 'failed' };
+    this.failed = { name: step.name, error };
   }
 
   /** The step that was running when the budget ran out counts as the failed one. */
@@ -116,18 +129,28 @@ class Watch {
   closedByJourney: string | undefined;
   browserLost = false;
   rendererCrashed = false;
+  /** Rejects when the page's renderer crashes: nothing the journey awaits will answer after that. */
+  readonly crashed: Promise<never>;
   readonly #restore: (() => void)[] = [];
+  readonly #browser: Browser;
 
   constructor(browser: Browser, context: BrowserContext, page: Page) {
     this.#wrapClose(browser, 'browser.close()');
     this.#wrapClose(context, 'context.close()');
+    this.#browser = browser;
     const onDisconnect = () => {
       this.browserLost = true;
     };
     browser.on('disconnected', onDisconnect);
     this.#restore.push(() => browser.off('disconnected', onDisconnect));
+    let crash: (error: Error) => void = () => undefined;
+    this.crashed = new Promise<never>((_, reject) => {
+      crash = reject;
+    });
+    this.crashed.catch(() => undefined);
     page.on('crash', () => {
       this.rendererCrashed = true;
+      crash(new Error('Target crashed'));
     });
   }
 
@@ -140,6 +163,19 @@ class Watch {
     };
     this.#restore.push(() => {
       target.close = original;
+    });
+  }
+
+  /** Resolves when the browser connection is gone, or after `ms`. */
+  async disconnected(ms: number): Promise<void> {
+    if (!this.#browser.isConnected()) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#browser.once('disconnected', () => {
+        clearTimeout(timer);
+        this.browserLost = true;
+        resolve();
+      });
     });
   }
 
@@ -175,7 +211,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   let ended: unknown;
   let ok = false;
   try {
-    await Promise.race([bodyRun, runBudget, ...(options.fault ? [options.fault] : [])]);
+    await Promise.race([bodyRun, runBudget, watch.crashed, ...(options.fault ? [options.fault] : [])]);
     ok = true;
   } catch (error) {
     ended = error;
@@ -191,7 +227,10 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   if (ok && durationMs > journey.timeoutMs && !budgetFired) {
     ok = false;
     ended = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${journey.timeoutMs} ms (a synchronous loop or a blocking call?)`);
+    log.failAt(bodyStarted + journey.timeoutMs, ended);
   }
+  // A closed target often fails the step a moment before the connection reports why: give it that moment.
+  if (!ok && !watch.browserLost && !watch.closedByJourney && CLOSED_TARGET.test(describeError(log.failed?.error ?? ended).message)) await watch.disconnected(1_000);
   if (watch.closedByJourney) {
     ok = false;
     ended = new JourneyFaultError(`the journey called ${watch.closedByJourney}: pulse owns the browser and the context; a journey must leave them open`);
@@ -210,7 +249,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const reason = status === 'failure' ? classifyFailure(error, evidence) : undefined;
   // On-call read the cause first: the error page behind a failed expect, the loading page behind a timeout.
   const cause = reason === 'http' ? `${evidence.httpErrors.join('; ')}\n` : reason === 'timeout' && evidence.stillLoading ? `the page was still waiting for ${evidence.pending.join(', ')}\n` : '';
-  const lostWhat = watch.rendererCrashed ? "the page's renderer crashed" : 'browser disconnected during the run';
+  const lostWhat = watch.rendererCrashed ? "the page's renderer crashed (not the target's doing as far as pulse can tell)" : 'browser disconnected during the run';
   const runError: RunError = {
     message: message(lost ? `${lostWhat}: ${describeError(error).message}` : `${cause}${describeError(error).message}`),
     step: log.failed?.name,

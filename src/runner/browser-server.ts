@@ -1,4 +1,7 @@
-import { chromium, type BrowserServer as PlaywrightServer, type LaunchOptions } from 'playwright';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LaunchOptions } from 'playwright';
+import type { FromBrowserHost, ToBrowserHost } from './browser-host-main.ts';
 import { CHROMIUM_ARGS, type FoundBrowser } from './find-browser.ts';
 
 export interface BrowserServerOptions {
@@ -9,17 +12,26 @@ export interface BrowserServerOptions {
   onRestart?: (reason: string) => void;
 }
 
-const BROWSER_CLOSE_TIMEOUT_MS = 10_000;
+const HOST = fileURLToPath(new URL('../../bin/pulse-browser.js', import.meta.url));
+const LAUNCH_TIMEOUT_MS = 60_000;
+const CLOSE_TIMEOUT_MS = 10_000;
+
+interface Host {
+  child: ChildProcess;
+  wsEndpoint: string;
+  browserPid: number | undefined;
+  exited: Promise<void>;
+}
 
 /**
- * One warm Chromium per pulse process behind a Playwright server on loopback; each journey worker
- * connects to it on its own, so a journey that closes "the browser" closes only its connection.
- * Relaunched on first use after it crashed or was discarded.
+ * One warm Chromium per pulse process behind a Playwright server on loopback, owned by a browser
+ * host process; each journey worker connects to it on its own, so a journey that closes "the
+ * browser" closes only its connection. Relaunched on first use after it crashed or was discarded.
  */
 export class BrowserServer {
   readonly #options: BrowserServerOptions;
-  #server: PlaywrightServer | undefined;
-  #launching: Promise<PlaywrightServer> | undefined;
+  #host: Host | undefined;
+  #launching: Promise<Host> | undefined;
   #launchedBefore = false;
   #closed = false;
   /** Increases on every launch, so a run can tell that its browser went away. */
@@ -35,79 +47,107 @@ export class BrowserServer {
   }
 
   get isRunning(): boolean {
-    return this.#server !== undefined;
+    return this.#host !== undefined;
   }
 
-  /** The browser's process id, while it runs. */
+  /** Chromium's main process id, while it runs. */
   get pid(): number | undefined {
-    return this.#server?.process().pid;
+    return this.#host?.browserPid;
   }
 
   /** The WebSocket endpoint workers connect to; launches the browser when none runs. */
   async endpoint(): Promise<string> {
     if (this.#closed) throw new Error('browser server is closed');
-    if (this.#server) return this.#server.wsEndpoint();
+    if (this.#host) return this.#host.wsEndpoint;
     this.#launching ??= this.#launch().finally(() => {
       this.#launching = undefined;
     });
-    return (await this.#launching).wsEndpoint();
+    return (await this.#launching).wsEndpoint;
   }
 
-  async #launch(): Promise<PlaywrightServer> {
+  async #launch(): Promise<Host> {
     const extra = this.#options.launchOptions ?? {};
-    const server = await chromium.launchServer({
+    const options: LaunchOptions = {
       headless: true,
       ...extra,
-      // Only this machine's workers connect; the random path in the endpoint is the key.
-      host: '127.0.0.1',
-      port: 0,
-      // pulse decides when the browser goes: on SIGTERM in-flight runs still need it.
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
       executablePath: this.#options.browser.executablePath ?? extra.executablePath,
       // playwright.config.ts may list pulse's own flags again (pulseLaunchOptions); each once is enough.
       args: [...new Set([...CHROMIUM_ARGS, ...(extra.args ?? [])])],
+    };
+    const child = fork(HOST, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', detached: true });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-2_000);
     });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const listening = await new Promise<FromBrowserHost>((resolve) => {
+      const timer = setTimeout(() => resolve({ type: 'failed', message: `the browser did not start within ${LAUNCH_TIMEOUT_MS} ms` }), LAUNCH_TIMEOUT_MS);
+      child.on('message', (message: FromBrowserHost) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        resolve({ type: 'failed', message: `the browser host ended: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
+      });
+      child.send({ type: 'launch', options } satisfies ToBrowserHost);
+    });
+    if (listening.type !== 'listening') {
+      child.kill('SIGKILL');
+      throw new Error(listening.type === 'failed' ? listening.message : 'the browser closed while starting');
+    }
+    const host: Host = { child, wsEndpoint: listening.wsEndpoint, browserPid: listening.pid, exited };
     if (this.#closed) {
-      await stopServer(server);
+      await stopHost(host);
       throw new Error('browser server is closed');
     }
+    void exited.then(() => {
+      if (this.#host === host) this.#host = undefined;
+    });
     const restart = this.#launchedBefore;
     this.#launchedBefore = true;
     this.generation += 1;
-    this.#server = server;
-    server.on('close', () => {
-      if (this.#server === server) this.#server = undefined;
-    });
+    this.#host = host;
     if (restart) {
       this.restarts += 1;
       this.#options.onRestart?.('disconnected');
     }
-    return server;
+    return host;
   }
 
   /** Ends the current browser (stuck, or suspect); the next endpoint() launches a fresh one. */
   async discard(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    await stopServer(server);
+    const host = this.#host;
+    this.#host = undefined;
+    await stopHost(host, { kill: true });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const server = this.#server ?? (await this.#launching?.catch(() => undefined));
-    this.#server = undefined;
-    await stopServer(server);
+    const host = this.#host ?? (await this.#launching?.catch(() => undefined));
+    this.#host = undefined;
+    await stopHost(host);
   }
 }
 
-/** close(), bounded: a browser that will not close in time is killed. */
-async function stopServer(server: PlaywrightServer | undefined): Promise<void> {
-  if (!server) return;
-  const closed = await Promise.race([
-    server.close().then(() => true, () => false),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), BROWSER_CLOSE_TIMEOUT_MS).unref()),
-  ]);
-  if (!closed) await server.kill().catch(() => undefined);
+/** Asks the host to close the browser (it does on disconnect); kills both when that takes too long or is not wanted. */
+async function stopHost(host: Host | undefined, options: { kill?: boolean } = {}): Promise<void> {
+  if (!host) return;
+  const kill = () => {
+    if (host.browserPid) killQuietly(host.browserPid);
+    host.child.kill('SIGKILL');
+  };
+  if (options.kill) kill();
+  else if (host.child.connected) host.child.disconnect();
+  const closed = await Promise.race([host.exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS).unref())]);
+  if (!closed) kill();
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }

@@ -24,8 +24,8 @@ const STDERR_TAIL_BYTES = 4_096;
 export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
 
 /** Why a worker was ended or replaced: a bounded label. */
-export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'load';
-export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'load'];
+export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load';
+export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load'];
 
 export interface WorkerHooks {
   /** A line the journey's code printed, with the attempt it belongs to. */
@@ -85,6 +85,8 @@ export class JourneyWorker {
       execArgv: [`--max-old-space-size=${heapMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
+      // A group of its own: a terminal's Ctrl-C or a group-wide SIGTERM reaches the daemon only, which ends its children itself.
+      detached: true,
     });
     this.#child.stdout!.setEncoding('utf8');
     this.#child.stderr!.setEncoding('utf8');

@@ -98,6 +98,7 @@ export class Runner {
       return proberError(`could not launch the browser: ${describeError(error).message}`);
     }
     const mode = this.#options.trace ?? 'on-retry';
+    const generation = browser.generation;
     try {
       const outcome = await workers.attempt({
         journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs },
@@ -114,6 +115,12 @@ export class Runner {
       if (outcome.browserUnresponsive) {
         log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; relaunching it');
         await browser.discard();
+      }
+      // The browser went away under the attempt and its code did nothing wrong: pulse's side, not the target's.
+      const browserLost = !browser.isRunning || browser.generation !== generation;
+      const journeysFault = outcome.ended && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit';
+      if (outcome.result.status === 'failure' && browserLost && !journeysFault) {
+        return { ...outcome.result, status: 'error', error: { message: redact(`browser disconnected during the run: ${outcome.result.error?.message ?? ''}`), ...(outcome.result.error?.step ? { step: outcome.result.error.step } : {}) } };
       }
       return outcome.result;
     } catch (error) {

@@ -8,7 +8,7 @@ import { createRedactor, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
 import type { AttemptResult } from '../result.ts';
 import { runAttempt, BROWSER_CALL_TIMEOUT_MS } from './attempt.ts';
-import { JourneyFaultError, describeError } from './classify.ts';
+import { JourneyFaultError, describeError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
 import type { AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
@@ -103,7 +103,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
     status,
     durationMs: now() - started,
     steps: [],
-    error: { message: redact(message), ...(status === 'failure' ? { reason: 'script' as const } : {}) },
+    error: { message: redact(stripAnsi(message)), ...(status === 'failure' ? { reason: 'script' as const } : {}) },
     artifacts: {},
   });
 

@@ -53,8 +53,10 @@ export class WorkerPool {
     const worker = await this.#acquire();
     const outcome = await worker.attempt(request);
     const workerPid = worker.pid;
-    if (outcome.ended || !worker.alive) {
-      this.#retire(worker, outcome.ended ?? { reason: 'exit', message: 'the worker ended' }, request);
+    // After a prober error (a crashed renderer, a lost connection) the next attempt starts clean too.
+    const ended = outcome.ended ?? (outcome.result.status === 'error' ? { reason: 'error' as const, message: outcome.result.error?.message ?? 'prober error' } : undefined);
+    if (ended || !worker.alive) {
+      this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended' }, request);
     } else {
       this.#release(worker);
     }

@@ -75,7 +75,7 @@ export class MetricsSink implements Sink {
     this.browserRestarts = new Counter({ name: 'pulse_browser_restarts_total', help: 'Browser relaunches after a crash or disconnect.', registers });
     this.workerRestarts = new Counter({
       name: 'pulse_worker_restarts_total',
-      help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, replaced globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY), exit (ended on its own), stalled (pulse side did not finish), load.',
+      help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, replaced globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY), exit (ended on its own), stalled (pulse side did not finish), error (after a prober error), load (a journey file did not load in time).',
       labelNames: ['reason'],
       registers,
     });

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { registerAuth } from './auth.ts';
+import { ViewCache } from './view-cache.ts';
 import { journeyPage } from './views/journey-page.ts';
 import { overviewPage } from './views/overview.ts';
 import { runPage } from './views/run-page.ts';
@@ -16,6 +17,8 @@ export interface UiOptions {
   artifactsRoot: string;
   config: Pick<Config, 'location' | 'publicUrl' | 'auth'>;
 }
+
+const VIEW_TTL_MS = 1_000;
 
 const runsQuery = z.object({
   journey: z.string().max(100).optional(),
@@ -28,7 +31,6 @@ const runsQuery = z.object({
 export async function registerUi(app: FastifyInstance, options: UiOptions): Promise<void> {
   const { store, config } = options;
   const configured = new Map(options.journeys.map((j) => [j.name, j]));
-  const journeyNames = () => [...new Set([...configured.keys(), ...store.journeysWithHistory()])].sort();
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -63,20 +65,29 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   });
 
   const html = (body: { value: string }) => body.value;
+  // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
+  const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);
+  const cached = <T>(key: string, compute: () => T) => views.get(key, compute) as T;
+  const journeyNames = () => cached('names', () => [...new Set([...configured.keys(), ...store.journeysWithHistory()])].sort());
 
   app.get('/', async (_request, reply) => {
-    const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule }));
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(overviewPage(rows, config.location)));
+    const page = cached('/', () => {
+      const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule }));
+      return html(overviewPage(rows, config.location));
+    });
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
 
   app.get<{ Params: { name: string } }>('/journeys/:name', async (request, reply) => {
     const name = request.params.name;
     if (!journeyNames().includes(name)) return reply.code(404).type('text/plain').send('no such journey');
-    const definition = configured.get(name);
-    const runs = store.listRuns({ journey: name, limit: 50 });
-    const failures = store.listRuns({ journey: name, status: 'failure', limit: 20 });
-    const page = journeyPage({ stats: store.stats(name), schedule: definition?.schedule, file: definition?.location, runs, failures, history: store.stepHistory(name, 60) }, config.location);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(page));
+    const page = cached(`journey:${name}`, () => {
+      const definition = configured.get(name);
+      const runs = store.listRuns({ journey: name, limit: 50 });
+      const failures = store.listRuns({ journey: name, status: 'failure', limit: 20 });
+      return html(journeyPage({ stats: store.stats(name), schedule: definition?.schedule, file: definition?.location, runs, failures, history: store.stepHistory(name, 60) }, config.location));
+    });
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
 
   app.get<{ Params: { id: string } }>('/runs/:id', async (request, reply) => {
@@ -85,7 +96,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(runPage(run, config.location, config.publicUrl)));
   });
 
-  app.get('/api/journeys', async () => ({
+  app.get('/api/journeys', async () => cached('/api/journeys', () => ({
     journeys: journeyNames().map((name) => {
       const stats = store.stats(name);
       const definition = configured.get(name);
@@ -104,12 +115,12 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
         url: `${config.publicUrl ?? ''}/journeys/${encodeURIComponent(name)}`,
       };
     }),
-  }));
+  })));
 
   app.get('/api/runs', async (request, reply) => {
     const query = runsQuery.safeParse(request.query);
     if (!query.success) return reply.code(400).send({ error: 'bad query', issues: query.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
-    return { runs: store.listRuns(query.data).map(summary) };
+    return cached(`/api/runs?${JSON.stringify(query.data)}`, () => ({ runs: store.listRuns(query.data).map(summary) }));
   });
 
   app.get<{ Params: { id: string } }>('/api/runs/:id', async (request, reply) => {

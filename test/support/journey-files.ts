@@ -1,0 +1,26 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { journey, type JourneyOptions } from '../../src/journey.ts';
+import { validateJourney, type JourneyDefinition } from '../../src/registry/validate.ts';
+
+/** Journeys import 'pulse', which resolves only inside the package: generated files live under test/fixtures/generated. */
+const GENERATED = path.resolve('test/fixtures/generated');
+
+/** A fresh folder for generated journey files. */
+export function journeyDir(prefix: string): string {
+  mkdirSync(GENERATED, { recursive: true });
+  return mkdtempSync(path.join(GENERATED, `${prefix}-`));
+}
+
+/**
+ * Writes `<dir>/<name>.journey.ts` whose body is `body` (source text of an async function taking
+ * `{ page, step, params, context }`), and returns its definition as the loader would.
+ */
+export function writeJourney(dir: string, options: Partial<JourneyOptions> & { name: string }, body: string, prelude = ''): JourneyDefinition {
+  const full: JourneyOptions = { schedule: '* * * * *', ...options };
+  const file = path.join(dir, `${options.name}.journey.ts`);
+  writeFileSync(file, `import { expect, journey } from 'pulse';\n${prelude}\nexport default journey(${JSON.stringify(full)}, ${body});\nvoid expect;\n`);
+  const { definition, problems } = validateJourney(journey(full, async () => undefined), path.relative(process.cwd(), file), file);
+  if (!definition) throw new Error(JSON.stringify(problems));
+  return definition;
+}
