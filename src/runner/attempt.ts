@@ -107,6 +107,14 @@ class StepLog {
     this.events.stepEnded(step);
   }
 
+  /** The named step failed, though it returned: what it did is found out only after it, and outranks what broke next. */
+  failNamed(name: string, error: unknown): void {
+    const index = this.steps.findLastIndex((step) => step.name === name && step.status === 'passed');
+    if (index < 0) return;
+    this.steps[index] = { ...this.steps[index]!, status: 'failed' };
+    this.failed = { name, error };
+  }
+
   /** The first step still running at `deadline` failed, though it returned: it overran the budget. */
   failAt(deadline: number, error: unknown): void {
     const index = this.ends.findIndex((end, i) => end > deadline && this.steps[i]!.status === 'passed');
@@ -127,6 +135,8 @@ class StepLog {
 /** What the journey did to the things it was lent, watched so that its own doing is not blamed on the target. */
 class Watch {
   closedByJourney: string | undefined;
+  /** The step that was running when the journey closed what it was lent. */
+  closedInStep: string | undefined;
   browserLost = false;
   rendererCrashed = false;
   /** Rejects when the page's renderer crashes: nothing the journey awaits will answer after that. */
@@ -134,7 +144,7 @@ class Watch {
   readonly #restore: (() => void)[] = [];
   readonly #browser: Browser;
 
-  constructor(browser: Browser, context: BrowserContext, page: Page) {
+  constructor(browser: Browser, context: BrowserContext, page: Page, private readonly runningStep: () => string | undefined) {
     this.#wrapClose(browser, 'browser.close()');
     this.#wrapClose(context, 'context.close()');
     this.#browser = browser;
@@ -158,7 +168,10 @@ class Watch {
     const original = target.close;
     const watch = this;
     target.close = function (this: unknown, ...args: never[]) {
-      watch.closedByJourney ??= what;
+      if (watch.closedByJourney === undefined) {
+        watch.closedByJourney = what;
+        watch.closedInStep = watch.runningStep();
+      }
       return original.apply(target, args);
     };
     this.#restore.push(() => {
@@ -191,8 +204,8 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
-  const watch = new Watch(options.browser, context, page);
   const log = new StepLog(events);
+  const watch = new Watch(options.browser, context, page, () => log.running?.name);
   const step = stepFunction(options, log, recorder);
 
   events.phase('body');
@@ -234,6 +247,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   if (watch.closedByJourney) {
     ok = false;
     ended = new JourneyFaultError(`the journey called ${watch.closedByJourney}: pulse owns the browser and the context; a journey must leave them open`);
+    if (watch.closedInStep) log.failNamed(watch.closedInStep, ended);
   }
   const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
   if (ok && !lost && !log.failed) {
@@ -241,7 +255,8 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts }, browserUnresponsive: false };
   }
 
-  if (ended instanceof BudgetExceededError || ended instanceof JourneyFaultError) log.cutOff(ended);
+  // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
+  if (ended !== undefined) log.cutOff(ended);
   // A fault of the journey's own code outranks what a step saw next: a closed browser makes every later call fail.
   const error = ended instanceof JourneyFaultError ? ended : (log.failed?.error ?? ended);
   const status: RunStatus = lost ? 'error' : 'failure';
