@@ -4,7 +4,8 @@ import path from 'node:path';
 import { jitterMs } from '../src/scheduler/jitter.ts';
 import { intervalSeconds } from '../src/scheduler/schedule.ts';
 import { DaemonChild, type LogEvent } from './daemon-child.ts';
-import { browserFootprint, rssBytesOf } from './proc.ts';
+import { floodFromProcess, type FloodStats } from './flood.ts';
+import { allStats, browserFootprint, readCmdline, rssBytesOf } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface JourneyPlan {
@@ -66,13 +67,20 @@ export interface LevelOptions {
   sampleEvery?: number;
   /** Soak: the sample that growth is measured from. */
   warmupRuns?: number;
+  /** A client flooding the UI and /metrics through the counted window. */
+  flood?: { connections: number; paths: readonly string[] };
   log: (line: string) => void;
 }
 
 export interface MemoryPoint {
   run: number;
   elapsedS: number;
+  /** Every Node.js process of pulse: the daemon, its journey workers and its browser host. */
   rssBytes: number;
+  daemonRssBytes?: number;
+  /** Journey workers: how many, and their RSS summed. */
+  workers?: number;
+  workersRssBytes?: number;
   browserPssBytes: number;
   browserProcesses: number;
 }
@@ -95,6 +103,7 @@ export interface LevelResult {
   histogramCount: number | undefined;
   memory: MemoryPoint[];
   daemonPid: number;
+  flood?: FloodStats;
 }
 
 const FINISHED = new Set(['heartbeat', 'journey_failed', 'journey_error']);
@@ -129,7 +138,19 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
       finished += 1;
       if (options.sampleEvery && finished % options.sampleEvery === 0) {
         const footprint = browserFootprint(daemon.pid);
-        memory.push({ run: finished, elapsedS: (Date.now() - startedAt) / 1000, rssBytes: rssBytesOf(daemon.pid), browserPssBytes: footprint.pssBytes, browserProcesses: footprint.processes });
+        const helpers = pulseHelpers(daemon.pid);
+        const workersRss = helpers.workers.reduce((sum, pid) => sum + rssBytesOf(pid), 0);
+        const daemonRss = rssBytesOf(daemon.pid);
+        memory.push({
+          run: finished,
+          elapsedS: (Date.now() - startedAt) / 1000,
+          rssBytes: daemonRss + workersRss + helpers.hosts.reduce((sum, pid) => sum + rssBytesOf(pid), 0),
+          daemonRssBytes: daemonRss,
+          workers: helpers.workers.length,
+          workersRssBytes: workersRss,
+          browserPssBytes: footprint.pssBytes,
+          browserProcesses: footprint.processes,
+        });
         if (finished % (options.sampleEvery * 4) === 0) options.log(`    ${finished} runs, pulse RSS ${(memory.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MiB, ${footprint.processes} browser processes`);
       }
       onRun?.();
@@ -148,6 +169,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
     let windowStart: number;
     let windowEnd: number;
     let metrics0: Awaited<ReturnType<typeof lagHistogram>>;
+    let floodStats: FloodStats | undefined;
     if (options.untilRuns !== undefined) {
       // Soak: counted from the warm-up sample to the last run.
       await untilFinished(options.warmupRuns ?? 0);
@@ -160,6 +182,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
       await sleepUntil(windowStart);
       metrics0 = await lagHistogram(daemon.url);
       windowEnd = windowStart + (options.windowS ?? 30) * 1000;
+      if (options.flood) floodStats = await floodFromProcess({ url: daemon.url, ...options.flood, durationMs: windowEnd - Date.now() });
       await sleepUntil(windowEnd);
     }
     const metrics1 = await lagHistogram(daemon.url);
@@ -189,10 +212,24 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
       histogramCount: histCount,
       memory,
       daemonPid: daemon.pid,
+      ...(floodStats ? { flood: floodStats } : {}),
     };
   } finally {
     await daemon.stop();
   }
+}
+
+/** pulse's own child processes: journey workers and the browser host. */
+function pulseHelpers(daemonPid: number): { workers: number[]; hosts: number[] } {
+  const children = allStats().filter((stat) => stat.ppid === daemonPid);
+  const workers: number[] = [];
+  const hosts: number[] = [];
+  for (const child of children) {
+    const cmdline = readCmdline(child.pid);
+    if (cmdline.includes('pulse-worker.js')) workers.push(child.pid);
+    else if (cmdline.includes('pulse-browser.js')) hosts.push(child.pid);
+  }
+  return { workers, hosts };
 }
 
 /** Timers and the log's millisecond clock may put a start a hair before its planned time. */
@@ -245,6 +282,8 @@ export interface CapacityOptions {
   soakSampleEvery: number;
   soakWarmupRuns: number;
   eightyWindowS: number;
+  /** The 80% level again, with a client flooding the UI and /metrics. */
+  flood: { connections: number; paths: readonly string[] };
   log: (line: string) => void;
 }
 
@@ -253,6 +292,8 @@ export interface CapacityResult {
   levels: LevelResult[];
   best: LevelResult | undefined;
   atEighty: LevelResult | undefined;
+  /** The same load as atEighty, under a UI flood. */
+  underFlood: LevelResult | undefined;
   soak: LevelResult | undefined;
   soakWarmupRuns: number;
   soakConcurrency: number;
@@ -291,6 +332,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     levels.push(soak);
     const best = levels.reduce<LevelResult | undefined>((a, b) => (!a || b.heartbeatsPerMin > a.heartbeatsPerMin ? b : a), undefined);
     let atEighty: LevelResult | undefined;
+    let underFlood: LevelResult | undefined;
     if (best && best.heartbeatsPerMin > 0) {
       const count = Math.max(1, Math.round((0.8 * best.heartbeatsPerMin * intervalS) / 60));
       const eightyPlans = writeJourneySet({ root: options.root, dir: eightyDir, count, intervalS });
@@ -304,8 +346,19 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
         warmupS: options.warmupS,
         windowS: options.eightyWindowS,
       });
+      log(`  at 80% under a UI flood: ${options.flood.connections} keep-alive connections on ${options.flood.paths.join(' and ')}, ${options.warmupS + options.eightyWindowS} s`);
+      underFlood = await runLevel({
+        ...common,
+        journeysDir: eightyDir,
+        plans: eightyPlans,
+        concurrency: best.concurrency,
+        dataDir: path.join(options.tmpDir, 'flood'),
+        warmupS: options.warmupS,
+        windowS: options.eightyWindowS,
+        flood: options.flood,
+      });
     }
-    return { intervalS, levels, best, atEighty, soak, soakWarmupRuns: options.soakWarmupRuns, soakConcurrency: options.soakConcurrency };
+    return { intervalS, levels, best, atEighty, underFlood, soak, soakWarmupRuns: options.soakWarmupRuns, soakConcurrency: options.soakConcurrency };
   } finally {
     rmSync(overloadDir, { recursive: true, force: true });
     rmSync(eightyDir, { recursive: true, force: true });

@@ -236,7 +236,9 @@ export function rssBytesOf(pid: number): number {
 /** The browser trees below a process: their process count and PSS sum. */
 export function browserFootprint(parent: number): { mains: number; processes: number; pssBytes: number } {
   const stats = allStats();
-  const mains = childBrowserMains(parent, stats);
+  // pulse's browser is a child of its browser host, a child of the daemon.
+  const hosts = stats.filter((stat) => stat.ppid === parent).map((stat) => stat.pid);
+  const mains = [parent, ...hosts].flatMap((pid) => childBrowserMains(pid, stats));
   let processes = 0;
   let pss = 0;
   for (const main of mains) {

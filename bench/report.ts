@@ -133,6 +133,7 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
   const pulseOverFloor = cpu(pulse) / cpu(floor);
   const spawnOverPulse = cpu(spawn) / cpu(pulse);
   const eighty = capacity?.atEighty;
+  const flooded = capacity?.underFlood;
   const soak = soakFigures(capacity);
   const finite = (x: number) => (Number.isFinite(x) ? x : undefined);
   return [
@@ -150,6 +151,13 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
       target: `schedule lag p99 < ${TARGETS.lagP99S} s at 80% of measured capacity`,
       measured: eighty ? `p99 ${fmt(eighty.lag.p99)} s at ${fmt(eighty.offeredPerMin)}/min offered, concurrency ${eighty.concurrency} (${eighty.lag.n} starts)` : '–',
       verdict: verdict(eighty && eighty.lag.n > 0 ? eighty.lag.p99 < TARGETS.lagP99S : undefined),
+    },
+    {
+      target: `under a UI flood at 80% of capacity: schedule lag p99 < ${TARGETS.lagP99S} s and no run skipped`,
+      measured: flooded
+        ? `p99 ${fmt(flooded.lag.p99)} s, ${flooded.skippedSaturated + flooded.skippedOverlap} skipped (${flooded.lag.n} starts); ${flooded.flood ? `${flooded.flood.requests} requests on ${flooded.flood.connections} connections: ${Object.entries(flooded.flood.byStatus).map(([status, n]) => `${n} × ${status}`).join(', ')}` : ''}`
+        : '–',
+      verdict: verdict(flooded && flooded.lag.n > 0 ? flooded.lag.p99 < TARGETS.lagP99S && flooded.skippedSaturated + flooded.skippedOverlap === 0 : undefined),
     },
     {
       target: `GET /metrics < ${TARGETS.scrapeMs} ms at ${scrape ? `${scrape.journeys} journeys x ${scrape.steps} steps x ${scrape.locations} locations` : 'size'}`,
@@ -283,6 +291,7 @@ function capacitySection(capacity: CapacityResult): string {
     l.histogramShareWithin1s !== undefined ? fmtPercent(l.histogramShareWithin1s) : '–',
   ]);
   const eighty = capacity.atEighty;
+  const flooded = capacity.underFlood;
   const header = ['concurrency', 'journeys', 'offered runs/min', 'window s', 'heartbeats/min', 'skipped: saturated', 'skipped: overlap', 'failed runs', 'lag p50 s', 'lag p99 s', 'starts ≤ 1 s (daemon histogram)'];
   return [
     '## 2. Capacity',
@@ -316,7 +325,35 @@ function capacitySection(capacity: CapacityResult): string {
           `${eighty.lag.n} starts; lag p95 ${fmt(eighty.lag.p95)} s, max ${fmt(eighty.lag.max)} s.`,
         ].join('\n')
       : 'Not measured.',
+    '',
+    '### At 80% of capacity under a UI flood',
+    '',
+    flooded
+      ? [
+          `The same journeys and concurrency as the row above, in a fresh daemon, while a client in a process of its own (\`bench/flood.ts\`) holds ${flooded.flood?.connections ?? '?'} keep-alive connections to the daemon's port and asks for ${flooded.flood?.paths.join(' and ') ?? '?'} back to back on each for the whole window. It runs on the same cores as pulse, so its own CPU counts against pulse here, as it would not from another machine.`,
+          '',
+          table(header, [levelRow(flooded)]),
+          '',
+          flooded.flood ? `The flood made ${flooded.flood.requests} requests in ${fmt(flooded.flood.durationS, 3)} s: ${Object.entries(flooded.flood.byStatus).map(([status, n]) => `${n} answered ${status}`).join(', ')}${flooded.flood.errors ? `, ${flooded.flood.errors} unanswered` : ''}. ${flooded.lag.n} starts; lag p95 ${fmt(flooded.lag.p95)} s, max ${fmt(flooded.lag.max)} s.` : '',
+        ].join('\n')
+      : 'Not measured.',
   ].join('\n');
+}
+
+function levelRow(l: LevelResult): string[] {
+  return [
+    String(l.concurrency),
+    String(l.journeys),
+    fmt(l.offeredPerMin, 4),
+    fmt(l.windowS, 3),
+    fmt(l.heartbeatsPerMin, 4),
+    String(l.skippedSaturated),
+    String(l.skippedOverlap),
+    String(l.unsuccessful),
+    fmt(l.lag.median),
+    fmt(l.lag.p99),
+    l.histogramShareWithin1s !== undefined ? fmtPercent(l.histogramShareWithin1s) : '–',
+  ];
 }
 
 function scrapeSection(scrape: ScrapeResult): string {
@@ -351,13 +388,21 @@ function soakSection(capacity: CapacityResult): string {
   const soak = capacity.soak;
   if (!soak) return '## 4. Soak\n\nNot measured.';
   const figures = soakFigures(capacity);
-  const rows = soak.memory.map((p) => [String(p.run), fmt(p.elapsedS, 4), fmtBytes(p.rssBytes), fmtBytes(p.browserPssBytes), String(p.browserProcesses)]);
+  const rows = soak.memory.map((p) => [
+    String(p.run),
+    fmt(p.elapsedS, 4),
+    fmtBytes(p.rssBytes),
+    fmtBytes(p.daemonRssBytes),
+    p.workers ? `${p.workers} × ${fmtBytes((p.workersRssBytes ?? 0) / p.workers)}` : '–',
+    fmtBytes(p.browserPssBytes),
+    String(p.browserProcesses),
+  ]);
   return [
     '## 4. Soak',
     '',
-    `The saturated \`pulse run\` of the last capacity level (concurrency ${capacity.soakConcurrency}) until ${soak.memory.at(-1)?.run ?? 0} runs had ended, sampled every ${soak.memory[0]?.run ?? '?'} runs: RSS of the pulse process (VmRSS), PSS summed over its browser tree (\`/proc/<pid>/smaps_rollup\`) and the count of its browser processes (browser main, zygotes, GPU, network, and one renderer per open context: up to ${capacity.soakConcurrency} runs are in flight when a sample is taken). Growth is measured from the end of warm-up (run ${capacity.soakWarmupRuns}) to the last sample.`,
+    `The saturated \`pulse run\` of the last capacity level (concurrency ${capacity.soakConcurrency}) until ${soak.memory.at(-1)?.run ?? 0} runs had ended, sampled every ${soak.memory[0]?.run ?? '?'} runs: RSS (VmRSS) of pulse's Node.js processes (the daemon, its journey workers and its browser host; each worker's share shown), PSS summed over its browser tree (\`/proc/<pid>/smaps_rollup\`) and the count of its browser processes (browser main, zygotes, GPU, network, and one renderer per open context: up to ${capacity.soakConcurrency} runs are in flight when a sample is taken). Growth is measured from the end of warm-up (run ${capacity.soakWarmupRuns}) to the last sample.`,
     '',
-    table(['runs ended', 'elapsed s', 'pulse RSS', 'browser PSS', 'browser processes'], rows),
+    table(['runs ended', 'elapsed s', 'pulse RSS (all)', 'daemon RSS', 'journey workers (RSS each)', 'browser PSS', 'browser processes'], rows),
     '',
     `Growth after warm-up (the first ${capacity.soakWarmupRuns} runs), along a least-squares line through the samples from run ${figures.warm?.run ?? '–'} to ${figures.last?.run ?? '–'}, since a single sample lands anywhere in a garbage-collection cycle or with none to ${capacity.soakConcurrency} renderers open: pulse RSS ${fmtPercent(figures.rssGrowth)} (${fmtBytes(figures.rssSlopePer1000)} per 1,000 runs), browser PSS ${fmtPercent(figures.pssGrowth)}. Last sample against the sample at run ${figures.warm?.run ?? '–'}: RSS ${fmtPercent(figures.rssGrowthLast)}, PSS ${fmtPercent(figures.pssGrowthLast)}. Browser processes: at most ${figures.processesFirstHalf ?? '–'} in the first half of the samples and ${figures.processesSecondHalf ?? '–'} in the second.`,
   ].join('\n');

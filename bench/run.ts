@@ -186,6 +186,7 @@ async function main(): Promise<number> {
         // The heap and SQLite settle over the first runs (RSS peaked around run 100-150 in a full run).
         soakWarmupRuns: settings.quick ? 5 : Math.round(settings.soakRuns / 5 / 50) * 50,
         eightyWindowS: settings.quick ? 6 : 40,
+        flood: { connections: 200, paths: ['/', '/metrics'] },
         log,
       });
     }

@@ -12,7 +12,9 @@ import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts'
 import { createRedactor } from '../src/redact.ts';
 import { loadJourneys } from '../src/registry/load.ts';
 import type { JourneyDefinition } from '../src/registry/validate.ts';
-import { BrowserPool } from '../src/runner/browser-pool.ts';
+import { BrowserServer } from '../src/runner/browser-server.ts';
+import { DEFAULT_WORKER_MEMORY_BYTES } from '../src/runner/journey-worker.ts';
+import { WorkerPool } from '../src/runner/worker-pool.ts';
 import { CHROMIUM_ARGS } from '../src/runner/find-browser.ts';
 import { Runner, newRunId } from '../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
@@ -20,7 +22,7 @@ import { MetricsSink } from '../src/sinks/metrics.ts';
 import { SinkFanout } from '../src/sinks/sink.ts';
 import { RunStore } from '../src/store/run-store.ts';
 import { floorCheckout } from './floor-checkout.ts';
-import { CpuCgroup, browserTree, childBrowserMains, nodeCpuSeconds, pssBytes, selfRssBytes, treeCpuSeconds } from './proc.ts';
+import { CpuCgroup, browserTree, childBrowserMains, nodeCpuSeconds, pssBytes, readStat, rssBytesOf, selfRssBytes, treeCpuSeconds, CLK_TCK } from './proc.ts';
 
 export type InProcessKind = 'pulse' | 'floor';
 
@@ -61,7 +63,10 @@ export interface RunSample {
 }
 
 export interface MemorySample {
+  /** The variant's Node.js processes: for pulse the daemon side, its journey worker and its browser host. */
   rssBytes: number;
+  /** pulse: the journey worker alone. */
+  workerRssBytes?: number;
   heapUsedBytes: number;
   browserPssBytes: number;
   browserProcesses: number;
@@ -76,13 +81,22 @@ export interface LaunchInfo {
 
 interface Harness {
   launch(executablePath: string): Promise<string>;
+  /** The browser's main process, when it is not a child of this process. */
+  browserMainPid?(): number | undefined;
+  /** Other processes of the variant (pulse's worker and browser host), counted as its Node.js side. */
+  helperPids?(): number[];
+  workerPids?(): number[];
   run(): Promise<{ ok: boolean; error?: string }>;
   closeBrowser(): Promise<void>;
 }
 
-/** pulse as the daemon runs it: warm browser from the pool, fresh context, real sinks (store, metrics, heartbeat log). */
+/**
+ * pulse as the daemon runs it: the browser behind its host process, the journey in a pooled
+ * worker process, a fresh context per run, real sinks (store, metrics, heartbeat log).
+ */
 class PulseHarness implements Harness {
-  #browsers: BrowserPool | undefined;
+  #browsers: BrowserServer | undefined;
+  #workers: WorkerPool | undefined;
   #runner: Runner | undefined;
 
   private constructor(
@@ -113,10 +127,13 @@ class PulseHarness implements Harness {
   }
 
   async launch(executablePath: string): Promise<string> {
-    this.#browsers = new BrowserPool({ browser: { source: 'configured', executablePath, label: executablePath }, launchOptions: this.use.launchOptions });
-    const browser = await this.#browsers.get();
+    this.#browsers = new BrowserServer({ browser: { source: 'configured', executablePath, label: executablePath }, launchOptions: this.use.launchOptions });
+    this.#workers = new WorkerPool({ size: 1, memoryLimitBytes: DEFAULT_WORKER_MEMORY_BYTES, cwd: this.init.root });
+    const endpoint = await this.#browsers.endpoint();
+    await this.#workers.warm();
     this.#runner = new Runner({
-      browsers: this.#browsers,
+      browser: this.#browsers,
+      workers: this.#workers,
       contextOptions: this.use.contextOptions,
       params: { baseUrl: this.init.shopUrl },
       location: 'bench',
@@ -125,7 +142,23 @@ class PulseHarness implements Harness {
       redact: createRedactor([]),
       log: this.log,
     });
-    return browser.version();
+    // The version, asked once over a connection of the harness's own (outside every measured window).
+    const probe = await chromium.connect(endpoint);
+    const version = probe.version();
+    await probe.close();
+    return version;
+  }
+
+  browserMainPid(): number | undefined {
+    return this.#browsers?.pid;
+  }
+
+  helperPids(): number[] {
+    return [...(this.#browsers?.hostPid ? [this.#browsers.hostPid] : []), ...this.workerPids()];
+  }
+
+  workerPids(): number[] {
+    return this.#workers?.pids ?? [];
   }
 
   // What the daemon's execute() does for one planned run.
@@ -139,8 +172,10 @@ class PulseHarness implements Harness {
   }
 
   async closeBrowser(): Promise<void> {
+    await this.#workers?.close();
     await this.#browsers?.close();
     this.#browsers = undefined;
+    this.#workers = undefined;
     this.#runner = undefined;
   }
 }
@@ -223,7 +258,8 @@ class Worker {
 
   async #launch(executablePath: string): Promise<LaunchInfo> {
     const version = await this.#harness!.launch(executablePath);
-    const mains = childBrowserMains();
+    const own = this.#harness!.browserMainPid?.();
+    const mains = own ? [own] : childBrowserMains();
     if (mains.length !== 1) throw new Error(`expected one browser of this worker, found ${mains.length}`);
     this.#mainPid = mains[0]!;
     this.#lastBrowserCpu = undefined;
@@ -243,7 +279,8 @@ class Worker {
     // /proc is read outside the node clock's window, so the harness's reading is not counted.
     const browser0 = this.#lastBrowserCpu ?? treeCpuSeconds(browserTree(this.#mainPid));
     const cgroup0 = this.#lastCgroupCpu ?? this.#cgroup?.usageSeconds();
-    const node0 = nodeCpuSeconds();
+    const helpers = this.#harness!.helperPids?.() ?? [];
+    const node0 = nodeCpuSeconds() + helpersCpuSeconds(helpers);
     const wall0 = performance.now();
     let outcome: { ok: boolean; error?: string };
     try {
@@ -252,7 +289,7 @@ class Worker {
       outcome = { ok: false, error: String(error).slice(0, 500) };
     }
     const wallMs = performance.now() - wall0;
-    const node1 = nodeCpuSeconds();
+    const node1 = nodeCpuSeconds() + helpersCpuSeconds(helpers);
     const cgroup1 = this.#cgroup?.usageSeconds();
     const tree = browserTree(this.#mainPid);
     const browser1 = treeCpuSeconds(tree);
@@ -270,8 +307,11 @@ class Worker {
 
   #memory(): MemorySample {
     const tree = this.#mainPid ? browserTree(this.#mainPid) : [];
+    const helpers = this.#harness?.helperPids?.() ?? [];
+    const workers = this.#harness?.workerPids?.() ?? [];
     return {
-      rssBytes: selfRssBytes(),
+      rssBytes: selfRssBytes() + helpers.reduce((sum, pid) => sum + rssBytesOf(pid), 0),
+      ...(workers.length ? { workerRssBytes: workers.reduce((sum, pid) => sum + rssBytesOf(pid), 0) / workers.length } : {}),
       heapUsedBytes: process.memoryUsage().heapUsed,
       browserPssBytes: tree.reduce((sum, proc) => sum + pssBytes(proc.pid), 0),
       browserProcesses: tree.length,
@@ -298,6 +338,16 @@ class Worker {
     if (file) writeFileSync(file, JSON.stringify(profile));
     return { written: file };
   }
+}
+
+/** CPU seconds so far of pulse's helper processes (journey worker, browser host), from /proc. */
+function helpersCpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (stat) ticks += stat.utime + stat.stime + stat.cutime + stat.cstime;
+  }
+  return ticks / CLK_TCK;
 }
 
 // Only when started as a worker (fork with an IPC channel).

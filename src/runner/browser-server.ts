@@ -50,6 +50,11 @@ export class BrowserServer {
     return this.#host !== undefined;
   }
 
+  /** The host process's id, while it runs. */
+  get hostPid(): number | undefined {
+    return this.#host?.child.pid;
+  }
+
   /** Chromium's main process id, while it runs. */
   get pid(): number | undefined {
     return this.#host?.browserPid;

@@ -1,5 +1,5 @@
-import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerClientLimit } from './client-limit.ts';
 import type { MetricsSource } from './exposition.ts';
 
 export interface Readiness {
@@ -16,9 +16,12 @@ export interface WebServerOptions {
   routes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
-/** Requests one client (by address) may make per window, on every path but the probes. */
-const REQUESTS_PER_CLIENT = 100;
-const RATE_WINDOW_MS = 2_000;
+/** What one client (by address) may ask, on every path but the probes: a person clicking, a dashboard, a scraper. */
+const CLIENT_BURST = 60;
+const CLIENT_PER_SECOND = 20;
+const TARPIT_MS = 1_000;
+/** Beyond this many open connections new ones are refused, whoever opens them. */
+const MAX_CONNECTIONS = 1_024;
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
 /** One port: /metrics, /healthz (alive), /readyz (journeys loaded, browser launched), plus whatever routes adds. */
@@ -33,11 +36,8 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     bodyLimit: 64 * 1024,
   });
   // One client cannot ask for more than a person or a scraper needs; probes are never limited.
-  await app.register(fastifyRateLimit, {
-    max: REQUESTS_PER_CLIENT,
-    timeWindow: RATE_WINDOW_MS,
-    allowList: (request) => OPEN_PATHS.has(request.url.split('?')[0] ?? ''),
-  });
+  registerClientLimit(app, { burst: CLIENT_BURST, perSecond: CLIENT_PER_SECOND, tarpitMs: TARPIT_MS, open: OPEN_PATHS });
+  app.server.maxConnections = MAX_CONNECTIONS;
 
   app.get('/metrics', async (_request, reply) => {
     const body = await options.metrics.metrics();
