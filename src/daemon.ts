@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createProber, type Prober } from './prober.ts';
 import { formatProblem } from './registry/problem.ts';
-import { loadJourneys } from './registry/load.ts';
+import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
 import type { JourneyDefinition } from './registry/validate.ts';
 import { artifactsDir, newRunId } from './runner/runner.ts';
 import { RunStore } from './store/run-store.ts';
@@ -71,17 +71,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const exposition = new CachedExposition({ registry, live: processRegistry });
   const metrics = new MetricsSink({ registry, processRegistry, location: config.location, onChange: () => exposition.invalidate() });
 
-  const loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes });
-  for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
-  const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
-  metrics.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1', scheduleOverride: options.scheduleOverride });
-
   const prober = await createProber({
     config,
     log,
     onBrowserRestart: () => metrics.browserRestarted(),
     onWorkerReplaced: (reason) => metrics.workerReplaced(reason),
   });
+  // The browser starts while the journey files load, in the workers that will run them.
+  const launching = prober.browsers.endpoint();
+  launching.catch(() => undefined);
+  let loaded: JourneyRegistry;
+  try {
+    loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
+  } catch (error) {
+    await prober.close();
+    throw error;
+  }
+  for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
+  const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
+  metrics.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1', scheduleOverride: options.scheduleOverride });
+
   const artifactsRoot = artifactsDir(config.dataDir);
   await mkdir(artifactsRoot, { recursive: true });
   let store: RunStore;
@@ -102,7 +111,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const pushSinks = createPushSinks(config, log, { onOutcome: (sink, outcome) => metrics.pushOutcome(sink, outcome) });
   const sinks = new SinkFanout([store, metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...pushSinks, ...(options.sinks ?? [])], log);
   let browserLaunched = false;
-  const [launch] = await Promise.allSettled([prober.browsers.endpoint(), prober.workers.warm()]);
+  const [launch] = await Promise.allSettled([launching, prober.workers.warm()]);
   if (launch.status === 'fulfilled') browserLaunched = true;
   else {
     // Not fatal: each run retries the launch and is recorded as a prober error until one works.

@@ -51,7 +51,7 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
   assert.match(machine['Chromium (`browser.version()`)'] ?? '', /\d+\.\d+\.\d+\.\d+/);
 
   const targets = tableAfter(markdown, '## Targets');
-  assert.equal(targets.length, 6, 'one row per target');
+  assert.equal(targets.length, 7, 'one row per target');
   for (const [target, , verdict] of targets) assert.match(verdict ?? '', /^\*\*(PASS|MISS|n\/a)\*\*$/, `a verdict for ${target}`);
   // Every section ran, so every target was measured.
   assert.ok(targets.every(([, measured]) => measured !== '–'), JSON.stringify(targets));
@@ -65,11 +65,15 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
     for (const cell of row.slice(2, 6)) assert.match(cell, NUMBER, `${variant}: median and p95 figures`);
   }
 
-  for (const heading of ['## 5. Full Chromium vs headless shell', '## 2. Capacity', '### At 80% of capacity', '## 3. Scrape', '## 4. Soak']) {
+  for (const heading of ['## 5. Full Chromium vs headless shell', '## 2. Capacity', '### At 80% of capacity', '### At 80% of capacity under a UI flood', '## 3. Scrape', '## 4. Soak']) {
     const rows = tableAfter(markdown, heading);
     assert.ok(rows.length >= 1, `rows under ${heading}`);
   }
   const soak = tableAfter(markdown, '## 4. Soak');
-  assert.ok(soak.every((row) => /MiB$/.test(row[2] ?? '') && /MiB$/.test(row[3] ?? '') && NUMBER.test(row[4] ?? '')), JSON.stringify(soak));
+  // pulse RSS (all), daemon RSS, journey workers (count × RSS each), browser PSS, browser processes.
+  assert.ok(
+    soak.every((row) => /MiB$/.test(row[2] ?? '') && /MiB$/.test(row[3] ?? '') && /^\d+ × [\d.]+ MiB$/.test(row[4] ?? '') && /MiB$/.test(row[5] ?? '') && NUMBER.test(row[6] ?? '')),
+    JSON.stringify(soak),
+  );
   assert.match(markdown, /\n## Findings\n/);
 });

@@ -33,6 +33,20 @@ describe('loading journeys', () => {
     assert.match(run.stderr, /5 problems found/);
   });
 
+  test('a file that hangs, loops or exits at import is reported by name within its deadline, and the rest still load', async () => {
+    const started = Date.now();
+    const run = await runPulse(['validate', '--journeys', 'test/fixtures/import-faults'], { env: { PULSE_LOAD_TIMEOUT: '1s' }, timeoutMs: 30_000 });
+    const took = Date.now() - started;
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /✗ test\/fixtures\/import-faults\/hangs\.journey\.ts: did not finish loading within 1000 ms \(a top-level await that never settles, or a loop at import\?\); fix: /);
+    assert.match(run.stderr, /✗ test\/fixtures\/import-faults\/loops\.journey\.ts: did not finish loading within 1000 ms/);
+    assert.match(run.stderr, /✗ test\/fixtures\/import-faults\/exits\.journey\.ts: cannot be loaded: the journey called process\.exit\(0\)/);
+    assert.match(run.stdout, /1 valid journey: good/);
+    assert.match(run.stderr, /3 problems found/);
+    // Two deadlines of 1 s plus starting workers; far below what a hang would take.
+    assert.ok(took < 20_000, `took ${took} ms`);
+  });
+
   test('pulse validate and list pass on the shipped examples', async () => {
     const validate = await runPulse(['validate']);
     assert.equal(validate.code, 0, validate.stderr);

@@ -9,7 +9,8 @@ import { createPushSinks } from '../sinks/push-sinks.ts';
 import { SinkFanout } from '../sinks/sink.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { RunResult, StepResult } from '../result.ts';
-import { UsageError, loadRegistry, printProblems } from './shared.ts';
+import { loadJourneys, type Registry } from '../registry/load.ts';
+import { UsageError, printProblems } from './shared.ts';
 
 export interface OnceOptions {
   config: Config;
@@ -27,16 +28,20 @@ export interface OnceOptions {
 /** Runs the named journeys (all when none named) one after another; true when every run succeeded. */
 export async function once(options: OnceOptions): Promise<boolean> {
   const { config, names, out, err } = options;
-  const registry = await loadRegistry(config);
-  printProblems(registry, err);
-  const chosen = pick(registry.journeys, names);
   const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config)) });
   const prober = await createProber({ config, log, workers: 1 });
   logStrayRejections(log);
+  // The browser starts while the journey files load, in the worker that will run them.
+  const launching = prober.browsers.endpoint();
+  launching.catch(() => undefined);
   const push = new SinkFanout(createPushSinks(config, log), log);
   let allPassed = true;
   const results: RunResult[] = [];
+  let registry: Registry | undefined;
   try {
+    registry = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
+    printProblems(registry, err);
+    const chosen = pick(registry.journeys, names);
     for (const journey of chosen) {
       const result = await prober.runner.run(options.retries === undefined ? journey : { ...journey, retries: options.retries });
       results.push(result);

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker } from '../runner/journey-worker.ts';
+import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
 import type { Problem } from './problem.ts';
 import type { JourneyDefinition } from './validate.ts';
 
@@ -22,6 +22,13 @@ export interface LoadOptions {
   /** Deadline for importing one file. */
   timeoutMs?: number;
   memoryLimitBytes?: number;
+  /** Workers to load in (the prober's pool, so its workers start warm); a worker of its own otherwise. */
+  workers?: JourneyLoader;
+}
+
+/** Where journey files are imported: never the calling process. */
+export interface JourneyLoader {
+  load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome>;
 }
 
 /** Finds `*.journey.ts` files below dir, sorted, so helpers and page objects beside them are never run. */
@@ -65,15 +72,21 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     problems.push({ where: path.relative(cwd, dir) || '.', message: `no *${JOURNEY_SUFFIX} files found`, fix: `add a journey file such as checkout${JOURNEY_SUFFIX}, or point --journeys at the right folder` });
   }
 
-  let worker: JourneyWorker | undefined;
+  let own: JourneyWorker | undefined;
+  const loader: JourneyLoader = options.workers ?? {
+    load: async (file, shown, deadlineMs) => {
+      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
+      const outcome = await own.load(file, shown, deadlineMs);
+      // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
+      if ('timedOut' in outcome || 'died' in outcome) own = undefined;
+      return outcome;
+    },
+  };
   try {
     for (const file of files) {
       const shown = path.relative(cwd, file);
-      worker ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
-      const outcome = await worker.load(file, shown, timeoutMs);
+      const outcome = await loader.load(file, shown, timeoutMs);
       if ('timedOut' in outcome || 'died' in outcome) {
-        // That worker is gone (ended, or ended itself); the next file gets a fresh one.
-        worker = undefined;
         problems.push(
           'timedOut' in outcome
             ? { where: shown, message: `did not finish loading within ${timeoutMs} ms (a top-level await that never settles, or a loop at import?)`, fix: 'make the file\'s top level quick: move waiting and work into steps' }
@@ -92,7 +105,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       byName.set(definition.name, definition);
     }
   } finally {
-    await worker?.close();
+    await own?.close();
   }
   const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   return { journeys, problems, dir };

@@ -175,9 +175,10 @@ export class JourneyWorker {
     if (this.#exit === undefined) this.#child.kill('SIGKILL');
   }
 
-  /** Ends the worker and waits for its exit. */
+  /** Ends the worker and waits for its exit; an attempt still running is pulse's loss, not the journey's fault. */
   async close(): Promise<void> {
-    this.kill();
+    this.kill({ reason: 'stalled', message: 'pulse stopped the worker while it ran (shutting down)' });
+    this.#finishDead();
     await this.#exited;
   }
 

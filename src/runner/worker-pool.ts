@@ -1,5 +1,5 @@
 import type { AttemptRequest } from './protocol.ts';
-import { JourneyWorker, type WorkerAttemptOutcome, type WorkerEndReason, type WorkerHooks } from './journey-worker.ts';
+import { JourneyWorker, type LoadOutcome, type WorkerAttemptOutcome, type WorkerEndReason, type WorkerHooks } from './journey-worker.ts';
 
 export interface WorkerPoolOptions {
   /** One worker per concurrency slot. */
@@ -61,6 +61,18 @@ export class WorkerPool {
       this.#release(worker);
     }
     return { ...outcome, workerPid };
+  }
+
+  /** Imports and validates one journey file in the next free worker; a worker that overruns the deadline is replaced. */
+  async load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
+    const worker = await this.#acquire();
+    const outcome = await worker.load(file, shown, deadlineMs);
+    if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
+      this.#retire(worker, { reason: 'load', message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker` });
+    } else {
+      this.#release(worker);
+    }
+    return outcome;
   }
 
   async close(): Promise<void> {
