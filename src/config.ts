@@ -1,5 +1,6 @@
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import path from 'node:path';
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
@@ -117,6 +118,12 @@ const SETTINGS = {
   authMetrics: { env: 'PULSE_AUTH_METRICS' },
 } satisfies Record<string, Setting>;
 type SettingKey = keyof typeof SETTINGS;
+
+/** PULSE_ variables read outside the daemon's settings: by the postinstall script and by playwright.config.ts. */
+const OTHER_VARIABLES = ['PULSE_SKIP_BROWSER_INSTALL', 'PULSE_DEMO_PORT'];
+/** Names listed here pass the unknown-variable check: for a variable of another program that shares the prefix. */
+const ALLOW_VARIABLE = 'PULSE_ALLOW_VARS';
+const KNOWN_VARIABLES = new Set([...Object.values(SETTINGS).map((s: Setting) => s.env), ...OTHER_VARIABLES, ALLOW_VARIABLE]);
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const wholeNumber = (min: number, max: number) =>
@@ -238,6 +245,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     else problems.push(`${describe(setting)}=${SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }
 
+  problems.push(...unknownVariables(env));
   const params = collectParams(env, flags, problems);
   // --base-url is the one param common enough to have a flag of its own.
   const baseUrl = flags.baseUrl ?? params.baseUrl;
@@ -302,6 +310,22 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
   return { config: Object.freeze(config), problems: [] };
 }
 
+/**
+ * A PULSE_ variable that is no setting is a typo until shown otherwise: PULSE_AUTH_TOKN would
+ * otherwise leave the UI open without a word. Values are never echoed, they may be secrets.
+ */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const allowed = new Set((env[ALLOW_VARIABLE] ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+  const problems: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('PULSE_') || name.startsWith('PULSE_PARAM_') || KNOWN_VARIABLES.has(name) || allowed.has(name)) continue;
+    const closest = [...KNOWN_VARIABLES].map((known) => ({ known, d: distance(name, known) })).sort((a, b) => a.d - b.d)[0];
+    const guess = closest && closest.d <= Math.max(2, Math.floor(name.length / 4)) ? `did you mean ${closest.known}? ` : '';
+    problems.push(`${name}: not a pulse setting; ${guess}fix: correct the name, pass journey params as PULSE_PARAM_<NAME>, or list it in ${ALLOW_VARIABLE} to let it through`);
+  }
+  return problems;
+}
+
 /** PULSE_PARAM_TEST_USER=x becomes params.testUser; --param testUser=x wins over it. */
 function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: string[]): Record<string, string> {
   const params = paramsFromEnv(env);
@@ -340,4 +364,11 @@ function nonBlank(value: string | undefined): string | undefined {
 /** Every param value that must be hidden, for the redactor. */
 export function secretValues(config: Pick<Config, 'params' | 'secretParams'>): string[] {
   return config.secretParams.map((name) => config.params[name]).filter((v): v is string => typeof v === 'string');
+}
+
+/** Values a secret may be paired with as `user:secret` (basic auth): every other param value, and the UI's own user. */
+export function secretPartners(config: Pick<Config, 'params' | 'secretParams' | 'auth'>): string[] {
+  const secret = new Set(config.secretParams);
+  const params = Object.entries(config.params).filter(([name, value]) => !secret.has(name) && typeof value === 'string').map(([, value]) => value as string);
+  return [...params, ...(config.auth.user ? [config.auth.user] : [])];
 }

@@ -9,6 +9,7 @@ import { formatProblem } from './registry/problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
 import type { JourneyDefinition } from './registry/validate.ts';
 import { artifactsDir, newRunId } from './runner/runner.ts';
+import { DataFolderLockedError, lockDataFolder } from './store/data-lock.ts';
 import { RunStore } from './store/run-store.ts';
 import { startRetention } from './store/retention.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
@@ -66,6 +67,25 @@ async function ensureWritable(dir: string): Promise<void> {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options;
   await ensureWritable(config.dataDir);
+  let lock: { release: () => Promise<void> };
+  try {
+    lock = await lockDataFolder(config.dataDir, {
+      onCompromised: (error) => log.error({ event: 'data_lock_lost', err: error.message }, 'the data folder lock was taken over by another process; two writers may now share it'),
+    });
+  } catch (error) {
+    if (error instanceof DataFolderLockedError) throw new StartupError(error.message);
+    throw error;
+  }
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: DaemonOptions, lock: { release: () => Promise<void> }): Promise<Daemon> {
+  const { config, log } = options;
   const registry = new Registry();
   const processRegistry = new Registry();
   const exposition = new CachedExposition({ registry, live: processRegistry });
@@ -95,17 +115,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await mkdir(artifactsRoot, { recursive: true });
   let store: RunStore;
   try {
-    store = new RunStore({ dataDir: config.dataDir });
+    store = new RunStore({
+      dataDir: config.dataDir,
+      onProblem: (problem) => {
+        metrics.storeFailed(problem.operation, problem.reset !== undefined);
+        log.error(
+          { event: 'store_failed', operation: problem.operation, err: problem.message, ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}) },
+          problem.reset ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}` : `run store ${problem.operation} failed`,
+        );
+      },
+    });
   } catch (error) {
     await prober.close();
     throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
+  }
+  for (const run of store.recordInterrupted()) {
+    log.warn({ event: 'run_interrupted', journey: run.journey, runId: run.runId, startedAt: run.startedAt }, `run of ${run.journey} was in flight when pulse stopped; recorded as an error`);
   }
   const retention = startRetention({
     store,
     artifactsRoot,
     policy: { maxAgeMs: config.retention.artifactMaxAgeMs, maxBytes: config.retention.artifactMaxBytes, historyMaxAgeMs: config.retention.historyMaxAgeMs },
     everyMs: RETENTION_EVERY_MS,
-    onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs`),
+    onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs and ${outcome.prunedOrphans} orphaned folders`),
     onError: (error) => log.error({ event: 'retention_failed', err: String(error) }, 'retention pass failed'),
   });
   const pushSinks = createPushSinks(config, log, { onOutcome: (sink, outcome) => metrics.pushOutcome(sink, outcome) });
@@ -129,6 +161,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         const runId = newRunId();
         const runLog = log.child({ journey: journey.name, runId });
         runLog.debug({ event: 'run_started' }, `run of ${journey.name} started`);
+        store.runStarted({ runId, journey: journey.name, location: config.location, startedAt: new Date().toISOString() });
         try {
           const result = await prober.runner.run(journey, { runId, log: runLog });
           browserLaunched ||= prober.browsers.isRunning;
@@ -191,6 +224,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await web.close();
       exposition.close();
       await sinks.close();
+      store.close();
+      await lock.release();
       log.info({ event: 'stopped' }, 'stopped');
     })());
 

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { secretValues } from './config.ts';
+import { secretPartners, secretValues } from './config.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -49,7 +49,8 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
   if (!baseUrl) throw new MissingBaseUrlError('no base URL for the journeys; fix: set PULSE_PARAM_BASE_URL or --base-url');
   const params = { ...config.params, baseUrl } as JourneyParams;
   const secrets = secretValues(config);
-  const redact = createRedactor(secrets);
+  const partners = secretPartners(config);
+  const redact = createRedactor(secrets, partners);
   const browsers = new BrowserServer({
     browser,
     launchOptions: use.launchOptions,
@@ -77,6 +78,7 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
     contextOptions: use.contextOptions,
     params,
     secrets,
+    partners,
     location: config.location,
     dataDir: config.dataDir,
     trace: config.trace,

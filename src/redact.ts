@@ -9,19 +9,57 @@ export interface Redactor {
 export const REDACTED = '[redacted]';
 
 /**
- * Replaces every secret value in text, also in the forms it takes once written into JSON, HTML
- * or a URL; longest first, so that overlapping secrets are fully covered.
+ * Replaces every secret value in text, also in the forms it takes once written into JSON, HTML,
+ * a URL, a form body or base64, and as the password half of `user:password` in base64 (the
+ * basic-auth header) for each of `partners` (the other param values, such as the test user);
+ * longest first, so that overlapping secrets are fully covered.
  */
-export function createRedactor(secrets: Iterable<string>): Redactor {
+export function createRedactor(secrets: Iterable<string>, partners: Iterable<string> = []): Redactor {
+  const others = [...new Set(partners)];
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < 3) continue;
-    forms.add(secret);
-    forms.add(JSON.stringify(secret).slice(1, -1));
-    forms.add(escapeHtml(secret));
-    forms.add(encodeURIComponent(secret));
+    for (const form of encodingsOf(secret)) forms.add(form);
+    for (const partner of others) {
+      const pair = Buffer.from(`${partner}:${secret}`, 'utf8');
+      forms.add(pair.toString('base64'));
+      forms.add(pair.toString('base64url'));
+    }
   }
-  const values = [...forms].sort((a, b) => b.length - a.length);
+  const values = [...forms].filter((form) => form.length >= 3).sort((a, b) => b.length - a.length);
   if (values.length === 0) return Object.assign((text: string) => text, { active: false });
-  return Object.assign((text: string) => values.reduce((out, value) => out.split(value).join(REDACTED), text), { active: true });
+  return Object.assign((text: string) => values.reduce((out, value) => (out.includes(value) ? out.split(value).join(REDACTED) : out), text), { active: true });
+}
+
+/** The ways a value is written where evidence keeps it. */
+export function encodingsOf(secret: string): string[] {
+  const uri = encodeURIComponent(secret);
+  // application/x-www-form-urlencoded: what a browser POSTs for a form; `+` for space, %21 for `!`, %27 for `'`, ...
+  const form = new URLSearchParams({ v: secret }).toString().slice(2);
+  const bytes = Buffer.from(secret, 'utf8');
+  const base64 = bytes.toString('base64');
+  return [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    escapeHtml(secret),
+    // Numeric character references other serialisers use for quotes.
+    escapeHtml(secret).replaceAll('&#39;', '&#x27;').replaceAll('&quot;', '&#34;'),
+    // How a browser serialises the DOM (page.content()): attribute values escape & and ", text escapes &, < and >.
+    secret.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('\u00a0', '&nbsp;'),
+    secret.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\u00a0', '&nbsp;'),
+    uri,
+    lowerHex(uri),
+    encodeURI(secret),
+    form,
+    lowerHex(form),
+    // Form bodies written by hand, or by older encoders, leave !'()~* as they are.
+    uri.replaceAll('%20', '+'),
+    base64,
+    base64.replace(/=+$/, ''),
+    bytes.toString('base64url'),
+  ];
+}
+
+function lowerHex(encoded: string): string {
+  return encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
 }

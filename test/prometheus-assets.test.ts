@@ -29,6 +29,9 @@ const PULSE_METRICS = new Set([
   'pulse_journey_interval_seconds',
   'pulse_runs_skipped_total',
   'pulse_browser_restarts_total',
+  'pulse_worker_restarts_total',
+  'pulse_store_failures_total',
+  'pulse_store_resets_total',
   'pulse_shard_journeys',
 ]);
 const PULSE_HISTOGRAMS = new Set([

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { formatMs } from '../duration.ts';
 import { artifactsDir } from '../runner/runner.ts';
-import { secretValues, type Config } from '../config.ts';
+import { secretPartners, secretValues, type Config } from '../config.ts';
 import { createRedactor } from '../redact.ts';
 import { createLogger, logStrayRejections } from '../logger.ts';
 import { createProber } from '../prober.ts';
@@ -28,7 +28,7 @@ export interface OnceOptions {
 /** Runs the named journeys (all when none named) one after another; true when every run succeeded. */
 export async function once(options: OnceOptions): Promise<boolean> {
   const { config, names, out, err } = options;
-  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config)) });
+  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config), secretPartners(config)) });
   const prober = await createProber({ config, log, workers: 1 });
   logStrayRejections(log);
   // The browser starts while the journey files load, in the worker that will run them.

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { startDaemon, type Daemon, type DaemonOptions } from '../daemon.ts';
 import { createLogger, logStrayRejections, type Logger } from '../logger.ts';
 import { createRedactor } from '../redact.ts';
-import { secretValues } from '../config.ts';
+import { secretPartners, secretValues } from '../config.ts';
 import { ownedBy } from '../scheduler/shard.ts';
 
 export interface RunCommandOptions {
@@ -16,7 +16,7 @@ export interface RunCommandOptions {
 }
 
 export function daemonLogger(config: Config): Logger {
-  return createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor(secretValues(config)), base: { location: config.location } });
+  return createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor(secretValues(config), secretPartners(config)), base: { location: config.location } });
 }
 
 /**

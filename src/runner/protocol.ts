@@ -16,6 +16,8 @@ export interface AttemptRequest {
   params: Record<string, string>;
   /** Values redacted from everything the attempt reports or keeps. */
   secrets: string[];
+  /** Values a secret may be paired with as `user:secret` in base64 (basic auth). */
+  partners: string[];
   contextOptions: BrowserContextOptions;
   tracing: boolean;
   /** Evidence goes to `<artifactsRoot>/<journey>/<runId>/`. */

@@ -26,6 +26,8 @@ export interface RunnerOptions {
   params: JourneyParams;
   /** Param values to hide in everything an attempt reports or keeps. */
   secrets?: string[];
+  /** Values a secret may be paired with as `user:secret` (see createRedactor). */
+  partners?: string[];
   location: string;
   /** Artifacts go to `<dataDir>/artifacts/<journey>/<runId>/`. */
   dataDir: string;
@@ -106,6 +108,7 @@ export class Runner {
         attempt,
         params: { ...this.#options.params },
         secrets: this.#options.secrets ?? [],
+        partners: this.#options.partners ?? [],
         contextOptions: this.#options.contextOptions ?? {},
         tracing: mode === 'always' || (mode === 'on-retry' && attempt > 1),
         artifactsRoot: artifactsDir(this.#options.dataDir),

@@ -73,10 +73,10 @@ async function browserFor(endpoint: string): Promise<Browser> {
 }
 
 const redactors = new Map<string, Redactor>();
-function redactorFor(secrets: string[]): Redactor {
-  const key = JSON.stringify(secrets);
+function redactorFor(secrets: string[], partners: string[]): Redactor {
+  const key = JSON.stringify([secrets, partners]);
   let redact = redactors.get(key);
-  if (!redact) redactors.set(key, (redact = createRedactor(secrets)));
+  if (!redact) redactors.set(key, (redact = createRedactor(secrets, partners)));
   return redact;
 }
 
@@ -96,7 +96,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
       raise(error);
     },
   };
-  const redact = redactorFor(request.secrets);
+  const redact = redactorFor(request.secrets, request.partners);
   const started = now();
   const failed = (message: string, status: AttemptResult['status'] = 'failure'): AttemptResult => ({
     attempt: request.attempt,

@@ -3,6 +3,7 @@ import type { JourneyDefinition } from '../registry/validate.ts';
 import { FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
+import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
 
@@ -52,6 +53,8 @@ export class MetricsSink implements Sink {
   readonly scheduleLag: Histogram;
   readonly browserRestarts: Counter;
   readonly workerRestarts: Counter<'reason'>;
+  readonly storeFailures: Counter<'operation'>;
+  readonly storeResets: Counter;
   readonly shardJourneys: Gauge<'shard'>;
   readonly pushDeliveries: Counter<'sink' | 'outcome'>;
 
@@ -80,6 +83,14 @@ export class MetricsSink implements Sink {
       registers,
     });
     for (const reason of WORKER_END_REASONS) this.workerRestarts.inc({ reason }, 0);
+    this.storeFailures = new Counter({
+      name: 'pulse_store_failures_total',
+      help: 'Failures of the run store by operation (open, write, read, retention, missing): run history or evidence bookkeeping being lost. Probing goes on.',
+      labelNames: ['operation'],
+      registers,
+    });
+    for (const operation of STORE_OPERATIONS) this.storeFailures.inc({ operation }, 0);
+    this.storeResets = new Counter({ name: 'pulse_store_resets_total', help: 'Times the run store was started afresh (a damaged file moved aside, or the file deleted under pulse).', registers });
     this.shardJourneys = new Gauge({ name: 'pulse_shard_journeys', help: 'Journeys this replica owns.', labelNames: ['shard'], registers });
     this.pushDeliveries = new Counter({ name: 'pulse_push_deliveries_total', help: 'Pushes of push sinks (Pushgateway, webhook) by outcome: delivered, failed (every try failed), dropped (queue full or shutdown).', labelNames: ['sink', 'outcome'], registers });
   }
@@ -149,6 +160,12 @@ export class MetricsSink implements Sink {
 
   workerReplaced(reason: WorkerEndReason): void {
     this.workerRestarts.inc({ reason });
+    this.#changed();
+  }
+
+  storeFailed(operation: StoreOperation, reset: boolean): void {
+    this.storeFailures.inc({ operation });
+    if (reset) this.storeResets.inc();
     this.#changed();
   }
 

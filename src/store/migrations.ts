@@ -37,6 +37,18 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       );
     `);
   },
+  // Runs in flight, so that one cut off by a killed process is recorded at the next start.
+  (db) => {
+    db.exec(`
+      CREATE TABLE in_flight (
+        run_id TEXT PRIMARY KEY,
+        journey TEXT NOT NULL,
+        location TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        started_ms INTEGER NOT NULL
+      );
+    `);
+  },
 ];
 
 export class NewerSchemaError extends Error {

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunStore } from './run-store.ts';
 
@@ -13,39 +13,120 @@ export interface RetentionPolicy {
 
 export interface PruneOutcome {
   prunedRuns: number;
+  /** Evidence folders no stored run points to (a killed process, a failed store write), and stray links. */
+  prunedOrphans: number;
   freedBytes: number;
   deletedRuns: number;
 }
 
+interface Evidence {
+  journey: string;
+  runId: string;
+  startedMs: number;
+  bytes: number;
+  /** A run in the store links to it; otherwise an orphan. */
+  known: boolean;
+  /** A symbolic link, never pulse's own: removed, never followed. */
+  link: boolean;
+}
+
+const RUN_ID_STAMP = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-/;
+
 /**
- * Deletes the evidence of runs past the age limit, then the oldest evidence until the total is
- * under the byte limit; the runs stay and say that their evidence was pruned.
+ * Retention owns the evidence folder, not just the store's rows: every `<journey>/<runId>`
+ * folder counts, those of stored runs and orphans alike. Evidence past the age limit goes, then
+ * the oldest until the total is under the byte limit; stored runs stay and say that their
+ * evidence was pruned. Runs in flight are left alone.
  */
 export async function pruneArtifacts(options: { store: RunStore; artifactsRoot: string; policy: RetentionPolicy; now?: number }): Promise<PruneOutcome> {
   const { store, artifactsRoot, policy } = options;
   const now = options.now ?? Date.now();
-  const runs = store.runsWithArtifacts();
-  let total = runs.reduce((sum, run) => sum + run.bytes, 0);
-  const doomed: typeof runs = [];
-  for (const run of runs) {
-    if (now - run.startedMs > policy.maxAgeMs || total > policy.maxBytes) {
-      doomed.push(run);
-      total -= run.bytes;
+  const evidence = await collect(artifactsRoot, store);
+  let total = evidence.reduce((sum, item) => sum + item.bytes, 0);
+  const doomed: Evidence[] = [];
+  for (const item of evidence) {
+    if (item.link || now - item.startedMs > policy.maxAgeMs || total > policy.maxBytes) {
+      doomed.push(item);
+      total -= item.bytes;
     }
   }
   let freedBytes = 0;
   const pruned: string[] = [];
-  for (const run of doomed) {
-    const dir = path.join(artifactsRoot, run.journey, run.runId);
+  let prunedOrphans = 0;
+  for (const item of doomed) {
+    const target = item.runId ? path.join(artifactsRoot, item.journey, item.runId) : path.join(artifactsRoot, item.journey);
     // Every artifact of a run lives in its own folder, which never reaches outside the root.
-    if (path.relative(artifactsRoot, dir).startsWith('..')) continue;
-    await rm(dir, { recursive: true, force: true });
-    freedBytes += run.bytes;
-    pruned.push(run.runId);
+    if (path.relative(artifactsRoot, target).startsWith('..')) continue;
+    // A link is removed itself (rm does not follow it); a folder with all it holds.
+    await rm(target, { recursive: !item.link, force: true });
+    freedBytes += item.bytes;
+    if (item.known) pruned.push(item.runId);
+    else prunedOrphans += 1;
   }
   store.markPruned(pruned, new Date(now));
   const deletedRuns = store.deleteRunsBefore(now - policy.historyMaxAgeMs);
-  return { prunedRuns: pruned.length, freedBytes, deletedRuns };
+  return { prunedRuns: pruned.length, prunedOrphans, freedBytes, deletedRuns };
+}
+
+/** Every evidence folder under the root, oldest first: stored runs by their row, orphans by their run id's time (or mtime). */
+async function collect(root: string, store: RunStore): Promise<Evidence[]> {
+  const known = new Map(store.runsWithArtifacts().map((run) => [`${run.journey}/${run.runId}`, run]));
+  const inFlight = new Set(store.inFlightRunIds());
+  const found: Evidence[] = [];
+  const seen = new Set<string>();
+  for (const journey of await entries(root)) {
+    const journeyPath = path.join(root, journey);
+    const journeyStat = await lstat(journeyPath).catch(() => undefined);
+    if (!journeyStat) continue;
+    if (!journeyStat.isDirectory()) {
+      found.push({ journey, runId: '', startedMs: journeyStat.mtimeMs, bytes: 0, known: false, link: journeyStat.isSymbolicLink() });
+      continue;
+    }
+    for (const runId of await entries(journeyPath)) {
+      const key = `${journey}/${runId}`;
+      if (inFlight.has(runId)) continue;
+      const runPath = path.join(journeyPath, runId);
+      const stat = await lstat(runPath).catch(() => undefined);
+      if (!stat) continue;
+      const row = known.get(key);
+      seen.add(key);
+      if (row && stat.isDirectory()) {
+        found.push({ journey, runId, startedMs: row.startedMs, bytes: row.bytes, known: true, link: false });
+        continue;
+      }
+      const startedMs = stampOf(runId) ?? stat.mtimeMs;
+      found.push({ journey, runId, startedMs, bytes: stat.isDirectory() ? await folderBytes(runPath) : 0, known: false, link: stat.isSymbolicLink() });
+    }
+  }
+  // Stored runs whose folder is already gone: marked pruned, nothing to delete.
+  for (const [key, run] of known) {
+    if (!seen.has(key)) found.push({ journey: run.journey, runId: run.runId, startedMs: run.startedMs, bytes: 0, known: true, link: false });
+  }
+  return found.sort((a, b) => a.startedMs - b.startedMs);
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Bytes of the regular files in a folder, links not followed. */
+async function folderBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const name of await entries(dir)) {
+    const stat = await lstat(path.join(dir, name)).catch(() => undefined);
+    if (stat?.isFile()) bytes += stat.size;
+  }
+  return bytes;
+}
+
+/** The start time written into a run id, e.g. 20261126T064512Z-3f9a1c. */
+function stampOf(runId: string): number | undefined {
+  const m = RUN_ID_STAMP.exec(runId);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : undefined;
 }
 
 /** Prunes now and then every `everyMs` in the background; a failed pass is logged, never fatal. */
@@ -63,7 +144,7 @@ export function startRetention(options: {
       .then(() => pruneArtifacts(options))
       .then(
         (outcome) => {
-          if (outcome.prunedRuns > 0 || outcome.deletedRuns > 0) options.onPruned(outcome);
+          if (outcome.prunedRuns > 0 || outcome.prunedOrphans > 0 || outcome.deletedRuns > 0) options.onPruned(outcome);
         },
         (error: unknown) => options.onError(error),
       );

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Artifacts, AttemptResult, FailureReason, RunResult, RunStatus, StepResult } from '../result.ts';
 import { artifactsDir } from '../runner/runner.ts';
 import type { Sink } from '../sinks/sink.ts';
-import { migrate } from './migrations.ts';
+import { NewerSchemaError, migrate } from './migrations.ts';
 
 export const STORE_FILE = 'runs.sqlite';
 
@@ -67,25 +67,116 @@ interface StepRow {
 }
 
 const HOUR = 3_600_000;
+/** How often the store file is checked for having been deleted or replaced under pulse. */
+const FILE_CHECK_MS = 1_000;
 
-/** Run history in SQLite (WAL) under the data folder: every run with its steps, surviving restarts. */
+/** What the store was doing when it failed: a bounded label. */
+export type StoreOperation = 'open' | 'write' | 'read' | 'retention' | 'missing';
+export const STORE_OPERATIONS: readonly StoreOperation[] = ['open', 'write', 'read', 'retention', 'missing'];
+
+export interface StoreProblem {
+  operation: StoreOperation;
+  message: string;
+  at: string;
+  /** The store was started afresh; where the damaged file was kept, when there was one. */
+  reset?: { setAside: string | undefined };
+}
+
+/** What on-call should know about the history itself: shown in the UI. */
+export interface StoreHealth {
+  failures: number;
+  last: StoreProblem | undefined;
+  /** Every time the store was started afresh, newest last. */
+  resets: StoreProblem[];
+  /** History is not being kept on disk (the data folder refuses a database). */
+  inMemory: boolean;
+}
+
+export interface RunStoreOptions {
+  dataDir: string;
+  /** Told of every failure, so it can be logged and counted; the store itself carries on. */
+  onProblem?: (problem: StoreProblem) => void;
+}
+
+/** A run that was in flight when pulse stopped, recorded at the next start. */
+export interface InterruptedRun {
+  runId: string;
+  journey: string;
+  startedAt: string;
+}
+
+class StoreCorruptError extends Error {
+  override name = 'StoreCorruptError';
+}
+
+/**
+ * Run history in SQLite (WAL) under the data folder: every run with its steps, surviving restarts.
+ * The store heals instead of stopping the prober: a file that cannot be opened, fails its
+ * integrity check or turns out damaged while running is moved aside and a fresh one started; a
+ * file deleted under it is noticed and recreated; every failure is reported and reads answer
+ * empty rather than throw.
+ */
 export class RunStore implements Sink {
   readonly name = 'run-store';
-  readonly #db: Database.Database;
   readonly file: string;
   readonly #artifactsRoot: string;
-  /** Statements every run writes with, prepared once rather than per run. */
-  readonly #write: {
+  readonly #onProblem: (problem: StoreProblem) => void;
+  #db!: Database.Database;
+  /** Statements every run writes with, prepared once per connection rather than per run. */
+  #write!: {
     insertRun: Database.Statement;
     insertStep: Database.Statement;
     deleteSteps: Database.Statement;
+    startRun: Database.Statement;
+    endRun: Database.Statement;
   };
+  /** Identity of the file the connection writes to, to notice it being deleted or replaced. */
+  #inode: number | undefined;
+  #checkedAt = 0;
+  readonly #health: StoreHealth = { failures: 0, last: undefined, resets: [], inMemory: false };
 
-  constructor(options: { dataDir: string }) {
+  constructor(options: RunStoreOptions) {
     this.file = path.join(options.dataDir, STORE_FILE);
     this.#artifactsRoot = artifactsDir(options.dataDir);
+    this.#onProblem = options.onProblem ?? (() => undefined);
     mkdirSync(options.dataDir, { recursive: true });
-    this.#db = new Database(this.file);
+    this.#open();
+  }
+
+  get schemaVersion(): number {
+    return this.#db.pragma('user_version', { simple: true }) as number;
+  }
+
+  health(): StoreHealth {
+    return { ...this.#health, resets: [...this.#health.resets] };
+  }
+
+  /** Opens the file and checks it; a damaged one is moved aside and a fresh one started. */
+  #open(): void {
+    try {
+      this.#connect(this.file);
+      this.#checkIntegrity();
+      return;
+    } catch (error) {
+      // A store written by a newer pulse is not damaged: refuse to start rather than discard it.
+      if (error instanceof NewerSchemaError) throw error;
+      this.#closeQuietly();
+      const setAside = this.#setAside();
+      this.#report('open', error, { setAside });
+    }
+    try {
+      this.#connect(this.file);
+    } catch (error) {
+      // The folder refuses a database (read-only, full): keep probing, with history in memory.
+      this.#closeQuietly();
+      this.#connect(':memory:');
+      this.#health.inMemory = true;
+      this.#report('open', new Error(`${describe(error)}; run history is kept in memory only until pulse restarts`));
+    }
+  }
+
+  #connect(file: string): void {
+    this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
@@ -99,143 +190,272 @@ export class RunStore implements Sink {
           @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results)`),
       insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
+      startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
+      endRun: this.#db.prepare('DELETE FROM in_flight WHERE run_id = ?'),
     };
+    this.#inode = file === ':memory:' ? undefined : statSync(file).ino;
+    this.#checkedAt = performance.now();
   }
 
-  get schemaVersion(): number {
-    return this.#db.pragma('user_version', { simple: true }) as number;
+  #checkIntegrity(): void {
+    const rows = this.#db.pragma('quick_check') as { quick_check: string }[];
+    if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
+      throw new StoreCorruptError(`integrity check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
+    }
+  }
+
+  /** Moves the store's files to `runs.sqlite.damaged-<time>`; returns where, or undefined when there was nothing to keep. */
+  #setAside(): string | undefined {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const target = `${this.file}.damaged-${stamp}`;
+    let moved: string | undefined;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (!existsSync(this.file + suffix)) continue;
+      try {
+        renameSync(this.file + suffix, target + suffix);
+        if (suffix === '') moved = target;
+      } catch {
+        // A file that cannot be moved is left; opening afresh will tell.
+      }
+    }
+    return moved;
+  }
+
+  #closeQuietly(): void {
+    try {
+      if (this.#db?.open) this.#db.close();
+    } catch {
+      // Closing a damaged database may fail too; the handle is dropped either way.
+    }
+  }
+
+  #report(operation: StoreOperation, error: unknown, reset?: { setAside: string | undefined }): void {
+    const problem: StoreProblem = { operation, message: describe(error), at: new Date().toISOString(), ...(reset ? { reset } : {}) };
+    this.#health.failures += 1;
+    this.#health.last = problem;
+    if (reset) this.#health.resets.push(problem);
+    this.#onProblem(problem);
+  }
+
+  /** A store file deleted or replaced under pulse: its writes would go nowhere, so a fresh file is started. */
+  #checkFile(): void {
+    if (this.#inode === undefined || performance.now() - this.#checkedAt < FILE_CHECK_MS) return;
+    this.#checkedAt = performance.now();
+    let inode: number | undefined;
+    try {
+      inode = statSync(this.file).ino;
+    } catch {
+      inode = undefined;
+    }
+    if (inode === this.#inode) return;
+    this.#closeQuietly();
+    this.#report('missing', new Error(inode === undefined ? `${this.file} was deleted while pulse ran; history before now is lost` : `${this.file} was replaced while pulse ran`), { setAside: undefined });
+    this.#open();
+  }
+
+  /** Runs one store operation; a failure is reported, a damaged store replaced, and `fallback` answered. */
+  #guard<T>(operation: StoreOperation, fallback: T, body: () => T): T {
+    this.#checkFile();
+    try {
+      return body();
+    } catch (error) {
+      if (isCorruption(error)) {
+        this.#closeQuietly();
+        const setAside = this.#setAside();
+        this.#report(operation, error, { setAside });
+        this.#open();
+      } else {
+        this.#report(operation, error);
+      }
+      return fallback;
+    }
   }
 
   onResult(result: RunResult): void {
     this.insert(result);
   }
 
+  /** Notes a run as in flight, so that one cut off by a killed process is still recorded at the next start. */
+  runStarted(run: { runId: string; journey: string; location: string; startedAt: string }): void {
+    this.#guard('write', undefined, () => {
+      this.#write.startRun.run(run.runId, run.journey, run.location, run.startedAt, Date.parse(run.startedAt));
+    });
+  }
+
+  /** Runs in flight now: their evidence folders are still being written. */
+  inFlightRunIds(): string[] {
+    return this.#guard('retention', [], () => (this.#db.prepare('SELECT run_id FROM in_flight').all() as { run_id: string }[]).map((row) => row.run_id));
+  }
+
+  /** Runs that were in flight when pulse last stopped, recorded now as prober errors. */
+  recordInterrupted(): InterruptedRun[] {
+    return this.#guard('write', [], () => {
+      const rows = this.#db.prepare('SELECT run_id, journey, location, started_at FROM in_flight ORDER BY started_ms').all() as { run_id: string; journey: string; location: string; started_at: string }[];
+      for (const row of rows) {
+        this.insert({
+          journey: row.journey,
+          location: row.location,
+          runId: row.run_id,
+          status: 'error',
+          startedAt: row.started_at,
+          durationMs: 0,
+          attempts: 0,
+          flaky: false,
+          steps: [],
+          error: { message: 'pulse stopped while this run was in flight (killed, crashed, or cut off at shutdown); its outcome is unknown' },
+          artifacts: {},
+          attemptResults: [],
+        });
+      }
+      return rows.map((row) => ({ runId: row.run_id, journey: row.journey, startedAt: row.started_at }));
+    });
+  }
+
   insert(result: RunResult): void {
     // Every attempt's evidence counts, not only the files the result links to.
     const artifactBytes = folderSize(path.join(this.#artifactsRoot, result.journey, result.runId));
-    this.#db.transaction(() => {
-      this.#write.deleteSteps.run(result.runId);
-      this.#write.insertRun.run({
-        run_id: result.runId,
-        journey: result.journey,
-        location: result.location,
-        status: result.status,
-        reason: result.error?.reason ?? null,
-        failed_step: result.error?.step ?? null,
-        error: result.error?.message ?? null,
-        attempts: result.attempts,
-        flaky: result.flaky ? 1 : 0,
-        started_at: result.startedAt,
-        started_ms: Date.parse(result.startedAt),
-        duration_ms: result.durationMs,
-        artifacts: JSON.stringify(result.artifacts),
-        artifact_bytes: artifactBytes,
-        attempt_results: JSON.stringify(result.attemptResults),
-      });
-      result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
-    })();
+    this.#guard('write', undefined, () =>
+      this.#db.transaction(() => {
+        this.#write.endRun.run(result.runId);
+        this.#write.deleteSteps.run(result.runId);
+        this.#write.insertRun.run({
+          run_id: result.runId,
+          journey: result.journey,
+          location: result.location,
+          status: result.status,
+          reason: result.error?.reason ?? null,
+          failed_step: result.error?.step ?? null,
+          error: result.error?.message ?? null,
+          attempts: result.attempts,
+          flaky: result.flaky ? 1 : 0,
+          started_at: result.startedAt,
+          started_ms: Date.parse(result.startedAt),
+          duration_ms: result.durationMs,
+          artifacts: JSON.stringify(result.artifacts),
+          artifact_bytes: artifactBytes,
+          attempt_results: JSON.stringify(result.attemptResults),
+        });
+        result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
+      })(),
+    );
   }
 
   getRun(runId: string): RunRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
-    return row ? this.#withSteps([row])[0] : undefined;
+    return this.#guard('read', undefined, () => {
+      const row = this.#db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+      return row ? this.#withSteps([row])[0] : undefined;
+    });
   }
 
   listRuns(query: RunQuery = {}): RunRecord[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: Math.min(Math.max(query.limit ?? 50, 1), 500) };
-    if (query.journey) {
-      where.push('journey = @journey');
-      params.journey = query.journey;
-    }
-    if (query.status) {
-      where.push('status = @status');
-      params.status = query.status;
-    }
-    if (query.before) {
-      where.push('(started_ms, run_id) < (SELECT started_ms, run_id FROM runs WHERE run_id = @before)');
-      params.before = query.before;
-    }
-    const rows = this.#db
-      .prepare(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_ms DESC, run_id DESC LIMIT @limit`)
-      .all(params) as RunRow[];
-    return this.#withSteps(rows);
+    return this.#guard('read', [], () => {
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: Math.min(Math.max(query.limit ?? 50, 1), 500) };
+      if (query.journey) {
+        where.push('journey = @journey');
+        params.journey = query.journey;
+      }
+      if (query.status) {
+        where.push('status = @status');
+        params.status = query.status;
+      }
+      if (query.before) {
+        where.push('(started_ms, run_id) < (SELECT started_ms, run_id FROM runs WHERE run_id = @before)');
+        params.before = query.before;
+      }
+      const rows = this.#db
+        .prepare(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_ms DESC, run_id DESC LIMIT @limit`)
+        .all(params) as RunRow[];
+      return this.#withSteps(rows);
+    });
   }
 
   /** Names of every journey with history, for journeys no longer configured. */
   journeysWithHistory(): string[] {
-    return (this.#db.prepare('SELECT DISTINCT journey FROM runs ORDER BY journey').all() as { journey: string }[]).map((r) => r.journey);
+    return this.#guard('read', [], () => {
+      return (this.#db.prepare('SELECT DISTINCT journey FROM runs ORDER BY journey').all() as { journey: string }[]).map((r) => r.journey);
+    });
   }
 
   stats(journey: string, now = Date.now(), strip = 30): JourneyStats {
-    const recentRows = this.#db
-      .prepare('SELECT run_id, status, started_at FROM runs WHERE journey = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?')
-      .all(journey, strip) as Pick<RunRow, 'run_id' | 'status' | 'started_at'>[];
-    const lastRun = recentRows[0] ? this.getRun(recentRows[0].run_id) : undefined;
-    const lastSuccess = this.#db.prepare("SELECT started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1").get(journey) as { started_at: string } | undefined;
-    let since: string | undefined;
-    if (lastRun) {
-      // The streak began with the oldest run after the last run of the other kind.
-      const isUp = lastRun.status === 'success';
-      const breaker = this.#db
-        .prepare(`SELECT started_ms FROM runs WHERE journey = ? AND status ${isUp ? "!= 'success'" : "= 'success'"} ORDER BY started_ms DESC LIMIT 1`)
-        .get(journey) as { started_ms: number } | undefined;
-      const first = this.#db
-        .prepare('SELECT started_at FROM runs WHERE journey = ? AND started_ms > ? ORDER BY started_ms ASC LIMIT 1')
-        .get(journey, breaker?.started_ms ?? -1) as { started_at: string } | undefined;
-      since = first?.started_at;
-    }
-    const window = (ms: number) =>
-      this.#db
-        .prepare("SELECT COUNT(*) AS runs, SUM(status = 'success') AS ok, SUM(status != 'error') AS counted FROM runs WHERE journey = ? AND started_ms >= ?")
-        .get(journey, now - ms) as { runs: number; ok: number | null; counted: number | null };
-    const h1 = window(HOUR);
-    const h24 = window(24 * HOUR);
-    const durations = (
-      this.#db.prepare("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms").all(journey, now - 24 * HOUR) as { duration_ms: number }[]
-    ).map((r) => r.duration_ms);
-    return {
-      journey,
-      lastRun,
-      since,
-      lastSuccessAt: lastSuccess?.started_at,
-      runs1h: h1.runs,
-      // Prober errors say nothing about the target, so they stay out of its success rate.
-      successRate1h: h1.counted ? (h1.ok ?? 0) / h1.counted : undefined,
-      runs24h: h24.runs,
-      successRate24h: h24.counted ? (h24.ok ?? 0) / h24.counted : undefined,
-      p50Ms: percentile(durations, 0.5),
-      p95Ms: percentile(durations, 0.95),
-      recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at })),
-    };
+    return this.#guard('read', emptyStats(journey), () => {
+      const recentRows = this.#db
+        .prepare('SELECT run_id, status, started_at FROM runs WHERE journey = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?')
+        .all(journey, strip) as Pick<RunRow, 'run_id' | 'status' | 'started_at'>[];
+      const lastRun = recentRows[0] ? this.getRun(recentRows[0].run_id) : undefined;
+      const lastSuccess = this.#db.prepare("SELECT started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1").get(journey) as { started_at: string } | undefined;
+      let since: string | undefined;
+      if (lastRun) {
+        // The streak began with the oldest run after the last run of the other kind.
+        const isUp = lastRun.status === 'success';
+        const breaker = this.#db
+          .prepare(`SELECT started_ms FROM runs WHERE journey = ? AND status ${isUp ? "!= 'success'" : "= 'success'"} ORDER BY started_ms DESC LIMIT 1`)
+          .get(journey) as { started_ms: number } | undefined;
+        const first = this.#db
+          .prepare('SELECT started_at FROM runs WHERE journey = ? AND started_ms > ? ORDER BY started_ms ASC LIMIT 1')
+          .get(journey, breaker?.started_ms ?? -1) as { started_at: string } | undefined;
+        since = first?.started_at;
+      }
+      const window = (ms: number) =>
+        this.#db
+          .prepare("SELECT COUNT(*) AS runs, SUM(status = 'success') AS ok, SUM(status != 'error') AS counted FROM runs WHERE journey = ? AND started_ms >= ?")
+          .get(journey, now - ms) as { runs: number; ok: number | null; counted: number | null };
+      const h1 = window(HOUR);
+      const h24 = window(24 * HOUR);
+      const durations = (
+        this.#db.prepare("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms").all(journey, now - 24 * HOUR) as { duration_ms: number }[]
+      ).map((r) => r.duration_ms);
+      return {
+        journey,
+        lastRun,
+        since,
+        lastSuccessAt: lastSuccess?.started_at,
+        runs1h: h1.runs,
+        // Prober errors say nothing about the target, so they stay out of its success rate.
+        successRate1h: h1.counted ? (h1.ok ?? 0) / h1.counted : undefined,
+        runs24h: h24.runs,
+        successRate24h: h24.counted ? (h24.ok ?? 0) / h24.counted : undefined,
+        p50Ms: percentile(durations, 0.5),
+        p95Ms: percentile(durations, 0.95),
+        recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at })),
+      };
+    });
   }
 
   /** Step durations of the last successful runs, oldest first, for the chart on the journey page. */
   stepHistory(journey: string, limit = 50): { runId: string; startedAt: string; steps: { name: string; durationMs: number }[] }[] {
-    const runs = this.#db
-      .prepare("SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?")
-      .all(journey, limit) as { run_id: string; started_at: string }[];
-    if (runs.length === 0) return [];
-    const steps = this.#stepsOf(runs.map((r) => r.run_id));
-    return runs.reverse().map((run) => ({ runId: run.run_id, startedAt: run.started_at, steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs })) }));
+    return this.#guard('read', [], () => {
+      const runs = this.#db
+        .prepare("SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?")
+        .all(journey, limit) as { run_id: string; started_at: string }[];
+      if (runs.length === 0) return [];
+      const steps = this.#stepsOf(runs.map((r) => r.run_id));
+      return runs.reverse().map((run) => ({ runId: run.run_id, startedAt: run.started_at, steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs })) }));
+    });
   }
 
   /** Runs whose evidence is still on disk, oldest first, for retention. */
   runsWithArtifacts(): { runId: string; journey: string; startedMs: number; bytes: number; artifacts: Artifacts }[] {
-    const rows = this.#db
-      .prepare("SELECT run_id, journey, started_ms, artifact_bytes, artifacts FROM runs WHERE artifacts_pruned_at IS NULL AND artifacts != '{}' ORDER BY started_ms ASC")
-      .all() as Pick<RunRow, 'run_id' | 'journey' | 'started_ms' | 'artifact_bytes' | 'artifacts'>[];
-    return rows.map((r) => ({ runId: r.run_id, journey: r.journey, startedMs: r.started_ms, bytes: r.artifact_bytes, artifacts: JSON.parse(r.artifacts) as Artifacts }));
+    return this.#guard('retention', [], () => {
+      const rows = this.#db
+        .prepare("SELECT run_id, journey, started_ms, artifact_bytes, artifacts FROM runs WHERE artifacts_pruned_at IS NULL AND artifacts != '{}' ORDER BY started_ms ASC")
+        .all() as Pick<RunRow, 'run_id' | 'journey' | 'started_ms' | 'artifact_bytes' | 'artifacts'>[];
+      return rows.map((r) => ({ runId: r.run_id, journey: r.journey, startedMs: r.started_ms, bytes: r.artifact_bytes, artifacts: JSON.parse(r.artifacts) as Artifacts }));
+    });
   }
 
   markPruned(runIds: readonly string[], at = new Date()): void {
-    const mark = this.#db.prepare('UPDATE runs SET artifacts_pruned_at = ? WHERE run_id = ?');
-    this.#db.transaction(() => runIds.forEach((id) => mark.run(at.toISOString(), id)))();
+    return this.#guard('retention', undefined, () => {
+      const mark = this.#db.prepare('UPDATE runs SET artifacts_pruned_at = ? WHERE run_id = ?');
+      this.#db.transaction(() => runIds.forEach((id) => mark.run(at.toISOString(), id)))();
+    });
   }
 
   /** Forgets runs that started before the cut-off (their steps go with them). */
   deleteRunsBefore(cutoffMs: number): number {
-    return this.#db.prepare('DELETE FROM runs WHERE started_ms < ?').run(cutoffMs).changes;
+    return this.#guard('retention', 0, () => {
+      return this.#db.prepare('DELETE FROM runs WHERE started_ms < ?').run(cutoffMs).changes;
+    });
   }
 
   close(): void {
@@ -260,6 +480,21 @@ export class RunStore implements Sink {
     }
     return byRun;
   }
+}
+
+function emptyStats(journey: string): JourneyStats {
+  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, p50Ms: undefined, p95Ms: undefined, recent: [] };
+}
+
+/** SQLite says the file itself is damaged (not full, not locked, not read-only). */
+function isCorruption(error: unknown): boolean {
+  if (error instanceof StoreCorruptError) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toRecord(row: RunRow, steps: StepResult[]): RunRecord {

@@ -1,6 +1,8 @@
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
@@ -19,6 +21,31 @@ export interface UiOptions {
 }
 
 const VIEW_TTL_MS = 1_000;
+const ARTIFACTS_PREFIX = '/artifacts/';
+
+/**
+ * True when the path names a regular file whose real location is exactly where it appears under
+ * the root: no symbolic link anywhere on the way, and nothing outside the root.
+ */
+async function isRealEvidence(root: string, urlPath: string): Promise<boolean> {
+  let relative: string;
+  try {
+    relative = decodeURIComponent(urlPath);
+  } catch {
+    return false;
+  }
+  if (relative.includes('\0')) return false;
+  const wanted = path.resolve(root, relative);
+  if (path.relative(root, wanted).startsWith('..') || path.isAbsolute(path.relative(root, wanted))) return false;
+  try {
+    const realRoot = await realpath(root);
+    const real = await realpath(wanted);
+    const stat = await lstat(real);
+    return stat.isFile() && real === path.join(realRoot, path.relative(root, wanted));
+  } catch {
+    return false;
+  }
+}
 
 const runsQuery = z.object({
   journey: z.string().max(100).optional(),
@@ -49,10 +76,17 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   });
   await registerAuth(app, config.auth);
 
+  // Evidence is served only from real files under the artifacts folder: a link that points elsewhere is refused.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith(ARTIFACTS_PREFIX)) return;
+    if (!(await isRealEvidence(options.artifactsRoot, request.url.slice(ARTIFACTS_PREFIX.length).split('?')[0] ?? ''))) {
+      return reply.code(404).type('text/plain').send('no such evidence');
+    }
+  });
   // Evidence files; a captured page's HTML is the target's markup, so it is shown sandboxed, scripts off.
   await app.register(fastifyStatic, {
     root: options.artifactsRoot,
-    prefix: '/artifacts/',
+    prefix: ARTIFACTS_PREFIX,
     index: false,
     list: false,
     dotfiles: 'deny',
@@ -73,7 +107,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get('/', async (_request, reply) => {
     const page = cached('/', () => {
       const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule }));
-      return html(overviewPage(rows, config.location));
+      return html(overviewPage(rows, config.location, Date.now(), store.health()));
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -97,6 +131,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   });
 
   app.get('/api/journeys', async () => cached('/api/journeys', () => ({
+    store: store.health(),
     journeys: journeyNames().map((name) => {
       const stats = store.stats(name);
       const definition = configured.get(name);

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../html.ts';
-import type { JourneyStats } from '../../store/run-store.ts';
+import type { JourneyStats, StoreHealth } from '../../store/run-store.ts';
 import { ago, ms, percent, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 
@@ -9,8 +9,9 @@ export interface OverviewRow {
 }
 
 /** Every journey: up/down and since when, last success, success rates, p50/p95, the last runs. */
-export function overviewPage(rows: OverviewRow[], location: string, now = Date.now()): SafeHtml {
+export function overviewPage(rows: OverviewRow[], location: string, now = Date.now(), store?: StoreHealth): SafeHtml {
   const body = html`<h1>Journeys</h1>
+${store ? storeNotice(store, now) : ''}
 <table>
 <thead><tr><th>journey</th><th>state</th><th>last success</th><th>success 1 h</th><th>success 24 h</th><th>p50</th><th>p95</th><th>last runs (newest right)</th></tr></thead>
 <tbody>
@@ -31,4 +32,15 @@ ${rows.map(({ stats, schedule }) => {
 </tbody>
 </table>`;
   return layout({ title: 'Journeys', location, refreshSeconds: 30 }, body);
+}
+
+/** Run history being lost is on-call's business too: the heartbeat goes on, but evidence and history may not. */
+function storeNotice(store: StoreHealth, now: number): SafeHtml | '' {
+  if (store.failures === 0 && !store.inMemory) return '';
+  const reset = store.resets.at(-1);
+  return html`<p class="note" data-store-failures="${store.failures}"><strong>Run history:</strong> ${store.failures} store failure${store.failures === 1 ? '' : 's'} since pulse started${
+    store.last ? html`, the last ${ago(store.last.at, now)} (${store.last.operation}: ${store.last.message})` : ''
+  }.${store.inMemory ? html` History is kept in memory only until pulse restarts.` : ''}${
+    reset ? html` The store was started afresh ${ago(reset.at, now)}${reset.reset?.setAside ? html`; the damaged file is kept at <code>${reset.reset.setAside}</code>` : ''}.` : ''
+  } Probing and the heartbeat go on.</p>`;
 }
