@@ -221,6 +221,18 @@ export class RunStore implements Sink {
     return moved;
   }
 
+  /** Moves the -wal and -shm files of a database that is gone out of the way of the next one at the same path. */
+  #moveLog(): void {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    for (const suffix of ['-wal', '-shm']) {
+      try {
+        if (existsSync(this.file + suffix)) renameSync(this.file + suffix, `${this.file}.gone-${stamp}${suffix}`);
+      } catch {
+        // Opening afresh will tell whether the path is usable.
+      }
+    }
+  }
+
   #closeQuietly(): void {
     try {
       if (this.#db?.open) this.#db.close();
@@ -249,6 +261,8 @@ export class RunStore implements Sink {
     }
     if (inode === this.#inode) return;
     this.#closeQuietly();
+    // The write-ahead log beside the path belongs to the old file: applied to the new one it would corrupt it.
+    this.#moveLog();
     this.#report('missing', new Error(inode === undefined ? `${this.file} was deleted while pulse ran; history before now is lost` : `${this.file} was replaced while pulse ran`), { setAside: undefined });
     this.#open();
   }
