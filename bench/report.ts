@@ -277,19 +277,7 @@ function buildSection(cost: CostResult, machine: Machine): string {
 }
 
 function capacitySection(capacity: CapacityResult): string {
-  const rows = capacity.levels.map((l) => [
-    l === capacity.soak ? `${l.concurrency} (soak)` : String(l.concurrency),
-    String(l.journeys),
-    fmt(l.offeredPerMin, 4),
-    fmt(l.windowS, 3),
-    fmt(l.heartbeatsPerMin, 4),
-    String(l.skippedSaturated),
-    String(l.skippedOverlap),
-    String(l.unsuccessful),
-    fmt(l.lag.median),
-    fmt(l.lag.p99),
-    l.histogramShareWithin1s !== undefined ? fmtPercent(l.histogramShareWithin1s) : '–',
-  ]);
+  const rows = capacity.levels.map((l) => levelRow(l, l === capacity.soak ? `${l.concurrency} (soak)` : undefined));
   const eighty = capacity.atEighty;
   const flooded = capacity.underFlood;
   const header = ['concurrency', 'journeys', 'offered runs/min', 'window s', 'heartbeats/min', 'skipped: saturated', 'skipped: overlap', 'failed runs', 'lag p50 s', 'lag p99 s', 'starts ≤ 1 s (daemon histogram)'];
@@ -306,21 +294,7 @@ function capacitySection(capacity: CapacityResult): string {
     '',
     eighty
       ? [
-          table(header, [
-            [
-              String(eighty.concurrency),
-              String(eighty.journeys),
-              fmt(eighty.offeredPerMin, 4),
-              fmt(eighty.windowS, 3),
-              fmt(eighty.heartbeatsPerMin, 4),
-              String(eighty.skippedSaturated),
-              String(eighty.skippedOverlap),
-              String(eighty.unsuccessful),
-              fmt(eighty.lag.median),
-              fmt(eighty.lag.p99),
-              eighty.histogramShareWithin1s !== undefined ? fmtPercent(eighty.histogramShareWithin1s) : '–',
-            ],
-          ]),
+          table(header, [levelRow(eighty)]),
           '',
           `${eighty.lag.n} starts; lag p95 ${fmt(eighty.lag.p95)} s, max ${fmt(eighty.lag.max)} s.`,
         ].join('\n')
@@ -340,9 +314,9 @@ function capacitySection(capacity: CapacityResult): string {
   ].join('\n');
 }
 
-function levelRow(l: LevelResult): string[] {
+function levelRow(l: LevelResult, concurrency = String(l.concurrency)): string[] {
   return [
-    String(l.concurrency),
+    concurrency,
     String(l.journeys),
     fmt(l.offeredPerMin, 4),
     fmt(l.windowS, 3),
