@@ -151,6 +151,8 @@ describe('on-call UI, API and evidence', () => {
     assert.match((await fetch(`${daemon.url}/`)).headers.get('www-authenticate') ?? '', /Basic realm="pulse"/);
     for (const path of ['/healthz', '/readyz', '/metrics']) assert.notEqual((await fetch(`${daemon.url}${path}`)).status, 401, `${path} stays open`);
 
+    // One daemon per data folder: the next one starts when this one has stopped.
+    await daemon.stop();
     const strict = await restarted(t, { PULSE_AUTH_METRICS: '1' });
     assert.equal((await fetch(`${strict.url}/metrics`)).status, 401);
     assert.equal((await fetch(`${strict.url}/metrics`, { headers: BEARER })).status, 200);
