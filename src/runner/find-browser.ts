@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright';
+import { createRequire } from 'node:module';
 
 export type BrowserSource = 'configured' | 'playwright' | 'system-headless-shell' | 'system-chromium';
 
@@ -72,7 +72,10 @@ function playwrightManagedPath(): string | undefined {
   } catch {
     // No managed browsers at all.
   }
+  // Playwright's own answer costs loading Playwright (half a second): asked only where it keeps browsers.
+  if (!existsSync(root)) return undefined;
   try {
+    const { chromium } = createRequire(import.meta.url)('playwright') as typeof import('playwright');
     const candidate = chromium.executablePath();
     return candidate && existsSync(candidate) ? candidate : undefined;
   } catch {
