@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Flags } from './config.ts';
 import { list } from './commands/list.ts';
 import { once } from './commands/once.ts';
+import { pause, resume, trigger, type ScopeFlags } from './commands/operate.ts';
 import cron from 'node-cron';
 import { DEMO_SCHEDULE, demo, type DemoFlags } from './commands/demo.ts';
 import { runUntilSignalled } from './commands/run.ts';
@@ -67,6 +68,39 @@ export async function main(argv: string[]): Promise<number> {
     .description('load every journey and report every problem at once; exit 1 if there is any')
     .action(async (flags: Flags) => {
       exitCode = (await validate({ config: configFrom(flags), out: process.stdout, err: process.stderr })) ? 0 : 1;
+    });
+
+  const withDaemonUrl = (command: Command) =>
+    command.option('--url <url>', 'the running daemon, e.g. http://127.0.0.1:9477 (PULSE_URL); credentials from PULSE_AUTH_TOKEN or PULSE_AUTH_USER/PASSWORD');
+  const io = { out: process.stdout, err: process.stderr };
+
+  withDaemonUrl(program.command('trigger'))
+    .description('run a journey now on a running daemon (through its pool and limits, never twice at once); exit 0 when it started')
+    .argument('<journey>', 'name of the journey')
+    .action(async (journey: string, flags: Flags) => {
+      exitCode = (await trigger({ config: configFrom(flags), journey, ...io })) ? 0 : 1;
+    });
+
+  withDaemonUrl(program.command('pause'))
+    .description('pause a journey, every journey with a tag, or the whole replica: its runs are skipped and its alerts held until the pause ends')
+    .argument('[journey]', 'name of the journey')
+    .option('--tag <tag>', 'every journey with this tag')
+    .option('--all', 'every journey of this replica')
+    .option('--for <duration>', 'how long, e.g. 30m or 2h (at most 7d)')
+    .option('--until <time>', 'until when, ISO 8601')
+    .option('--reason <text>', 'why: shown to on-call')
+    .action(async (journey: string | undefined, flags: Flags & ScopeFlags & { for?: string; until?: string; reason?: string }) => {
+      exitCode = (await pause({ config: configFrom(flags), journey, flags, ...io })) ? 0 : 1;
+    });
+
+  withDaemonUrl(program.command('resume'))
+    .description('end pauses early: of a journey, a tag, the whole replica, or one by its id')
+    .argument('[journey]', 'name of the journey')
+    .option('--tag <tag>', 'the pause of this tag')
+    .option('--all', 'the pause of the whole replica')
+    .option('--id <id>', 'one pause by its id')
+    .action(async (journey: string | undefined, flags: Flags & ScopeFlags & { id?: string }) => {
+      exitCode = (await resume({ config: configFrom(flags), journey, flags, ...io })) ? 0 : 1;
     });
 
   try {

@@ -57,6 +57,10 @@ export interface Config {
   retention: { artifactMaxAgeMs: number; artifactMaxBytes: number; historyMaxAgeMs: number };
   /** Optional auth of the UI, API and artifacts: a bearer token and/or basic credentials. */
   auth: { token: string | undefined; user: string | undefined; password: string | undefined; metrics: boolean };
+  /** Run now, pause and resume without auth: only on a network where everyone may. */
+  allowOpenWrites: boolean;
+  /** A running daemon, for `pulse trigger`, `pause` and `resume`. */
+  url: string | undefined;
 }
 
 /** Flags as commander hands them over; every one is optional and wins over its variable. */
@@ -80,6 +84,7 @@ export interface Flags {
   pushgatewayUrl?: string;
   webhookUrl?: string;
   webhookKind?: string;
+  url?: string;
 }
 
 interface Setting {
@@ -116,6 +121,8 @@ const SETTINGS = {
   authUser: { env: 'PULSE_AUTH_USER' },
   authPassword: { env: 'PULSE_AUTH_PASSWORD' },
   authMetrics: { env: 'PULSE_AUTH_METRICS' },
+  allowOpenWrites: { env: 'PULSE_ALLOW_OPEN_WRITES' },
+  url: { env: 'PULSE_URL', flag: '--url' },
 } satisfies Record<string, Setting>;
 type SettingKey = keyof typeof SETTINGS;
 
@@ -191,6 +198,8 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   authUser: nonEmpty,
   authPassword: z.string().min(8, 'must be at least 8 characters'),
   authMetrics: oneOf(['0', '1'] as const),
+  allowOpenWrites: oneOf(['0', '1'] as const),
+  url,
 };
 
 const DEFAULTS: Partial<Record<SettingKey, string>> = {
@@ -211,6 +220,7 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   artifactMaxBytes: '1GiB',
   historyMaxAgeMs: '30d',
   authMetrics: '0',
+  allowOpenWrites: '0',
 };
 
 export interface ResolveOptions {
@@ -306,6 +316,8 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
       password: values.authPassword as string | undefined,
       metrics: values.authMetrics === '1',
     },
+    allowOpenWrites: values.allowOpenWrites === '1',
+    url: (values.url as string | undefined)?.replace(/\/+$/, ''),
   };
   return { config: Object.freeze(config), problems: [] };
 }

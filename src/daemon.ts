@@ -4,7 +4,10 @@ import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { createOperations, type Operations } from './operations/operations.ts';
+import { PauseBook } from './operations/pauses.ts';
 import { createProber, type Prober } from './prober.ts';
+import type { RunTrigger } from './result.ts';
 import { formatProblem } from './registry/problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
 import type { JourneyDefinition } from './registry/validate.ts';
@@ -32,6 +35,9 @@ export interface DaemonOptions {
   select?: (journeys: JourneyDefinition[]) => JourneyDefinition[];
 }
 
+/** How often the paused gauges are brought up to date with pauses that ended by themselves. */
+const PAUSE_REFRESH_MS = 5_000;
+
 /** How often retention looks for evidence past its age or size limit. */
 const RETENTION_EVERY_MS = 5 * 60_000;
 
@@ -43,6 +49,7 @@ export interface Daemon {
   store: RunStore;
   journeys: readonly JourneyDefinition[];
   prober: Prober;
+  operations: Operations;
   /** Graceful stop: no new runs, in-flight runs finish within the grace period, browser closed, sinks flushed. */
   stop(): Promise<void>;
 }
@@ -150,20 +157,32 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     log.error({ event: 'browser_launch_failed', err: launch.reason instanceof Error ? launch.reason.message : String(launch.reason) }, 'browser could not be launched');
   }
 
+  const pauses = new PauseBook({ store });
+  const publishPaused = () => metrics.setPaused(journeys.map((journey) => ({ journey: journey.name, paused: pauses.isPaused(journey) })));
+  publishPaused();
+  // Pauses end by themselves: the gauges follow within seconds.
+  const pauseTimer = setInterval(publishPaused, PAUSE_REFRESH_MS);
+  pauseTimer.unref();
+  /** The run of each journey in flight, so that a second "run now" can say where to watch. */
+  const running = new Map<string, string>();
+
   /** Set once the grace period ran out: results still coming in then are not the target's. */
   let graceOver = false;
   const scheduler = new Scheduler({
     journeys,
     concurrency: config.concurrency,
     scheduleOverride: options.scheduleOverride,
+    isPaused: (journey) => pauses.isPaused(journey),
     events: {
-      execute: async ({ journey }) => {
-        const runId = newRunId();
+      execute: async ({ journey, manual }) => {
+        const runId = manual?.runId ?? newRunId();
+        const trigger: RunTrigger = manual ? { kind: 'manual', by: manual.by } : { kind: 'schedule' };
         const runLog = log.child({ journey: journey.name, runId });
-        runLog.debug({ event: 'run_started' }, `run of ${journey.name} started`);
+        runLog.debug({ event: 'run_started', trigger: trigger.kind }, `run of ${journey.name} started`);
         store.runStarted({ runId, journey: journey.name, location: config.location, startedAt: new Date().toISOString() });
+        running.set(journey.name, runId);
         try {
-          const result = await prober.runner.run(journey, { runId, log: runLog });
+          const result = await prober.runner.run(journey, { runId, log: runLog, trigger });
           browserLaunched ||= prober.browsers.isRunning;
           if (graceOver) {
             // Cut off by the shutdown, not broken: say so, and tell no sink that the target failed.
@@ -174,6 +193,8 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
           await sinks.onResult(result);
         } catch (error) {
           runLog.error({ event: 'run_crashed', err: error instanceof Error ? error.stack : String(error) }, 'run could not be completed');
+        } finally {
+          running.delete(journey.name);
         }
       },
       skipped: (journey, reason) => {
@@ -185,6 +206,19 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     log,
   });
 
+  const operations = createOperations({
+    journeys,
+    pauses,
+    log,
+    onPausesChanged: publishPaused,
+    trigger: (name, by) => {
+      const runId = newRunId();
+      const outcome = scheduler.trigger(name, { runId, by });
+      if (outcome.started) running.set(name, runId);
+      return outcome.started ? { runId } : { error: outcome.reason, ...(outcome.reason === 'busy' && running.has(name) ? { runId: running.get(name)! } : {}) };
+    },
+  });
+
   const web: FastifyInstance = await createWebServer({
     metrics: exposition,
     readiness: () => {
@@ -192,7 +226,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isRunning };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
-    routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config }),
+    routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config, operations }),
   });
   let address: string;
   try {
@@ -214,6 +248,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   const stop = () =>
     (stopping ??= (async () => {
       log.info({ event: 'stopping', graceMs: config.gracePeriodMs, inFlight: scheduler.inFlight }, 'stopping: no new runs');
+      clearInterval(pauseTimer);
       const { unfinished } = await scheduler.stop(config.gracePeriodMs);
       if (unfinished > 0) {
         graceOver = true;
@@ -229,5 +264,5 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       log.info({ event: 'stopped' }, 'stopped');
     })());
 
-  return { url, metrics, registry, store, journeys, prober, stop };
+  return { url, metrics, registry, store, journeys, prober, operations, stop };
 }

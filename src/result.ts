@@ -63,4 +63,13 @@ export interface RunResult {
   artifacts: Artifacts;
   /** Every attempt, so that sinks can count retries without hiding them. */
   attemptResults: AttemptResult[];
+  /** Started by its schedule, or by someone asking for it now (with who asked). */
+  trigger?: RunTrigger;
+}
+
+/** How a run came to be: its schedule, or a person or tool asking for it now. */
+export interface RunTrigger {
+  kind: 'schedule' | 'manual';
+  /** Who asked for a manual run (the auth identity). */
+  by?: string;
 }

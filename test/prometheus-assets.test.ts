@@ -32,6 +32,7 @@ const PULSE_METRICS = new Set([
   'pulse_worker_restarts_total',
   'pulse_store_failures_total',
   'pulse_store_resets_total',
+  'pulse_journey_paused',
   'pulse_shard_journeys',
 ]);
 const PULSE_HISTOGRAMS = new Set([

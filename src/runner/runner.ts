@@ -4,7 +4,7 @@ import type { BrowserContextOptions } from 'playwright';
 import type { JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
-import type { Artifacts, AttemptResult, RunResult, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
 import type { BrowserServer } from './browser-server.ts';
 import { describeError } from './classify.ts';
 import type { WorkerPool } from './worker-pool.ts';
@@ -38,6 +38,8 @@ export interface RunnerOptions {
 
 export interface RunOptions {
   runId?: string;
+  /** Recorded on the result; a scheduled run when not given. */
+  trigger?: RunTrigger;
   /** A logger bound to this run, for what goes wrong on pulse's side. */
   log?: RunnerLog;
 }
@@ -86,6 +88,7 @@ export class Runner {
       error: last.error,
       artifacts: mergeArtifacts(attemptResults),
       attemptResults,
+      trigger: options.trigger ?? { kind: 'schedule' },
     };
   }
 

@@ -9,7 +9,12 @@ export interface PlannedRun {
   journey: JourneyDefinition;
   /** Tick time plus the journey's jitter: when the run should start. */
   plannedAt: Date;
+  /** Set for runs asked for now: their id is known before they start, and who asked. */
+  manual?: { runId: string; by: string };
 }
+
+/** What became of a request to run a journey now. */
+export type TriggerOutcome = { started: true } | { started: false; reason: 'unknown' | 'busy' | 'stopping' };
 
 export interface SchedulerEvents {
   /** Runs one journey to its end (runner plus sinks); must not throw. */
@@ -27,6 +32,8 @@ export interface SchedulerOptions {
   scheduleOverride?: string;
   /** Where node-cron's own messages go, so that every line pulse writes stays JSON; a pino logger fits. */
   log?: SchedulerLog;
+  /** A paused journey's ticks are skipped and counted as `paused`. */
+  isPaused?: (journey: JourneyDefinition) => boolean;
 }
 
 export interface SchedulerLog {
@@ -79,33 +86,53 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Runs a journey now, through the same concurrency cap, never beside a run of itself in
+   * flight; a pause does not hold it (on-call asked for this run).
+   */
+  trigger(name: string, manual: { runId: string; by: string }): TriggerOutcome {
+    if (this.#stopping) return { started: false, reason: 'stopping' };
+    const journey = this.#options.journeys.find((j) => j.name === name);
+    if (!journey) return { started: false, reason: 'unknown' };
+    if (this.#busy.has(name)) return { started: false, reason: 'busy' };
+    this.#busy.add(name);
+    const schedule = this.#options.scheduleOverride ?? journey.schedule;
+    this.#begin(journey, new Date(), intervalSeconds(schedule, journey.timezone), manual);
+    return { started: true };
+  }
+
   #tick(journey: JourneyDefinition, tick: Date, jitter: number, interval: number): void {
     if (this.#stopping) return;
+    if (this.#options.isPaused?.(journey)) {
+      this.#options.events.skipped(journey.name, 'paused');
+      return;
+    }
     if (this.#busy.has(journey.name)) {
       this.#options.events.skipped(journey.name, 'overlap');
       return;
     }
     this.#busy.add(journey.name);
     const plannedAt = new Date(tick.getTime() + jitter);
-    const begin = () => {
-      const run = this.#run(journey, plannedAt, interval).finally(() => {
-        this.#inFlight.delete(run);
-        this.#busy.delete(journey.name);
-      });
-      this.#inFlight.add(run);
-      // execute() reports its own failures; this only keeps a stray rejection from ending the process.
-      run.catch(() => undefined);
-    };
     const wait = plannedAt.getTime() - Date.now();
-    if (wait <= 0) return begin();
+    if (wait <= 0) return this.#begin(journey, plannedAt, interval);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      begin();
+      this.#begin(journey, plannedAt, interval);
     }, wait);
     this.#timers.set(timer, journey.name);
   }
 
-  async #run(journey: JourneyDefinition, plannedAt: Date, interval: number): Promise<void> {
+  #begin(journey: JourneyDefinition, plannedAt: Date, interval: number, manual?: PlannedRun['manual']): void {
+    const run = this.#run(journey, plannedAt, interval, manual).finally(() => {
+      this.#inFlight.delete(run);
+      this.#busy.delete(journey.name);
+    });
+    this.#inFlight.add(run);
+    // execute() reports its own failures; this only keeps a stray rejection from ending the process.
+    run.catch(() => undefined);
+  }
+
+  async #run(journey: JourneyDefinition, plannedAt: Date, interval: number, manual?: PlannedRun['manual']): Promise<void> {
     if (this.#stopping) {
       this.#options.events.skipped(journey.name, 'shutdown');
       return;
@@ -122,8 +149,9 @@ export class Scheduler {
         this.#options.events.skipped(journey.name, 'shutdown');
         return;
       }
-      this.#options.events.lag((Date.now() - plannedAt.getTime()) / 1000);
-      await this.#options.events.execute({ journey, plannedAt });
+      // A run asked for now has no planned second to be late for.
+      if (!manual) this.#options.events.lag((Date.now() - plannedAt.getTime()) / 1000);
+      await this.#options.events.execute({ journey, plannedAt, ...(manual ? { manual } : {}) });
     } finally {
       this.#slots.release();
     }

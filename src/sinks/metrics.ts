@@ -7,9 +7,9 @@ import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
 
-export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed';
+export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed' | 'paused';
 const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
-const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown', 'missed'];
+const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown', 'missed', 'paused'];
 
 // Browser steps take from tens of milliseconds to a minute.
 // Nine bounds: every step series is 12 lines, and hundreds of journeys times their steps add up.
@@ -47,6 +47,7 @@ export class MetricsSink implements Sink {
   readonly up: Gauge<'journey' | 'location'>;
   readonly lastSuccess: Gauge<'journey' | 'location'>;
   readonly interval: Gauge<'journey'>;
+  readonly paused: Gauge<'journey' | 'location'>;
   readonly duration: Histogram<'journey' | 'location'>;
   readonly stepDuration: Histogram<'journey' | 'location' | 'step'>;
   readonly skipped: Counter<'journey' | 'reason'>;
@@ -57,6 +58,8 @@ export class MetricsSink implements Sink {
   readonly storeResets: Counter;
   readonly shardJourneys: Gauge<'shard'>;
   readonly pushDeliveries: Counter<'sink' | 'outcome'>;
+
+  readonly #pausedNow = new Map<string, number>();
 
   constructor(options: MetricsOptions) {
     const registers = [options.registry];
@@ -71,9 +74,10 @@ export class MetricsSink implements Sink {
     this.up = new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', labelNames: ['journey', 'location'], registers });
     this.lastSuccess = new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', labelNames: ['journey', 'location'], registers });
     this.interval = new Gauge({ name: 'pulse_journey_interval_seconds', help: 'Expected interval between runs, from the schedule.', labelNames: ['journey'], registers });
+    this.paused = new Gauge({ name: 'pulse_journey_paused', help: '1 while the journey is paused for maintenance on this replica (its runs are skipped, its alerts held), else 0.', labelNames: ['journey', 'location'], registers });
     this.duration = new Histogram({ name: 'pulse_journey_duration_seconds', help: 'Duration of successful runs.', labelNames: ['journey', 'location'], buckets: RUN_BUCKETS, registers });
     this.stepDuration = new Histogram({ name: 'pulse_step_duration_seconds', help: 'Duration of each step of successful runs.', labelNames: ['journey', 'location', 'step'], buckets: STEP_BUCKETS, registers });
-    this.skipped = new Counter({ name: 'pulse_runs_skipped_total', help: 'Planned runs not started: overlap (still running), saturated (no slot within the interval), shutdown, missed (the tick itself came too late).', labelNames: ['journey', 'reason'], registers });
+    this.skipped = new Counter({ name: 'pulse_runs_skipped_total', help: 'Planned runs not started: overlap (still running), saturated (no slot within the interval), shutdown, missed (the tick itself came too late), paused (a maintenance pause).', labelNames: ['journey', 'reason'], registers });
     this.scheduleLag = new Histogram({ name: 'pulse_schedule_lag_seconds', help: 'Planned start to real start of runs.', buckets: LAG_BUCKETS, registers });
     this.browserRestarts = new Counter({ name: 'pulse_browser_restarts_total', help: 'Browser relaunches after a crash or disconnect.', registers });
     this.workerRestarts = new Counter({
@@ -102,6 +106,7 @@ export class MetricsSink implements Sink {
     for (const journey of journeys) {
       this.interval.set({ journey: journey.name }, intervalSeconds(options.scheduleOverride ?? journey.schedule, journey.timezone));
       this.heartbeats.inc({ journey: journey.name, location }, 0);
+      this.paused.set({ journey: journey.name, location }, 0);
       this.flakyRuns.inc({ journey: journey.name, location }, 0);
       for (const result of RESULTS) {
         this.runs.inc({ journey: journey.name, location, result }, 0);
@@ -156,6 +161,19 @@ export class MetricsSink implements Sink {
   browserRestarted(): void {
     this.browserRestarts.inc();
     this.#changed();
+  }
+
+  /** Sets each journey's paused gauge; only changes invalidate the exposition. */
+  setPaused(states: readonly { journey: string; paused: boolean }[]): void {
+    let changed = false;
+    for (const { journey, paused } of states) {
+      const value = paused ? 1 : 0;
+      if (this.#pausedNow.get(journey) === value) continue;
+      this.#pausedNow.set(journey, value);
+      this.paused.set({ journey, location: this.#location }, value);
+      changed = true;
+    }
+    if (changed) this.#changed();
   }
 
   workerReplaced(reason: WorkerEndReason): void {

@@ -49,6 +49,24 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       );
     `);
   },
+  // Manual runs (run now) and pauses for maintenance.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'schedule';
+      ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+      CREATE TABLE pauses (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope TEXT NOT NULL CHECK (scope IN ('journey', 'tag', 'all')),
+        target TEXT,
+        until_ms INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_by TEXT
+      );
+    `);
+  },
 ];
 
 export class NewerSchemaError extends Error {

@@ -23,6 +23,14 @@ export interface RunQuery {
   limit?: number;
 }
 
+export interface FlakeFigure {
+  /** Successful runs in the window, and those that needed a retry. */
+  successes: number;
+  flaky: number;
+  /** flaky / successes, undefined without successes. */
+  share: number | undefined;
+}
+
 export interface JourneyStats {
   journey: string;
   lastRun: RunRecord | undefined;
@@ -33,6 +41,9 @@ export interface JourneyStats {
   successRate1h: number | undefined;
   runs24h: number;
   successRate24h: number | undefined;
+  /** Of successful runs, the share that needed a retry (flaky), over 24 h and 7 days: the flake ledger. */
+  flaky24h: FlakeFigure;
+  flaky7d: FlakeFigure;
   /** Of successful runs in the last 24 h. */
   p50Ms: number | undefined;
   p95Ms: number | undefined;
@@ -57,6 +68,21 @@ interface RunRow {
   artifact_bytes: number;
   artifacts_pruned_at: string | null;
   attempt_results: string;
+  trigger: 'schedule' | 'manual';
+  triggered_by: string | null;
+}
+
+/** A pause as the store keeps it; see src/operations/pauses.ts for what it means. */
+export interface PauseRow {
+  id: number;
+  scope: 'journey' | 'tag' | 'all';
+  target: string | null;
+  until_ms: number;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
 }
 
 interface StepRow {
@@ -185,9 +211,9 @@ export class RunStore implements Sink {
     this.#write = {
       insertRun: this.#db.prepare(`
         INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results)
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by)
         VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results)`),
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by)`),
       insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
       startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
@@ -348,6 +374,8 @@ export class RunStore implements Sink {
           artifacts: JSON.stringify(result.artifacts),
           artifact_bytes: artifactBytes,
           attempt_results: JSON.stringify(result.attemptResults),
+          trigger: result.trigger?.kind ?? 'schedule',
+          triggered_by: result.trigger?.by ?? null,
         });
         result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
       })(),
@@ -416,6 +444,12 @@ export class RunStore implements Sink {
           .get(journey, now - ms) as { runs: number; ok: number | null; counted: number | null };
       const h1 = window(HOUR);
       const h24 = window(24 * HOUR);
+      const flakes = (ms: number): FlakeFigure => {
+        const row = this.#db
+          .prepare("SELECT COUNT(*) AS successes, COALESCE(SUM(flaky), 0) AS flaky FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ?")
+          .get(journey, now - ms) as { successes: number; flaky: number };
+        return { successes: row.successes, flaky: row.flaky, share: row.successes > 0 ? row.flaky / row.successes : undefined };
+      };
       const durations = (
         this.#db.prepare("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms").all(journey, now - 24 * HOUR) as { duration_ms: number }[]
       ).map((r) => r.duration_ms);
@@ -429,6 +463,8 @@ export class RunStore implements Sink {
         successRate1h: h1.counted ? (h1.ok ?? 0) / h1.counted : undefined,
         runs24h: h24.runs,
         successRate24h: h24.counted ? (h24.ok ?? 0) / h24.counted : undefined,
+        flaky24h: flakes(24 * HOUR),
+        flaky7d: flakes(7 * 24 * HOUR),
         p50Ms: percentile(durations, 0.5),
         p95Ms: percentile(durations, 0.95),
         recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at })),
@@ -472,6 +508,30 @@ export class RunStore implements Sink {
     });
   }
 
+  /** Keeps a pause; returns its id. */
+  addPause(pause: Omit<PauseRow, 'id' | 'ended_at' | 'ended_by'>): number | undefined {
+    return this.#guard('write', undefined, () =>
+      Number(
+        this.#db
+          .prepare('INSERT INTO pauses (scope, target, until_ms, reason, created_by, created_at) VALUES (@scope, @target, @until_ms, @reason, @created_by, @created_at)')
+          .run(pause).lastInsertRowid,
+      ),
+    );
+  }
+
+  /** Ends pauses early (resume); returns how many were in force. */
+  endPauses(ids: readonly number[], by: string, at = new Date()): number {
+    return this.#guard('write', 0, () => {
+      const end = this.#db.prepare('UPDATE pauses SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL');
+      return this.#db.transaction(() => ids.reduce((sum, id) => sum + end.run(at.toISOString(), by, id).changes, 0))();
+    });
+  }
+
+  /** Pauses neither ended nor expired at `nowMs`. */
+  activePauses(nowMs = Date.now()): PauseRow[] {
+    return this.#guard('read', [], () => this.#db.prepare('SELECT * FROM pauses WHERE ended_at IS NULL AND until_ms > ? ORDER BY id').all(nowMs) as PauseRow[]);
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }
@@ -497,7 +557,8 @@ export class RunStore implements Sink {
 }
 
 function emptyStats(journey: string): JourneyStats {
-  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, p50Ms: undefined, p95Ms: undefined, recent: [] };
+  const none: FlakeFigure = { successes: 0, flaky: 0, share: undefined };
+  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, flaky24h: none, flaky7d: none, p50Ms: undefined, p95Ms: undefined, recent: [] };
 }
 
 /** SQLite says the file itself is damaged (not full, not locked, not read-only). */
@@ -525,6 +586,7 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     error: row.error === null ? undefined : { message: row.error, step: row.failed_step ?? undefined, reason: row.reason ?? undefined },
     artifacts: JSON.parse(row.artifacts) as Artifacts,
     attemptResults: JSON.parse(row.attempt_results) as AttemptResult[],
+    trigger: row.trigger === 'manual' ? { kind: 'manual', ...(row.triggered_by ? { by: row.triggered_by } : {}) } : { kind: 'schedule' },
     artifactBytes: row.artifact_bytes,
     artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
   };

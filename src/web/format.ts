@@ -21,3 +21,17 @@ export function ms(value: number | undefined): string {
 export function time(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
+
+/** Time until an ISO instant, e.g. "in 25m". */
+export function left(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
+  if (seconds < 60) return `${seconds}s left`;
+  if (seconds < 3600) return `${Math.ceil(seconds / 60)}m left`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m left`;
+  return `${Math.floor(seconds / 86_400)}d ${Math.floor((seconds % 86_400) / 3600)}h left`;
+}
+
+/** The flake ledger's figure: "4.2% (3 of 71)". */
+export function flakeShare(figure: { successes: number; flaky: number; share: number | undefined }): string {
+  return figure.share === undefined ? '–' : `${percent(figure.share)} (${figure.flaky} of ${figure.successes})`;
+}

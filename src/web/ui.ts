@@ -1,3 +1,4 @@
+import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -6,18 +7,22 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
+import type { Operations } from '../operations/operations.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { registerAuth } from './auth.ts';
+import { describePause, registerOperations } from './operations-routes.ts';
 import { ViewCache } from './view-cache.ts';
 import { journeyPage } from './views/journey-page.ts';
 import { overviewPage } from './views/overview.ts';
 import { runPage } from './views/run-page.ts';
+import { WriteGuard } from './writes.ts';
 
 export interface UiOptions {
   store: RunStore;
   journeys: readonly JourneyDefinition[];
   artifactsRoot: string;
-  config: Pick<Config, 'location' | 'publicUrl' | 'auth'>;
+  config: Pick<Config, 'location' | 'publicUrl' | 'auth' | 'allowOpenWrites'>;
+  operations: Operations;
 }
 
 const VIEW_TTL_MS = 1_000;
@@ -56,7 +61,8 @@ const runsQuery = z.object({
 
 /** The on-call UI, its JSON API and the artifact files, on the daemon's port. */
 export async function registerUi(app: FastifyInstance, options: UiOptions): Promise<void> {
-  const { store, config } = options;
+  const { store, config, operations } = options;
+  const guard = new WriteGuard(config);
   const configured = new Map(options.journeys.map((j) => [j.name, j]));
 
   await app.register(fastifyHelmet, {
@@ -104,22 +110,47 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   const cached = <T>(key: string, compute: () => T) => views.get(key, compute) as T;
   const journeyNames = () => cached('names', () => [...new Set([...configured.keys(), ...store.journeysWithHistory()])].sort());
 
-  app.get('/', async (_request, reply) => {
-    const page = cached('/', () => {
-      const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule }));
+  await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
+  registerOperations(app, { operations, guard, publicUrl: config.publicUrl, onChange: () => views.clear() });
+  const pausedUntil = (name: string) => {
+    const definition = configured.get(name);
+    return definition ? operations.pausesOf(definition).map((pause) => pause.until).sort().at(-1) : undefined;
+  };
+
+  app.get<{ Querystring: { sort?: string } }>('/', async (request, reply) => {
+    const sort = request.query.sort === 'flaky' ? 'flaky' : 'name';
+    const page = cached(`/?sort=${sort}`, () => {
+      const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule, pausedUntil: pausedUntil(name) }));
+      if (sort === 'flaky') rows.sort((a, b) => (b.stats.flaky24h.share ?? -1) - (a.stats.flaky24h.share ?? -1));
       return html(overviewPage(rows, config.location, Date.now(), store.health()));
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
 
-  app.get<{ Params: { name: string } }>('/journeys/:name', async (request, reply) => {
+  app.get<{ Params: { name: string }; Querystring: { started?: string; busy?: string } }>('/journeys/:name', async (request, reply) => {
     const name = request.params.name;
     if (!journeyNames().includes(name)) return reply.code(404).type('text/plain').send('no such journey');
-    const page = cached(`journey:${name}`, () => {
+    const notice = { started: request.query.started?.slice(0, 64), busy: request.query.busy?.slice(0, 64) };
+    const page = cached(`journey:${name}:${notice.started ?? ''}:${notice.busy ?? ''}`, () => {
       const definition = configured.get(name);
       const runs = store.listRuns({ journey: name, limit: 50 });
       const failures = store.listRuns({ journey: name, status: 'failure', limit: 20 });
-      return html(journeyPage({ stats: store.stats(name), schedule: definition?.schedule, file: definition?.location, runs, failures, history: store.stepHistory(name, 60) }, config.location));
+      return html(
+        journeyPage(
+          {
+            stats: store.stats(name),
+            schedule: definition?.schedule,
+            file: definition?.location,
+            runs,
+            failures,
+            history: store.stepHistory(name, 60),
+            pauses: definition ? operations.pausesOf(definition) : [],
+            controls: definition && guard.enabled ? { csrf: guard.csrfToken } : undefined,
+            notice,
+          },
+          config.location,
+        ),
+      );
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -146,6 +177,9 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
         successRate24h: stats.successRate24h,
         p50Ms: stats.p50Ms,
         p95Ms: stats.p95Ms,
+        flaky24h: stats.flaky24h,
+        flaky7d: stats.flaky7d,
+        paused: definition ? operations.pausesOf(definition).map(describePause) : [],
         lastRun: stats.lastRun ? summary(stats.lastRun) : undefined,
         url: `${config.publicUrl ?? ''}/journeys/${encodeURIComponent(name)}`,
       };

@@ -11,6 +11,11 @@ export class ViewCache<T> {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Forgets everything: after a write, the next view shows it. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   get(key: string, compute: () => T): T {
     const at = this.now();
     const hit = this.#entries.get(key);

@@ -1,11 +1,18 @@
+import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { JourneyStats, RunRecord } from '../../store/run-store.ts';
-import { ago, ms, percent, time } from '../format.ts';
+import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
 import { stepChart, type StepSeriesPoint } from './chart.ts';
 import { layout, statusBadge } from './layout.ts';
 
 export interface JourneyPageData {
   stats: JourneyStats;
+  /** Pauses holding this journey now. */
+  pauses: readonly Pause[];
+  /** The UI's write controls: shown only where writes are possible, each form with the page's token. */
+  controls: { csrf: string } | undefined;
+  /** What a form just did: a run started, or one already running. */
+  notice?: { started?: string; busy?: string };
   schedule: string | undefined;
   file: string | undefined;
   runs: RunRecord[];
@@ -22,7 +29,12 @@ ${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
 <dt>last success</dt><dd>${ago(stats.lastSuccessAt, now)}</dd>
 <dt>success rate</dt><dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
 <dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)</dd>
+<dt>flaky</dt><dd data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)} of successful runs needed a retry over 24 h, ${flakeShare(stats.flaky7d)} over 7 days</dd>
 </dl>
+${data.notice?.started ? html`<p class="note">Run <a href="/runs/${encodeURIComponent(data.notice.started)}">${data.notice.started}</a> started; it shows up here when it ends.</p>` : ''}
+${data.notice?.busy !== undefined ? html`<p class="note">A run of this journey is in flight already${data.notice.busy ? html` (<a href="/runs/${encodeURIComponent(data.notice.busy)}">${data.notice.busy}</a>)` : ''}; no second one was started.</p>` : ''}
+${data.pauses.map((pause) => html`<p class="note paused" data-pause-id="${pause.id}"><strong>Paused</strong> (${describeScope(pause.scope)}) until ${time(pause.until)}, ${left(pause.until, now)}, by ${pause.by}: ${pause.reason}</p>`)}
+${data.controls ? controls(stats.journey, data.controls.csrf, data.pauses.length > 0) : ''}
 <h2>Step durations</h2>
 ${stepChart(data.history)}
 <h2>Failures</h2>
@@ -36,6 +48,19 @@ ${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(ru
 ${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td></tr>`)}
 </tbody></table>`;
   return layout({ title: stats.journey, location }, body);
+}
+
+function controls(journey: string, csrf: string, paused: boolean): SafeHtml {
+  const action = (what: string) => `/journeys/${encodeURIComponent(journey)}/${what}`;
+  return html`<div class="controls">
+<form method="post" action="${action('run')}"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Run now</button></form>
+${paused
+  ? html`<form method="post" action="${action('resume')}"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Resume</button></form>`
+  : html`<form method="post" action="${action('pause')}"><input type="hidden" name="csrf" value="${csrf}">
+<label>Pause for <select name="for"><option>30m</option><option>1h</option><option>2h</option><option>8h</option><option>1d</option></select></label>
+<label>because <input name="reason" required maxlength="500" placeholder="deploy of checkout-service"></label>
+<button type="submit">Pause</button></form>`}
+</div>`;
 }
 
 function firstLine(text: string | undefined): string {

@@ -29,6 +29,7 @@ const STYLE = raw(`
   tr.failed-step td { background: #fff5f5; font-weight: 600; }
   img.screenshot { max-width: 100%; border: 1px solid var(--line); background: #fff; }
   .note { background: #fff8c5; border: 1px solid #d4a72c; padding: 8px 12px; }
+  .controls { display: flex; gap: 16px; align-items: center; margin: 12px 0; } .controls form { display: flex; gap: 8px; align-items: center; }
   code { background: #eff1f3; padding: 1px 4px; border-radius: 4px; }
 `);
 

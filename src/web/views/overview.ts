@@ -1,11 +1,13 @@
 import { html, type SafeHtml } from '../../html.ts';
 import type { JourneyStats, StoreHealth } from '../../store/run-store.ts';
-import { ago, ms, percent, time } from '../format.ts';
+import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 
 export interface OverviewRow {
   stats: JourneyStats;
   schedule: string | undefined;
+  /** When it is paused, until when. */
+  pausedUntil: string | undefined;
 }
 
 /** Every journey: up/down and since when, last success, success rates, p50/p95, the last runs. */
@@ -13,17 +15,18 @@ export function overviewPage(rows: OverviewRow[], location: string, now = Date.n
   const body = html`<h1>Journeys</h1>
 ${store ? storeNotice(store, now) : ''}
 <table>
-<thead><tr><th>journey</th><th>state</th><th>last success</th><th>success 1 h</th><th>success 24 h</th><th>p50</th><th>p95</th><th>last runs (newest right)</th></tr></thead>
+<thead><tr><th><a href="/">journey</a></th><th>state</th><th>last success</th><th>success 1 h</th><th>success 24 h</th><th><a href="/?sort=flaky" title="sort by the share of successful runs that needed a retry, 24 h">flaky 24 h</a></th><th>p50</th><th>p95</th><th>last runs (newest right)</th></tr></thead>
 <tbody>
-${rows.map(({ stats, schedule }) => {
+${rows.map(({ stats, schedule, pausedUntil }) => {
   const last = stats.lastRun;
   const state = !last ? statusBadge('unknown', 'no runs yet') : last.status === 'success' ? statusBadge('up', 'UP') : statusBadge('down', last.status === 'error' ? 'DOWN (prober error)' : 'DOWN');
   return html`<tr data-journey="${stats.journey}">
 <td><a href="/journeys/${encodeURIComponent(stats.journey)}">${stats.journey}</a>${schedule ? html`<div class="muted">${schedule}</div>` : ''}</td>
-<td>${state}${stats.since ? html`<div class="muted">since ${ago(stats.since, now)}</div>` : ''}</td>
+<td>${state}${stats.since ? html`<div class="muted">since ${ago(stats.since, now)}</div>` : ''}${pausedUntil ? html`<div><span class="badge skipped">PAUSED</span> <span class="muted">${left(pausedUntil, now)}</span></div>` : ''}</td>
 <td>${ago(stats.lastSuccessAt, now)}</td>
 <td>${percent(stats.successRate1h)} <span class="muted">(${stats.runs1h})</span></td>
 <td>${percent(stats.successRate24h)} <span class="muted">(${stats.runs24h})</span></td>
+<td data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)}</td>
 <td>${ms(stats.p50Ms)}</td>
 <td>${ms(stats.p95Ms)}</td>
 <td><div class="strip">${[...stats.recent].reverse().map((run) => html`<a class="${run.status}" href="/runs/${encodeURIComponent(run.runId)}" title="${run.status} at ${time(run.startedAt)}"></a>`)}</div></td>

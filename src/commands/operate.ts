@@ -1,0 +1,71 @@
+// `pulse trigger`, `pulse pause`, `pulse resume`: a terminal's way to the daemon's write API.
+import type { Config } from '../config.ts';
+import { UsageError } from './shared.ts';
+
+export interface OperateOptions {
+  config: Config;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** POSTs JSON to the daemon with the configured credentials; prints the answer; true on 2xx. */
+async function post(options: OperateOptions, path: string, body: object): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+  const base = options.config.url;
+  if (!base) throw new UsageError('which daemon? set PULSE_URL or --url, e.g. --url http://127.0.0.1:9477');
+  const { auth } = options.config;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+  else if (auth.user && auth.password) headers.authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    throw new UsageError(`cannot reach the daemon at ${base}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+  }
+  const text = await response.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { error: text.slice(0, 500) };
+  }
+  if (!response.ok) options.err.write(`pulse: ${response.status} ${String(parsed.error ?? parsed.message ?? response.statusText)}\n`);
+  return { ok: response.ok, body: parsed };
+}
+
+export async function trigger(options: OperateOptions & { journey: string }): Promise<boolean> {
+  const { ok, body } = await post(options, `/api/journeys/${encodeURIComponent(options.journey)}/runs`, {});
+  if (ok) options.out.write(`started run ${String(body.runId)} of ${options.journey}; watch ${String(body.url)}\n`);
+  else if (body.runId) options.err.write(`the run in flight: ${String(body.url ?? body.runId)}\n`);
+  return ok;
+}
+
+export interface ScopeFlags {
+  tag?: string;
+  all?: boolean;
+}
+
+function scope(journey: string | undefined, flags: ScopeFlags): Record<string, unknown> {
+  const given = [journey !== undefined, flags.tag !== undefined, flags.all === true].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('name exactly one of: a journey, --tag <tag>, --all');
+  return journey !== undefined ? { journey } : flags.tag !== undefined ? { tag: flags.tag } : { all: true };
+}
+
+export async function pause(options: OperateOptions & { journey?: string; flags: ScopeFlags & { for?: string; until?: string; reason?: string } }): Promise<boolean> {
+  const { flags } = options;
+  if (!flags.reason) throw new UsageError('say why with --reason; on-call read it');
+  if ((flags.for === undefined) === (flags.until === undefined)) throw new UsageError('give --for <duration> (e.g. 30m) or --until <ISO time>');
+  const { ok, body } = await post(options, '/api/pauses', { ...scope(options.journey, flags), ...(flags.for ? { for: flags.for } : { until: flags.until }), reason: flags.reason });
+  const paused = body.pause as { id: number; until: string } | undefined;
+  if (ok && paused) options.out.write(`paused (pause ${paused.id}) until ${paused.until}\n`);
+  return ok;
+}
+
+export async function resume(options: OperateOptions & { journey?: string; flags: ScopeFlags & { id?: string } }): Promise<boolean> {
+  const body = options.flags.id !== undefined ? { id: Number(options.flags.id) } : scope(options.journey, options.flags);
+  const answer = await post(options, '/api/pauses/resume', body);
+  if (answer.ok) options.out.write(`resumed ${(answer.body.resumed as unknown[]).length} pause(s)\n`);
+  return answer.ok;
+}
