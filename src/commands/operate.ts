@@ -37,8 +37,10 @@ async function post(options: OperateOptions, path: string, body: object): Promis
 
 export async function trigger(options: OperateOptions & { journey: string }): Promise<boolean> {
   const { ok, body } = await post(options, `/api/journeys/${encodeURIComponent(options.journey)}/runs`, {});
-  if (ok) options.out.write(`started run ${String(body.runId)} of ${options.journey}; watch ${String(body.url)}\n`);
-  else if (body.runId) options.err.write(`the run in flight: ${String(body.url ?? body.runId)}\n`);
+  // The daemon links relative to itself unless it knows its public URL.
+  const link = (url: unknown) => new URL(String(url), `${options.config.url}/`).href;
+  if (ok) options.out.write(`started run ${String(body.runId)} of ${options.journey}; watch ${link(body.url)}\n`);
+  else if (body.runId) options.err.write(`the run in flight: ${link(body.url ?? `/runs/${String(body.runId)}`)}\n`);
   return ok;
 }
 

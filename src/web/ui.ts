@@ -73,11 +73,14 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
         imgSrc: ["'self'"],
         styleSrc: ["'unsafe-inline'"],
         baseUri: ["'none'"],
-        formAction: ["'none'"],
+        // The journey page's forms (run now, pause) post back to pulse itself, nowhere else.
+        formAction: ["'self'"],
         frameAncestors: ["'none'"],
       },
     },
     crossOriginEmbedderPolicy: false,
+    // Links out of the UI carry no referrer; its own forms still tell pulse where they come from.
+    referrerPolicy: { policy: 'same-origin' },
     hsts: false,
   });
   await registerAuth(app, config.auth);

@@ -48,9 +48,10 @@ export class WriteGuard {
       void reply.code(403).send({ error: 'writes need auth: set PULSE_AUTH_TOKEN or PULSE_AUTH_USER and PULSE_AUTH_PASSWORD (or, on a trusted network only, PULSE_ALLOW_OPEN_WRITES=1)' });
       return false;
     }
-    // A browser says where a request comes from; another site's page may not write here.
+    // A browser says where a request comes from; another site's page may not write here. An opaque
+    // origin ("null": a sandboxed page, or a no-referrer policy) says nothing; the checks below decide.
     const origin = request.headers.origin;
-    if (origin !== undefined && !sameOrigin(origin, request)) {
+    if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, request)) {
       void reply.code(403).send({ error: `cross-site write from ${origin} refused` });
       return false;
     }
