@@ -198,6 +198,8 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
         }
       },
       skipped: (journey, reason) => {
+        // A run asked for now that never got a slot is not in flight any more.
+        if (reason === 'saturated' || reason === 'shutdown') running.delete(journey);
         metrics.skip(journey, reason);
         log.warn({ event: 'run_skipped', journey, reason }, `run of ${journey} skipped (${reason})`);
       },

@@ -18,7 +18,11 @@ const send = process.send!.bind(process);
 const exit = process.exit.bind(process);
 const now = performance.now.bind(performance);
 const post = (message: FromWorker) => {
-  send(message);
+  try {
+    send(message);
+  } catch {
+    // The daemon is gone; 'disconnect' ends this process.
+  }
 };
 
 /** The attempt in progress, for faults raised outside its awaited chain. */

@@ -133,7 +133,8 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Params: { name: string }; Querystring: { started?: string; busy?: string } }>('/journeys/:name', async (request, reply) => {
     const name = request.params.name;
     if (!journeyNames().includes(name)) return reply.code(404).type('text/plain').send('no such journey');
-    const notice = { started: request.query.started?.slice(0, 64), busy: request.query.busy?.slice(0, 64) };
+    const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 64) : undefined);
+    const notice = { started: text(request.query.started), busy: text(request.query.busy) };
     const page = cached(`journey:${name}:${notice.started ?? ''}:${notice.busy ?? ''}`, () => {
       const definition = configured.get(name);
       const runs = store.listRuns({ journey: name, limit: 50 });
