@@ -1,8 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LaunchOptions } from 'playwright';
-import type { FromBrowserHost, ToBrowserHost } from './browser-host-main.ts';
 import { CHROMIUM_ARGS, type FoundBrowser } from './find-browser.ts';
+
+/** To the browser host (bin/pulse-browser.js): launch Chromium behind a Playwright server. */
+export type ToBrowserHost = { type: 'launch'; options: LaunchOptions };
+/** From the browser host: where the server listens, or why it could not start, or that the browser went. */
+export type FromBrowserHost = { type: 'listening'; wsEndpoint: string; pid: number | undefined } | { type: 'failed'; message: string } | { type: 'closed' };
 
 export interface BrowserServerOptions {
   browser: FoundBrowser;
