@@ -59,6 +59,13 @@ describe('settings', () => {
     assert.doesNotMatch(run.stderr, /a-token-that-would/, 'the value is never echoed');
   });
 
+  test('bad isolation settings are refused at start, each naming its fix', async () => {
+    const run = await runPulse(['validate'], { env: { PULSE_WORKER_MEMORY: '64MiB', PULSE_LOAD_TIMEOUT: 'forever' } });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /PULSE_WORKER_MEMORY="64MiB": must be at least 128MiB/);
+    assert.match(run.stderr, /PULSE_LOAD_TIMEOUT="forever": must be a duration/);
+  });
+
   test('a variable listed in PULSE_ALLOW_VARS passes, journey params pass', async () => {
     const run = await runPulse(['validate'], { env: { PULSE_OTHER_TOOL_MODE: 'x', PULSE_ALLOW_VARS: 'PULSE_OTHER_TOOL_MODE', PULSE_PARAM_ANYTHING: 'y' } });
     assert.equal(run.code, 0, run.stderr);

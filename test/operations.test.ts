@@ -96,6 +96,22 @@ describe('on-call operations', () => {
     assert.equal((await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { ...json, 'content-type': 'text/plain' }, body: '{}' })).status, 415, 'a body a cross-site form could send');
     assert.equal((await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { ...json, origin: 'https://evil.example' }, body: '{}' })).status, 403, 'another origin');
     assert.equal((await fetch(`${guarded.url}/api/journeys/nope/runs`, { method: 'POST', headers: json, body: '{}' })).status, 404);
+
+    // Bad pauses are refused with what to fix, and hold nothing.
+    const bad = async (body: object) => {
+      const response = await fetch(`${guarded.url}/api/pauses`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+      return { status: response.status, error: ((await response.json()) as { error: string }).error };
+    };
+    assert.match((await bad({ journey: 'home', for: '30m' })).error, /reason/);
+    assert.match((await bad({ journey: 'home', tag: 'shop', for: '30m', reason: 'x' })).error, /exactly one of journey, tag or all/);
+    assert.match((await bad({ journey: 'home', for: '30m', until: '2030-01-01T00:00:00Z', reason: 'x' })).error, /either 'for'/);
+    assert.match((await bad({ journey: 'home', for: 'soon', reason: 'x' })).error, /not a duration/);
+    assert.match((await bad({ journey: 'home', for: '30d', reason: 'x' })).error, /at most 7 days/);
+    assert.match((await bad({ journey: 'home', until: '2001-01-01T00:00:00Z', reason: 'x' })).error, /already be over/);
+    assert.match((await bad({ journey: 'home', for: '1m', reason: 'x', extra: 1 })).error, /extra|[Uu]nrecognized/);
+    const listed = (await (await fetch(`${guarded.url}/api/pauses`, { headers: json })).json()) as { pauses: unknown[] };
+    assert.deepEqual(listed.pauses, [], 'nothing paused by a refused request');
+    assert.equal(guarded.child.exitCode, null, 'the daemon is alive');
   });
 
   test('pause: ticks skipped and counted, gauge 1, survives a restart, ends on time; resume runs it again', async (t) => {

@@ -5,6 +5,7 @@ import type { JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
+import { compactStamp } from '../store/run-store.ts';
 import type { BrowserServer } from './browser-server.ts';
 import { describeError } from './classify.ts';
 import type { WorkerPool } from './worker-pool.ts';
@@ -149,8 +150,7 @@ export function artifactsDir(dataDir: string): string {
 
 /** Sortable and readable: the UTC start second plus randomness, e.g. 20261126T064512Z-3f9a1c. */
 export function newRunId(date = new Date()): string {
-  const stamp = date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${compactStamp(date)}-${randomBytes(3).toString('hex')}`;
 }
 
 /** The deciding attempt's evidence first; earlier attempts fill in what it lacks (e.g. a screenshot). */

@@ -232,8 +232,7 @@ export class RunStore implements Sink {
 
   /** Moves the store's files to `runs.sqlite.damaged-<time>`; returns where, or undefined when there was nothing to keep. */
   #setAside(): string | undefined {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const target = `${this.file}.damaged-${stamp}`;
+    const target = `${this.file}.damaged-${compactStamp()}`;
     let moved: string | undefined;
     for (const suffix of ['', '-wal', '-shm']) {
       if (!existsSync(this.file + suffix)) continue;
@@ -249,7 +248,7 @@ export class RunStore implements Sink {
 
   /** Moves the -wal and -shm files of a database that is gone out of the way of the next one at the same path. */
   #moveLog(): void {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = compactStamp();
     for (const suffix of ['-wal', '-shm']) {
       try {
         if (existsSync(this.file + suffix)) renameSync(this.file + suffix, `${this.file}.gone-${stamp}${suffix}`);
@@ -554,6 +553,11 @@ export class RunStore implements Sink {
     }
     return byRun;
   }
+}
+
+/** UTC time to the second without separators, e.g. 20261201T150805Z: sortable in file names and run ids. */
+export function compactStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
 function emptyStats(journey: string): JourneyStats {
