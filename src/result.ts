@@ -6,8 +6,18 @@
 /** success: the heartbeat; failure: the target is broken; error: pulse could not run it. */
 export type RunStatus = 'success' | 'failure' | 'error';
 
-export type FailureReason = 'timeout' | 'assertion' | 'navigation' | 'http' | 'script';
-export const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'assertion', 'navigation', 'http', 'script'];
+/** What broke, as on-call filter it: `http`/`network`/`timeout` name the request when one failed in the failed step. */
+export type FailureReason = 'timeout' | 'assertion' | 'navigation' | 'http' | 'network' | 'script';
+export const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'assertion', 'navigation', 'http', 'network', 'script'];
+
+/**
+ * Whose fault a run that did not succeed is: `target` (the journey's own origins answered wrongly,
+ * or the page did not show what the step expected), `third_party` (only other origins failed),
+ * `journey` (its own code failed), `prober` (pulse could not run or observe it; always status error).
+ * Only `target` pages someone.
+ */
+export type FailureCause = 'target' | 'third_party' | 'journey' | 'prober';
+export const FAILURE_CAUSES: readonly FailureCause[] = ['target', 'third_party', 'journey', 'prober'];
 
 export type StepStatus = 'passed' | 'failed' | 'skipped';
 
@@ -41,6 +51,8 @@ export interface AttemptResult {
   durationMs: number;
   steps: StepResult[];
   error?: RunError;
+  /** Set whenever the attempt did not succeed. */
+  cause?: FailureCause;
   artifacts: Artifacts;
 }
 
@@ -60,6 +72,8 @@ export interface RunResult {
   /** Steps of the deciding (last) attempt. */
   steps: StepResult[];
   error?: RunError;
+  /** Whose fault it is, whenever the run did not succeed (the deciding attempt's cause). */
+  cause?: FailureCause;
   artifacts: Artifacts;
   /** Every attempt, so that sinks can count retries without hiding them. */
   attemptResults: AttemptResult[];

@@ -87,6 +87,7 @@ export class Runner {
       flaky: last.status === 'success' && attemptResults.length > 1,
       steps: last.steps,
       error: last.error,
+      ...(last.status === 'success' ? {} : { cause: last.status === 'error' ? 'prober' : (last.cause ?? 'target') }),
       artifacts: mergeArtifacts(attemptResults),
       attemptResults,
       trigger: options.trigger ?? { kind: 'schedule' },
@@ -96,7 +97,7 @@ export class Runner {
   async #attempt(journey: JourneyDefinition, runId: string, attempt: number, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { browser, workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
-    const proberError = (message: string): AttemptResult => ({ attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, artifacts: {} });
+    const proberError = (message: string): AttemptResult => ({ attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, cause: 'prober', artifacts: {} });
     let wsEndpoint: string;
     try {
       wsEndpoint = await browser.endpoint();

@@ -43,7 +43,7 @@ export class MetricsSink implements Sink {
   readonly runs: Counter<'journey' | 'location' | 'result'>;
   readonly attempts: Counter<'journey' | 'location' | 'result'>;
   readonly flakyRuns: Counter<'journey' | 'location'>;
-  readonly failures: Counter<'journey' | 'location' | 'step' | 'reason'>;
+  readonly failures: Counter<'journey' | 'location' | 'step' | 'reason' | 'cause'>;
   readonly up: Gauge<'journey' | 'location'>;
   readonly lastSuccess: Gauge<'journey' | 'location'>;
   readonly interval: Gauge<'journey'>;
@@ -70,7 +70,7 @@ export class MetricsSink implements Sink {
     this.runs = new Counter({ name: 'pulse_journey_runs_total', help: 'Journey runs by result (success, failure: target broken, error: pulse could not run it).', labelNames: ['journey', 'location', 'result'], registers });
     this.attempts = new Counter({ name: 'pulse_journey_attempts_total', help: 'Journey attempts by result, retries included.', labelNames: ['journey', 'location', 'result'], registers });
     this.flakyRuns = new Counter({ name: 'pulse_journey_flaky_runs_total', help: 'Successful runs that needed a retry.', labelNames: ['journey', 'location'], registers });
-    this.failures = new Counter({ name: 'pulse_journey_failures_total', help: 'Failed runs by the step that broke and the reason.', labelNames: ['journey', 'location', 'step', 'reason'], registers });
+    this.failures = new Counter({ name: 'pulse_journey_failures_total', help: 'Failed runs by the step that broke, the reason and the cause (target: the product; third_party: only other origins failed; journey: its own code).', labelNames: ['journey', 'location', 'step', 'reason', 'cause'], registers });
     this.up = new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', labelNames: ['journey', 'location'], registers });
     this.lastSuccess = new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', labelNames: ['journey', 'location'], registers });
     this.interval = new Gauge({ name: 'pulse_journey_interval_seconds', help: 'Expected interval between runs, from the schedule.', labelNames: ['journey'], registers });
@@ -133,7 +133,8 @@ export class MetricsSink implements Sink {
       if (result.flaky) this.flakyRuns.inc(labels);
     } else if (result.status === 'failure') {
       const reason = result.error?.reason && FAILURE_REASONS.includes(result.error.reason) ? result.error.reason : 'script';
-      this.failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason });
+      const cause = result.cause && result.cause !== 'prober' ? result.cause : 'target';
+      this.failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason, cause });
     }
     this.#changed();
   }
