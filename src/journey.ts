@@ -34,6 +34,12 @@ export interface JourneyOptions {
   /** Immediate retries before a run counts as failed. Default 1. */
   retries?: number;
   tags?: string[];
+  /**
+   * Origins that are the product, besides the origin of `params.baseUrl`, e.g.
+   * ['https://api.shop.example.com', 'https://*.shop.example.com']. A failed request to one of them
+   * is the target's fault; to any other origin, a third party's. Synthetic traffic is marked only there.
+   */
+  origins?: string[];
 }
 
 export const JOURNEY_BRAND = Symbol.for('pulse.journey');

@@ -2,6 +2,7 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
 import type { Journey } from '../journey.ts';
+import { originOf, originProblem } from '../runner/origins.ts';
 import type { Problem } from './problem.ts';
 
 export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -23,6 +24,8 @@ export interface JourneyDefinition {
   stepTimeoutMs: number;
   retries: number;
   tags: readonly string[];
+  /** Own origins besides the base URL's (the `origins` option), normalised. */
+  origins: readonly string[];
   /** Path relative to the working folder. */
   file: string;
   /** Absolute path of the file, what a worker imports. */
@@ -77,6 +80,15 @@ export function validateJourney(journey: Journey, file: string, source = path.re
   if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string')) {
     problem('tags', 'must be a list of strings', "write it like ['shop', 'critical']");
   }
+  const origins = options.origins ?? [];
+  if (!Array.isArray(origins)) {
+    problem('origins', 'must be a list of origins', "write it like ['https://api.shop.example.com', 'https://*.shop.example.com']");
+  } else {
+    for (const entry of origins) {
+      const wrong = originProblem(entry);
+      if (wrong) problem('origins', wrong, "give scheme and host (and port), e.g. 'https://api.shop.example.com' or 'https://*.shop.example.com'");
+    }
+  }
   if (typeof journey.body !== 'function') {
     problem('body', 'is not a function', 'pass an async function as the second argument of journey()');
   }
@@ -92,6 +104,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
       stepTimeoutMs: Math.min(stepTimeoutMs, timeoutMs),
       retries,
       tags: Object.freeze([...tags]),
+      origins: Object.freeze(origins.map((entry) => (entry.includes('*') ? entry.trim().replace(/\/$/, '').toLowerCase() : originOf(entry)!))),
       file,
       source,
       location,

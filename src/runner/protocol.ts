@@ -9,7 +9,7 @@ import type { JourneyDefinition } from '../registry/validate.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {
-  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs'>;
+  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins'>;
   runId: string;
   attempt: number;
   /** A copy for this attempt; the worker freezes it before the journey sees it. */

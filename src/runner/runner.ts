@@ -108,7 +108,7 @@ export class Runner {
     const generation = browser.generation;
     try {
       const outcome = await workers.attempt({
-        journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs },
+        journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
         runId,
         attempt,
         params: { ...this.#options.params },
