@@ -44,6 +44,26 @@ export interface Artifacts {
   trace?: string;
 }
 
+/** One distinct request of a run (same method, origin and path, ids folded), for comparing runs. */
+export interface RequestObservation {
+  /** e.g. "GET http://shop.example.com/api/orders/:id". */
+  key: string;
+  count: number;
+  /** How many answered >= 400, failed on the network or never finished. */
+  failed: number;
+  /** The status of the last answer, or of the last failure: "200", "500", "net::ERR_CONNECTION_RESET", "pending". */
+  outcome: string;
+  /** The slowest of them, in milliseconds. */
+  maxMs: number;
+}
+
+/** What an attempt saw of its pages, kept small: enough to tell a failed run from the last good one. */
+export interface Observations {
+  requests: RequestObservation[];
+  /** Console errors, uncaught page errors and dialogs, each once, shortened. */
+  console: string[];
+}
+
 export interface AttemptResult {
   attempt: number;
   status: RunStatus;
@@ -54,6 +74,8 @@ export interface AttemptResult {
   /** Set whenever the attempt did not succeed. */
   cause?: FailureCause;
   artifacts: Artifacts;
+  /** What its pages did; absent when no page ran (a prober error before the journey started). */
+  observed?: Observations;
 }
 
 export interface RunResult {
@@ -75,6 +97,8 @@ export interface RunResult {
   /** Whose fault it is, whenever the run did not succeed (the deciding attempt's cause). */
   cause?: FailureCause;
   artifacts: Artifacts;
+  /** What the deciding attempt's pages did: compared with the last good run when this one failed. */
+  observed?: Observations;
   /** Every attempt, so that sinks can count retries without hiding them. */
   attemptResults: AttemptResult[];
   /** Started by its schedule, or by someone asking for it now (with who asked). */

@@ -55,7 +55,8 @@ export async function once(options: OnceOptions): Promise<boolean> {
     // Delivers what is queued (within the push deadline) before the process exits.
     await push.close();
   }
-  if (options.json) out.write(`${JSON.stringify(results, null, 2)}\n`);
+  // The run keeps the deciding attempt's observations; each attempt's own copy would only repeat them.
+  if (options.json) out.write(`${JSON.stringify(results.map((result) => ({ ...result, attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt) })), null, 2)}\n`);
   return allPassed && registry.problems.length === 0;
 }
 
@@ -87,7 +88,7 @@ export function formatResult(result: RunResult, dataDir: string): string {
   }
   if (result.error) {
     const where = result.error.step ? ` in step '${result.error.step}'` : '';
-    const reason = result.error.reason ? `${result.error.reason}` : 'prober error';
+    const reason = `${result.error.reason ?? 'prober error'}${result.cause ? `, cause ${result.cause}` : ''}`;
     lines.push(`    ${reason}${where}: ${indent(result.error.message)}`);
   }
   const root = artifactsDir(dataDir);

@@ -7,9 +7,10 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, RunError, RunStatus, StepResult } from '../result.ts';
-import { BudgetExceededError, JourneyFaultError, StepSkippedError, classifyFailure, describeError, stripAnsi } from './classify.ts';
+import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
 import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
+import type { OwnOrigins } from './origins.ts';
 import type { AttemptPhase } from './protocol.ts';
 import { redactTrace } from './trace-redaction.ts';
 
@@ -33,6 +34,8 @@ export interface AttemptOptions {
   browser: Browser;
   contextOptions: BrowserContextOptions;
   params: JourneyParams;
+  /** The journey's own origins: failures there are the target's; filled from the first page load when empty. */
+  ownOrigins: OwnOrigins;
   tracing: boolean;
   artifactsRoot: string;
   redact: Redactor;
@@ -62,7 +65,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   const started = performance.now();
   const message = (text: string) => shorten(options.redact(stripAnsi(text)));
   const proberError = (text: string, browserUnresponsive: boolean): AttemptOutcome => ({
-    result: { attempt, status: 'error', durationMs: performance.now() - started, steps: [], error: { message: message(text) }, artifacts: {} },
+    result: { attempt, status: 'error', durationMs: performance.now() - started, steps: [], error: { message: message(text) }, cause: 'prober', artifacts: {} },
     browserUnresponsive,
   });
 
@@ -143,8 +146,11 @@ class Watch {
   readonly crashed: Promise<never>;
   readonly #restore: (() => void)[] = [];
   readonly #browser: Browser;
+  /** Playwright calls in flight (locator.click, expect...), when the client lets pulse see them. */
+  readonly #calls: Set<ApiZone> | undefined;
 
   constructor(browser: Browser, context: BrowserContext, page: Page, private readonly runningStep: () => string | undefined) {
+    this.#calls = this.#watchCalls(browser);
     this.#wrapClose(browser, 'browser.close()');
     this.#wrapClose(context, 'context.close()');
     this.#browser = browser;
@@ -179,6 +185,26 @@ class Watch {
     });
   }
 
+  /** The browser calls the journey is waiting in now; undefined when that cannot be seen. */
+  callsInFlight(): string[] | undefined {
+    return this.#calls ? [...this.#calls].map((zone) => zone.apiName ?? 'a browser call') : undefined;
+  }
+
+  // Playwright's client reports each API call's start and end to listeners on its connection
+  // (its own test runner uses this to time steps); not in the typings, so looked up with care.
+  #watchCalls(browser: Browser): Set<ApiZone> | undefined {
+    const instrumentation = (browser as unknown as { _instrumentation?: CallInstrumentation })._instrumentation;
+    if (typeof instrumentation?.addListener !== 'function' || typeof instrumentation.removeListener !== 'function') return undefined;
+    const calls = new Set<ApiZone>();
+    const listener = {
+      onApiCallBegin: (zone: ApiZone) => calls.add(zone),
+      onApiCallEnd: (zone: ApiZone) => calls.delete(zone),
+    };
+    instrumentation.addListener(listener);
+    this.#restore.push(() => instrumentation.removeListener(listener));
+    return calls;
+  }
+
   /** Resolves when the browser connection is gone, or after `ms`. */
   async disconnected(ms: number): Promise<void> {
     if (!this.#browser.isConnected()) return;
@@ -198,15 +224,23 @@ class Watch {
   }
 }
 
+interface ApiZone {
+  apiName?: string;
+}
+interface CallInstrumentation {
+  addListener(listener: object): void;
+  removeListener(listener: object): void;
+}
+
 async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
   const { journey, attempt, events } = options;
-  const recorder = new EvidenceRecorder(context);
+  const recorder = new EvidenceRecorder(context, options.ownOrigins);
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
   const log = new StepLog(events);
   const watch = new Watch(options.browser, context, page, () => log.running?.name);
-  const step = stepFunction(options, log, recorder);
+  const step = stepFunction(options, log, recorder, () => watch.callsInFlight());
 
   events.phase('body');
   let runTimer: NodeJS.Timeout | undefined;
@@ -214,7 +248,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const runBudget = new Promise<never>((_, reject) => {
     runTimer = setTimeout(() => {
       budgetFired = true;
-      reject(new BudgetExceededError('run', journey.timeoutMs));
+      reject(new BudgetExceededError('run', journey.timeoutMs, watch.callsInFlight()));
     }, journey.timeoutMs);
   });
   const bodyStarted = performance.now();
@@ -252,7 +286,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
   if (ok && !lost && !log.failed) {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts }, browserUnresponsive: false };
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, observed: recorder.observations() }, browserUnresponsive: false };
   }
 
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
@@ -260,15 +294,18 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   // A fault of the journey's own code outranks what a step saw next: a closed browser makes every later call fail.
   const error = ended instanceof JourneyFaultError ? ended : (log.failed?.error ?? ended);
   const status: RunStatus = lost ? 'error' : 'failure';
-  const evidence = recorder.failureEvidence();
-  const reason = status === 'failure' ? classifyFailure(error, evidence) : undefined;
-  // On-call read the cause first: the error page behind a failed expect, the loading page behind a timeout.
-  const cause = reason === 'http' ? `${evidence.httpErrors.join('; ')}\n` : reason === 'timeout' && evidence.stillLoading ? `the page was still waiting for ${evidence.pending.join(', ')}\n` : '';
+  const network = recorder.network;
+  const verdict =
+    status === 'failure'
+      ? judgeFailure(error, { problems: network.problems({ timedOut: isTimeout(error) }), document: network.documentProblem(), stillLoading: network.stillLoading(), pending: network.pending() })
+      : undefined;
   const lostWhat = watch.rendererCrashed ? "the page's renderer crashed (not the target's doing as far as pulse can tell)" : 'browser disconnected during the run';
+  // On-call read what broke first: the request that answered 500, then what the step noticed.
+  const lead = verdict?.lead.length ? `${verdict.lead.join('\n')}\n` : '';
   const runError: RunError = {
-    message: message(lost ? `${lostWhat}: ${describeError(error).message}` : `${cause}${describeError(error).message}`),
+    message: message(lost ? `${lostWhat}: ${describeError(error).message}` : `${lead}${describeError(error).message}`),
     step: log.failed?.name,
-    reason,
+    reason: verdict?.reason,
   };
   const dir = path.join(options.artifactsRoot, journey.name, options.runId);
   const captured =
@@ -285,13 +322,13 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
         });
   const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
   return {
-    result: { attempt, status, durationMs, steps: log.steps, error: runError, artifacts: { ...captured, ...trace } },
+    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, observed: recorder.observations() },
     browserUnresponsive: false,
     ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
   };
 }
 
-function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceRecorder): StepFn {
+function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceRecorder, callsInFlight: () => string[] | undefined): StepFn {
   const { journey, redact, events } = options;
   return async (name, body) => {
     const shown = redact(String(name));
@@ -300,13 +337,13 @@ function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceR
       log.record({ name: shown, status: 'skipped', durationMs: 0 });
       throw new StepSkippedError(`step '${shown}' skipped: step '${log.failed.name}' failed`);
     }
-    recorder.stepApiErrors = [];
+    recorder.network.beginStep();
     const started = performance.now();
     log.running = { name: shown, started };
     events.stepStarted(shown);
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BudgetExceededError('step', journey.stepTimeoutMs)), journey.stepTimeoutMs);
+      timer = setTimeout(() => reject(new BudgetExceededError('step', journey.stepTimeoutMs, callsInFlight())), journey.stepTimeoutMs);
     });
     try {
       const value = await Promise.race([Promise.resolve().then(body), budget]);

@@ -1,16 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BrowserContext, CDPSession, Page, Request } from 'playwright';
-import type { Artifacts } from '../result.ts';
+import type { BrowserContext, CDPSession, Page } from 'playwright';
+import type { Artifacts, Observations } from '../result.ts';
 import type { Redactor } from '../redact.ts';
 import { withDeadline } from './deadline.ts';
+import type { OwnOrigins } from './origins.ts';
+import { RequestWatch } from './requests.ts';
 
 const MAX_ENTRIES = 200;
 const CAPTURE_TIMEOUT_MS = 3_000;
 
 export interface ConsoleEntry {
   at: string;
-  kind: 'console' | 'pageerror';
+  kind: 'console' | 'pageerror' | 'dialog';
   text: string;
   url?: string;
 }
@@ -25,21 +27,21 @@ export interface RequestEntry {
   failure?: string;
 }
 
+/** Console lines kept in the per-run summary, and how much of each. */
+const MAX_OBSERVED_CONSOLE = 30;
+const OBSERVED_CONSOLE_LENGTH = 200;
+
 /**
- * Listens to one context for what on-call want when the run breaks: console errors,
- * uncaught page errors and requests that failed or answered with an error status.
+ * Listens to one context for what on-call want when the run breaks: console errors, uncaught
+ * page errors, dialogs the page opened, and requests that failed or answered with an error status.
  */
 export class EvidenceRecorder {
   readonly console: ConsoleEntry[] = [];
   readonly requests: RequestEntry[] = [];
-  /** fetch/XHR answers >= 500 since the current step began. */
-  stepApiErrors: { status: number; url: string }[] = [];
-  /** The answer to the document the main frame shows now. */
-  document: { status: number; url: string; method: string } | undefined;
-  /** Main-frame navigations and fetch/XHR calls sent and not yet answered: the page is still waiting. */
-  readonly #pending = new Set<Request>();
+  readonly network: RequestWatch;
 
-  constructor(context: BrowserContext) {
+  constructor(context: BrowserContext, own: OwnOrigins) {
+    this.network = new RequestWatch(context, own);
     context.on('console', (message) => {
       if (message.type() !== 'error') return;
       this.#push(this.console, { at: now(), kind: 'console', text: message.text(), url: message.location().url || undefined });
@@ -48,44 +50,50 @@ export class EvidenceRecorder {
       const error = webError.error();
       this.#push(this.console, { at: now(), kind: 'pageerror', text: error.stack ?? error.message, url: webError.page()?.url() });
     });
-    context.on('request', (request) => {
-      if (isAwaited(request)) this.#pending.add(request);
+    context.on('dialog', (dialog) => {
+      const page = dialog.page();
+      this.#push(this.console, { at: now(), kind: 'dialog', text: `${dialog.type()}: ${dialog.message()}`, url: page?.url() });
+      // Listening turns off Playwright's own dismissal; do it here unless the journey listens too.
+      const journeyListens = listeners(page, 'dialog') > 0 || listeners(context, 'dialog') > 1;
+      if (!journeyListens) dialog.dismiss().catch(() => undefined);
     });
-    context.on('requestfinished', (request) => this.#pending.delete(request));
     context.on('requestfailed', (request) => {
-      this.#pending.delete(request);
       this.#push(this.requests, { at: now(), method: request.method(), url: request.url(), resourceType: request.resourceType(), failure: request.failure()?.errorText ?? 'failed' });
     });
     context.on('response', (response) => {
       const status = response.status();
-      const request = response.request();
-      this.#pending.delete(request);
-      if (isMainDocument(request)) {
-        this.document = { status, url: response.url(), method: request.method() };
-      }
       if (status < 400) return;
-      const type = request.resourceType();
-      this.#push(this.requests, { at: now(), method: request.method(), url: response.url(), resourceType: type, status });
-      if ((type === 'fetch' || type === 'xhr') && status >= 500) this.stepApiErrors.push({ status, url: response.url() });
+      const request = response.request();
+      this.#push(this.requests, { at: now(), method: request.method(), url: response.url(), resourceType: request.resourceType(), status });
     });
   }
 
-  /** What the classifier needs: HTTP errors the user would have seen, and whether the page was still loading. */
-  failureEvidence(): { httpErrors: string[]; stillLoading: boolean; pending: string[] } {
-    const httpErrors: string[] = [];
-    if (this.document && this.document.status >= 400) httpErrors.push(`${this.document.method} ${this.document.url} answered HTTP ${this.document.status}`);
-    for (const call of this.stepApiErrors) httpErrors.push(`a request to ${call.url} answered HTTP ${call.status}`);
-    return { httpErrors, stillLoading: this.#pending.size > 0, pending: this.pendingRequests() };
-  }
-
-  /** What the page was still waiting for, as "METHOD url". */
-  pendingRequests(): string[] {
-    return [...this.#pending].map((request) => `${request.method()} ${request.url()}`);
+  /** The per-run summary of what the pages did, small enough to keep for every run. */
+  observations(): Observations {
+    const console = new Set<string>();
+    for (const entry of this.console) {
+      if (console.size >= MAX_OBSERVED_CONSOLE) break;
+      console.add(consoleKey(entry));
+    }
+    return { requests: this.network.observations(), console: [...console] };
   }
 
   #push<T>(list: T[], entry: T): void {
     if (list.length < MAX_ENTRIES) list.push(entry);
   }
+}
+
+/** Playwright's pages and contexts are event emitters underneath; their typings leave the count out. */
+function listeners(emitter: Page | BrowserContext | null, event: string): number {
+  const counted = emitter as unknown as { listenerCount?: (name: string) => number } | null;
+  return counted?.listenerCount?.(event) ?? 0;
+}
+
+/** A console entry's first line, kind first, so the same error reads the same in every run. */
+function consoleKey(entry: ConsoleEntry): string {
+  const firstLine = entry.text.split('\n', 1)[0]!.trim();
+  const text = firstLine.length > OBSERVED_CONSOLE_LENGTH ? `${firstLine.slice(0, OBSERVED_CONSOLE_LENGTH)}…` : firstLine;
+  return `${entry.kind}: ${text}`;
 }
 
 export interface CaptureOptions {
@@ -142,7 +150,7 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
   };
   const log = async () => {
     const target = file('console.json');
-    const body = { url: page && !page.isClosed() ? page.url() : undefined, console: recorder.console, requests: recorder.requests, pending: recorder.pendingRequests() };
+    const body = { url: page && !page.isClosed() ? page.url() : undefined, console: recorder.console, requests: recorder.requests, pending: recorder.network.pending() };
     await writeFile(target, redact(JSON.stringify(body, null, 2)));
     artifacts.console = relative(target);
   };
@@ -173,31 +181,6 @@ async function withCdp<T>(page: Page, use: (session: CDPSession) => Promise<T>):
   } finally {
     // Detaching from a page stuck mid-navigation can wait as long as the page does; closing the context ends it.
     session.detach().catch(() => undefined);
-  }
-}
-
-/**
- * Requests a user waits for: the page itself and its own API calls (same origin as the page);
- * third-party long-polls and analytics beacons do not make a page "still loading".
- */
-function isAwaited(request: Request): boolean {
-  if (isMainDocument(request)) return true;
-  const type = request.resourceType();
-  if (type !== 'fetch' && type !== 'xhr') return false;
-  try {
-    return new URL(request.url()).origin === new URL(request.frame().url()).origin;
-  } catch {
-    return false;
-  }
-}
-
-function isMainDocument(request: Request): boolean {
-  if (!request.isNavigationRequest()) return false;
-  try {
-    return request.frame().parentFrame() === null;
-  } catch {
-    // Service-worker requests have no frame.
-    return false;
   }
 }
 

@@ -298,6 +298,7 @@ export class JourneyWorker {
       durationMs: performance.now() - (running.bodyStarted ?? running.started),
       steps,
       error: { message: why.message, ...(failedStep ? { step: failedStep } : {}), ...(journeyFault ? { reason: 'script' as const } : {}) },
+      cause: journeyFault ? 'journey' : 'prober',
       artifacts: {},
     };
     this.#settle({ result, ended: why, browserUnresponsive: false });

@@ -89,6 +89,7 @@ export class Runner {
       error: last.error,
       ...(last.status === 'success' ? {} : { cause: last.status === 'error' ? 'prober' : (last.cause ?? 'target') }),
       artifacts: mergeArtifacts(attemptResults),
+      ...(last.observed ? { observed: last.observed } : {}),
       attemptResults,
       trigger: options.trigger ?? { kind: 'schedule' },
     };
@@ -128,7 +129,7 @@ export class Runner {
       const browserLost = !browser.isRunning || browser.generation !== generation;
       const journeysFault = outcome.ended && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit';
       if (outcome.result.status === 'failure' && browserLost && !journeysFault) {
-        return { ...outcome.result, status: 'error', error: { message: redact(`browser disconnected during the run: ${outcome.result.error?.message ?? ''}`), ...(outcome.result.error?.step ? { step: outcome.result.error.step } : {}) } };
+        return { ...outcome.result, status: 'error', cause: 'prober', error: { message: redact(`browser disconnected during the run: ${outcome.result.error?.message ?? ''}`), ...(outcome.result.error?.step ? { step: outcome.result.error.step } : {}) } };
       }
       return outcome.result;
     } catch (error) {

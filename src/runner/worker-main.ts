@@ -11,6 +11,7 @@ import { runAttempt, BROWSER_CALL_TIMEOUT_MS } from './attempt.ts';
 import { JourneyFaultError, describeError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
+import { OwnOrigins } from './origins.ts';
 import type { AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
 
 // pulse's own references, taken before any journey code can replace them.
@@ -108,6 +109,8 @@ async function attempt(request: AttemptRequest): Promise<void> {
     durationMs: now() - started,
     steps: [],
     error: { message: redact(stripAnsi(message)), ...(status === 'failure' ? { reason: 'script' as const } : {}) },
+    // Failing here is the journey file's doing (it did not load) or pulse's (no browser, no worker).
+    cause: status === 'failure' ? 'journey' : 'prober',
     artifacts: {},
   });
 
@@ -142,6 +145,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
           browser,
           contextOptions: request.contextOptions,
           params,
+          ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
           tracing: request.tracing,
           artifactsRoot: request.artifactsRoot,
           redact,
@@ -170,7 +174,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
   if (replaced.length > 0) {
     const message = `the journey replaced ${replaced.join(', ')}; a journey must not change the built-ins it shares with pulse`;
     faultMessage ??= message;
-    if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' } };
+    if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' }, cause: 'journey' };
   }
   post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), ...(browserUnresponsive ? { browserUnresponsive } : {}) });
 }

@@ -40,12 +40,13 @@ export class HeartbeatLogSink implements Sink {
       attempts: result.attempts,
       step: result.error?.step,
       reason: result.error?.reason,
+      cause: result.cause,
       error: result.error?.message,
       steps: result.steps.map((step) => ({ name: step.name, status: step.status, durationMs: Math.round(step.durationMs) })),
       runUrl: `${base}/runs/${encodeURIComponent(result.runId)}`,
       artifacts: artifactLinks(result.artifacts, base),
     };
-    const what = result.status === 'failure' ? `failed at step '${result.error?.step ?? '-'}' (${result.error?.reason})` : 'could not be run';
+    const what = result.status === 'failure' ? `failed at step '${result.error?.step ?? '-'}' (${result.error?.reason}, cause ${result.cause ?? 'target'})` : 'could not be run';
     if (result.status === 'failure') log.warn(fields, `journey ${result.journey} ${what}`);
     else log.error(fields, `journey ${result.journey} ${what}`);
   }

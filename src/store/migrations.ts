@@ -67,6 +67,13 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       );
     `);
   },
+  // Whose fault a run that did not succeed is, and the small summary of what its pages did.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN cause TEXT;
+      ALTER TABLE runs ADD COLUMN observed TEXT;
+    `);
+  },
 ];
 
 export class NewerSchemaError extends Error {

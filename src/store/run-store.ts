@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Artifacts, AttemptResult, FailureReason, RunResult, RunStatus, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, FailureCause, FailureReason, Observations, RunResult, RunStatus, StepResult } from '../result.ts';
 import { artifactsDir } from '../runner/runner.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { NewerSchemaError, migrate } from './migrations.ts';
@@ -70,6 +70,8 @@ interface RunRow {
   attempt_results: string;
   trigger: 'schedule' | 'manual';
   triggered_by: string | null;
+  cause: FailureCause | null;
+  observed: string | null;
 }
 
 /** A pause as the store keeps it; see src/operations/pauses.ts for what it means. */
@@ -156,6 +158,8 @@ export class RunStore implements Sink {
     startRun: Database.Statement;
     endRun: Database.Statement;
   };
+  /** Statements of the read side that every failed run's page uses. */
+  #read!: { lastSuccess: Database.Statement };
   /** Identity of the file the connection writes to, to notice it being deleted or replaced. */
   #inode: number | undefined;
   #checkedAt = 0;
@@ -211,13 +215,16 @@ export class RunStore implements Sink {
     this.#write = {
       insertRun: this.#db.prepare(`
         INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by)
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed)
         VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by)`),
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed)`),
       insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
       startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
       endRun: this.#db.prepare('DELETE FROM in_flight WHERE run_id = ?'),
+    };
+    this.#read = {
+      lastSuccess: this.#db.prepare(`SELECT * FROM runs WHERE journey = ? AND location = ? AND status = 'success' AND started_ms < ? ORDER BY started_ms DESC LIMIT 1`),
     };
     this.#inode = file === ':memory:' ? undefined : statSync(file).ino;
     this.#checkedAt = performance.now();
@@ -372,13 +379,24 @@ export class RunStore implements Sink {
           duration_ms: result.durationMs,
           artifacts: JSON.stringify(result.artifacts),
           artifact_bytes: artifactBytes,
-          attempt_results: JSON.stringify(result.attemptResults),
+          // Each attempt's observations are left out: the run keeps the deciding one's, once.
+          attempt_results: JSON.stringify(result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt)),
           trigger: result.trigger?.kind ?? 'schedule',
           triggered_by: result.trigger?.by ?? null,
+          cause: result.cause ?? null,
+          observed: result.observed ? JSON.stringify(result.observed) : null,
         });
         result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
       })(),
     );
+  }
+
+  /** The last successful run of the journey in the location before `beforeMs`: what a failure is compared with. */
+  lastSuccessBefore(journey: string, location: string, beforeMs: number): RunRecord | undefined {
+    return this.#guard('read', undefined, () => {
+      const row = this.#read.lastSuccess.get(journey, location, beforeMs) as RunRow | undefined;
+      return row ? this.#withSteps([row])[0] : undefined;
+    });
   }
 
   getRun(runId: string): RunRecord | undefined {
@@ -591,6 +609,8 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     artifacts: JSON.parse(row.artifacts) as Artifacts,
     attemptResults: JSON.parse(row.attempt_results) as AttemptResult[],
     trigger: row.trigger === 'manual' ? { kind: 'manual', ...(row.triggered_by ? { by: row.triggered_by } : {}) } : { kind: 'schedule' },
+    ...(row.cause ? { cause: row.cause } : {}),
+    ...(row.observed ? { observed: JSON.parse(row.observed) as Observations } : {}),
     artifactBytes: row.artifact_bytes,
     artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
   };

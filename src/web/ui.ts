@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { Operations } from '../operations/operations.ts';
-import type { RunStore } from '../store/run-store.ts';
+import type { RunRecord, RunStore } from '../store/run-store.ts';
+import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
 import { registerAuth } from './auth.ts';
 import { describePause, registerOperations } from './operations-routes.ts';
 import { ViewCache } from './view-cache.ts';
@@ -162,7 +163,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Params: { id: string } }>('/runs/:id', async (request, reply) => {
     const run = store.getRun(request.params.id);
     if (!run) return reply.code(404).type('text/plain').send('no such run');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(runPage(run, config.location, config.publicUrl)));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(runPage(run, config.location, config.publicUrl, sinceLastGood(run))));
   });
 
   app.get('/api/journeys', async () => cached('/api/journeys', () => ({
@@ -199,8 +200,15 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Params: { id: string } }>('/api/runs/:id', async (request, reply) => {
     const run = store.getRun(request.params.id);
     if (!run) return reply.code(404).send({ error: 'no such run' });
-    return { ...run, url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}` };
+    return { ...run, sinceLastGood: sinceLastGood(run) ?? null, url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}` };
   });
+
+  /** For a run that did not succeed: what differs from the last good run of its journey and location. */
+  function sinceLastGood(run: RunRecord): SinceLastGood | undefined {
+    if (run.status === 'success') return undefined;
+    const good = store.lastSuccessBefore(run.journey, run.location, Date.parse(run.startedAt));
+    return good ? compareWithLastGood(run, good) : undefined;
+  }
 
   function summary(run: ReturnType<RunStore['getRun']> & object) {
     return {
@@ -214,6 +222,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       flaky: run.flaky,
       step: run.error?.step,
       reason: run.error?.reason,
+      cause: run.cause,
       artifactsPruned: run.artifactsPrunedAt !== undefined,
       url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}`,
     };

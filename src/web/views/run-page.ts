@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../../html.ts';
-import type { Artifacts, StepResult } from '../../result.ts';
+import type { Artifacts, FailureCause, StepResult } from '../../result.ts';
 import type { RunRecord } from '../../store/run-store.ts';
+import type { SinceLastGood } from '../../store/since-last-good.ts';
 import { ms, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 
@@ -9,7 +10,15 @@ export function artifactUrl(file: string): string {
 }
 
 /** One run: the step waterfall with the failed step marked, the error, the screenshot and links to the rest. */
-export function runPage(run: RunRecord, location: string, publicUrl: string | undefined): SafeHtml {
+/** What each cause tells on-call to do first. */
+const CAUSES: Record<FailureCause, string> = {
+  target: 'the product: its own origins answered wrongly, or the page did not show what the step expected',
+  third_party: 'a third party: only requests to other origins failed (a CDN, a payment provider, a script)',
+  journey: "the journey's own code: fix the journey, the product may be fine",
+  prober: "pulse's side: it could not run or observe the journey (browser, renderer, worker, store)",
+};
+
+export function runPage(run: RunRecord, location: string, publicUrl: string | undefined, since?: SinceLastGood): SafeHtml {
   const body = html`<h1><a href="/journeys/${encodeURIComponent(run.journey)}">${run.journey}</a> run ${statusBadge(run.status)}</h1>
 <dl class="facts">
 <dt>run</dt><dd><code>${run.runId}</code></dd>
@@ -18,17 +27,34 @@ export function runPage(run: RunRecord, location: string, publicUrl: string | un
 <dt>attempts</dt><dd>${run.attempts}${run.flaky ? ' (flaky: succeeded on a retry)' : ''}</dd>
 <dt>location</dt><dd>${run.location}</dd>
 ${run.error ? html`<dt>failed step</dt><dd data-testid="failed-step">${run.error.step ?? 'outside any step'}</dd><dt>reason</dt><dd>${run.error.reason ?? 'prober error: pulse could not run the journey'}</dd>` : ''}
+${run.cause ? html`<dt>cause</dt><dd data-testid="cause"><strong>${run.cause}</strong>: ${CAUSES[run.cause]}</dd>` : ''}
 </dl>
 ${run.error ? html`<h2>Error</h2><pre class="error">${run.error.message}</pre>` : ''}
+${run.status === 'success' ? '' : sinceSection(since)}
 <h2>Steps</h2>
 ${waterfall(run.steps)}
 ${evidence(run, publicUrl)}
 ${run.attemptResults.length > 1
-  ? html`<h2>Attempts</h2><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>evidence</th></tr></thead><tbody>
-${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td>${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}</td></tr>`)}
+  ? html`<h2>Attempts</h2><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
+${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td>${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}</td></tr>`)}
 </tbody></table>`
   : ''}`;
   return layout({ title: `${run.journey} ${run.runId}`, location }, body);
+}
+
+function sinceSection(since: SinceLastGood | undefined): SafeHtml {
+  if (!since) return html`<h2>Since the last good run</h2><p class="muted" data-testid="since-last-good">No earlier successful run of this journey here to compare with.</p>`;
+  const nothing = since.newConsole.length + since.newlyFailing.length + since.failingUnseen.length + since.slowerRequests.length + since.slowerSteps.length === 0;
+  return html`<h2>Since the last good run</h2>
+<div data-testid="since-last-good">
+<p class="muted">Compared with <a href="/runs/${encodeURIComponent(since.runId)}">${since.runId}</a> (${time(since.startedAt)}).${since.complete ? '' : ' One of the two runs kept no summary of its requests (recorded before pulse kept them), so this is partial.'}</p>
+${nothing ? html`<p>Nothing new: no new console error, no request that failed now and worked then, nothing much slower.</p>` : ''}
+${since.newlyFailing.length ? html`<h3>Failing now, fine then</h3><ul data-testid="newly-failing">${since.newlyFailing.map((r) => html`<li><code>${r.key}</code>: now ${r.now}, then ${r.then}</li>`)}</ul>` : ''}
+${since.failingUnseen.length ? html`<h3>Failing now, not requested then</h3><ul>${since.failingUnseen.map((r) => html`<li><code>${r.key}</code>: ${r.now}</li>`)}</ul>` : ''}
+${since.newConsole.length ? html`<h3>New console errors</h3><ul data-testid="new-console">${since.newConsole.map((line) => html`<li><code>${line}</code></li>`)}</ul>` : ''}
+${since.slowerSteps.length ? html`<h3>Steps much slower</h3><ul>${since.slowerSteps.map((s) => html`<li>${s.name}: ${ms(s.nowMs)} now, ${ms(s.thenMs)} then</li>`)}</ul>` : ''}
+${since.slowerRequests.length ? html`<h3>Requests much slower</h3><ul>${since.slowerRequests.map((r) => html`<li><code>${r.key}</code>: ${ms(r.nowMs)} now, ${ms(r.thenMs)} then</li>`)}</ul>` : ''}
+</div>`;
 }
 
 function waterfall(steps: StepResult[]): SafeHtml {
