@@ -18,21 +18,23 @@ interface Row {
   reason: string | undefined;
   step: string | undefined;
   error: RegExp;
+  /** Whose fault: the journey's own code for every fault it makes; pulse's side for a crashed renderer. */
+  cause: 'journey' | 'prober';
   /** Why its worker was ended, when the fault leaves the worker unfit for another run. */
   workerEnded?: string;
 }
 
 const TABLE: Row[] = [
-  { journey: 'sync-loop', status: 'failure', reason: 'script', step: 'spin', error: /past the run budget of 3000 ms \(a synchronous loop or a blocking call\?\); pulse ended the worker/, workerEnded: 'budget' },
-  { journey: 'exits', status: 'failure', reason: 'script', step: 'exit', error: /the journey called process\.exit\(3\)/, workerEnded: 'fault' },
-  { journey: 'throws-in-timer', status: 'failure', reason: 'script', step: 'schedule a throw', error: /threw outside any awaited step: Error: thrown from a timer \(at .*throws-in-timer\.journey\.ts:7\)/, workerEnded: 'fault' },
-  { journey: 'rejects', status: 'failure', reason: 'script', step: 'forget an await', error: /rejected with nobody awaiting it: Error: nobody awaits me/, workerEnded: 'fault' },
-  { journey: 'leaks-memory', status: 'failure', reason: 'script', step: 'hoard', error: /ran out of memory .*its cap is 256 MiB \(PULSE_WORKER_MEMORY\)/, workerEnded: 'memory' },
-  { journey: 'replaces-globals', status: 'failure', reason: 'script', step: undefined, error: /replaced .*Date\.now/, workerEnded: 'fault' },
-  { journey: 'closes-browser', status: 'failure', reason: 'script', step: 'close the browser', error: /the journey called browser\.close\(\)/, workerEnded: 'fault' },
-  { journey: 'crashes-renderer', status: 'error', reason: undefined, step: 'read the title', error: /renderer crashed/, workerEnded: 'error' },
+  { journey: 'sync-loop', status: 'failure', reason: 'script', step: 'spin', cause: 'journey', error: /past the run budget of 3000 ms \(a synchronous loop or a blocking call\?\); pulse ended the worker/, workerEnded: 'budget' },
+  { journey: 'exits', status: 'failure', reason: 'script', step: 'exit', cause: 'journey', error: /the journey called process\.exit\(3\)/, workerEnded: 'fault' },
+  { journey: 'throws-in-timer', status: 'failure', reason: 'script', step: 'schedule a throw', cause: 'journey', error: /threw outside any awaited step: Error: thrown from a timer \(at .*throws-in-timer\.journey\.ts:7\)/, workerEnded: 'fault' },
+  { journey: 'rejects', status: 'failure', reason: 'script', step: 'forget an await', cause: 'journey', error: /rejected with nobody awaiting it: Error: nobody awaits me/, workerEnded: 'fault' },
+  { journey: 'leaks-memory', status: 'failure', reason: 'script', step: 'hoard', cause: 'journey', error: /ran out of memory .*its cap is 256 MiB \(PULSE_WORKER_MEMORY\)/, workerEnded: 'memory' },
+  { journey: 'replaces-globals', status: 'failure', reason: 'script', step: undefined, cause: 'journey', error: /replaced .*Date\.now/, workerEnded: 'fault' },
+  { journey: 'closes-browser', status: 'failure', reason: 'script', step: 'close the browser', cause: 'journey', error: /the journey called browser\.close\(\)/, workerEnded: 'fault' },
+  { journey: 'crashes-renderer', status: 'error', reason: undefined, step: 'read the title', cause: 'prober', error: /renderer crashed/, workerEnded: 'error' },
   // params are a frozen copy per run: the assignment throws in the journey's own step and reaches nobody else.
-  { journey: 'mutates-params', status: 'failure', reason: 'script', step: 'retarget', error: /read only property 'baseUrl'/ },
+  { journey: 'mutates-params', status: 'failure', reason: 'script', step: 'retarget', cause: 'journey', error: /read only property 'baseUrl'/ },
 ];
 
 const isRunEnd = (line: LogLine) => line.event === 'heartbeat' || line.event === 'journey_failed' || line.event === 'journey_error';
@@ -104,6 +106,7 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
         assert.equal(run.event, row.status === 'failure' ? 'journey_failed' : 'journey_error', JSON.stringify(run));
         assert.equal(run.reason, row.reason, JSON.stringify(run));
         assert.equal(run.step, row.step, JSON.stringify(run));
+        assert.equal(run.cause, row.cause, JSON.stringify(run));
         assert.match(String(run.error), row.error);
       }
       if (!row.workerEnded) return;

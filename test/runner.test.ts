@@ -104,7 +104,9 @@ describe('runner', () => {
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.reason, 'timeout');
     assert.equal(result.error?.step, 'search');
-    assert.match(result.error!.message, /still waiting for GET .*\/search\?q=mug/);
+    // The request named first (its own origin: by path, no query), then what pulse's budget saw.
+    assert.equal(result.cause, 'target');
+    assert.match(result.error!.message, /^GET \/search got no answer after [\d.]+ s\n.*run timeout of 2000 ms exceeded while waiting in page\.goto/s);
     assert.ok(result.durationMs < 10_000, `cut off at the budget, took ${result.durationMs} ms`);
     assert.ok(result.artifacts.screenshot);
     assert.ok(pngSize(path.join(dataDir, 'artifacts', result.artifacts.screenshot)).width > 0);

@@ -16,6 +16,12 @@ export interface Faults {
   down: boolean;
   /** 0 = off; N = every Nth counted request answers 503. */
   failOneIn: number;
+  /** The shop's own API (/api/...) answers 500: the page loads, what it fetches fails. */
+  api500: boolean;
+  /** The product page needs this script from another origin before "Add to cart" works (a third party). */
+  thirdPartyScript: string | null;
+  /** Pages whose path starts with this prefix send up to their heading, then one byte a second. */
+  tricklePath: string | null;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -26,6 +32,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   hideAddToCart: false,
   down: false,
   failOneIn: 0,
+  api500: false,
+  thirdPartyScript: null,
+  tricklePath: null,
 });
 
 const MAX_DELAY_MS = 120_000;
@@ -48,6 +57,12 @@ const faultFields = {
     .number()
     .int({ error: 'failOneIn must be a whole number' })
     .min(0, { error: 'failOneIn must be 0 (off) or more' }),
+  api500: z.boolean(),
+  thirdPartyScript: z.url({ protocol: /^https?$/, error: 'thirdPartyScript must be an http(s) URL' }).nullable(),
+  tricklePath: z
+    .string()
+    .startsWith('/', { error: 'tricklePath must be a path starting with "/"' })
+    .nullable(),
 } satisfies { [K in keyof Faults]: z.ZodType<Faults[K]> };
 
 type FaultName = keyof Faults;
@@ -57,7 +72,7 @@ export const FAULT_NAMES = Object.keys(NO_FAULTS) as readonly FaultName[];
 /** Partial<Faults>, strict: unknown keys are rejected. Used by PUT /__faults and setFaults(). */
 export const faultsSchema = z.strictObject(faultFields).partial();
 
-const BOOLEAN_FAULTS = new Set<FaultName>(['checkout500', 'jsError', 'hideAddToCart', 'down']);
+const BOOLEAN_FAULTS = new Set<FaultName>(['checkout500', 'jsError', 'hideAddToCart', 'down', 'api500']);
 
 function isFaultName(name: string): name is FaultName {
   return (FAULT_NAMES as readonly string[]).includes(name);
@@ -77,7 +92,7 @@ function tokenValue(name: FaultName, value: string | undefined): unknown {
     return value; // let the schema reject it
   }
   if (value === undefined || value === '') return undefined;
-  if (name === 'hangPath') return value === 'null' || value === 'off' ? null : value;
+  if (name === 'hangPath' || name === 'tricklePath' || name === 'thirdPartyScript') return value === 'null' || value === 'off' ? null : value;
   return /^-?\d+$/.test(value) ? Number(value) : value;
 }
 

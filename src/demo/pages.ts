@@ -96,9 +96,11 @@ export interface ProductPageOptions {
   hideAddToCart: boolean;
   /** jsError fault. */
   jsError: boolean;
+  /** thirdPartyScript fault: "Add to cart" waits for this script from another origin. */
+  thirdPartyScript?: string | null;
 }
 
-export function productPage(ctx: PageContext, { product, hideAddToCart, jsError }: ProductPageOptions): SafeHtml {
+export function productPage(ctx: PageContext, { product, hideAddToCart, jsError, thirdPartyScript }: ProductPageOptions): SafeHtml {
   return layout({
     title: product.name,
     cartCount: ctx.cartCount,
@@ -111,8 +113,9 @@ export function productPage(ctx: PageContext, { product, hideAddToCart, jsError 
 <label for="quantity">Quantity</label>
 <input id="quantity" name="quantity" type="number" min="1" max="10" value="1" inputmode="numeric">
 </div>
-${hideAddToCart ? '' : html`<button type="button" id="add-to-cart" data-slug="${product.slug}" data-name="${product.name}">Add to cart</button>`}
+${hideAddToCart ? '' : html`<button type="button" id="add-to-cart" data-slug="${product.slug}" data-name="${product.name}"${thirdPartyScript ? raw(' disabled') : ''}>Add to cart</button>`}
 </div>
+${thirdPartyScript ? html`<script src="${thirdPartyScript}" onload="document.getElementById('add-to-cart')?.removeAttribute('disabled')"></script>` : ''}
 <p role="status" id="cart-status"></p>
 <p><a href="/">Back to all products</a></p>
 </article>`,

@@ -122,6 +122,27 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   }
 
   /** Drops the connection without an answer: the browser sees an empty response / reset. */
+  /** A page that starts, then crawls: up to its heading at once, the rest one byte a second, until the shop closes. */
+  function trickle(request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const socket = request.raw.socket;
+    heldSockets.add(socket);
+    const body = Buffer.from(messagePage(ctx(request), 'A page that never finishes', 'This page arrives one byte a second. '.repeat(200)).value);
+    socket.write(`HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+    // Everything up to the page's heading at once, so there is something to paint.
+    let sent = body.indexOf('</h1>') + '</h1>'.length;
+    socket.write(body.subarray(0, sent));
+    const timer = setInterval(() => {
+      if (sent >= body.length || socket.destroyed) return clearInterval(timer);
+      socket.write(body.subarray(sent, sent + 1));
+      sent += 1;
+    }, 1000);
+    socket.once('close', () => {
+      clearInterval(timer);
+      heldSockets.delete(socket);
+    });
+  }
+
   function dropConnection(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     request.raw.socket.destroy();
@@ -156,6 +177,13 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
       heldSockets.add(socket);
       socket.once('close', () => heldSockets.delete(socket));
       return;
+    }
+    if (faults.tricklePath !== null && path.startsWith(faults.tricklePath)) {
+      trickle(request, reply);
+      return;
+    }
+    if (faults.api500 && path.startsWith('/api/')) {
+      return reply.code(500).send({ error: 'demo fault: the shop API is failing' });
     }
     if (faults.delayMs > 0) {
       try {
@@ -227,7 +255,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     return sendPage(
       reply,
       200,
-      productPage(ctx(request), { product, hideAddToCart: faults.hideAddToCart, jsError: faults.jsError }),
+      productPage(ctx(request), { product, hideAddToCart: faults.hideAddToCart, jsError: faults.jsError, thirdPartyScript: faults.thirdPartyScript }),
     );
   });
 

@@ -38,6 +38,8 @@ export class RequestWatch {
   readonly #open = new Map<Request, Open>();
   readonly #observed = new Map<string, RequestObservation>();
   #stepProblems: RequestProblem[] = [];
+  /** Since the page shown now started loading: a script that failed as it loaded breaks later steps. */
+  #pageProblems: RequestProblem[] = [];
   /** The answer to the document the main frame shows now. */
   #document: { status: number; url: string; method: string } | undefined;
 
@@ -60,12 +62,13 @@ export class RequestWatch {
   }
 
   /**
-   * What went wrong with requests during the step that failed: answers >= 500 and network errors
-   * since it began, the shown page's error status, and, when the step timed out, what was still
-   * open after a second.
+   * What went wrong with requests during the step that failed or on the page it acted on:
+   * answers >= 500 and network errors since the step began or the page started loading,
+   * and, when the step timed out, what was still open after a second.
    */
   problems(options: { timedOut: boolean }): RequestProblem[] {
     const found = [...this.#stepProblems];
+    for (const problem of this.#pageProblems) if (!found.includes(problem)) found.push(problem);
     if (options.timedOut) {
       const now = performance.now();
       for (const [request, open] of this.#open) {
@@ -109,7 +112,10 @@ export class RequestWatch {
   }
 
   #onRequest(request: Request): void {
-    if (this.#own.empty && isMainDocument(request)) this.#own.add(request.url());
+    if (isMainDocument(request)) {
+      if (this.#own.empty) this.#own.add(request.url());
+      this.#pageProblems = [];
+    }
     this.#open.set(request, { started: performance.now() });
   }
 
@@ -119,7 +125,7 @@ export class RequestWatch {
     const open = this.#open.get(request);
     if (open) open.status = status;
     if (isMainDocument(request)) this.#document = { status, url: response.url(), method: request.method() };
-    else if (status >= 500 && this.#stepProblems.length < MAX_PROBLEMS) this.#stepProblems.push(this.#problem(request, 'http', `answered ${status}`));
+    else if (status >= 500) this.#noteProblem(this.#problem(request, 'http', `answered ${status}`));
   }
 
   #onEnd(request: Request, failure: string | undefined): void {
@@ -133,7 +139,12 @@ export class RequestWatch {
     }
     if (failure === ABORTED) return;
     this.#observe(request, failure, ms, true);
-    if (this.#stepProblems.length < MAX_PROBLEMS) this.#stepProblems.push(this.#problem(request, 'network', `failed: ${failure}`));
+    this.#noteProblem(this.#problem(request, 'network', `failed: ${failure}`));
+  }
+
+  #noteProblem(problem: RequestProblem): void {
+    if (this.#stepProblems.length < MAX_PROBLEMS) this.#stepProblems.push(problem);
+    if (this.#pageProblems.length < MAX_PROBLEMS) this.#pageProblems.push(problem);
   }
 
   #problem(request: Request, kind: RequestProblem['kind'], what: string): RequestProblem {
