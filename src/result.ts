@@ -51,7 +51,7 @@ export interface RequestObservation {
   count: number;
   /** How many answered >= 400, failed on the network or never finished. */
   failed: number;
-  /** The status of the last answer, or of the last failure: "200", "500", "net::ERR_CONNECTION_RESET", "pending". */
+  /** The status of the last answer, or of the last failure: "200", "500", "net::ERR_CONNECTION_RESET", "pending" (no answer), "200, unfinished" (body never completed). */
   outcome: string;
   /** The slowest of them, in milliseconds. */
   maxMs: number;

@@ -9,8 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { chromium, expect, type Browser } from '@playwright/test';
 import { startShop, type Shop } from '../src/demo/shop.ts';
+import { CHROMIUM_ARGS, findBrowser } from '../src/runner/find-browser.ts';
+import type { SinceLastGood } from '../src/store/since-last-good.ts';
 import type { RunnerOptions } from '../src/runner/runner.ts';
+import { DaemonProcess } from './support/daemon-process.ts';
 import { journeyDir, writeJourney } from './support/journey-files.ts';
 import { pngSize } from './support/png.ts';
 import { makeTempDir, removeDir } from './support/temp.ts';
@@ -217,5 +221,65 @@ describe('failure causes', () => {
     const log = JSON.parse(readFileSync(path.join(dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { console: { kind: string; text: string }[] };
     assert.ok(log.console.some((entry) => entry.kind === 'dialog' && entry.text === 'alert: card declined'), JSON.stringify(log.console));
     assert.ok(result.observed?.console.includes('dialog: alert: card declined'), 'the summary keeps it too');
+  });
+});
+
+describe('a failed run against the last good one', () => {
+  let shop: Shop;
+  let dir: string;
+  let dataDir: string;
+  let pulse: DaemonProcess;
+  let browser: Browser;
+
+  before(async () => {
+    shop = await startShop();
+    dir = journeyDir('since-good');
+    dataDir = makeTempDir();
+    writeJourney(
+      dir,
+      { name: 'add-to-cart', retries: 0, timeout: '10s', stepTimeout: '4s' },
+      `async ({ page, step, params }) => {
+        await step('open product', async () => { await page.goto(params.baseUrl + '${PRODUCT}'); });
+        await step('add to cart', async () => {
+          await page.getByRole('button', { name: 'Add to cart' }).click();
+          await expect(page.getByRole('status')).toContainText('Added 1', { timeout: 2000 });
+        });
+      }`,
+    );
+    pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *', '--location', 'since-1']);
+    await pulse.started();
+    browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
+  });
+  after(async () => {
+    await pulse?.stop();
+    await browser?.close();
+    await shop.close();
+    removeDir(dataDir);
+    removeDir(dir);
+  });
+
+  test('the run page and /api/runs/<id> list the new console error and the request that failed now and worked then', async (t) => {
+    const good = await pulse.waitFor((line) => line.event === 'heartbeat', 30_000);
+    shop.setFaults({ api500: true });
+    t.after(() => shop.resetFaults());
+    const failed = await pulse.waitFor((line) => line.event === 'journey_failed', 30_000, pulse.lines.indexOf(good));
+    assert.equal(failed.cause, 'target');
+    assert.equal(failed.reason, 'http');
+
+    const api = (await (await fetch(`${pulse.url}/api/runs/${failed.runId}`)).json()) as { cause: string; sinceLastGood: SinceLastGood | null };
+    assert.equal(api.cause, 'target');
+    const since = api.sinceLastGood;
+    assert.ok(since, 'compared with a good run');
+    assert.ok(since.newlyFailing.some((r) => r.key === `POST ${shop.url}/api/cart` && r.now === '500' && r.then === '200'), JSON.stringify(since.newlyFailing));
+    assert.ok(since.newConsole.some((line) => /status of 500/.test(line)), JSON.stringify(since.newConsole));
+
+    const page = await browser.newPage();
+    t.after(() => page.close());
+    await page.goto(`${pulse.url}/runs/${failed.runId}`);
+    await expect(page.getByTestId('cause')).toContainText('target');
+    const section = page.getByTestId('since-last-good');
+    await expect(section.getByRole('link', { name: since.runId })).toBeVisible();
+    await expect(page.getByTestId('newly-failing')).toContainText(`POST ${shop.url}/api/cart: now 500, then 200`);
+    await expect(page.getByTestId('new-console')).toContainText('status of 500');
   });
 });

@@ -107,7 +107,11 @@ export class RequestWatch {
   /** The per-run summary: each distinct request once, with its worst outcome and slowest time. */
   observations(): RequestObservation[] {
     const now = performance.now();
-    for (const [request, open] of this.#open) this.#observe(request, 'pending', now - open.started, true);
+    // Still open at the end: an error head counts as that error; otherwise it never completed.
+    for (const [request, open] of this.#open) {
+      const outcome = open.status === undefined ? 'pending' : open.status >= 400 ? String(open.status) : `${open.status}, unfinished`;
+      this.#observe(request, outcome, now - open.started, true);
+    }
     return [...this.#observed.values()];
   }
 
