@@ -65,7 +65,8 @@ describe('pulse run, the daemon', () => {
     const failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 60_000);
     assert.equal(failed.step, 'see order number');
     assert.equal(failed.reason, 'http');
-    assert.match(String(failed.error), /POST .*\/checkout answered HTTP 500/);
+    assert.match(String(failed.error), /^POST \/checkout answered 500\n/);
+    assert.equal(failed.cause, 'target');
     assert.match(String(failed.runUrl), /\/runs\/\d{8}T/);
     assert.match(String((failed.artifacts as Record<string, string>).screenshot), /^\/artifacts\/checkout\/.*screenshot\.png$/);
     const down = parseSamples(await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_journey_up', { journey: 'checkout' }) === 0));

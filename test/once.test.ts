@@ -80,7 +80,7 @@ describe('pulse once against the demo shop', () => {
     assert.equal(run.code, 1);
     assert.match(run.stdout, /✗ checkout\s+FAILURE/);
     assert.match(run.stdout, /✗ see order number/);
-    assert.match(run.stdout, /http in step 'see order number': POST .*\/checkout answered HTTP 500/);
+    assert.match(run.stdout, /http, cause target in step 'see order number': POST \/checkout answered 500/);
     assert.match(run.stdout, /screenshot: .*attempt-1-screenshot\.png/);
   });
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, RunError, RunStatus, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, Observations, RunError, RunStatus, StepResult } from '../result.ts';
 import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
 import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
@@ -286,7 +286,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
   if (ok && !lost && !log.failed) {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, observed: recorder.observations() }, browserUnresponsive: false };
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, observed: observed(recorder, options.redact) }, browserUnresponsive: false };
   }
 
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
@@ -322,7 +322,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
         });
   const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
   return {
-    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, observed: recorder.observations() },
+    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, observed: observed(recorder, options.redact) },
     browserUnresponsive: false,
     ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
   };
@@ -360,6 +360,12 @@ function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceR
       clearTimeout(timer);
     }
   };
+}
+
+/** The run's summary, with secrets redacted from every request key and console line: it is kept for every run. */
+function observed(recorder: EvidenceRecorder, redact: Redactor): Observations {
+  const { requests, console } = recorder.observations();
+  return { requests: requests.map((request) => ({ ...request, key: redact(request.key), outcome: redact(request.outcome) })), console: console.map((line) => redact(line)) };
 }
 
 /** Closes a run's context; false when it would not close in time (the browser stopped answering). */
