@@ -26,6 +26,40 @@ export interface StepResult {
   status: StepStatus;
   /** Monotonic duration; 0 for skipped steps. */
   durationMs: number;
+  /** The page loads and client-side navigations the step caused, and the page it acted on, as the user felt them. */
+  vitals?: PageVitals[];
+  /** The requests the step made. */
+  network?: StepNetwork;
+}
+
+/** Web vitals of one page view: a document load, or a client-side navigation (`route`). */
+export interface PageVitals {
+  kind: 'load' | 'route';
+  /** Where the view was, shortened; its query string redacted like everything else. */
+  url: string;
+  /** An earlier step opened this view; this step interacted with it or shifted it. */
+  continued?: true;
+  /** Time to first byte (document loads). */
+  ttfbMs?: number;
+  /** First contentful paint (document loads). */
+  fcpMs?: number;
+  /** Largest contentful paint (document loads). */
+  lcpMs?: number;
+  /** Cumulative layout shift: the largest session window of unexpected shifts. */
+  cls: number;
+  /** Interaction to next paint: the slowest interaction in the view, when the step interacted. */
+  inpMs?: number;
+}
+
+/** What the step asked the network for. */
+export interface StepNetwork {
+  requests: number;
+  /** Bytes over the wire (headers and compressed bodies) of the requests that finished. */
+  bytes: number;
+  /** Answered >= 400, failed, or still open at the step's end. */
+  failed: number;
+  /** The slowest request of the step. */
+  slowest?: { key: string; ms: number };
 }
 
 export interface RunError {

@@ -6,11 +6,12 @@ import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, Observations, RunError, RunStatus, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
 import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
 import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
 import type { OwnOrigins } from './origins.ts';
+import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 import type { AttemptPhase } from './protocol.ts';
 import { redactTrace } from './trace-redaction.ts';
 
@@ -34,6 +35,8 @@ export interface AttemptOptions {
   browser: Browser;
   contextOptions: BrowserContextOptions;
   params: JourneyParams;
+  /** Collect web vitals per step (a script in every page, one read at the end of each step). */
+  vitals: boolean;
   /** The journey's own origins: failures there are the target's; filled from the first page load when empty. */
   ownOrigins: OwnOrigins;
   tracing: boolean;
@@ -237,10 +240,12 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const recorder = new EvidenceRecorder(context, options.ownOrigins);
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
+  const vitals = options.vitals ? new VitalsReader(context) : undefined;
+  if (vitals) await withDeadline(context.addInitScript(VITALS_SCRIPT), BROWSER_CALL_TIMEOUT_MS, 'context.addInitScript');
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
   const log = new StepLog(events);
   const watch = new Watch(options.browser, context, page, () => log.running?.name);
-  const step = stepFunction(options, log, recorder, () => watch.callsInFlight());
+  const step = stepFunction({ options, log, recorder, callsInFlight: () => watch.callsInFlight(), measure: vitals ? () => vitals.take(page) : undefined, beginMeasure: () => vitals?.begin() });
 
   events.phase('body');
   let runTimer: NodeJS.Timeout | undefined;
@@ -328,7 +333,17 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   };
 }
 
-function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceRecorder, callsInFlight: () => string[] | undefined): StepFn {
+interface StepParts {
+  options: AttemptOptions;
+  log: StepLog;
+  recorder: EvidenceRecorder;
+  callsInFlight: () => string[] | undefined;
+  /** Reads the web vitals and bytes of what the step did, after it passed. */
+  measure?: () => Promise<{ views: PageVitals[]; bytes: number }>;
+  beginMeasure: () => void;
+}
+
+function stepFunction({ options, log, recorder, callsInFlight, measure, beginMeasure }: StepParts): StepFn {
   const { journey, redact, events } = options;
   return async (name, body) => {
     const shown = redact(String(name));
@@ -338,6 +353,7 @@ function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceR
       throw new StepSkippedError(`step '${shown}' skipped: step '${log.failed.name}' failed`);
     }
     recorder.network.beginStep();
+    beginMeasure();
     const started = performance.now();
     log.running = { name: shown, started };
     events.stepStarted(shown);
@@ -347,7 +363,14 @@ function stepFunction(options: AttemptOptions, log: StepLog, recorder: EvidenceR
     });
     try {
       const value = await Promise.race([Promise.resolve().then(body), budget]);
-      if (!log.decided) log.record({ name: shown, status: 'passed', durationMs: performance.now() - started });
+      const durationMs = performance.now() - started;
+      if (log.decided) return value;
+      // Read after the step's time is taken: measuring is pulse's cost, not the step's.
+      const felt = measure ? await measure() : undefined;
+      const { requests, failed, slowest } = recorder.network.stepNetwork();
+      const network: StepNetwork = { requests, bytes: felt?.bytes ?? 0, failed, ...(slowest ? { slowest: { key: redact(slowest.key), ms: slowest.ms } } : {}) };
+      const views = felt?.views.map((view) => ({ ...view, url: redact(view.url) }));
+      if (!log.decided) log.record({ name: shown, status: 'passed', durationMs, network, ...(views ? { vitals: views } : {}) });
       return value;
     } catch (error) {
       if (!log.decided && !log.failed) {

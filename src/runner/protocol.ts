@@ -20,6 +20,8 @@ export interface AttemptRequest {
   partners: string[];
   contextOptions: BrowserContextOptions;
   tracing: boolean;
+  /** Collect web vitals and bytes per step. */
+  vitals: boolean;
   /** Evidence goes to `<artifactsRoot>/<journey>/<runId>/`. */
   artifactsRoot: string;
   /** The shared browser's Playwright server. */

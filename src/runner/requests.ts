@@ -40,6 +40,8 @@ export class RequestWatch {
   #stepProblems: RequestProblem[] = [];
   /** Since the page shown now started loading: a script that failed as it loaded breaks later steps. */
   #pageProblems: RequestProblem[] = [];
+  /** What the step in progress asked for: started, failed, and the slowest that finished. */
+  #step = { requests: 0, failed: 0, slowest: undefined as { key: string; ms: number } | undefined };
   /** The answer to the document the main frame shows now. */
   #document: { status: number; url: string; method: string } | undefined;
 
@@ -54,6 +56,13 @@ export class RequestWatch {
   /** A new step starts: only what fails from now on can be blamed for it. */
   beginStep(): void {
     this.#stepProblems = [];
+    this.#step = { requests: 0, failed: 0, slowest: undefined };
+  }
+
+  /** The step's requests so far; requests still open count as failed only when the step is over (see `stepNetwork`). */
+  stepNetwork(): { requests: number; failed: number; slowest?: { key: string; ms: number } } {
+    const { requests, failed, slowest } = this.#step;
+    return slowest ? { requests, failed, slowest: { ...slowest } } : { requests, failed };
   }
 
   /** The journey's own origins, once known (the first page load names them when nothing else did). */
@@ -121,6 +130,7 @@ export class RequestWatch {
       this.#pageProblems = [];
     }
     this.#open.set(request, { started: performance.now() });
+    this.#step.requests += 1;
   }
 
   #onResponse(response: Response): void {
@@ -136,12 +146,15 @@ export class RequestWatch {
     const open = this.#open.get(request);
     this.#open.delete(request);
     const ms = open ? performance.now() - open.started : 0;
+    if (open && (!this.#step.slowest || ms > this.#step.slowest.ms)) this.#step.slowest = { key: `${request.method()} ${requestKey(request.url())}`, ms: Math.round(ms) };
     if (failure === undefined) {
       const status = open?.status ?? 0;
       this.#observe(request, String(status), ms, status >= 400);
+      if (status >= 400) this.#step.failed += 1;
       return;
     }
     if (failure === ABORTED) return;
+    this.#step.failed += 1;
     this.#observe(request, failure, ms, true);
     this.#noteProblem(this.#problem(request, 'network', `failed: ${failure}`));
   }

@@ -33,6 +33,8 @@ export interface RunnerOptions {
   /** Artifacts go to `<dataDir>/artifacts/<journey>/<runId>/`. */
   dataDir: string;
   trace?: TraceMode;
+  /** Web vitals and bytes per step; on unless turned off. */
+  vitals?: boolean;
   redact?: Redactor;
   log?: RunnerLog;
 }
@@ -117,6 +119,7 @@ export class Runner {
         partners: this.#options.partners ?? [],
         contextOptions: this.#options.contextOptions ?? {},
         tracing: mode === 'always' || (mode === 'on-retry' && attempt > 1),
+        vitals: this.#options.vitals ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
         wsEndpoint,
       });

@@ -147,6 +147,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
           params,
           ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
           tracing: request.tracing,
+          vitals: request.vitals,
           artifactsRoot: request.artifactsRoot,
           redact,
           fault: faulted,
