@@ -12,6 +12,7 @@ import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
 import type { AttemptPhase } from './protocol.ts';
 import { redactTrace } from './trace-redaction.ts';
+import { markTraffic, type TrafficMarkerOptions } from './traffic-marker.ts';
 
 /** Where an attempt reports what went wrong on pulse's side; a pino logger fits. */
 export interface AttemptLog {
@@ -35,6 +36,8 @@ export interface AttemptOptions {
   params: JourneyParams;
   tracing: boolean;
   artifactsRoot: string;
+  /** Marks requests to the journey's own origins (traffic-marker.ts); nothing is marked without it. */
+  marker?: TrafficMarkerOptions;
   redact: Redactor;
   events: AttemptEvents;
   log?: AttemptLog;
@@ -73,6 +76,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   } catch (error) {
     return proberError(`could not start a browser context: ${describeError(error).message}`, error instanceof DeadlineError);
   }
+  if (options.marker) markTraffic(context, options.marker);
   let outcome: AttemptOutcome;
   try {
     if (options.tracing) {

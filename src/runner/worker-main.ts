@@ -12,6 +12,7 @@ import { JourneyFaultError, describeError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
 import type { AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
+import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.
 const send = process.send!.bind(process);
@@ -144,6 +145,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
           params,
           tracing: request.tracing,
           artifactsRoot: request.artifactsRoot,
+          marker: trafficMarkerFor(request, (message) => post({ type: 'log', fields: { journey: journey.name, runId: request.runId }, message })),
           redact,
           fault: faulted,
           log: { warn: (fields, message) => post({ type: 'log', fields: { ...fields }, message }) },

@@ -67,6 +67,10 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       );
     `);
   },
+  // The W3C trace id the run's marked requests carried (PULSE_MARK_TRAFFIC).
+  (db) => {
+    db.exec('ALTER TABLE runs ADD COLUMN trace_id TEXT;');
+  },
 ];
 
 export class NewerSchemaError extends Error {

@@ -70,6 +70,7 @@ interface RunRow {
   attempt_results: string;
   trigger: 'schedule' | 'manual';
   triggered_by: string | null;
+  trace_id: string | null;
 }
 
 /** A pause as the store keeps it; see src/operations/pauses.ts for what it means. */
@@ -211,9 +212,9 @@ export class RunStore implements Sink {
     this.#write = {
       insertRun: this.#db.prepare(`
         INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by)
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, trace_id)
         VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by)`),
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @trace_id)`),
       insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
       startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
@@ -375,6 +376,7 @@ export class RunStore implements Sink {
           attempt_results: JSON.stringify(result.attemptResults),
           trigger: result.trigger?.kind ?? 'schedule',
           triggered_by: result.trigger?.by ?? null,
+          trace_id: result.traceId ?? null,
         });
         result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
       })(),
@@ -581,6 +583,7 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     journey: row.journey,
     location: row.location,
     runId: row.run_id,
+    ...(row.trace_id ? { traceId: row.trace_id } : {}),
     status: row.status,
     startedAt: row.started_at,
     durationMs: row.duration_ms,
