@@ -106,9 +106,13 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   let cgroupUsed = spawnCgroup !== undefined;
 
   const wanted = new Set(options.variants ?? VARIANT_IDS);
-  const elastic: ElasticSetup = options.elastic && wanted.has('elastic') ? await prepareElastic(options.cacheDir) : { ok: false, reason: 'not run (--no-elastic or --quick)' };
+  const elastic: ElasticSetup = !options.elastic
+    ? { ok: false, reason: 'not run (--no-elastic or --quick)' }
+    : wanted.has('elastic')
+      ? await prepareElastic(options.cacheDir)
+      : { ok: false, reason: 'not run (--variants)' };
   let elasticOk = elastic.ok;
-  if (!elastic.ok && options.elastic) log(`  elastic: ${elastic.reason}`);
+  if (!elastic.ok && options.elastic && wanted.has('elastic')) log(`  elastic: ${elastic.reason}`);
 
   const inProcess = async (id: VariantId, worker: WorkerClient, executablePath: string, runs: number, warmups: number, keep: boolean) => {
     const info = await worker.launch(executablePath, { markTraffic: id !== 'pulse-unmarked' });
