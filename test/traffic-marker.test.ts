@@ -25,8 +25,11 @@ function send(response: ServerResponse, status: number, type: string, body: stri
   response.end(body);
 }
 
-/** The own origin's page: subresources and fetches on both origins, redirects, a preflighted and a refused cross-origin fetch, a WebSocket. */
-function markedPage(own: string, other: string): string {
+/**
+ * The own origin's page: subresources and fetches on both origins, redirects, a preflighted and a
+ * refused cross-origin fetch, a WebSocket, and a cross-origin fetch to a second own origin (an API).
+ */
+function markedPage(own: string, other: string, api: string): string {
   return `<!doctype html><html><head><title>marked</title><link rel="stylesheet" href="/style.css"></head>
 <body><h1>marked</h1><img src="/logo.png" alt=""><img src="${other}/pixel.png" alt=""><script src="${other}/lib.js"></script>
 <script>
@@ -39,6 +42,7 @@ const statusOf = (request) => request.then((r) => r.status, () => 'blocked');
   results.crossRedirect = await statusOf(fetch('/to-other'));
   results.preflighted = await statusOf(fetch('${other}/api/put', { method: 'PUT', headers: { 'x-custom': '1' } }));
   results.refused = await statusOf(fetch('${other}/strict', { method: 'PUT', headers: { 'x-custom': '1' } }));
+  results.api = await statusOf(fetch('${api}/api/orders', { method: 'POST', body: 'x' }));
   results.socket = await new Promise((resolve) => {
     const socket = new WebSocket('${own.replace(/^http/, 'ws')}/socket');
     socket.onopen = () => resolve('open');
@@ -53,6 +57,7 @@ const statusOf = (request) => request.then((r) => r.status, () => 'blocked');
 describe('synthetic traffic is marked', () => {
   let own: RecordingServer;
   let other: RecordingServer;
+  let api: RecordingServer;
   let prober: TestProber;
   let dataDir: string;
   let dir: string;
@@ -63,6 +68,7 @@ describe('synthetic traffic is marked', () => {
   const clear = () => {
     own.requests.length = 0;
     other.requests.length = 0;
+    api.requests.length = 0;
   };
 
   before(async () => {
@@ -77,9 +83,14 @@ describe('synthetic traffic is marked', () => {
       if (where === '/lib.js') return send(response, 200, 'text/javascript', 'window.libLoaded = true;');
       send(response, 200, 'text/plain', 'other', { 'access-control-allow-origin': '*' });
     });
+    // An own origin of the journey besides the base URL's that allows simple CORS requests only: any preflight is refused.
+    api = await startRecordingServer((request, response) => {
+      if (request.method === 'OPTIONS') return send(response, 204, 'text/plain', '');
+      send(response, 200, 'text/plain', 'api', { 'access-control-allow-origin': '*' });
+    });
     own = await startRecordingServer((request, response, url) => {
       const where = (request.url ?? '').split('?')[0];
-      if (where === '/') return send(response, 200, 'text/html', markedPage(url, other.url));
+      if (where === '/') return send(response, 200, 'text/html', markedPage(url, other.url, api.url));
       if (where === '/plain') return send(response, 200, 'text/html', '<!doctype html><title>plain</title><h1>plain</h1>');
       if (where === '/style.css') return send(response, 200, 'text/css', 'h1 { color: teal; }');
       if (where === '/to-own') return send(response, 302, 'text/plain', '', { location: '/api/after-redirect' });
@@ -95,6 +106,7 @@ describe('synthetic traffic is marked', () => {
     await prober.close();
     await own.close();
     await other.close();
+    await api.close();
     removeDir(dataDir);
     removeDir(dir);
   });
@@ -102,13 +114,13 @@ describe('synthetic traffic is marked', () => {
   const visit = () =>
     writeJourney(
       dir,
-      { name: 'visit', retries: 0 },
+      { name: 'visit', retries: 0, origins: [api.url] },
       `async ({ page, step, params }) => {
         await step('open', async () => {
           await page.goto(params.baseUrl);
           await page.locator('body[data-done="1"]').waitFor();
           expect(await page.evaluate(() => (window as any).results)).toEqual({
-            same: 200, traced: 200, sameRedirect: 200, crossRedirect: 200, preflighted: 200, refused: 'blocked', socket: 'refused',
+            same: 200, traced: 200, sameRedirect: 200, crossRedirect: 200, preflighted: 200, refused: 'blocked', api: 200, socket: 'refused',
           });
         });
         await step('leave by a redirect', async () => {
@@ -118,7 +130,7 @@ describe('synthetic traffic is marked', () => {
       }`,
     );
 
-  test('own-origin requests carry the run id, the attempt and a traceparent of the run; the other origin never sees them, and CORS works as without pulse', { timeout: 180_000 }, async () => {
+  test("requests to own origins (the base URL's and the journey's origins) carry the run id, the attempt and a traceparent of the run; the other origin never sees them, and CORS works as without pulse", { timeout: 180_000 }, async () => {
     const def = visit();
     clear();
     const result = await runner().run(def);
@@ -147,6 +159,11 @@ describe('synthetic traffic is marked', () => {
     }
     assert.equal(spans.size, ownHttp.length - 1, 'a fresh span id per request');
 
+    // The API is an own origin too: marked, and the browser asked it no preflight for the marker's headers.
+    assert.deepEqual(api.requests.map((r) => `${r.method} ${r.path}`), ['POST /api/orders']);
+    assert.equal(api.requests[0]!.headers['x-pulse-run-id'], result.runId);
+    assert.equal(TRACEPARENT.exec(String(api.requests[0]!.headers.traceparent))?.[1], result.traceId);
+
     const socket = own.requests.filter((r) => r.upgrade);
     assert.equal(socket.length, 1, 'the WebSocket handshake reached the own origin');
     assert.ok(!marked(socket[0]!), `no marker on a WebSocket: ${JSON.stringify(socket[0]!.headers)}`);
@@ -170,6 +187,7 @@ describe('synthetic traffic is marked', () => {
     assert.ok(own.requests.length > 5, 'the journey reached the own origin');
     assert.deepEqual(own.requests.filter(marked).map((r) => r.path), []);
     assert.deepEqual(other.requests.filter(marked).map((r) => r.path), []);
+    assert.deepEqual(api.requests.filter(marked).map((r) => r.path), []);
   });
 
   test("a journey's own routes still apply, pages it opens are marked, and a retry keeps the trace with attempt 2", { timeout: 120_000 }, async () => {
