@@ -9,12 +9,14 @@ import { spawnMeasured } from './spawn.ts';
 import type { MemorySample } from './worker.ts';
 import { WorkerClient } from './worker-client.ts';
 
-export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'spawn' | 'elastic';
+export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'pulse-unmarked' | 'spawn' | 'elastic';
+export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', 'pulse-unmarked', 'spawn', 'elastic'];
 
 export const VARIANT_LABELS: Record<VariantId, string> = {
   pulse: 'pulse runner (headless shell, sinks on)',
   floor: 'floor: plain Playwright (headless shell)',
   'pulse-full': 'pulse runner (full Chromium, sinks on)',
+  'pulse-unmarked': 'pulse runner, traffic marker off (headless shell, sinks on)',
   spawn: 'spawn-per-run: `playwright test` (headless shell)',
   elastic: 'spawn-per-run: @elastic/synthetics (headless shell)',
 };
@@ -56,6 +58,8 @@ export interface CostOptions {
   /** Runs per block; each in-process block launches its browser, warms it with one run, and closes it. */
   blockSize: number;
   elastic: boolean;
+  /** Variants to measure; every one (elastic when `elastic`, full Chromium when found) unless given. */
+  variants?: readonly VariantId[];
   cgroup: boolean;
   /** Write a CPU profile of pulse's node side to this file during its measured runs. */
   profileFile?: string;
@@ -101,12 +105,17 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   const spawnCgroup = options.cgroup ? CpuCgroup.create(`pulse-bench-spawn-${process.pid}`) : undefined;
   let cgroupUsed = spawnCgroup !== undefined;
 
-  const elastic: ElasticSetup = options.elastic ? await prepareElastic(options.cacheDir) : { ok: false, reason: 'not run (--no-elastic or --quick)' };
+  const wanted = new Set(options.variants ?? VARIANT_IDS);
+  const elastic: ElasticSetup = !options.elastic
+    ? { ok: false, reason: 'not run (--no-elastic or --quick)' }
+    : wanted.has('elastic')
+      ? await prepareElastic(options.cacheDir)
+      : { ok: false, reason: 'not run (--variants)' };
   let elasticOk = elastic.ok;
-  if (!elastic.ok && options.elastic) log(`  elastic: ${elastic.reason}`);
+  if (!elastic.ok && options.elastic && wanted.has('elastic')) log(`  elastic: ${elastic.reason}`);
 
   const inProcess = async (id: VariantId, worker: WorkerClient, executablePath: string, runs: number, warmups: number, keep: boolean) => {
-    const info = await worker.launch(executablePath);
+    const info = await worker.launch(executablePath, { markTraffic: id !== 'pulse-unmarked' });
     cgroupUsed &&= info.cgroup;
     browserVersions[executablePath] = info.browserVersion;
     try {
@@ -160,10 +169,11 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   try {
     // Warm-up of every variant, discarded: module caches, JIT, the page cache of both Chromium builds.
     log('  warm-up');
-    await inProcess('pulse', pulse, options.headlessShell, 2, 0, false);
-    await inProcess('floor', floor, options.headlessShell, 2, 0, false);
-    if (options.fullChromium) await inProcess('pulse-full', pulse, options.fullChromium, 1, 0, false);
-    const spawnProblem = await spawned('spawn', 1, false);
+    if (wanted.has('pulse')) await inProcess('pulse', pulse, options.headlessShell, 2, 0, false);
+    if (wanted.has('floor')) await inProcess('floor', floor, options.headlessShell, 2, 0, false);
+    if (wanted.has('pulse-unmarked')) await inProcess('pulse-unmarked', pulse, options.headlessShell, 2, 0, false);
+    if (options.fullChromium && wanted.has('pulse-full')) await inProcess('pulse-full', pulse, options.fullChromium, 1, 0, false);
+    const spawnProblem = wanted.has('spawn') ? await spawned('spawn', 1, false) : undefined;
     if (spawnProblem) log(`  spawn-per-run warm-up failed: ${spawnProblem.slice(0, 300)}`);
     if (elasticOk) {
       const problem = await spawned('elastic', 1, false);
@@ -174,7 +184,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       }
     }
 
-    const order: VariantId[] = ['pulse', 'floor', ...(options.fullChromium ? (['pulse-full'] as const) : []), 'spawn', ...(elasticOk ? (['elastic'] as const) : [])];
+    const order = (['pulse', 'floor', 'pulse-unmarked', ...(options.fullChromium ? (['pulse-full'] as const) : []), 'spawn', ...(elasticOk ? (['elastic'] as const) : [])] as VariantId[]).filter((id) => wanted.has(id));
     const rounds = Math.ceil(options.runs / options.blockSize);
     for (let round = 0; round < rounds; round += 1) {
       const size = Math.min(options.blockSize, options.runs - round * options.blockSize);
@@ -183,9 +193,9 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       log(`  round ${round + 1}/${rounds}: ${rotated.join(', ')} x ${size}`);
       for (const id of rotated) {
         const profiling = options.profileFile !== undefined && id === 'pulse';
-        if (id === 'pulse' || id === 'pulse-full') {
+        if (id === 'pulse' || id === 'pulse-full' || id === 'pulse-unmarked') {
           if (profiling) await pulse.profile(true);
-          await inProcess(id, pulse, id === 'pulse' ? options.headlessShell : options.fullChromium!, size, 1, true);
+          await inProcess(id, pulse, id === 'pulse-full' ? options.fullChromium! : options.headlessShell, size, 1, true);
           if (profiling) await pulse.profile(false, `${options.profileFile!.replace(/\.cpuprofile$/, '')}-${round + 1}.cpuprofile`);
         } else if (id === 'floor') await inProcess(id, floor, options.headlessShell, size, 1, true);
         else await spawned(id, size, true);

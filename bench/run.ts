@@ -1,6 +1,7 @@
 // `npm run bench`: what a heartbeat costs, how many this machine sustains, /metrics at scale, and a soak.
 //   node --import tsx bench/run.ts [--quick] [--out <file>] [--no-elastic] [--only cost,scrape,capacity]
 //                                  [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <s>]
+//                                  [--variants pulse,pulse-unmarked,...]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadPlaywrightUse } from '../src/playwright-use.ts';
 import { SYSTEM_CHROMIUMS, SYSTEM_HEADLESS_SHELLS, findBrowser } from '../src/runner/find-browser.ts';
 import { runCapacity, type CapacityResult } from './capacity.ts';
-import { runCost, type CostResult } from './cost.ts';
+import { VARIANT_IDS, runCost, type CostResult, type VariantId } from './cost.ts';
 import { machineBusy } from './proc.ts';
 import { renderMarkdown, renderSummary, type BenchResults, type Machine } from './report.ts';
 import { runScrape, type ScrapeResult } from './scrape.ts';
@@ -22,13 +23,16 @@ const SECTIONS = ['cost', 'scrape', 'capacity'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--out <file>] [--no-elastic] [--only ${SECTIONS.join(',')}]
-                       [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <seconds>]`;
+                       [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <seconds>]
+                       [--variants ${VARIANT_IDS.join(',')}]`;
 
 interface Settings {
   quick: boolean;
   out: string;
   elastic: boolean;
   only: Set<Section>;
+  /** Cost variants to measure; all when not given. */
+  variants: VariantId[] | undefined;
   runs: number;
   soakRuns: number;
   profile: string | undefined;
@@ -47,6 +51,7 @@ function readSettings(argv: string[]): Settings | 'help' {
       'soak-runs': { type: 'string' },
       profile: { type: 'string' },
       'wait-idle': { type: 'string' },
+      variants: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,11 +68,16 @@ function readSettings(argv: string[]): Settings | 'help' {
     if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section '${name}'; use ${SECTIONS.join(', ')}`);
     only.add(name as Section);
   }
+  const variants = values.variants?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of variants ?? []) {
+    if (!(VARIANT_IDS as readonly string[]).includes(name)) throw new Error(`--variants: unknown variant '${name}'; use ${VARIANT_IDS.join(', ')}`);
+  }
   return {
     quick,
     out: path.resolve(values.out ?? path.join(ROOT, 'bench/RESULTS.md')),
     elastic: !quick && !values['no-elastic'],
     only,
+    variants: variants as VariantId[] | undefined,
     runs: count('runs', values.runs, quick ? 3 : 30, 1),
     soakRuns: count('soak-runs', values['soak-runs'], quick ? 20 : 1000, 4),
     profile: values.profile ? path.resolve(values.profile) : undefined,
@@ -153,6 +163,7 @@ async function main(): Promise<number> {
         runs: settings.runs,
         blockSize: settings.quick ? settings.runs : 10,
         elastic: settings.elastic,
+        ...(settings.variants ? { variants: settings.variants } : {}),
         cgroup: true,
         ...(settings.profile ? { profileFile: settings.profile } : {}),
         log,

@@ -61,8 +61,8 @@ export class WorkerClient {
     });
   }
 
-  launch(executablePath: string): Promise<LaunchInfo> {
-    return this.request({ cmd: 'launch', executablePath }) as Promise<LaunchInfo>;
+  launch(executablePath: string, options: { markTraffic?: boolean } = {}): Promise<LaunchInfo> {
+    return this.request({ cmd: 'launch', executablePath, ...options }) as Promise<LaunchInfo>;
   }
 
   run(): Promise<RunSample> {

@@ -41,7 +41,8 @@ export interface InitRequest {
 
 export type WorkerRequest =
   | InitRequest
-  | { cmd: 'launch'; executablePath: string }
+  /** markTraffic: pulse only; false runs it with PULSE_MARK_TRAFFIC=off. */
+  | { cmd: 'launch'; executablePath: string; markTraffic?: boolean }
   | { cmd: 'run' }
   | { cmd: 'memory' }
   | { cmd: 'closeBrowser' }
@@ -80,7 +81,7 @@ export interface LaunchInfo {
 }
 
 interface Harness {
-  launch(executablePath: string): Promise<string>;
+  launch(executablePath: string, markTraffic: boolean): Promise<string>;
   /** The browser's main process, when it is not a child of this process. */
   browserMainPid?(): number | undefined;
   /** Other processes of the variant (pulse's worker and browser host), counted as its Node.js side. */
@@ -126,7 +127,7 @@ class PulseHarness implements Harness {
     return new PulseHarness(init, use, journey, log, sinks);
   }
 
-  async launch(executablePath: string): Promise<string> {
+  async launch(executablePath: string, markTraffic: boolean): Promise<string> {
     this.#browsers = new BrowserServer({ browser: { source: 'configured', executablePath, label: executablePath }, launchOptions: this.use.launchOptions });
     this.#workers = new WorkerPool({ size: 1, memoryLimitBytes: DEFAULT_WORKER_MEMORY_BYTES, cwd: this.init.root });
     const endpoint = await this.#browsers.endpoint();
@@ -139,6 +140,7 @@ class PulseHarness implements Harness {
       location: 'bench',
       dataDir: this.init.dataDir,
       trace: 'on-retry',
+      markTraffic,
       redact: createRedactor([]),
       log: this.log,
     });
@@ -237,7 +239,7 @@ class Worker {
         this.#harness = request.kind === 'pulse' ? await PulseHarness.create(request) : await FloorHarness.create(request);
         return { pid: process.pid };
       case 'launch':
-        return this.#launch(request.executablePath);
+        return this.#launch(request.executablePath, request.markTraffic ?? true);
       case 'run':
         return this.#run();
       case 'memory':
@@ -256,8 +258,8 @@ class Worker {
     }
   }
 
-  async #launch(executablePath: string): Promise<LaunchInfo> {
-    const version = await this.#harness!.launch(executablePath);
+  async #launch(executablePath: string, markTraffic: boolean): Promise<LaunchInfo> {
+    const version = await this.#harness!.launch(executablePath, markTraffic);
     const own = this.#harness!.browserMainPid?.();
     const mains = own ? [own] : childBrowserMains();
     if (mains.length !== 1) throw new Error(`expected one browser of this worker, found ${mains.length}`);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
 import { TRACE_MODES, type TraceMode } from './runner/runner.ts';
+import { MARK_TRAFFIC_MODES } from './runner/traffic-marker.ts';
 import { shardFromHostname, type Shard } from './scheduler/shard.ts';
 import { WEBHOOK_KINDS, type WebhookKind } from './sinks/webhook.ts';
 
@@ -41,6 +42,8 @@ export interface Config {
   logLevel: LogLevel;
   logFormat: LogFormat;
   trace: TraceMode;
+  /** Requests to a journey's own origins carry the run id and a traceparent. */
+  markTraffic: boolean;
   gracePeriodMs: number;
   params: Partial<JourneyParams>;
   /** Names of params whose values never appear in logs, errors or the UI. */
@@ -106,6 +109,7 @@ const SETTINGS = {
   logLevel: { env: 'PULSE_LOG_LEVEL', flag: '--log-level' },
   logFormat: { env: 'PULSE_LOG_FORMAT', flag: '--log-format' },
   trace: { env: 'PULSE_TRACE', flag: '--trace' },
+  markTraffic: { env: 'PULSE_MARK_TRAFFIC' },
   gracePeriodMs: { env: 'PULSE_GRACE_PERIOD', flag: '--grace-period' },
   secretParams: { env: 'PULSE_SECRET_PARAMS' },
   shard: { env: 'PULSE_SHARD', flag: '--shard' },
@@ -174,6 +178,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   logLevel: oneOf(LOG_LEVELS),
   logFormat: oneOf(LOG_FORMATS),
   trace: oneOf(TRACE_MODES),
+  markTraffic: oneOf(MARK_TRAFFIC_MODES),
   gracePeriodMs: shortDuration,
   secretParams: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   shard: z.string().trim().transform((value, ctx) => {
@@ -214,6 +219,7 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   logLevel: 'info',
   logFormat: 'auto',
   trace: 'on-retry',
+  markTraffic: 'on',
   gracePeriodMs: '30s',
   webhookKind: 'ping',
   artifactMaxAgeMs: '7d',
@@ -297,6 +303,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     logLevel: values.logLevel as LogLevel,
     logFormat: values.logFormat as LogFormat,
     trace: values.trace as TraceMode,
+    markTraffic: values.markTraffic === 'on',
     gracePeriodMs: values.gracePeriodMs as number,
     params,
     secretParams: [...new Set(secretParams)],

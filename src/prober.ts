@@ -82,6 +82,7 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
     location: config.location,
     dataDir: config.dataDir,
     trace: config.trace,
+    markTraffic: config.markTraffic,
     redact,
     log,
   });

@@ -116,6 +116,11 @@ export interface RunResult {
   journey: string;
   location: string;
   runId: string;
+  /**
+   * The W3C trace id every marked request of the run carried in its `traceparent` (32 hex digits);
+   * set when synthetic traffic was marked, so the target's traces can be joined to the run.
+   */
+  traceId?: string;
   status: RunStatus;
   /** Wall-clock start, ISO 8601, for display. */
   startedAt: string;

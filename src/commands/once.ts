@@ -80,7 +80,7 @@ const MARK: Record<StepResult['status'], string> = { passed: '✓', failed: '✗
 export function formatResult(result: RunResult, dataDir: string): string {
   const lines: string[] = [];
   const attempts = result.attempts === 1 ? '1 attempt' : `${result.attempts} attempts${result.flaky ? ', flaky' : ''}`;
-  lines.push(`${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${result.status.toUpperCase()}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId})`);
+  lines.push(`${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${result.status.toUpperCase()}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId}${result.traceId ? `, trace ${result.traceId}` : ''})`);
   const width = Math.max(10, ...result.steps.map((s) => s.name.length));
   for (const step of result.steps) {
     const time = step.status === 'skipped' ? 'skipped' : formatMs(step.durationMs);

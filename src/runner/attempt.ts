@@ -14,6 +14,7 @@ import type { OwnOrigins } from './origins.ts';
 import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 import type { AttemptPhase } from './protocol.ts';
 import { redactTrace } from './trace-redaction.ts';
+import { markTraffic, type TrafficMarkerOptions } from './traffic-marker.ts';
 
 /** Where an attempt reports what went wrong on pulse's side; a pino logger fits. */
 export interface AttemptLog {
@@ -41,6 +42,8 @@ export interface AttemptOptions {
   ownOrigins: OwnOrigins;
   tracing: boolean;
   artifactsRoot: string;
+  /** Marks requests to the journey's own origins (traffic-marker.ts); nothing is marked without it. */
+  marker?: TrafficMarkerOptions;
   redact: Redactor;
   events: AttemptEvents;
   log?: AttemptLog;
@@ -79,6 +82,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   } catch (error) {
     return proberError(`could not start a browser context: ${describeError(error).message}`, error instanceof DeadlineError);
   }
+  if (options.marker) markTraffic(context, options.marker);
   let outcome: AttemptOutcome;
   try {
     if (options.tracing) {

@@ -12,6 +12,8 @@ export interface AttemptRequest {
   journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins'>;
   runId: string;
   attempt: number;
+  /** The run's W3C trace id, set when synthetic traffic is marked (see traffic-marker.ts). */
+  traceId?: string;
   /** A copy for this attempt; the worker freezes it before the journey sees it. */
   params: Record<string, string>;
   /** Values redacted from everything the attempt reports or keeps. */

@@ -8,6 +8,7 @@ import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from
 import { compactStamp } from '../store/run-store.ts';
 import type { BrowserServer } from './browser-server.ts';
 import { describeError } from './classify.ts';
+import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 export type TraceMode = 'off' | 'on-retry' | 'always';
@@ -35,6 +36,8 @@ export interface RunnerOptions {
   trace?: TraceMode;
   /** Web vitals and bytes per step; on unless turned off. */
   vitals?: boolean;
+  /** Mark requests to the journey's own origins with the run id and a traceparent; on unless false. */
+  markTraffic?: boolean;
   redact?: Redactor;
   log?: RunnerLog;
 }
@@ -66,11 +69,13 @@ export class Runner {
 
   async run(journey: JourneyDefinition, options: RunOptions = {}): Promise<RunResult> {
     const runId = options.runId ?? newRunId();
+    // One trace per run, its attempts included; none when nothing will be marked.
+    const traceId = this.#options.markTraffic !== false && !ownOriginsOf(this.#options.params.baseUrl, journey.origins).empty ? newTraceId() : undefined;
     const startedAt = new Date().toISOString();
     const log = options.log ?? this.#options.log;
     const attemptResults: AttemptResult[] = [];
     for (let attempt = 1; attempt <= journey.retries + 1; attempt += 1) {
-      const result = await this.#attempt(journey, runId, attempt, log);
+      const result = await this.#attempt(journey, { runId, traceId, attempt }, log);
       attemptResults.push(result);
       // Only a failure is worth another try; a prober error is reported as it is.
       if (result.status !== 'failure') break;
@@ -82,6 +87,7 @@ export class Runner {
       journey: journey.name,
       location: this.#options.location,
       runId,
+      ...(traceId ? { traceId } : {}),
       status: last.status,
       startedAt,
       durationMs: attemptResults.reduce((sum, a) => sum + a.durationMs, 0),
@@ -97,7 +103,7 @@ export class Runner {
     };
   }
 
-  async #attempt(journey: JourneyDefinition, runId: string, attempt: number, log: RunnerLog | undefined): Promise<AttemptResult> {
+  async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { browser, workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
     const proberError = (message: string): AttemptResult => ({ attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, cause: 'prober', artifacts: {} });
@@ -114,6 +120,7 @@ export class Runner {
         journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
         runId,
         attempt,
+        ...(traceId ? { traceId } : {}),
         params: { ...this.#options.params },
         secrets: this.#options.secrets ?? [],
         partners: this.#options.partners ?? [],

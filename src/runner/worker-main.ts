@@ -13,6 +13,7 @@ import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
 import { OwnOrigins } from './origins.ts';
 import type { AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
+import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.
 const send = process.send!.bind(process);
@@ -149,6 +150,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
           tracing: request.tracing,
           vitals: request.vitals,
           artifactsRoot: request.artifactsRoot,
+          marker: trafficMarkerFor(request, (message) => post({ type: 'log', fields: { journey: journey.name, runId: request.runId }, message })),
           redact,
           fault: faulted,
           log: { warn: (fields, message) => post({ type: 'log', fields: { ...fields }, message }) },

@@ -17,8 +17,8 @@ export class HeartbeatLogSink implements Sink {
   constructor(private readonly options: HeartbeatLogOptions) {}
 
   onResult(result: RunResult): void {
-    // location is bound once in the daemon's base logger.
-    const log = this.options.log.child({ journey: result.journey, runId: result.runId });
+    // location is bound once in the daemon's base logger; traceId joins the line to the target's traces.
+    const log = this.options.log.child({ journey: result.journey, runId: result.runId, ...(result.traceId ? { traceId: result.traceId } : {}) });
     const base = this.options.publicUrl ?? '';
     const durationMs = Math.round(result.durationMs);
     if (result.status === 'success') {

@@ -67,11 +67,13 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       );
     `);
   },
-  // Whose fault a run that did not succeed is, and the small summary of what its pages did.
+  // Whose fault a run that did not succeed is, the small summary of what its pages did, and the
+  // W3C trace id its marked requests carried (PULSE_MARK_TRAFFIC).
   (db) => {
     db.exec(`
       ALTER TABLE runs ADD COLUMN cause TEXT;
       ALTER TABLE runs ADD COLUMN observed TEXT;
+      ALTER TABLE runs ADD COLUMN trace_id TEXT;
     `);
   },
 ];

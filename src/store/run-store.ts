@@ -72,6 +72,7 @@ interface RunRow {
   triggered_by: string | null;
   cause: FailureCause | null;
   observed: string | null;
+  trace_id: string | null;
 }
 
 /** A pause as the store keeps it; see src/operations/pauses.ts for what it means. */
@@ -215,9 +216,9 @@ export class RunStore implements Sink {
     this.#write = {
       insertRun: this.#db.prepare(`
         INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed)
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id)
         VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed)`),
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id)`),
       insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
       startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
@@ -385,6 +386,7 @@ export class RunStore implements Sink {
           triggered_by: result.trigger?.by ?? null,
           cause: result.cause ?? null,
           observed: result.observed ? JSON.stringify(result.observed) : null,
+          trace_id: result.traceId ?? null,
         });
         result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
       })(),
@@ -599,6 +601,7 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     journey: row.journey,
     location: row.location,
     runId: row.run_id,
+    ...(row.trace_id ? { traceId: row.trace_id } : {}),
     status: row.status,
     startedAt: row.started_at,
     durationMs: row.duration_ms,

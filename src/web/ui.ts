@@ -213,6 +213,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   function summary(run: ReturnType<RunStore['getRun']> & object) {
     return {
       runId: run.runId,
+      traceId: run.traceId,
       journey: run.journey,
       location: run.location,
       status: run.status,

@@ -22,6 +22,7 @@ export function runPage(run: RunRecord, location: string, publicUrl: string | un
   const body = html`<h1><a href="/journeys/${encodeURIComponent(run.journey)}">${run.journey}</a> run ${statusBadge(run.status)}</h1>
 <dl class="facts">
 <dt>run</dt><dd><code>${run.runId}</code></dd>
+${run.traceId ? html`<dt>trace id</dt><dd><code data-testid="trace-id">${run.traceId}</code></dd>` : ''}
 <dt>started</dt><dd>${time(run.startedAt)}</dd>
 <dt>duration</dt><dd>${ms(run.durationMs)}</dd>
 <dt>attempts</dt><dd>${run.attempts}${run.flaky ? ' (flaky: succeeded on a retry)' : ''}</dd>

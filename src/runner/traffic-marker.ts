@@ -1,0 +1,131 @@
+/**
+ * Synthetic traffic is marked: every request to the journey's own origins carries the run id and a
+ * W3C `traceparent`, so the target's logs and traces can be filtered out and joined to the run.
+ *
+ * Done with the DevTools Fetch domain on a session of pulse's own per page, paused only for URLs
+ * on the own origins, rather than with Playwright's `route`: any route makes Playwright answer every
+ * CORS preflight itself (so a broken CORS policy would pass), turns off the HTTP cache and carries
+ * the added headers along redirects to other origins. Fetch overrides end at a redirect hop, and
+ * requests to other origins are never paused, so they go out exactly as without the marker.
+ */
+import { randomBytes } from 'node:crypto';
+import type { BrowserContext, CDPSession, Page } from 'playwright';
+import { OwnOrigins } from './origins.ts';
+import type { AttemptRequest } from './protocol.ts';
+
+export type MarkTrafficMode = 'on' | 'off';
+export const MARK_TRAFFIC_MODES: readonly MarkTrafficMode[] = ['on', 'off'];
+
+export const RUN_ID_HEADER = 'X-Pulse-Run-Id';
+export const ATTEMPT_HEADER = 'X-Pulse-Attempt';
+export const TRACEPARENT_HEADER = 'traceparent';
+
+/** Bytes of randomness; node:crypto's randomBytes, or a seeded one in tests. */
+export type RandomBytes = (size: number) => Buffer;
+
+/** A W3C trace id: 16 random bytes as 32 lower-case hex digits, never all zero (that means invalid). */
+export function newTraceId(random: RandomBytes = randomBytes): string {
+  return nonZeroHex(16, random);
+}
+
+/** A W3C parent (span) id: 8 random bytes as 16 hex digits, never all zero. */
+export function newSpanId(random: RandomBytes = randomBytes): string {
+  return nonZeroHex(8, random);
+}
+
+/** `traceparent` of a sampled span: version 00, flags 01. */
+export function traceparent(traceId: string, spanId: string): string {
+  return `00-${traceId}-${spanId}-01`;
+}
+
+function nonZeroHex(size: number, random: RandomBytes): string {
+  for (;;) {
+    const hex = random(size).toString('hex');
+    if (/[^0]/.test(hex)) return hex;
+  }
+}
+
+/** The journey's own origins as far as the marker knows them: the origin of `params.baseUrl` and the journey's `origins`. */
+export function ownOriginsOf(baseUrl: string | undefined, origins: readonly string[] | undefined): OwnOrigins {
+  return new OwnOrigins([...(baseUrl ? [baseUrl] : []), ...(origins ?? [])]);
+}
+
+export interface TrafficMarkerOptions {
+  runId: string;
+  attempt: number;
+  traceId: string;
+  origins: OwnOrigins;
+  /** Told when a page could not be marked; the attempt goes on, that page unmarked. */
+  onProblem?: (message: string) => void;
+  random?: RandomBytes;
+}
+
+/** What the worker marks an attempt with; undefined when marking is off or there is no own origin to mark. */
+export function trafficMarkerFor(request: Pick<AttemptRequest, 'runId' | 'attempt' | 'traceId' | 'params' | 'journey'>, onProblem?: (message: string) => void): TrafficMarkerOptions | undefined {
+  if (!request.traceId) return undefined;
+  const origins = ownOriginsOf(request.params.baseUrl, request.journey.origins);
+  if (origins.empty) return undefined;
+  return { runId: request.runId, attempt: request.attempt, traceId: request.traceId, origins, ...(onProblem ? { onProblem } : {}) };
+}
+
+/**
+ * Marks the traffic of every page of the context: a page from `context.newPage()` is marked before
+ * it is handed out; a page the browser opens (a popup) from the moment pulse sees it.
+ */
+export function markTraffic(context: BrowserContext, options: TrafficMarkerOptions): void {
+  const patterns = fetchPatterns(options.origins);
+  const attached = new WeakMap<Page, Promise<void>>();
+  const attach = (page: Page): Promise<void> => {
+    let done = attached.get(page);
+    if (!done) attached.set(page, (done = markPage(context, page, patterns, options)));
+    return done;
+  };
+  context.on('page', (page) => void attach(page));
+  const newPage = context.newPage;
+  context.newPage = async () => {
+    const page = await newPage.call(context);
+    await attach(page);
+    return page;
+  };
+}
+
+async function markPage(context: BrowserContext, page: Page, patterns: { urlPattern: string; requestStage: 'Request' }[], options: TrafficMarkerOptions): Promise<void> {
+  let session: CDPSession;
+  try {
+    session = await context.newCDPSession(page);
+    session.on('Fetch.requestPaused', (event) => continueMarked(session, event.requestId, event.request, options));
+    await session.send('Fetch.enable', { patterns });
+  } catch (error) {
+    // A page closed at once needs no marking; anything else is worth a word, not a failed run.
+    if (!page.isClosed()) options.onProblem?.(`could not mark the traffic of a page: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function continueMarked(session: CDPSession, requestId: string, request: { url: string; headers: Record<string, string> }, options: TrafficMarkerOptions): void {
+  // The patterns only pre-filter ('*' in them may span a path): the origin decides.
+  if (!options.origins.has(request.url)) {
+    session.send('Fetch.continueRequest', { requestId }).catch(() => undefined);
+    return;
+  }
+  const headers: { name: string; value: string }[] = [];
+  let pageTraceparent = false;
+  for (const [name, value] of Object.entries(request.headers)) {
+    const lower = name.toLowerCase();
+    if (lower === RUN_ID_HEADER.toLowerCase() || lower === ATTEMPT_HEADER.toLowerCase()) continue;
+    if (lower === TRACEPARENT_HEADER) pageTraceparent = true;
+    headers.push({ name, value });
+  }
+  headers.push({ name: RUN_ID_HEADER, value: options.runId }, { name: ATTEMPT_HEADER, value: String(options.attempt) });
+  // The page's own tracing wins: its span is the one the backend should hang its spans under.
+  if (!pageTraceparent) headers.push({ name: TRACEPARENT_HEADER, value: traceparent(options.traceId, newSpanId(options.random)) });
+  // The page may be gone by now; its request with it.
+  session.send('Fetch.continueRequest', { requestId, headers }).catch(() => undefined);
+}
+
+/** DevTools URL patterns for the own origins: `*` and `?` are wildcards there, `\` escapes. */
+export function fetchPatterns(origins: OwnOrigins): { urlPattern: string; requestStage: 'Request' }[] {
+  return origins.list().map((entry) => {
+    const escaped = entry.replace(/[\\*?]/g, (c) => `\\${c}`).replace('//\\*.', '//*.');
+    return { urlPattern: `${escaped}/*`, requestStage: 'Request' as const };
+  });
+}
