@@ -86,6 +86,12 @@ function pageScript(mark: string): void {
     view.cls = Math.max(view.cls, view.windowValue);
     view.taken = false;
   });
+  // The first interaction is always reported, however fast; later ones from 16 ms up.
+  observe('first-input', (entry) => {
+    const view = current;
+    view.inpMs = Math.max(view.inpMs ?? 0, entry.duration);
+    view.taken = false;
+  });
   observe(
     'event',
     (entry) => {
@@ -125,7 +131,21 @@ function pageScript(mark: string): void {
     bytes = 0;
     return { views: out, bytes: sent };
   };
-  (window as unknown as Record<string, unknown>).__pulseVitals = { take: () => report(false) };
+  // A page that has loaded but not painted yet paints within a frame or two: wait for that
+  // (at most 100 ms), so the step that loaded it gets its paint figures.
+  const painted = () =>
+    new Promise<void>((resolve) => {
+      if (load.fcpMs !== undefined || current !== load || document.visibilityState !== 'visible') return resolve();
+      const timer = setTimeout(resolve, 100);
+      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0)));
+    });
+  (window as unknown as Record<string, unknown>).__pulseVitals = { take: async () => {
+    await painted();
+    return report(false);
+  } };
   addEventListener('pagehide', () => {
     console.debug(mark + JSON.stringify(report(false)));
   });
@@ -176,7 +196,7 @@ export class VitalsReader {
     let now: PageVitals[] = [];
     if (!page.isClosed()) {
       try {
-        const read = page.evaluate(() => (window as unknown as { __pulseVitals?: { take(): Report } }).__pulseVitals?.take() ?? { views: [], bytes: 0 });
+        const read = page.evaluate(() => (window as unknown as { __pulseVitals?: { take(): Promise<Report> } }).__pulseVitals?.take() ?? { views: [], bytes: 0 });
         const report = await withDeadline(read, READ_TIMEOUT_MS, 'reading web vitals');
         now = report.views.map(rounded);
         bytes += Number(report.bytes) || 0;
