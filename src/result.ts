@@ -98,6 +98,17 @@ export interface Observations {
   console: string[];
 }
 
+/** The TLS certificate one of the journey's own https origins presented. */
+export interface CertificateInfo {
+  origin: string;
+  subject?: string;
+  issuer?: string;
+  /** Unix seconds. */
+  validFrom?: number;
+  /** Unix seconds: when it expires. */
+  validTo: number;
+}
+
 export interface AttemptResult {
   attempt: number;
   status: RunStatus;
@@ -110,6 +121,8 @@ export interface AttemptResult {
   artifacts: Artifacts;
   /** What its pages did; absent when no page ran (a prober error before the journey started). */
   observed?: Observations;
+  /** Certificates of the own origins reached over https, one per origin. */
+  certificates?: CertificateInfo[];
 }
 
 export interface RunResult {
@@ -138,6 +151,8 @@ export interface RunResult {
   artifacts: Artifacts;
   /** What the deciding attempt's pages did: compared with the last good run when this one failed. */
   observed?: Observations;
+  /** Certificates of the journey's own https origins, as the deciding attempt saw them. */
+  certificates?: CertificateInfo[];
   /** Every attempt, so that sinks can count retries without hiding them. */
   attemptResults: AttemptResult[];
   /** Started by its schedule, or by someone asking for it now (with who asked). */

@@ -22,6 +22,10 @@ export interface Faults {
   thirdPartyScript: string | null;
   /** Pages whose path starts with this prefix send up to their heading, then one byte a second. */
   tricklePath: string | null;
+  /** 0 = off; N = every page shows its content only N ms after it loaded (largest contentful paint moves). */
+  slowPaintMs: number;
+  /** Every page pushes its content down with a banner a moment after it loaded (layout shift). */
+  layoutShift: boolean;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -35,6 +39,8 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   api500: false,
   thirdPartyScript: null,
   tricklePath: null,
+  slowPaintMs: 0,
+  layoutShift: false,
 });
 
 const MAX_DELAY_MS = 120_000;
@@ -63,6 +69,12 @@ const faultFields = {
     .string()
     .startsWith('/', { error: 'tricklePath must be a path starting with "/"' })
     .nullable(),
+  slowPaintMs: z
+    .number()
+    .int({ error: 'slowPaintMs must be a whole number of milliseconds' })
+    .min(0, { error: 'slowPaintMs must be 0 or more' })
+    .max(MAX_DELAY_MS, { error: `slowPaintMs must be at most ${MAX_DELAY_MS}` }),
+  layoutShift: z.boolean(),
 } satisfies { [K in keyof Faults]: z.ZodType<Faults[K]> };
 
 type FaultName = keyof Faults;
@@ -72,7 +84,7 @@ export const FAULT_NAMES = Object.keys(NO_FAULTS) as readonly FaultName[];
 /** Partial<Faults>, strict: unknown keys are rejected. Used by PUT /__faults and setFaults(). */
 export const faultsSchema = z.strictObject(faultFields).partial();
 
-const BOOLEAN_FAULTS = new Set<FaultName>(['checkout500', 'jsError', 'hideAddToCart', 'down', 'api500']);
+const BOOLEAN_FAULTS = new Set<FaultName>(['checkout500', 'jsError', 'hideAddToCart', 'down', 'api500', 'layoutShift']);
 
 function isFaultName(name: string): name is FaultName {
   return (FAULT_NAMES as readonly string[]).includes(name);

@@ -206,6 +206,24 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     }
   });
 
+  // Faults of what the user feels rather than what fails: applied to every HTML page on its way out.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
+    let page = payload;
+    if (faults.slowPaintMs > 0) {
+      page = page
+        .replace('</head>', '<style>main{visibility:hidden}</style></head>')
+        .replace('</body>', `<script>setTimeout(() => { document.querySelector('main').style.visibility = 'visible'; }, ${faults.slowPaintMs});</script></body>`);
+    }
+    if (faults.layoutShift) {
+      page = page.replace(
+        '</body>',
+        "<script>setTimeout(() => { const banner = document.createElement('p'); banner.setAttribute('role', 'note'); banner.textContent = 'Free shipping today only'; banner.style.cssText = 'height:240px;margin:0;background:#fde68a'; document.querySelector('main').prepend(banner); }, 300);</script></body>",
+      );
+    }
+    return page;
+  });
+
   app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
     const message = status >= 500 ? 'Internal server error' : (error.message ?? 'Bad request');

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, CertificateInfo, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
 import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
 import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
@@ -295,7 +295,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
   if (ok && !lost && !log.failed) {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, observed: observed(recorder, options.redact) }, browserUnresponsive: false };
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, observed: observed(recorder, options.redact), ...(await certificates(recorder)) }, browserUnresponsive: false };
   }
 
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
@@ -331,7 +331,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
         });
   const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
   return {
-    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, observed: observed(recorder, options.redact) },
+    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, observed: observed(recorder, options.redact), ...(await certificates(recorder)) },
     browserUnresponsive: false,
     ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
   };
@@ -393,6 +393,12 @@ function stepFunction({ options, log, recorder, callsInFlight, measure, beginMea
 function observed(recorder: EvidenceRecorder, redact: Redactor): Observations {
   const { requests, console } = recorder.observations();
   return { requests: requests.map((request) => ({ ...request, key: redact(request.key), outcome: redact(request.outcome) })), console: console.map((line) => redact(line)) };
+}
+
+/** The own origins' certificates, when any was reached over https; waits at most a moment for the browser's answers. */
+async function certificates(recorder: EvidenceRecorder): Promise<{ certificates?: CertificateInfo[] }> {
+  const found = await withDeadline(recorder.network.certificates(), 2_000, 'certificate details').catch(() => []);
+  return found.length > 0 ? { certificates: found } : {};
 }
 
 /** Closes a run's context; false when it would not close in time (the browser stopped answering). */

@@ -3,7 +3,7 @@
 // per-run summary of every request that a failed run is later compared against.
 import { performance } from 'node:perf_hooks';
 import type { BrowserContext, Request, Response } from 'playwright';
-import type { RequestObservation } from '../result.ts';
+import type { CertificateInfo, RequestObservation } from '../result.ts';
 import type { OwnOrigins } from './origins.ts';
 
 /** A request that went wrong while a step ran, worded for on-call. */
@@ -42,6 +42,8 @@ export class RequestWatch {
   #pageProblems: RequestProblem[] = [];
   /** What the step in progress asked for: started, failed, and the slowest that finished. */
   #step = { requests: 0, failed: 0, slowest: undefined as { key: string; ms: number } | undefined };
+  /** The certificate of each own https origin, asked for once per origin per attempt. */
+  readonly #certificates = new Map<string, Promise<CertificateInfo | undefined>>();
   /** The answer to the document the main frame shows now. */
   #document: { status: number; url: string; method: string } | undefined;
 
@@ -133,7 +135,35 @@ export class RequestWatch {
     this.#step.requests += 1;
   }
 
+  /** The certificates of the own https origins the attempt reached. */
+  async certificates(): Promise<CertificateInfo[]> {
+    const found = await Promise.all(this.#certificates.values());
+    return found.filter((certificate): certificate is CertificateInfo => certificate !== undefined);
+  }
+
+  #noteCertificate(response: Response): void {
+    const url = response.url();
+    if (!url.startsWith('https:') || !this.#own.has(url)) return;
+    const origin = new URL(url).origin;
+    if (this.#certificates.has(origin)) return;
+    const details = response.securityDetails().then(
+      (security) =>
+        security && typeof security.validTo === 'number'
+          ? {
+              origin,
+              validTo: security.validTo,
+              ...(typeof security.validFrom === 'number' ? { validFrom: security.validFrom } : {}),
+              ...(security.subjectName ? { subject: security.subjectName } : {}),
+              ...(security.issuer ? { issuer: security.issuer } : {}),
+            }
+          : undefined,
+      () => undefined,
+    );
+    this.#certificates.set(origin, details);
+  }
+
   #onResponse(response: Response): void {
+    this.#noteCertificate(response);
     const request = response.request();
     const status = response.status();
     const open = this.#open.get(request);

@@ -98,6 +98,7 @@ export class Runner {
       ...(last.status === 'success' ? {} : { cause: last.status === 'error' ? 'prober' : (last.cause ?? 'target') }),
       artifacts: mergeArtifacts(attemptResults),
       ...(last.observed ? { observed: last.observed } : {}),
+      ...(last.certificates ? { certificates: last.certificates } : {}),
       attemptResults,
       trigger: options.trigger ?? { kind: 'schedule' },
     };
