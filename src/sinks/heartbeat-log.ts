@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { Artifacts, RunResult } from '../result.ts';
+import { worstVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 
 export interface HeartbeatLogOptions {
@@ -28,7 +29,14 @@ export class HeartbeatLogSink implements Sink {
           durationMs,
           attempts: result.attempts,
           flaky: result.flaky,
-          steps: result.steps.map((step) => ({ name: step.name, durationMs: Math.round(step.durationMs) })),
+          // Per step: the worst web vitals of its page views, and its network.
+          steps: result.steps.map((step) => ({
+            name: step.name,
+            durationMs: Math.round(step.durationMs),
+            ...(step.vitals ? worstVitals(step.vitals) : {}),
+            ...(step.network ? { requests: step.network.requests, bytes: step.network.bytes, failedRequests: step.network.failed } : {}),
+          })),
+          ...(result.certificates ? { certificateExpiresAt: new Date(Math.min(...result.certificates.map((c) => c.validTo)) * 1000).toISOString() } : {}),
         },
         `heartbeat ${result.journey} in ${durationMs} ms`,
       );

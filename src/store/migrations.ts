@@ -76,6 +76,14 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ALTER TABLE runs ADD COLUMN trace_id TEXT;
     `);
   },
+  // What each step felt like (its web vitals and its network) and the own origins' certificates, as JSON.
+  (db) => {
+    db.exec(`
+      ALTER TABLE steps ADD COLUMN vitals TEXT;
+      ALTER TABLE steps ADD COLUMN network TEXT;
+      ALTER TABLE runs ADD COLUMN certificates TEXT;
+    `);
+  },
 ];
 
 export class NewerSchemaError extends Error {

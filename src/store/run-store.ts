@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Artifacts, AttemptResult, FailureCause, FailureReason, Observations, RunResult, RunStatus, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, CertificateInfo, FailureCause, FailureReason, Observations, PageVitals, RunResult, RunStatus, StepNetwork, StepResult } from '../result.ts';
 import { artifactsDir } from '../runner/runner.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { NewerSchemaError, migrate } from './migrations.ts';
@@ -72,6 +72,7 @@ interface RunRow {
   triggered_by: string | null;
   cause: FailureCause | null;
   observed: string | null;
+  certificates: string | null;
   trace_id: string | null;
 }
 
@@ -93,6 +94,8 @@ interface StepRow {
   name: string;
   status: StepResult['status'];
   duration_ms: number;
+  vitals: string | null;
+  network: string | null;
 }
 
 const HOUR = 3_600_000;
@@ -216,10 +219,10 @@ export class RunStore implements Sink {
     this.#write = {
       insertRun: this.#db.prepare(`
         INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id)
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates)
         VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id)`),
-      insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms) VALUES (?, ?, ?, ?, ?)'),
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates)`),
+      insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
       startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
       endRun: this.#db.prepare('DELETE FROM in_flight WHERE run_id = ?'),
@@ -381,14 +384,17 @@ export class RunStore implements Sink {
           artifacts: JSON.stringify(result.artifacts),
           artifact_bytes: artifactBytes,
           // Each attempt's observations are left out: the run keeps the deciding one's, once.
-          attempt_results: JSON.stringify(result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt)),
+          attempt_results: JSON.stringify(result.attemptResults.map(compactAttempt)),
           trigger: result.trigger?.kind ?? 'schedule',
           triggered_by: result.trigger?.by ?? null,
           cause: result.cause ?? null,
           observed: result.observed ? JSON.stringify(result.observed) : null,
+          certificates: result.certificates ? JSON.stringify(result.certificates) : null,
           trace_id: result.traceId ?? null,
         });
-        result.steps.forEach((step, position) => this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs));
+        result.steps.forEach((step, position) =>
+          this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs, step.vitals ? JSON.stringify(step.vitals) : null, step.network ? JSON.stringify(step.network) : null),
+        );
       })(),
     );
   }
@@ -492,14 +498,14 @@ export class RunStore implements Sink {
   }
 
   /** Step durations of the last successful runs, oldest first, for the chart on the journey page. */
-  stepHistory(journey: string, limit = 50): { runId: string; startedAt: string; steps: { name: string; durationMs: number }[] }[] {
+  stepHistory(journey: string, limit = 50): { runId: string; startedAt: string; steps: { name: string; durationMs: number; vitals?: PageVitals[] }[] }[] {
     return this.#guard('read', [], () => {
       const runs = this.#db
         .prepare("SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?")
         .all(journey, limit) as { run_id: string; started_at: string }[];
       if (runs.length === 0) return [];
       const steps = this.#stepsOf(runs.map((r) => r.run_id));
-      return runs.reverse().map((run) => ({ runId: run.run_id, startedAt: run.started_at, steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs })) }));
+      return runs.reverse().map((run) => ({ runId: run.run_id, startedAt: run.started_at, steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs, ...(s.vitals ? { vitals: s.vitals } : {}) })) }));
     });
   }
 
@@ -564,11 +570,17 @@ export class RunStore implements Sink {
     const byRun = new Map<string, StepResult[]>();
     if (runIds.length === 0) return byRun;
     const rows = this.#db
-      .prepare(`SELECT run_id, name, status, duration_ms FROM steps WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY run_id, position`)
+      .prepare(`SELECT run_id, name, status, duration_ms, vitals, network FROM steps WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY run_id, position`)
       .all(...runIds) as StepRow[];
     for (const row of rows) {
       const list = byRun.get(row.run_id) ?? [];
-      list.push({ name: row.name, status: row.status, durationMs: row.duration_ms });
+      list.push({
+        name: row.name,
+        status: row.status,
+        durationMs: row.duration_ms,
+        ...(row.vitals ? { vitals: JSON.parse(row.vitals) as PageVitals[] } : {}),
+        ...(row.network ? { network: JSON.parse(row.network) as StepNetwork } : {}),
+      });
       byRun.set(row.run_id, list);
     }
     return byRun;
@@ -614,9 +626,18 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     trigger: row.trigger === 'manual' ? { kind: 'manual', ...(row.triggered_by ? { by: row.triggered_by } : {}) } : { kind: 'schedule' },
     ...(row.cause ? { cause: row.cause } : {}),
     ...(row.observed ? { observed: JSON.parse(row.observed) as Observations } : {}),
+    ...(row.certificates ? { certificates: JSON.parse(row.certificates) as CertificateInfo[] } : {}),
     artifactBytes: row.artifact_bytes,
     artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
   };
+}
+
+/**
+ * An attempt as the run keeps it: the run has the deciding attempt's observations, certificates
+ * and step vitals once; each attempt keeps its steps' names, statuses and times.
+ */
+function compactAttempt({ observed: _observed, certificates: _certificates, ...attempt }: AttemptResult): AttemptResult {
+  return { ...attempt, steps: attempt.steps.map(({ name, status, durationMs }) => ({ name, status, durationMs })) };
 }
 
 function folderSize(dir: string): number {

@@ -4,6 +4,7 @@ import type { JourneyStats, RunRecord } from '../../store/run-store.ts';
 import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
 import { stepChart, type StepSeriesPoint } from './chart.ts';
 import { layout, statusBadge } from './layout.ts';
+import { runVitals } from '../../web-vitals.ts';
 
 export interface JourneyPageData {
   stats: JourneyStats;
@@ -37,6 +38,7 @@ ${data.pauses.map((pause) => html`<p class="note paused" data-pause-id="${pause.
 ${data.controls ? controls(stats.journey, data.controls.csrf, data.pauses.length > 0) : ''}
 <h2>Step durations</h2>
 ${stepChart(data.history)}
+${vitalsCharts(data.history)}
 <h2>Failures</h2>
 ${data.failures.length === 0
   ? html`<p class="muted">No failures in the recent history.</p>`
@@ -48,6 +50,26 @@ ${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(ru
 ${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td></tr>`)}
 </tbody></table>`;
   return layout({ title: stats.journey, location }, body);
+}
+
+/** What users felt over time: the worst of each web vital per successful run. */
+function vitalsCharts(history: StepSeriesPoint[]): SafeHtml {
+  const runs = history.map((run) => runVitals(run.steps));
+  if (!runs.some((run) => run.lcpMs !== undefined || run.inpMs !== undefined)) return html``;
+  const timed = runs.map((run) => {
+    const figures: [string, number | undefined][] = [
+      ['TTFB', run.ttfbMs],
+      ['FCP', run.fcpMs],
+      ['LCP', run.lcpMs],
+      ['INP', run.inpMs],
+    ];
+    return { steps: figures.flatMap(([name, value]) => (value === undefined ? [] : [{ name, durationMs: value }])) };
+  });
+  const shifts = runs.map((run) => ({ steps: [{ name: 'CLS', durationMs: run.cls ?? 0 }] }));
+  return html`<h2>Web vitals</h2>
+<p class="muted">The worst page view of each successful run: time to first byte, first and largest contentful paint, interaction to next paint; then cumulative layout shift.</p>
+${stepChart(timed, { label: 'web vitals', format: (value) => `${Math.round(value)} ms` })}
+${stepChart(shifts, { label: 'cumulative layout shift', format: (value) => value.toFixed(2) })}`;
 }
 
 function controls(journey: string, csrf: string, paused: boolean): SafeHtml {

@@ -34,6 +34,8 @@ ${run.error ? html`<h2>Error</h2><pre class="error">${run.error.message}</pre>` 
 ${run.status === 'success' ? '' : sinceSection(since)}
 <h2>Steps</h2>
 ${waterfall(run.steps)}
+${feltTable(run.steps)}
+${certificatesTable(run)}
 ${evidence(run, publicUrl)}
 ${run.attemptResults.length > 1
   ? html`<h2>Attempts</h2><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
@@ -56,6 +58,44 @@ ${since.newConsole.length ? html`<h3>New console errors</h3><ul data-testid="new
 ${since.slowerSteps.length ? html`<h3>Steps much slower</h3><ul>${since.slowerSteps.map((s) => html`<li>${s.name}: ${ms(s.nowMs)} now, ${ms(s.thenMs)} then</li>`)}</ul>` : ''}
 ${since.slowerRequests.length ? html`<h3>Requests much slower</h3><ul>${since.slowerRequests.map((r) => html`<li><code>${r.key}</code>: ${ms(r.nowMs)} now, ${ms(r.thenMs)} then</li>`)}</ul>` : ''}
 </div>`;
+}
+
+/** Beside the waterfall: what each step made the user feel, per page view, and what it asked the network for. */
+function feltTable(steps: StepResult[]): SafeHtml {
+  if (!steps.some((step) => step.vitals?.length || step.network)) return html``;
+  const figure = (value: number | undefined) => (value === undefined ? '–' : ms(value));
+  return html`<h2>What the user felt</h2>
+<table data-testid="vitals"><thead><tr><th>step</th><th>page</th><th>TTFB</th><th>FCP</th><th>LCP</th><th>CLS</th><th>INP</th><th>requests</th><th>bytes</th><th>failed</th><th>slowest request</th></tr></thead><tbody>
+${steps.filter((step) => step.status !== 'skipped').map((step) => {
+  const views = step.vitals?.length ? step.vitals : [undefined];
+  const network = step.network;
+  return views.map((view, index) => html`<tr>${index === 0 ? html`<td rowspan="${views.length}">${step.name}</td>` : ''}<td>${view ? html`${view.kind === 'route' ? 'route ' : view.continued ? 'same page ' : ''}<code>${pathOf(view.url)}</code>` : html`<span class="muted">no page view</span>`}</td>
+<td>${figure(view?.ttfbMs)}</td><td>${figure(view?.fcpMs)}</td><td>${figure(view?.lcpMs)}</td><td>${view ? view.cls.toFixed(3) : '–'}</td><td>${figure(view?.inpMs)}</td>
+${index === 0 ? html`<td rowspan="${views.length}">${network?.requests ?? '–'}</td><td rowspan="${views.length}">${network ? bytes(network.bytes) : '–'}</td><td rowspan="${views.length}">${network?.failed ?? '–'}</td><td rowspan="${views.length}">${network?.slowest ? html`<code>${network.slowest.key}</code> ${ms(network.slowest.ms)}` : '–'}</td>` : ''}</tr>`);
+})}
+</tbody></table>`;
+}
+
+function certificatesTable(run: RunRecord): SafeHtml {
+  if (!run.certificates?.length) return html``;
+  const now = Date.now() / 1000;
+  return html`<h2>Certificates</h2>
+<table data-testid="certificates"><thead><tr><th>origin</th><th>subject</th><th>issuer</th><th>expires</th><th>days left</th></tr></thead><tbody>
+${run.certificates.map((c) => html`<tr><td><code>${c.origin}</code></td><td>${c.subject ?? '–'}</td><td>${c.issuer ?? '–'}</td><td>${time(new Date(c.validTo * 1000).toISOString())}</td><td>${Math.floor((c.validTo - now) / 86_400)}</td></tr>`)}
+</tbody></table>`;
+}
+
+function pathOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return url;
+  }
+}
+
+function bytes(count: number): string {
+  return count < 1024 ? `${count} B` : count < 1024 * 1024 ? `${(count / 1024).toFixed(1)} KiB` : `${(count / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function waterfall(steps: StepResult[]): SafeHtml {
