@@ -14,18 +14,22 @@ export function findCpuPressureFile(read: (file: string) => string = (file) => r
     // No cgroup v2: the machine-wide figure below.
   }
   candidates.push('/proc/pressure/cpu');
-  return candidates.find((file) => someAvg10(safeRead(read, file)) !== undefined);
+  return candidates.find((file) => someAvg60(safeRead(read, file)) !== undefined);
 }
 
-/** The share of the last 10 s (0-100) in which some runnable task waited for a CPU, from a PSI file's text. */
-export function someAvg10(text: string | undefined): number | undefined {
-  const match = text === undefined ? null : /^some avg10=(\d+(?:\.\d+)?)/m.exec(text);
+/**
+ * The share of the last minute (0-100) in which some runnable task waited for a CPU, from a PSI
+ * file's text ("some ... avg60="): a minute, not 10 s, so that a busy moment (a browser starting)
+ * does not count as starvation.
+ */
+export function someAvg60(text: string | undefined): number | undefined {
+  const match = text === undefined ? null : /^some avg10=\S+ avg60=(\d+(?:\.\d+)?)/m.exec(text);
   return match ? Number(match[1]) : undefined;
 }
 
 /** Reads the pressure now; undefined when the file went away. */
 export function readCpuPressure(file: string, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): number | undefined {
-  return someAvg10(safeRead(read, file));
+  return someAvg60(safeRead(read, file));
 }
 
 function safeRead(read: (file: string) => string, file: string): string | undefined {

@@ -38,8 +38,8 @@ export const LIMITS = {
   /** Event-loop delay of the daemon over the last window: p99 and worst single delay. */
   eventLoopP99Ms: 500,
   eventLoopMaxMs: 2_000,
-  /** PSI "some avg10": share of the last 10 s in which a runnable task waited for a CPU. */
-  cpuSomeAvg10: 90,
+  /** PSI "some avg60": share of the last minute in which a runnable task waited for a CPU. */
+  cpuSomeAvg60: 95,
   /** Browser relaunches within the window that say the browser is not holding up. */
   browserRestarts: 3,
   browserWindowMs: 10 * 60_000,
@@ -57,7 +57,7 @@ export interface ProberHealthOptions {
   controlBudgetMs: number;
   /** Why the browser could not be launched the last time, if it could not. */
   browserLaunchFailure: () => string | undefined;
-  /** CPU pressure (PSI some avg10, 0-100) now; undefined where the kernel does not report it. */
+  /** CPU pressure (PSI some avg60, 0-100) now; undefined where the kernel does not report it. */
   cpuPressure?: () => number | undefined;
   /** Event-loop delay of the last window, in ms; a real monitor by default. */
   eventLoop?: EventLoopSource;
@@ -232,7 +232,7 @@ export class ProberHealth {
   #cpuCheck(): CheckState | undefined {
     const pressure = this.#options.cpuPressure?.();
     if (pressure === undefined) return undefined;
-    return { ok: pressure < LIMITS.cpuSomeAvg10, detail: `runnable tasks waited for a CPU ${pressure.toFixed(1)}% of the last 10 s (limit ${LIMITS.cpuSomeAvg10}%)` };
+    return { ok: pressure < LIMITS.cpuSomeAvg60, detail: `runnable tasks waited for a CPU ${pressure.toFixed(1)}% of the last minute (limit ${LIMITS.cpuSomeAvg60}%)` };
   }
 
   #browserCheck(now: number): CheckState {
