@@ -38,9 +38,9 @@ export class ControlLoop {
     this.#options = options;
   }
 
-  /** The first run starts at once, so that pulse knows about itself within seconds of starting. */
+  /** The first run comes one interval after the start, so it does not compete with the journeys' first runs. */
   start(): void {
-    this.#next(0);
+    this.#next(this.#options.intervalMs);
   }
 
   /** No new runs; resolves when the one in flight (if any) has ended. */
