@@ -300,9 +300,13 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     (stopping ??= (async () => {
       log.info({ event: 'stopping', graceMs: config.gracePeriodMs, inFlight: scheduler.inFlight }, 'stopping: no new runs');
       clearInterval(pauseTimer);
+      const graceEnds = Date.now() + config.gracePeriodMs;
       const controlStopped = controlLoop?.stop();
       const { unfinished } = await scheduler.stop(config.gracePeriodMs);
-      await controlStopped;
+      // A control run in flight gets what is left of the grace period; closing the workers ends it after that.
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([controlStopped, new Promise((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, graceEnds - Date.now()))))]);
+      clearTimeout(graceTimer);
       proberHealth.stop();
       if (unfinished > 0) {
         graceOver = true;
