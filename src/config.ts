@@ -64,6 +64,8 @@ export interface Config {
   allowOpenWrites: boolean;
   /** A running daemon, for `pulse trigger`, `pause` and `resume`. */
   url: string | undefined;
+  /** How often the built-in control journey runs against pulse's own page; undefined when off. */
+  controlIntervalMs: number | undefined;
 }
 
 /** Flags as commander hands them over; every one is optional and wins over its variable. */
@@ -127,6 +129,7 @@ const SETTINGS = {
   authMetrics: { env: 'PULSE_AUTH_METRICS' },
   allowOpenWrites: { env: 'PULSE_ALLOW_OPEN_WRITES' },
   url: { env: 'PULSE_URL', flag: '--url' },
+  controlIntervalMs: { env: 'PULSE_CONTROL_INTERVAL' },
 } satisfies Record<string, Setting>;
 type SettingKey = keyof typeof SETTINGS;
 
@@ -205,6 +208,12 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   authMetrics: oneOf(['0', '1'] as const),
   allowOpenWrites: oneOf(['0', '1'] as const),
   url,
+  controlIntervalMs: z.string().trim().transform((value, ctx) => {
+    if (value === 'off') return undefined;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < 1_000 || ms > 3_600_000) ctx.addIssue({ code: 'custom', message: "must be a duration from '1s' to '1h' such as '30s', or 'off' to run no control journey" });
+    return ms;
+  }),
 };
 
 const DEFAULTS: Partial<Record<SettingKey, string>> = {
@@ -227,6 +236,7 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   historyMaxAgeMs: '30d',
   authMetrics: '0',
   allowOpenWrites: '0',
+  controlIntervalMs: '30s',
 };
 
 export interface ResolveOptions {
@@ -325,6 +335,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     },
     allowOpenWrites: values.allowOpenWrites === '1',
     url: (values.url as string | undefined)?.replace(/\/+$/, ''),
+    controlIntervalMs: values.controlIntervalMs as number | undefined,
   };
   return { config: Object.freeze(config), problems: [] };
 }

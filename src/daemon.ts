@@ -3,6 +3,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { CONTROL_JOURNEY_FILE, ControlLoop } from './control/control-loop.ts';
+import { cpuPressureSource, ProberHealth, type ProberStatus } from './control/prober-health.ts';
 import type { Logger } from './logger.ts';
 import { createOperations, type Operations } from './operations/operations.ts';
 import { PauseBook } from './operations/pauses.ts';
@@ -11,7 +13,7 @@ import type { RunTrigger } from './result.ts';
 import { formatProblem } from './registry/problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
 import type { JourneyDefinition } from './registry/validate.ts';
-import { artifactsDir, newRunId } from './runner/runner.ts';
+import { artifactsDir, newRunId, Runner } from './runner/runner.ts';
 import { DataFolderLockedError, lockDataFolder } from './store/data-lock.ts';
 import { RunStore } from './store/run-store.ts';
 import { startRetention } from './store/retention.ts';
@@ -38,6 +40,9 @@ export interface DaemonOptions {
 /** How often the paused gauges are brought up to date with pauses that ended by themselves. */
 const PAUSE_REFRESH_MS = 5_000;
 
+/** How often pulse's own health is recomputed between control runs. */
+const HEALTH_EVERY_MS = 5_000;
+
 /** How often retention looks for evidence past its age or size limit. */
 const RETENTION_EVERY_MS = 5 * 60_000;
 
@@ -49,6 +54,8 @@ export interface Daemon {
   store: RunStore;
   journeys: readonly JourneyDefinition[];
   prober: Prober;
+  /** pulse's own health: the control journey and the daemon's checks. */
+  health: ProberHealth;
   operations: Operations;
   /** Graceful stop: no new runs, in-flight runs finish within the grace period, browser closed, sinks flushed. */
   stop(): Promise<void>;
@@ -97,11 +104,16 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   const processRegistry = new Registry();
   const exposition = new CachedExposition({ registry, live: processRegistry });
   const metrics = new MetricsSink({ registry, processRegistry, location: config.location, onChange: () => exposition.invalidate() });
+  // Built once the parts it watches exist; browser restarts and store failures before that are counted in metrics only.
+  let health: ProberHealth | undefined;
 
   const prober = await createProber({
     config,
     log,
-    onBrowserRestart: () => metrics.browserRestarted(),
+    onBrowserRestart: () => {
+      metrics.browserRestarted();
+      health?.browserRestarted();
+    },
     onWorkerReplaced: (reason) => metrics.workerReplaced(reason),
   });
   // The browser starts while the journey files load, in the workers that will run them.
@@ -115,6 +127,8 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     throw error;
   }
   for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
+  const control = config.controlIntervalMs === undefined ? undefined : await loadControlJourney(prober, config);
+  if (control && 'problem' in control) log.error({ event: 'control_invalid', err: control.problem }, 'the control journey could not be loaded; pulse reports itself down');
   const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
   metrics.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1', scheduleOverride: options.scheduleOverride });
 
@@ -126,6 +140,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       dataDir: config.dataDir,
       onProblem: (problem) => {
         metrics.storeFailed(problem.operation, problem.reset !== undefined);
+        health?.storeFailed();
         log.error(
           { event: 'store_failed', operation: problem.operation, err: problem.message, ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}) },
           problem.reset ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}` : `run store ${problem.operation} failed`,
@@ -156,6 +171,18 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     // Not fatal: each run retries the launch and is recorded as a prober error until one works.
     log.error({ event: 'browser_launch_failed', err: launch.reason instanceof Error ? launch.reason.message : String(launch.reason) }, 'browser could not be launched');
   }
+
+  const controlDefinition = control && 'definition' in control ? control.definition : undefined;
+  health = new ProberHealth({
+    controlIntervalMs: config.controlIntervalMs,
+    controlBudgetMs: controlDefinition ? controlDefinition.timeoutMs * (controlDefinition.retries + 1) : 0,
+    browserLaunchFailure: () => prober.browsers.launchFailure,
+    cpuPressure: cpuPressureSource(),
+    publish: (status) => metrics.setProberHealth(status.up, Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.ok]))),
+    changed: (status) => logProberChange(log, status),
+  });
+  if (control && 'problem' in control) health.controlBroken(`the control journey could not be loaded: ${control.problem}`);
+  const proberHealth = health;
 
   const pauses = new PauseBook({ store });
   const publishPaused = () => metrics.setPaused(journeys.map((journey) => ({ journey: journey.name, paused: pauses.isPaused(journey) })));
@@ -228,7 +255,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isRunning };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
-    routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config, operations }),
+    routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config, operations, prober: () => proberHealth.status }),
   });
   let address: string;
   try {
@@ -241,6 +268,28 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   }
   const url = address.replace('[::1]', 'localhost');
   scheduler.start();
+  // The control journey runs in the same workers and browser as the journeys, against pulse's own page.
+  const controlLoop = controlDefinition
+    ? new ControlLoop({
+        journey: controlDefinition,
+        intervalMs: config.controlIntervalMs!,
+        runner: new Runner({
+          browser: prober.browsers,
+          workers: prober.workers,
+          params: { baseUrl: controlBaseUrl(config.host, web.server.address()) },
+          location: config.location,
+          dataDir: config.dataDir,
+          trace: 'off',
+          redact: prober.redact,
+          log,
+        }),
+        slots: scheduler,
+        log,
+        onResult: (result) => proberHealth.controlResult(result),
+      })
+    : undefined;
+  controlLoop?.start();
+  proberHealth.start(HEALTH_EVERY_MS);
   log.info(
     { event: 'started', url, journeys: journeys.map((j) => j.name), browser: prober.browser.label, concurrency: config.concurrency },
     `pulse running ${journeys.length} journeys; metrics at ${url}/metrics`,
@@ -251,7 +300,14 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     (stopping ??= (async () => {
       log.info({ event: 'stopping', graceMs: config.gracePeriodMs, inFlight: scheduler.inFlight }, 'stopping: no new runs');
       clearInterval(pauseTimer);
+      const graceEnds = Date.now() + config.gracePeriodMs;
+      const controlStopped = controlLoop?.stop();
       const { unfinished } = await scheduler.stop(config.gracePeriodMs);
+      // A control run in flight gets what is left of the grace period; closing the workers ends it after that.
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([controlStopped, new Promise((resolve) => (graceTimer = setTimeout(resolve, Math.max(0, graceEnds - Date.now()))))]);
+      clearTimeout(graceTimer);
+      proberHealth.stop();
       if (unfinished > 0) {
         graceOver = true;
         log.warn({ event: 'grace_period_over', unfinished }, `${unfinished} runs did not finish within the grace period`);
@@ -266,5 +322,32 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       log.info({ event: 'stopped' }, 'stopped');
     })());
 
-  return { url, metrics, registry, store, journeys, prober, operations, stop };
+  return { url, metrics, registry, store, journeys, prober, health: proberHealth, operations, stop };
+}
+
+/** Imports the built-in control journey in a journey worker, as any journey file is. */
+async function loadControlJourney(prober: Prober, config: Config): Promise<{ definition: JourneyDefinition } | { problem: string }> {
+  const outcome = await prober.workers.load(CONTROL_JOURNEY_FILE, 'the built-in control journey', config.loadTimeoutMs);
+  if ('timedOut' in outcome) return { problem: `did not load within ${config.loadTimeoutMs} ms` };
+  if ('died' in outcome) return { problem: `ended the worker that loaded it (${outcome.died})` };
+  if (!outcome.definition) return { problem: outcome.problems.map(formatProblem).join('; ') || 'no definition' };
+  return { definition: outcome.definition };
+}
+
+/**
+ * Where the browser reaches pulse's own port: loopback when pulse listens on every address or
+ * on loopback, else the address it listens on.
+ */
+export function controlBaseUrl(host: string, address: ReturnType<FastifyInstance['server']['address']>): string {
+  const port = typeof address === 'object' && address ? address.port : 0;
+  if (['0.0.0.0', '::', '127.0.0.1', 'localhost', ''].includes(host)) return `http://127.0.0.1:${port}`;
+  if (host.includes(':')) return `http://[${host.replace(/^\[|\]$/g, '')}]:${port}`;
+  return `http://${host}:${port}`;
+}
+
+function logProberChange(log: Logger, status: ProberStatus): void {
+  const failing = Object.entries(status.checks).filter(([, state]) => !state.ok);
+  const details = Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.detail]));
+  if (status.up) log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
+  else log.warn({ event: 'prober_down', failing: failing.map(([check]) => check), checks: details }, `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`);
 }

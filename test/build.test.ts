@@ -53,13 +53,13 @@ describe('the built daemon, production dependencies only, as a non-root user', (
     removeDir(data);
   });
 
-  const asUser = (args: string[], timeoutMs = 90_000) =>
+  const asUser = (args: string[], timeoutMs = 90_000, extraEnv: NodeJS.ProcessEnv = {}) =>
     new Promise<{ code: number | null; stdout: string; stderr: string; lines: string[] }>((resolve, reject) => {
       const child = spawn(process.execPath, [path.join(app, 'bin', 'pulse.js'), ...args], {
         cwd: app,
         uid,
         gid,
-        env: { PATH: process.env.PATH, HOME: data, PULSE_DATA_DIR: path.join(data, 'pulse'), PULSE_LOG_FORMAT: 'json' },
+        env: { PATH: process.env.PATH, HOME: data, PULSE_DATA_DIR: path.join(data, 'pulse'), PULSE_LOG_FORMAT: 'json', ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -71,8 +71,9 @@ describe('the built daemon, production dependencies only, as a non-root user', (
       }, timeoutMs);
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
-        // The daemon gets SIGTERM once it has beaten twice.
-        if (!signalled && (stdout.match(/"event":"heartbeat"/g) ?? []).length >= 2 && args[0] === 'run') {
+        // The daemon gets SIGTERM once it has beaten twice (and its control journey passed, when it runs one).
+        const controlDone = !extraEnv.PULSE_CONTROL_INTERVAL || stdout.includes('"event":"control_passed"');
+        if (!signalled && (stdout.match(/"event":"heartbeat"/g) ?? []).length >= 2 && controlDone && args[0] === 'run') {
           signalled = true;
           child.kill('SIGTERM');
         }
@@ -90,12 +91,15 @@ describe('the built daemon, production dependencies only, as a non-root user', (
     assert.match(run.stdout, /✓ checkout\s+SUCCESS/);
   });
 
-  test('pulse run beats, writes its store in the data folder, and stops on SIGTERM with exit 0', async () => {
-    const run = await asUser(['run', '--base-url', shop.url, '--port', '0', '--schedule', '*/2 * * * * *']);
+  test('pulse run beats, passes its built-in control journey, writes its store in the data folder, and stops on SIGTERM with exit 0', async () => {
+    // The control journey is a journey file of dist/ too: it must load and pass from the build.
+    const run = await asUser(['run', '--base-url', shop.url, '--port', '0', '--schedule', '*/2 * * * * *'], 90_000, { PULSE_CONTROL_INTERVAL: '1s', PULSE_LOG_LEVEL: 'debug' });
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const events = run.lines.map((line) => (JSON.parse(line) as { event?: string }).event);
     assert.ok(events.filter((e) => e === 'heartbeat').length >= 2);
     assert.ok(events.includes('stopped'));
+    assert.ok(events.includes('control_passed'), 'the control journey passed from the build');
+    assert.ok(!events.includes('control_invalid') && !events.includes('control_failed'));
     assert.ok(existsSync(path.join(data, 'pulse', 'runs.sqlite')), 'the run store is in the data folder');
   });
 

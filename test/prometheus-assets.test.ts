@@ -34,6 +34,9 @@ const PULSE_METRICS = new Set([
   'pulse_store_resets_total',
   'pulse_journey_paused',
   'pulse_shard_journeys',
+  'pulse_journey_last_run_cause',
+  'pulse_prober_up',
+  'pulse_prober_check_up',
 ]);
 const PULSE_HISTOGRAMS = new Set([
   'pulse_journey_duration_seconds',
@@ -238,6 +241,42 @@ test('every alert has a severity, summary, description and link, and unit tests 
   for (const [, tested] of testsText.matchAll(/alertname:\s*([A-Za-z0-9_]+)/g)) {
     assert.ok(names.includes(tested ?? ''), `unit tests name alert ${tested}, which alerts.yml does not define`);
   }
+});
+
+test('only the product pages: a critical alert is about the target, the heartbeat, or pulse itself (routed to its owners)', async () => {
+  const alerts = alertBlocks(await readFile(path.join(prometheusDir, 'alerts.yml'), 'utf8'));
+  const critical = alerts.filter(({ text }) => /^\s+severity:\s*critical\s*$/m.test(text));
+  assert.ok(critical.length > 0, 'no critical alert at all');
+  for (const { name, text } of critical) {
+    const cause = /^\s+cause:\s*(\S+)\s*$/m.exec(text)?.[1];
+    assert.ok(cause === 'target' || cause === 'prober' || name === 'PulseHeartbeatFlatlined', `${name} pages with cause ${cause ?? '(none)'}`);
+  }
+  for (const { name, text } of alerts) {
+    const cause = /^\s+cause:\s*(\S+)\s*$/m.exec(text)?.[1];
+    if (cause === 'third_party' || cause === 'journey') assert.match(text, /^\s+severity:\s*warning\s*$/m, `${name} (cause ${cause}) must be a warning`);
+  }
+  // Every alert about pulse itself carries cause="prober", so that Alertmanager routes it to pulse's owners.
+  const prober = (await readFile(path.join(prometheusDir, 'alerts.yml'), 'utf8')).split(/^\s*- name: pulse\.prober\s*$/m)[1] ?? '';
+  const proberAlerts = alertBlocks(`groups:\n  - name: pulse.prober\n${prober}`);
+  assert.ok(proberAlerts.some((a) => a.name === 'PulseProberDown'), 'PulseProberDown is in the pulse.prober group');
+  for (const { name, text } of proberAlerts) assert.match(text, /^\s+cause:\s*prober\s*$/m, `${name}: cause prober`);
+});
+
+test('per-location journey alerts name the replica that runs the journey, so its PulseProberDown can hold them', async () => {
+  const alerts = alertBlocks(await readFile(path.join(prometheusDir, 'alerts.yml'), 'utf8'));
+  const named = alerts.filter(({ text }) => /group_left \(instance\) pulse:journey_instance:info/.test(text)).map((a) => a.name).sort();
+  assert.deepEqual(named, [
+    'PulseHeartbeatFlatlined',
+    'PulseJourneyCodeFailing',
+    'PulseJourneyDownInLocation',
+    'PulseJourneyFlaky',
+    'PulseJourneySuccessRateLow',
+    'PulseJourneyThirdPartyFailing',
+    'PulseProberErrors',
+  ]);
+  const proberDown = alerts.find((a) => a.name === 'PulseProberDown');
+  assert.ok(proberDown, 'PulseProberDown is defined');
+  assert.match(proberDown.text, /expr:\s*pulse_prober_up == 0/, 'PulseProberDown keeps the instance label of pulse_prober_up');
 });
 
 test('the retry-absorbed transient failure is tested against every alert', async () => {

@@ -23,15 +23,14 @@ const DOWN_ALERTS = new Set(['PulseJourneyDownEverywhere', 'PulseJourneyDownInLo
 const REWRITES: { file: 'recording.yml' | 'alerts.yml'; from: string; to: string; why: string }[] = [
   // The 5m success-ratio window: 20 s of 1 s scrapes still hold ~10 runs every 2 s, and a failure shows at once.
   { file: 'recording.yml', from: '[5m]', to: '[20s]', why: 'success ratio window' },
-  // The 30m alert window (runs by result, success rate) and the 1h look-back that tells failures from prober errors.
+  // The 30m alert window (runs by result, failures by cause, success rate).
   { file: 'recording.yml', from: '[30m]', to: '[1m]', why: 'alert window of runs by result' },
-  { file: 'recording.yml', from: '[1h]', to: '[2m]', why: 'failure-or-error look-back of journey_target_down' },
   { file: 'alerts.yml', from: '[1h]', to: '[2m]', why: 'look-back of flaky runs and of the failed step in descriptions' },
   { file: 'alerts.yml', from: '[30m]', to: '[1m]', why: 'window of browser restarts and skipped runs' },
   // for: durations: 2m (down everywhere) and 1m (heartbeat flatlined) become 3 s; 5m, 3m and 15m become 5 s.
   { file: 'alerts.yml', from: 'for: 2m', to: 'for: 3s', why: 'PulseJourneyDownEverywhere' },
-  { file: 'alerts.yml', from: 'for: 1m', to: 'for: 3s', why: 'PulseHeartbeatFlatlined' },
-  { file: 'alerts.yml', from: 'for: 5m', to: 'for: 5s', why: 'PulseJourneyDownInLocation, PulseJourneySuccessRateLow' },
+  { file: 'alerts.yml', from: 'for: 1m', to: 'for: 3s', why: 'PulseHeartbeatFlatlined, PulseProberDown' },
+  { file: 'alerts.yml', from: 'for: 5m', to: 'for: 5s', why: 'PulseJourneyDownInLocation, PulseJourneySuccessRateLow, PulseJourneyThirdPartyFailing, PulseJourneyCodeFailing' },
   { file: 'alerts.yml', from: 'for: 3m', to: 'for: 5s', why: 'PulseTargetDown' },
   { file: 'alerts.yml', from: 'for: 15m', to: 'for: 5s', why: 'PulseJourneyFlaky' },
 ];

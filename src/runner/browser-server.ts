@@ -41,6 +41,8 @@ export class BrowserServer {
   /** Increases on every launch, so a run can tell that its browser went away. */
   generation = 0;
   restarts = 0;
+  /** Why the last launch failed, until a launch works again. */
+  launchFailure: string | undefined;
 
   constructor(options: BrowserServerOptions) {
     this.#options = options;
@@ -68,9 +70,20 @@ export class BrowserServer {
   async endpoint(): Promise<string> {
     if (this.#closed) throw new Error('browser server is closed');
     if (this.#host) return this.#host.wsEndpoint;
-    this.#launching ??= this.#launch().finally(() => {
-      this.#launching = undefined;
-    });
+    this.#launching ??= this.#launch()
+      .then(
+        (host) => {
+          this.launchFailure = undefined;
+          return host;
+        },
+        (error: unknown) => {
+          this.launchFailure = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#launching = undefined;
+      });
     return (await this.#launching).wsEndpoint;
   }
 

@@ -101,6 +101,23 @@ export class Scheduler {
     return { started: true };
   }
 
+  /**
+   * Runs work of pulse's own (the control journey) under the same concurrency cap as the
+   * journeys. Resolves 'done', or 'saturated' when no slot came within deadlineMs, or 'stopping'.
+   */
+  async withSlot(deadlineMs: number, work: () => Promise<void>): Promise<'done' | 'saturated' | 'stopping'> {
+    if (this.#stopping) return 'stopping';
+    const granted = await this.#slots.acquire(deadlineMs);
+    if (!granted) return this.#stopping ? 'stopping' : 'saturated';
+    try {
+      if (this.#stopping) return 'stopping';
+      await work();
+      return 'done';
+    } finally {
+      this.#slots.release();
+    }
+  }
+
   #tick(journey: JourneyDefinition, tick: Date, jitter: number, interval: number): void {
     if (this.#stopping) return;
     if (this.#options.isPaused?.(journey)) {

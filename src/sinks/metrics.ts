@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { JourneyDefinition } from '../registry/validate.ts';
-import { FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
+import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
@@ -45,6 +45,7 @@ export class MetricsSink implements Sink {
   readonly flakyRuns: Counter<'journey' | 'location'>;
   readonly failures: Counter<'journey' | 'location' | 'step' | 'reason' | 'cause'>;
   readonly up: Gauge<'journey' | 'location'>;
+  readonly lastRunCause: Gauge<'journey' | 'location' | 'cause'>;
   readonly lastSuccess: Gauge<'journey' | 'location'>;
   readonly interval: Gauge<'journey'>;
   readonly paused: Gauge<'journey' | 'location'>;
@@ -58,6 +59,8 @@ export class MetricsSink implements Sink {
   readonly storeResets: Counter;
   readonly shardJourneys: Gauge<'shard'>;
   readonly pushDeliveries: Counter<'sink' | 'outcome'>;
+  readonly proberUp: Gauge<'location'>;
+  readonly proberCheckUp: Gauge<'location' | 'check'>;
 
   readonly #pausedNow = new Map<string, number>();
 
@@ -72,6 +75,12 @@ export class MetricsSink implements Sink {
     this.flakyRuns = new Counter({ name: 'pulse_journey_flaky_runs_total', help: 'Successful runs that needed a retry.', labelNames: ['journey', 'location'], registers });
     this.failures = new Counter({ name: 'pulse_journey_failures_total', help: 'Failed runs by the step that broke, the reason and the cause (target: the product; third_party: only other origins failed; journey: its own code).', labelNames: ['journey', 'location', 'step', 'reason', 'cause'], registers });
     this.up = new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', labelNames: ['journey', 'location'], registers });
+    this.lastRunCause = new Gauge({
+      name: 'pulse_journey_last_run_cause',
+      help: 'Whose fault the last run was, when it did not succeed: 1 for its cause (target, third_party, journey, prober), 0 for the others; all 0 after a success. The alert rules page only on cause target.',
+      labelNames: ['journey', 'location', 'cause'],
+      registers,
+    });
     this.lastSuccess = new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', labelNames: ['journey', 'location'], registers });
     this.interval = new Gauge({ name: 'pulse_journey_interval_seconds', help: 'Expected interval between runs, from the schedule.', labelNames: ['journey'], registers });
     this.paused = new Gauge({ name: 'pulse_journey_paused', help: '1 while the journey is paused for maintenance on this replica (its runs are skipped, its alerts held), else 0.', labelNames: ['journey', 'location'], registers });
@@ -97,6 +106,8 @@ export class MetricsSink implements Sink {
     this.storeResets = new Counter({ name: 'pulse_store_resets_total', help: 'Times the run store was started afresh (a damaged file moved aside, or the file deleted under pulse).', registers });
     this.shardJourneys = new Gauge({ name: 'pulse_shard_journeys', help: 'Journeys this replica owns.', labelNames: ['shard'], registers });
     this.pushDeliveries = new Counter({ name: 'pulse_push_deliveries_total', help: 'Pushes of push sinks (Pushgateway, webhook) by outcome: delivered, failed (every try failed), dropped (queue full or shutdown).', labelNames: ['sink', 'outcome'], registers });
+    this.proberUp = new Gauge({ name: 'pulse_prober_up', help: 'pulse watching itself: 1 while every prober health check passes (the control journey among them), else 0; journey alerts of this replica are held while it is 0.', labelNames: ['location'], registers });
+    this.proberCheckUp = new Gauge({ name: 'pulse_prober_check_up', help: 'Each prober health check: control (the built-in control journey passes), event_loop (daemon event-loop lag), cpu (CPU pressure, where the kernel reports it), browser (relaunches, launch failures), store (run store failures); 1 passing, 0 failing.', labelNames: ['location', 'check'], registers });
   }
 
   /** Publishes intervals and starts every counter at 0, so rate() and increase() see the first event. */
@@ -123,6 +134,9 @@ export class MetricsSink implements Sink {
     this.runs.inc({ ...labels, result: result.status });
     for (const attempt of result.attemptResults) this.attempts.inc({ ...labels, result: attempt.status });
     this.up.set(labels, result.status === 'success' ? 1 : 0);
+    // As pulse_journey_failures_total counts them: an error is always the prober's, a failure never is.
+    const lastCause = result.status === 'success' ? undefined : result.status === 'error' ? 'prober' : result.cause && result.cause !== 'prober' ? result.cause : 'target';
+    for (const cause of FAILURE_CAUSES) this.lastRunCause.set({ ...labels, cause }, cause === lastCause ? 1 : 0);
     if (result.status === 'success') {
       this.heartbeats.inc(labels);
       this.lastSuccess.set(labels, Date.parse(result.startedAt) / 1000 + result.durationMs / 1000);
@@ -185,6 +199,14 @@ export class MetricsSink implements Sink {
   storeFailed(operation: StoreOperation, reset: boolean): void {
     this.storeFailures.inc({ operation });
     if (reset) this.storeResets.inc();
+    this.#changed();
+  }
+
+  /** pulse's own health: the verdict and each check's; a check left out (not measurable here) is not exported. */
+  setProberHealth(up: boolean, checks: Readonly<Record<string, boolean>>): void {
+    const location = this.#location;
+    this.proberUp.set({ location }, up ? 1 : 0);
+    for (const [check, ok] of Object.entries(checks)) this.proberCheckUp.set({ location, check }, ok ? 1 : 0);
     this.#changed();
   }
 

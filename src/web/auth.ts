@@ -4,8 +4,9 @@ import fastifyBearerAuth from '@fastify/bearer-auth';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { CONTROL_PREFIX } from '../control/control-page.ts';
 
-/** Paths that stay open so that probes and scrapers work without credentials. */
+/** Paths that stay open so that probes and scrapers work without credentials (and the control journey, under CONTROL_PREFIX). */
 const ALWAYS_OPEN = new Set(['/healthz', '/readyz']);
 
 /**
@@ -34,7 +35,7 @@ export async function registerAuth(app: FastifyInstance, auth: Config['auth']): 
   const check = app.auth(methods, { relation: 'or' });
   app.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0] ?? '';
-    if (ALWAYS_OPEN.has(path) || (path === '/metrics' && !auth.metrics)) return done();
+    if (ALWAYS_OPEN.has(path) || path.startsWith(CONTROL_PREFIX) || (path === '/metrics' && !auth.metrics)) return done();
     return check.call(app, request, reply, done);
   });
 }

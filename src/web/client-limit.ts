@@ -9,6 +9,8 @@ export interface ClientLimitOptions {
   tarpitMs: number;
   /** Paths never limited (health probes). */
   open: ReadonlySet<string>;
+  /** Path prefixes never limited (pulse's own control page). */
+  openPrefixes?: readonly string[];
   now?: () => number;
 }
 
@@ -29,7 +31,8 @@ export function registerClientLimit(app: FastifyInstance, options: ClientLimitOp
   app.addHook('onClose', async () => clearInterval(sweep));
 
   app.addHook('onRequest', (request, reply, done) => {
-    if (options.open.has(request.url.split('?')[0] ?? '')) return done();
+    const path = request.url.split('?')[0] ?? '';
+    if (options.open.has(path) || options.openPrefixes?.some((prefix) => path.startsWith(prefix))) return done();
     const at = now();
     const bucket = buckets.get(request.ip) ?? { tokens: options.burst, at };
     bucket.tokens = Math.min(options.burst, bucket.tokens + ((at - bucket.at) / 1000) * options.perSecond);

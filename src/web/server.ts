@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { CONTROL_PREFIX, registerControlPage } from '../control/control-page.ts';
 import { registerClientLimit } from './client-limit.ts';
 import type { MetricsSource } from './exposition.ts';
 
@@ -36,7 +37,8 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     bodyLimit: 64 * 1024,
   });
   // One client cannot ask for more than a person or a scraper needs; probes are never limited.
-  registerClientLimit(app, { burst: CLIENT_BURST, perSecond: CLIENT_PER_SECOND, tarpitMs: TARPIT_MS, open: OPEN_PATHS });
+  // The control journey's page is never limited: a flood from one address must not make pulse look sick.
+  registerClientLimit(app, { burst: CLIENT_BURST, perSecond: CLIENT_PER_SECOND, tarpitMs: TARPIT_MS, open: OPEN_PATHS, openPrefixes: [CONTROL_PREFIX] });
   app.server.maxConnections = MAX_CONNECTIONS;
 
   app.get('/metrics', async (_request, reply) => {
@@ -51,6 +53,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
       .header('cache-control', 'no-store')
       .send({ status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
   });
+  registerControlPage(app);
   await options.routes?.(app);
   return app;
 }

@@ -6,6 +6,7 @@ import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
+import type { ProberStatus } from '../control/prober-health.ts';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import type { Operations } from '../operations/operations.ts';
 import type { RunRecord, RunStore } from '../store/run-store.ts';
@@ -24,6 +25,8 @@ export interface UiOptions {
   artifactsRoot: string;
   config: Pick<Config, 'location' | 'publicUrl' | 'auth' | 'allowOpenWrites'>;
   operations: Operations;
+  /** pulse's own health, for the overview's panel and /api/prober. */
+  prober?: () => ProberStatus;
 }
 
 const VIEW_TTL_MS = 1_000;
@@ -126,7 +129,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     const page = cached(`/?sort=${sort}`, () => {
       const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule, pausedUntil: pausedUntil(name) }));
       if (sort === 'flaky') rows.sort((a, b) => (b.stats.flaky24h.share ?? -1) - (a.stats.flaky24h.share ?? -1));
-      return html(overviewPage(rows, config.location, Date.now(), store.health()));
+      return html(overviewPage(rows, config.location, Date.now(), store.health(), options.prober?.()));
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -190,6 +193,11 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       };
     }),
   })));
+
+  app.get('/api/prober', async (_request, reply) => {
+    if (!options.prober) return reply.code(404).send({ error: 'no prober health here' });
+    return reply.header('cache-control', 'no-store').send(options.prober());
+  });
 
   app.get('/api/runs', async (request, reply) => {
     const query = runsQuery.safeParse(request.query);

@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../../html.ts';
+import type { ProberStatus } from '../../control/prober-health.ts';
 import type { JourneyStats, StoreHealth } from '../../store/run-store.ts';
 import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
@@ -11,8 +12,9 @@ export interface OverviewRow {
 }
 
 /** Every journey: up/down and since when, last success, success rates, p50/p95, the last runs. */
-export function overviewPage(rows: OverviewRow[], location: string, now = Date.now(), store?: StoreHealth): SafeHtml {
+export function overviewPage(rows: OverviewRow[], location: string, now = Date.now(), store?: StoreHealth, prober?: ProberStatus): SafeHtml {
   const body = html`<h1>Journeys</h1>
+${prober ? proberPanel(prober, now) : ''}
 ${store ? storeNotice(store, now) : ''}
 <table>
 <thead><tr><th><a href="/">journey</a></th><th>state</th><th>last success</th><th>success 1 h</th><th>success 24 h</th><th><a href="/?sort=flaky" title="sort by the share of successful runs that needed a retry, 24 h">flaky 24 h</a></th><th>p50</th><th>p95</th><th>last runs (newest right)</th></tr></thead>
@@ -35,6 +37,27 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
 </tbody>
 </table>`;
   return layout({ title: 'Journeys', location, refreshSeconds: 30 }, body);
+}
+
+/** pulse's own health first: while it is down, the journeys' states below say little about the product. */
+function proberPanel(prober: ProberStatus, now: number): SafeHtml {
+  const last = prober.control.lastRun;
+  const interval = prober.control.intervalMs;
+  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}">
+<h2>Prober health ${prober.up ? statusBadge('up', 'UP') : statusBadge('down', 'DOWN')} <span class="muted">since ${ago(prober.since, now)}</span></h2>
+${prober.up ? '' : html`<p class="note">pulse itself is sick: failures and errors below may be its own, and the alerts of this replica's journeys are held (PulseProberDown).</p>`}
+<table>
+<thead><tr><th>check</th><th>state</th><th>detail</th></tr></thead>
+<tbody>
+${Object.entries(prober.checks).map(([check, state]) => html`<tr data-check="${check}"><td>${check}</td><td>${state.ok ? statusBadge('up', 'OK') : statusBadge('down', 'FAILING')}</td><td>${state.detail}</td></tr>`)}
+</tbody>
+</table>
+<p class="muted">${
+    interval === undefined
+      ? 'The control journey is off (PULSE_CONTROL_INTERVAL=off).'
+      : html`Control journey every ${Math.round(interval / 1000)} s against pulse's own page; last run ${last ? html`<span class="badge ${last.status}">${last.status}</span> ${ago(last.startedAt, now)}, ${ms(last.durationMs)}` : 'not yet'}; last passed ${ago(prober.control.lastSuccessAt, now)}.`
+  }</p>
+</section>`;
 }
 
 /** Run history being lost is on-call's business too: the heartbeat goes on, but evidence and history may not. */

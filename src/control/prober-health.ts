@@ -1,0 +1,255 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { RunResult } from '../result.ts';
+import { findCpuPressureFile, readCpuPressure } from './cpu-pressure.ts';
+
+/** What pulse checks about itself; `pulse_prober_up` is 1 only while every present check passes. */
+export type ProberCheck = 'control' | 'event_loop' | 'cpu' | 'browser' | 'store';
+export const PROBER_CHECKS: readonly ProberCheck[] = ['control', 'event_loop', 'cpu', 'browser', 'store'];
+
+export interface CheckState {
+  ok: boolean;
+  /** One line for on-call: what was measured, against what. */
+  detail: string;
+}
+
+/** The last control run, as the UI and /api/prober show it. */
+export interface ControlRun {
+  runId: string;
+  status: RunResult['status'];
+  startedAt: string;
+  durationMs: number;
+  error?: string;
+  step?: string;
+}
+
+export interface ProberStatus {
+  up: boolean;
+  /** When it was last computed (ISO). */
+  at: string;
+  /** Since when it has been up or down (ISO). */
+  since: string;
+  /** Only the checks that can be measured here (cpu needs PSI; control can be turned off). */
+  checks: Partial<Record<ProberCheck, CheckState>>;
+  control: { intervalMs: number | undefined; lastRun: ControlRun | undefined; lastSuccessAt: string | undefined };
+}
+
+/** Thresholds, each chosen so that only a prober that cannot time a journey trips it. */
+export const LIMITS = {
+  /** Event-loop delay of the daemon over the last window: p99 and worst single delay. */
+  eventLoopP99Ms: 500,
+  eventLoopMaxMs: 2_000,
+  /** PSI "some avg60": share of the last minute in which a runnable task waited for a CPU. */
+  cpuSomeAvg60: 95,
+  /** Browser relaunches within the window that say the browser is not holding up. */
+  browserRestarts: 3,
+  browserWindowMs: 10 * 60_000,
+  /** Run store failures within the window that say it keeps failing (one reset alone does not). */
+  storeFailures: 3,
+  storeWindowMs: 5 * 60_000,
+  /** A control run older than this many intervals (plus its own budget) is too old to vouch for pulse. */
+  controlIntervals: 3,
+} as const;
+
+export interface ProberHealthOptions {
+  /** Undefined when the control journey is off: the check is then left out. */
+  controlIntervalMs: number | undefined;
+  /** The control journey's own budget (all attempts), added to the staleness limit. */
+  controlBudgetMs: number;
+  /** Why the browser could not be launched the last time, if it could not. */
+  browserLaunchFailure: () => string | undefined;
+  /** CPU pressure (PSI some avg60, 0-100) now; undefined where the kernel does not report it. */
+  cpuPressure?: () => number | undefined;
+  /** Event-loop delay of the last window, in ms; a real monitor by default. */
+  eventLoop?: EventLoopSource;
+  now?: () => number;
+  /** Told every computed status (metrics). */
+  publish: (status: ProberStatus) => void;
+  /** Told when up turns down or back (logs). */
+  changed: (status: ProberStatus) => void;
+}
+
+export interface EventLoopSource {
+  /** Delay figures since the previous call, and starts a new window. */
+  take(): { p99Ms: number; maxMs: number } | undefined;
+  close(): void;
+}
+
+/** The daemon's event-loop delay from perf_hooks, in windows between take() calls. */
+export function eventLoopMonitor(): EventLoopSource {
+  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  histogram.enable();
+  return {
+    take: () => {
+      if (histogram.count === 0) return undefined;
+      const figures = { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 };
+      histogram.reset();
+      return figures;
+    },
+    close: () => histogram.disable(),
+  };
+}
+
+/** PSI of this process's cgroup (or the machine) when the kernel has it; undefined otherwise. */
+export function cpuPressureSource(): (() => number | undefined) | undefined {
+  const file = findCpuPressureFile();
+  return file ? () => readCpuPressure(file) : undefined;
+}
+
+/**
+ * pulse watching itself: the control journey's last result and the daemon's own health (event
+ * loop, CPU, browser, run store) become one verdict per replica, `pulse_prober_up`.
+ */
+export class ProberHealth {
+  readonly #options: ProberHealthOptions;
+  readonly #now: () => number;
+  readonly #eventLoop: EventLoopSource;
+  readonly #startedAt: number;
+  #lastEventLoop: { p99Ms: number; maxMs: number } | undefined;
+  #lastControl: { run: ControlRun; endedAt: number } | undefined;
+  #lastControlSuccess: number | undefined;
+  #controlProblem: string | undefined;
+  #browserRestarts: number[] = [];
+  #storeFailures: number[] = [];
+  #status: ProberStatus | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: ProberHealthOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#eventLoop = options.eventLoop ?? eventLoopMonitor();
+    this.#startedAt = this.#now();
+  }
+
+  /** Recomputes every `everyMs`, each time with a fresh event-loop window. */
+  start(everyMs: number): void {
+    // What the loop went through before (start-up work) is not a window to judge.
+    this.#eventLoop.take();
+    this.evaluate();
+    this.#timer = setInterval(() => this.evaluate({ newWindow: true }), everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#eventLoop.close();
+  }
+
+  get status(): ProberStatus {
+    return this.#status ?? this.evaluate();
+  }
+
+  controlResult(result: RunResult): void {
+    const endedAt = this.#now();
+    this.#controlProblem = undefined;
+    this.#lastControl = {
+      endedAt,
+      run: {
+        runId: result.runId,
+        status: result.status,
+        startedAt: result.startedAt,
+        durationMs: result.durationMs,
+        ...(result.error ? { error: result.error.message, ...(result.error.step ? { step: result.error.step } : {}) } : {}),
+      },
+    };
+    if (result.status === 'success') this.#lastControlSuccess = endedAt;
+    this.evaluate();
+  }
+
+  /** The control journey cannot run at all (it did not load): the check fails with why. */
+  controlBroken(message: string): void {
+    this.#controlProblem = message;
+    this.evaluate();
+  }
+
+  browserRestarted(): void {
+    this.#browserRestarts.push(this.#now());
+  }
+
+  storeFailed(): void {
+    this.#storeFailures.push(this.#now());
+  }
+
+  evaluate(options: { newWindow?: boolean } = {}): ProberStatus {
+    const now = this.#now();
+    if (options.newWindow) this.#lastEventLoop = this.#eventLoop.take() ?? this.#lastEventLoop;
+    const checks: Partial<Record<ProberCheck, CheckState>> = {};
+    const control = this.#controlCheck(now);
+    if (control) checks.control = control;
+    checks.event_loop = this.#eventLoopCheck();
+    const cpu = this.#cpuCheck();
+    if (cpu) checks.cpu = cpu;
+    checks.browser = this.#browserCheck(now);
+    checks.store = this.#storeCheck(now);
+
+    const up = Object.values(checks).every((check) => check.ok);
+    const previous = this.#status;
+    const at = new Date(now).toISOString();
+    const status: ProberStatus = {
+      up,
+      at,
+      since: previous && previous.up === up ? previous.since : at,
+      checks,
+      control: {
+        intervalMs: this.#options.controlIntervalMs,
+        lastRun: this.#lastControl?.run,
+        lastSuccessAt: this.#lastControlSuccess === undefined ? undefined : new Date(this.#lastControlSuccess).toISOString(),
+      },
+    };
+    this.#status = status;
+    this.#options.publish(status);
+    // The first verdict is news only when it is bad; after that, every turn is.
+    if (previous ? previous.up !== up : !up) this.#options.changed(status);
+    return status;
+  }
+
+  #controlCheck(now: number): CheckState | undefined {
+    const interval = this.#options.controlIntervalMs;
+    if (interval === undefined) return undefined;
+    if (this.#controlProblem) return { ok: false, detail: this.#controlProblem };
+    const staleAfter = LIMITS.controlIntervals * interval + this.#options.controlBudgetMs;
+    const last = this.#lastControl;
+    if (!last) {
+      const waited = now - this.#startedAt;
+      return waited <= staleAfter
+        ? { ok: true, detail: 'waiting for the first control run' }
+        : { ok: false, detail: `no control run has ended in the ${seconds(waited)} since pulse started (limit ${seconds(staleAfter)}): no free run slot, or the runs hang` };
+    }
+    if (last.run.status !== 'success') {
+      return { ok: false, detail: `the last control run ended in ${last.run.status}${last.run.step ? ` at step "${last.run.step}"` : ''}: ${last.run.error ?? 'no error given'}` };
+    }
+    const age = now - last.endedAt;
+    if (age > staleAfter) return { ok: false, detail: `the last control run passed ${seconds(age)} ago, more than ${seconds(staleAfter)}: no free run slot, or the runs hang` };
+    return { ok: true, detail: `the last control run passed ${seconds(age)} ago in ${Math.round(last.run.durationMs)} ms` };
+  }
+
+  #eventLoopCheck(): CheckState {
+    const figures = this.#lastEventLoop;
+    if (!figures) return { ok: true, detail: 'no event-loop figures yet' };
+    const ok = figures.p99Ms < LIMITS.eventLoopP99Ms && figures.maxMs < LIMITS.eventLoopMaxMs;
+    return { ok, detail: `event-loop delay p99 ${Math.round(figures.p99Ms)} ms, max ${Math.round(figures.maxMs)} ms (limits ${LIMITS.eventLoopP99Ms} ms, ${LIMITS.eventLoopMaxMs} ms)` };
+  }
+
+  #cpuCheck(): CheckState | undefined {
+    const pressure = this.#options.cpuPressure?.();
+    if (pressure === undefined) return undefined;
+    return { ok: pressure < LIMITS.cpuSomeAvg60, detail: `runnable tasks waited for a CPU ${pressure.toFixed(1)}% of the last minute (limit ${LIMITS.cpuSomeAvg60}%)` };
+  }
+
+  #browserCheck(now: number): CheckState {
+    const failure = this.#options.browserLaunchFailure();
+    if (failure) return { ok: false, detail: `the browser cannot be launched: ${failure}` };
+    this.#browserRestarts = this.#browserRestarts.filter((at) => now - at <= LIMITS.browserWindowMs);
+    const count = this.#browserRestarts.length;
+    return { ok: count < LIMITS.browserRestarts, detail: `${count} browser relaunches in the last ${LIMITS.browserWindowMs / 60_000} min (limit ${LIMITS.browserRestarts})` };
+  }
+
+  #storeCheck(now: number): CheckState {
+    this.#storeFailures = this.#storeFailures.filter((at) => now - at <= LIMITS.storeWindowMs);
+    const count = this.#storeFailures.length;
+    return { ok: count < LIMITS.storeFailures, detail: `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})` };
+  }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
