@@ -11,9 +11,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import { startShop, type Shop } from '../src/demo/shop.ts';
 import type { PageVitals, RunResult } from '../src/result.ts';
 import type { RunnerOptions } from '../src/runner/runner.ts';
+import { MetricsSink } from '../src/sinks/metrics.ts';
 import { journeyDir, writeJourney } from './support/journey-files.ts';
 import { makeTempDir, removeDir } from './support/temp.ts';
 import { TestProber } from './support/test-runner.ts';
@@ -177,5 +179,46 @@ describe('certificates of the journey\'s own https origins', () => {
     assert.equal(certificate!.origin, url);
     assert.equal(certificate!.validTo, notAfter);
     assert.match(certificate!.subject ?? '', /127\.0\.0\.1/);
+  });
+});
+
+describe('web vitals in /metrics', () => {
+  test('the last success sets one gauge per vital, the layout shift, the bytes and the certificate expiry; a run without a figure keeps the last one', async () => {
+    const registry = new Registry();
+    const metrics = new MetricsSink({ registry, location: 'eu-1', defaultMetrics: false });
+    const base: RunResult = {
+      journey: 'shop',
+      location: 'eu-1',
+      runId: 'r1',
+      status: 'success',
+      startedAt: new Date().toISOString(),
+      durationMs: 1000,
+      attempts: 1,
+      flaky: false,
+      steps: [
+        { name: 'open', status: 'passed', durationMs: 500, vitals: [{ kind: 'load', url: 'https://shop/', ttfbMs: 80, fcpMs: 300, lcpMs: 900, cls: 0.02 }], network: { requests: 3, bytes: 12_000, failed: 0 } },
+        { name: 'buy', status: 'passed', durationMs: 500, vitals: [{ kind: 'load', url: 'https://shop/buy', continued: true, lcpMs: 1_200, cls: 0.15, inpMs: 240 }], network: { requests: 1, bytes: 800, failed: 0 } },
+      ],
+      artifacts: {},
+      attemptResults: [],
+      certificates: [
+        { origin: 'https://shop', validTo: 2_000_000_000 },
+        { origin: 'https://api.shop', validTo: 1_900_000_000 },
+      ],
+    };
+    metrics.onResult(base);
+    const value = async (name: string, labels: Record<string, string> = {}) => {
+      const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+      return metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+    };
+    assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'lcp' }), 1.2, 'the worst LCP of the run');
+    assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'ttfb' }), 0.08);
+    assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'inp' }), 0.24);
+    assert.equal(await value('pulse_journey_layout_shift'), 0.15);
+    assert.equal(await value('pulse_journey_transfer_bytes'), 12_800);
+    assert.equal(await value('pulse_journey_certificate_expiry_timestamp_seconds'), 1_900_000_000, 'the earliest of the origins');
+    metrics.onResult({ ...base, runId: 'r2', steps: [{ name: 'open', status: 'passed', durationMs: 400, vitals: [{ kind: 'load', url: 'https://shop/', ttfbMs: 50, cls: 0 }] }] });
+    assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'lcp' }), 1.2, 'no LCP this time: the last one stands');
+    assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'ttfb' }), 0.05);
   });
 });

@@ -5,6 +5,7 @@ import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-work
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
+import { TIMED_VITALS, runBytes, runVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 
 export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed' | 'paused';
@@ -59,6 +60,10 @@ export class MetricsSink implements Sink {
   readonly storeResets: Counter;
   readonly shardJourneys: Gauge<'shard'>;
   readonly pushDeliveries: Counter<'sink' | 'outcome'>;
+  readonly webVital: Gauge<'journey' | 'location' | 'vital'>;
+  readonly layoutShift: Gauge<'journey' | 'location'>;
+  readonly transferBytes: Gauge<'journey' | 'location'>;
+  readonly certificateExpiry: Gauge<'journey' | 'location'>;
   readonly proberUp: Gauge<'location'>;
   readonly proberCheckUp: Gauge<'location' | 'check'>;
 
@@ -106,6 +111,22 @@ export class MetricsSink implements Sink {
     this.storeResets = new Counter({ name: 'pulse_store_resets_total', help: 'Times the run store was started afresh (a damaged file moved aside, or the file deleted under pulse).', registers });
     this.shardJourneys = new Gauge({ name: 'pulse_shard_journeys', help: 'Journeys this replica owns.', labelNames: ['shard'], registers });
     this.pushDeliveries = new Counter({ name: 'pulse_push_deliveries_total', help: 'Pushes of push sinks (Pushgateway, webhook) by outcome: delivered, failed (every try failed), dropped (queue full or shutdown).', labelNames: ['sink', 'outcome'], registers });
+    // What the user felt, per journey rather than per step, as gauges of the last success rather
+    // than histograms: six series a journey and location, so /metrics stays near its size.
+    this.webVital = new Gauge({
+      name: 'pulse_journey_web_vital_seconds',
+      help: 'Web vitals of the last successful run, the worst page view of the run: ttfb (time to first byte), fcp (first contentful paint), lcp (largest contentful paint), inp (interaction to next paint).',
+      labelNames: ['journey', 'location', 'vital'],
+      registers,
+    });
+    this.layoutShift = new Gauge({ name: 'pulse_journey_layout_shift', help: 'Cumulative layout shift of the last successful run, the worst page view of the run (0 is steady; over 0.1 is poor).', labelNames: ['journey', 'location'], registers });
+    this.transferBytes = new Gauge({ name: 'pulse_journey_transfer_bytes', help: 'Bytes over the wire of the last successful run (sizes the browser shows the page: exact for its own origin, 0 for other origins without Timing-Allow-Origin).', labelNames: ['journey', 'location'], registers });
+    this.certificateExpiry = new Gauge({
+      name: 'pulse_journey_certificate_expiry_timestamp_seconds',
+      help: "Unix time the earliest-expiring TLS certificate of the journey's own https origins expires, as its last run saw them.",
+      labelNames: ['journey', 'location'],
+      registers,
+    });
     this.proberUp = new Gauge({ name: 'pulse_prober_up', help: 'pulse watching itself: 1 while every prober health check passes (the control journey among them), else 0; journey alerts of this replica are held while it is 0.', labelNames: ['location'], registers });
     this.proberCheckUp = new Gauge({ name: 'pulse_prober_check_up', help: 'Each prober health check: control (the built-in control journey passes), event_loop (daemon event-loop lag), cpu (CPU pressure, where the kernel reports it), browser (relaunches, launch failures), store (run store failures); 1 passing, 0 failing.', labelNames: ['location', 'check'], registers });
   }
@@ -145,12 +166,25 @@ export class MetricsSink implements Sink {
         if (step.status === 'passed') this.stepDuration.observe({ ...labels, step: this.#stepLabel(result.journey, step.name) }, step.durationMs / 1000);
       }
       if (result.flaky) this.flakyRuns.inc(labels);
+      this.#felt(labels, result);
     } else if (result.status === 'failure') {
       const reason = result.error?.reason && FAILURE_REASONS.includes(result.error.reason) ? result.error.reason : 'script';
       const cause = result.cause && result.cause !== 'prober' ? result.cause : 'target';
       this.failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason, cause });
     }
+    if (result.certificates?.length) this.certificateExpiry.set(labels, Math.min(...result.certificates.map((certificate) => certificate.validTo)));
     this.#changed();
+  }
+
+  /** The web vitals and bytes of a success; a figure the run did not measure keeps its last value. */
+  #felt(labels: { journey: string; location: string }, result: RunResult): void {
+    const worst = runVitals(result.steps);
+    for (const vital of TIMED_VITALS) {
+      const value = worst[`${vital}Ms`];
+      if (value !== undefined) this.webVital.set({ ...labels, vital }, value / 1000);
+    }
+    if (worst.cls !== undefined) this.layoutShift.set(labels, worst.cls);
+    if (result.steps.some((step) => step.network)) this.transferBytes.set(labels, runBytes(result.steps));
   }
 
   /** Keeps the step label bounded even when a journey builds step names from data. */
