@@ -8,15 +8,24 @@ import { CpuCgroup } from './proc.ts';
 import { spawnMeasured } from './spawn.ts';
 import type { MemorySample } from './worker.ts';
 import { WorkerClient } from './worker-client.ts';
+import { ALL_FEATURES, type PulseFeatures } from './worker.ts';
 
-export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'pulse-unmarked' | 'spawn' | 'elastic';
-export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', 'pulse-unmarked', 'spawn', 'elastic'];
+export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'pulse-unmarked' | 'pulse-plain' | 'spawn' | 'elastic';
+export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', 'pulse-unmarked', 'pulse-plain', 'spawn', 'elastic'];
+/** The variants that are pulse's runner, each with what it turns off. */
+const PULSE_VARIANTS: Partial<Record<VariantId, PulseFeatures>> = {
+  pulse: ALL_FEATURES,
+  'pulse-full': ALL_FEATURES,
+  'pulse-unmarked': { ...ALL_FEATURES, markTraffic: false },
+  'pulse-plain': { markTraffic: false, vitals: false, observe: false },
+};
 
 export const VARIANT_LABELS: Record<VariantId, string> = {
   pulse: 'pulse runner (headless shell, sinks on)',
   floor: 'floor: plain Playwright (headless shell)',
   'pulse-full': 'pulse runner (full Chromium, sinks on)',
   'pulse-unmarked': 'pulse runner, traffic marker off (headless shell, sinks on)',
+  'pulse-plain': 'pulse runner, marker, web vitals and run summary off (headless shell, sinks on)',
   spawn: 'spawn-per-run: `playwright test` (headless shell)',
   elastic: 'spawn-per-run: @elastic/synthetics (headless shell)',
 };
@@ -115,7 +124,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   if (!elastic.ok && options.elastic && wanted.has('elastic')) log(`  elastic: ${elastic.reason}`);
 
   const inProcess = async (id: VariantId, worker: WorkerClient, executablePath: string, runs: number, warmups: number, keep: boolean) => {
-    const info = await worker.launch(executablePath, { markTraffic: id !== 'pulse-unmarked' });
+    const info = await worker.launch(executablePath, PULSE_VARIANTS[id]);
     cgroupUsed &&= info.cgroup;
     browserVersions[executablePath] = info.browserVersion;
     try {
@@ -172,6 +181,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
     if (wanted.has('pulse')) await inProcess('pulse', pulse, options.headlessShell, 2, 0, false);
     if (wanted.has('floor')) await inProcess('floor', floor, options.headlessShell, 2, 0, false);
     if (wanted.has('pulse-unmarked')) await inProcess('pulse-unmarked', pulse, options.headlessShell, 2, 0, false);
+    if (wanted.has('pulse-plain')) await inProcess('pulse-plain', pulse, options.headlessShell, 2, 0, false);
     if (options.fullChromium && wanted.has('pulse-full')) await inProcess('pulse-full', pulse, options.fullChromium, 1, 0, false);
     const spawnProblem = wanted.has('spawn') ? await spawned('spawn', 1, false) : undefined;
     if (spawnProblem) log(`  spawn-per-run warm-up failed: ${spawnProblem.slice(0, 300)}`);
@@ -184,7 +194,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       }
     }
 
-    const order = (['pulse', 'floor', 'pulse-unmarked', ...(options.fullChromium ? (['pulse-full'] as const) : []), 'spawn', ...(elasticOk ? (['elastic'] as const) : [])] as VariantId[]).filter((id) => wanted.has(id));
+    const order = (['pulse', 'floor', 'pulse-unmarked', 'pulse-plain', ...(options.fullChromium ? (['pulse-full'] as const) : []), 'spawn', ...(elasticOk ? (['elastic'] as const) : [])] as VariantId[]).filter((id) => wanted.has(id));
     const rounds = Math.ceil(options.runs / options.blockSize);
     for (let round = 0; round < rounds; round += 1) {
       const size = Math.min(options.blockSize, options.runs - round * options.blockSize);
@@ -193,7 +203,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       log(`  round ${round + 1}/${rounds}: ${rotated.join(', ')} x ${size}`);
       for (const id of rotated) {
         const profiling = options.profileFile !== undefined && id === 'pulse';
-        if (id === 'pulse' || id === 'pulse-full' || id === 'pulse-unmarked') {
+        if (PULSE_VARIANTS[id]) {
           if (profiling) await pulse.profile(true);
           await inProcess(id, pulse, id === 'pulse-full' ? options.fullChromium! : options.headlessShell, size, 1, true);
           if (profiling) await pulse.profile(false, `${options.profileFile!.replace(/\.cpuprofile$/, '')}-${round + 1}.cpuprofile`);

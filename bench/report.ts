@@ -213,6 +213,7 @@ function costSection(cost: CostResult): string {
   const spawn = variant(cost, 'spawn');
   const elastic = variant(cost, 'elastic');
   const unmarked = variant(cost, 'pulse-unmarked');
+  const plain = variant(cost, 'pulse-plain');
   const wallOf = (v: VariantResult | undefined) => (v ? median(v.samples.map((s) => s.wallMs)) : Number.NaN);
   const ratioRows = [
     ['pulse / floor, CPU', fmt(cpu(pulse) / cpu(floor))],
@@ -220,6 +221,7 @@ function costSection(cost: CostResult): string {
     ['spawn-per-run / pulse, CPU', fmt(cpu(spawn) / cpu(pulse))],
     ['spawn-per-run / pulse, wall', fmt(wallOf(spawn) / wallOf(pulse))],
     ...(unmarked ? [['pulse, traffic marker on / off, CPU', fmt(cpu(pulse) / cpu(unmarked))], ['pulse, traffic marker on / off, wall', fmt(wallOf(pulse) / wallOf(unmarked))]] : []),
+    ...(plain ? [['pulse, marker + web vitals + run summary on / off, CPU', fmt(cpu(pulse) / cpu(plain))], ['pulse, marker + web vitals + run summary on / off, wall', fmt(wallOf(pulse) / wallOf(plain))]] : []),
     ...(elastic ? [['@elastic/synthetics per run / pulse, CPU', fmt(cpu(elastic) / cpu(pulse))], ['@elastic/synthetics per run / pulse, wall', fmt(wallOf(elastic) / wallOf(pulse))]] : []),
   ];
   const nodeOf = (v: VariantResult | undefined) => (v ? median(v.samples.map((s) => s.nodeCpuS ?? Number.NaN)) : Number.NaN);
@@ -401,6 +403,11 @@ function findings(results: BenchResults): string {
   if (pulse && unmarked) {
     lines.push(`- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`, the default) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(pulse) / cpu(unmarked) - 1)} (${fmt((cpu(pulse) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each request to the shop's origin makes one DevTools round trip from the browser through the browser host to the journey worker, other origins none.`);
   }
+  const plain = variant(cost, 'pulse-plain');
+  if (pulse && plain && unmarked) {
+    const extras = cpu(unmarked) / cpu(plain) - 1;
+    lines.push(`- Web vitals per step (a script in every page and one read at each step's end) and the per-run summary failures are compared with (\`PULSE_WEB_VITALS=on\`, the default) change pulse's CPU per heartbeat by ${fmtPercent(extras)} (${fmt((cpu(unmarked) - cpu(plain)) * 1000)} ms), with the traffic marker on as well ${fmtPercent(cpu(pulse) / cpu(plain) - 1)}; the target is within 5%.`);
+  }
   if (capacity?.best && pulse) {
     const perRun = cpu(pulse);
     lines.push(`- At ${fmt(capacity.best.heartbeatsPerMin, 4)} heartbeats/min the machine spends about ${fmt((capacity.best.heartbeatsPerMin / 60) * perRun, 3)} of its ${results.machine.cores} cores on pulse and Chromium (from the median CPU per heartbeat); the demo shop takes the rest. More concurrency than cores buys little.`);
@@ -453,7 +460,7 @@ export function renderMarkdown(results: BenchResults): string {
     '- The demo shop runs in a child process of its own on 127.0.0.1, so its CPU is never counted as the prober\'s.',
     '- **In-process variants** (pulse, floor) each run in a worker process of their own (`bench/worker.ts`), with one browser alive at a time, launched per block of runs and warmed by one discarded run. Node.js CPU is `process.cpuUsage()` over the run, plus for pulse the `/proc` ticks of its journey worker and browser host processes. Browser CPU is read from `/proc`: every process of the browser\'s tree (Playwright starts Chromium detached, so all its helpers share the browser main\'s session id even when re-parented; descendants by ppid are added too), summing `utime+stime+cutime+cstime`, so a renderer that has exited and been reaped by its zygote still counts. Browser windows are back to back, since a closed context\'s renderer exits after `context.close()` returns.',
     '- **pulse** is `Runner.run()` on the `checkout` journey loaded with `loadJourneys` from `journeys/`, with a `BrowserServer` (Chromium behind its browser host process) and a `WorkerPool` of one journey worker process, then `SinkFanout([RunStore, MetricsSink, HeartbeatLogSink])` with a JSON pino log to a file: what the daemon does per planned run. **floor** is the same steps as plain Playwright calls (`bench/floor-checkout.ts`), `newContext` / steps / `context.close()`. Both use the same `use` from `playwright.config.ts` (`loadPlaywrightUse`) for their contexts and the same launch options and Chromium.',
-    '- **pulse, traffic marker off** is the pulse variant with `PULSE_MARK_TRAFFIC=off` (its runner made with `markTraffic: false`), in the same worker process and rounds, so the ratio of the two is what marking costs.',
+    '- **pulse, traffic marker off** is the pulse variant with `PULSE_MARK_TRAFFIC=off` (its runner made with `markTraffic: false`), in the same worker process and rounds, so the ratio of the two is what marking costs. **pulse, marker, web vitals and run summary off** turns off `PULSE_WEB_VITALS` and the per-run request summary too (`vitals: false, observe: false`): the ratio to it is what the web vitals, the run summary and the marker together add to a heartbeat.',
     `- **Spawn-per-run** variants are started once per run and waited for; their CPU is the growth of the bench process's own \`cutime+cstime\` (\`/proc/self/stat\`), since a process's counters carry every descendant it, or they, waited for, **plus** the processes that leave the tree before they end: when Chromium's main process exits its zygotes are re-parented to init, which reaps them, so their CPU (and that of the renderers they reaped) never reaches the bench's counters. The bench follows the spawned tree in /proc while it runs (members re-read every 20 ms, new ones found every 100 ms) and adds what re-parented members were last seen to have used${orphanNote(cost)}. \`playwright test\` runs \`journeys/journeys.spec.ts\` with \`--grep checkout --workers=1 --reporter=line\`, \`CI=1\`, \`PULSE_PARAM_BASE_URL\` (no webServer of its own) and \`PULSE_BROWSER_PATH\` set to the same headless shell.`,
     `- **cgroup check**: ${cost?.cgroupUsed ? 'where the kernel lets the bench create a cpuacct cgroup (root, cgroup v1 cpuacct or v2), the browser tree of each worker is moved into one after launch, and each spawned run starts inside one; the kernel then counts every process born inside, re-parented or not. The column shows that figure next to the /proc one.' : 'no CPU cgroup could be created on this machine, so the /proc figures stand alone.'}`,
     '- Rounds interleave the variants in blocks, rotating the order every round; before the first round every variant ran once or twice, discarded. CLK_TCK is read with `getconf CLK_TCK`. Median and p95 are nearest-rank over successful runs; failed runs are counted and left out.',
@@ -482,7 +489,8 @@ export function renderSummary(results: BenchResults): string {
       lines.push(`${v.id.padEnd(14)} CPU ${fmt(c.median)} s (p95 ${fmt(c.p95)})  wall ${fmt(w.median, 4)} ms (p95 ${fmt(w.p95, 4)})  n=${c.n} failed=${v.failures}`);
     }
     const unmarked = variant(cost, 'pulse-unmarked');
-    lines.push(`pulse/floor CPU ${fmt(cpu(pulse) / cpu(floor))}x   spawn/pulse CPU ${fmt(cpu(spawn) / cpu(pulse))}x${unmarked ? `   marker on/off CPU ${fmt(cpu(pulse) / cpu(unmarked))}x` : ''}`);
+    const plain = variant(cost, 'pulse-plain');
+    lines.push(`pulse/floor CPU ${fmt(cpu(pulse) / cpu(floor))}x   spawn/pulse CPU ${fmt(cpu(spawn) / cpu(pulse))}x${unmarked ? `   marker on/off CPU ${fmt(cpu(pulse) / cpu(unmarked))}x` : ''}${plain ? `   all on/off CPU ${fmt(cpu(pulse) / cpu(plain))}x` : ''}`);
   }
   if (capacity) {
     for (const l of capacity.levels) lines.push(`capacity c=${l.concurrency}: ${fmt(l.heartbeatsPerMin, 4)} heartbeats/min, lag p50 ${fmt(l.lag.median)} s p99 ${fmt(l.lag.p99)} s`);

@@ -1,7 +1,7 @@
 // The bench's side of a variant worker: start it, send it requests, wait for its answers.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { InitRequest, LaunchInfo, MemorySample, RunSample, WorkerRequest } from './worker.ts';
+import type { InitRequest, LaunchInfo, MemorySample, PulseFeatures, RunSample, WorkerRequest } from './worker.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -61,8 +61,8 @@ export class WorkerClient {
     });
   }
 
-  launch(executablePath: string, options: { markTraffic?: boolean } = {}): Promise<LaunchInfo> {
-    return this.request({ cmd: 'launch', executablePath, ...options }) as Promise<LaunchInfo>;
+  launch(executablePath: string, features?: PulseFeatures): Promise<LaunchInfo> {
+    return this.request({ cmd: 'launch', executablePath, ...(features ? { features } : {}) }) as Promise<LaunchInfo>;
   }
 
   run(): Promise<RunSample> {

@@ -39,10 +39,19 @@ export interface InitRequest {
   cgroup: boolean;
 }
 
+/** What pulse adds to a run beyond running it, each measured by turning it off. */
+export interface PulseFeatures {
+  markTraffic: boolean;
+  vitals: boolean;
+  observe: boolean;
+}
+
+export const ALL_FEATURES: PulseFeatures = { markTraffic: true, vitals: true, observe: true };
+
 export type WorkerRequest =
   | InitRequest
-  /** markTraffic: pulse only; false runs it with PULSE_MARK_TRAFFIC=off. */
-  | { cmd: 'launch'; executablePath: string; markTraffic?: boolean }
+  /** pulse only: what to turn off (PULSE_MARK_TRAFFIC=off, PULSE_WEB_VITALS=off, no per-run summary). */
+  | { cmd: 'launch'; executablePath: string; features?: PulseFeatures }
   | { cmd: 'run' }
   | { cmd: 'memory' }
   | { cmd: 'closeBrowser' }
@@ -81,7 +90,7 @@ export interface LaunchInfo {
 }
 
 interface Harness {
-  launch(executablePath: string, markTraffic: boolean): Promise<string>;
+  launch(executablePath: string, features: PulseFeatures): Promise<string>;
   /** The browser's main process, when it is not a child of this process. */
   browserMainPid?(): number | undefined;
   /** Other processes of the variant (pulse's worker and browser host), counted as its Node.js side. */
@@ -127,7 +136,7 @@ class PulseHarness implements Harness {
     return new PulseHarness(init, use, journey, log, sinks);
   }
 
-  async launch(executablePath: string, markTraffic: boolean): Promise<string> {
+  async launch(executablePath: string, features: PulseFeatures): Promise<string> {
     this.#browsers = new BrowserServer({ browser: { source: 'configured', executablePath, label: executablePath }, launchOptions: this.use.launchOptions });
     this.#workers = new WorkerPool({ size: 1, memoryLimitBytes: DEFAULT_WORKER_MEMORY_BYTES, cwd: this.init.root });
     const endpoint = await this.#browsers.endpoint();
@@ -140,7 +149,9 @@ class PulseHarness implements Harness {
       location: 'bench',
       dataDir: this.init.dataDir,
       trace: 'on-retry',
-      markTraffic,
+      markTraffic: features.markTraffic,
+      vitals: features.vitals,
+      observe: features.observe,
       redact: createRedactor([]),
       log: this.log,
     });
@@ -239,7 +250,7 @@ class Worker {
         this.#harness = request.kind === 'pulse' ? await PulseHarness.create(request) : await FloorHarness.create(request);
         return { pid: process.pid };
       case 'launch':
-        return this.#launch(request.executablePath, request.markTraffic ?? true);
+        return this.#launch(request.executablePath, request.features ?? ALL_FEATURES);
       case 'run':
         return this.#run();
       case 'memory':
@@ -258,8 +269,8 @@ class Worker {
     }
   }
 
-  async #launch(executablePath: string, markTraffic: boolean): Promise<LaunchInfo> {
-    const version = await this.#harness!.launch(executablePath, markTraffic);
+  async #launch(executablePath: string, features: PulseFeatures): Promise<LaunchInfo> {
+    const version = await this.#harness!.launch(executablePath, features);
     const own = this.#harness!.browserMainPid?.();
     const mains = own ? [own] : childBrowserMains();
     if (mains.length !== 1) throw new Error(`expected one browser of this worker, found ${mains.length}`);

@@ -44,6 +44,8 @@ export interface Config {
   trace: TraceMode;
   /** Requests to a journey's own origins carry the run id and a traceparent. */
   markTraffic: boolean;
+  /** Web vitals and bytes per step, from a script pulse adds to every page. */
+  webVitals: boolean;
   gracePeriodMs: number;
   params: Partial<JourneyParams>;
   /** Names of params whose values never appear in logs, errors or the UI. */
@@ -112,6 +114,7 @@ const SETTINGS = {
   logFormat: { env: 'PULSE_LOG_FORMAT', flag: '--log-format' },
   trace: { env: 'PULSE_TRACE', flag: '--trace' },
   markTraffic: { env: 'PULSE_MARK_TRAFFIC' },
+  webVitals: { env: 'PULSE_WEB_VITALS' },
   gracePeriodMs: { env: 'PULSE_GRACE_PERIOD', flag: '--grace-period' },
   secretParams: { env: 'PULSE_SECRET_PARAMS' },
   shard: { env: 'PULSE_SHARD', flag: '--shard' },
@@ -182,6 +185,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   logFormat: oneOf(LOG_FORMATS),
   trace: oneOf(TRACE_MODES),
   markTraffic: oneOf(MARK_TRAFFIC_MODES),
+  webVitals: oneOf(['on', 'off'] as const),
   gracePeriodMs: shortDuration,
   secretParams: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   shard: z.string().trim().transform((value, ctx) => {
@@ -229,6 +233,7 @@ const DEFAULTS: Partial<Record<SettingKey, string>> = {
   logFormat: 'auto',
   trace: 'on-retry',
   markTraffic: 'on',
+  webVitals: 'on',
   gracePeriodMs: '30s',
   webhookKind: 'ping',
   artifactMaxAgeMs: '7d',
@@ -314,6 +319,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     logFormat: values.logFormat as LogFormat,
     trace: values.trace as TraceMode,
     markTraffic: values.markTraffic === 'on',
+    webVitals: values.webVitals === 'on',
     gracePeriodMs: values.gracePeriodMs as number,
     params,
     secretParams: [...new Set(secretParams)],

@@ -83,6 +83,7 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
     dataDir: config.dataDir,
     trace: config.trace,
     markTraffic: config.markTraffic,
+    vitals: config.webVitals,
     redact,
     log,
   });

@@ -38,6 +38,8 @@ export interface AttemptOptions {
   params: JourneyParams;
   /** Collect web vitals per step (a script in every page, one read at the end of each step). */
   vitals: boolean;
+  /** Keep the per-run summary of requests and console lines. */
+  observe: boolean;
   /** The journey's own origins: failures there are the target's; filled from the first page load when empty. */
   ownOrigins: OwnOrigins;
   tracing: boolean;
@@ -241,7 +243,7 @@ interface CallInstrumentation {
 
 async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
   const { journey, attempt, events } = options;
-  const recorder = new EvidenceRecorder(context, options.ownOrigins);
+  const recorder = new EvidenceRecorder(context, options.ownOrigins, options.observe);
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
   const vitals = options.vitals ? new VitalsReader(context) : undefined;
@@ -295,7 +297,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
   if (ok && !lost && !log.failed) {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, observed: observed(recorder, options.redact), ...(await certificates(recorder)) }, browserUnresponsive: false };
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...observed(recorder, options), ...(await certificates(recorder)) }, browserUnresponsive: false };
   }
 
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
@@ -331,7 +333,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
         });
   const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
   return {
-    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, observed: observed(recorder, options.redact), ...(await certificates(recorder)) },
+    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, ...observed(recorder, options), ...(await certificates(recorder)) },
     browserUnresponsive: false,
     ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
   };
@@ -390,9 +392,10 @@ function stepFunction({ options, log, recorder, callsInFlight, measure, beginMea
 }
 
 /** The run's summary, with secrets redacted from every request key and console line: it is kept for every run. */
-function observed(recorder: EvidenceRecorder, redact: Redactor): Observations {
+function observed(recorder: EvidenceRecorder, { observe, redact }: Pick<AttemptOptions, 'observe' | 'redact'>): { observed?: Observations } {
+  if (!observe) return {};
   const { requests, console } = recorder.observations();
-  return { requests: requests.map((request) => ({ ...request, key: redact(request.key), outcome: redact(request.outcome) })), console: console.map((line) => redact(line)) };
+  return { observed: { requests: requests.map((request) => ({ ...request, key: redact(request.key), outcome: redact(request.outcome) })), console: console.map((line) => redact(line)) } };
 }
 
 /** The own origins' certificates, when any was reached over https; waits at most a moment for the browser's answers. */

@@ -40,8 +40,8 @@ export class EvidenceRecorder {
   readonly requests: RequestEntry[] = [];
   readonly network: RequestWatch;
 
-  constructor(context: BrowserContext, own: OwnOrigins) {
-    this.network = new RequestWatch(context, own);
+  constructor(context: BrowserContext, own: OwnOrigins, observe = true) {
+    this.network = new RequestWatch(context, own, observe);
     context.on('console', (message) => {
       if (message.type() !== 'error') return;
       this.#push(this.console, { at: now(), kind: 'console', text: message.text(), url: message.location().url || undefined });

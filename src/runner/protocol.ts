@@ -24,6 +24,8 @@ export interface AttemptRequest {
   tracing: boolean;
   /** Collect web vitals and bytes per step. */
   vitals: boolean;
+  /** Keep the per-run summary of requests and console lines. */
+  observe: boolean;
   /** Evidence goes to `<artifactsRoot>/<journey>/<runId>/`. */
   artifactsRoot: string;
   /** The shared browser's Playwright server. */

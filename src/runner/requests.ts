@@ -47,8 +47,12 @@ export class RequestWatch {
   /** The answer to the document the main frame shows now. */
   #document: { status: number; url: string; method: string } | undefined;
 
-  constructor(context: BrowserContext, own: OwnOrigins) {
+  readonly #observing: boolean;
+
+  /** `observe`: keep the per-run summary too (off only to measure what it costs). */
+  constructor(context: BrowserContext, own: OwnOrigins, observe = true) {
     this.#own = own;
+    this.#observing = observe;
     context.on('request', (request) => this.#onRequest(request));
     context.on('response', (response) => this.#onResponse(response));
     context.on('requestfinished', (request) => this.#onEnd(request, undefined));
@@ -200,6 +204,7 @@ export class RequestWatch {
   }
 
   #observe(request: Request, outcome: string, ms: number, failed: boolean): void {
+    if (!this.#observing) return;
     const key = `${request.method()} ${requestKey(request.url())}`;
     let entry = this.#observed.get(key);
     if (!entry) {

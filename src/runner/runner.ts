@@ -36,6 +36,8 @@ export interface RunnerOptions {
   trace?: TraceMode;
   /** Web vitals and bytes per step; on unless turned off. */
   vitals?: boolean;
+  /** The per-run summary a failure is compared with; on unless turned off (the bench measures its cost so). */
+  observe?: boolean;
   /** Mark requests to the journey's own origins with the run id and a traceparent; on unless false. */
   markTraffic?: boolean;
   redact?: Redactor;
@@ -128,6 +130,7 @@ export class Runner {
         contextOptions: this.#options.contextOptions ?? {},
         tracing: mode === 'always' || (mode === 'on-retry' && attempt > 1),
         vitals: this.#options.vitals ?? true,
+        observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
         wsEndpoint,
       });

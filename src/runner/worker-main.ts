@@ -149,6 +149,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
           ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
           tracing: request.tracing,
           vitals: request.vitals,
+          observe: request.observe,
           artifactsRoot: request.artifactsRoot,
           marker: trafficMarkerFor(request, (message) => post({ type: 'log', fields: { journey: journey.name, runId: request.runId }, message })),
           redact,
