@@ -7,6 +7,7 @@ import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
 import { BrowserServer } from './runner/browser-server.ts';
 import { findBrowser, type FoundBrowser } from './runner/find-browser.ts';
 import type { WorkerEndReason } from './runner/journey-worker.ts';
+import { findCpuPressureFile, readCpuStallMicros } from './control/cpu-pressure.ts';
 import { Runner } from './runner/runner.ts';
 import { WorkerPool } from './runner/worker-pool.ts';
 
@@ -72,6 +73,8 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
       onWorkerReplaced?.(reason);
     },
   });
+  // Where the kernel reports CPU pressure: a run that timed out while starved is pulse's error.
+  const pressureFile = findCpuPressureFile();
   const runner = new Runner({
     browser: browsers,
     workers,
@@ -86,6 +89,7 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
     vitals: config.webVitals,
     redact,
     log,
+    ...(pressureFile ? { cpuStallMicros: () => readCpuStallMicros(pressureFile) } : {}),
   });
   const close = async () => {
     await workers.close();

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { chromium, expect, type Browser } from '@playwright/test';
 import { startShop, type Shop } from '../src/demo/shop.ts';
@@ -175,6 +176,27 @@ describe('failure causes', () => {
     const result = await runner().run(def);
     assert.deepEqual([result.status, result.cause, result.error?.reason], ['failure', 'target', 'timeout'], result.error?.message);
     assert.match(result.error!.message, /while waiting in locator\.click/);
+  });
+
+  test('a timeout while the machine starved pulse of CPU is a prober error, not the target\'s failure', async (t) => {
+    shop.setFaults({ hideAddToCart: true });
+    t.after(() => shop.resetFaults());
+    const def = writeJourney(
+      dir,
+      { name: 'starved', retries: 0, stepTimeout: '1500ms' },
+      `async ({ page, step, params }) => {
+        await step('open', async () => { await page.goto(params.baseUrl + '${PRODUCT}'); });
+        await step('click', async () => { await page.getByRole('button', { name: 'Add to cart' }).click(); });
+      }`,
+    );
+    // The kernel's CPU pressure as it reads while tasks wait for a CPU 95% of the time.
+    const stalled = () => performance.now() * 1000 * 0.95;
+    const starved = await runner({ cpuStallMicros: stalled }).run(def);
+    assert.deepEqual([starved.status, starved.cause, starved.error?.step], ['error', 'prober', 'click'], starved.error?.message);
+    assert.match(starved.error!.message, /starved pulse of CPU during this attempt \(tasks waited for a CPU 9\d% of the time\)/);
+    // The same timeout with a CPU to spare is the target's.
+    const calm = await runner({ cpuStallMicros: () => performance.now() * 1000 * 0.1 }).run(def);
+    assert.deepEqual([calm.status, calm.cause, calm.error?.reason], ['failure', 'target', 'timeout']);
   });
 
   test('a page that trickles its body: the failed run keeps a screenshot of what was painted, the partial HTML and the request still open', async (t) => {

@@ -39,3 +39,9 @@ function safeRead(read: (file: string) => string, file: string): string | undefi
     return undefined;
   }
 }
+
+/** Microseconds in which some runnable task waited for a CPU since boot (PSI "some total"); a run's share of it tells starvation. */
+export function readCpuStallMicros(file: string, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): number | undefined {
+  const match = /^some .*\btotal=(\d+)/m.exec(safeRead(read, file) ?? '');
+  return match ? Number(match[1]) : undefined;
+}

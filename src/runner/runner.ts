@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { BrowserContextOptions } from 'playwright';
 import type { JourneyParams } from '../journey.ts';
@@ -42,7 +43,15 @@ export interface RunnerOptions {
   markTraffic?: boolean;
   redact?: Redactor;
   log?: RunnerLog;
+  /**
+   * Microseconds tasks have waited for a CPU so far (PSI), when the kernel tells: a timeout in an
+   * attempt that spent most of its time starved is pulse's side, not the target's.
+   */
+  cpuStallMicros?: () => number | undefined;
 }
+
+/** An attempt whose tasks waited for a CPU this share of its time was starved. */
+export const STARVED_SHARE = 0.9;
 
 export interface RunOptions {
   runId?: string;
@@ -118,6 +127,8 @@ export class Runner {
     }
     const mode = this.#options.trace ?? 'on-retry';
     const generation = browser.generation;
+    const stalledBefore = this.#options.cpuStallMicros?.();
+    const attemptStarted = performance.now();
     try {
       const outcome = await workers.attempt({
         journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
@@ -142,6 +153,12 @@ export class Runner {
       // The browser went away under the attempt and its code did nothing wrong: pulse's side, not the target's.
       const browserLost = !browser.isRunning || browser.generation !== generation;
       const journeysFault = outcome.ended && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit';
+      const starved = starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted);
+      if (outcome.result.status === 'failure' && outcome.result.error?.reason === 'timeout' && outcome.result.cause !== 'journey' && starved !== undefined && starved >= STARVED_SHARE) {
+        const note = `the machine starved pulse of CPU during this attempt (tasks waited for a CPU ${Math.round(starved * 100)}% of the time), so the timeout says nothing about the target`;
+        log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(starved * 100) / 100 }, note);
+        return { ...outcome.result, status: 'error', cause: 'prober', error: { message: redact(`${note}: ${outcome.result.error.message}`), ...(outcome.result.error.step ? { step: outcome.result.error.step } : {}) } };
+      }
       if (outcome.result.status === 'failure' && browserLost && !journeysFault) {
         return { ...outcome.result, status: 'error', cause: 'prober', error: { message: redact(`browser disconnected during the run: ${outcome.result.error?.message ?? ''}`), ...(outcome.result.error?.step ? { step: outcome.result.error.step } : {}) } };
       }
@@ -150,6 +167,12 @@ export class Runner {
       return proberError(`could not start a journey worker: ${describeError(error).message}`);
     }
   }
+}
+
+/** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */
+export function starvedShare(before: number | undefined, after: number | undefined, elapsedMs: number): number | undefined {
+  if (before === undefined || after === undefined || elapsedMs <= 0) return undefined;
+  return Math.min(1, Math.max(0, (after - before) / 1000 / elapsedMs));
 }
 
 /** Steps a failure never reached, known from the last success, show as skipped. */
