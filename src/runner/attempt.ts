@@ -251,7 +251,28 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
   const log = new StepLog(events);
   const watch = new Watch(options.browser, context, page, () => log.running?.name);
-  const step = stepFunction({ options, log, recorder, callsInFlight: () => watch.callsInFlight(), measure: vitals ? () => vitals.take(page) : undefined, beginMeasure: () => vitals?.begin() });
+  // Time pulse spends reading vitals between steps: not the journey's, so not in its duration.
+  const measuring = { ms: 0, bodyStarted: Number.POSITIVE_INFINITY };
+  const step = stepFunction({
+    options,
+    log,
+    recorder,
+    callsInFlight: () => watch.callsInFlight(),
+    measure: vitals
+      ? async () => {
+          const started = performance.now();
+          try {
+            return await vitals.take(page);
+          } finally {
+            measuring.ms += performance.now() - started;
+          }
+        }
+      : undefined,
+    beginMeasure: () => vitals?.begin(),
+    // A body that already ran past its budget without the timer firing kept the event loop to
+    // itself: let it end at once (no read in between), so it is judged for that.
+    overBudget: () => performance.now() - measuring.bodyStarted > journey.timeoutMs,
+  });
 
   events.phase('body');
   let runTimer: NodeJS.Timeout | undefined;
@@ -263,6 +284,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     }, journey.timeoutMs);
   });
   const bodyStarted = performance.now();
+  measuring.bodyStarted = bodyStarted;
   const bodyRun = Promise.resolve().then(() => options.body({ page, context, step, params: options.params }));
   // The body may go on in the background after a timeout until the context closes; its end is of no interest.
   bodyRun.catch(() => undefined);
@@ -278,7 +300,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   }
   log.decided = true;
   watch.release();
-  const durationMs = performance.now() - bodyStarted;
+  const durationMs = performance.now() - bodyStarted - measuring.ms;
   events.phase('capture');
 
   // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
@@ -347,9 +369,11 @@ interface StepParts {
   /** Reads the web vitals and bytes of what the step did, after it passed. */
   measure?: () => Promise<{ views: PageVitals[]; bytes: number }>;
   beginMeasure: () => void;
+  /** The run is past its budget already (the journey blocked the timers). */
+  overBudget: () => boolean;
 }
 
-function stepFunction({ options, log, recorder, callsInFlight, measure, beginMeasure }: StepParts): StepFn {
+function stepFunction({ options, log, recorder, callsInFlight, measure, beginMeasure, overBudget }: StepParts): StepFn {
   const { journey, redact, events } = options;
   return async (name, body) => {
     const shown = redact(String(name));
@@ -372,7 +396,7 @@ function stepFunction({ options, log, recorder, callsInFlight, measure, beginMea
       const durationMs = performance.now() - started;
       if (log.decided) return value;
       // Read after the step's time is taken: measuring is pulse's cost, not the step's.
-      const felt = measure ? await measure() : undefined;
+      const felt = measure && !overBudget() && durationMs <= journey.stepTimeoutMs ? await measure() : undefined;
       const { requests, failed, slowest } = recorder.network.stepNetwork();
       const network: StepNetwork = { requests, bytes: felt?.bytes ?? 0, failed, ...(slowest ? { slowest: { key: redact(slowest.key), ms: slowest.ms } } : {}) };
       const views = felt?.views.map((view) => ({ ...view, url: redact(view.url) }));
