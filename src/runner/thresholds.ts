@@ -94,6 +94,12 @@ function compare(limits: Limits, figures: Figures): Omit<Breach, 'step'>[] {
   return breaches;
 }
 
+/** One line per breach: "'add to cart' duration 2412 ms over 2000 ms", "run cls 0.31 over 0.1". */
+export function describeBreach(breach: Breach): string {
+  const figure = (value: number) => (breach.metric === 'cls' ? String(value) : `${value} ms`);
+  return `${breach.step === undefined ? 'run' : `'${breach.step}'`} ${breach.metric} ${figure(breach.actual)} over ${figure(breach.limit)}`;
+}
+
 /** Every metric a journey's thresholds judge, so that its counters can start at 0. */
 export function judgedMetrics(thresholds: ThresholdLimits): ThresholdMetric[] {
   const used = new Set<ThresholdMetric>();
