@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { formatMs } from '../duration.ts';
 import { artifactsDir } from '../runner/runner.ts';
-import { describeBreach } from '../runner/thresholds.ts';
+import { describeBreach } from '../thresholds.ts';
 import { secretPartners, secretValues, type Config } from '../config.ts';
 import { createRedactor } from '../redact.ts';
 import { createLogger, logStrayRejections } from '../logger.ts';

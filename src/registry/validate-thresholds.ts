@@ -4,7 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { parseDuration } from '../duration.ts';
 import type { ThresholdMetric } from '../result.ts';
 import { THRESHOLD_METRICS } from '../result.ts';
-import type { Limits, ThresholdLimits } from '../runner/thresholds.ts';
+import type { Limits, ThresholdLimits } from '../thresholds.ts';
 
 export type ProblemReport = (field: string, message: string, fix: string) => void;
 

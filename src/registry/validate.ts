@@ -3,7 +3,7 @@ import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
 import type { Journey } from '../journey.ts';
 import { originOf, originProblem } from '../runner/origins.ts';
-import type { ThresholdLimits } from '../runner/thresholds.ts';
+import type { ThresholdLimits } from '../thresholds.ts';
 import type { Problem } from './problem.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 

@@ -8,7 +8,7 @@ import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from
 import { compactStamp } from '../store/run-store.ts';
 import type { BrowserServer } from './browser-server.ts';
 import { describeError } from './classify.ts';
-import { ThresholdJudge } from './thresholds.ts';
+import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';
 

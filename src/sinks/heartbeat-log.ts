@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { Artifacts, RunResult } from '../result.ts';
-import { describeBreach } from '../runner/thresholds.ts';
+import { describeBreach } from '../thresholds.ts';
 import { worstVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
-import { judgedMetrics } from '../runner/thresholds.ts';
+import { judgedMetrics } from '../thresholds.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';

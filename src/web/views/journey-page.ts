@@ -2,7 +2,7 @@ import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { JourneyStats, RunRecord } from '../../store/run-store.ts';
 import { ago, flakeShare, left, ms, percent, thresholdFigure, time } from '../format.ts';
-import type { ThresholdLimits } from '../../runner/thresholds.ts';
+import type { ThresholdLimits } from '../../thresholds.ts';
 import { THRESHOLD_METRICS } from '../../result.ts';
 import { stepChart, type StepSeriesPoint } from './chart.ts';
 import { layout, statusBadge } from './layout.ts';

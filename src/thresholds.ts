@@ -1,9 +1,10 @@
-// Judging a successful run against its journey's thresholds: what turns a heartbeat `degraded`.
-// The run stays a success (the value was delivered); the breaches say what was too slow.
+// A journey's thresholds as plain data, the judging of a successful run against them (what turns
+// a heartbeat `degraded`: still a success, the value was delivered) and how a breach reads.
+// Shared by the registry (it validates them), the runner (it judges), the sinks and the UI.
 import { closest, distance } from 'fastest-levenshtein';
-import type { AttemptResult, Breach, PageVitals, StepResult, ThresholdMetric } from '../result.ts';
-import { THRESHOLD_METRICS } from '../result.ts';
-import { worstVitals, type WorstVitals } from '../web-vitals.ts';
+import type { AttemptResult, Breach, PageVitals, StepResult, ThresholdMetric } from './result.ts';
+import { THRESHOLD_METRICS } from './result.ts';
+import { worstVitals, type WorstVitals } from './web-vitals.ts';
 
 /** Limits by metric: milliseconds, a layout shift score for `cls`. */
 export type Limits = Readonly<Partial<Record<ThresholdMetric, number>>>;
