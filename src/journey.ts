@@ -40,6 +40,40 @@ export interface JourneyOptions {
    * is the target's fault; to any other origin, a third party's. Synthetic traffic is marked only there.
    */
   origins?: string[];
+  /**
+   * What a successful run should stay within. A run that completes but breaks one is still a
+   * success and still the heartbeat, marked `degraded` with the step and the threshold broken.
+   * Durations as '2s', '800ms' or milliseconds; `cls` a layout shift score. For example:
+   * `{ duration: '20s', lcp: '2.5s', cls: 0.1, steps: { 'add to cart': { duration: '2s' } } }`.
+   */
+  thresholds?: Thresholds;
+}
+
+/** Limits on what the user felt: the worst page view's web vitals. */
+export interface VitalThresholds {
+  /** Time to first byte of a page load. */
+  ttfb?: string | number;
+  /** First contentful paint of a page load. */
+  fcp?: string | number;
+  /** Largest contentful paint of a page load. */
+  lcp?: string | number;
+  /** Interaction to next paint: the slowest interaction. */
+  inp?: string | number;
+  /** Cumulative layout shift, a score of 0 or more (0.1 is good, 0.25 poor). */
+  cls?: number;
+}
+
+/** The thresholds of one step, by its name: its duration and the page views it loaded or acted on. */
+export interface StepThresholds extends VitalThresholds {
+  duration?: string | number;
+}
+
+/** The thresholds of a journey: of the whole run (its duration, any page view of it) and per step. */
+export interface Thresholds extends VitalThresholds {
+  /** The successful attempt, from the journey's first line to its end. */
+  duration?: string | number;
+  /** By step name, as passed to `step()`. */
+  steps?: Record<string, StepThresholds>;
 }
 
 export const JOURNEY_BRAND = Symbol.for('pulse.journey');

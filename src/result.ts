@@ -157,6 +157,26 @@ export interface RunResult {
   attemptResults: AttemptResult[];
   /** Started by its schedule, or by someone asking for it now (with who asked). */
   trigger?: RunTrigger;
+  /**
+   * The thresholds a successful run broke (the journey's `thresholds` option): the run is still
+   * a success and still the heartbeat, marked degraded. Set only on a success, and never empty.
+   */
+  degraded?: Breach[];
+}
+
+/** What a threshold judges: the duration of the run or a step, or a web vital of its page views. */
+export type ThresholdMetric = 'duration' | 'ttfb' | 'fcp' | 'lcp' | 'inp' | 'cls';
+export const THRESHOLD_METRICS: readonly ThresholdMetric[] = ['duration', 'ttfb', 'fcp', 'lcp', 'inp', 'cls'];
+
+/** One threshold a successful run broke. */
+export interface Breach {
+  /** The step the threshold is for; absent for a threshold of the whole run. */
+  step?: string;
+  metric: ThresholdMetric;
+  /** The threshold: milliseconds, or a layout shift score for `cls`. */
+  limit: number;
+  /** What the run measured, in the same unit: the duration, or the worst page view. */
+  actual: number;
 }
 
 /** How a run came to be: its schedule, or a person or tool asking for it now. */

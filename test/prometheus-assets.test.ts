@@ -41,6 +41,10 @@ const PULSE_METRICS = new Set([
   'pulse_journey_last_run_cause',
   'pulse_prober_up',
   'pulse_prober_check_up',
+  // Degraded runs: successes that broke a threshold.
+  'pulse_journey_degraded_runs_total',
+  'pulse_journey_threshold_breaches_total',
+  'pulse_journey_last_run_degraded',
 ]);
 const PULSE_HISTOGRAMS = new Set([
   'pulse_journey_duration_seconds',
@@ -272,6 +276,7 @@ test('per-location journey alerts name the replica that runs the journey, so its
   assert.deepEqual(named, [
     'PulseHeartbeatFlatlined',
     'PulseJourneyCodeFailing',
+    'PulseJourneyDegraded',
     'PulseJourneyDownInLocation',
     'PulseJourneyFlaky',
     'PulseJourneySuccessRateLow',

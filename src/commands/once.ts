@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { formatMs } from '../duration.ts';
 import { artifactsDir } from '../runner/runner.ts';
+import { describeBreach } from '../thresholds.ts';
 import { secretPartners, secretValues, type Config } from '../config.ts';
 import { createRedactor } from '../redact.ts';
 import { createLogger, logStrayRejections } from '../logger.ts';
@@ -80,12 +81,15 @@ const MARK: Record<StepResult['status'], string> = { passed: '✓', failed: '✗
 export function formatResult(result: RunResult, dataDir: string): string {
   const lines: string[] = [];
   const attempts = result.attempts === 1 ? '1 attempt' : `${result.attempts} attempts${result.flaky ? ', flaky' : ''}`;
-  lines.push(`${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${result.status.toUpperCase()}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId}${result.traceId ? `, trace ${result.traceId}` : ''})`);
+  const status = `${result.status.toUpperCase()}${result.degraded ? ' (DEGRADED)' : ''}`;
+  lines.push(`${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${status}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId}${result.traceId ? `, trace ${result.traceId}` : ''})`);
   const width = Math.max(10, ...result.steps.map((s) => s.name.length));
   for (const step of result.steps) {
     const time = step.status === 'skipped' ? 'skipped' : formatMs(step.durationMs);
     lines.push(`    ${MARK[step.status]} ${step.name.padEnd(width)}  ${time.padStart(9)}`);
   }
+  // Still a success (exit 0): the thresholds it broke, one line each.
+  for (const breach of result.degraded ?? []) lines.push(`    degraded: ${describeBreach(breach)}`);
   if (result.error) {
     const where = result.error.step ? ` in step '${result.error.step}'` : '';
     const reason = `${result.error.reason ?? 'prober error'}${result.cause ? `, cause ${result.cause}` : ''}`;

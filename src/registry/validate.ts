@@ -3,7 +3,9 @@ import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
 import type { Journey } from '../journey.ts';
 import { originOf, originProblem } from '../runner/origins.ts';
+import type { ThresholdLimits } from '../thresholds.ts';
 import type { Problem } from './problem.ts';
+import { validateThresholds } from './validate-thresholds.ts';
 
 export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -26,6 +28,8 @@ export interface JourneyDefinition {
   tags: readonly string[];
   /** Own origins besides the base URL's (the `origins` option), normalised. */
   origins: readonly string[];
+  /** What a successful run should stay within (the `thresholds` option, in ms); absent when none. */
+  thresholds?: ThresholdLimits;
   /** Path relative to the working folder. */
   file: string;
   /** Absolute path of the file, what a worker imports. */
@@ -89,6 +93,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
       if (wrong) problem('origins', wrong, "give scheme and host (and port), e.g. 'https://api.shop.example.com' or 'https://*.shop.example.com'");
     }
   }
+  const thresholds = validateThresholds(options.thresholds, problem);
   if (typeof journey.body !== 'function') {
     problem('body', 'is not a function', 'pass an async function as the second argument of journey()');
   }
@@ -105,6 +110,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
       retries,
       tags: Object.freeze([...tags]),
       origins: Object.freeze(origins.map((entry) => (entry.includes('*') ? entry.trim().replace(/\/$/, '').toLowerCase() : originOf(entry)!))),
+      ...(thresholds ? { thresholds } : {}),
       file,
       source,
       location,

@@ -9,6 +9,7 @@ import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from
 import { compactStamp } from '../store/run-store.ts';
 import type { BrowserServer } from './browser-server.ts';
 import { describeError } from './classify.ts';
+import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
@@ -69,6 +70,8 @@ export class Runner {
   readonly #options: RunnerOptions;
   /** Step names of the last complete attempt per journey, so steps a failure never reached show as skipped. */
   readonly #knownSteps = new Map<string, string[]>();
+  /** A success that broke a threshold is still the heartbeat, marked degraded. */
+  readonly #thresholds = new ThresholdJudge();
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -94,6 +97,7 @@ export class Runner {
     const last = attemptResults.at(-1)!;
     if (last.status === 'success') this.#knownSteps.set(journey.name, last.steps.map((s) => s.name));
     else markUnreached(last.steps, this.#knownSteps.get(journey.name));
+    const degraded = this.#thresholds.judge(journey, last, log);
     return {
       journey: journey.name,
       location: this.#options.location,
@@ -112,6 +116,7 @@ export class Runner {
       ...(last.certificates ? { certificates: last.certificates } : {}),
       attemptResults,
       trigger: options.trigger ?? { kind: 'schedule' },
+      ...(degraded ? { degraded } : {}),
     };
   }
 

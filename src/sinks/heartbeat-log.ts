@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { Artifacts, RunResult } from '../result.ts';
+import { describeBreach } from '../thresholds.ts';
 import { worstVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 
@@ -37,8 +38,10 @@ export class HeartbeatLogSink implements Sink {
             ...(step.network ? { requests: step.network.requests, bytes: step.network.bytes, failedRequests: step.network.failed } : {}),
           })),
           ...(result.certificates ? { certificateExpiresAt: new Date(Math.min(...result.certificates.map((c) => c.validTo)) * 1000).toISOString() } : {}),
+          // Still the heartbeat; the thresholds it broke, each with its step, limit and measured figure.
+          ...(result.degraded ? { degraded: result.degraded } : {}),
         },
-        `heartbeat ${result.journey} in ${durationMs} ms`,
+        `heartbeat ${result.journey} in ${durationMs} ms${result.degraded ? `, degraded: ${result.degraded.map(describeBreach).join('; ')}` : ''}`,
       );
       return;
     }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { JourneyDefinition } from '../registry/validate.ts';
 import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
+import { judgedMetrics } from '../thresholds.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
@@ -69,6 +70,13 @@ export class MetricsSink implements Sink {
 
   readonly #pausedNow = new Map<string, number>();
 
+  // Degraded runs: successes that broke a threshold of their journey (still heartbeats).
+  readonly degradedRuns: Counter<'journey' | 'location'>;
+  readonly thresholdBreaches: Counter<'journey' | 'location' | 'metric'>;
+  readonly lastRunDegraded: Gauge<'journey' | 'location'>;
+  /** Journeys with thresholds: their last-run gauge follows every run, failures included. */
+  readonly #judged = new Set<string>();
+
   constructor(options: MetricsOptions) {
     const registers = [options.registry];
     this.#location = options.location;
@@ -78,6 +86,20 @@ export class MetricsSink implements Sink {
     this.runs = new Counter({ name: 'pulse_journey_runs_total', help: 'Journey runs by result (success, failure: target broken, error: pulse could not run it).', labelNames: ['journey', 'location', 'result'], registers });
     this.attempts = new Counter({ name: 'pulse_journey_attempts_total', help: 'Journey attempts by result, retries included.', labelNames: ['journey', 'location', 'result'], registers });
     this.flakyRuns = new Counter({ name: 'pulse_journey_flaky_runs_total', help: 'Successful runs that needed a retry.', labelNames: ['journey', 'location'], registers });
+    // Successes that broke a threshold: still heartbeats, marked degraded.
+    this.degradedRuns = new Counter({
+      name: 'pulse_journey_degraded_runs_total',
+      help: 'Successful runs that broke at least one threshold of their journey (a step or the run too slow, a web vital over budget): still heartbeats, marked degraded.',
+      labelNames: ['journey', 'location'],
+      registers,
+    });
+    this.thresholdBreaches = new Counter({
+      name: 'pulse_journey_threshold_breaches_total',
+      help: 'Degraded runs by the metric of the threshold they broke (duration, ttfb, fcp, lcp, inp, cls); a run breaking several metrics counts once for each.',
+      labelNames: ['journey', 'location', 'metric'],
+      registers,
+    });
+    this.lastRunDegraded = new Gauge({ name: 'pulse_journey_last_run_degraded', help: '1 if the last run of the journey succeeded but broke a threshold, else 0; only for journeys with thresholds.', labelNames: ['journey', 'location'], registers });
     this.failures = new Counter({ name: 'pulse_journey_failures_total', help: 'Failed runs by the step that broke, the reason and the cause (target: the product; third_party: only other origins failed; journey: its own code).', labelNames: ['journey', 'location', 'step', 'reason', 'cause'], registers });
     this.up = new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', labelNames: ['journey', 'location'], registers });
     this.lastRunCause = new Gauge({
@@ -146,8 +168,27 @@ export class MetricsSink implements Sink {
       }
       for (const reason of SKIP_REASONS) this.skipped.inc({ journey: journey.name, reason }, 0);
     }
+    for (const journey of journeys) if (journey.thresholds) this.#startDegraded(journey.name, judgedMetrics(journey.thresholds));
     this.shardJourneys.set({ shard }, journeys.length);
     this.#changed();
+  }
+
+  /** The degraded counters of a journey with thresholds start at 0, one breach series per metric it judges. */
+  #startDegraded(journey: string, metrics: readonly string[]): void {
+    const labels = { journey, location: this.#location };
+    this.#judged.add(journey);
+    this.degradedRuns.inc(labels, 0);
+    this.lastRunDegraded.set(labels, 0);
+    for (const metric of metrics) this.thresholdBreaches.inc({ ...labels, metric }, 0);
+  }
+
+  /** A degraded run counts once, and once for each metric it broke. */
+  #countDegraded(result: RunResult, labels: { journey: string; location: string }): void {
+    const degraded = result.status === 'success' && result.degraded !== undefined && result.degraded.length > 0;
+    if (degraded || this.#judged.has(result.journey)) this.lastRunDegraded.set(labels, degraded ? 1 : 0);
+    if (!degraded) return;
+    this.degradedRuns.inc(labels);
+    for (const metric of new Set(result.degraded!.map((breach) => breach.metric))) this.thresholdBreaches.inc({ ...labels, metric });
   }
 
   onResult(result: RunResult): void {
@@ -173,6 +214,8 @@ export class MetricsSink implements Sink {
       this.failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason, cause });
     }
     if (result.certificates?.length) this.certificateExpiry.set(labels, Math.min(...result.certificates.map((certificate) => certificate.validTo)));
+
+    this.#countDegraded(result, labels);
     this.#changed();
   }
 

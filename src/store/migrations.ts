@@ -84,6 +84,12 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ALTER TABLE runs ADD COLUMN certificates TEXT;
     `);
   },
+  // The thresholds a successful run broke (degraded), as JSON; NULL for a run that broke none.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN degraded TEXT;
+    `);
+  },
 ];
 
 export class NewerSchemaError extends Error {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Artifacts, AttemptResult, CertificateInfo, FailureCause, FailureReason, Observations, PageVitals, RunResult, RunStatus, StepNetwork, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, Breach, CertificateInfo, FailureCause, FailureReason, Observations, PageVitals, RunResult, RunStatus, StepNetwork, StepResult } from '../result.ts';
 import { artifactsDir } from '../runner/runner.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { NewerSchemaError, migrate } from './migrations.ts';
@@ -31,6 +31,13 @@ export interface FlakeFigure {
   share: number | undefined;
 }
 
+export interface DegradedFigure {
+  successes: number;
+  degraded: number;
+  /** degraded / successes, undefined without successes. */
+  share: number | undefined;
+}
+
 export interface JourneyStats {
   journey: string;
   lastRun: RunRecord | undefined;
@@ -44,11 +51,13 @@ export interface JourneyStats {
   /** Of successful runs, the share that needed a retry (flaky), over 24 h and 7 days: the flake ledger. */
   flaky24h: FlakeFigure;
   flaky7d: FlakeFigure;
+  /** Of successful runs over 24 h, those that broke a threshold (degraded). */
+  degraded24h: DegradedFigure;
   /** Of successful runs in the last 24 h. */
   p50Ms: number | undefined;
   p95Ms: number | undefined;
-  /** Newest first. */
-  recent: { runId: string; status: RunStatus; startedAt: string }[];
+  /** Newest first; `degraded` when a success broke a threshold. */
+  recent: { runId: string; status: RunStatus; startedAt: string; degraded?: true }[];
 }
 
 interface RunRow {
@@ -74,6 +83,7 @@ interface RunRow {
   observed: string | null;
   certificates: string | null;
   trace_id: string | null;
+  degraded: string | null;
 }
 
 /** A pause as the store keeps it; see src/operations/pauses.ts for what it means. */
@@ -219,9 +229,9 @@ export class RunStore implements Sink {
     this.#write = {
       insertRun: this.#db.prepare(`
         INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates)
+          started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded)
         VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates)`),
+          @started_at, @started_ms, @duration_ms, @artifacts, @artifact_bytes, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded)`),
       insertStep: this.#db.prepare('INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       deleteSteps: this.#db.prepare('DELETE FROM steps WHERE run_id = ?'),
       startRun: this.#db.prepare('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
@@ -391,6 +401,7 @@ export class RunStore implements Sink {
           observed: result.observed ? JSON.stringify(result.observed) : null,
           certificates: result.certificates ? JSON.stringify(result.certificates) : null,
           trace_id: result.traceId ?? null,
+          degraded: result.degraded?.length ? JSON.stringify(result.degraded) : null,
         });
         result.steps.forEach((step, position) =>
           this.#write.insertStep.run(result.runId, position, step.name, step.status, step.durationMs, step.vitals ? JSON.stringify(step.vitals) : null, step.network ? JSON.stringify(step.network) : null),
@@ -447,8 +458,8 @@ export class RunStore implements Sink {
   stats(journey: string, now = Date.now(), strip = 30): JourneyStats {
     return this.#guard('read', emptyStats(journey), () => {
       const recentRows = this.#db
-        .prepare('SELECT run_id, status, started_at FROM runs WHERE journey = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?')
-        .all(journey, strip) as Pick<RunRow, 'run_id' | 'status' | 'started_at'>[];
+        .prepare('SELECT run_id, status, started_at, degraded IS NOT NULL AS is_degraded FROM runs WHERE journey = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?')
+        .all(journey, strip) as (Pick<RunRow, 'run_id' | 'status' | 'started_at'> & { is_degraded: number })[];
       const lastRun = recentRows[0] ? this.getRun(recentRows[0].run_id) : undefined;
       const lastSuccess = this.#db.prepare("SELECT started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1").get(journey) as { started_at: string } | undefined;
       let since: string | undefined;
@@ -475,6 +486,9 @@ export class RunStore implements Sink {
           .get(journey, now - ms) as { successes: number; flaky: number };
         return { successes: row.successes, flaky: row.flaky, share: row.successes > 0 ? row.flaky / row.successes : undefined };
       };
+      const degraded = this.#db
+        .prepare("SELECT COUNT(*) AS successes, COALESCE(SUM(degraded IS NOT NULL), 0) AS degraded FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ?")
+        .get(journey, now - 24 * HOUR) as { successes: number; degraded: number };
       const durations = (
         this.#db.prepare("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms").all(journey, now - 24 * HOUR) as { duration_ms: number }[]
       ).map((r) => r.duration_ms);
@@ -490,9 +504,10 @@ export class RunStore implements Sink {
         successRate24h: h24.counted ? (h24.ok ?? 0) / h24.counted : undefined,
         flaky24h: flakes(24 * HOUR),
         flaky7d: flakes(7 * 24 * HOUR),
+        degraded24h: { ...degraded, share: degraded.successes > 0 ? degraded.degraded / degraded.successes : undefined },
         p50Ms: percentile(durations, 0.5),
         p95Ms: percentile(durations, 0.95),
-        recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at })),
+        recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at, ...(r.is_degraded ? { degraded: true as const } : {}) })),
       };
     });
   }
@@ -594,7 +609,7 @@ export function compactStamp(date = new Date()): string {
 
 function emptyStats(journey: string): JourneyStats {
   const none: FlakeFigure = { successes: 0, flaky: 0, share: undefined };
-  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, flaky24h: none, flaky7d: none, p50Ms: undefined, p95Ms: undefined, recent: [] };
+  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, flaky24h: none, flaky7d: none, degraded24h: { successes: 0, degraded: 0, share: undefined }, p50Ms: undefined, p95Ms: undefined, recent: [] };
 }
 
 /** SQLite says the file itself is damaged (not full, not locked, not read-only). */
@@ -627,6 +642,7 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     ...(row.cause ? { cause: row.cause } : {}),
     ...(row.observed ? { observed: JSON.parse(row.observed) as Observations } : {}),
     ...(row.certificates ? { certificates: JSON.parse(row.certificates) as CertificateInfo[] } : {}),
+    ...(row.degraded ? { degraded: JSON.parse(row.degraded) as Breach[] } : {}),
     artifactBytes: row.artifact_bytes,
     artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
   };

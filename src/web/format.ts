@@ -31,6 +31,11 @@ export function left(iso: string, now = Date.now()): string {
   return `${Math.floor(seconds / 86_400)}d ${Math.floor((seconds % 86_400) / 3600)}h left`;
 }
 
+/** A threshold's limit or measured figure: a duration, or a layout shift score. */
+export function thresholdFigure(metric: string, value: number): string {
+  return metric === 'cls' ? String(value) : ms(value);
+}
+
 /** The flake ledger's figure: "4.2% (3 of 71)". */
 export function flakeShare(figure: { successes: number; flaky: number; share: number | undefined }): string {
   return figure.share === undefined ? '–' : `${percent(figure.share)} (${figure.flaky} of ${figure.successes})`;

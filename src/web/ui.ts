@@ -149,6 +149,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
             stats: store.stats(name),
             schedule: definition?.schedule,
             file: definition?.location,
+            ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
             runs,
             failures,
             history: store.stepHistory(name, 60),
@@ -187,6 +188,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
         p95Ms: stats.p95Ms,
         flaky24h: stats.flaky24h,
         flaky7d: stats.flaky7d,
+        degraded24h: stats.degraded24h,
         paused: definition ? operations.pausesOf(definition).map(describePause) : [],
         lastRun: stats.lastRun ? summary(stats.lastRun) : undefined,
         url: `${config.publicUrl ?? ''}/journeys/${encodeURIComponent(name)}`,
@@ -232,6 +234,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       step: run.error?.step,
       reason: run.error?.reason,
       cause: run.cause,
+      degraded: run.degraded,
       artifactsPruned: run.artifactsPrunedAt !== undefined,
       url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}`,
     };

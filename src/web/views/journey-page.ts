@@ -1,7 +1,9 @@
 import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { JourneyStats, RunRecord } from '../../store/run-store.ts';
-import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
+import { ago, flakeShare, left, ms, percent, thresholdFigure, time } from '../format.ts';
+import type { ThresholdLimits } from '../../thresholds.ts';
+import { THRESHOLD_METRICS } from '../../result.ts';
 import { stepChart, type StepSeriesPoint } from './chart.ts';
 import { layout, statusBadge } from './layout.ts';
 import { runVitals } from '../../web-vitals.ts';
@@ -16,6 +18,8 @@ export interface JourneyPageData {
   notice?: { started?: string; busy?: string };
   schedule: string | undefined;
   file: string | undefined;
+  /** The journey's thresholds, when it has any (on this replica's definition). */
+  thresholds?: ThresholdLimits;
   runs: RunRecord[];
   failures: RunRecord[];
   history: StepSeriesPoint[];
@@ -23,7 +27,7 @@ export interface JourneyPageData {
 
 export function journeyPage(data: JourneyPageData, location: string, now = Date.now()): SafeHtml {
   const { stats } = data;
-  const body = html`<h1>${stats.journey} ${stats.lastRun ? statusBadge(stats.lastRun.status === 'success' ? 'up' : 'down', stats.lastRun.status === 'success' ? 'UP' : 'DOWN') : ''}</h1>
+  const body = html`<h1>${stats.journey} ${stats.lastRun ? statusBadge(stats.lastRun.status === 'success' ? 'up' : 'down', stats.lastRun.status === 'success' ? 'UP' : 'DOWN') : ''}${stats.lastRun?.degraded ? html` ${statusBadge('degraded', 'DEGRADED')}` : ''}</h1>
 <dl class="facts">
 <dt>schedule</dt><dd>${data.schedule ?? 'not configured on this replica'}</dd>
 ${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
@@ -31,6 +35,8 @@ ${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
 <dt>success rate</dt><dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
 <dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)</dd>
 <dt>flaky</dt><dd data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)} of successful runs needed a retry over 24 h, ${flakeShare(stats.flaky7d)} over 7 days</dd>
+${data.thresholds ? html`<dt>thresholds</dt><dd data-testid="thresholds">${describeThresholds(data.thresholds)}</dd>
+<dt>degraded</dt><dd data-degraded-24h="${stats.degraded24h.share ?? ''}">${stats.degraded24h.share === undefined ? '–' : `${percent(stats.degraded24h.share)} (${stats.degraded24h.degraded} of ${stats.degraded24h.successes})`} of successful runs broke a threshold over 24 h</dd>` : ''}
 </dl>
 ${data.notice?.started ? html`<p class="note">Run <a href="/runs/${encodeURIComponent(data.notice.started)}">${data.notice.started}</a> started; it shows up here when it ends.</p>` : ''}
 ${data.notice?.busy !== undefined ? html`<p class="note">A run of this journey is in flight already${data.notice.busy ? html` (<a href="/runs/${encodeURIComponent(data.notice.busy)}">${data.notice.busy}</a>)` : ''}; no second one was started.</p>` : ''}
@@ -47,7 +53,7 @@ ${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(ru
 </tbody></table>`}
 <h2>Recent runs</h2>
 <table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
-${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
+${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
 </tbody></table>`;
   return layout({ title: stats.journey, location }, body);
 }
@@ -70,6 +76,14 @@ function vitalsCharts(history: StepSeriesPoint[]): SafeHtml {
 <p class="muted">The worst page view of each successful run: time to first byte, first and largest contentful paint, interaction to next paint; then cumulative layout shift.</p>
 ${stepChart(timed, { label: 'web vitals', format: (value) => `${Math.round(value)} ms` })}
 ${stepChart(shifts, { label: 'cumulative layout shift', format: (value) => value.toFixed(2) })}`;
+}
+
+/** e.g. "run: duration 20.00 s, lcp 2.50 s · 'add to cart': duration 2.00 s". */
+function describeThresholds(thresholds: ThresholdLimits): string {
+  const list = (limits: ThresholdLimits['run']) =>
+    THRESHOLD_METRICS.filter((metric) => limits[metric] !== undefined).map((metric) => `${metric} ${thresholdFigure(metric, limits[metric]!)}`).join(', ');
+  const parts = [...(Object.keys(thresholds.run).length ? [`run: ${list(thresholds.run)}`] : []), ...thresholds.steps.filter((step) => Object.keys(step.limits).length).map((step) => `'${step.name}': ${list(step.limits)}`)];
+  return parts.join(' · ');
 }
 
 function controls(journey: string, csrf: string, paused: boolean): SafeHtml {

@@ -1,7 +1,7 @@
 import { html, raw, type HtmlValue, type SafeHtml } from '../../html.ts';
 
 const STYLE = raw(`
-  :root { --ok: #1a7f37; --bad: #cf222e; --err: #9a6700; --skip: #8c959f; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; }
+  :root { --ok: #1a7f37; --bad: #cf222e; --err: #9a6700; --warn: #f0b429; --skip: #8c959f; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: #f6f8fa; }
   header { background: #0d1117; color: #fff; padding: 10px 24px; display: flex; gap: 16px; align-items: baseline; }
@@ -16,6 +16,8 @@ const STYLE = raw(`
   a { color: #0969da; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12px; }
   .success, .up { background: var(--ok); } .failure, .down { background: var(--bad); } .error { background: var(--err); } .skipped, .unknown { background: var(--skip); }
+  .badge.degraded, .strip a.degraded { background: var(--warn); color: var(--fg); }
+  tr.degraded-step td { background: #fff8e1; }
   .strip { display: flex; gap: 2px; }
   .strip a { width: 9px; height: 18px; border-radius: 2px; display: block; }
   .muted { color: var(--muted); }

@@ -21,7 +21,7 @@ ${store ? storeNotice(store, now) : ''}
 <tbody>
 ${rows.map(({ stats, schedule, pausedUntil }) => {
   const last = stats.lastRun;
-  const state = !last ? statusBadge('unknown', 'no runs yet') : last.status === 'success' ? statusBadge('up', 'UP') : statusBadge('down', last.status === 'error' ? 'DOWN (prober error)' : 'DOWN');
+  const state = !last ? statusBadge('unknown', 'no runs yet') : last.status === 'success' ? html`${statusBadge('up', 'UP')}${last.degraded ? html` ${statusBadge('degraded', 'DEGRADED')}` : ''}` : statusBadge('down', last.status === 'error' ? 'DOWN (prober error)' : 'DOWN');
   return html`<tr data-journey="${stats.journey}">
 <td><a href="/journeys/${encodeURIComponent(stats.journey)}">${stats.journey}</a>${schedule ? html`<div class="muted">${schedule}</div>` : ''}</td>
 <td>${state}${stats.since ? html`<div class="muted">since ${ago(stats.since, now)}</div>` : ''}${pausedUntil ? html`<div><span class="badge skipped">PAUSED</span> <span class="muted">${left(pausedUntil, now)}</span></div>` : ''}</td>
@@ -31,7 +31,7 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
 <td data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)}</td>
 <td>${ms(stats.p50Ms)}</td>
 <td>${ms(stats.p95Ms)}</td>
-<td><div class="strip">${[...stats.recent].reverse().map((run) => html`<a class="${run.status}" href="/runs/${encodeURIComponent(run.runId)}" title="${run.status} at ${time(run.startedAt)}"></a>`)}</div></td>
+<td><div class="strip">${[...stats.recent].reverse().map((run) => html`<a class="${run.status}${run.degraded ? ' degraded' : ''}" href="/runs/${encodeURIComponent(run.runId)}" title="${run.status}${run.degraded ? ', degraded' : ''} at ${time(run.startedAt)}"></a>`)}</div></td>
 </tr>`;
 })}
 </tbody>

@@ -1,8 +1,8 @@
 import { html, type SafeHtml } from '../../html.ts';
-import type { Artifacts, FailureCause, StepResult } from '../../result.ts';
+import type { Artifacts, Breach, FailureCause, StepResult } from '../../result.ts';
 import type { RunRecord } from '../../store/run-store.ts';
 import type { SinceLastGood } from '../../store/since-last-good.ts';
-import { ms, time } from '../format.ts';
+import { ms, thresholdFigure, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 
 export function artifactUrl(file: string): string {
@@ -19,7 +19,7 @@ const CAUSES: Record<FailureCause, string> = {
 };
 
 export function runPage(run: RunRecord, location: string, publicUrl: string | undefined, since?: SinceLastGood): SafeHtml {
-  const body = html`<h1><a href="/journeys/${encodeURIComponent(run.journey)}">${run.journey}</a> run ${statusBadge(run.status)}</h1>
+  const body = html`<h1><a href="/journeys/${encodeURIComponent(run.journey)}">${run.journey}</a> run ${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}</h1>
 <dl class="facts">
 <dt>run</dt><dd><code>${run.runId}</code></dd>
 ${run.traceId ? html`<dt>trace id</dt><dd><code data-testid="trace-id">${run.traceId}</code></dd>` : ''}
@@ -32,8 +32,9 @@ ${run.cause ? html`<dt>cause</dt><dd data-testid="cause"><strong>${run.cause}</s
 </dl>
 ${run.error ? html`<h2>Error</h2><pre class="error">${run.error.message}</pre>` : ''}
 ${run.status === 'success' ? '' : sinceSection(since)}
+${run.degraded ? degradedSection(run.degraded) : ''}
 <h2>Steps</h2>
-${waterfall(run.steps)}
+${waterfall(run.steps, new Set(run.degraded?.flatMap((breach) => (breach.step === undefined ? [] : [breach.step]))))}
 ${feltTable(run.steps)}
 ${certificatesTable(run)}
 ${evidence(run, publicUrl)}
@@ -43,6 +44,15 @@ ${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${
 </tbody></table>`
   : ''}`;
   return layout({ title: `${run.journey} ${run.runId}`, location }, body);
+}
+
+/** A success that broke thresholds: still the heartbeat, but slower than the journey promises. */
+function degradedSection(breaches: readonly Breach[]): SafeHtml {
+  return html`<h2>Thresholds broken</h2>
+<p class="muted">The run succeeded and counts as a heartbeat, but broke ${breaches.length === 1 ? 'a threshold' : `${breaches.length} thresholds`} of its journey.</p>
+<table data-testid="degraded"><thead><tr><th>step</th><th>metric</th><th>threshold</th><th>measured</th></tr></thead><tbody>
+${breaches.map((breach) => html`<tr data-step="${breach.step ?? ''}" data-metric="${breach.metric}"><td>${breach.step ?? html`<span class="muted">the whole run</span>`}</td><td>${breach.metric}</td><td>${thresholdFigure(breach.metric, breach.limit)}</td><td><strong>${thresholdFigure(breach.metric, breach.actual)}</strong></td></tr>`)}
+</tbody></table>`;
 }
 
 function sinceSection(since: SinceLastGood | undefined): SafeHtml {
@@ -98,7 +108,7 @@ function bytes(count: number): string {
   return count < 1024 ? `${count} B` : count < 1024 * 1024 ? `${(count / 1024).toFixed(1)} KiB` : `${(count / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function waterfall(steps: StepResult[]): SafeHtml {
+function waterfall(steps: StepResult[], overThreshold: ReadonlySet<string> = new Set()): SafeHtml {
   if (steps.length === 0) return html`<p class="muted">No step ran.</p>`;
   const total = Math.max(1, steps.reduce((sum, s) => sum + s.durationMs, 0));
   let offset = 0;
@@ -107,7 +117,7 @@ ${steps.map((step) => {
   const left = (offset / total) * 100;
   const width = (step.durationMs / total) * 100;
   offset += step.durationMs;
-  return html`<tr class="${step.status === 'failed' ? 'failed-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td>${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
+  return html`<tr class="${step.status === 'failed' ? 'failed-step' : overThreshold.has(step.name) ? 'degraded-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td>${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
 <td class="bar"><div class="track">${step.status === 'skipped' ? '' : html`<div class="seg ${step.status}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div>`}</div></td></tr>`;
 })}
 </tbody></table>`;
