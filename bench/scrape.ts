@@ -91,7 +91,8 @@ async function measure(options: ScrapeOptions, extra: boolean): Promise<ScrapeFi
   const sink = new MetricsSink({ registry, processRegistry, location: 'loc-1', onChange: () => exposition.invalidate() });
   const definitions: JourneyDefinition[] = [];
   for (let j = 0; j < options.journeys; j += 1) {
-    const { definition } = validateJourney(journey({ name: `journey-${j + 1}`, schedule: '*/1 * * * *' }, async () => undefined), 'bench.journey.ts');
+    // Every journey with the two thresholds most are given (a run budget and an LCP budget), as a busy prober's would be.
+    const { definition } = validateJourney(journey({ name: `journey-${j + 1}`, schedule: '*/1 * * * *', thresholds: { duration: '20s', lcp: '2.5s' } }, async () => undefined), 'bench.journey.ts');
     definitions.push(definition!);
   }
   sink.registerJourneys(definitions);
@@ -194,11 +195,21 @@ async function timeGets(registry: MetricsSource, warmup: number, iterations: num
 
 function result(journeyName: string, location: string, status: RunResult['status'], stepNames: string[], variant: number): RunResult {
   const failedAt = 3 % stepNames.length;
-  const steps: StepResult[] = stepNames.map((name, i) => ({
-    name,
-    status: status === 'success' ? 'passed' : i < failedAt ? 'passed' : i === failedAt ? 'failed' : 'skipped',
-    durationMs: status !== 'success' && i > failedAt ? 0 : 40 + ((i * 37 + variant * 101) % 900),
-  }));
+  const steps: StepResult[] = stepNames.map((name, i) => {
+    const passed = status === 'success' || i < failedAt;
+    return {
+      name,
+      status: status === 'success' ? 'passed' : i < failedAt ? 'passed' : i === failedAt ? 'failed' : 'skipped',
+      durationMs: status !== 'success' && i > failedAt ? 0 : 40 + ((i * 37 + variant * 101) % 900),
+      // What a passed step measures: a page view with every web vital, and its network.
+      ...(passed
+        ? {
+            vitals: [{ kind: 'load' as const, url: `https://shop.example/${i}`, ttfbMs: 80 + i, fcpMs: 300 + i, lcpMs: 900 + variant * 50 + i, cls: 0.01 * (i % 3), inpMs: 40 + i }],
+            network: { requests: 5 + i, bytes: 20_000 + i * 100, failed: 0 },
+          }
+        : {}),
+    };
+  });
   return {
     journey: journeyName,
     location,
@@ -211,6 +222,7 @@ function result(journeyName: string, location: string, status: RunResult['status
     steps,
     ...(status === 'success' ? {} : { error: { message: 'synthetic', step: stepNames[failedAt], ...(status === 'failure' ? { reason: 'assertion' as const } : {}) } }),
     artifacts: {},
+    certificates: [{ origin: 'https://shop.example', validTo: 1_900_000_000 + variant }],
     attemptResults: Array.from({ length: status === 'success' ? 1 : 2 }, (_, i) => ({ attempt: i + 1, status, durationMs: 1000, steps, artifacts: {} })),
   };
 }

@@ -179,6 +179,11 @@ describe('certificates of the journey\'s own https origins', () => {
     assert.equal(certificate!.origin, url);
     assert.equal(certificate!.validTo, notAfter);
     assert.match(certificate!.subject ?? '', /127\.0\.0\.1/);
+    // The gauge on-call alert on is that notAfter, to the second.
+    const registry = new Registry();
+    new MetricsSink({ registry, location: 'tls-1', defaultMetrics: false }).onResult(result);
+    const gauge = (await registry.getMetricsAsJSON()).find((m) => m.name === 'pulse_journey_certificate_expiry_timestamp_seconds');
+    assert.equal(gauge?.values[0]?.value, notAfter);
   });
 });
 
