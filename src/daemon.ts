@@ -12,7 +12,7 @@ import { createProber, type Prober } from './prober.ts';
 import type { RunTrigger } from './result.ts';
 import { formatProblem } from './registry/problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
-import type { JourneyDefinition } from './registry/validate.ts';
+import type { JourneyDefinition } from './journey.ts';
 import { artifactsDir, newRunId, Runner } from './runner/runner.ts';
 import { DataFolderLockedError, lockDataFolder } from './store/data-lock.ts';
 import { RunStore } from './store/run-store.ts';

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
 import type { Problem } from './problem.ts';
-import type { JourneyDefinition } from './validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 
 export const JOURNEY_SUFFIX = '.journey.ts';
 
@@ -99,7 +99,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       if (!definition) continue;
       const existing = byName.get(definition.name);
       if (existing) {
-        problems.push({ where: definition.location, field: 'name', message: `'${definition.name}' is already used by ${existing.location}`, fix: 'give every journey a unique name; it is a metric label' });
+        problems.push({ where: definition.declaredAt, field: 'name', message: `'${definition.name}' is already used by ${existing.declaredAt}`, fix: 'give every journey a unique name; it is a metric label' });
         continue;
       }
       byName.set(definition.name, definition);

@@ -1,5 +1,5 @@
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import type { SkipReason } from '../sinks/metrics.ts';
 import { jitterMs } from './jitter.ts';
 import { intervalSeconds } from './schedule.ts';

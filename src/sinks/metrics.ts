@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
 import { judgedMetrics } from '../thresholds.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';

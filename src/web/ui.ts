@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { ProberStatus } from '../control/prober-health.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import type { Operations } from '../operations/operations.ts';
 import type { RunRecord, RunStore } from '../store/run-store.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
@@ -148,7 +148,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
           {
             stats: store.stats(name),
             schedule: definition?.schedule,
-            file: definition?.location,
+            file: definition?.declaredAt,
             ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
             runs,
             failures,
