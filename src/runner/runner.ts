@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { BrowserContextOptions } from 'playwright';
+import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
@@ -11,9 +12,6 @@ import { describeError } from './classify.ts';
 import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';
-
-export type TraceMode = 'off' | 'on-retry' | 'always';
-export const TRACE_MODES: readonly TraceMode[] = ['off', 'on-retry', 'always'];
 
 /** Where a runner reports what went wrong on its side; a pino logger fits. */
 export interface RunnerLog {

@@ -13,9 +13,6 @@ import type { BrowserContext, CDPSession, Page } from 'playwright';
 import { OwnOrigins } from './origins.ts';
 import type { AttemptRequest } from './protocol.ts';
 
-export type MarkTrafficMode = 'on' | 'off';
-export const MARK_TRAFFIC_MODES: readonly MarkTrafficMode[] = ['on', 'off'];
-
 export const RUN_ID_HEADER = 'X-Pulse-Run-Id';
 export const ATTEMPT_HEADER = 'X-Pulse-Attempt';
 export const TRACEPARENT_HEADER = 'traceparent';

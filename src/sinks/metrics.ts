@@ -4,14 +4,13 @@ import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from 
 import { judgedMetrics } from '../thresholds.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
+import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
 import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 import { TIMED_VITALS, runBytes, runVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 
-export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed' | 'paused';
 const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
-const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown', 'missed', 'paused'];
 
 // Browser steps take from tens of milliseconds to a minute.
 // Nine bounds: every step series is 12 lines, and hundreds of journeys times their steps add up.

@@ -1,13 +1,7 @@
+import type { WebhookKind } from '../config.ts';
 import type { RunResult } from '../result.ts';
 import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
-
-/**
- * ping: healthchecks.io and its kin: `<url>` on success, `<url>/fail` otherwise, a short text body.
- * uptime-kuma: Uptime Kuma's push URL, `<url>?status=up|down&msg=<text>&ping=<ms>`.
- */
-export const WEBHOOK_KINDS = ['ping', 'uptime-kuma'] as const;
-export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
 /** Longest text sent along; dead-man's switches show it as a log line, not a report. */
 const MAX_TEXT = 300;
