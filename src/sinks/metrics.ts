@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { JourneyDefinition } from '../journey.ts';
-import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
+import { FAILURE_CAUSES, FAILURE_REASONS, RUN_STATUSES, type RunResult } from '../result.ts';
 import { judgedMetrics } from '../thresholds.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
@@ -10,7 +10,6 @@ import type { DeliveryOutcome } from './delivery-queue.ts';
 import { TIMED_VITALS, runBytes, runVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 
-const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
 
 // Browser steps take from tens of milliseconds to a minute.
 // Nine bounds: every step series is 12 lines, and hundreds of journeys times their steps add up.
@@ -161,7 +160,7 @@ export class MetricsSink implements Sink {
       this.heartbeats.inc({ journey: journey.name, location }, 0);
       this.paused.set({ journey: journey.name, location }, 0);
       this.flakyRuns.inc({ journey: journey.name, location }, 0);
-      for (const result of RESULTS) {
+      for (const result of RUN_STATUSES) {
         this.runs.inc({ journey: journey.name, location, result }, 0);
         this.attempts.inc({ journey: journey.name, location, result }, 0);
       }

@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import type { ProberStatus } from '../control/prober-health.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { Operations } from '../operations/operations.ts';
+import { RUN_STATUSES } from '../result.ts';
 import type { RunRecord, RunStore } from '../store/run-store.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
 import { registerAuth } from './auth.ts';
@@ -58,7 +59,7 @@ async function isRealEvidence(root: string, urlPath: string): Promise<boolean> {
 
 const runsQuery = z.object({
   journey: z.string().max(100).optional(),
-  status: z.enum(['success', 'failure', 'error']).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
   before: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
