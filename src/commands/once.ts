@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { formatMs } from '../duration.ts';
-import { artifactsDir } from '../runner/runner.ts';
+import { artifactsDir } from '../artifacts.ts';
 import { describeBreach } from '../thresholds.ts';
 import { secretPartners, secretValues, type Config } from '../config.ts';
 import { createRedactor } from '../redact.ts';

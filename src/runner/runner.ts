@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import path from 'node:path';
 import type { BrowserContextOptions } from 'playwright';
+import { artifactsDir } from '../artifacts.ts';
 import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
@@ -182,11 +182,6 @@ function markUnreached(steps: StepResult[], known: string[] | undefined): void {
   if (!known || !steps.some((s) => s.status === 'failed')) return;
   const seen = new Set(steps.map((s) => s.name));
   for (const name of known) if (!seen.has(name)) steps.push({ name, status: 'skipped', durationMs: 0 });
-}
-
-/** Where evidence files live; Artifacts paths are relative to it. */
-export function artifactsDir(dataDir: string): string {
-  return path.join(dataDir, 'artifacts');
 }
 
 /** Sortable and readable: the UTC start second plus randomness, e.g. 20261126T064512Z-3f9a1c. */

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ARTIFACTS_URL_PREFIX } from '../artifacts.ts';
 import type { Config } from '../config.ts';
 import type { ProberStatus } from '../control/prober-health.ts';
 import type { JourneyDefinition } from '../journey.ts';
@@ -31,7 +32,6 @@ export interface UiOptions {
 }
 
 const VIEW_TTL_MS = 1_000;
-const ARTIFACTS_PREFIX = '/artifacts/';
 
 /**
  * True when the path names a regular file whose real location is exactly where it appears under
@@ -92,15 +92,15 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
 
   // Evidence is served only from real files under the artifacts folder: a link that points elsewhere is refused.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith(ARTIFACTS_PREFIX)) return;
-    if (!(await isRealEvidence(options.artifactsRoot, request.url.slice(ARTIFACTS_PREFIX.length).split('?')[0] ?? ''))) {
+    if (!request.url.startsWith(ARTIFACTS_URL_PREFIX)) return;
+    if (!(await isRealEvidence(options.artifactsRoot, request.url.slice(ARTIFACTS_URL_PREFIX.length).split('?')[0] ?? ''))) {
       return reply.code(404).type('text/plain').send('no such evidence');
     }
   });
   // Evidence files; a captured page's HTML is the target's markup, so it is shown sandboxed, scripts off.
   await app.register(fastifyStatic, {
     root: options.artifactsRoot,
-    prefix: ARTIFACTS_PREFIX,
+    prefix: ARTIFACTS_URL_PREFIX,
     index: false,
     list: false,
     dotfiles: 'deny',
