@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * the queue was full (the oldest item goes) or because close() ran out of time.
  */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
-export const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['delivered', 'failed', 'dropped'];
 
 export interface DeliveryLog {
   warn(fields: object, message: string): void;

@@ -112,7 +112,6 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     },
   });
 
-  const html = (body: { value: string }) => body.value;
   // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
   const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);
   const cached = <T>(key: string, compute: () => T) => views.get(key, compute) as T;
@@ -130,7 +129,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     const page = cached(`/?sort=${sort}`, () => {
       const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule, pausedUntil: pausedUntil(name) }));
       if (sort === 'flaky') rows.sort((a, b) => (b.stats.flaky24h.share ?? -1) - (a.stats.flaky24h.share ?? -1));
-      return html(overviewPage(rows, config.location, Date.now(), store.health(), options.prober?.()));
+      return overviewPage(rows, config.location, Date.now(), store.health(), options.prober?.()).value;
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -144,23 +143,21 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       const definition = configured.get(name);
       const runs = store.listRuns({ journey: name, limit: 50 });
       const failures = store.listRuns({ journey: name, status: 'failure', limit: 20 });
-      return html(
-        journeyPage(
-          {
-            stats: store.stats(name),
-            schedule: definition?.schedule,
-            file: definition?.declaredAt,
-            ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
-            runs,
-            failures,
-            history: store.stepHistory(name, 60),
-            pauses: definition ? operations.pausesOf(definition) : [],
-            controls: definition && guard.enabled ? { csrf: guard.csrfToken } : undefined,
-            notice,
-          },
-          config.location,
-        ),
-      );
+      return journeyPage(
+        {
+          stats: store.stats(name),
+          schedule: definition?.schedule,
+          file: definition?.declaredAt,
+          ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
+          runs,
+          failures,
+          history: store.stepHistory(name, 60),
+          pauses: definition ? operations.pausesOf(definition) : [],
+          controls: definition && guard.enabled ? { csrf: guard.csrfToken } : undefined,
+          notice,
+        },
+        config.location,
+      ).value;
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -168,7 +165,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Params: { id: string } }>('/runs/:id', async (request, reply) => {
     const run = store.getRun(request.params.id);
     if (!run) return reply.code(404).type('text/plain').send('no such run');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(runPage(run, config.location, config.publicUrl, sinceLastGood(run))));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(runPage(run, config.location, config.publicUrl, sinceLastGood(run)).value);
   });
 
   app.get('/api/journeys', async () => cached('/api/journeys', () => ({
