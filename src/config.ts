@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 /** When a run records a Playwright trace: by default only its retry, so a confirmed failure has one. */
 export type TraceMode = 'off' | 'on-retry' | 'always';
@@ -27,7 +27,7 @@ export interface Shard {
   total: number;
 }
 
-export const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 /** Param names that are treated as secret without being listed in PULSE_SECRET_PARAMS. */
 const SECRET_NAME = /pass(word)?|secret|token|key|credential|auth/i;
 /** Settings whose values are never echoed back in a problem. */
@@ -399,7 +399,7 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return params;
 }
 
-export function camelCase(upperSnake: string): string {
+function camelCase(upperSnake: string): string {
   return upperSnake.toLowerCase().replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 

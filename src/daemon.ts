@@ -339,7 +339,7 @@ async function loadControlJourney(prober: Prober, config: Config): Promise<{ def
  * Where the browser reaches pulse's own port: loopback when pulse listens on every address or
  * on loopback, else the address it listens on.
  */
-export function controlBaseUrl(host: string, address: ReturnType<FastifyInstance['server']['address']>): string {
+function controlBaseUrl(host: string, address: ReturnType<FastifyInstance['server']['address']>): string {
   const port = typeof address === 'object' && address ? address.port : 0;
   if (['0.0.0.0', '::', '127.0.0.1', 'localhost', ''].includes(host)) return `http://127.0.0.1:${port}`;
   if (host.includes(':')) return `http://[${host.replace(/^\[|\]$/g, '')}]:${port}`;

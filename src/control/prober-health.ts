@@ -74,7 +74,7 @@ export interface EventLoopSource {
 }
 
 /** The daemon's event-loop delay from perf_hooks, in windows between take() calls. */
-export function eventLoopMonitor(): EventLoopSource {
+function eventLoopMonitor(): EventLoopSource {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   histogram.enable();
   return {

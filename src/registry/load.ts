@@ -4,7 +4,7 @@ import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '..
 import type { Problem } from './problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 
-export const JOURNEY_SUFFIX = '.journey.ts';
+const JOURNEY_SUFFIX = '.journey.ts';
 
 export interface Registry {
   /** Valid journeys, sorted by name. */
@@ -46,7 +46,7 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
 }
 
 /** How long one journey file may take to import before it is reported and skipped. */
-export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
 
 /**
  * Imports every journey file in a worker process (TypeScript, through tsx) and validates it, so

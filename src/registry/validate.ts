@@ -6,7 +6,7 @@ import { originOf, originProblem } from '../runner/origins.ts';
 import type { Problem } from './problem.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 
-export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRIES = 1;
 const MAX_RETRIES = 5;

@@ -49,7 +49,7 @@ export interface RunnerOptions {
 }
 
 /** An attempt whose tasks waited for a CPU this share of its time was starved. */
-export const STARVED_SHARE = 0.9;
+const STARVED_SHARE = 0.9;
 
 export interface RunOptions {
   runId?: string;
@@ -172,7 +172,7 @@ export class Runner {
 }
 
 /** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */
-export function starvedShare(before: number | undefined, after: number | undefined, elapsedMs: number): number | undefined {
+function starvedShare(before: number | undefined, after: number | undefined, elapsedMs: number): number | undefined {
   if (before === undefined || after === undefined || elapsedMs <= 0) return undefined;
   return Math.min(1, Math.max(0, (after - before) / 1000 / elapsedMs));
 }

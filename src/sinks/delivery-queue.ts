@@ -26,7 +26,7 @@ export interface DeliveryTuning {
   closeDeadlineMs: number;
 }
 
-export const DEFAULT_TUNING: DeliveryTuning = {
+const DEFAULT_TUNING: DeliveryTuning = {
   capacity: 1_000,
   retries: 3,
   backoffMs: 1_000,

@@ -17,10 +17,10 @@ const STEP_BUCKETS = [0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
 const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** The step label of a failure that happened outside any step. */
-export const NO_STEP = 'none';
+const NO_STEP = 'none';
 /** Step names come from journey code; past this many per journey, new ones share one label. */
-export const MAX_STEP_LABELS = 50;
-export const OTHER_STEP = 'other';
+const MAX_STEP_LABELS = 50;
+const OTHER_STEP = 'other';
 
 export interface MetricsOptions {
   registry: Registry;

@@ -3,7 +3,7 @@ import { RUN_STATUSES, type RunResult } from '../result.ts';
 import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
 
-export const PUSHGATEWAY_JOB = 'pulse';
+const PUSHGATEWAY_JOB = 'pulse';
 
 export interface PushgatewaySinkOptions {
   /** Base URL of the Pushgateway, e.g. http://pushgateway:9091. */
@@ -57,7 +57,7 @@ export class PushgatewaySink implements Sink {
 const CONTENT_TYPE = new Registry().contentType;
 
 /** /metrics/job/pulse/journey/<j>/location/<l>: the group one journey in one location owns. */
-export function groupUrl(base: string, where: { journey: string; location: string }): string {
+function groupUrl(base: string, where: { journey: string; location: string }): string {
   return `${base}/metrics/job/${PUSHGATEWAY_JOB}/journey/${encodeURIComponent(where.journey)}/location/${encodeURIComponent(where.location)}`;
 }
 

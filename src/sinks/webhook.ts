@@ -57,7 +57,7 @@ export class WebhookSink implements Sink {
 }
 
 /** The request a dead-man's switch of the given kind expects for this run. */
-export function webhookRequest(kind: WebhookKind, template: string, result: RunResult): WebhookRequest {
+function webhookRequest(kind: WebhookKind, template: string, result: RunResult): WebhookRequest {
   const url = new URL(expandUrlTemplate(template, result));
   const up = result.status === 'success';
   const text = summary(result);
@@ -71,7 +71,7 @@ export function webhookRequest(kind: WebhookKind, template: string, result: RunR
   return { method: 'POST', url: url.href, body: text };
 }
 
-export function expandUrlTemplate(template: string, where: { journey: string; location: string }): string {
+function expandUrlTemplate(template: string, where: { journey: string; location: string }): string {
   return template.replaceAll('{journey}', encodeURIComponent(where.journey)).replaceAll('{location}', encodeURIComponent(where.location));
 }
 

@@ -6,7 +6,7 @@ import { artifactsDir, runArtifactsDir } from '../artifacts.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { NewerSchemaError, migrate } from './migrations.ts';
 
-export const STORE_FILE = 'runs.sqlite';
+const STORE_FILE = 'runs.sqlite';
 
 /** A stored run: the RunResult as it went out, plus what happened to it since. */
 export interface RunRecord extends RunResult {
