@@ -1,9 +1,9 @@
 // /metrics at scale: a MetricsSink fed synthetic results for many journeys, steps and locations.
 import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import { journey } from '../src/journey.ts';
+import { journey, type JourneyDefinition } from '../src/journey.ts';
 import type { RunResult, StepResult } from '../src/result.ts';
-import { validateJourney, type JourneyDefinition } from '../src/registry/validate.ts';
+import { validateJourney } from '../src/registry/validate.ts';
 import { MetricsSink } from '../src/sinks/metrics.ts';
 import { CachedExposition, type MetricsSource } from '../src/web/exposition.ts';
 import { createWebServer } from '../src/web/server.ts';

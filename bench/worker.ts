@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../src/logger.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts';
 import { createRedactor } from '../src/redact.ts';
 import { loadJourneys } from '../src/registry/load.ts';
-import type { JourneyDefinition } from '../src/registry/validate.ts';
+import type { JourneyDefinition } from '../src/journey.ts';
 import { BrowserServer } from '../src/runner/browser-server.ts';
 import { DEFAULT_WORKER_MEMORY_BYTES } from '../src/runner/journey-worker.ts';
 import { WorkerPool } from '../src/runner/worker-pool.ts';

@@ -4,16 +4,30 @@ import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
-import { TRACE_MODES, type TraceMode } from './runner/runner.ts';
-import { MARK_TRAFFIC_MODES } from './runner/traffic-marker.ts';
-import { shardFromHostname, type Shard } from './scheduler/shard.ts';
-import { WEBHOOK_KINDS, type WebhookKind } from './sinks/webhook.ts';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
-export const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
+/** When a run records a Playwright trace: by default only its retry, so a confirmed failure has one. */
+export type TraceMode = 'off' | 'on-retry' | 'always';
+const TRACE_MODES: readonly TraceMode[] = ['off', 'on-retry', 'always'];
+const MARK_TRAFFIC_MODES = ['on', 'off'] as const;
+/**
+ * ping: healthchecks.io and its kin: `<url>` on success, `<url>/fail` otherwise, a short text body.
+ * uptime-kuma: Uptime Kuma's push URL, `<url>?status=up|down&msg=<text>&ping=<ms>`.
+ */
+const WEBHOOK_KINDS = ['ping', 'uptime-kuma'] as const;
+export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
+
+/** This replica's part of the journeys: `i/n`, from --shard or the StatefulSet pod ordinal. */
+export interface Shard {
+  /** 1-based. */
+  index: number;
+  total: number;
+}
+
+const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 /** Param names that are treated as secret without being listed in PULSE_SECRET_PARAMS. */
 const SECRET_NAME = /pass(word)?|secret|token|key|credential|auth/i;
 /** Settings whose values are never echoed back in a problem. */
@@ -385,7 +399,7 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return params;
 }
 
-export function camelCase(upperSnake: string): string {
+function camelCase(upperSnake: string): string {
   return upperSnake.toLowerCase().replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
@@ -407,4 +421,12 @@ export function secretPartners(config: Pick<Config, 'params' | 'secretParams' | 
   const secret = new Set(config.secretParams);
   const params = Object.entries(config.params).filter(([name, value]) => !secret.has(name) && typeof value === 'string').map(([, value]) => value as string);
   return [...params, ...(config.auth.user ? [config.auth.user] : [])];
+}
+
+/** A StatefulSet pod is named `<set>-<ordinal>`; ordinal 0 is shard 1. */
+export function shardFromHostname(hostname: string, total: number): Shard | undefined {
+  const match = /-(\d+)$/.exec(hostname);
+  if (!match) return undefined;
+  const index = Number(match[1]) + 1;
+  return index <= total ? { index, total } : undefined;
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import { artifactsDir } from './artifacts.ts';
 import type { Config } from './config.ts';
 import { CONTROL_JOURNEY_FILE, ControlLoop } from './control/control-loop.ts';
 import { cpuPressureSource, ProberHealth, type ProberStatus } from './control/prober-health.ts';
@@ -12,8 +13,8 @@ import { createProber, type Prober } from './prober.ts';
 import type { RunTrigger } from './result.ts';
 import { formatProblem } from './registry/problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
-import type { JourneyDefinition } from './registry/validate.ts';
-import { artifactsDir, newRunId, Runner } from './runner/runner.ts';
+import type { JourneyDefinition } from './journey.ts';
+import { newRunId, Runner } from './runner/runner.ts';
 import { DataFolderLockedError, lockDataFolder } from './store/data-lock.ts';
 import { RunStore } from './store/run-store.ts';
 import { startRetention } from './store/retention.ts';
@@ -338,7 +339,7 @@ async function loadControlJourney(prober: Prober, config: Config): Promise<{ def
  * Where the browser reaches pulse's own port: loopback when pulse listens on every address or
  * on loopback, else the address it listens on.
  */
-export function controlBaseUrl(host: string, address: ReturnType<FastifyInstance['server']['address']>): string {
+function controlBaseUrl(host: string, address: ReturnType<FastifyInstance['server']['address']>): string {
   const port = typeof address === 'object' && address ? address.port : 0;
   if (['0.0.0.0', '::', '127.0.0.1', 'localhost', ''].includes(host)) return `http://127.0.0.1:${port}`;
   if (host.includes(':')) return `http://[${host.replace(/^\[|\]$/g, '')}]:${port}`;

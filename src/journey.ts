@@ -1,4 +1,5 @@
 import type { BrowserContext, Page } from 'playwright';
+import type { ThresholdLimits } from './thresholds.ts';
 
 /** Parameters handed to every journey: from PULSE_PARAM_* variables and --param flags. */
 export interface JourneyParams {
@@ -74,6 +75,30 @@ export interface Thresholds extends VitalThresholds {
   duration?: string | number;
   /** By step name, as passed to `step()`. */
   steps?: Record<string, StepThresholds>;
+}
+
+/**
+ * A validated journey with every default applied: plain data, so the daemon can schedule it
+ * without holding its code; a worker imports `source` to run it.
+ */
+export interface JourneyDefinition {
+  name: string;
+  schedule: string;
+  timezone: string;
+  timeoutMs: number;
+  stepTimeoutMs: number;
+  retries: number;
+  tags: readonly string[];
+  /** Own origins besides the base URL's (the `origins` option), normalised. */
+  origins: readonly string[];
+  /** What a successful run should stay within (the `thresholds` option, in ms); absent when none. */
+  thresholds?: ThresholdLimits;
+  /** Path relative to the working folder. */
+  file: string;
+  /** Absolute path of the file, what a worker imports. */
+  source: string;
+  /** file:line of the journey() call (the file alone when unknown): where problems point. Not the probe site. */
+  declaredAt: string;
 }
 
 export const JOURNEY_BRAND = Symbol.for('pulse.journey');

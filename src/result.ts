@@ -4,7 +4,8 @@
  */
 
 /** success: the heartbeat; failure: the target is broken; error: pulse could not run it. */
-export type RunStatus = 'success' | 'failure' | 'error';
+export const RUN_STATUSES = ['success', 'failure', 'error'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What broke, as on-call filter it: `http`/`network`/`timeout` name the request when one failed in the failed step. */
 export type FailureReason = 'timeout' | 'assertion' | 'navigation' | 'http' | 'network' | 'script';

@@ -27,7 +27,7 @@ export interface Judgement {
 type Figures = Partial<Record<ThresholdMetric, number>>;
 
 /** Compares the deciding attempt of a successful run with the limits; a figure not measured breaks nothing. */
-export function judgeRun(thresholds: ThresholdLimits, attempt: Pick<AttemptResult, 'durationMs' | 'steps'>): Judgement {
+function judgeRun(thresholds: ThresholdLimits, attempt: Pick<AttemptResult, 'durationMs' | 'steps'>): Judgement {
   const breaches: Breach[] = [];
   const views = attempt.steps.flatMap((step) => step.vitals ?? []);
   breaches.push(...compare(thresholds.run, runFigures(attempt.durationMs, views)));

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import { nextRuns } from '../scheduler/schedule.ts';
 import { loadRegistry, printProblems } from './shared.ts';
 
@@ -15,7 +15,7 @@ export interface ListOptions {
 export async function list(options: ListOptions): Promise<boolean> {
   const registry = await loadRegistry(options.config);
   printProblems(registry, options.err);
-  const rows = registry.journeys.map((journey) => [journey.name, journey.schedule, nextRun(journey), journey.location, options.ownerOf?.(journey.name) ?? '']);
+  const rows = registry.journeys.map((journey) => [journey.name, journey.schedule, nextRun(journey), journey.declaredAt, options.ownerOf?.(journey.name) ?? '']);
   const header = ['NAME', 'SCHEDULE', 'NEXT RUN (UTC)', 'FILE', options.ownerOf ? 'SHARD' : ''];
   options.out.write(table([header, ...rows]));
   return registry.problems.length === 0;

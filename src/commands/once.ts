@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { formatMs } from '../duration.ts';
-import { artifactsDir } from '../runner/runner.ts';
+import { artifactsDir } from '../artifacts.ts';
 import { describeBreach } from '../thresholds.ts';
 import { secretPartners, secretValues, type Config } from '../config.ts';
 import { createRedactor } from '../redact.ts';
@@ -8,7 +8,7 @@ import { createLogger, logStrayRejections } from '../logger.ts';
 import { createProber } from '../prober.ts';
 import { createPushSinks } from '../sinks/push-sinks.ts';
 import { SinkFanout } from '../sinks/sink.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import type { RunResult, StepResult } from '../result.ts';
 import { loadJourneys, type Registry } from '../registry/load.ts';
 import { UsageError, printProblems } from './shared.ts';

@@ -15,7 +15,7 @@ export interface RunCommandOptions {
   extra?: Pick<DaemonOptions, 'sinks'>;
 }
 
-export function daemonLogger(config: Config): Logger {
+function daemonLogger(config: Config): Logger {
   return createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor(secretValues(config), secretPartners(config)), base: { location: config.location } });
 }
 

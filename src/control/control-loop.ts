@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../result.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import { newRunId, type Runner, type RunnerLog } from '../runner/runner.ts';
 
 const here = fileURLToPath(import.meta.url);

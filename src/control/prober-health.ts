@@ -4,7 +4,6 @@ import { findCpuPressureFile, readCpuPressure } from './cpu-pressure.ts';
 
 /** What pulse checks about itself; `pulse_prober_up` is 1 only while every present check passes. */
 export type ProberCheck = 'control' | 'event_loop' | 'cpu' | 'browser' | 'store';
-export const PROBER_CHECKS: readonly ProberCheck[] = ['control', 'event_loop', 'cpu', 'browser', 'store'];
 
 export interface CheckState {
   ok: boolean;
@@ -75,7 +74,7 @@ export interface EventLoopSource {
 }
 
 /** The daemon's event-loop delay from perf_hooks, in windows between take() calls. */
-export function eventLoopMonitor(): EventLoopSource {
+function eventLoopMonitor(): EventLoopSource {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   histogram.enable();
   return {

@@ -11,7 +11,7 @@ export interface CartStoreOptions {
   maxCarts?: number;
 }
 
-export const MAX_LINE_QUANTITY = 99;
+const MAX_LINE_QUANTITY = 99;
 
 /** Carts of one shop, keyed by the visitor's session id; each cart maps product slug to quantity. */
 export class CartStore {

@@ -14,7 +14,7 @@ export type CheckoutValues = Record<CheckoutField, string>;
 export type CheckoutErrors = Partial<Record<CheckoutField, string>>;
 
 export const TEST_CARD = '4242 4242 4242 4242';
-export const MAX_FIELD_LENGTH = 200;
+const MAX_FIELD_LENGTH = 200;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const POSTAL_CODE = /^[A-Za-z0-9 -]{3,10}$/;

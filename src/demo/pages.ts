@@ -88,7 +88,7 @@ const ADD_TO_CART_SCRIPT = `
 })();
 `;
 
-export const JS_ERROR_LINE = "throw new Error('demo fault: product page script crashed');";
+const JS_ERROR_LINE = "throw new Error('demo fault: product page script crashed');";
 
 export interface ProductPageOptions {
   product: Product;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export const SESSION_COOKIE = 'shop_session';
+const SESSION_COOKIE = 'shop_session';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 

@@ -1,4 +1,4 @@
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import { type Pause, type PauseBook, type PauseScope, covers, describeScope } from './pauses.ts';
 
 /** Where an operation is reported: who did what, for the log. */

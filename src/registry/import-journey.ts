@@ -1,9 +1,9 @@
 // Inside a worker: import one journey file and check what it exports. Journey code runs here,
 // never in the daemon, so an import that throws, exits or hangs costs only the worker.
 import { pathToFileURL } from 'node:url';
-import { isJourney, type Journey } from '../journey.ts';
+import { isJourney, type Journey, type JourneyDefinition } from '../journey.ts';
 import type { Problem } from './problem.ts';
-import { validateJourney, type JourneyDefinition } from './validate.ts';
+import { validateJourney } from './validate.ts';
 
 export interface ImportedJourney {
   journey?: Journey;

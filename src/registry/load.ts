@@ -2,9 +2,9 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
 import type { Problem } from './problem.ts';
-import type { JourneyDefinition } from './validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 
-export const JOURNEY_SUFFIX = '.journey.ts';
+const JOURNEY_SUFFIX = '.journey.ts';
 
 export interface Registry {
   /** Valid journeys, sorted by name. */
@@ -46,7 +46,7 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
 }
 
 /** How long one journey file may take to import before it is reported and skipped. */
-export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
 
 /**
  * Imports every journey file in a worker process (TypeScript, through tsx) and validates it, so
@@ -99,7 +99,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       if (!definition) continue;
       const existing = byName.get(definition.name);
       if (existing) {
-        problems.push({ where: definition.location, field: 'name', message: `'${definition.name}' is already used by ${existing.location}`, fix: 'give every journey a unique name; it is a metric label' });
+        problems.push({ where: definition.declaredAt, field: 'name', message: `'${definition.name}' is already used by ${existing.declaredAt}`, fix: 'give every journey a unique name; it is a metric label' });
         continue;
       }
       byName.set(definition.name, definition);

@@ -1,42 +1,17 @@
 import path from 'node:path';
 import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
-import type { Journey } from '../journey.ts';
+import type { Journey, JourneyDefinition } from '../journey.ts';
 import { originOf, originProblem } from '../runner/origins.ts';
-import type { ThresholdLimits } from '../thresholds.ts';
 import type { Problem } from './problem.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 
-export const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRIES = 1;
 const MAX_RETRIES = 5;
 /** A journey that needs more than an hour is not a probe; and Node's timers overflow past 24 days. */
 const MAX_TIMEOUT_MS = 3_600_000;
-
-/**
- * A validated journey with every default applied: plain data, so the daemon can schedule it
- * without holding its code; a worker imports `source` to run it.
- */
-export interface JourneyDefinition {
-  name: string;
-  schedule: string;
-  timezone: string;
-  timeoutMs: number;
-  stepTimeoutMs: number;
-  retries: number;
-  tags: readonly string[];
-  /** Own origins besides the base URL's (the `origins` option), normalised. */
-  origins: readonly string[];
-  /** What a successful run should stay within (the `thresholds` option, in ms); absent when none. */
-  thresholds?: ThresholdLimits;
-  /** Path relative to the working folder. */
-  file: string;
-  /** Absolute path of the file, what a worker imports. */
-  source: string;
-  /** file:line of the journey() call, when known. */
-  location: string;
-}
 
 /** Checks one definition and returns it normalised, or every problem found in it. */
 export function validateJourney(journey: Journey, file: string, source = path.resolve(file)): { definition?: JourneyDefinition; problems: Problem[] } {
@@ -46,8 +21,8 @@ export function validateJourney(journey: Journey, file: string, source = path.re
   }
   const problems: Problem[] = [];
   const line = journey.declaredAt ? /:(\d+)$/.exec(journey.declaredAt)?.[1] : undefined;
-  const location = line ? `${file}:${line}` : file;
-  const problem = (field: string, message: string, fix: string) => problems.push({ where: location, field, message, fix });
+  const declaredAt = line ? `${file}:${line}` : file;
+  const problem = (field: string, message: string, fix: string) => problems.push({ where: declaredAt, field, message, fix });
 
   if (typeof options.name !== 'string' || !JOURNEY_NAME.test(options.name)) {
     problem('name', `${JSON.stringify(options.name)} is not a valid journey name`, "use lower-case letters, digits and single dashes, e.g. 'checkout' or 'search-products'");
@@ -113,7 +88,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
       ...(thresholds ? { thresholds } : {}),
       file,
       source,
-      location,
+      declaredAt,
     },
   };
 }

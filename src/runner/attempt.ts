@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
+import { runArtifactsDir } from '../artifacts.ts';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, CertificateInfo, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
@@ -340,7 +341,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     step: log.failed?.name,
     reason: verdict?.reason,
   };
-  const dir = path.join(options.artifactsRoot, journey.name, options.runId);
+  const dir = runArtifactsDir(options.artifactsRoot, journey.name, options.runId);
   const captured =
     lost || watch.closedByJourney
       ? {}
@@ -442,7 +443,7 @@ async function keepTrace(options: AttemptOptions, context: BrowserContext, keep:
       await withDeadline(context.tracing.stop(), BROWSER_CALL_TIMEOUT_MS, 'tracing.stop');
       return {};
     }
-    const dir = path.join(options.artifactsRoot, options.journey.name, options.runId);
+    const dir = runArtifactsDir(options.artifactsRoot, options.journey.name, options.runId);
     await mkdir(dir, { recursive: true });
     const target = path.join(dir, `attempt-${options.attempt}-trace.zip`);
     await withDeadline(context.tracing.stop({ path: target }), BROWSER_CALL_TIMEOUT_MS, 'tracing.stop');

@@ -38,11 +38,8 @@ export class BrowserServer {
   #launching: Promise<Host> | undefined;
   #launchedBefore = false;
   #closed = false;
-  /** Increases on every launch, so a run can tell that its browser went away. */
-  generation = 0;
-  restarts = 0;
-  /** Why the last launch failed, until a launch works again. */
-  launchFailure: string | undefined;
+  #generation = 0;
+  #launchFailure: string | undefined;
 
   constructor(options: BrowserServerOptions) {
     this.#options = options;
@@ -50,6 +47,16 @@ export class BrowserServer {
 
   get describe(): string {
     return this.#options.browser.label;
+  }
+
+  /** Increases on every launch, so a run can tell that its browser went away. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Why the last launch failed, until a launch works again. */
+  get launchFailure(): string | undefined {
+    return this.#launchFailure;
   }
 
   get isRunning(): boolean {
@@ -73,11 +80,11 @@ export class BrowserServer {
     this.#launching ??= this.#launch()
       .then(
         (host) => {
-          this.launchFailure = undefined;
+          this.#launchFailure = undefined;
           return host;
         },
         (error: unknown) => {
-          this.launchFailure = error instanceof Error ? error.message : String(error);
+          this.#launchFailure = error instanceof Error ? error.message : String(error);
           throw error;
         },
       )
@@ -129,10 +136,9 @@ export class BrowserServer {
     });
     const restart = this.#launchedBefore;
     this.#launchedBefore = true;
-    this.generation += 1;
+    this.#generation += 1;
     this.#host = host;
     if (restart) {
-      this.restarts += 1;
       this.#options.onRestart?.('disconnected');
     }
     return host;

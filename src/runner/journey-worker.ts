@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Problem } from '../registry/problem.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, StepResult } from '../result.ts';
 import type { AttemptPhase, AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
 
@@ -13,7 +13,7 @@ const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
 const READY_TIMEOUT_MS = 60_000;
 /** After its budget, a journey's worker has this long to report before it is ended. */
-export const KILL_GRACE_MS = 2_000;
+const KILL_GRACE_MS = 2_000;
 /** pulse's own phases: connecting, a context and a page; evidence and the trace. Each call inside is bounded tighter. */
 const PHASE_DEADLINE_MS: Record<'start' | 'setup' | 'capture', number> = { start: 30_000, setup: 75_000, capture: 90_000 };
 const MEMORY_CHECK_MS = 500;

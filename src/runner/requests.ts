@@ -234,7 +234,7 @@ function shown(url: string, own: boolean): string {
  * One name for the same request across runs: origin and path, with what looks like an id (long
  * numbers, hex or UUID segments) folded to `:id`, so /orders/1234 and /orders/1250 compare.
  */
-export function requestKey(url: string): string {
+function requestKey(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -264,7 +264,7 @@ function isAwaited(request: Request): boolean {
   }
 }
 
-export function isMainDocument(request: Request): boolean {
+function isMainDocument(request: Request): boolean {
   if (!request.isNavigationRequest()) return false;
   try {
     return request.frame().parentFrame() === null;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import path from 'node:path';
 import type { BrowserContextOptions } from 'playwright';
-import type { JourneyParams } from '../journey.ts';
+import { artifactsDir } from '../artifacts.ts';
+import type { TraceMode } from '../config.ts';
+import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
 import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
 import { compactStamp } from '../store/run-store.ts';
 import type { BrowserServer } from './browser-server.ts';
@@ -12,9 +12,6 @@ import { describeError } from './classify.ts';
 import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';
-
-export type TraceMode = 'off' | 'on-retry' | 'always';
-export const TRACE_MODES: readonly TraceMode[] = ['off', 'on-retry', 'always'];
 
 /** Where a runner reports what went wrong on its side; a pino logger fits. */
 export interface RunnerLog {
@@ -52,7 +49,7 @@ export interface RunnerOptions {
 }
 
 /** An attempt whose tasks waited for a CPU this share of its time was starved. */
-export const STARVED_SHARE = 0.9;
+const STARVED_SHARE = 0.9;
 
 export interface RunOptions {
   runId?: string;
@@ -175,7 +172,7 @@ export class Runner {
 }
 
 /** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */
-export function starvedShare(before: number | undefined, after: number | undefined, elapsedMs: number): number | undefined {
+function starvedShare(before: number | undefined, after: number | undefined, elapsedMs: number): number | undefined {
   if (before === undefined || after === undefined || elapsedMs <= 0) return undefined;
   return Math.min(1, Math.max(0, (after - before) / 1000 / elapsedMs));
 }
@@ -185,11 +182,6 @@ function markUnreached(steps: StepResult[], known: string[] | undefined): void {
   if (!known || !steps.some((s) => s.status === 'failed')) return;
   const seen = new Set(steps.map((s) => s.name));
   for (const name of known) if (!seen.has(name)) steps.push({ name, status: 'skipped', durationMs: 0 });
-}
-
-/** Where evidence files live; Artifacts paths are relative to it. */
-export function artifactsDir(dataDir: string): string {
-  return path.join(dataDir, 'artifacts');
 }
 
 /** Sortable and readable: the UTC start second plus randomness, e.g. 20261126T064512Z-3f9a1c. */

@@ -3,7 +3,7 @@ import { REDACTED, type Redactor } from '../redact.ts';
 
 const SNIFF_BYTES = 4096;
 /** Headers that carry credentials: their values never stay in kept evidence, secret params or not. */
-export const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 
 /**
  * A Playwright trace records fill() arguments, DOM snapshots, request and response headers and
@@ -28,7 +28,7 @@ export function redactTrace(file: string, redact: Redactor): void {
 }
 
 /** Trace entries are JSON lines (trace.trace, trace.network): credential header values are replaced in each. */
-export function stripCredentialHeaders(text: string): string {
+function stripCredentialHeaders(text: string): string {
   if (!/authorization|cookie/i.test(text)) return text;
   return text
     .split('\n')

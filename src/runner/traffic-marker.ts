@@ -13,12 +13,9 @@ import type { BrowserContext, CDPSession, Page } from 'playwright';
 import { OwnOrigins } from './origins.ts';
 import type { AttemptRequest } from './protocol.ts';
 
-export type MarkTrafficMode = 'on' | 'off';
-export const MARK_TRAFFIC_MODES: readonly MarkTrafficMode[] = ['on', 'off'];
-
-export const RUN_ID_HEADER = 'X-Pulse-Run-Id';
-export const ATTEMPT_HEADER = 'X-Pulse-Attempt';
-export const TRACEPARENT_HEADER = 'traceparent';
+const RUN_ID_HEADER = 'X-Pulse-Run-Id';
+const ATTEMPT_HEADER = 'X-Pulse-Attempt';
+const TRACEPARENT_HEADER = 'traceparent';
 
 /** Bytes of randomness; node:crypto's randomBytes, or a seeded one in tests. */
 export type RandomBytes = (size: number) => Buffer;

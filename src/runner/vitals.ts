@@ -8,7 +8,7 @@ import type { PageVitals } from '../result.ts';
 import { withDeadline } from './deadline.ts';
 
 /** Marks the console line a leaving document reports itself with; never shown as evidence. */
-export const VITALS_MARK = '__pulse_vitals__';
+const VITALS_MARK = '__pulse_vitals__';
 const READ_TIMEOUT_MS = 1_000;
 /** Page views kept per step: a step that navigates more than this is summarised by its first ones. */
 const MAX_VIEWS = 10;

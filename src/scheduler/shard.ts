@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-
-export interface Shard {
-  /** 1-based. */
-  index: number;
-  total: number;
-}
+import type { Shard } from '../config.ts';
 
 function score(journey: string, shard: number): bigint {
   return createHash('sha256').update(`${journey}\u0000${shard}`).digest().readBigUInt64BE(0);
@@ -30,12 +25,4 @@ export function ownerOf(journey: string, total: number): number {
 export function ownedBy<T extends { name: string }>(journeys: readonly T[], shard: Shard | undefined): T[] {
   if (!shard || shard.total === 1) return [...journeys];
   return journeys.filter((journey) => ownerOf(journey.name, shard.total) === shard.index);
-}
-
-/** A StatefulSet pod is named `<set>-<ordinal>`; ordinal 0 is shard 1. */
-export function shardFromHostname(hostname: string, total: number): Shard | undefined {
-  const match = /-(\d+)$/.exec(hostname);
-  if (!match) return undefined;
-  const index = Number(match[1]) + 1;
-  return index <= total ? { index, total } : undefined;
 }

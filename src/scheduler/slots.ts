@@ -7,10 +7,6 @@ export class Slots {
     this.#free = size;
   }
 
-  get waiting(): number {
-    return this.#waiters.length;
-  }
-
   /** Resolves true with a slot held, or false when given up (deadline or cancel). */
   acquire(deadlineMs?: number): Promise<boolean> {
     if (this.#free > 0) {

@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * the queue was full (the oldest item goes) or because close() ran out of time.
  */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
-export const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['delivered', 'failed', 'dropped'];
 
 export interface DeliveryLog {
   warn(fields: object, message: string): void;
@@ -27,7 +26,7 @@ export interface DeliveryTuning {
   closeDeadlineMs: number;
 }
 
-export const DEFAULT_TUNING: DeliveryTuning = {
+const DEFAULT_TUNING: DeliveryTuning = {
   capacity: 1_000,
   retries: 3,
   backoffMs: 1_000,

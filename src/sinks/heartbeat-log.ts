@@ -1,3 +1,4 @@
+import { artifactUrl } from '../artifacts.ts';
 import type { Logger } from '../logger.ts';
 import type { Artifacts, RunResult } from '../result.ts';
 import { describeBreach } from '../thresholds.ts';
@@ -65,6 +66,6 @@ export class HeartbeatLogSink implements Sink {
 
 function artifactLinks(artifacts: Artifacts, base: string): Record<string, string> {
   const links: Record<string, string> = {};
-  for (const [kind, file] of Object.entries(artifacts)) links[kind] = `${base}/artifacts/${file.split('/').map(encodeURIComponent).join('/')}`;
+  for (const [kind, file] of Object.entries(artifacts)) links[kind] = artifactUrl(file, base);
   return links;
 }

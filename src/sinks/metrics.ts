@@ -1,17 +1,15 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { JourneyDefinition } from '../registry/validate.ts';
-import { FAILURE_CAUSES, FAILURE_REASONS, type RunResult, type RunStatus } from '../result.ts';
+import type { JourneyDefinition } from '../journey.ts';
+import { FAILURE_CAUSES, FAILURE_REASONS, RUN_STATUSES, type RunResult } from '../result.ts';
 import { judgedMetrics } from '../thresholds.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
+import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
 import { STORE_OPERATIONS, type StoreOperation } from '../store/run-store.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 import { TIMED_VITALS, runBytes, runVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
 
-export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed' | 'paused';
-const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
-const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown', 'missed', 'paused'];
 
 // Browser steps take from tens of milliseconds to a minute.
 // Nine bounds: every step series is 12 lines, and hundreds of journeys times their steps add up.
@@ -19,10 +17,10 @@ const STEP_BUCKETS = [0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60];
 const RUN_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** The step label of a failure that happened outside any step. */
-export const NO_STEP = 'none';
+const NO_STEP = 'none';
 /** Step names come from journey code; past this many per journey, new ones share one label. */
-export const MAX_STEP_LABELS = 50;
-export const OTHER_STEP = 'other';
+const MAX_STEP_LABELS = 50;
+const OTHER_STEP = 'other';
 
 export interface MetricsOptions {
   registry: Registry;
@@ -162,7 +160,7 @@ export class MetricsSink implements Sink {
       this.heartbeats.inc({ journey: journey.name, location }, 0);
       this.paused.set({ journey: journey.name, location }, 0);
       this.flakyRuns.inc({ journey: journey.name, location }, 0);
-      for (const result of RESULTS) {
+      for (const result of RUN_STATUSES) {
         this.runs.inc({ journey: journey.name, location, result }, 0);
         this.attempts.inc({ journey: journey.name, location, result }, 0);
       }

@@ -1,10 +1,9 @@
 import { Gauge, Registry } from 'prom-client';
-import type { RunResult, RunStatus } from '../result.ts';
+import { RUN_STATUSES, type RunResult } from '../result.ts';
 import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
 
-const RESULTS: readonly RunStatus[] = ['success', 'failure', 'error'];
-export const PUSHGATEWAY_JOB = 'pulse';
+const PUSHGATEWAY_JOB = 'pulse';
 
 export interface PushgatewaySinkOptions {
   /** Base URL of the Pushgateway, e.g. http://pushgateway:9091. */
@@ -58,7 +57,7 @@ export class PushgatewaySink implements Sink {
 const CONTENT_TYPE = new Registry().contentType;
 
 /** /metrics/job/pulse/journey/<j>/location/<l>: the group one journey in one location owns. */
-export function groupUrl(base: string, where: { journey: string; location: string }): string {
+function groupUrl(base: string, where: { journey: string; location: string }): string {
   return `${base}/metrics/job/${PUSHGATEWAY_JOB}/journey/${encodeURIComponent(where.journey)}/location/${encodeURIComponent(where.location)}`;
 }
 
@@ -77,7 +76,7 @@ export async function renderPush(result: RunResult): Promise<string> {
   new Gauge({ name: 'pulse_journey_duration_seconds', help: 'Duration of the last run, every attempt added up.', registers }).set(result.durationMs / 1000);
   new Gauge({ name: 'pulse_journey_attempts', help: 'Attempts the last run took; more than 1 means its first failed.', registers }).set(result.attempts);
   const status = new Gauge({ name: 'pulse_journey_last_run_status', help: 'Result of the last run: 1 for it, 0 for the others.', labelNames: ['result'], registers });
-  for (const value of RESULTS) status.set({ result: value }, value === result.status ? 1 : 0);
+  for (const value of RUN_STATUSES) status.set({ result: value }, value === result.status ? 1 : 0);
   if (success) {
     new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', registers }).set(finishedAt);
     const steps = new Gauge({ name: 'pulse_step_duration_seconds', help: 'Duration of each step of the last successful run.', labelNames: ['step'], registers });

@@ -1,13 +1,7 @@
+import type { WebhookKind } from '../config.ts';
 import type { RunResult } from '../result.ts';
 import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
 import type { Sink } from './sink.ts';
-
-/**
- * ping: healthchecks.io and its kin: `<url>` on success, `<url>/fail` otherwise, a short text body.
- * uptime-kuma: Uptime Kuma's push URL, `<url>?status=up|down&msg=<text>&ping=<ms>`.
- */
-export const WEBHOOK_KINDS = ['ping', 'uptime-kuma'] as const;
-export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
 /** Longest text sent along; dead-man's switches show it as a log line, not a report. */
 const MAX_TEXT = 300;
@@ -63,7 +57,7 @@ export class WebhookSink implements Sink {
 }
 
 /** The request a dead-man's switch of the given kind expects for this run. */
-export function webhookRequest(kind: WebhookKind, template: string, result: RunResult): WebhookRequest {
+function webhookRequest(kind: WebhookKind, template: string, result: RunResult): WebhookRequest {
   const url = new URL(expandUrlTemplate(template, result));
   const up = result.status === 'success';
   const text = summary(result);
@@ -77,7 +71,7 @@ export function webhookRequest(kind: WebhookKind, template: string, result: RunR
   return { method: 'POST', url: url.href, body: text };
 }
 
-export function expandUrlTemplate(template: string, where: { journey: string; location: string }): string {
+function expandUrlTemplate(template: string, where: { journey: string; location: string }): string {
   return template.replaceAll('{journey}', encodeURIComponent(where.journey)).replaceAll('{location}', encodeURIComponent(where.location));
 }
 

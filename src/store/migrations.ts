@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3';
  * Schema changes in order; PRAGMA user_version records how many have run. Never edit a
  * shipped migration: add the next one.
  */
-export const MIGRATIONS: readonly ((db: Database) => void)[] = [
+const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
     db.exec(`
       CREATE TABLE runs (

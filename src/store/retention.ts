@@ -1,5 +1,6 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { runArtifactsDir } from '../artifacts.ts';
 import type { RunStore } from './run-store.ts';
 
 export interface RetentionPolicy {
@@ -54,7 +55,7 @@ export async function pruneArtifacts(options: { store: RunStore; artifactsRoot: 
   const pruned: string[] = [];
   let prunedOrphans = 0;
   for (const item of doomed) {
-    const target = item.runId ? path.join(artifactsRoot, item.journey, item.runId) : path.join(artifactsRoot, item.journey);
+    const target = item.runId ? runArtifactsDir(artifactsRoot, item.journey, item.runId) : path.join(artifactsRoot, item.journey);
     // Every artifact of a run lives in its own folder, which never reaches outside the root.
     if (path.relative(artifactsRoot, target).startsWith('..')) continue;
     // A link is removed itself (rm does not follow it); a folder with all it holds.
@@ -85,7 +86,7 @@ async function collect(root: string, store: RunStore): Promise<Evidence[]> {
     for (const runId of await entries(journeyPath)) {
       const key = `${journey}/${runId}`;
       if (inFlight.has(runId)) continue;
-      const runPath = path.join(journeyPath, runId);
+      const runPath = runArtifactsDir(root, journey, runId);
       const stat = await lstat(runPath).catch(() => undefined);
       if (!stat) continue;
       const row = known.get(key);

@@ -2,11 +2,11 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Artifacts, AttemptResult, Breach, CertificateInfo, FailureCause, FailureReason, Observations, PageVitals, RunResult, RunStatus, StepNetwork, StepResult } from '../result.ts';
-import { artifactsDir } from '../runner/runner.ts';
+import { artifactsDir, runArtifactsDir } from '../artifacts.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { NewerSchemaError, migrate } from './migrations.ts';
 
-export const STORE_FILE = 'runs.sqlite';
+const STORE_FILE = 'runs.sqlite';
 
 /** A stored run: the RunResult as it went out, plus what happened to it since. */
 export interface RunRecord extends RunResult {
@@ -373,7 +373,7 @@ export class RunStore implements Sink {
 
   insert(result: RunResult): void {
     // Every attempt's evidence counts, not only the files the result links to.
-    const artifactBytes = folderSize(path.join(this.#artifactsRoot, result.journey, result.runId));
+    const artifactBytes = folderSize(runArtifactsDir(this.#artifactsRoot, result.journey, result.runId));
     this.#guard('write', undefined, () =>
       this.#db.transaction(() => {
         this.#write.endRun.run(result.runId);

@@ -30,7 +30,7 @@ const SLOWER_FACTOR = 2;
 const SLOWER_BY_MS = 500;
 const MAX_LISTED = 20;
 
-export function isMuchSlower(nowMs: number, thenMs: number): boolean {
+function isMuchSlower(nowMs: number, thenMs: number): boolean {
   return nowMs >= thenMs * SLOWER_FACTOR && nowMs - thenMs >= SLOWER_BY_MS;
 }
 

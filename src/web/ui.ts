@@ -5,10 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ARTIFACTS_URL_PREFIX } from '../artifacts.ts';
 import type { Config } from '../config.ts';
 import type { ProberStatus } from '../control/prober-health.ts';
-import type { JourneyDefinition } from '../registry/validate.ts';
+import type { JourneyDefinition } from '../journey.ts';
 import type { Operations } from '../operations/operations.ts';
+import { RUN_STATUSES } from '../result.ts';
 import type { RunRecord, RunStore } from '../store/run-store.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
 import { registerAuth } from './auth.ts';
@@ -30,7 +32,6 @@ export interface UiOptions {
 }
 
 const VIEW_TTL_MS = 1_000;
-const ARTIFACTS_PREFIX = '/artifacts/';
 
 /**
  * True when the path names a regular file whose real location is exactly where it appears under
@@ -58,7 +59,7 @@ async function isRealEvidence(root: string, urlPath: string): Promise<boolean> {
 
 const runsQuery = z.object({
   journey: z.string().max(100).optional(),
-  status: z.enum(['success', 'failure', 'error']).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
   before: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
@@ -91,15 +92,15 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
 
   // Evidence is served only from real files under the artifacts folder: a link that points elsewhere is refused.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith(ARTIFACTS_PREFIX)) return;
-    if (!(await isRealEvidence(options.artifactsRoot, request.url.slice(ARTIFACTS_PREFIX.length).split('?')[0] ?? ''))) {
+    if (!request.url.startsWith(ARTIFACTS_URL_PREFIX)) return;
+    if (!(await isRealEvidence(options.artifactsRoot, request.url.slice(ARTIFACTS_URL_PREFIX.length).split('?')[0] ?? ''))) {
       return reply.code(404).type('text/plain').send('no such evidence');
     }
   });
   // Evidence files; a captured page's HTML is the target's markup, so it is shown sandboxed, scripts off.
   await app.register(fastifyStatic, {
     root: options.artifactsRoot,
-    prefix: ARTIFACTS_PREFIX,
+    prefix: ARTIFACTS_URL_PREFIX,
     index: false,
     list: false,
     dotfiles: 'deny',
@@ -111,7 +112,6 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     },
   });
 
-  const html = (body: { value: string }) => body.value;
   // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
   const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);
   const cached = <T>(key: string, compute: () => T) => views.get(key, compute) as T;
@@ -129,7 +129,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     const page = cached(`/?sort=${sort}`, () => {
       const rows = journeyNames().map((name) => ({ stats: store.stats(name), schedule: configured.get(name)?.schedule, pausedUntil: pausedUntil(name) }));
       if (sort === 'flaky') rows.sort((a, b) => (b.stats.flaky24h.share ?? -1) - (a.stats.flaky24h.share ?? -1));
-      return html(overviewPage(rows, config.location, Date.now(), store.health(), options.prober?.()));
+      return overviewPage(rows, config.location, Date.now(), store.health(), options.prober?.()).value;
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -143,23 +143,21 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       const definition = configured.get(name);
       const runs = store.listRuns({ journey: name, limit: 50 });
       const failures = store.listRuns({ journey: name, status: 'failure', limit: 20 });
-      return html(
-        journeyPage(
-          {
-            stats: store.stats(name),
-            schedule: definition?.schedule,
-            file: definition?.location,
-            ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
-            runs,
-            failures,
-            history: store.stepHistory(name, 60),
-            pauses: definition ? operations.pausesOf(definition) : [],
-            controls: definition && guard.enabled ? { csrf: guard.csrfToken } : undefined,
-            notice,
-          },
-          config.location,
-        ),
-      );
+      return journeyPage(
+        {
+          stats: store.stats(name),
+          schedule: definition?.schedule,
+          file: definition?.declaredAt,
+          ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
+          runs,
+          failures,
+          history: store.stepHistory(name, 60),
+          pauses: definition ? operations.pausesOf(definition) : [],
+          controls: definition && guard.enabled ? { csrf: guard.csrfToken } : undefined,
+          notice,
+        },
+        config.location,
+      ).value;
     });
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
   });
@@ -167,7 +165,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Params: { id: string } }>('/runs/:id', async (request, reply) => {
     const run = store.getRun(request.params.id);
     if (!run) return reply.code(404).type('text/plain').send('no such run');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html(runPage(run, config.location, config.publicUrl, sinceLastGood(run))));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(runPage(run, config.location, config.publicUrl, sinceLastGood(run)).value);
   });
 
   app.get('/api/journeys', async () => cached('/api/journeys', () => ({

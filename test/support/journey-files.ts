@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { journey, type JourneyOptions } from '../../src/journey.ts';
-import { validateJourney, type JourneyDefinition } from '../../src/registry/validate.ts';
+import { journey, type JourneyDefinition, type JourneyOptions } from '../../src/journey.ts';
+import { validateJourney } from '../../src/registry/validate.ts';
 
 /** Journeys import 'pulse', which resolves only inside the package: generated files live under test/fixtures/generated. */
 const GENERATED = path.resolve('test/fixtures/generated');

@@ -1,3 +1,4 @@
+import { artifactUrl } from '../../artifacts.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { Artifacts, Breach, FailureCause, StepResult } from '../../result.ts';
 import type { RunRecord } from '../../store/run-store.ts';
@@ -5,9 +6,6 @@ import type { SinceLastGood } from '../../store/since-last-good.ts';
 import { ms, thresholdFigure, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 
-export function artifactUrl(file: string): string {
-  return `/artifacts/${file.split('/').map(encodeURIComponent).join('/')}`;
-}
 
 /** One run: the step waterfall with the failed step marked, the error, the screenshot and links to the rest. */
 /** What each cause tells on-call to do first. */
@@ -129,7 +127,7 @@ function evidence(run: RunRecord, publicUrl: string | undefined): SafeHtml {
     return html`<h2>Evidence</h2><p class="note" data-testid="pruned">The evidence of this run (screenshot, page HTML, console log, trace) was removed by retention at ${time(run.artifactsPrunedAt)}.</p>`;
   }
   if (Object.keys(artifacts).length === 0) return html``;
-  const traceUrl = artifacts.trace ? `${publicUrl ?? ''}${artifactUrl(artifacts.trace)}` : undefined;
+  const traceUrl = artifacts.trace ? artifactUrl(artifacts.trace, publicUrl) : undefined;
   return html`<h2>Evidence</h2>
 <p>${links(artifacts, false)}</p>
 ${traceUrl && artifacts.trace ? traceHint(traceUrl, artifacts.trace) : ''}
