@@ -8,13 +8,13 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, test, type TestContext } from 'node:test';
-import { resolveConfig } from '../src/config.ts';
-import type { RunResult } from '../src/result.ts';
-import type { DeliveryOutcome, DeliveryTuning } from '../src/sinks/delivery-queue.ts';
-import { createPushSinks } from '../src/sinks/push-sinks.ts';
-import { renderPush } from '../src/sinks/pushgateway.ts';
-import { WebhookSink, type WebhookKind } from '../src/sinks/webhook.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
+import { resolveConfig } from '../../src/config.ts';
+import type { RunResult } from '../../src/result.ts';
+import type { DeliveryOutcome, DeliveryTuning } from '../../src/sinks/delivery-queue.ts';
+import { createPushSinks } from '../../src/sinks/push-sinks.ts';
+import { renderPush } from '../../src/sinks/pushgateway.ts';
+import { WebhookSink, type WebhookKind } from '../../src/sinks/webhook.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
 
 const STEPS = ['open home', 'add to cart', 'check out'];
 

@@ -6,16 +6,16 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AdmZip from 'adm-zip';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { encodingsOf } from '../src/redact.ts';
-import type { RunResult } from '../src/result.ts';
-import { pruneArtifacts } from '../src/store/retention.ts';
-import { RunStore, type StoreProblem } from '../src/store/run-store.ts';
-import { DaemonProcess } from './support/daemon-process.ts';
-import { journeyDir, writeJourney } from './support/journey-files.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { removeDir, tempDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { encodingsOf } from '../../src/redact.ts';
+import type { RunResult } from '../../src/result.ts';
+import { pruneArtifacts } from '../../src/store/retention.ts';
+import { RunStore, type StoreProblem } from '../../src/store/run-store.ts';
+import { DaemonProcess } from '../support/daemon-process.ts';
+import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { removeDir, tempDir } from '../support/temp.ts';
 
 function result(journey: string, runId: string, startedAt: string, extra: Partial<RunResult> = {}): RunResult {
   return {

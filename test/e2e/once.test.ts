@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { RunResult } from '../src/result.ts';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import type { Faults } from '../src/demo/faults.ts';
-import { pngSize } from './support/png.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { tempDir } from './support/temp.ts';
+import type { RunResult } from '../../src/result.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import type { Faults } from '../../src/demo/faults.ts';
+import { pngSize } from '../support/png.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 describe('pulse once against the demo shop', () => {
   let shop: Shop;

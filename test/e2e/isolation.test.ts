@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { DaemonProcess, type LogLine } from './support/daemon-process.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { tempDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { tempDir } from '../support/temp.ts';
 
 const FIXTURES = 'test/fixtures/isolation';
 /** Every bad journey runs at least twice in this window (each every 15 s), the canary every 2 s. */

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { createRedactor } from '../src/redact.ts';
-import type { RunnerOptions } from '../src/runner/runner.ts';
-import { journeyDir, writeJourney } from './support/journey-files.ts';
-import { pngSize } from './support/png.ts';
-import { browserMains } from './support/processes.ts';
-import { makeTempDir, removeDir } from './support/temp.ts';
-import { TestProber } from './support/test-runner.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { createRedactor } from '../../src/redact.ts';
+import type { RunnerOptions } from '../../src/runner/runner.ts';
+import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { pngSize } from '../support/png.ts';
+import { browserMains } from '../support/processes.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+import { TestProber } from '../support/test-runner.ts';
 
 describe('runner', () => {
   let shop: Shop;

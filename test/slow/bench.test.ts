@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ROOT, runCommand } from './support/pulse-cli.ts';
-import { tempDir } from './support/temp.ts';
+import { ROOT, runCommand } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 const RESULTS = path.join(ROOT, 'bench/RESULTS.md');
 

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig } from '../src/config.ts';
-import { loadJourneys } from '../src/registry/load.ts';
-import { formatProblem } from '../src/registry/problem.ts';
-import { tempDir } from './support/temp.ts';
+import { resolveConfig } from '../../src/config.ts';
+import { loadJourneys } from '../../src/registry/load.ts';
+import { formatProblem } from '../../src/registry/problem.ts';
+import { tempDir } from '../support/temp.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DOCKERFILE = path.join(ROOT, 'Dockerfile');
 const DOCKERIGNORE = path.join(ROOT, '.dockerignore');
 const CI_RUN = path.join(ROOT, '.ci', 'run');

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const configFile = path.join(root, 'deploy', 'alertmanager', 'alertmanager.yml');
 const alertsFile = path.join(root, 'deploy', 'prometheus', 'alerts.yml');
 const INSTALL = 'apt-get install prometheus-alertmanager (Debian ships amtool with it)';

@@ -3,15 +3,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import type { RunResult } from '../src/result.ts';
-import { CHROMIUM_ARGS, findBrowser } from '../src/runner/find-browser.ts';
-import { RunStore } from '../src/store/run-store.ts';
-import { DaemonProcess } from './support/daemon-process.ts';
-import { journeyDir, writeJourney } from './support/journey-files.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { removeDir, tempDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import type { RunResult } from '../../src/result.ts';
+import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
+import { RunStore } from '../../src/store/run-store.ts';
+import { DaemonProcess } from '../support/daemon-process.ts';
+import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { removeDir, tempDir } from '../support/temp.ts';
 
 const TOKEN = 'ops-token-0123456789abcdef';
 const USER = 'oncall';

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { startServerBinary, type ServerBinary } from './support/server-binary.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { startServerBinary, type ServerBinary } from '../support/server-binary.ts';
 
 const STEPS = ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number'];
 

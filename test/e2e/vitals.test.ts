@@ -12,13 +12,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import type { PageVitals, RunResult } from '../src/result.ts';
-import type { RunnerOptions } from '../src/runner/runner.ts';
-import { MetricsSink } from '../src/sinks/metrics.ts';
-import { journeyDir, writeJourney } from './support/journey-files.ts';
-import { makeTempDir, removeDir } from './support/temp.ts';
-import { TestProber } from './support/test-runner.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import type { PageVitals, RunResult } from '../../src/result.ts';
+import type { RunnerOptions } from '../../src/runner/runner.ts';
+import { MetricsSink } from '../../src/sinks/metrics.ts';
+import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+import { TestProber } from '../support/test-runner.ts';
 
 const PRODUCT = '/products/trail-runner-shoes';
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const prometheusDir = path.join(root, 'deploy', 'prometheus');
 const ruleTestsDir = path.join(prometheusDir, 'tests');
 const configFile = path.join(prometheusDir, 'prometheus.yml');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { BrowserNotFoundError, findBrowser, SYSTEM_HEADLESS_SHELLS } from '../src/runner/find-browser.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { tempDir } from './support/temp.ts';
+import { BrowserNotFoundError, findBrowser, SYSTEM_HEADLESS_SHELLS } from '../../src/runner/find-browser.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 describe('finding a browser', () => {
   test('a configured path wins; a configured path that does not exist is an error, not a fallback', () => {

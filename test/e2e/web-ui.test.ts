@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { CHROMIUM_ARGS, findBrowser } from '../src/runner/find-browser.ts';
-import { DaemonProcess, type LogLine } from './support/daemon-process.ts';
-import { makeTempDir, removeDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
+import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const BEARER = { authorization: `Bearer ${TOKEN}` };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { NO_FAULTS, parseFaultSpec, type Faults } from '../src/demo/faults.ts';
-import { startShop, type Shop } from '../src/demo/shop.ts';
+import { NO_FAULTS, parseFaultSpec, type Faults } from '../../src/demo/faults.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
 
 async function openShop(t: TestContext, faults?: Partial<Faults>): Promise<Shop> {
   const shop = await startShop({ port: 0, ...(faults ? { faults } : {}) });

@@ -3,9 +3,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { ROOT, runCommand } from './support/pulse-cli.ts';
-import { makeTempDir, removeDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { ROOT, runCommand } from '../support/pulse-cli.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const USER = `pulse-ci-${process.pid}`;
 const isRoot = process.getuid?.() === 0;

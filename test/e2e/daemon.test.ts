@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { DaemonProcess, type LogLine } from './support/daemon-process.ts';
-import { browserMains, descendants } from './support/processes.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { tempDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { browserMains, descendants } from '../support/processes.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 const isHeartbeat = (journey: string) => (line: LogLine) => line.event === 'heartbeat' && line.journey === journey;
 

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { startShop } from '../src/demo/shop.ts';
-import { DaemonProcess, ROOT } from './support/daemon-process.ts';
-import { startServerBinary } from './support/server-binary.ts';
-import { tempDir } from './support/temp.ts';
+import { startShop } from '../../src/demo/shop.ts';
+import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { startServerBinary } from '../support/server-binary.ts';
+import { tempDir } from '../support/temp.ts';
 
 const RULES_DIR = path.join(ROOT, 'deploy', 'prometheus');
 const DOWN_ALERTS = new Set(['PulseJourneyDownEverywhere', 'PulseJourneyDownInLocation', 'PulseHeartbeatFlatlined']);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ROOT, runCommand } from './support/pulse-cli.ts';
-import { freePort } from './support/ports.ts';
-import { tempDir } from './support/temp.ts';
+import { ROOT, runCommand } from '../support/pulse-cli.ts';
+import { freePort } from '../support/ports.ts';
+import { tempDir } from '../support/temp.ts';
 
 const PLAYWRIGHT = path.join(ROOT, 'node_modules', '.bin', 'playwright');
 

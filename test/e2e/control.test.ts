@@ -8,17 +8,17 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { resolveConfig } from '../src/config.ts';
-import { findCpuPressureFile, someAvg60 } from '../src/control/cpu-pressure.ts';
-import { LIMITS, ProberHealth, type EventLoopSource, type ProberStatus } from '../src/control/prober-health.ts';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import type { RunResult } from '../src/result.ts';
-import { Scheduler } from '../src/scheduler/scheduler.ts';
-import { MetricsSink } from '../src/sinks/metrics.ts';
-import { overviewPage } from '../src/web/views/overview.ts';
-import { DaemonProcess } from './support/daemon-process.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { tempDir } from './support/temp.ts';
+import { resolveConfig } from '../../src/config.ts';
+import { findCpuPressureFile, someAvg60 } from '../../src/control/cpu-pressure.ts';
+import { LIMITS, ProberHealth, type EventLoopSource, type ProberStatus } from '../../src/control/prober-health.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import type { RunResult } from '../../src/result.ts';
+import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { MetricsSink } from '../../src/sinks/metrics.ts';
+import { overviewPage } from '../../src/web/views/overview.ts';
+import { DaemonProcess } from '../support/daemon-process.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { tempDir } from '../support/temp.ts';
 
 const TOKEN = 'control-test-token-0123456789';
 

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { ownedBy, ownerOf, shardFromHostname } from '../src/scheduler/shard.ts';
-import { resolveConfig } from '../src/config.ts';
-import { DaemonProcess, ROOT } from './support/daemon-process.ts';
-import { parseSamples, sample } from './support/prom-text.ts';
-import { runPulse } from './support/pulse-cli.ts';
-import { tempDir } from './support/temp.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { ownedBy, ownerOf, shardFromHostname } from '../../src/scheduler/shard.ts';
+import { resolveConfig } from '../../src/config.ts';
+import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 const NAMES = Array.from({ length: 20 }, (_, i) => `probe-${String(i + 1).padStart(2, '0')}`);
 // Inside the package, so that `import 'pulse'` resolves as in a real journeys folder.

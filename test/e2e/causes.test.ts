@@ -11,15 +11,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { chromium, expect, type Browser } from '@playwright/test';
-import { startShop, type Shop } from '../src/demo/shop.ts';
-import { CHROMIUM_ARGS, findBrowser } from '../src/runner/find-browser.ts';
-import type { SinceLastGood } from '../src/store/since-last-good.ts';
-import type { RunnerOptions } from '../src/runner/runner.ts';
-import { DaemonProcess } from './support/daemon-process.ts';
-import { journeyDir, writeJourney } from './support/journey-files.ts';
-import { pngSize } from './support/png.ts';
-import { makeTempDir, removeDir } from './support/temp.ts';
-import { TestProber } from './support/test-runner.ts';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
+import type { SinceLastGood } from '../../src/store/since-last-good.ts';
+import type { RunnerOptions } from '../../src/runner/runner.ts';
+import { DaemonProcess } from '../support/daemon-process.ts';
+import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { pngSize } from '../support/png.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+import { TestProber } from '../support/test-runner.ts';
 
 const PRODUCT = '/products/trail-runner-shoes';
 
