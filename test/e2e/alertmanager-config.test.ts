@@ -80,6 +80,7 @@ test('the inhibit rule holds journey alerts while PulseProberDown fires for the 
 
 test('the webhook URLs are placeholders to replace', async () => {
   const config = parse(await readFile(configFile, 'utf8')) as { receivers: { name: string; webhook_configs?: { url: string }[] }[] };
+  assert.ok(config.receivers.length > 0, 'alertmanager.yml has receivers');
   for (const receiver of config.receivers) {
     const urls = (receiver.webhook_configs ?? []).map((w) => w.url);
     assert.ok(urls.length > 0, `${receiver.name}: no webhook`);

@@ -332,7 +332,10 @@ describe('Dockerfile', () => {
     const postinstall = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts?.postinstall;
     const script = postinstall && /(\S+\.ts)\b/.exec(postinstall)?.[1];
     const needed = script ? [...localImports(path.normalize(script))] : [];
-    for (const run of dockerfile.npmCi()) {
+    assert.ok(needed.length > 0, `the files the postinstall (${postinstall}) needs`);
+    const runs = dockerfile.npmCi();
+    assert.ok(runs.length > 0, 'the Dockerfile runs npm ci');
+    for (const run of runs) {
       const env = { ...dockerfile.env(run.stage), ...run.inlineEnv };
       assert.equal(env.PULSE_SKIP_BROWSER_INSTALL, '1', `Dockerfile:${run.instruction.line}: PULSE_SKIP_BROWSER_INSTALL=1 (apt installs Chromium)`);
       const copiedBefore = dockerfile

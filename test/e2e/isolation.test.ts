@@ -109,11 +109,16 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
         assert.equal(run.cause, row.cause, JSON.stringify(run));
         assert.match(String(run.error), row.error);
       }
-      if (!row.workerEnded) return;
+      const replaced = (run: LogLine) => pulse.lines.find((line) => line.event === 'worker_replaced' && line.runId === run.runId);
+      if (!row.workerEnded) {
+        // A fault that leaves the worker fit keeps it: no run of this journey replaced one.
+        assert.deepEqual(runs.filter(replaced).map((run) => run.runId), [], `${row.journey} ended no worker`);
+        return;
+      }
       const attempts = pulse.lines.filter((line) => line.event === 'attempt_done');
       for (const run of runs) {
         const attempt = attempts.find((line) => line.runId === run.runId);
-        const ended = pulse.lines.find((line) => line.event === 'worker_replaced' && line.runId === run.runId);
+        const ended = replaced(run);
         assert.ok(ended, `a worker_replaced line for ${run.runId}`);
         assert.equal(ended.reason, row.workerEnded);
         assert.equal(ended.journey, row.journey, 'the replacement names the journey to blame');
