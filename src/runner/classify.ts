@@ -101,7 +101,7 @@ const NAVIGATION = /net::ERR_|NS_ERROR_|page\.goto:|frame\.goto:|Navigation fail
  * outranks what the script noticed next: an error page is `http` even when an expect caught it,
  * and an expect that gave up while the page was still loading is a `timeout`.
  */
-function classifyFailure(error: unknown, evidence: FailureEvidence): FailureReason {
+export function classifyFailure(error: unknown, evidence: FailureEvidence): FailureReason {
   if (error instanceof JourneyFaultError) return 'script';
   if (error instanceof BudgetExceededError) return 'timeout';
   const { name, message } = describeError(error);

@@ -1,4 +1,4 @@
-import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger } from 'node-cron';
 import type { JourneyDefinition } from '../journey.ts';
 import type { SkipReason } from './skip-reason.ts';
 import { jitterMs } from './jitter.ts';
@@ -34,7 +34,35 @@ export interface SchedulerOptions {
   log?: SchedulerLog;
   /** A paused journey's ticks are skipped and counted as `paused`. */
   isPaused?: (journey: JourneyDefinition) => boolean;
+  /** Where ticks, the time and the jitter waits come from; node-cron and the real clock unless a test holds its own. */
+  clock?: SchedulerClock;
 }
+
+/** The scheduler's time: cron ticks, the time now, and timers. */
+export interface SchedulerClock {
+  /** Calls onTick at each time the schedule names, and onMissed for a tick that could not fire in time. */
+  every(schedule: string, options: { name: string; timezone?: string; logger: CronLogger }, onTick: (tick: Date) => void, onMissed: () => void): { stop(): unknown };
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** node-cron and the wall clock. */
+export const realClock: SchedulerClock = {
+  every(schedule, options, onTick, onMissed) {
+    const task = cron.createTask(schedule, (context) => onTick(context.date), {
+      ...options,
+      // Overlap is decided by the scheduler, per journey, so that it is counted; node-cron must always call it.
+      noOverlap: false,
+    });
+    task.on('execution:missed', onMissed);
+    void task.start();
+    return { stop: () => task.destroy() };
+  },
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export interface SchedulerLog {
   warn(fields: object, message: string): void;
@@ -49,17 +77,19 @@ export interface SchedulerLog {
 export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #slots: Slots;
-  readonly #tasks: ScheduledTask[] = [];
+  readonly #clock: SchedulerClock;
+  readonly #tasks: { stop(): unknown }[] = [];
   /** Journeys with a run planned, waiting or in flight. */
   readonly #busy = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
   /** Jitter waits before a run, with the journey each is for. */
-  readonly #timers = new Map<NodeJS.Timeout, string>();
+  readonly #timers = new Map<unknown, string>();
   #stopping = false;
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
     this.#slots = new Slots(options.concurrency);
+    this.#clock = options.clock ?? realClock;
   }
 
   get inFlight(): number {
@@ -72,17 +102,14 @@ export class Scheduler {
       const schedule = this.#options.scheduleOverride ?? journey.schedule;
       const interval = intervalSeconds(schedule, journey.timezone);
       const jitter = jitterMs(journey.name, interval);
-      const task = cron.createTask(schedule, (context) => this.#tick(journey, context.date, jitter, interval), {
-        name: journey.name,
-        timezone: journey.timezone,
-        // Overlap is decided here, per journey, so that it is counted; node-cron must always call us.
-        noOverlap: false,
-        logger,
-      });
-      // A tick node-cron could not fire in time (the process was starved) is a skipped run, counted, not a stray line.
-      task.on('execution:missed', () => this.#options.events.skipped(journey.name, 'missed'));
+      const task = this.#clock.every(
+        schedule,
+        { name: journey.name, timezone: journey.timezone, logger },
+        (tick) => this.#tick(journey, tick, jitter, interval),
+        // A tick node-cron could not fire in time (the process was starved) is a skipped run, counted, not a stray line.
+        () => this.#options.events.skipped(journey.name, 'missed'),
+      );
       this.#tasks.push(task);
-      void task.start();
     }
   }
 
@@ -97,7 +124,7 @@ export class Scheduler {
     if (this.#busy.has(name)) return { started: false, reason: 'busy' };
     this.#busy.add(name);
     const schedule = this.#options.scheduleOverride ?? journey.schedule;
-    this.#begin(journey, new Date(), intervalSeconds(schedule, journey.timezone), manual);
+    this.#begin(journey, new Date(this.#clock.now()), intervalSeconds(schedule, journey.timezone), manual);
     return { started: true };
   }
 
@@ -130,9 +157,9 @@ export class Scheduler {
     }
     this.#busy.add(journey.name);
     const plannedAt = new Date(tick.getTime() + jitter);
-    const wait = plannedAt.getTime() - Date.now();
+    const wait = plannedAt.getTime() - this.#clock.now();
     if (wait <= 0) return this.#begin(journey, plannedAt, interval);
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       this.#timers.delete(timer);
       this.#begin(journey, plannedAt, interval);
     }, wait);
@@ -155,7 +182,7 @@ export class Scheduler {
       return;
     }
     // A run still waiting for a slot when its next tick is due is no longer worth starting.
-    const deadline = Math.max(0, plannedAt.getTime() + interval * 1000 - Date.now());
+    const deadline = Math.max(0, plannedAt.getTime() + interval * 1000 - this.#clock.now());
     const granted = await this.#slots.acquire(deadline);
     if (!granted) {
       this.#options.events.skipped(journey.name, this.#stopping ? 'shutdown' : 'saturated');
@@ -167,7 +194,7 @@ export class Scheduler {
         return;
       }
       // A run asked for now has no planned second to be late for.
-      if (!manual) this.#options.events.lag((Date.now() - plannedAt.getTime()) / 1000);
+      if (!manual) this.#options.events.lag((this.#clock.now() - plannedAt.getTime()) / 1000);
       await this.#options.events.execute({ journey, plannedAt, ...(manual ? { manual } : {}) });
     } finally {
       this.#slots.release();
@@ -177,9 +204,9 @@ export class Scheduler {
   /** Stops planning; waiting runs are skipped as shutdown; resolves when in-flight runs end or the grace period is over. */
   async stop(graceMs: number): Promise<{ unfinished: number }> {
     this.#stopping = true;
-    for (const task of this.#tasks) await task.destroy();
+    for (const task of this.#tasks) await task.stop();
     for (const [timer, journey] of this.#timers) {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
       this.#options.events.skipped(journey, 'shutdown');
     }
     this.#timers.clear();

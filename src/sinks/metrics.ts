@@ -19,8 +19,8 @@ const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 /** The step label of a failure that happened outside any step. */
 const NO_STEP = 'none';
 /** Step names come from journey code; past this many per journey, new ones share one label. */
-const MAX_STEP_LABELS = 50;
-const OTHER_STEP = 'other';
+export const MAX_STEP_LABELS = 50;
+export const OTHER_STEP = 'other';
 
 export interface MetricsOptions {
   registry: Registry;

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { browserMains, descendants } from '../support/processes.ts';
+import { parseSamples, sample } from '../support/prom-text.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
+
+const isHeartbeat = (journey: string) => (line: LogLine) => line.event === 'heartbeat' && line.journey === journey;
+
+describe('pulse run, the daemon', () => {
+  let shop: Shop;
+  before(async () => {
+    shop = await startShop();
+  });
+  after(async () => {
+    await shop.close();
+  });
+
+  const daemon = (t: { after: (fn: () => Promise<unknown>) => void }, args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
+    const process = new DaemonProcess(['--base-url', shop.url, '--data-dir', tempDir(t as never), '--location', 'test-1', ...args], env);
+    t.after(() => process.stop());
+    return process;
+  };
+
+  test('heartbeats on a short schedule: counters grow, step histograms per step, up = 1, fresh last success, JSON log lines with every step', async (t) => {
+    const pulse = daemon(t, ['--schedule', '*/2 * * * * *']);
+    await pulse.started();
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    const first = parseSamples(await pulse.metrics());
+    const firstCount = sample(first, 'pulse_heartbeats_total', { journey: 'checkout' }) ?? 0;
+    const seen = pulse.lines.length;
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000, seen);
+    const second = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_heartbeats_total', { journey: 'checkout' }) ?? 0) > firstCount));
+
+    assert.ok((sample(second, 'pulse_heartbeats_total', { journey: 'checkout', location: 'test-1' }) ?? 0) > firstCount, 'heartbeats grow');
+    assert.equal(sample(second, 'pulse_journey_up', { journey: 'checkout', location: 'test-1' }), 1);
+    const lastSuccess = sample(second, 'pulse_journey_last_success_timestamp_seconds', { journey: 'checkout' })!;
+    assert.ok(Math.abs(Date.now() / 1000 - lastSuccess) < 30, `last success ${lastSuccess} is recent`);
+    assert.equal(sample(second, 'pulse_journey_interval_seconds', { journey: 'checkout' }), 2, 'the interval it really runs at (the --schedule override), which the flatline alert counts in');
+    for (const step of ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number']) {
+      assert.ok((sample(second, 'pulse_step_duration_seconds_count', { journey: 'checkout', step }) ?? 0) >= 1, `histogram for step ${step}`);
+      assert.ok(sample(second, 'pulse_step_duration_seconds_bucket', { journey: 'checkout', step, le: '+Inf' }) !== undefined);
+    }
+    assert.equal(sample(second, 'pulse_journey_runs_total', { journey: 'checkout', result: 'failure' }), 0, 'failure counter exists from the start at 0');
+
+    const heartbeat = pulse.lines.find(isHeartbeat('checkout'))!;
+    assert.equal(heartbeat.location, 'test-1');
+    assert.match(String(heartbeat.runId), /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    assert.equal(typeof heartbeat.durationMs, 'number');
+    const steps = heartbeat.steps as { name: string; durationMs: number }[];
+    assert.deepEqual(steps.map((s) => s.name), ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number']);
+    assert.ok(steps.every((s) => typeof s.durationMs === 'number' && s.durationMs >= 0));
+  });
+
+  test('the checkout fault turns up to 0 and counts the failure by step and reason; mending it brings up back to 1', async (t) => {
+    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--journeys', 'journeys'], {});
+    await pulse.started();
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    shop.setFaults({ checkout500: true });
+    t.after(() => shop.resetFaults());
+    const failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 60_000);
+    assert.equal(failed.step, 'see order number');
+    assert.equal(failed.reason, 'http');
+    assert.match(String(failed.error), /^POST \/checkout answered 500\n/);
+    assert.equal(failed.cause, 'target');
+    assert.match(String(failed.runUrl), /\/runs\/\d{8}T/);
+    assert.match(String((failed.artifacts as Record<string, string>).screenshot), /^\/artifacts\/checkout\/.*screenshot\.png$/);
+    const down = parseSamples(await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_journey_up', { journey: 'checkout' }) === 0));
+    assert.equal(sample(down, 'pulse_journey_up', { journey: 'checkout' }), 0);
+    assert.ok((sample(down, 'pulse_journey_failures_total', { journey: 'checkout', step: 'see order number', reason: 'http' }) ?? 0) >= 1);
+    assert.ok((sample(down, 'pulse_journey_attempts_total', { journey: 'checkout', result: 'failure' }) ?? 0) >= 2, 'the retry is counted as an attempt');
+    assert.equal(sample(down, 'pulse_journey_up', { journey: 'search' }), 1, 'search is unaffected');
+
+    shop.resetFaults();
+    const seen = pulse.lines.length;
+    await pulse.waitFor(isHeartbeat('checkout'), 60_000, seen);
+    const mended = await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_journey_up', { journey: 'checkout' }) === 1);
+    assert.equal(sample(parseSamples(mended), 'pulse_journey_up', { journey: 'checkout' }), 1);
+  });
+
+  test('a journey slower than its interval: ticks are skipped and counted, runs never overlap', async (t) => {
+    const pulse = daemon(t, ['--journeys', 'test/fixtures/slow-journeys']);
+    await pulse.started();
+    await pulse.waitFor(isHeartbeat('slow'), 30_000);
+    const seen = pulse.lines.length;
+    await pulse.waitFor(isHeartbeat('slow'), 30_000, seen);
+    const metrics = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_runs_skipped_total', { journey: 'slow', reason: 'overlap' }) ?? 0) >= 2));
+    assert.ok((sample(metrics, 'pulse_runs_skipped_total', { journey: 'slow', reason: 'overlap' }) ?? 0) >= 2);
+    const starts = pulse.lines.filter((l) => l.event === 'run_started').map((l) => Date.parse(l.time));
+    const ends = pulse.lines.filter(isHeartbeat('slow')).map((l) => Date.parse(l.time));
+    // Every run starts after the previous one ended.
+    for (let i = 1; i < starts.length; i += 1) assert.ok(ends[i - 1] !== undefined && starts[i]! >= ends[i - 1]!, `run ${i} started before run ${i - 1} ended`);
+    assert.ok((sample(metrics, 'pulse_schedule_lag_seconds_count') ?? 0) >= 2, 'schedule lag measured');
+  });
+
+  test('/metrics passes promtool check metrics with no complaint about pulse_ metrics', async (t) => {
+    const pulse = daemon(t, ['--schedule', '*/2 * * * * *']);
+    await pulse.started();
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    const text = await pulse.metricsWhen((body) => body.includes('pulse_step_duration_seconds_bucket'));
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+    assert.ok(!check.error, `promtool missing (apt-get install prometheus): ${check.error?.message}`);
+    const complaints = `${check.stdout}\n${check.stderr}`.split('\n').filter((line) => line.includes('pulse_'));
+    assert.deepEqual(complaints, []);
+  });
+
+  test('Chromium killed mid-run: that run is an error, the browser is relaunched, the next run succeeds, the daemon lives on', async (t) => {
+    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--concurrency', '1']);
+    await pulse.started();
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    shop.setFaults({ delayMs: 1_500 });
+    t.after(() => shop.resetFaults());
+    const started = await pulse.waitFor((l) => l.event === 'run_started', 30_000, pulse.lines.length);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [browser] = browserMains(pulse.child.pid!);
+    assert.ok(browser, 'the warm browser runs under the daemon');
+    process.kill(browser.pid, 'SIGKILL');
+    const lost = await pulse.waitFor((l) => l.event === 'journey_error' && l.runId === started.runId, 30_000);
+    assert.match(String(lost.error), /browser disconnected/);
+    shop.resetFaults();
+    await pulse.waitFor((l) => l.event === 'heartbeat', 30_000, pulse.lines.indexOf(lost));
+    const metrics = parseSamples(await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_browser_restarts_total') === 1 && (sample(parseSamples(text), 'pulse_journey_runs_total', { journey: String(started.journey), result: 'error' }) ?? 0) >= 1));
+    assert.equal(sample(metrics, 'pulse_browser_restarts_total'), 1);
+    assert.ok((sample(metrics, 'pulse_journey_runs_total', { journey: String(started.journey), result: 'error' }) ?? 0) >= 1);
+    assert.equal(pulse.child.exitCode, null, 'still running');
+    assert.equal(browserMains(pulse.child.pid!).length, 1);
+  });
+
+  test('SIGTERM during a run: the run completes and is recorded, exit 0 within the grace period, no Chromium left', async (t) => {
+    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--grace-period', '20s']);
+    await pulse.started();
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    shop.setFaults({ delayMs: 700 });
+    t.after(() => shop.resetFaults());
+    const started = await pulse.waitFor((l) => l.event === 'run_started' && l.journey === 'checkout', 30_000, pulse.lines.length);
+    const browserTree = descendants(pulse.child.pid!).filter((p) => /chrom/.test(p.cmdline)).map((p) => p.pid);
+    assert.ok(browserTree.length > 0);
+    const signalled = Date.now();
+    const code = await pulse.stop(25_000);
+    assert.equal(code, 0);
+    assert.ok(Date.now() - signalled < 20_000, 'exits within the grace period');
+    const finished = pulse.lines.find((l) => l.runId === started.runId && (l.event === 'heartbeat' || l.event === 'journey_failed'));
+    assert.ok(finished, `the in-flight run ${started.runId} finished and was recorded:\n${pulse.lines.slice(-12).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
+    assert.equal(finished.event, 'heartbeat');
+    assert.ok(pulse.lines.some((l) => l.event === 'stopped'));
+    const alive = browserTree.filter((pid) => isAlive(pid));
+    assert.deepEqual(alive, [], 'no Chromium process left behind');
+  });
+
+  test('invalid settings exit non-zero with one message naming each', async () => {
+    const run = await runPulse(['run', '--port', '70000', '--location', 'EU West!', '--concurrency', '0']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /PULSE_PORT \(--port\)="70000": must be at most 65535/);
+    assert.match(run.stderr, /PULSE_LOCATION \(--location\)="EU West!": must be 1-63 lower-case letters/);
+    assert.match(run.stderr, /PULSE_CONCURRENCY \(--concurrency\)="0": must be at least 1/);
+    const schedule = await runPulse(['run', '--schedule', 'often']);
+    assert.equal(schedule.code, 2);
+    assert.match(schedule.stderr, /--schedule 'often' is not a valid cron expression/);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench -- --quick`: the bench runs end to end with tiny counts and writes a well-formed
+ * report to the file it is given. How fast anything is stays out of the test: that is the bench's job.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT, runCommand } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
+
+const RESULTS = path.join(ROOT, 'bench/RESULTS.md');
+
+/** The rows of the first markdown table after a heading. */
+function tableAfter(markdown: string, heading: string): string[][] {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `a '${heading}' section`);
+  const lines = markdown.slice(start + heading.length + 2).split('\n');
+  const first = lines.findIndex((line) => line.startsWith('|'));
+  assert.ok(first >= 0, `a table under '${heading}'`);
+  const rows: string[][] = [];
+  for (const line of lines.slice(first)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.slice(1, -1).split('|').map((cell) => cell.trim()));
+  }
+  assert.match(rows[1]?.join('|') ?? '', /^-+(\|-+:?)*$/, `a header separator under '${heading}'`);
+  return rows.slice(2);
+}
+
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+test('npm run bench -- --quick writes a well-formed report to --out, and leaves bench/RESULTS.md alone', { timeout: 420_000 }, async (t) => {
+  const dir = tempDir(t, 'pulse-bench-test-');
+  const out = path.join(dir, 'results.md');
+  const before = existsSync(RESULTS) ? statSync(RESULTS).mtimeMs : undefined;
+
+  const run = await runCommand(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], { timeoutMs: 400_000 });
+  assert.equal(run.code, 0, `bench failed:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
+  assert.match(run.stdout, /pulse\/floor CPU \d/, 'the ratios on stdout');
+  assert.match(run.stdout, /spawn\/pulse CPU \d/);
+
+  const markdown = readFileSync(out, 'utf8');
+  assert.match(markdown, /^# pulse bench results\n/);
+  assert.match(markdown, /Quick mode/);
+  assert.equal(existsSync(RESULTS) ? statSync(RESULTS).mtimeMs : undefined, before, 'bench/RESULTS.md untouched');
+
+  const machine = Object.fromEntries(tableAfter(markdown, '## Machine').map(([key, value]) => [key, value]));
+  assert.match(machine['CPU'] ?? '', /\d+ cores/);
+  assert.match(machine['Node.js'] ?? '', /^v\d+\./);
+  assert.match(machine['Playwright'] ?? '', /^\d+\.\d+/);
+  assert.match(machine['Chromium (`browser.version()`)'] ?? '', /\d+\.\d+\.\d+\.\d+/);
+
+  const targets = tableAfter(markdown, '## Targets');
+  assert.equal(targets.length, 7, 'one row per target');
+  for (const [target, , verdict] of targets) assert.match(verdict ?? '', /^\*\*(PASS|MISS|n\/a)\*\*$/, `a verdict for ${target}`);
+  // Every section ran, so every target was measured.
+  assert.ok(targets.every(([, measured]) => measured !== '–'), JSON.stringify(targets));
+
+  const cost = tableAfter(markdown, '## 1. Cost per heartbeat');
+  const labels = cost.map((row) => row[0]);
+  for (const variant of ['pulse runner', 'floor', 'spawn-per-run: `playwright test`']) {
+    const row = cost.find((r) => r[0]?.includes(variant));
+    assert.ok(row, `a row for ${variant} in ${JSON.stringify(labels)}`);
+    assert.ok(Number(row[1]) >= 1, `${variant}: successful runs`);
+    for (const cell of row.slice(2, 6)) assert.match(cell, NUMBER, `${variant}: median and p95 figures`);
+  }
+
+  for (const heading of ['## 5. Full Chromium vs headless shell', '## 2. Capacity', '### At 80% of capacity', '### At 80% of capacity under a UI flood', '## 3. Scrape', '## 4. Soak']) {
+    const rows = tableAfter(markdown, heading);
+    assert.ok(rows.length >= 1, `rows under ${heading}`);
+  }
+  const soak = tableAfter(markdown, '## 4. Soak');
+  // pulse RSS (all), daemon RSS, journey workers (count × RSS each), browser PSS, browser processes.
+  assert.ok(
+    soak.every((row) => /MiB$/.test(row[2] ?? '') && /MiB$/.test(row[3] ?? '') && /^\d+ × [\d.]+ MiB$/.test(row[4] ?? '') && /MiB$/.test(row[5] ?? '') && NUMBER.test(row[6] ?? '')),
+    JSON.stringify(soak),
+  );
+  assert.match(markdown, /\n## Findings\n/);
+});
