@@ -9,7 +9,12 @@ import { parseSamples, sample } from '../support/prom-text.ts';
 import { tempDir } from '../support/temp.ts';
 
 const FIXTURES = 'test/fixtures/isolation';
-/** Every bad journey runs at least twice in this window (each every 15 s), the canary every 2 s. */
+/**
+ * Every bad journey runs at least twice in this window (each every 15 s), the canary every 3 s: a
+ * run of it (with web vitals and the traffic marker) was seen past 2 s on two cores shared with
+ * six hostile journeys, so 3 s leaves room without hiding a blinded daemon.
+ */
+const CANARY_EVERY_MS = 3_000;
 const WINDOW_MS = 36_000;
 
 interface Row {
@@ -86,8 +91,8 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
     const window = pulse.lines.slice(windowStart);
     const canary = window.filter((line) => isRunEnd(line) && line.journey === 'canary');
     assert.deepEqual(canary.filter((line) => line.event !== 'heartbeat'), [], 'the canary never failed');
-    // A tick every 2 s: allow the first and last of the window and one late start.
-    assert.ok(canary.length >= WINDOW_MS / 2_000 - 3, `canary heartbeats: ${canary.length}`);
+    // A tick every 3 s: allow the first and last of the window and one late start.
+    assert.ok(canary.length >= WINDOW_MS / CANARY_EVERY_MS - 3, `canary heartbeats: ${canary.length}`);
     const skipped = window.filter((line) => line.event === 'run_skipped' && line.journey === 'canary');
     assert.deepEqual(skipped, [], 'no canary run was skipped');
     assert.equal(pulse.child.exitCode, null, 'the daemon is alive');
