@@ -25,6 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 rootfs=$(mktemp -d "${TMPDIR:-/var/tmp}/pulse-base.XXXXXX")
 trap 'rm -rf "$rootfs"' EXIT
+# It becomes the image's /, which every user must be able to enter (mktemp makes it 0700).
+chmod 0755 "$rootfs"
 
 started=$SECONDS
 echo "make-base-image: debootstrap --variant=minbase $suite from $mirror"
