@@ -14,7 +14,7 @@
 //
 // The demo shop runs from this checkout on 127.0.0.1; the containers share the host's network.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IMAGE_TEST_PACKAGES } from './debian-packages.ts';
 import { ensurePackages } from './ensure-packages.ts';
+import { npmBuildSecrets, writeBuildSecrets } from './npm-build-secrets.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LABEL = 'test:image';
@@ -183,34 +184,9 @@ function npmGet(key: string): string | undefined {
   return result.status === 0 && value && value !== 'null' && value !== 'undefined' ? value : undefined;
 }
 
-/**
- * The machine's npm settings for the build, as two build secrets: registry, proxies, scoped
- * registries and their credentials, and the CA bundle npm trusts. Nothing of them enters a layer.
- */
-function writeNpmSecrets(dir: string): string[] {
-  const lines: string[] = [];
-  for (const key of ['registry', 'proxy', 'https-proxy', 'noproxy', 'strict-ssl']) {
-    const value = npmGet(key);
-    if (value !== undefined) lines.push(`${key}=${value}`);
-  }
-  const userConfig = npmGet('userconfig');
-  for (const file of [userConfig, path.join(ROOT, '.npmrc')]) {
-    if (!file || !existsSync(file)) continue;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (/^\s*(@[^:=\s]+:registry|\/\/[^=\s]+:(_authToken|_auth|username|_password))\s*=/.test(line)) {
-        lines.push(line.trim().replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => process.env[name] ?? ''));
-      }
-    }
-  }
-  const cafile = npmGet('cafile') ?? process.env.NODE_EXTRA_CA_CERTS;
-  writeFileSync(path.join(dir, 'npm-ca'), cafile && existsSync(cafile) ? readFileSync(cafile) : '');
-  if (cafile && existsSync(cafile)) lines.push('cafile=/run/secrets/npm-ca');
-  writeFileSync(path.join(dir, 'npmrc'), `${lines.join('\n')}\n`, { mode: 0o600 });
-  return ['--secret', `id=npmrc,src=${path.join(dir, 'npmrc')}`, '--secret', `id=npm-ca,src=${path.join(dir, 'npm-ca')}`];
-}
-
 async function build(e: Engine, base: string, tag: string, secretsDir: string): Promise<void> {
-  const args = ['build', ...e.buildFlags, '--network', 'host', '--build-arg', `BASE_IMAGE=${base}`, ...writeNpmSecrets(secretsDir), '--tag', tag, '--file', path.join(ROOT, 'Dockerfile'), ROOT];
+  const secrets = npmBuildSecrets({ get: npmGet, files: [npmGet('userconfig') ?? '', path.join(ROOT, '.npmrc')].filter(Boolean), env: process.env });
+  const args = ['build', ...e.buildFlags, '--network', 'host', '--build-arg', `BASE_IMAGE=${base}`, ...writeBuildSecrets(secretsDir, secrets), '--tag', tag, '--file', path.join(ROOT, 'Dockerfile'), ROOT];
   say(`build: ${e.kind} build --network host --build-arg BASE_IMAGE=${base} --tag ${tag} (npm settings as build secrets)`);
   const t0 = performance.now();
   const built = await engine(e, args, { echo: true, env: { ...process.env, DOCKER_BUILDKIT: '1' } });
@@ -295,14 +271,14 @@ async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Pro
   const healthTest = config.Healthcheck?.Test ?? [];
   check(healthTest[0] === 'CMD' || healthTest[0] === 'CMD-SHELL', 'it has a HEALTHCHECK', JSON.stringify(config.Healthcheck));
 
-  const compiled = await engineOk(e, ['run', '--rm', ...e.runFlags, '--entrypoint', 'sh', tag, '-c', 'id; grep -h nodedir node_modules/better-sqlite3/build/config.gypi; node -e "new (require(\'better-sqlite3\'))(\':memory:\').prepare(\'select 1\').get(); console.log(process.version)"'], 'better-sqlite3 in the image');
+  const compiled = await engineOk(e, ['run', '--rm', '--name', `${name}-probe`, ...e.runFlags, '--entrypoint', 'sh', tag, '-c', 'id; grep -h nodedir node_modules/better-sqlite3/build/config.gypi; node -e "new (require(\'better-sqlite3\'))(\':memory:\').prepare(\'select 1\').get(); console.log(process.version)"'], 'better-sqlite3 in the image');
   say(`in the image:\n${compiled.trim().replace(/^/gm, '    ')}`);
   check(compiled.includes(`uid=${PULSE_UID}(pulse)`), `a container of the image runs as uid ${PULSE_UID} (pulse)`);
   check(/"nodedir": "\/usr\/local"/.test(compiled), 'better-sqlite3 was compiled in the build against the image\'s Node.js headers, not downloaded');
 
   const env = ['--env', 'PULSE_LOCATION=image-test', '--env', `PULSE_PARAM_BASE_URL=${shop.url}`];
   say(`once: pulse once against the demo shop at ${shop.url}`);
-  const once = await engine(e, ['run', '--rm', '--network', 'host', ...e.runFlags, ...env, tag, 'once'], { echo: true, timeoutMs: 5 * 60_000 });
+  const once = await engine(e, ['run', '--rm', '--name', `${name}-once`, '--network', 'host', ...e.runFlags, ...env, tag, 'once'], { echo: true, timeoutMs: 5 * 60_000 });
   check(once.code === 0, '`pulse once` passed in the image (exit 0)', `exit ${once.code}`);
 
   const port = await freePort();
@@ -357,37 +333,59 @@ async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Pro
   check(events.includes('stopping') && events.at(-1) === 'stopped', 'it logged stopping, then stopped');
 }
 
+/** Undone in reverse order when the test ends, however it ends (Ctrl-C and SIGTERM included). */
+const cleanups: (() => unknown)[] = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()!();
+    } catch {
+      // Clean up the rest all the same.
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { base: { type: 'string', default: 'auto' }, tag: { type: 'string', default: 'localhost/pulse:test' }, 'no-build': { type: 'boolean', default: false } },
   });
   if (!['auto', 'official', 'debootstrap'].includes(values.base)) throw new CheckFailed(`--base ${values.base}: one of auto, official, debootstrap`);
   const e = await findEngine();
-  const base = values['no-build'] ? '(not built here)' : await chooseBase(e, values.base);
-  const secretsDir = mkdtempSync(path.join(tmpdir(), 'pulse-build-secrets-'));
-  chmodSync(secretsDir, 0o700);
   const name = `pulse-image-test-${process.pid}`;
-  let shop: Shop | undefined;
+  // Intermediate build stages are untagged; in podman's own store they would pile up.
+  if (e.kind === 'podman') cleanups.push(() => engine(e, ['image', 'prune', '--force'], { timeoutMs: 10 * 60_000 }));
+  for (const container of [name, `${name}-once`, `${name}-probe`]) cleanups.push(() => engine(e, ['rm', '--force', container], { timeoutMs: 60_000 }));
+  const base = values['no-build'] ? '(not built here)' : await chooseBase(e, values.base);
+  if (!values['no-build']) {
+    const secretsDir = mkdtempSync(path.join(tmpdir(), 'pulse-build-secrets-'));
+    chmodSync(secretsDir, 0o700);
+    const removeSecrets = () => rmSync(secretsDir, { recursive: true, force: true });
+    cleanups.push(removeSecrets);
+    await build(e, base, values.tag, secretsDir);
+    removeSecrets();
+  }
+  const shop = await startShop();
+  cleanups.push(() => shop.close());
   try {
-    if (!values['no-build']) await build(e, base, values.tag, secretsDir);
-    rmSync(secretsDir, { recursive: true, force: true });
-    shop = await startShop();
     await proveImage(e, values.tag, shop, name);
   } catch (error) {
     const logs = await engine(e, ['logs', '--tail', '40', name], { timeoutMs: 30_000 });
     if (logs.code === 0) console.log(`${LABEL}: the daemon's last lines:\n${logs.stdout}${logs.stderr}`);
     throw error;
-  } finally {
-    rmSync(secretsDir, { recursive: true, force: true });
-    shop?.close();
-    await engine(e, ['rm', '--force', name], { timeoutMs: 60_000 });
-    // Intermediate build stages are untagged; in podman's own store they would pile up.
-    if (e.kind === 'podman') await engine(e, ['image', 'prune', '--force'], { timeoutMs: 10 * 60_000 });
   }
   say(`passed: ${values.tag} built FROM ${base} and proven with ${e.kind}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(`${LABEL}: FAILED: ${error instanceof CheckFailed ? error.message : error instanceof Error ? error.stack : String(error)}`);
-  process.exit(1);
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`${LABEL}: ${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .then(cleanUp, async (error: unknown) => {
+    console.error(`${LABEL}: FAILED: ${error instanceof CheckFailed ? error.message : error instanceof Error ? error.stack : String(error)}`);
+    await cleanUp();
+    process.exit(1);
+  });
