@@ -1,7 +1,8 @@
 /**
- * The container image and the Kubernetes manifests, checked without a Docker engine or a cluster:
- * the Dockerfile against .ci/run (the same apt packages and npm ci flags CI tests with) and the
- * tree (every file it copies), the manifests against each other, against the image and against
+ * The container image and the Kubernetes manifests, checked without a Docker engine or a cluster
+ * (`npm run test:image` builds and runs the image): the Dockerfile against the packages the test
+ * suite installs (scripts/debian-packages.ts), .ci/run's npm ci flags, package.json and the tree
+ * (every file it copies), the manifests against each other, against the image and against
  * pulse's own config parser, and the example ConfigMap journey with the real loader.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { TEST_PACKAGES } from '../../scripts/debian-packages.ts';
 import { resolveConfig } from '../../src/config.ts';
 import { loadJourneys } from '../../src/registry/load.ts';
 import { formatProblem } from '../../src/registry/problem.ts';
@@ -21,7 +23,7 @@ const DOCKERIGNORE = path.join(ROOT, '.dockerignore');
 const CI_RUN = path.join(ROOT, '.ci', 'run');
 const K8S_DIR = path.join(ROOT, 'deploy', 'kubernetes');
 
-/** Installed in the image but not by .ci/run, and why CI does without them. */
+/** Installed in the image but not for the test suite, and why the tests do without them. */
 const CONTAINER_ONLY_PACKAGES: Record<string, string> = {
   tini: 'init as PID 1 in the container: reaps the processes Chromium leaves and forwards SIGTERM; CI runs node under the test runner',
   'dumb-init': 'the other init that may take that place',
@@ -30,7 +32,10 @@ const CONTAINER_ONLY_PACKAGES: Record<string, string> = {
 const INIT_BINARY = /(^|\/)(tini|dumb-init)$/;
 /** Files the build stage produces, so they are not in the tree. */
 const BUILT = ['dist'];
-const NODE_DEBIAN_IMAGE = /^node:20(?:\.\d+){0,2}-(?:bookworm|trixie)(?:-slim)?(?:@sha256:[0-9a-f]{64})?$/;
+/** The official image of the current Node.js LTS on Debian. */
+const NODE_DEBIAN_IMAGE = /^node:24(?:\.\d+){0,2}-(?:bookworm|trixie)(?:-slim)?(?:@sha256:[0-9a-f]{64})?$/;
+/** What node-gyp needs to compile better-sqlite3: only in the stages that run npm ci. */
+const BUILD_TOOLS = ['python3', 'make', 'g++'];
 
 // ---- Dockerfile ------------------------------------------------------------------------------
 
@@ -42,8 +47,10 @@ interface Instruction {
 
 interface Stage {
   name: string | undefined;
-  /** Image or earlier stage name after FROM. */
+  /** Image or earlier stage name after FROM, with global ARG defaults filled in. */
   base: string;
+  /** What FROM says, e.g. ${BASE_IMAGE}. */
+  from: string;
   instructions: Instruction[];
 }
 
@@ -75,7 +82,9 @@ function splitStages(instructions: Instruction[]): { globalArgs: Instruction[]; 
     if (instruction.keyword === 'FROM') {
       const parts = words(instruction.args).filter((w) => !w.startsWith('--'));
       const as = parts.findIndex((w) => w.toUpperCase() === 'AS');
-      stages.push({ base: parts[0]!, name: as >= 0 ? parts[as + 1] : undefined, instructions: [] });
+      const defaults: Record<string, string> = Object.assign({}, ...globalArgs.filter((i) => i.keyword === 'ARG').map(assignments));
+      const base = parts[0]!.replace(/\$\{?(\w+)\}?/g, (_, name: string) => defaults[name] ?? '');
+      stages.push({ base, from: parts[0]!, name: as >= 0 ? parts[as + 1] : undefined, instructions: [] });
     } else if (stages.length === 0) {
       globalArgs.push(instruction);
     } else {
@@ -213,16 +222,14 @@ class Dockerfile {
   }
 }
 
+/** What CI tests with: the suite's Debian packages (installed by its pretest) and .ci/run's npm ci flags. */
 function ciRun(): { aptPackages: string[]; aptFlags: string[]; npmCiFlags: string[] } {
   const text = readFileSync(CI_RUN, 'utf8');
-  const apt = /^APT_PACKAGES="([^"]*)"/m.exec(text);
-  assert.ok(apt, '.ci/run has no APT_PACKAGES="..." line');
-  const install = /apt-get\s+install\s+([^\n]*)/.exec(text);
   const npm = /^\s*npm ci\b([^\n&;|]*)/m.exec(text);
   assert.ok(npm, '.ci/run has no npm ci line');
   return {
-    aptPackages: words(apt[1]!),
-    aptFlags: words(install?.[1] ?? '').filter((w) => w.startsWith('--')),
+    aptPackages: TEST_PACKAGES.map((p) => p.name),
+    aptFlags: ['--no-install-recommends'],
     npmCiFlags: words(npm[1]!),
   };
 }
@@ -280,29 +287,47 @@ describe('Dockerfile', () => {
   const ci = ciRun();
   const final = dockerfile.final;
 
-  test('every stage starts from Node 20 on Debian', () => {
+  test('every stage starts from Node 24 on Debian, through one BASE_IMAGE argument', () => {
     assert.ok(dockerfile.stages.length >= 2, 'a build stage and a runtime stage');
+    const arg = dockerfile.globalArgs.find((i) => i.keyword === 'ARG' && 'BASE_IMAGE' in assignments(i));
+    assert.ok(arg, 'ARG BASE_IMAGE=<image> before the first FROM, so a base made from Debian packages can stand in');
+    assert.match(assignments(arg).BASE_IMAGE!, NODE_DEBIAN_IMAGE);
     for (const stage of dockerfile.stages) {
       if (dockerfile.stage(stage.base)) continue;
+      assert.match(stage.from, /^\$\{?BASE_IMAGE\}?$/, `FROM ${stage.from}: FROM \${BASE_IMAGE}`);
       assert.match(stage.base, NODE_DEBIAN_IMAGE, `FROM ${stage.base}`);
     }
     assert.match(dockerfile.baseImage(final), NODE_DEBIAN_IMAGE);
+    assert.equal(dockerfile.lineage(final).length, 1, 'the runtime starts again from BASE_IMAGE, without the build stages');
   });
 
-  test('apt installs only packages .ci/run installs too, plus the container-only ones', () => {
-    const { packages, flags } = dockerfile.aptPackages();
+  test('the runtime installs only packages the test suite installs too, plus the container-only ones', () => {
+    const { packages, flags } = dockerfile.aptPackages([final]);
     assert.ok(packages.length > 0, 'the Dockerfile installs its packages with apt-get install');
     const missing = packages.filter((p) => !ci.aptPackages.includes(p) && !(p in CONTAINER_ONLY_PACKAGES));
-    assert.deepEqual(missing, [], `add to APT_PACKAGES in .ci/run, so CI tests with what the image ships: ${missing.join(' ')}`);
+    assert.deepEqual(missing, [], `add to TEST_PACKAGES in scripts/debian-packages.ts, so the tests run what the image ships: ${missing.join(' ')}`);
     for (const needed of ['chromium-headless-shell', 'fonts-liberation', 'fonts-noto-color-emoji', 'ca-certificates']) {
       assert.ok(packages.includes(needed), `the image installs ${needed}`);
     }
     assert.ok(packages.some((p) => p === 'tini' || p === 'dumb-init'), 'the image installs an init');
-    for (const flag of ci.aptFlags.filter((f) => f === '--no-install-recommends')) {
-      assert.ok(flags.includes(flag), `apt-get install ${flag}, as .ci/run, so CI sees the same dependencies`);
+    for (const flag of ci.aptFlags) assert.ok(flags.includes(flag), `apt-get install ${flag}, as the tests' packages, so both see the same dependencies`);
+    assert.deepEqual(packages.filter((p) => BUILD_TOOLS.includes(p)), [], 'no compiler in the runtime');
+  });
+
+  test('better-sqlite3 is compiled in the build stages, from the registry alone, against the image\'s Node.js', () => {
+    const buildStages = dockerfile.stages.filter((s) => s !== final);
+    const tools = dockerfile.aptPackages(buildStages).packages;
+    for (const tool of BUILD_TOOLS) assert.ok(tools.includes(tool), `a build stage installs ${tool} for node-gyp`);
+    for (const run of dockerfile.npmCi()) {
+      const env = { ...dockerfile.env(run.stage), ...run.inlineEnv };
+      assert.equal(env.npm_config_build_from_source, 'true', `Dockerfile:${run.instruction.line}: npm_config_build_from_source=true: no prebuilt binary fetched from outside the registry`);
+      assert.equal(env.npm_config_nodedir, '/usr/local', `Dockerfile:${run.instruction.line}: npm_config_nodedir=/usr/local: the headers of the Node.js in the image, none downloaded`);
+      const tools = dockerfile.aptPackages(dockerfile.lineage(run.stage)).packages;
+      assert.ok(BUILD_TOOLS.every((t) => tools.includes(t)), `Dockerfile:${run.instruction.line}: its stage has ${BUILD_TOOLS.join(' ')}`);
+      assert.match(run.instruction.args, /--mount=type=secret,id=npmrc,target=\/root\/\.npmrc/, `Dockerfile:${run.instruction.line}: npm settings come in as a build secret`);
     }
-    // Only the runtime stage needs the browser; build stages stay small.
-    assert.deepEqual(dockerfile.aptPackages([final]).packages.sort(), [...packages].sort());
+    const copied = dockerfile.stages.flatMap((s) => dockerfile.copies(s)).flatMap((c) => c.sources);
+    assert.ok(!copied.some((source) => /(^|\/)\.npmrc$/.test(source)), 'no .npmrc is copied into a layer');
   });
 
   test('npm ci uses the flags of .ci/run; the runtime gets production dependencies only', () => {
@@ -326,6 +351,21 @@ describe('Dockerfile', () => {
     );
     const nodeModules = dockerfile.copies(final).filter((c) => c.sources.some((s) => s.includes('node_modules')));
     assert.ok(nodeModules.every((c) => production.some((r) => r.stage.name === c.from)), 'node_modules come only from the production install');
+  });
+
+  test('package.json: engines name the image\'s Node.js and not the end-of-life 20; allowScripts names every install script', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string }; allowScripts?: Record<string, boolean> };
+    const ranges = (pkg.engines?.node ?? '').split('||').map((r) => r.trim());
+    const imageMajor = /^node:(\d+)/.exec(dockerfile.baseImage(final))![1]!;
+    assert.ok(ranges.includes(`^${imageMajor}.0.0`), `engines.node '${pkg.engines?.node}' includes ^${imageMajor}.0.0, the image's`);
+    assert.ok(!ranges.some((r) => /^(\^|>=?|~)?20\b/.test(r)), `engines.node '${pkg.engines?.node}' leaves out Node.js 20 (end of life)`);
+    const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([key, entry]) => key !== '' && entry.hasInstallScript)
+      .map(([key]) => key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length))
+      .sort();
+    assert.deepEqual(Object.keys(pkg.allowScripts ?? {}).sort(), withScripts, 'every dependency with an install script is allowed (true) or denied (false) by name');
+    assert.equal(pkg.allowScripts?.['better-sqlite3'], true, 'better-sqlite3 compiles its native addon at install');
   });
 
   test('npm ci can run its postinstall without fetching a browser', () => {
