@@ -117,7 +117,19 @@ export class Runner {
     };
   }
 
-  async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
+  async #attempt(journey: JourneyDefinition, ids: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
+    const first = await this.#attemptOnce(journey, ids, log);
+    // The browser died between runs and its host had not exited yet when the endpoint was handed
+    // out: nothing of the journey ran. Relaunch and start the attempt again, once.
+    if (first.status === 'error' && first.steps.length === 0 && /^could not connect to the browser/.test(first.error?.message ?? '')) {
+      log?.warn({ journey: journey.name, runId: ids.runId, err: first.error?.message }, 'the browser did not answer at its endpoint; relaunching it');
+      await this.#options.browser.discard();
+      return this.#attemptOnce(journey, ids, log);
+    }
+    return first;
+  }
+
+  async #attemptOnce(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { browser, workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
     const proberError = (message: string): AttemptResult => ({ attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, cause: 'prober', artifacts: {} });
