@@ -350,13 +350,18 @@ function scrapeSection(scrape: ScrapeResult): string {
     row(`not the product: the two histograms written by hand, label strings kept (${scrape.prototypeMatches ? 'same lines as prom-client' : '**lines differ from prom-client**'}), plus prom-client for the rest`, scrape.series, fmtBytes(scrape.bodyBytes), scrape.prototypeMs),
     row('`GET /metrics` of the whole body as one prebuilt string: the HTTP floor', scrape.series, fmtBytes(scrape.bodyBytes), scrape.cachedHttpMs),
     ...(one ? [row(`not the product: the same, **1 location**`, one.series, fmtBytes(one.bodyBytes), one.cachedHttpMs)] : []),
+    row('`registry.metrics()` **without** web vitals, certificates and thresholds (/metrics before them)', scrape.withoutFelt.series, fmtBytes(scrape.withoutFelt.bodyBytes), scrape.withoutFelt.serialiseMs),
+    row('`GET /metrics` **without** web vitals, certificates and thresholds', scrape.withoutFelt.series, fmtBytes(scrape.withoutFelt.bodyBytes), scrape.withoutFelt.httpMs),
   ];
+  const grew = (now: number, before: number) => fmtPercent(now / before - 1);
   return [
     '## 3. Scrape',
     '',
     `One MetricsSink registry (prom-client default metrics on, as in the daemon) filled with synthetic RunResults: ${scrape.journeys} journeys x ${scrape.steps} steps x ${scrape.locations} locations, each journey and location with successes, a failure at one step and an error, so every label combination exists. ${scrape.iterations} measured scrapes of each kind after warm-up; times in ms.`,
     '',
     table(['what', 'series (lines)', 'body', 'median ms', 'p95 ms', 'max ms'], rows),
+    '',
+    `What the web vitals, certificate and degraded series add, in the same run: body ${grew(scrape.bodyBytes, scrape.withoutFelt.bodyBytes)}, lines ${grew(scrape.series, scrape.withoutFelt.series)}, \`GET /metrics\` median ${grew(scrape.httpMs.median, scrape.withoutFelt.httpMs.median)}, \`registry.metrics()\` median ${grew(scrape.serialiseMs.median, scrape.withoutFelt.serialiseMs.median)} (budget: within 10%).`,
     '',
     `${fmtPercent(scrape.histogramSeries / scrape.series, 0)} of the lines are the two histograms (\`pulse_step_duration_seconds\`, a line per bucket plus +Inf, sum and count for every journey, location and step; \`pulse_journey_duration_seconds\`), and prom-client spends about a microsecond and a few allocations per line.`,
   ].join('\n');

@@ -44,13 +44,16 @@ export interface ScrapeResult extends ScrapeFigures {
   prototypeMatches: boolean;
   /** One pulse process has one location: the size a single scrape target really has. */
   oneLocation: ScrapeFigures | undefined;
+  /** The same journeys without web vitals, certificates and thresholds: /metrics as it was before them. */
+  withoutFelt: ScrapeFigures;
 }
 
 export async function runScrape(options: ScrapeOptions): Promise<ScrapeResult> {
   const full = await measure(options, true);
   const oneLocation = options.locations > 1 ? await measure({ ...options, locations: 1 }, false) : undefined;
+  const withoutFelt = await measure(options, false, false);
   const { extra, ...figures } = full;
-  return { ...figures, iterations: options.iterations, ...extra!, oneLocation: oneLocation ? withoutExtra(oneLocation) : undefined };
+  return { ...figures, iterations: options.iterations, ...extra!, oneLocation: oneLocation ? withoutExtra(oneLocation) : undefined, withoutFelt: withoutExtra(withoutFelt) };
 }
 
 function withoutExtra(result: Awaited<ReturnType<typeof measure>>): ScrapeFigures {
@@ -82,7 +85,7 @@ function renderHistogram(histogram: HistogramInternals, labelCache: WeakMap<obje
   return parts.join('');
 }
 
-async function measure(options: ScrapeOptions, extra: boolean): Promise<ScrapeFigures & { extra?: Pick<ScrapeResult, 'histogramSeries' | 'withoutHistogramsMs' | 'prototypeMs' | 'prototypeMatches'> }> {
+async function measure(options: ScrapeOptions, extra: boolean, felt = true): Promise<ScrapeFigures & { extra?: Pick<ScrapeResult, 'histogramSeries' | 'withoutHistogramsMs' | 'prototypeMs' | 'prototypeMatches'> }> {
   // As the daemon wires it: pulse_* series in one registry served through the cached exposition,
   // the process metrics in another, written live at every scrape.
   const registry = new Registry();
@@ -92,7 +95,7 @@ async function measure(options: ScrapeOptions, extra: boolean): Promise<ScrapeFi
   const definitions: JourneyDefinition[] = [];
   for (let j = 0; j < options.journeys; j += 1) {
     // Every journey with the two thresholds most are given (a run budget and an LCP budget), as a busy prober's would be.
-    const { definition } = validateJourney(journey({ name: `journey-${j + 1}`, schedule: '*/1 * * * *', thresholds: { duration: '20s', lcp: '2.5s' } }, async () => undefined), 'bench.journey.ts');
+    const { definition } = validateJourney(journey({ name: `journey-${j + 1}`, schedule: '*/1 * * * *', ...(felt ? { thresholds: { duration: '20s', lcp: '2.5s' } } : {}) }, async () => undefined), 'bench.journey.ts');
     definitions.push(definition!);
   }
   sink.registerJourneys(definitions);
@@ -101,9 +104,9 @@ async function measure(options: ScrapeOptions, extra: boolean): Promise<ScrapeFi
   for (let l = 0; l < options.locations; l += 1) {
     const location = `loc-${l + 1}`;
     for (const def of definitions) {
-      for (let k = 0; k < 3; k += 1) sink.onResult(result(def.name, location, 'success', stepNames, k));
-      sink.onResult(result(def.name, location, 'failure', stepNames, 0));
-      sink.onResult(result(def.name, location, 'error', stepNames, 0));
+      for (let k = 0; k < 3; k += 1) sink.onResult(result(def.name, location, 'success', stepNames, k, felt));
+      sink.onResult(result(def.name, location, 'failure', stepNames, 0, felt));
+      sink.onResult(result(def.name, location, 'error', stepNames, 0, felt));
     }
   }
 
@@ -193,7 +196,7 @@ async function timeGets(registry: MetricsSource, warmup: number, iterations: num
   return { timings, bodyBytes };
 }
 
-function result(journeyName: string, location: string, status: RunResult['status'], stepNames: string[], variant: number): RunResult {
+function result(journeyName: string, location: string, status: RunResult['status'], stepNames: string[], variant: number, felt: boolean): RunResult {
   const failedAt = 3 % stepNames.length;
   const steps: StepResult[] = stepNames.map((name, i) => {
     const passed = status === 'success' || i < failedAt;
@@ -202,7 +205,7 @@ function result(journeyName: string, location: string, status: RunResult['status
       status: status === 'success' ? 'passed' : i < failedAt ? 'passed' : i === failedAt ? 'failed' : 'skipped',
       durationMs: status !== 'success' && i > failedAt ? 0 : 40 + ((i * 37 + variant * 101) % 900),
       // What a passed step measures: a page view with every web vital, and its network.
-      ...(passed
+      ...(passed && felt
         ? {
             vitals: [{ kind: 'load' as const, url: `https://shop.example/${i}`, ttfbMs: 80 + i, fcpMs: 300 + i, lcpMs: 900 + variant * 50 + i, cls: 0.01 * (i % 3), inpMs: 40 + i }],
             network: { requests: 5 + i, bytes: 20_000 + i * 100, failed: 0 },
@@ -222,7 +225,7 @@ function result(journeyName: string, location: string, status: RunResult['status
     steps,
     ...(status === 'success' ? {} : { error: { message: 'synthetic', step: stepNames[failedAt], ...(status === 'failure' ? { reason: 'assertion' as const } : {}) } }),
     artifacts: {},
-    certificates: [{ origin: 'https://shop.example', validTo: 1_900_000_000 + variant }],
+    ...(felt ? { certificates: [{ origin: 'https://shop.example', validTo: 1_900_000_000 + variant }] } : {}),
     attemptResults: Array.from({ length: status === 'success' ? 1 : 2 }, (_, i) => ({ attempt: i + 1, status, durationMs: 1000, steps, artifacts: {} })),
   };
 }
