@@ -299,10 +299,15 @@ async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Pro
   const heartbeat = await until('a heartbeat', 180_000, async () => (await logs()).find((l) => l.event === 'heartbeat'));
   say(`heartbeat: ${JSON.stringify(heartbeat)}`);
   check(heartbeat.location === 'image-test', 'the daemon beats: a heartbeat log line, labelled with PULSE_LOCATION');
-  const metrics = await (await fetch(`${base}/metrics`)).text();
-  const beats = metrics.split('\n').filter((l) => l.startsWith('pulse_heartbeats_total{'));
+  // /metrics rebuilds its pulse_* body off the scrape path, at most a second after a change.
+  const scrapeBeats = async () => (await (await fetch(`${base}/metrics`)).text()).split('\n').filter((l) => l.startsWith('pulse_heartbeats_total{'));
+  const counted = (lines: string[]) => lines.some((l) => Number(l.split(' ').at(-1)) > 0);
+  const beats = await until('pulse_heartbeats_total > 0', 15_000, async () => {
+    const lines = await scrapeBeats();
+    return counted(lines) ? lines : undefined;
+  }).catch(async () => scrapeBeats());
   say(`metrics:\n${beats.map((l) => `    ${l}`).join('\n')}`);
-  check(beats.some((l) => Number(l.split(' ').at(-1)) > 0), 'pulse_heartbeats_total counts it');
+  check(counted(beats), 'pulse_heartbeats_total counts it');
 
   const health = healthTest[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', healthTest[1] ?? ''] : healthTest.slice(1);
   say(`healthcheck: ${health.join(' ')}`);

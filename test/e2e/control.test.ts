@@ -284,7 +284,7 @@ describe('pulse run with its control journey', () => {
     assert.equal(prober.checks.control?.ok, true, JSON.stringify(prober.checks));
     assert.equal(prober.control.intervalMs, 1_000);
     assert.equal(prober.control.lastRun?.status, 'success');
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_prober_check_up', { check: 'control', location: 'test-1' }) === 1);
     assert.equal(sample(parseSamples(metrics), 'pulse_prober_check_up', { check: 'control', location: 'test-1' }), 1);
     assert.ok(sample(parseSamples(metrics), 'pulse_prober_up', { location: 'test-1' }) !== undefined);
     assert.doesNotMatch(metrics, /pulse-control/, 'no journey metric for the control journey');
