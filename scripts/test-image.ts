@@ -309,6 +309,8 @@ async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Pro
   say(`metrics:\n${beats.map((l) => `    ${l}`).join('\n')}`);
   check(counted(beats), 'pulse_heartbeats_total counts it');
 
+  // Run here rather than read from the engine's health status: podman schedules its checks with
+  // systemd timers, which a machine without systemd does not have.
   const health = healthTest[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', healthTest[1] ?? ''] : healthTest.slice(1);
   say(`healthcheck: ${health.join(' ')}`);
   const healthRun = await engine(e, ['exec', name, ...health], { timeoutMs: 30_000 });
