@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CA_TARGET, npmBuildSecrets, writeBuildSecrets } from '../scripts/npm-build-secrets.ts';
-import { tempDir } from './support/temp.ts';
+import { CA_TARGET, npmBuildSecrets, writeBuildSecrets } from '../../../scripts/npm-build-secrets.ts';
+import { tempDir } from '../../support/temp.ts';
 
 test('registry, proxy, scoped registries, credentials and the CA go in; machine paths stay out', (t) => {
   const dir = tempDir(t);

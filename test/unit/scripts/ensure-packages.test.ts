@@ -9,11 +9,11 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TEST_PACKAGES, type DebianPackage } from '../scripts/debian-packages.ts';
-import { ensurePackages, installCommand, missingPackages } from '../scripts/ensure-packages.ts';
-import { tempDir } from './support/temp.ts';
+import { TEST_PACKAGES, type DebianPackage } from '../../../scripts/debian-packages.ts';
+import { ensurePackages, installCommand, missingPackages } from '../../../scripts/ensure-packages.ts';
+import { tempDir } from '../../support/temp.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** A stand-in apt-get that logs its arguments and, on install, creates `<dir>/<package>`; `install` fails until `update` ran when asked. */
 function fakeAptGet(dir: string, { needsUpdate }: { needsUpdate: boolean }): { path: string; calls: () => string[] } {
