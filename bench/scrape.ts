@@ -1,4 +1,4 @@
-// /metrics at scale: a MetricsSink fed synthetic results for many journeys, steps and locations.
+// /metrics at scale: the run metrics sink fed synthetic results for many journeys, steps and locations.
 import { performance } from 'node:perf_hooks';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { journey, type JourneyDefinition } from '../src/journey.ts';
