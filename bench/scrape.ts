@@ -1,10 +1,12 @@
-// /metrics at scale: a MetricsSink fed synthetic results for many journeys, steps and locations.
+// /metrics at scale: the run metrics sink fed synthetic results for many journeys, steps and locations.
 import { performance } from 'node:perf_hooks';
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { journey, type JourneyDefinition } from '../src/journey.ts';
 import type { RunResult, StepResult } from '../src/result.ts';
 import { validateJourney } from '../src/registry/validate.ts';
-import { MetricsSink } from '../src/sinks/metrics.ts';
+import { ProberMetrics } from '../src/sinks/prober-metrics.ts';
+import { RUN_METRICS } from '../src/sinks/metric-definitions.ts';
+import { RunMetrics } from '../src/sinks/run-metrics.ts';
 import { CachedExposition, type MetricsSource } from '../src/web/exposition.ts';
 import { createWebServer } from '../src/web/server.ts';
 import { summarize, type Summary } from './stats.ts';
@@ -91,7 +93,9 @@ async function measure(options: ScrapeOptions, extra: boolean, felt = true): Pro
   const registry = new Registry();
   const processRegistry = new Registry();
   const exposition = new CachedExposition({ registry, live: processRegistry });
-  const sink = new MetricsSink({ registry, processRegistry, location: 'loc-1', onChange: () => exposition.invalidate() });
+  collectDefaultMetrics({ register: processRegistry });
+  const sink = new RunMetrics({ registry, location: 'loc-1', onChange: () => exposition.invalidate() });
+  const proberMetrics = new ProberMetrics({ registry, location: 'loc-1', onChange: () => exposition.invalidate() });
   const definitions: JourneyDefinition[] = [];
   for (let j = 0; j < options.journeys; j += 1) {
     // Every journey with the two thresholds most are given (a run budget and an LCP budget), as a busy prober's would be.
@@ -99,6 +103,7 @@ async function measure(options: ScrapeOptions, extra: boolean, felt = true): Pro
     definitions.push(definition!);
   }
   sink.registerJourneys(definitions);
+  proberMetrics.registerJourneys(definitions);
   const stepNames = Array.from({ length: options.steps }, (_, i) => `step ${i + 1} of the journey`);
   // Every label combination a busy prober ends up with: success, a failure at one step, an error.
   for (let l = 0; l < options.locations; l += 1) {
@@ -138,7 +143,7 @@ async function measure(options: ScrapeOptions, extra: boolean, felt = true): Pro
   };
   if (!extra) return figures;
 
-  const histograms = [sink.stepDuration, sink.duration] as unknown as HistogramInternals[];
+  const histograms = [RUN_METRICS.stepDuration.name, RUN_METRICS.duration.name].map((name) => registry.getSingleMetric(name)) as unknown as HistogramInternals[];
   const names = new Set(histograms.map((h) => h.name));
   const histogramSeries = body.split('\n').filter((line) => names.has(line.replace(/(_bucket|_sum|_count)?[{ ].*$/, ''))).length;
   // The rest of the registry alone: the same metrics minus the two histograms.

@@ -18,7 +18,7 @@ import { WorkerPool } from '../src/runner/worker-pool.ts';
 import { CHROMIUM_ARGS } from '../src/runner/find-browser.ts';
 import { Runner, newRunId } from '../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
-import { MetricsSink } from '../src/sinks/metrics.ts';
+import { RunMetrics } from '../src/sinks/run-metrics.ts';
 import { SinkFanout } from '../src/sinks/sink.ts';
 import { RunStore } from '../src/store/run-store.ts';
 import { floorCheckout } from './floor-checkout.ts';
@@ -130,9 +130,9 @@ class PulseHarness implements Harness {
       base: { location: 'bench' },
       destination: pino.destination({ dest: init.logFile, sync: false, mkdir: true }),
     });
-    const metrics = new MetricsSink({ registry: new Registry(), location: 'bench' });
+    const metrics = new RunMetrics({ registry: new Registry(), location: 'bench' });
     metrics.registerJourneys([journey]);
-    const sinks = new SinkFanout([new RunStore({ dataDir: init.dataDir }), metrics, new HeartbeatLogSink({ log })], log);
+    const sinks = new SinkFanout(log, [new RunStore({ dataDir: init.dataDir }), metrics, new HeartbeatLogSink({ log })]);
     return new PulseHarness(init, use, journey, log, sinks);
   }
 

@@ -1,15 +1,16 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { artifactsDir } from './artifacts.ts';
+import type { Composition } from './compose.ts';
 import type { Config } from './config.ts';
 import { CONTROL_JOURNEY_FILE, ControlLoop } from './control/control-loop.ts';
 import { cpuPressureSource, ProberHealth, type ProberStatus } from './control/prober-health.ts';
 import type { Logger } from './logger.ts';
 import { createOperations, type Operations } from './operations/operations.ts';
 import { PauseBook } from './operations/pauses.ts';
-import { createProber, type Prober } from './prober.ts';
+import type { Prober } from './prober.ts';
 import type { RunTrigger } from './result.ts';
 import { formatProblem } from './registry/problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
@@ -20,16 +21,16 @@ import { RunStore } from './store/run-store.ts';
 import { startRetention } from './store/retention.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
-import { MetricsSink } from './sinks/metrics.ts';
-import { createPushSinks } from './sinks/push-sinks.ts';
-import { SinkFanout, type Sink } from './sinks/sink.ts';
+import { ProberMetrics } from './sinks/prober-metrics.ts';
+import { RunMetrics } from './sinks/run-metrics.ts';
+import type { Sink } from './sinks/sink.ts';
 import { CachedExposition } from './web/exposition.ts';
 import { createWebServer } from './web/server.ts';
 import { registerUi } from './web/ui.ts';
 
 export interface DaemonOptions {
-  config: Config;
-  log: Logger;
+  /** What the daemon is made of (compose.ts): settings, logger, redactor, sinks, the prober to come. */
+  pulse: Composition;
   /** Replaces every journey's schedule (the demo runs the examples every few seconds). */
   scheduleOverride?: string;
   /** Extra sinks beside the run store, metrics, the heartbeat log and the configured push sinks. */
@@ -50,7 +51,7 @@ const RETENTION_EVERY_MS = 5 * 60_000;
 export interface Daemon {
   /** Where the HTTP port listens, e.g. http://127.0.0.1:9477. */
   url: string;
-  metrics: MetricsSink;
+  metrics: { runs: RunMetrics; prober: ProberMetrics };
   registry: Registry;
   store: RunStore;
   journeys: readonly JourneyDefinition[];
@@ -80,7 +81,7 @@ async function ensureWritable(dir: string): Promise<void> {
 
 /** The long-running process: journeys on their schedules, results to every sink, one HTTP port. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { config, log } = options;
+  const { config, log } = options.pulse;
   await ensureWritable(config.dataDir);
   let lock: { release: () => Promise<void> };
   try {
@@ -100,23 +101,40 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 }
 
 async function startLocked(options: DaemonOptions, lock: { release: () => Promise<void> }): Promise<Daemon> {
-  const { config, log } = options;
+  const { pulse } = options;
+  const { config, log, sinks } = pulse;
   const registry = new Registry();
   const processRegistry = new Registry();
+  collectDefaultMetrics({ register: processRegistry });
   const exposition = new CachedExposition({ registry, live: processRegistry });
-  const metrics = new MetricsSink({ registry, processRegistry, location: config.location, onChange: () => exposition.invalidate() });
+  const onChange = () => exposition.invalidate();
+  const metrics = { runs: new RunMetrics({ registry, location: config.location, onChange }), prober: new ProberMetrics({ registry, location: config.location, onChange }) };
   // Built once the parts it watches exist; browser restarts and store failures before that are counted in metrics only.
   let health: ProberHealth | undefined;
 
-  const prober = await createProber({
-    config,
-    log,
-    onBrowserRestart: () => {
-      metrics.browserRestarted();
-      health?.browserRestarted();
-    },
-    onWorkerReplaced: (reason) => metrics.workerReplaced(reason),
-  });
+  const artifactsRoot = artifactsDir(config.dataDir);
+  await mkdir(artifactsRoot, { recursive: true });
+  // Beside the push sinks already there: the metrics and pulse's health first, so that the store's
+  // problems on opening are counted; then the store, and the heartbeat log once both have the result.
+  sinks.add(metrics.runs, metrics.prober, proberEvents(log, () => health));
+  let store: RunStore;
+  try {
+    store = new RunStore({ dataDir: config.dataDir, onProblem: (problem) => sinks.onStoreProblem(problem) });
+  } catch (error) {
+    throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
+  }
+  sinks.add(store, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? []));
+  for (const run of store.recordInterrupted()) {
+    log.warn({ event: 'run_interrupted', journey: run.journey, runId: run.runId, startedAt: run.startedAt }, `run of ${run.journey} was in flight when pulse stopped; recorded as an error`);
+  }
+
+  let prober: Prober;
+  try {
+    prober = await pulse.createProber();
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   // The browser starts while the journey files load, in the workers that will run them.
   const launching = prober.browsers.endpoint();
   launching.catch(() => undefined);
@@ -125,36 +143,16 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
   } catch (error) {
     await prober.close();
+    store.close();
     throw error;
   }
   for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
   const control = config.controlIntervalMs === undefined ? undefined : await loadControlJourney(prober, config);
   if (control && 'problem' in control) log.error({ event: 'control_invalid', err: control.problem }, 'the control journey could not be loaded; pulse reports itself down');
   const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
-  metrics.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1', scheduleOverride: options.scheduleOverride });
+  metrics.runs.registerJourneys(journeys, { scheduleOverride: options.scheduleOverride });
+  metrics.prober.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1' });
 
-  const artifactsRoot = artifactsDir(config.dataDir);
-  await mkdir(artifactsRoot, { recursive: true });
-  let store: RunStore;
-  try {
-    store = new RunStore({
-      dataDir: config.dataDir,
-      onProblem: (problem) => {
-        metrics.storeFailed(problem.operation, problem.reset !== undefined);
-        health?.storeFailed();
-        log.error(
-          { event: 'store_failed', operation: problem.operation, err: problem.message, ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}) },
-          problem.reset ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}` : `run store ${problem.operation} failed`,
-        );
-      },
-    });
-  } catch (error) {
-    await prober.close();
-    throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
-  }
-  for (const run of store.recordInterrupted()) {
-    log.warn({ event: 'run_interrupted', journey: run.journey, runId: run.runId, startedAt: run.startedAt }, `run of ${run.journey} was in flight when pulse stopped; recorded as an error`);
-  }
   const retention = startRetention({
     store,
     artifactsRoot,
@@ -163,8 +161,6 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs and ${outcome.prunedOrphans} orphaned folders`),
     onError: (error) => log.error({ event: 'retention_failed', err: String(error) }, 'retention pass failed'),
   });
-  const pushSinks = createPushSinks(config, log, { onOutcome: (sink, outcome) => metrics.pushOutcome(sink, outcome) });
-  const sinks = new SinkFanout([store, metrics, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...pushSinks, ...(options.sinks ?? [])], log);
   let browserLaunched = false;
   const [launch] = await Promise.allSettled([launching, prober.workers.warm()]);
   if (launch.status === 'fulfilled') browserLaunched = true;
@@ -179,14 +175,14 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     controlBudgetMs: controlDefinition ? controlDefinition.timeoutMs * (controlDefinition.retries + 1) : 0,
     browserLaunchFailure: () => prober.browsers.launchFailure,
     cpuPressure: cpuPressureSource(),
-    publish: (status) => metrics.setProberHealth(status.up, Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.ok]))),
+    publish: (status) => metrics.prober.setProberHealth(status.up, Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.ok]))),
     changed: (status) => logProberChange(log, status),
   });
   if (control && 'problem' in control) health.controlBroken(`the control journey could not be loaded: ${control.problem}`);
   const proberHealth = health;
 
   const pauses = new PauseBook({ store });
-  const publishPaused = () => metrics.setPaused(journeys.map((journey) => ({ journey: journey.name, paused: pauses.isPaused(journey) })));
+  const publishPaused = () => metrics.prober.setPaused(journeys.map((journey) => ({ journey: journey.name, paused: pauses.isPaused(journey) })));
   publishPaused();
   // Pauses end by themselves: the gauges follow within seconds.
   const pauseTimer = setInterval(publishPaused, PAUSE_REFRESH_MS);
@@ -214,7 +210,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
           browserLaunched ||= prober.browsers.isRunning;
           if (graceOver) {
             // Cut off by the shutdown, not broken: say so, and tell no sink that the target failed.
-            metrics.skip(journey.name, 'shutdown');
+            sinks.onSkip(journey.name, 'shutdown');
             runLog.warn({ event: 'run_abandoned', status: result.status }, 'run cut off by the shutdown; not recorded');
             return;
           }
@@ -228,10 +224,10 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       skipped: (journey, reason) => {
         // A run asked for now that never got a slot is not in flight any more.
         if (reason === 'saturated' || reason === 'shutdown') running.delete(journey);
-        metrics.skip(journey, reason);
+        sinks.onSkip(journey, reason);
         log.warn({ event: 'run_skipped', journey, reason }, `run of ${journey} skipped (${reason})`);
       },
-      lag: (seconds) => metrics.observeLag(seconds),
+      lag: (seconds) => sinks.onLag(seconds),
     },
     log,
   });
@@ -324,6 +320,24 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     })());
 
   return { url, metrics, registry, store, journeys, prober, health: proberHealth, operations, stop };
+}
+
+/**
+ * The daemon's own ears on the sinks' events: a relaunched browser and a failing store count
+ * against pulse's health, and a store problem is logged with what became of the history.
+ */
+function proberEvents(log: Logger, health: () => ProberHealth | undefined): Sink {
+  return {
+    name: 'prober-events',
+    onBrowserRestart: () => health()?.browserRestarted(),
+    onStoreProblem: (problem) => {
+      health()?.storeFailed();
+      log.error(
+        { event: 'store_failed', operation: problem.operation, err: problem.message, ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}) },
+        problem.reset ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}` : `run store ${problem.operation} failed`,
+      );
+    },
+  };
 }
 
 /** Imports the built-in control journey in a journey worker, as any journey file is. */

@@ -2,7 +2,7 @@ import type { Config } from './config.ts';
 import { secretPartners, secretValues } from './config.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
-import { createRedactor, type Redactor } from './redact.ts';
+import type { Redactor } from './redact.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
 import { BrowserServer } from './runner/browser-server.ts';
 import { findBrowser, type FoundBrowser } from './runner/find-browser.ts';
@@ -25,6 +25,8 @@ export interface Prober {
 export interface ProberOptions {
   config: Config;
   log: Logger;
+  /** The one redactor of the composition (compose.ts). */
+  redact: Redactor;
   /** Called after the browser had to be relaunched. */
   onBrowserRestart?: () => void;
   /** Called when a journey worker was ended and replaced. */
@@ -38,7 +40,7 @@ export class MissingBaseUrlError extends Error {
 }
 
 /** The browser, the journey workers and the runner, built from one Config. Throws BrowserNotFoundError with the how-to. */
-export async function createProber({ config, log, onBrowserRestart, onWorkerReplaced, workers: size }: ProberOptions): Promise<Prober> {
+export async function createProber({ config, log, redact, onBrowserRestart, onWorkerReplaced, workers: size }: ProberOptions): Promise<Prober> {
   const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
   const browser = findBrowser({
     configuredPath: config.browserPath ?? use.executablePath,
@@ -51,7 +53,6 @@ export async function createProber({ config, log, onBrowserRestart, onWorkerRepl
   const params = { ...config.params, baseUrl } as JourneyParams;
   const secrets = secretValues(config);
   const partners = secretPartners(config);
-  const redact = createRedactor(secrets, partners);
   const browsers = new BrowserServer({
     browser,
     launchOptions: use.launchOptions,

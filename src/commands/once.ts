@@ -2,12 +2,8 @@ import path from 'node:path';
 import { formatMs } from '../duration.ts';
 import { artifactsDir } from '../artifacts.ts';
 import { describeBreach } from '../thresholds.ts';
-import { secretPartners, secretValues, type Config } from '../config.ts';
-import { createRedactor } from '../redact.ts';
-import { createLogger, logStrayRejections } from '../logger.ts';
-import { createProber } from '../prober.ts';
-import { createPushSinks } from '../sinks/push-sinks.ts';
-import { SinkFanout } from '../sinks/sink.ts';
+import { compose } from '../compose.ts';
+import type { Config } from '../config.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { RunResult, StepResult } from '../result.ts';
 import { loadJourneys, type Registry } from '../registry/load.ts';
@@ -29,13 +25,12 @@ export interface OnceOptions {
 /** Runs the named journeys (all when none named) one after another; true when every run succeeded. */
 export async function once(options: OnceOptions): Promise<boolean> {
   const { config, names, out, err } = options;
-  const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: errStream(err), redact: createRedactor(secretValues(config), secretPartners(config)) });
-  const prober = await createProber({ config, log, workers: 1 });
-  logStrayRejections(log);
+  const pulse = compose(config, { kind: 'command', stream: err });
+  const { sinks } = pulse;
+  const prober = await pulse.createProber({ workers: 1 });
   // The browser starts while the journey files load, in the worker that will run them.
   const launching = prober.browsers.endpoint();
   launching.catch(() => undefined);
-  const push = new SinkFanout(createPushSinks(config, log), log);
   let allPassed = true;
   const results: RunResult[] = [];
   let registry: Registry | undefined;
@@ -48,13 +43,13 @@ export async function once(options: OnceOptions): Promise<boolean> {
       results.push(result);
       if (!options.json) out.write(formatResult(result, config.dataDir));
       await options.onResult?.(result);
-      await push.onResult(result);
+      await sinks.onResult(result);
       if (result.status !== 'success') allPassed = false;
     }
   } finally {
     await prober.close();
     // Delivers what is queued (within the push deadline) before the process exits.
-    await push.close();
+    await sinks.close();
   }
   // The run keeps the deciding attempt's observations; each attempt's own copy would only repeat them.
   if (options.json) out.write(`${JSON.stringify(results.map((result) => ({ ...result, attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt) })), null, 2)}\n`);
@@ -103,8 +98,4 @@ export function formatResult(result: RunResult, dataDir: string): string {
 
 function indent(text: string): string {
   return text.split('\n').slice(0, 12).join('\n      ');
-}
-
-function errStream(err: NodeJS.WritableStream) {
-  return { write: (line: string) => err.write(line) };
 }

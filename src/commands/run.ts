@@ -1,8 +1,7 @@
 import type { Config } from '../config.ts';
 import { startDaemon, type Daemon, type DaemonOptions } from '../daemon.ts';
-import { createLogger, logStrayRejections, type Logger } from '../logger.ts';
-import { createRedactor } from '../redact.ts';
-import { secretPartners, secretValues } from '../config.ts';
+import { compose } from '../compose.ts';
+import type { Logger } from '../logger.ts';
 import { ownedBy } from '../scheduler/shard.ts';
 
 export interface RunCommandOptions {
@@ -15,21 +14,16 @@ export interface RunCommandOptions {
   extra?: Pick<DaemonOptions, 'sinks'>;
 }
 
-function daemonLogger(config: Config): Logger {
-  return createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor(secretValues(config), secretPartners(config)), base: { location: config.location } });
-}
-
 /**
  * `pulse run`: the daemon until SIGTERM or SIGINT. The first signal stops gracefully (in-flight
  * runs finish within the grace period) and exits 0; a second one exits at once.
  */
 export async function runUntilSignalled(options: RunCommandOptions): Promise<number> {
   const { config } = options;
-  const log = daemonLogger(config);
-  logStrayRejections(log);
+  const pulse = compose(config, { kind: 'service' });
+  const { log } = pulse;
   const daemon = await startDaemon({
-    config,
-    log,
+    pulse,
     scheduleOverride: options.scheduleOverride,
     select: (journeys) => ownedBy(journeys, config.shard),
     ...options.extra,

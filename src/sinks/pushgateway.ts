@@ -1,6 +1,7 @@
-import { Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { RUN_STATUSES, type RunResult } from '../result.ts';
 import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
+import { PUSHED_METRICS, RUN_METRICS, pushedGauge } from './metric-definitions.ts';
 import type { Sink } from './sink.ts';
 
 const PUSHGATEWAY_JOB = 'pulse';
@@ -67,19 +68,18 @@ function groupUrl(base: string, where: { journey: string; location: string }): s
  */
 export async function renderPush(result: RunResult): Promise<string> {
   const registry = new Registry();
-  const registers = [registry];
   const finishedAt = Date.parse(result.startedAt) / 1000 + result.durationMs / 1000;
   const success = result.status === 'success';
 
-  new Gauge({ name: 'pulse_journey_up', help: '1 if the last run of the journey succeeded, else 0.', registers }).set(success ? 1 : 0);
-  new Gauge({ name: 'pulse_journey_last_run_timestamp_seconds', help: 'Unix time the last run ended.', registers }).set(finishedAt);
-  new Gauge({ name: 'pulse_journey_duration_seconds', help: 'Duration of the last run, every attempt added up.', registers }).set(result.durationMs / 1000);
-  new Gauge({ name: 'pulse_journey_attempts', help: 'Attempts the last run took; more than 1 means its first failed.', registers }).set(result.attempts);
-  const status = new Gauge({ name: 'pulse_journey_last_run_status', help: 'Result of the last run: 1 for it, 0 for the others.', labelNames: ['result'], registers });
+  pushedGauge(RUN_METRICS.up, registry).set(success ? 1 : 0);
+  pushedGauge(PUSHED_METRICS.lastRun, registry).set(finishedAt);
+  pushedGauge(PUSHED_METRICS.lastDuration, registry).set(result.durationMs / 1000);
+  pushedGauge(PUSHED_METRICS.lastAttempts, registry).set(result.attempts);
+  const status = pushedGauge(PUSHED_METRICS.lastStatus, registry);
   for (const value of RUN_STATUSES) status.set({ result: value }, value === result.status ? 1 : 0);
   if (success) {
-    new Gauge({ name: 'pulse_journey_last_success_timestamp_seconds', help: 'Unix time of the last successful run: when the heart last beat.', registers }).set(finishedAt);
-    const steps = new Gauge({ name: 'pulse_step_duration_seconds', help: 'Duration of each step of the last successful run.', labelNames: ['step'], registers });
+    pushedGauge(RUN_METRICS.lastSuccess, registry).set(finishedAt);
+    const steps = pushedGauge(PUSHED_METRICS.lastStepDuration, registry);
     for (const step of result.steps) if (step.status === 'passed') steps.set({ step: step.name }, step.durationMs / 1000);
   }
   return registry.metrics();

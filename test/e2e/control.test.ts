@@ -14,7 +14,8 @@ import { LIMITS, ProberHealth, type EventLoopSource, type ProberStatus } from '.
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { RunResult } from '../../src/result.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
-import { MetricsSink } from '../../src/sinks/metrics.ts';
+import { ProberMetrics } from '../../src/sinks/prober-metrics.ts';
+import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { overviewPage } from '../../src/web/views/overview.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
@@ -210,7 +211,8 @@ describe('settings and metrics', () => {
 
   test("pulse_journey_last_run_cause follows the last run; pulse_prober_up and each check's gauge", async () => {
     const registry = new Registry();
-    const metrics = new MetricsSink({ registry, location: 'test-1', defaultMetrics: false });
+    const metrics = new RunMetrics({ registry, location: 'test-1' });
+    const proberMetrics = new ProberMetrics({ registry, location: 'test-1' });
     const run = (status: RunResult['status'], cause?: RunResult['cause']) => ({ ...controlRun(status), journey: 'checkout', ...(cause ? { cause } : {}) }) as RunResult;
     const causes = async () => {
       const samples = parseSamples(await registry.metrics());
@@ -225,7 +227,7 @@ describe('settings and metrics', () => {
     metrics.onResult(run('success'));
     assert.deepEqual(await causes(), { target: 0, third_party: 0, journey: 0, prober: 0 });
 
-    metrics.setProberHealth(false, { control: false, store: true });
+    proberMetrics.setProberHealth(false, { control: false, store: true });
     const samples = parseSamples(await registry.metrics());
     assert.equal(sample(samples, 'pulse_prober_up', { location: 'test-1' }), 0);
     assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'control' }), 0);

@@ -17,7 +17,7 @@ import type { RunResult } from '../../src/result.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
-import { MetricsSink } from '../../src/sinks/metrics.ts';
+import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { RunStore } from '../../src/store/run-store.ts';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
@@ -69,7 +69,7 @@ describe('thresholds judged on real runs against the demo shop', () => {
   /** Every sink a daemon has, on its own registry and log lines, fed one result. */
   async function report(result: RunResult) {
     const registry = new Registry();
-    const metrics = new MetricsSink({ registry, location: 'degraded-1', defaultMetrics: false });
+    const metrics = new RunMetrics({ registry, location: 'degraded-1' });
     const lines: Record<string, unknown>[] = [];
     const log = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
     const store = new RunStore({ dataDir });

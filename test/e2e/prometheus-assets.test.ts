@@ -10,6 +10,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALL_METRICS } from '../../src/sinks/metric-definitions.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const prometheusDir = path.join(root, 'deploy', 'prometheus');
@@ -17,40 +18,9 @@ const ruleTestsDir = path.join(prometheusDir, 'tests');
 const configFile = path.join(prometheusDir, 'prometheus.yml');
 const dashboardFile = path.join(root, 'deploy', 'grafana', 'dashboard.json');
 
-/** What the pulse daemon exports (see DESIGN.md, "Heartbeat and metrics"). */
-const PULSE_METRICS = new Set([
-  'pulse_heartbeats_total',
-  'pulse_journey_runs_total',
-  'pulse_journey_attempts_total',
-  'pulse_journey_flaky_runs_total',
-  'pulse_journey_failures_total',
-  'pulse_journey_up',
-  'pulse_journey_web_vital_seconds',
-  'pulse_journey_layout_shift',
-  'pulse_journey_transfer_bytes',
-  'pulse_journey_certificate_expiry_timestamp_seconds',
-  'pulse_journey_last_success_timestamp_seconds',
-  'pulse_journey_interval_seconds',
-  'pulse_runs_skipped_total',
-  'pulse_browser_restarts_total',
-  'pulse_worker_restarts_total',
-  'pulse_store_failures_total',
-  'pulse_store_resets_total',
-  'pulse_journey_paused',
-  'pulse_shard_journeys',
-  'pulse_journey_last_run_cause',
-  'pulse_prober_up',
-  'pulse_prober_check_up',
-  // Degraded runs: successes that broke a threshold.
-  'pulse_journey_degraded_runs_total',
-  'pulse_journey_threshold_breaches_total',
-  'pulse_journey_last_run_degraded',
-]);
-const PULSE_HISTOGRAMS = new Set([
-  'pulse_journey_duration_seconds',
-  'pulse_step_duration_seconds',
-  'pulse_schedule_lag_seconds',
-]);
+/** What pulse exports, on /metrics and in pushes: the one table the sinks build their series from. */
+const PULSE_METRICS = new Set(ALL_METRICS.filter((metric) => metric.type !== 'histogram').map((metric) => metric.name));
+const PULSE_HISTOGRAMS = new Set(ALL_METRICS.filter((metric) => metric.type === 'histogram').map((metric) => metric.name));
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 const SEVERITIES = new Set(['critical', 'warning', 'info']);
 

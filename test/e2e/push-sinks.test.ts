@@ -245,13 +245,13 @@ describe('pushgateway sink payload', () => {
     const ok = parseSamples(await renderPush(runResult()));
     assert.equal(sample(ok, 'pulse_journey_up'), 1);
     assert.equal(sample(ok, 'pulse_journey_attempts'), 1);
-    assert.equal(sample(ok, 'pulse_journey_duration_seconds'), 1.8404);
+    assert.equal(sample(ok, 'pulse_journey_last_duration_seconds'), 1.8404);
     assert.equal(sample(ok, 'pulse_journey_last_run_status', { result: 'success' }), 1);
     assert.equal(sample(ok, 'pulse_journey_last_run_status', { result: 'failure' }), 0);
     assert.equal(sample(ok, 'pulse_journey_last_run_status', { result: 'error' }), 0);
     assert.ok(Math.abs(sample(ok, 'pulse_journey_last_success_timestamp_seconds')! - Date.now() / 1000) < 5);
     assert.equal(sample(ok, 'pulse_journey_last_run_timestamp_seconds'), sample(ok, 'pulse_journey_last_success_timestamp_seconds'));
-    assert.deepEqual(STEPS.map((step) => sample(ok, 'pulse_step_duration_seconds', { step })), [0.4, 0.5, 0.6]);
+    assert.deepEqual(STEPS.map((step) => sample(ok, 'pulse_step_last_duration_seconds', { step })), [0.4, 0.5, 0.6]);
     assert.ok(![...ok.keys()].some((key) => key.includes('journey=')), 'grouping labels come from the URL, not the series');
 
     const failed = parseSamples(await renderPush(failedRun()));
@@ -259,7 +259,7 @@ describe('pushgateway sink payload', () => {
     assert.equal(sample(failed, 'pulse_journey_attempts'), 2);
     assert.equal(sample(failed, 'pulse_journey_last_run_status', { result: 'failure' }), 1);
     assert.equal(sample(failed, 'pulse_journey_last_success_timestamp_seconds'), undefined);
-    assert.equal(sample(failed, 'pulse_step_duration_seconds', { step: 'open home' }), undefined);
+    assert.equal(sample(failed, 'pulse_step_last_duration_seconds', { step: 'open home' }), undefined);
   });
 });
 

@@ -48,11 +48,11 @@ describe('pulse once pushing to a real Pushgateway', () => {
     assert.equal(sample(metrics, 'pulse_journey_last_run_status', { ...checkout, result: 'success' }), 1);
     assert.equal(sample(metrics, 'pulse_journey_last_run_status', { ...checkout, result: 'failure' }), 0);
     assert.equal(sample(metrics, 'pulse_journey_attempts', checkout), 1);
-    assert.ok(sample(metrics, 'pulse_journey_duration_seconds', checkout)! > 0);
+    assert.ok(sample(metrics, 'pulse_journey_last_duration_seconds', checkout)! > 0);
     const lastSuccess = sample(metrics, 'pulse_journey_last_success_timestamp_seconds', checkout)!;
     assert.ok(Math.abs(Date.now() / 1000 - lastSuccess) < 60, `last success ${lastSuccess} is recent`);
     assert.equal(sample(metrics, 'pulse_journey_last_run_timestamp_seconds', checkout), lastSuccess);
-    for (const step of STEPS) assert.ok(sample(metrics, 'pulse_step_duration_seconds', { ...checkout, step })! > 0, `step gauge ${step}`);
+    for (const step of STEPS) assert.ok(sample(metrics, 'pulse_step_last_duration_seconds', { ...checkout, step })! > 0, `step gauge ${step}`);
     assert.ok(sample(metrics, 'push_time_seconds', checkout)! > 0, 'the Pushgateway took the group');
   });
 
@@ -76,7 +76,7 @@ describe('pulse once pushing to a real Pushgateway', () => {
       'the last success survives a failed run in a new process',
     );
     for (const step of STEPS) {
-      assert.equal(sample(metrics, 'pulse_step_duration_seconds', { ...checkout, step }), sample(before, 'pulse_step_duration_seconds', { ...checkout, step }), `step ${step} of the last success`);
+      assert.equal(sample(metrics, 'pulse_step_last_duration_seconds', { ...checkout, step }), sample(before, 'pulse_step_last_duration_seconds', { ...checkout, step }), `step ${step} of the last success`);
     }
 
     const search = { job: 'pulse', journey: 'search', location: 'ci-1' };

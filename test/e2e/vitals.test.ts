@@ -15,7 +15,7 @@ import { Registry } from 'prom-client';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { PageVitals, RunResult } from '../../src/result.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
-import { MetricsSink } from '../../src/sinks/metrics.ts';
+import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { TestProber } from '../support/test-runner.ts';
@@ -181,7 +181,7 @@ describe('certificates of the journey\'s own https origins', () => {
     assert.match(certificate!.subject ?? '', /127\.0\.0\.1/);
     // The gauge on-call alert on is that notAfter, to the second.
     const registry = new Registry();
-    new MetricsSink({ registry, location: 'tls-1', defaultMetrics: false }).onResult(result);
+    new RunMetrics({ registry, location: 'tls-1' }).onResult(result);
     const gauge = (await registry.getMetricsAsJSON()).find((m) => m.name === 'pulse_journey_certificate_expiry_timestamp_seconds');
     assert.equal(gauge?.values[0]?.value, notAfter);
   });
@@ -190,7 +190,7 @@ describe('certificates of the journey\'s own https origins', () => {
 describe('web vitals in /metrics', () => {
   test('the last success sets one gauge per vital, the layout shift, the bytes and the certificate expiry; a run without a figure keeps the last one', async () => {
     const registry = new Registry();
-    const metrics = new MetricsSink({ registry, location: 'eu-1', defaultMetrics: false });
+    const metrics = new RunMetrics({ registry, location: 'eu-1' });
     const base: RunResult = {
       journey: 'shop',
       location: 'eu-1',

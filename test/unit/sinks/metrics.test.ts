@@ -1,23 +1,45 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import { MAX_STEP_LABELS, MetricsSink, OTHER_STEP } from '../../../src/sinks/metrics.ts';
+import { ALL_METRICS } from '../../../src/sinks/metric-definitions.ts';
+import { ProberMetrics } from '../../../src/sinks/prober-metrics.ts';
+import { renderPush } from '../../../src/sinks/pushgateway.ts';
+import { MAX_STEP_LABELS, OTHER_STEP, RunMetrics } from '../../../src/sinks/run-metrics.ts';
+import { SinkFanout } from '../../../src/sinks/sink.ts';
 import { parseSamples, sample } from '../../support/prom-text.ts';
 import { runResult } from '../../support/run-result.ts';
 
-type Journey = Parameters<MetricsSink['registerJourneys']>[0][number];
+type Journey = Parameters<RunMetrics['registerJourneys']>[0][number];
 
-/** A metrics sink on a registry of its own, without process metrics. */
+/** Both metrics sinks on a registry of their own, as the daemon has them, without process metrics. */
 function metrics() {
   const registry = new Registry();
   let changes = 0;
-  const sink = new MetricsSink({ registry, location: 'unit-1', defaultMetrics: false, onChange: () => void changes++ });
-  return { sink, read: async () => parseSamples(await registry.metrics()), changes: () => changes };
+  const onChange = () => void changes++;
+  const sink = new RunMetrics({ registry, location: 'unit-1', onChange });
+  const prober = new ProberMetrics({ registry, location: 'unit-1', onChange });
+  return { sink, prober, registry, read: async () => parseSamples(await registry.metrics()), changes: () => changes };
+}
+
+/** `# TYPE name type` and `# HELP name text` of an exposition, by name. */
+function declared(text: string): Map<string, { type?: string; help?: string }> {
+  const found = new Map<string, { type?: string; help?: string }>();
+  for (const line of text.split('\n')) {
+    const match = /^# (TYPE|HELP) (\S+) (.*)$/.exec(line);
+    if (!match) continue;
+    const entry = found.get(match[2]!) ?? {};
+    if (match[1] === 'TYPE') entry.type = match[3];
+    else entry.help = match[3];
+    found.set(match[2]!, entry);
+  }
+  return found;
 }
 
 test('registered journeys: interval published, counters start at 0 for every result and skip reason', async () => {
-  const { sink, read } = metrics();
-  sink.registerJourneys([{ name: 'checkout', schedule: '*/5 * * * *', timezone: 'UTC' } as Journey]);
+  const { sink, prober, read } = metrics();
+  const journeys = [{ name: 'checkout', schedule: '*/5 * * * *', timezone: 'UTC' } as Journey];
+  sink.registerJourneys(journeys);
+  prober.registerJourneys(journeys);
   const samples = await read();
   assert.equal(sample(samples, 'pulse_journey_interval_seconds', { journey: 'checkout' }), 300);
   for (const result of ['success', 'failure', 'error']) assert.equal(sample(samples, 'pulse_journey_runs_total', { journey: 'checkout', result }), 0, result);
@@ -73,14 +95,57 @@ test('step labels stay bounded: past the limit, new step names count as other', 
 });
 
 test('skips, lag and prober health', async () => {
-  const { sink, read } = metrics();
-  sink.skip('checkout', 'overlap');
-  sink.observeLag(-1);
-  sink.setProberHealth(false, { control: false, store: true });
+  const { prober, read } = metrics();
+  prober.onSkip('checkout', 'overlap');
+  prober.onLag(-1);
+  prober.setProberHealth(false, { control: false, store: true });
   const samples = await read();
   assert.equal(sample(samples, 'pulse_runs_skipped_total', { journey: 'checkout', reason: 'overlap' }), 1);
   assert.equal(sample(samples, 'pulse_schedule_lag_seconds_sum'), 0, 'a negative lag counts as 0');
   assert.equal(sample(samples, 'pulse_prober_up', { location: 'unit-1' }), 0);
   assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'control' }), 0);
   assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'store' }), 1);
+});
+
+test('events reach every sink through the fan-out; a sink that throws is logged and the next still hears', async () => {
+  const { prober, read } = metrics();
+  const errors: { sink?: string; hook?: string }[] = [];
+  const broken = { name: 'broken', onSkip: () => { throw new Error('boom'); }, onPushOutcome: () => Promise.reject(new Error('late boom')) };
+  const sinks = new SinkFanout({ error: (fields) => errors.push(fields) }, [broken, prober]);
+  sinks.onSkip('checkout', 'saturated');
+  sinks.onLag(0.2);
+  sinks.onBrowserRestart();
+  sinks.onWorkerReplaced('memory');
+  sinks.onStoreProblem({ operation: 'write', message: 'disk full', at: new Date().toISOString(), reset: { setAside: undefined } });
+  sinks.onPushOutcome('pushgateway', 'failed');
+  await new Promise((resolve) => setImmediate(resolve));
+  const samples = await read();
+  assert.equal(sample(samples, 'pulse_runs_skipped_total', { journey: 'checkout', reason: 'saturated' }), 1);
+  assert.equal(sample(samples, 'pulse_schedule_lag_seconds_count'), 1);
+  assert.equal(sample(samples, 'pulse_browser_restarts_total'), 1);
+  assert.equal(sample(samples, 'pulse_worker_restarts_total', { reason: 'memory' }), 1);
+  assert.equal(sample(samples, 'pulse_store_failures_total', { operation: 'write' }), 1);
+  assert.equal(sample(samples, 'pulse_store_resets_total'), 1);
+  assert.equal(sample(samples, 'pulse_push_deliveries_total', { sink: 'pushgateway', outcome: 'failed' }), 1);
+  assert.deepEqual(errors.map((e) => `${e.sink} ${e.hook}`), ['broken onSkip', 'broken onPushOutcome']);
+});
+
+test('one definition per metric name: /metrics and a push declare every shared name with the same type and help', async () => {
+  const names = ALL_METRICS.map((definition) => definition.name);
+  assert.equal(new Set(names).size, names.length, 'no name defined twice');
+  const { sink, prober, registry } = metrics();
+  const journeys = [{ name: 'checkout', schedule: '*/5 * * * *', timezone: 'UTC' } as Journey];
+  sink.registerJourneys(journeys);
+  prober.registerJourneys(journeys);
+  sink.onResult(runResult());
+  const served = declared(await registry.metrics());
+  const pushed = declared(await renderPush(runResult()));
+  const shared = [...pushed.keys()].filter((name) => served.has(name));
+  assert.ok(shared.includes('pulse_journey_up') && shared.includes('pulse_journey_last_success_timestamp_seconds'), `shared: ${shared.join(', ')}`);
+  for (const name of shared) assert.deepEqual(pushed.get(name), served.get(name), name);
+  const defined = new Map(ALL_METRICS.map((definition) => [definition.name, definition]));
+  for (const [name, { type, help }] of [...served, ...pushed]) {
+    assert.equal(defined.get(name)?.type, type, `${name}: declared as in the table`);
+    assert.equal(defined.get(name)?.help, help, `${name}: help as in the table`);
+  }
 });

@@ -1,0 +1,118 @@
+import type { Registry } from 'prom-client';
+import type { JourneyDefinition } from '../journey.ts';
+import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
+import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
+import { STORE_OPERATIONS, type StoreProblem } from '../store/run-store.ts';
+import type { DeliveryOutcome } from './delivery-queue.ts';
+import { PROBER_METRICS as M, counter, gauge, histogram } from './metric-definitions.ts';
+import type { Sink } from './sink.ts';
+
+export interface ProberMetricsOptions {
+  registry: Registry;
+  location: string;
+  /** Told after every change, e.g. to rebuild a cached /metrics body. */
+  onChange?: () => void;
+}
+
+/**
+ * pulse watching itself: the sink of everything around the runs (skips, schedule lag, browser
+ * and worker restarts, store failures, push outcomes) and the gauges of pauses and health.
+ */
+export class ProberMetrics implements Sink {
+  readonly name = 'prober-metrics';
+  readonly #location: string;
+  readonly #changed: () => void;
+  readonly #pausedNow = new Map<string, number>();
+  readonly #paused;
+  readonly #skipped;
+  readonly #scheduleLag;
+  readonly #browserRestarts;
+  readonly #workerRestarts;
+  readonly #storeFailures;
+  readonly #storeResets;
+  readonly #shardJourneys;
+  readonly #pushDeliveries;
+  readonly #proberUp;
+  readonly #proberCheckUp;
+
+  constructor(options: ProberMetricsOptions) {
+    const { registry } = options;
+    this.#location = options.location;
+    this.#changed = options.onChange ?? (() => undefined);
+    this.#paused = gauge(M.paused, registry);
+    this.#skipped = counter(M.skipped, registry);
+    this.#scheduleLag = histogram(M.scheduleLag, registry);
+    this.#browserRestarts = counter(M.browserRestarts, registry);
+    this.#workerRestarts = counter(M.workerRestarts, registry);
+    for (const reason of WORKER_END_REASONS) this.#workerRestarts.inc({ reason }, 0);
+    this.#storeFailures = counter(M.storeFailures, registry);
+    for (const operation of STORE_OPERATIONS) this.#storeFailures.inc({ operation }, 0);
+    this.#storeResets = counter(M.storeResets, registry);
+    this.#shardJourneys = gauge(M.shardJourneys, registry);
+    this.#pushDeliveries = counter(M.pushDeliveries, registry);
+    this.#proberUp = gauge(M.proberUp, registry);
+    this.#proberCheckUp = gauge(M.proberCheckUp, registry);
+  }
+
+  /** The journeys this replica owns: every skip counter starts at 0, none paused yet. */
+  registerJourneys(journeys: readonly JourneyDefinition[], options: { shard?: string } = {}): void {
+    for (const journey of journeys) {
+      this.#paused.set({ journey: journey.name, location: this.#location }, 0);
+      for (const reason of SKIP_REASONS) this.#skipped.inc({ journey: journey.name, reason }, 0);
+    }
+    this.#shardJourneys.set({ shard: options.shard ?? '1/1' }, journeys.length);
+    this.#changed();
+  }
+
+  onSkip(journey: string, reason: SkipReason): void {
+    this.#skipped.inc({ journey, reason });
+    this.#changed();
+  }
+
+  onLag(seconds: number): void {
+    this.#scheduleLag.observe(Math.max(0, seconds));
+    this.#changed();
+  }
+
+  onBrowserRestart(): void {
+    this.#browserRestarts.inc();
+    this.#changed();
+  }
+
+  onWorkerReplaced(reason: WorkerEndReason): void {
+    this.#workerRestarts.inc({ reason });
+    this.#changed();
+  }
+
+  onStoreProblem(problem: StoreProblem): void {
+    this.#storeFailures.inc({ operation: problem.operation });
+    if (problem.reset) this.#storeResets.inc();
+    this.#changed();
+  }
+
+  onPushOutcome(sink: string, outcome: DeliveryOutcome): void {
+    this.#pushDeliveries.inc({ sink, outcome });
+    this.#changed();
+  }
+
+  /** Sets each journey's paused gauge; only changes invalidate the exposition. */
+  setPaused(states: readonly { journey: string; paused: boolean }[]): void {
+    let changed = false;
+    for (const { journey, paused } of states) {
+      const value = paused ? 1 : 0;
+      if (this.#pausedNow.get(journey) === value) continue;
+      this.#pausedNow.set(journey, value);
+      this.#paused.set({ journey, location: this.#location }, value);
+      changed = true;
+    }
+    if (changed) this.#changed();
+  }
+
+  /** pulse's own health: the verdict and each check's; a check left out (not measurable here) is not exported. */
+  setProberHealth(up: boolean, checks: Readonly<Record<string, boolean>>): void {
+    const location = this.#location;
+    this.#proberUp.set({ location }, up ? 1 : 0);
+    for (const [check, ok] of Object.entries(checks)) this.#proberCheckUp.set({ location, check }, ok ? 1 : 0);
+    this.#changed();
+  }
+}
