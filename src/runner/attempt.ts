@@ -9,7 +9,7 @@ import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, CertificateInfo, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
 import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
-import { DeadlineError, withDeadline } from './deadline.ts';
+import { Deadline, DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
 import type { OwnOrigins } from './origins.ts';
 import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
@@ -276,14 +276,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   });
 
   events.phase('body');
-  let runTimer: NodeJS.Timeout | undefined;
-  let budgetFired = false;
-  const runBudget = new Promise<never>((_, reject) => {
-    runTimer = setTimeout(() => {
-      budgetFired = true;
-      reject(new BudgetExceededError('run', journey.timeoutMs, watch.callsInFlight()));
-    }, journey.timeoutMs);
-  });
+  const runBudget = new Deadline(journey.timeoutMs, () => new BudgetExceededError('run', journey.timeoutMs, watch.callsInFlight()));
   const bodyStarted = performance.now();
   measuring.bodyStarted = bodyStarted;
   const bodyRun = Promise.resolve().then(() => options.body({ page, context, step, params: options.params }));
@@ -292,12 +285,12 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   let ended: unknown;
   let ok = false;
   try {
-    await Promise.race([bodyRun, runBudget, watch.crashed, ...(options.fault ? [options.fault] : [])]);
+    await Promise.race([bodyRun, runBudget.expired, watch.crashed, ...(options.fault ? [options.fault] : [])]);
     ok = true;
   } catch (error) {
     ended = error;
   } finally {
-    clearTimeout(runTimer);
+    runBudget.cancel();
   }
   log.decided = true;
   watch.release();
@@ -305,7 +298,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   events.phase('capture');
 
   // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
-  if (ok && durationMs > journey.timeoutMs && !budgetFired) {
+  if (ok && durationMs > journey.timeoutMs && !runBudget.fired) {
     ok = false;
     ended = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${journey.timeoutMs} ms (a synchronous loop or a blocking call?)`);
     log.failAt(bodyStarted + journey.timeoutMs, ended);
@@ -388,12 +381,9 @@ function stepFunction({ options, log, recorder, callsInFlight, measure, beginMea
     const started = performance.now();
     log.running = { name: shown, started };
     events.stepStarted(shown);
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BudgetExceededError('step', journey.stepTimeoutMs, callsInFlight())), journey.stepTimeoutMs);
-    });
+    const budget = new Deadline(journey.stepTimeoutMs, () => new BudgetExceededError('step', journey.stepTimeoutMs, callsInFlight()));
     try {
-      const value = await Promise.race([Promise.resolve().then(body), budget]);
+      const value = await Promise.race([Promise.resolve().then(body), budget.expired]);
       const durationMs = performance.now() - started;
       if (log.decided) return value;
       // Read after the step's time is taken: measuring is pulse's cost, not the step's.
@@ -411,7 +401,7 @@ function stepFunction({ options, log, recorder, callsInFlight, measure, beginMea
       throw error;
     } finally {
       log.running = undefined;
-      clearTimeout(timer);
+      budget.cancel();
     }
   };
 }
