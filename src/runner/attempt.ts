@@ -11,6 +11,7 @@ import type { Artifacts, AttemptResult, CertificateInfo, Observations, PageVital
 import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
 import { Deadline, DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
+import { JourneyWatch } from './journey-watch.ts';
 import type { OwnOrigins } from './origins.ts';
 import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 import type { AttemptPhase } from './protocol.ts';
@@ -145,103 +146,6 @@ class StepLog {
   }
 }
 
-/** What the journey did to the things it was lent, watched so that its own doing is not blamed on the target. */
-class Watch {
-  closedByJourney: string | undefined;
-  /** The step that was running when the journey closed what it was lent. */
-  closedInStep: string | undefined;
-  browserLost = false;
-  rendererCrashed = false;
-  /** Rejects when the page's renderer crashes: nothing the journey awaits will answer after that. */
-  readonly crashed: Promise<never>;
-  readonly #restore: (() => void)[] = [];
-  readonly #browser: Browser;
-  /** Playwright calls in flight (locator.click, expect...), when the client lets pulse see them. */
-  readonly #calls: Set<ApiZone> | undefined;
-
-  constructor(browser: Browser, context: BrowserContext, page: Page, private readonly runningStep: () => string | undefined) {
-    this.#calls = this.#watchCalls(browser);
-    this.#wrapClose(browser, 'browser.close()');
-    this.#wrapClose(context, 'context.close()');
-    this.#browser = browser;
-    const onDisconnect = () => {
-      this.browserLost = true;
-    };
-    browser.on('disconnected', onDisconnect);
-    this.#restore.push(() => browser.off('disconnected', onDisconnect));
-    let crash: (error: Error) => void = () => undefined;
-    this.crashed = new Promise<never>((_, reject) => {
-      crash = reject;
-    });
-    this.crashed.catch(() => undefined);
-    page.on('crash', () => {
-      this.rendererCrashed = true;
-      crash(new Error('Target crashed'));
-    });
-  }
-
-  #wrapClose(target: { close: (...args: never[]) => Promise<void> }, what: string): void {
-    const original = target.close;
-    const watch = this;
-    target.close = function (this: unknown, ...args: never[]) {
-      if (watch.closedByJourney === undefined) {
-        watch.closedByJourney = what;
-        watch.closedInStep = watch.runningStep();
-      }
-      return original.apply(target, args);
-    };
-    this.#restore.push(() => {
-      target.close = original;
-    });
-  }
-
-  /** The browser calls the journey is waiting in now; undefined when that cannot be seen. */
-  callsInFlight(): string[] | undefined {
-    return this.#calls ? [...this.#calls].map((zone) => zone.apiName ?? 'a browser call') : undefined;
-  }
-
-  // Playwright's client reports each API call's start and end to listeners on its connection
-  // (its own test runner uses this to time steps); not in the typings, so looked up with care.
-  #watchCalls(browser: Browser): Set<ApiZone> | undefined {
-    const instrumentation = (browser as unknown as { _instrumentation?: CallInstrumentation })._instrumentation;
-    if (typeof instrumentation?.addListener !== 'function' || typeof instrumentation.removeListener !== 'function') return undefined;
-    const calls = new Set<ApiZone>();
-    const listener = {
-      onApiCallBegin: (zone: ApiZone) => calls.add(zone),
-      onApiCallEnd: (zone: ApiZone) => calls.delete(zone),
-    };
-    instrumentation.addListener(listener);
-    this.#restore.push(() => instrumentation.removeListener(listener));
-    return calls;
-  }
-
-  /** Resolves when the browser connection is gone, or after `ms`. */
-  async disconnected(ms: number): Promise<void> {
-    if (!this.#browser.isConnected()) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#browser.once('disconnected', () => {
-        clearTimeout(timer);
-        this.browserLost = true;
-        resolve();
-      });
-    });
-  }
-
-  /** Stops watching; pulse closes the context itself after this. */
-  release(): void {
-    for (const restore of this.#restore.splice(0)) restore();
-  }
-}
-
-interface ApiZone {
-  apiName?: string;
-}
-interface CallInstrumentation {
-  addListener(listener: object): void;
-  removeListener(listener: object): void;
-}
-
 async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
   const { journey, attempt, events } = options;
   const recorder = new EvidenceRecorder(context, options.ownOrigins, options.observe);
@@ -251,7 +155,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   if (vitals) await withDeadline(context.addInitScript(VITALS_SCRIPT), BROWSER_CALL_TIMEOUT_MS, 'context.addInitScript');
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
   const log = new StepLog(events);
-  const watch = new Watch(options.browser, context, page, () => log.running?.name);
+  const watch = new JourneyWatch(options.browser, context, page, () => log.running?.name);
   // Time pulse spends reading vitals between steps: not the journey's, so not in its duration.
   const measuring = { ms: 0, bodyStarted: Number.POSITIVE_INFINITY };
   const step = stepFunction({
@@ -304,13 +208,13 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     log.failAt(bodyStarted + journey.timeoutMs, ended);
   }
   // A closed target often fails the step a moment before the connection reports why: give it that moment.
-  if (!ok && !watch.browserLost && !watch.closedByJourney && CLOSED_TARGET.test(describeError(log.failed?.error ?? ended).message)) await watch.disconnected(1_000);
-  if (watch.closedByJourney) {
+  if (!ok && !watch.browserLost && !watch.closed && CLOSED_TARGET.test(describeError(log.failed?.error ?? ended).message)) await watch.disconnected(1_000);
+  if (watch.closed) {
     ok = false;
-    ended = new JourneyFaultError(`the journey called ${watch.closedByJourney}: pulse owns the browser and the context; a journey must leave them open`);
-    if (watch.closedInStep) log.failNamed(watch.closedInStep, ended);
+    ended = new JourneyFaultError(`the journey called ${watch.closed.call}: pulse owns the browser and the context; a journey must leave them open`);
+    if (watch.closed.inStep) log.failNamed(watch.closed.inStep, ended);
   }
-  const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
+  const lost = watch.lost();
   if (ok && !lost && !log.failed) {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
     return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...observed(recorder, options), ...(await certificates(recorder)) }, browserUnresponsive: false };
@@ -326,7 +230,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     status === 'failure'
       ? judgeFailure(error, { problems: network.problems({ timedOut: isTimeout(error) }), document: network.documentProblem(), stillLoading: network.stillLoading(), pending: network.pending() })
       : undefined;
-  const lostWhat = watch.rendererCrashed ? "the page's renderer crashed (not the target's doing as far as pulse can tell)" : 'browser disconnected during the run';
+  const lostWhat = lost === 'renderer' ? "the page's renderer crashed (not the target's doing as far as pulse can tell)" : 'browser disconnected during the run';
   // On-call read what broke first: the request that answered 500, then what the step noticed.
   const lead = verdict?.lead.length ? `${verdict.lead.join('\n')}\n` : '';
   const runError: RunError = {
@@ -336,7 +240,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   };
   const dir = runArtifactsDir(options.artifactsRoot, journey.name, options.runId);
   const captured =
-    lost || watch.closedByJourney
+    lost || watch.closed
       ? {}
       : await captureEvidence({
           page,
@@ -347,7 +251,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
           redact: options.redact,
           onProblem: (what, problem) => options.log?.warn({ journey: journey.name, runId: options.runId, err: describeError(problem).message }, `could not capture the ${what}`),
         });
-  const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
+  const trace = options.tracing && !lost && !watch.closed ? await keepTrace(options, context, true) : {};
   return {
     result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, ...observed(recorder, options), ...(await certificates(recorder)) },
     browserUnresponsive: false,
