@@ -12,6 +12,8 @@ import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError
 import { Deadline, DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
 import { JourneyWatch } from './journey-watch.ts';
+import { StepLog, stepFunction, type StepEvents } from './steps.ts';
+import { BodyClock } from './body.ts';
 import type { OwnOrigins } from './origins.ts';
 import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 import type { AttemptPhase } from './protocol.ts';
@@ -24,10 +26,8 @@ export interface AttemptLog {
 }
 
 /** Streamed to the daemon as they happen, so a worker that dies still leaves its steps behind. */
-export interface AttemptEvents {
+export interface AttemptEvents extends StepEvents {
   phase(phase: AttemptPhase): void;
-  stepStarted(name: string): void;
-  stepEnded(step: StepResult): void;
 }
 
 export interface AttemptOptions {
@@ -103,49 +103,6 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   return { ...outcome, browserUnresponsive: outcome.browserUnresponsive || !closed };
 }
 
-/** Steps as the journey runs them: the first failure decides, later steps are skipped. */
-class StepLog {
-  readonly steps: StepResult[] = [];
-  /** When each recorded step ended (monotonic), to find the step a budget ran out in. */
-  readonly ends: number[] = [];
-  failed: { name: string; error: unknown } | undefined;
-  running: { name: string; started: number } | undefined;
-  /** Set once the attempt's outcome is fixed; steps still running after that are not recorded. */
-  decided = false;
-
-  constructor(private readonly events: AttemptEvents) {}
-
-  record(step: StepResult): void {
-    this.steps.push(step);
-    this.ends.push(performance.now());
-    this.events.stepEnded(step);
-  }
-
-  /** The named step failed, though it returned: what it did is found out only after it, and outranks what broke next. */
-  failNamed(name: string, error: unknown): void {
-    const index = this.steps.findLastIndex((step) => step.name === name && step.status === 'passed');
-    if (index < 0) return;
-    this.steps[index] = { ...this.steps[index]!, status: 'failed' };
-    this.failed = { name, error };
-  }
-
-  /** The first step still running at `deadline` failed, though it returned: it overran the budget. */
-  failAt(deadline: number, error: unknown): void {
-    const index = this.ends.findIndex((end, i) => end > deadline && this.steps[i]!.status === 'passed');
-    if (index < 0 || this.failed) return;
-    const step = this.steps[index]!;
-    this.steps[index] = { ...step, status: 'failed' };
-    this.failed = { name: step.name, error };
-  }
-
-  /** The step that was running when the budget ran out counts as the failed one. */
-  cutOff(error: unknown): void {
-    if (this.failed || !this.running) return;
-    this.record({ name: this.running.name, status: 'failed', durationMs: performance.now() - this.running.started });
-    this.failed = { name: this.running.name, error };
-  }
-}
-
 async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
   const { journey, attempt, events } = options;
   const recorder = new EvidenceRecorder(context, options.ownOrigins, options.observe);
@@ -155,34 +112,21 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   if (vitals) await withDeadline(context.addInitScript(VITALS_SCRIPT), BROWSER_CALL_TIMEOUT_MS, 'context.addInitScript');
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
   const log = new StepLog(events);
-  const watch = new JourneyWatch(options.browser, context, page, () => log.running?.name);
-  // Time pulse spends reading vitals between steps: not the journey's, so not in its duration.
-  const measuring = { ms: 0, bodyStarted: Number.POSITIVE_INFINITY };
+  const watch = new JourneyWatch(options.browser, context, page, () => log.running);
+  const clock = new BodyClock(journey.timeoutMs);
   const step = stepFunction({
-    options,
     log,
-    recorder,
+    stepTimeoutMs: journey.stepTimeoutMs,
+    clock,
+    redact: options.redact,
+    network: recorder.network,
+    vitals: vitals ? { reader: vitals, page } : undefined,
     callsInFlight: () => watch.callsInFlight(),
-    measure: vitals
-      ? async () => {
-          const started = performance.now();
-          try {
-            return await vitals.take(page);
-          } finally {
-            measuring.ms += performance.now() - started;
-          }
-        }
-      : undefined,
-    beginMeasure: () => vitals?.begin(),
-    // A body that already ran past its budget without the timer firing kept the event loop to
-    // itself: let it end at once (no read in between), so it is judged for that.
-    overBudget: () => performance.now() - measuring.bodyStarted > journey.timeoutMs,
   });
 
   events.phase('body');
   const runBudget = new Deadline(journey.timeoutMs, () => new BudgetExceededError('run', journey.timeoutMs, watch.callsInFlight()));
-  const bodyStarted = performance.now();
-  measuring.bodyStarted = bodyStarted;
+  clock.start();
   const bodyRun = Promise.resolve().then(() => options.body({ page, context, step, params: options.params }));
   // The body may go on in the background after a timeout until the context closes; its end is of no interest.
   bodyRun.catch(() => undefined);
@@ -196,16 +140,16 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   } finally {
     runBudget.cancel();
   }
-  log.decided = true;
+  log.end();
   watch.release();
-  const durationMs = performance.now() - bodyStarted - measuring.ms;
+  const durationMs = clock.elapsed();
   events.phase('capture');
 
   // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
   if (ok && durationMs > journey.timeoutMs && !runBudget.fired) {
     ok = false;
     ended = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${journey.timeoutMs} ms (a synchronous loop or a blocking call?)`);
-    log.failAt(bodyStarted + journey.timeoutMs, ended);
+    log.failAt(clock.budgetEnd, ended);
   }
   // A closed target often fails the step a moment before the connection reports why: give it that moment.
   if (!ok && !watch.browserLost && !watch.closed && CLOSED_TARGET.test(describeError(log.failed?.error ?? ended).message)) await watch.disconnected(1_000);
@@ -256,57 +200,6 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, ...observed(recorder, options), ...(await certificates(recorder)) },
     browserUnresponsive: false,
     ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
-  };
-}
-
-interface StepParts {
-  options: AttemptOptions;
-  log: StepLog;
-  recorder: EvidenceRecorder;
-  callsInFlight: () => string[] | undefined;
-  /** Reads the web vitals and bytes of what the step did, after it passed. */
-  measure?: () => Promise<{ views: PageVitals[]; bytes: number }>;
-  beginMeasure: () => void;
-  /** The run is past its budget already (the journey blocked the timers). */
-  overBudget: () => boolean;
-}
-
-function stepFunction({ options, log, recorder, callsInFlight, measure, beginMeasure, overBudget }: StepParts): StepFn {
-  const { journey, redact, events } = options;
-  return async (name, body) => {
-    const shown = redact(String(name));
-    if (log.decided) throw new StepSkippedError(`step '${shown}' not run: the attempt has ended`);
-    if (log.failed) {
-      log.record({ name: shown, status: 'skipped', durationMs: 0 });
-      throw new StepSkippedError(`step '${shown}' skipped: step '${log.failed.name}' failed`);
-    }
-    recorder.network.beginStep();
-    beginMeasure();
-    const started = performance.now();
-    log.running = { name: shown, started };
-    events.stepStarted(shown);
-    const budget = new Deadline(journey.stepTimeoutMs, () => new BudgetExceededError('step', journey.stepTimeoutMs, callsInFlight()));
-    try {
-      const value = await Promise.race([Promise.resolve().then(body), budget.expired]);
-      const durationMs = performance.now() - started;
-      if (log.decided) return value;
-      // Read after the step's time is taken: measuring is pulse's cost, not the step's.
-      const felt = measure && !overBudget() && durationMs <= journey.stepTimeoutMs ? await measure() : undefined;
-      const { requests, failed, slowest } = recorder.network.stepNetwork();
-      const network: StepNetwork = { requests, bytes: felt?.bytes ?? 0, failed, ...(slowest ? { slowest: { key: redact(slowest.key), ms: slowest.ms } } : {}) };
-      const views = felt?.views.map((view) => ({ ...view, url: redact(view.url) }));
-      if (!log.decided) log.record({ name: shown, status: 'passed', durationMs, network, ...(views ? { vitals: views } : {}) });
-      return value;
-    } catch (error) {
-      if (!log.decided && !log.failed) {
-        log.record({ name: shown, status: 'failed', durationMs: performance.now() - started });
-        log.failed = { name: shown, error };
-      }
-      throw error;
-    } finally {
-      log.running = undefined;
-      budget.cancel();
-    }
   };
 }
 
