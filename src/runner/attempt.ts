@@ -7,18 +7,19 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { runArtifactsDir } from '../artifacts.ts';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, CertificateInfo, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
-import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
-import { Deadline, DeadlineError, withDeadline } from './deadline.ts';
+import type { Artifacts, AttemptResult, CertificateInfo, Observations } from '../result.ts';
+import { BodyClock, findEnd, runBody } from './body.ts';
+import { describeError, stripAnsi } from './classify.ts';
+import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
 import { JourneyWatch } from './journey-watch.ts';
-import { StepLog, stepFunction, type StepEvents } from './steps.ts';
-import { BodyClock } from './body.ts';
 import type { OwnOrigins } from './origins.ts';
-import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
+import { decideOutcome } from './outcome.ts';
 import type { AttemptPhase } from './protocol.ts';
+import { StepLog, stepFunction, type StepEvents } from './steps.ts';
 import { redactTrace } from './trace-redaction.ts';
 import { markTraffic, type TrafficMarkerOptions } from './traffic-marker.ts';
+import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 
 /** Where an attempt reports what went wrong on pulse's side; a pino logger fits. */
 export interface AttemptLog {
@@ -64,7 +65,6 @@ export interface AttemptOutcome {
 }
 
 const MAX_ERROR_LENGTH = 4_000;
-const CLOSED_TARGET = /Target page, context or browser has been closed|Browser (has been )?closed|Target closed|browser has disconnected/i;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
@@ -103,15 +103,56 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   return { ...outcome, browserUnresponsive: outcome.browserUnresponsive || !closed };
 }
 
+/** What an attempt sets up before its body runs: the page, what listens to it, and the step() the body is given. */
+interface Stage {
+  context: BrowserContext;
+  page: Page;
+  recorder: EvidenceRecorder;
+  log: StepLog;
+  watch: JourneyWatch;
+  clock: BodyClock;
+  step: StepFn;
+}
+
 async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
-  const { journey, attempt, events } = options;
+  const { attempt, events } = options;
+  const stage = await setUp(options, context);
+  const { page, recorder, log, watch, clock, step } = stage;
+
+  events.phase('body');
+  const ran = await runBody({ body: options.body, lent: { page, context, step, params: options.params }, clock, watch, fault: options.fault });
+  log.end();
+  watch.release();
+  const durationMs = clock.elapsed();
+  events.phase('capture');
+
+  const end = await findEnd({ ran, durationMs, clock, log, watch });
+  const lost = watch.lost();
+  // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
+  if (end.kind === 'broke' && end.error !== undefined) log.cutOff(end.error);
+  const decision = decideOutcome({ end, failed: log.failed, lost, network: recorder.network, message });
+  if (decision.status === 'success') {
+    const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...(await keptForEveryRun(options, recorder)) }, browserUnresponsive: false };
+  }
+  // A browser that went away, or a context the journey closed, has nothing left to capture.
+  const artifacts = decision.status === 'failure' && !watch.closed ? await captureFailure(options, stage) : {};
+  return {
+    result: { attempt, status: decision.status, durationMs, steps: log.steps, error: decision.error, cause: decision.cause, artifacts, ...(await keptForEveryRun(options, recorder)) },
+    browserUnresponsive: false,
+    ...(decision.journeyFault !== undefined ? { journeyFault: decision.journeyFault } : {}),
+  };
+}
+
+async function setUp(options: AttemptOptions, context: BrowserContext): Promise<Stage> {
+  const { journey } = options;
   const recorder = new EvidenceRecorder(context, options.ownOrigins, options.observe);
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
   const vitals = options.vitals ? new VitalsReader(context) : undefined;
   if (vitals) await withDeadline(context.addInitScript(VITALS_SCRIPT), BROWSER_CALL_TIMEOUT_MS, 'context.addInitScript');
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
-  const log = new StepLog(events);
+  const log = new StepLog(options.events);
   const watch = new JourneyWatch(options.browser, context, page, () => log.running);
   const clock = new BodyClock(journey.timeoutMs);
   const step = stepFunction({
@@ -123,84 +164,28 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     vitals: vitals ? { reader: vitals, page } : undefined,
     callsInFlight: () => watch.callsInFlight(),
   });
+  return { context, page, recorder, log, watch, clock, step };
+}
 
-  events.phase('body');
-  const runBudget = new Deadline(journey.timeoutMs, () => new BudgetExceededError('run', journey.timeoutMs, watch.callsInFlight()));
-  clock.start();
-  const bodyRun = Promise.resolve().then(() => options.body({ page, context, step, params: options.params }));
-  // The body may go on in the background after a timeout until the context closes; its end is of no interest.
-  bodyRun.catch(() => undefined);
-  let ended: unknown;
-  let ok = false;
-  try {
-    await Promise.race([bodyRun, runBudget.expired, watch.crashed, ...(options.fault ? [options.fault] : [])]);
-    ok = true;
-  } catch (error) {
-    ended = error;
-  } finally {
-    runBudget.cancel();
-  }
-  log.end();
-  watch.release();
-  const durationMs = clock.elapsed();
-  events.phase('capture');
+/** Screenshot, page HTML and console log at the moment the attempt failed, and its trace when tracing. */
+async function captureFailure(options: AttemptOptions, { context, page, recorder }: Pick<Stage, 'context' | 'page' | 'recorder'>): Promise<Artifacts> {
+  const { journey, runId } = options;
+  const captured = await captureEvidence({
+    page,
+    recorder,
+    dir: runArtifactsDir(options.artifactsRoot, journey.name, runId),
+    root: options.artifactsRoot,
+    prefix: `attempt-${options.attempt}-`,
+    redact: options.redact,
+    onProblem: (what, problem) => options.log?.warn({ journey: journey.name, runId, err: describeError(problem).message }, `could not capture the ${what}`),
+  });
+  const trace = options.tracing ? await keepTrace(options, context, true) : {};
+  return { ...captured, ...trace };
+}
 
-  // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
-  if (ok && durationMs > journey.timeoutMs && !runBudget.fired) {
-    ok = false;
-    ended = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${journey.timeoutMs} ms (a synchronous loop or a blocking call?)`);
-    log.failAt(clock.budgetEnd, ended);
-  }
-  // A closed target often fails the step a moment before the connection reports why: give it that moment.
-  if (!ok && !watch.browserLost && !watch.closed && CLOSED_TARGET.test(describeError(log.failed?.error ?? ended).message)) await watch.disconnected(1_000);
-  if (watch.closed) {
-    ok = false;
-    ended = new JourneyFaultError(`the journey called ${watch.closed.call}: pulse owns the browser and the context; a journey must leave them open`);
-    if (watch.closed.inStep) log.failNamed(watch.closed.inStep, ended);
-  }
-  const lost = watch.lost();
-  if (ok && !lost && !log.failed) {
-    const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...observed(recorder, options), ...(await certificates(recorder)) }, browserUnresponsive: false };
-  }
-
-  // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
-  if (ended !== undefined) log.cutOff(ended);
-  // A fault of the journey's own code outranks what a step saw next: a closed browser makes every later call fail.
-  const error = ended instanceof JourneyFaultError ? ended : (log.failed?.error ?? ended);
-  const status: RunStatus = lost ? 'error' : 'failure';
-  const network = recorder.network;
-  const verdict =
-    status === 'failure'
-      ? judgeFailure(error, { problems: network.problems({ timedOut: isTimeout(error) }), document: network.documentProblem(), stillLoading: network.stillLoading(), pending: network.pending() })
-      : undefined;
-  const lostWhat = lost === 'renderer' ? "the page's renderer crashed (not the target's doing as far as pulse can tell)" : 'browser disconnected during the run';
-  // On-call read what broke first: the request that answered 500, then what the step noticed.
-  const lead = verdict?.lead.length ? `${verdict.lead.join('\n')}\n` : '';
-  const runError: RunError = {
-    message: message(lost ? `${lostWhat}: ${describeError(error).message}` : `${lead}${describeError(error).message}`),
-    step: log.failed?.name,
-    reason: verdict?.reason,
-  };
-  const dir = runArtifactsDir(options.artifactsRoot, journey.name, options.runId);
-  const captured =
-    lost || watch.closed
-      ? {}
-      : await captureEvidence({
-          page,
-          recorder,
-          dir,
-          root: options.artifactsRoot,
-          prefix: `attempt-${attempt}-`,
-          redact: options.redact,
-          onProblem: (what, problem) => options.log?.warn({ journey: journey.name, runId: options.runId, err: describeError(problem).message }, `could not capture the ${what}`),
-        });
-  const trace = options.tracing && !lost && !watch.closed ? await keepTrace(options, context, true) : {};
-  return {
-    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, ...observed(recorder, options), ...(await certificates(recorder)) },
-    browserUnresponsive: false,
-    ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
-  };
+/** What every attempt keeps, whatever its outcome: the summary of its requests and console, the own origins' certificates. */
+async function keptForEveryRun(options: AttemptOptions, recorder: EvidenceRecorder): Promise<{ observed?: Observations; certificates?: CertificateInfo[] }> {
+  return { ...observed(recorder, options), ...(await certificates(recorder)) };
 }
 
 /** The run's summary, with secrets redacted from every request key and console line: it is kept for every run. */
