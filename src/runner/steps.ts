@@ -133,10 +133,10 @@ export interface StepOptions {
   clock: BodyClock;
   /** Step names and what a step saw are shown redacted, like everything an attempt reports. */
   redact: Redactor;
-  /** The requests of the step in progress. */
-  network: RequestWatch;
+  /** The requests of the step in progress: the watch forgets the last step's when told one begins. */
+  network: Pick<RequestWatch, 'beginStep' | 'stepNetwork'>;
   /** Web vitals, read after each step that passed; undefined when they are not collected. */
-  vitals: { reader: VitalsReader; page: Page } | undefined;
+  vitals: { reader: Pick<VitalsReader, 'begin' | 'take'>; page: Page } | undefined;
   /** The browser calls the journey is waiting in, named when a step runs out of time. */
   callsInFlight: () => string[] | undefined;
 }
