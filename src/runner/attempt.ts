@@ -7,15 +7,19 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { runArtifactsDir } from '../artifacts.ts';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, CertificateInfo, Observations, PageVitals, RunError, RunStatus, StepNetwork, StepResult } from '../result.ts';
-import { BudgetExceededError, JourneyFaultError, StepSkippedError, describeError, isTimeout, judgeFailure, stripAnsi } from './classify.ts';
+import type { Artifacts, AttemptResult, CertificateInfo, Observations } from '../result.ts';
+import { BodyClock, findEnd, runBody } from './body.ts';
+import { describeError, stripAnsi } from './classify.ts';
 import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
+import { JourneyWatch } from './journey-watch.ts';
 import type { OwnOrigins } from './origins.ts';
-import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
+import { decideOutcome } from './outcome.ts';
 import type { AttemptPhase } from './protocol.ts';
+import { StepLog, stepFunction, type StepEvents } from './steps.ts';
 import { redactTrace } from './trace-redaction.ts';
 import { markTraffic, type TrafficMarkerOptions } from './traffic-marker.ts';
+import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 
 /** Where an attempt reports what went wrong on pulse's side; a pino logger fits. */
 export interface AttemptLog {
@@ -23,10 +27,8 @@ export interface AttemptLog {
 }
 
 /** Streamed to the daemon as they happen, so a worker that dies still leaves its steps behind. */
-export interface AttemptEvents {
+export interface AttemptEvents extends StepEvents {
   phase(phase: AttemptPhase): void;
-  stepStarted(name: string): void;
-  stepEnded(step: StepResult): void;
 }
 
 export interface AttemptOptions {
@@ -63,7 +65,6 @@ export interface AttemptOutcome {
 }
 
 const MAX_ERROR_LENGTH = 4_000;
-const CLOSED_TARGET = /Target page, context or browser has been closed|Browser (has been )?closed|Target closed|browser has disconnected/i;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
@@ -102,318 +103,89 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   return { ...outcome, browserUnresponsive: outcome.browserUnresponsive || !closed };
 }
 
-/** Steps as the journey runs them: the first failure decides, later steps are skipped. */
-class StepLog {
-  readonly steps: StepResult[] = [];
-  /** When each recorded step ended (monotonic), to find the step a budget ran out in. */
-  readonly ends: number[] = [];
-  failed: { name: string; error: unknown } | undefined;
-  running: { name: string; started: number } | undefined;
-  /** Set once the attempt's outcome is fixed; steps still running after that are not recorded. */
-  decided = false;
-
-  constructor(private readonly events: AttemptEvents) {}
-
-  record(step: StepResult): void {
-    this.steps.push(step);
-    this.ends.push(performance.now());
-    this.events.stepEnded(step);
-  }
-
-  /** The named step failed, though it returned: what it did is found out only after it, and outranks what broke next. */
-  failNamed(name: string, error: unknown): void {
-    const index = this.steps.findLastIndex((step) => step.name === name && step.status === 'passed');
-    if (index < 0) return;
-    this.steps[index] = { ...this.steps[index]!, status: 'failed' };
-    this.failed = { name, error };
-  }
-
-  /** The first step still running at `deadline` failed, though it returned: it overran the budget. */
-  failAt(deadline: number, error: unknown): void {
-    const index = this.ends.findIndex((end, i) => end > deadline && this.steps[i]!.status === 'passed');
-    if (index < 0 || this.failed) return;
-    const step = this.steps[index]!;
-    this.steps[index] = { ...step, status: 'failed' };
-    this.failed = { name: step.name, error };
-  }
-
-  /** The step that was running when the budget ran out counts as the failed one. */
-  cutOff(error: unknown): void {
-    if (this.failed || !this.running) return;
-    this.record({ name: this.running.name, status: 'failed', durationMs: performance.now() - this.running.started });
-    this.failed = { name: this.running.name, error };
-  }
-}
-
-/** What the journey did to the things it was lent, watched so that its own doing is not blamed on the target. */
-class Watch {
-  closedByJourney: string | undefined;
-  /** The step that was running when the journey closed what it was lent. */
-  closedInStep: string | undefined;
-  browserLost = false;
-  rendererCrashed = false;
-  /** Rejects when the page's renderer crashes: nothing the journey awaits will answer after that. */
-  readonly crashed: Promise<never>;
-  readonly #restore: (() => void)[] = [];
-  readonly #browser: Browser;
-  /** Playwright calls in flight (locator.click, expect...), when the client lets pulse see them. */
-  readonly #calls: Set<ApiZone> | undefined;
-
-  constructor(browser: Browser, context: BrowserContext, page: Page, private readonly runningStep: () => string | undefined) {
-    this.#calls = this.#watchCalls(browser);
-    this.#wrapClose(browser, 'browser.close()');
-    this.#wrapClose(context, 'context.close()');
-    this.#browser = browser;
-    const onDisconnect = () => {
-      this.browserLost = true;
-    };
-    browser.on('disconnected', onDisconnect);
-    this.#restore.push(() => browser.off('disconnected', onDisconnect));
-    let crash: (error: Error) => void = () => undefined;
-    this.crashed = new Promise<never>((_, reject) => {
-      crash = reject;
-    });
-    this.crashed.catch(() => undefined);
-    page.on('crash', () => {
-      this.rendererCrashed = true;
-      crash(new Error('Target crashed'));
-    });
-  }
-
-  #wrapClose(target: { close: (...args: never[]) => Promise<void> }, what: string): void {
-    const original = target.close;
-    const watch = this;
-    target.close = function (this: unknown, ...args: never[]) {
-      if (watch.closedByJourney === undefined) {
-        watch.closedByJourney = what;
-        watch.closedInStep = watch.runningStep();
-      }
-      return original.apply(target, args);
-    };
-    this.#restore.push(() => {
-      target.close = original;
-    });
-  }
-
-  /** The browser calls the journey is waiting in now; undefined when that cannot be seen. */
-  callsInFlight(): string[] | undefined {
-    return this.#calls ? [...this.#calls].map((zone) => zone.apiName ?? 'a browser call') : undefined;
-  }
-
-  // Playwright's client reports each API call's start and end to listeners on its connection
-  // (its own test runner uses this to time steps); not in the typings, so looked up with care.
-  #watchCalls(browser: Browser): Set<ApiZone> | undefined {
-    const instrumentation = (browser as unknown as { _instrumentation?: CallInstrumentation })._instrumentation;
-    if (typeof instrumentation?.addListener !== 'function' || typeof instrumentation.removeListener !== 'function') return undefined;
-    const calls = new Set<ApiZone>();
-    const listener = {
-      onApiCallBegin: (zone: ApiZone) => calls.add(zone),
-      onApiCallEnd: (zone: ApiZone) => calls.delete(zone),
-    };
-    instrumentation.addListener(listener);
-    this.#restore.push(() => instrumentation.removeListener(listener));
-    return calls;
-  }
-
-  /** Resolves when the browser connection is gone, or after `ms`. */
-  async disconnected(ms: number): Promise<void> {
-    if (!this.#browser.isConnected()) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#browser.once('disconnected', () => {
-        clearTimeout(timer);
-        this.browserLost = true;
-        resolve();
-      });
-    });
-  }
-
-  /** Stops watching; pulse closes the context itself after this. */
-  release(): void {
-    for (const restore of this.#restore.splice(0)) restore();
-  }
-}
-
-interface ApiZone {
-  apiName?: string;
-}
-interface CallInstrumentation {
-  addListener(listener: object): void;
-  removeListener(listener: object): void;
+/** What an attempt sets up before its body runs: the page, what listens to it, and the step() the body is given. */
+interface Stage {
+  context: BrowserContext;
+  page: Page;
+  recorder: EvidenceRecorder;
+  log: StepLog;
+  watch: JourneyWatch;
+  clock: BodyClock;
+  step: StepFn;
 }
 
 async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
-  const { journey, attempt, events } = options;
+  const { attempt, events } = options;
+  const stage = await setUp(options, context);
+  const { page, recorder, log, watch, clock, step } = stage;
+
+  events.phase('body');
+  const ran = await runBody({ body: options.body, lent: { page, context, step, params: options.params }, clock, watch, fault: options.fault });
+  log.end();
+  watch.release();
+  const durationMs = clock.elapsed();
+  events.phase('capture');
+
+  const end = await findEnd({ ran, durationMs, clock, log, watch });
+  const lost = watch.lost();
+  // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
+  if (end.kind === 'broke' && end.error !== undefined) log.cutOff(end.error);
+  const decision = decideOutcome({ end, failed: log.failed, lost, network: recorder.network, message });
+  if (decision.status === 'success') {
+    const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...(await keptForEveryRun(options, recorder)) }, browserUnresponsive: false };
+  }
+  // A browser that went away, or a context the journey closed, has nothing left to capture.
+  const artifacts = decision.status === 'failure' && !watch.closed ? await captureFailure(options, stage) : {};
+  return {
+    result: { attempt, status: decision.status, durationMs, steps: log.steps, error: decision.error, cause: decision.cause, artifacts, ...(await keptForEveryRun(options, recorder)) },
+    browserUnresponsive: false,
+    ...(decision.journeyFault !== undefined ? { journeyFault: decision.journeyFault } : {}),
+  };
+}
+
+async function setUp(options: AttemptOptions, context: BrowserContext): Promise<Stage> {
+  const { journey } = options;
   const recorder = new EvidenceRecorder(context, options.ownOrigins, options.observe);
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
   const vitals = options.vitals ? new VitalsReader(context) : undefined;
   if (vitals) await withDeadline(context.addInitScript(VITALS_SCRIPT), BROWSER_CALL_TIMEOUT_MS, 'context.addInitScript');
   const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
-  const log = new StepLog(events);
-  const watch = new Watch(options.browser, context, page, () => log.running?.name);
-  // Time pulse spends reading vitals between steps: not the journey's, so not in its duration.
-  const measuring = { ms: 0, bodyStarted: Number.POSITIVE_INFINITY };
+  const log = new StepLog(options.events);
+  const watch = new JourneyWatch(options.browser, context, page, () => log.running);
+  const clock = new BodyClock(journey.timeoutMs);
   const step = stepFunction({
-    options,
     log,
-    recorder,
+    stepTimeoutMs: journey.stepTimeoutMs,
+    clock,
+    redact: options.redact,
+    network: recorder.network,
+    vitals: vitals ? { reader: vitals, page } : undefined,
     callsInFlight: () => watch.callsInFlight(),
-    measure: vitals
-      ? async () => {
-          const started = performance.now();
-          try {
-            return await vitals.take(page);
-          } finally {
-            measuring.ms += performance.now() - started;
-          }
-        }
-      : undefined,
-    beginMeasure: () => vitals?.begin(),
-    // A body that already ran past its budget without the timer firing kept the event loop to
-    // itself: let it end at once (no read in between), so it is judged for that.
-    overBudget: () => performance.now() - measuring.bodyStarted > journey.timeoutMs,
   });
-
-  events.phase('body');
-  let runTimer: NodeJS.Timeout | undefined;
-  let budgetFired = false;
-  const runBudget = new Promise<never>((_, reject) => {
-    runTimer = setTimeout(() => {
-      budgetFired = true;
-      reject(new BudgetExceededError('run', journey.timeoutMs, watch.callsInFlight()));
-    }, journey.timeoutMs);
-  });
-  const bodyStarted = performance.now();
-  measuring.bodyStarted = bodyStarted;
-  const bodyRun = Promise.resolve().then(() => options.body({ page, context, step, params: options.params }));
-  // The body may go on in the background after a timeout until the context closes; its end is of no interest.
-  bodyRun.catch(() => undefined);
-  let ended: unknown;
-  let ok = false;
-  try {
-    await Promise.race([bodyRun, runBudget, watch.crashed, ...(options.fault ? [options.fault] : [])]);
-    ok = true;
-  } catch (error) {
-    ended = error;
-  } finally {
-    clearTimeout(runTimer);
-  }
-  log.decided = true;
-  watch.release();
-  const durationMs = performance.now() - bodyStarted - measuring.ms;
-  events.phase('capture');
-
-  // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
-  if (ok && durationMs > journey.timeoutMs && !budgetFired) {
-    ok = false;
-    ended = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${journey.timeoutMs} ms (a synchronous loop or a blocking call?)`);
-    log.failAt(bodyStarted + journey.timeoutMs, ended);
-  }
-  // A closed target often fails the step a moment before the connection reports why: give it that moment.
-  if (!ok && !watch.browserLost && !watch.closedByJourney && CLOSED_TARGET.test(describeError(log.failed?.error ?? ended).message)) await watch.disconnected(1_000);
-  if (watch.closedByJourney) {
-    ok = false;
-    ended = new JourneyFaultError(`the journey called ${watch.closedByJourney}: pulse owns the browser and the context; a journey must leave them open`);
-    if (watch.closedInStep) log.failNamed(watch.closedInStep, ended);
-  }
-  const lost = !watch.closedByJourney && (watch.browserLost || !options.browser.isConnected() || watch.rendererCrashed);
-  if (ok && !lost && !log.failed) {
-    const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...observed(recorder, options), ...(await certificates(recorder)) }, browserUnresponsive: false };
-  }
-
-  // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
-  if (ended !== undefined) log.cutOff(ended);
-  // A fault of the journey's own code outranks what a step saw next: a closed browser makes every later call fail.
-  const error = ended instanceof JourneyFaultError ? ended : (log.failed?.error ?? ended);
-  const status: RunStatus = lost ? 'error' : 'failure';
-  const network = recorder.network;
-  const verdict =
-    status === 'failure'
-      ? judgeFailure(error, { problems: network.problems({ timedOut: isTimeout(error) }), document: network.documentProblem(), stillLoading: network.stillLoading(), pending: network.pending() })
-      : undefined;
-  const lostWhat = watch.rendererCrashed ? "the page's renderer crashed (not the target's doing as far as pulse can tell)" : 'browser disconnected during the run';
-  // On-call read what broke first: the request that answered 500, then what the step noticed.
-  const lead = verdict?.lead.length ? `${verdict.lead.join('\n')}\n` : '';
-  const runError: RunError = {
-    message: message(lost ? `${lostWhat}: ${describeError(error).message}` : `${lead}${describeError(error).message}`),
-    step: log.failed?.name,
-    reason: verdict?.reason,
-  };
-  const dir = runArtifactsDir(options.artifactsRoot, journey.name, options.runId);
-  const captured =
-    lost || watch.closedByJourney
-      ? {}
-      : await captureEvidence({
-          page,
-          recorder,
-          dir,
-          root: options.artifactsRoot,
-          prefix: `attempt-${attempt}-`,
-          redact: options.redact,
-          onProblem: (what, problem) => options.log?.warn({ journey: journey.name, runId: options.runId, err: describeError(problem).message }, `could not capture the ${what}`),
-        });
-  const trace = options.tracing && !lost && !watch.closedByJourney ? await keepTrace(options, context, true) : {};
-  return {
-    result: { attempt, status, durationMs, steps: log.steps, error: runError, cause: verdict?.cause ?? 'prober', artifacts: { ...captured, ...trace }, ...observed(recorder, options), ...(await certificates(recorder)) },
-    browserUnresponsive: false,
-    ...(error instanceof JourneyFaultError ? { journeyFault: runError.message } : {}),
-  };
+  return { context, page, recorder, log, watch, clock, step };
 }
 
-interface StepParts {
-  options: AttemptOptions;
-  log: StepLog;
-  recorder: EvidenceRecorder;
-  callsInFlight: () => string[] | undefined;
-  /** Reads the web vitals and bytes of what the step did, after it passed. */
-  measure?: () => Promise<{ views: PageVitals[]; bytes: number }>;
-  beginMeasure: () => void;
-  /** The run is past its budget already (the journey blocked the timers). */
-  overBudget: () => boolean;
+/** Screenshot, page HTML and console log at the moment the attempt failed, and its trace when tracing. */
+async function captureFailure(options: AttemptOptions, { context, page, recorder }: Pick<Stage, 'context' | 'page' | 'recorder'>): Promise<Artifacts> {
+  const { journey, runId } = options;
+  const captured = await captureEvidence({
+    page,
+    recorder,
+    dir: runArtifactsDir(options.artifactsRoot, journey.name, runId),
+    root: options.artifactsRoot,
+    prefix: `attempt-${options.attempt}-`,
+    redact: options.redact,
+    onProblem: (what, problem) => options.log?.warn({ journey: journey.name, runId, err: describeError(problem).message }, `could not capture the ${what}`),
+  });
+  const trace = options.tracing ? await keepTrace(options, context, true) : {};
+  return { ...captured, ...trace };
 }
 
-function stepFunction({ options, log, recorder, callsInFlight, measure, beginMeasure, overBudget }: StepParts): StepFn {
-  const { journey, redact, events } = options;
-  return async (name, body) => {
-    const shown = redact(String(name));
-    if (log.decided) throw new StepSkippedError(`step '${shown}' not run: the attempt has ended`);
-    if (log.failed) {
-      log.record({ name: shown, status: 'skipped', durationMs: 0 });
-      throw new StepSkippedError(`step '${shown}' skipped: step '${log.failed.name}' failed`);
-    }
-    recorder.network.beginStep();
-    beginMeasure();
-    const started = performance.now();
-    log.running = { name: shown, started };
-    events.stepStarted(shown);
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BudgetExceededError('step', journey.stepTimeoutMs, callsInFlight())), journey.stepTimeoutMs);
-    });
-    try {
-      const value = await Promise.race([Promise.resolve().then(body), budget]);
-      const durationMs = performance.now() - started;
-      if (log.decided) return value;
-      // Read after the step's time is taken: measuring is pulse's cost, not the step's.
-      const felt = measure && !overBudget() && durationMs <= journey.stepTimeoutMs ? await measure() : undefined;
-      const { requests, failed, slowest } = recorder.network.stepNetwork();
-      const network: StepNetwork = { requests, bytes: felt?.bytes ?? 0, failed, ...(slowest ? { slowest: { key: redact(slowest.key), ms: slowest.ms } } : {}) };
-      const views = felt?.views.map((view) => ({ ...view, url: redact(view.url) }));
-      if (!log.decided) log.record({ name: shown, status: 'passed', durationMs, network, ...(views ? { vitals: views } : {}) });
-      return value;
-    } catch (error) {
-      if (!log.decided && !log.failed) {
-        log.record({ name: shown, status: 'failed', durationMs: performance.now() - started });
-        log.failed = { name: shown, error };
-      }
-      throw error;
-    } finally {
-      log.running = undefined;
-      clearTimeout(timer);
-    }
-  };
+/** What every attempt keeps, whatever its outcome: the summary of its requests and console, the own origins' certificates. */
+async function keptForEveryRun(options: AttemptOptions, recorder: EvidenceRecorder): Promise<{ observed?: Observations; certificates?: CertificateInfo[] }> {
+  return { ...observed(recorder, options), ...(await certificates(recorder)) };
 }
 
 /** The run's summary, with secrets redacted from every request key and console line: it is kept for every run. */

@@ -121,7 +121,7 @@ export class Runner {
     const first = await this.#attemptOnce(journey, ids, log);
     // The browser died between runs and its host had not exited yet when the endpoint was handed
     // out: nothing of the journey ran. Relaunch and start the attempt again, once.
-    if (first.status === 'error' && first.steps.length === 0 && /^could not connect to the browser/.test(first.error?.message ?? '')) {
+    if (couldNotReachBrowser(first)) {
       log?.warn({ journey: journey.name, runId: ids.runId, err: first.error?.message }, 'the browser did not answer at its endpoint; relaunching it');
       await this.#options.browser.discard();
       return this.#attemptOnce(journey, ids, log);
@@ -164,23 +164,52 @@ export class Runner {
         log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; relaunching it');
         await browser.discard();
       }
-      // The browser went away under the attempt and its code did nothing wrong: pulse's side, not the target's.
-      const browserLost = !browser.isRunning || browser.generation !== generation;
-      const journeysFault = outcome.ended && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit';
-      const starved = starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted);
-      if (outcome.result.status === 'failure' && outcome.result.error?.reason === 'timeout' && outcome.result.cause !== 'journey' && starved !== undefined && starved >= STARVED_SHARE) {
-        const note = `the machine starved pulse of CPU during this attempt (tasks waited for a CPU ${Math.round(starved * 100)}% of the time), so the timeout says nothing about the target`;
-        log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(starved * 100) / 100 }, note);
-        return { ...outcome.result, status: 'error', cause: 'prober', error: { message: redact(`${note}: ${outcome.result.error.message}`), ...(outcome.result.error.step ? { step: outcome.result.error.step } : {}) } };
-      }
-      if (outcome.result.status === 'failure' && browserLost && !journeysFault) {
-        return { ...outcome.result, status: 'error', cause: 'prober', error: { message: redact(`browser disconnected during the run: ${outcome.result.error?.message ?? ''}`), ...(outcome.result.error?.step ? { step: outcome.result.error.step } : {}) } };
-      }
-      return outcome.result;
+      const proberSide = proberSideOf(outcome.result, {
+        browserLost: !browser.isRunning || browser.generation !== generation,
+        journeysFault: outcome.ended !== undefined && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit',
+        starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
+      });
+      if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
+      return proberSide ? asProberError(outcome.result, proberSide.note, redact) : outcome.result;
     } catch (error) {
       return proberError(`could not start a journey worker: ${describeError(error).message}`);
     }
   }
+}
+
+/** The worker could not connect to the browser at its endpoint: no journey code ran. */
+function couldNotReachBrowser(result: AttemptResult): boolean {
+  return result.status === 'error' && result.steps.length === 0 && /^could not connect to the browser/.test(result.error?.message ?? '');
+}
+
+/** What the runner sees of an attempt from outside its worker. */
+interface SeenFromOutside {
+  /** The browser was relaunched or stopped while the attempt ran. */
+  browserLost: boolean;
+  /** The worker was ended for what the journey did (a fault, its budget, memory), not an error, a stall or an exit. */
+  journeysFault: boolean;
+  /** The share of the attempt's time its tasks waited for a CPU; undefined without PSI. */
+  starved: number | undefined;
+}
+
+type ProberSide = { kind: 'starved'; share: number; note: string } | { kind: 'browser-lost'; note: string };
+
+/** A failure that is pulse's side after all, for what only the runner sees: the CPU the machine withheld, the browser going away. */
+function proberSideOf(result: AttemptResult, seen: SeenFromOutside): ProberSide | undefined {
+  if (result.status !== 'failure') return undefined;
+  const { starved } = seen;
+  if (result.error?.reason === 'timeout' && result.cause !== 'journey' && starved !== undefined && starved >= STARVED_SHARE) {
+    return { kind: 'starved', share: starved, note: `the machine starved pulse of CPU during this attempt (tasks waited for a CPU ${Math.round(starved * 100)}% of the time), so the timeout says nothing about the target` };
+  }
+  // The browser went away under the attempt and its code did nothing wrong: pulse's side, not the target's.
+  if (seen.browserLost && !seen.journeysFault) return { kind: 'browser-lost', note: 'browser disconnected during the run' };
+  return undefined;
+}
+
+/** The failure, now a prober error: why first, then what the attempt said, in the step it said it. */
+function asProberError(result: AttemptResult, why: string, redact: Redactor): AttemptResult {
+  const { error } = result;
+  return { ...result, status: 'error', cause: 'prober', error: { message: redact(`${why}: ${error?.message ?? ''}`), ...(error?.step ? { step: error.step } : {}) } };
 }
 
 /** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */
