@@ -6,7 +6,7 @@ import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
-import { compactStamp } from '../store/run-store.ts';
+import { compactStamp } from '../run-id.ts';
 import type { BrowserServer } from './browser-server.ts';
 import { describeError } from './classify.ts';
 import { ThresholdJudge } from '../thresholds.ts';

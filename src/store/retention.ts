@@ -1,6 +1,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runArtifactsDir } from '../artifacts.ts';
+import { stampTime } from '../run-id.ts';
 import type { RunStore } from './run-store.ts';
 
 export interface RetentionPolicy {
@@ -30,8 +31,6 @@ interface Evidence {
   /** A symbolic link, never pulse's own: removed, never followed. */
   link: boolean;
 }
-
-const RUN_ID_STAMP = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-/;
 
 /**
  * Retention owns the evidence folder, not just the store's rows: every `<journey>/<runId>`
@@ -95,7 +94,7 @@ async function collect(root: string, store: RunStore): Promise<Evidence[]> {
         found.push({ journey, runId, startedMs: row.startedMs, bytes: row.bytes, known: true, link: false });
         continue;
       }
-      const startedMs = stampOf(runId) ?? stat.mtimeMs;
+      const startedMs = stampTime(runId) ?? stat.mtimeMs;
       found.push({ journey, runId, startedMs, bytes: stat.isDirectory() ? await folderBytes(runPath) : 0, known: false, link: stat.isSymbolicLink() });
     }
   }
@@ -122,12 +121,6 @@ async function folderBytes(dir: string): Promise<number> {
     if (stat?.isFile()) bytes += stat.size;
   }
   return bytes;
-}
-
-/** The start time written into a run id, e.g. 20261126T064512Z-3f9a1c. */
-function stampOf(runId: string): number | undefined {
-  const m = RUN_ID_STAMP.exec(runId);
-  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : undefined;
 }
 
 /** Prunes now and then every `everyMs` in the background; a failed pass is logged, never fatal. */

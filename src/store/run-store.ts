@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:f
 import path from 'node:path';
 import type { Artifacts, AttemptResult, Breach, CertificateInfo, FailureCause, FailureReason, Observations, PageVitals, RunResult, RunStatus, StepNetwork, StepResult } from '../result.ts';
 import { artifactsDir, runArtifactsDir } from '../artifacts.ts';
+import { compactStamp } from '../run-id.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { NewerSchemaError, migrate } from './migrations.ts';
 
@@ -600,11 +601,6 @@ export class RunStore implements Sink {
     }
     return byRun;
   }
-}
-
-/** UTC time to the second without separators, e.g. 20261201T150805Z: sortable in file names and run ids. */
-export function compactStamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
 function emptyStats(journey: string): JourneyStats {
