@@ -20,7 +20,7 @@ import { Runner, newRunId } from '../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
 import { RunMetrics } from '../src/sinks/run-metrics.ts';
 import { SinkFanout } from '../src/sinks/sink.ts';
-import { RunStore } from '../src/store/run-store.ts';
+import { openRunStore } from '../src/store/run-store.ts';
 import { floorCheckout } from './floor-checkout.ts';
 import { CpuCgroup, browserTree, childBrowserMains, nodeCpuSeconds, pssBytes, readStat, rssBytesOf, selfRssBytes, treeCpuSeconds, CLK_TCK } from './proc.ts';
 
@@ -132,7 +132,7 @@ class PulseHarness implements Harness {
     });
     const metrics = new RunMetrics({ registry: new Registry(), location: 'bench' });
     metrics.registerJourneys([journey]);
-    const sinks = new SinkFanout(log, [new RunStore({ dataDir: init.dataDir }), metrics, new HeartbeatLogSink({ log })]);
+    const sinks = new SinkFanout(log, [openRunStore({ dataDir: init.dataDir }).writer, metrics, new HeartbeatLogSink({ log })]);
     return new PulseHarness(init, use, journey, log, sinks);
   }
 

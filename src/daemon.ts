@@ -17,7 +17,7 @@ import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.
 import type { JourneyDefinition } from './journey.ts';
 import { newRunId, Runner } from './runner/runner.ts';
 import { DataFolderLockedError, lockDataFolder } from './store/data-lock.ts';
-import { RunStore } from './store/run-store.ts';
+import { openRunStore, type RunStore } from './store/run-store.ts';
 import { startRetention } from './store/retention.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
@@ -119,12 +119,12 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   sinks.add(metrics.runs, metrics.prober, proberEvents(log, () => health));
   let store: RunStore;
   try {
-    store = new RunStore({ dataDir: config.dataDir, onProblem: (problem) => sinks.onStoreProblem(problem) });
+    store = openRunStore({ dataDir: config.dataDir, onProblem: (problem) => sinks.onStoreProblem(problem) });
   } catch (error) {
     throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
   }
-  sinks.add(store, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? []));
-  for (const run of store.recordInterrupted()) {
+  sinks.add(store.writer, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? []));
+  for (const run of await store.writer.recordInterrupted()) {
     log.warn({ event: 'run_interrupted', journey: run.journey, runId: run.runId, startedAt: run.startedAt }, `run of ${run.journey} was in flight when pulse stopped; recorded as an error`);
   }
 
@@ -154,7 +154,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   metrics.prober.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1' });
 
   const retention = startRetention({
-    store,
+    ledger: store.ledger,
     artifactsRoot,
     policy: { maxAgeMs: config.retention.artifactMaxAgeMs, maxBytes: config.retention.artifactMaxBytes, historyMaxAgeMs: config.retention.historyMaxAgeMs },
     everyMs: RETENTION_EVERY_MS,
@@ -181,7 +181,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   if (control && 'problem' in control) health.controlBroken(`the control journey could not be loaded: ${control.problem}`);
   const proberHealth = health;
 
-  const pauses = new PauseBook({ store });
+  const pauses = new PauseBook({ store: store.pauses });
   const publishPaused = () => metrics.prober.setPaused(journeys.map((journey) => ({ journey: journey.name, paused: pauses.isPaused(journey) })));
   publishPaused();
   // Pauses end by themselves: the gauges follow within seconds.
@@ -203,7 +203,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
         const trigger: RunTrigger = manual ? { kind: 'manual', by: manual.by } : { kind: 'schedule' };
         const runLog = log.child({ journey: journey.name, runId });
         runLog.debug({ event: 'run_started', trigger: trigger.kind }, `run of ${journey.name} started`);
-        store.runStarted({ runId, journey: journey.name, location: config.location, startedAt: new Date().toISOString() });
+        store.writer.runStarted({ runId, journey: journey.name, location: config.location, startedAt: new Date().toISOString() });
         running.set(journey.name, runId);
         try {
           const result = await prober.runner.run(journey, { runId, log: runLog, trigger });
@@ -252,7 +252,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
       const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isRunning };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
-    routes: (app) => registerUi(app, { store, journeys, artifactsRoot, config, operations, prober: () => proberHealth.status }),
+    routes: (app) => registerUi(app, { store: store.queries, journeys, artifactsRoot, config, operations, prober: () => proberHealth.status }),
   });
   let address: string;
   try {

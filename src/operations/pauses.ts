@@ -1,4 +1,4 @@
-import type { PauseRow, RunStore } from '../store/run-store.ts';
+import type { PauseRow, PauseStore } from '../store/pause-store.ts';
 
 /** What a pause covers: one journey, every journey with a tag, or the whole replica. */
 export type PauseScope = { kind: 'journey'; journey: string } | { kind: 'tag'; tag: string } | { kind: 'all' };
@@ -25,11 +25,11 @@ export interface Pausable {
  * memory for the scheduler's every tick, and over by themselves at their end time.
  */
 export class PauseBook {
-  readonly #store: RunStore;
+  readonly #store: PauseStore;
   readonly #now: () => number;
   #pauses: Pause[];
 
-  constructor(options: { store: RunStore; now?: () => number }) {
+  constructor(options: { store: PauseStore; now?: () => number }) {
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
     this.#pauses = options.store.activePauses(this.#now()).map(fromRow);

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { JourneyDefinition } from '../journey.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
-import { STORE_OPERATIONS, type StoreProblem } from '../store/run-store.ts';
+import { STORE_OPERATIONS, type StoreProblem } from '../store/database.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 import { PROBER_METRICS as M, counter, gauge, histogram } from './metric-definitions.ts';
 import type { Sink } from './sink.ts';

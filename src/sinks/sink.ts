@@ -1,7 +1,7 @@
 import type { RunResult } from '../result.ts';
 import type { WorkerEndReason } from '../runner/journey-worker.ts';
 import type { SkipReason } from '../scheduler/skip-reason.ts';
-import type { StoreProblem } from '../store/run-store.ts';
+import type { StoreProblem } from '../store/database.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
 
 /** Everything a sink can hear of, from a run's result to the prober's own events. */

@@ -2,7 +2,8 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { runArtifactsDir } from '../artifacts.ts';
 import { stampTime } from '../run-id.ts';
-import type { RunStore } from './run-store.ts';
+import type { EvidenceLedger } from './evidence-ledger.ts';
+import { folderBytes } from './folder-bytes.ts';
 
 export interface RetentionPolicy {
   /** Evidence older than this is deleted. */
@@ -38,10 +39,10 @@ interface Evidence {
  * the oldest until the total is under the byte limit; stored runs stay and say that their
  * evidence was pruned. Runs in flight are left alone.
  */
-export async function pruneArtifacts(options: { store: RunStore; artifactsRoot: string; policy: RetentionPolicy; now?: number }): Promise<PruneOutcome> {
-  const { store, artifactsRoot, policy } = options;
+export async function pruneArtifacts(options: { ledger: EvidenceLedger; artifactsRoot: string; policy: RetentionPolicy; now?: number }): Promise<PruneOutcome> {
+  const { ledger, artifactsRoot, policy } = options;
   const now = options.now ?? Date.now();
-  const evidence = await collect(artifactsRoot, store);
+  const evidence = await collect(artifactsRoot, ledger);
   let total = evidence.reduce((sum, item) => sum + item.bytes, 0);
   const doomed: Evidence[] = [];
   for (const item of evidence) {
@@ -63,15 +64,15 @@ export async function pruneArtifacts(options: { store: RunStore; artifactsRoot: 
     if (item.known) pruned.push(item.runId);
     else prunedOrphans += 1;
   }
-  store.markPruned(pruned, new Date(now));
-  const deletedRuns = store.deleteRunsBefore(now - policy.historyMaxAgeMs);
+  ledger.markPruned(pruned, new Date(now));
+  const deletedRuns = ledger.deleteRunsBefore(now - policy.historyMaxAgeMs);
   return { prunedRuns: pruned.length, prunedOrphans, freedBytes, deletedRuns };
 }
 
 /** Every evidence folder under the root, oldest first: stored runs by their row, orphans by their run id's time (or mtime). */
-async function collect(root: string, store: RunStore): Promise<Evidence[]> {
-  const known = new Map(store.runsWithArtifacts().map((run) => [`${run.journey}/${run.runId}`, run]));
-  const inFlight = new Set(store.inFlightRunIds());
+async function collect(root: string, ledger: EvidenceLedger): Promise<Evidence[]> {
+  const known = new Map(ledger.runsWithArtifacts().map((run) => [`${run.journey}/${run.runId}`, run]));
+  const inFlight = new Set(ledger.inFlightRunIds());
   const found: Evidence[] = [];
   const seen = new Set<string>();
   for (const journey of await entries(root)) {
@@ -113,19 +114,9 @@ async function entries(dir: string): Promise<string[]> {
   }
 }
 
-/** Bytes of the regular files in a folder, links not followed. */
-async function folderBytes(dir: string): Promise<number> {
-  let bytes = 0;
-  for (const name of await entries(dir)) {
-    const stat = await lstat(path.join(dir, name)).catch(() => undefined);
-    if (stat?.isFile()) bytes += stat.size;
-  }
-  return bytes;
-}
-
 /** Prunes now and then every `everyMs` in the background; a failed pass is logged, never fatal. */
 export function startRetention(options: {
-  store: RunStore;
+  ledger: EvidenceLedger;
   artifactsRoot: string;
   policy: RetentionPolicy;
   everyMs: number;

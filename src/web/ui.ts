@@ -11,7 +11,7 @@ import type { ProberStatus } from '../control/prober-health.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { Operations } from '../operations/operations.ts';
 import { RUN_STATUSES } from '../result.ts';
-import type { RunRecord, RunStore } from '../store/run-store.ts';
+import type { RunQueries, RunRecord } from '../store/run-queries.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
 import { registerAuth } from './auth.ts';
 import { describePause, registerOperations } from './operations-routes.ts';
@@ -22,7 +22,8 @@ import { runPage } from './views/run-page.ts';
 import { WriteGuard } from './writes.ts';
 
 export interface UiOptions {
-  store: RunStore;
+  /** The run store's read side: the UI cannot write history. */
+  store: RunQueries;
   journeys: readonly JourneyDefinition[];
   artifactsRoot: string;
   config: Pick<Config, 'location' | 'publicUrl' | 'auth' | 'allowOpenWrites'>;
@@ -218,7 +219,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     return good ? compareWithLastGood(run, good) : undefined;
   }
 
-  function summary(run: ReturnType<RunStore['getRun']> & object) {
+  function summary(run: RunRecord) {
     return {
       runId: run.runId,
       traceId: run.traceId,

@@ -10,7 +10,8 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { encodingsOf } from '../../src/redact.ts';
 import type { RunResult } from '../../src/result.ts';
 import { pruneArtifacts } from '../../src/store/retention.ts';
-import { RunStore, type StoreProblem } from '../../src/store/run-store.ts';
+import type { StoreProblem } from '../../src/store/database.ts';
+import { openRunStore } from '../../src/store/run-store.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
@@ -42,12 +43,13 @@ function damage(file: string, offset: number, bytes: number): void {
 }
 
 /** A store file with `count` runs, checkpointed so the main file holds them all. */
-function storeWithRuns(dataDir: string, count: number): void {
-  const store = new RunStore({ dataDir });
+async function storeWithRuns(dataDir: string, count: number): Promise<void> {
+  const store = openRunStore({ dataDir });
   for (let i = 0; i < count; i += 1) {
     const at = new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString();
-    store.insert(result('checkout', `20261101T0000${String(i % 60).padStart(2, '0')}Z-${String(i).padStart(6, '0')}`, at, { steps: Array.from({ length: 6 }, (_, s) => ({ name: `step ${s} ${'x'.repeat(40)}`, status: 'passed' as const, durationMs: 10 })) }));
+    await store.writer.onResult(result('checkout', `20261101T0000${String(i % 60).padStart(2, '0')}Z-${String(i).padStart(6, '0')}`, at, { steps: Array.from({ length: 6 }, (_, s) => ({ name: `step ${s} ${'x'.repeat(40)}`, status: 'passed' as const, durationMs: 10 })) }));
   }
+  await store.writer.close();
   store.close();
 }
 
@@ -73,43 +75,43 @@ describe('settings', () => {
 });
 
 describe('the run store heals instead of stopping the prober', () => {
-  test('a store whose header is damaged is moved aside at open and a fresh one started', (t) => {
+  test('a store whose header is damaged is moved aside at open and a fresh one started', async (t) => {
     const dataDir = tempDir(t);
-    storeWithRuns(dataDir, 5);
+    await storeWithRuns(dataDir, 5);
     damage(path.join(dataDir, 'runs.sqlite'), 0, 100);
     const problems: StoreProblem[] = [];
-    const store = new RunStore({ dataDir, onProblem: (p) => problems.push(p) });
+    const store = openRunStore({ dataDir, onProblem: (p) => problems.push(p) });
     t.after(() => store.close());
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.operation, 'open');
     const aside = problems[0]!.reset?.setAside;
     assert.ok(aside && existsSync(aside), `damaged file kept: ${aside}`);
     assert.match(path.basename(aside), /^runs\.sqlite\.damaged-\d{8}T\d{6}Z$/);
-    assert.deepEqual(store.listRuns(), [], 'a fresh, empty store');
-    store.insert(result('checkout', '20261201T000000Z-aaaaaa', new Date().toISOString()));
-    assert.equal(store.listRuns().length, 1, 'and it works');
-    assert.equal(store.health().resets.length, 1);
+    assert.deepEqual(store.queries.listRuns(), [], 'a fresh, empty store');
+    await store.writer.onResult(result('checkout', '20261201T000000Z-aaaaaa', new Date().toISOString()));
+    assert.equal(store.queries.listRuns().length, 1, 'and it works');
+    assert.equal(store.queries.health().resets.length, 1);
   });
 
-  test('a store damaged in a later page fails its check at open; a damaged file swapped in while running is caught too', (t) => {
+  test('a store damaged in a later page fails its check at open; a damaged file swapped in while running is caught too', async (t) => {
     const dataDir = tempDir(t);
-    storeWithRuns(dataDir, 400);
+    await storeWithRuns(dataDir, 400);
     const file = path.join(dataDir, 'runs.sqlite');
     const pageSize = 4096;
     assert.ok(statSync(file).size > 20 * pageSize, 'several pages');
     const pristine = readFileSync(file);
     damage(file, 12 * pageSize + 100, 2000);
     const problems: StoreProblem[] = [];
-    const store = new RunStore({ dataDir, onProblem: (p) => problems.push(p) });
+    const store = openRunStore({ dataDir, onProblem: (p) => problems.push(p) });
     t.after(() => store.close());
     assert.equal(problems[0]?.operation, 'open', JSON.stringify(problems));
     assert.match(problems[0]!.message, /integrity check failed|malformed/);
     assert.ok(problems[0]!.reset?.setAside);
-    assert.deepEqual(store.listRuns(), []);
+    assert.deepEqual(store.queries.listRuns(), []);
 
     // While it runs, the file is replaced by a damaged copy (a restore gone wrong): the next query
     // notices the new file, checks it, and moves it aside too.
-    store.insert(result('checkout', '20261201T000000Z-keep01', new Date().toISOString()));
+    await store.writer.onResult(result('checkout', '20261201T000000Z-keep01', new Date().toISOString()));
     const damaged = Buffer.from(pristine);
     damaged.fill(0x5a, 12 * pageSize + 100, 12 * pageSize + 2100);
     writeFileSync(`${file}.incoming`, damaged);
@@ -119,48 +121,48 @@ describe('the run store heals instead of stopping the prober', () => {
     while (Date.now() < wait) {
       // the store checks its file at most once a second
     }
-    assert.ok(Array.isArray(store.listRuns()), 'reads still answer');
+    assert.ok(Array.isArray(store.queries.listRuns()), 'reads still answer');
     const found = problems.slice(before);
     assert.deepEqual(found.map((p) => p.operation), ['missing', 'open'], JSON.stringify(found));
     assert.ok(found[1]!.reset?.setAside && existsSync(found[1]!.reset.setAside));
-    store.insert(result('checkout', '20261201T000001Z-keep02', new Date().toISOString()));
-    assert.deepEqual(store.listRuns().map((r) => r.runId), ['20261201T000001Z-keep02'], 'a fresh store that works');
-    assert.equal(store.health().resets.length, 3);
+    await store.writer.onResult(result('checkout', '20261201T000001Z-keep02', new Date().toISOString()));
+    assert.deepEqual(store.queries.listRuns().map((r) => r.runId), ['20261201T000001Z-keep02'], 'a fresh store that works');
+    assert.equal(store.queries.health().resets.length, 3);
   });
 
   test('a store file deleted while pulse runs is noticed and recreated; writes go on', async (t) => {
     const dataDir = tempDir(t);
     const problems: StoreProblem[] = [];
-    const store = new RunStore({ dataDir, onProblem: (p) => problems.push(p) });
+    const store = openRunStore({ dataDir, onProblem: (p) => problems.push(p) });
     t.after(() => store.close());
-    store.insert(result('checkout', '20261201T000000Z-000001', new Date().toISOString()));
+    await store.writer.onResult(result('checkout', '20261201T000000Z-000001', new Date().toISOString()));
     for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dataDir, `runs.sqlite${suffix}`), { force: true });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    store.insert(result('checkout', '20261201T000001Z-000002', new Date().toISOString()));
+    await store.writer.onResult(result('checkout', '20261201T000001Z-000002', new Date().toISOString()));
     assert.equal(problems.at(-1)?.operation, 'missing');
     assert.match(problems.at(-1)!.message, /was deleted while pulse ran/);
     assert.ok(existsSync(path.join(dataDir, 'runs.sqlite')), 'a new file');
-    assert.deepEqual(store.listRuns().map((r) => r.runId), ['20261201T000001Z-000002']);
+    assert.deepEqual(store.queries.listRuns().map((r) => r.runId), ['20261201T000001Z-000002']);
   });
 
-  test('a run in flight when the process died is recorded at the next start as an error', (t) => {
+  test('a run in flight when the process died is recorded at the next start as an error', async (t) => {
     const dataDir = tempDir(t);
-    const first = new RunStore({ dataDir });
-    first.runStarted({ runId: '20261201T000000Z-dead01', journey: 'checkout', location: 'test-1', startedAt: new Date().toISOString() });
-    first.runStarted({ runId: '20261201T000001Z-done01', journey: 'checkout', location: 'test-1', startedAt: new Date().toISOString() });
-    first.insert(result('checkout', '20261201T000001Z-done01', new Date().toISOString()));
+    const first = openRunStore({ dataDir });
+    first.writer.runStarted({ runId: '20261201T000000Z-dead01', journey: 'checkout', location: 'test-1', startedAt: new Date().toISOString() });
+    first.writer.runStarted({ runId: '20261201T000001Z-done01', journey: 'checkout', location: 'test-1', startedAt: new Date().toISOString() });
+    await first.writer.onResult(result('checkout', '20261201T000001Z-done01', new Date().toISOString()));
     // No close: the process is gone.
-    const second = new RunStore({ dataDir });
+    const second = openRunStore({ dataDir });
     t.after(() => {
       first.close();
       second.close();
     });
-    const interrupted = second.recordInterrupted();
+    const interrupted = await second.writer.recordInterrupted();
     assert.deepEqual(interrupted.map((r) => r.runId), ['20261201T000000Z-dead01']);
-    const run = second.getRun('20261201T000000Z-dead01');
+    const run = second.queries.getRun('20261201T000000Z-dead01');
     assert.equal(run?.status, 'error');
     assert.match(run!.error!.message, /pulse stopped while this run was in flight/);
-    assert.deepEqual(second.recordInterrupted(), [], 'recorded once');
+    assert.deepEqual(await second.writer.recordInterrupted(), [], 'recorded once');
   });
 });
 
@@ -168,7 +170,7 @@ describe('retention owns the evidence folder', () => {
   test('orphaned evidence (no run in the store) is pruned by the same age and size limits; runs in flight and fresh orphans stay', async (t) => {
     const dataDir = tempDir(t);
     const root = path.join(dataDir, 'artifacts');
-    const store = new RunStore({ dataDir });
+    const store = openRunStore({ dataDir });
     t.after(() => store.close());
     const now = Date.UTC(2026, 11, 1, 12, 0, 0);
     const folder = (journey: string, runId: string, bytes: number) => {
@@ -178,15 +180,15 @@ describe('retention owns the evidence folder', () => {
     folder('checkout', '20261120T000000Z-0old01', 1_000); // an orphan 11 days old
     folder('checkout', '20261201T115900Z-0new01', 1_000); // an orphan a minute old
     folder('checkout', '20261101T000000Z-flight', 1_000); // old, but its run is in flight
-    store.runStarted({ runId: '20261101T000000Z-flight', journey: 'checkout', location: 'test-1', startedAt: new Date(now).toISOString() });
+    store.writer.runStarted({ runId: '20261101T000000Z-flight', journey: 'checkout', location: 'test-1', startedAt: new Date(now).toISOString() });
     folder('search', '20261201T110000Z-stored', 1_000); // a stored run with evidence
-    store.insert(result('search', '20261201T110000Z-stored', new Date(now - 3_600_000).toISOString(), { status: 'failure', artifacts: { screenshot: 'search/20261201T110000Z-stored/attempt-1-screenshot.png' } }));
+    await store.writer.onResult(result('search', '20261201T110000Z-stored', new Date(now - 3_600_000).toISOString(), { status: 'failure', artifacts: { screenshot: 'search/20261201T110000Z-stored/attempt-1-screenshot.png' } }));
     // A link planted under the evidence folder is removed, never followed.
     const outside = path.join(dataDir, 'outside.txt');
     writeFileSync(outside, 'not evidence');
     symlinkSync(outside, path.join(root, 'checkout', '20261201T115000Z-link01'));
 
-    const byAge = await pruneArtifacts({ store, artifactsRoot: root, policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1e9, historyMaxAgeMs: 30 * 86_400_000 }, now });
+    const byAge = await pruneArtifacts({ ledger: store.ledger, artifactsRoot: root, policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1e9, historyMaxAgeMs: 30 * 86_400_000 }, now });
     assert.equal(byAge.prunedOrphans, 2, 'the old orphan and the link');
     assert.ok(!existsSync(path.join(root, 'checkout', '20261120T000000Z-0old01')));
     assert.ok(!existsSync(path.join(root, 'checkout', '20261201T115000Z-link01')));
@@ -195,10 +197,10 @@ describe('retention owns the evidence folder', () => {
     assert.ok(existsSync(path.join(root, 'checkout', '20261101T000000Z-flight')), 'in flight: left alone');
 
     // Over the byte limit the oldest goes first, stored or orphaned alike.
-    const bySize = await pruneArtifacts({ store, artifactsRoot: root, policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1_500, historyMaxAgeMs: 30 * 86_400_000 }, now });
+    const bySize = await pruneArtifacts({ ledger: store.ledger, artifactsRoot: root, policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1_500, historyMaxAgeMs: 30 * 86_400_000 }, now });
     assert.equal(bySize.prunedRuns, 1, 'the stored run (older) went first');
     assert.equal(bySize.prunedOrphans, 0);
-    assert.ok(store.getRun('20261201T110000Z-stored')?.artifactsPrunedAt, 'the run says its evidence was pruned');
+    assert.ok(store.queries.getRun('20261201T110000Z-stored')?.artifactsPrunedAt, 'the run says its evidence was pruned');
     assert.ok(existsSync(path.join(root, 'checkout', '20261201T115900Z-0new01')));
   });
 });
@@ -242,7 +244,7 @@ describe('the daemon and its data folder', () => {
 
   test('a store with a damaged header: the daemon starts, probes, says so in the log, the metrics and the UI', async (t) => {
     const dataDir = tempDir(t);
-    storeWithRuns(dataDir, 5);
+    await storeWithRuns(dataDir, 5);
     damage(path.join(dataDir, 'runs.sqlite'), 0, 100);
     const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir]);
     t.after(() => pulse.stop());

@@ -18,7 +18,7 @@ import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
 import { RunMetrics } from '../../src/sinks/run-metrics.ts';
-import { RunStore } from '../../src/store/run-store.ts';
+import { openRunStore } from '../../src/store/run-store.ts';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
@@ -72,13 +72,13 @@ describe('thresholds judged on real runs against the demo shop', () => {
     const metrics = new RunMetrics({ registry, location: 'degraded-1' });
     const lines: Record<string, unknown>[] = [];
     const log = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
-    const store = new RunStore({ dataDir });
+    const store = openRunStore({ dataDir });
     try {
       metrics.registerJourneys([definition()]);
       metrics.onResult(result);
       new HeartbeatLogSink({ log }).onResult(result);
-      store.onResult(result);
-      return { samples: parseSamples(await registry.metrics()), lines, stored: store.getRun(result.runId) };
+      await store.writer.onResult(result);
+      return { samples: parseSamples(await registry.metrics()), lines, stored: store.queries.getRun(result.runId) };
     } finally {
       store.close();
     }

@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { RunResult } from '../../src/result.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import { RunStore } from '../../src/store/run-store.ts';
+import { openRunStore } from '../../src/store/run-store.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
@@ -216,7 +216,7 @@ describe('on-call operations', () => {
 
   test('the flake ledger equals the share computed from the store, and the overview sorts by it', async (t) => {
     const dataDir = tempDir(t);
-    const store = new RunStore({ dataDir });
+    const store = openRunStore({ dataDir });
     const now = Date.now();
     const runs: RunResult[] = [];
     // home: 10 successes in 24 h, 3 of them flaky; 2 more successes 3 days ago, 1 flaky; a failure (not counted).
@@ -224,7 +224,8 @@ describe('on-call operations', () => {
     runs.push(run('home', now - 3 * 86_400_000, true), run('home', now - 3 * 86_400_000 - 1_000, false), { ...run('home', now - 700_000, false), status: 'failure' });
     // ticking: 4 successes, 1 flaky.
     for (let i = 0; i < 4; i += 1) runs.push(run('ticking', now - (i + 1) * 60_000, i === 0));
-    for (const r of runs) store.insert(r);
+    for (const r of runs) await store.writer.onResult(r);
+    await store.writer.close();
     store.close();
     const expected = (journey: string, windowMs: number) => {
       const successes = runs.filter((r) => r.journey === journey && r.status === 'success' && Date.parse(r.startedAt) >= now - windowMs);

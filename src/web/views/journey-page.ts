@@ -1,6 +1,6 @@
 import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
-import type { JourneyStats, RunRecord } from '../../store/run-store.ts';
+import type { JourneyStats, RunRecord } from '../../store/run-queries.ts';
 import { ago, flakeShare, left, ms, percent, thresholdFigure, time } from '../format.ts';
 import type { ThresholdLimits } from '../../thresholds.ts';
 import { THRESHOLD_METRICS } from '../../result.ts';

@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../../html.ts';
 import type { ProberStatus } from '../../control/prober-health.ts';
-import type { JourneyStats, StoreHealth } from '../../store/run-store.ts';
+import type { StoreHealth } from '../../store/database.ts';
+import type { JourneyStats } from '../../store/run-queries.ts';
 import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 

@@ -1,7 +1,7 @@
 import { artifactUrl } from '../../artifacts.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { Artifacts, Breach, FailureCause, StepResult } from '../../result.ts';
-import type { RunRecord } from '../../store/run-store.ts';
+import type { RunRecord } from '../../store/run-queries.ts';
 import type { SinceLastGood } from '../../store/since-last-good.ts';
 import { ms, thresholdFigure, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
