@@ -12,7 +12,7 @@ import { createOperations, type Operations } from './operations/operations.ts';
 import { PauseBook } from './operations/pauses.ts';
 import type { Prober } from './prober.ts';
 import type { RunTrigger } from './result.ts';
-import { formatProblem } from './registry/problem.ts';
+import { formatProblem } from './problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
 import type { JourneyDefinition } from './journey.ts';
 import { newRunId, Runner } from './runner/runner.ts';

@@ -7,7 +7,7 @@ import { paramsFromEnv } from './config.ts';
 import { isJourney, type JourneyParams } from './journey.ts';
 import { findJourneyFiles } from './registry/load.ts';
 import { validateJourney } from './registry/validate.ts';
-import { formatProblem } from './registry/problem.ts';
+import { formatProblem } from './problem.ts';
 import { CHROMIUM_ARGS, findBrowser } from './runner/find-browser.ts';
 
 /** Playwright Test was asked to show a window: headed, the inspector or UI mode. */

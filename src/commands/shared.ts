@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveConfig, type Config, type Flags, type ResolveOptions } from '../config.ts';
-import { formatProblem } from '../registry/problem.ts';
+import { formatProblem } from '../problem.ts';
 import { loadJourneys, type Registry } from '../registry/load.ts';
 
 /** A problem the user must fix before the command can do anything; the CLI prints it and exits 2. */

@@ -2,7 +2,7 @@
 // never in the daemon, so an import that throws, exits or hangs costs only the worker.
 import { pathToFileURL } from 'node:url';
 import { isJourney, type Journey, type JourneyDefinition } from '../journey.ts';
-import type { Problem } from './problem.ts';
+import type { Problem } from '../problem.ts';
 import { validateJourney } from './validate.ts';
 
 export interface ImportedJourney {

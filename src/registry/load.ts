@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
-import type { Problem } from './problem.ts';
+import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 
 const JOURNEY_SUFFIX = '.journey.ts';

@@ -3,7 +3,7 @@ import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
 import type { Journey, JourneyDefinition } from '../journey.ts';
 import { originOf, originProblem } from '../runner/origins.ts';
-import type { Problem } from './problem.ts';
+import type { Problem } from '../problem.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 
 const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;

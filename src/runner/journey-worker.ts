@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { Problem } from '../registry/problem.ts';
+import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, StepResult } from '../result.ts';
 import type { AttemptPhase, AttemptRequest, FromWorker, ToWorker } from './protocol.ts';

@@ -4,7 +4,7 @@
  */
 import type { BrowserContextOptions } from 'playwright';
 import type { AttemptResult, StepResult } from '../result.ts';
-import type { Problem } from '../registry/problem.ts';
+import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */

@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { TEST_PACKAGES } from '../../scripts/debian-packages.ts';
 import { resolveConfig } from '../../src/config.ts';
 import { loadJourneys } from '../../src/registry/load.ts';
-import { formatProblem } from '../../src/registry/problem.ts';
+import { formatProblem } from '../../src/problem.ts';
 import { tempDir } from '../support/temp.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

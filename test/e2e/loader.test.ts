@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { journey } from '../../src/journey.ts';
 import { loadJourneys } from '../../src/registry/load.ts';
-import { formatProblem } from '../../src/registry/problem.ts';
+import { formatProblem } from '../../src/problem.ts';
 import { validateJourney } from '../../src/registry/validate.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 
