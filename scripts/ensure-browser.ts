@@ -18,7 +18,7 @@ if (!finder) {
   console.log('pulse: browser set-up skipped (neither src/ nor dist/ is here yet)');
   process.exit(0);
 }
-const { BROWSER_HOWTO, findBrowser } = finder;
+const { findBrowser, noBrowserFound } = finder;
 
 function found(): string | undefined {
   try {
@@ -49,11 +49,11 @@ function main(): void {
   }
   console.log('pulse: no Chromium found; trying Playwright\'s own download');
   if (run(process.execPath, [path.join(path.dirname(createRequire(import.meta.url).resolve('playwright/package.json')), 'cli.js'), 'install', 'chromium-headless-shell']) && found()) return;
-  console.log(`pulse: ${BROWSER_HOWTO}`);
+  console.log(`pulse: ${noBrowserFound().message}`);
 }
 
 try {
   main();
 } catch (error) {
-  console.log(`pulse: could not set up a browser (${error instanceof Error ? error.message : String(error)})\n${BROWSER_HOWTO}`);
+  console.log(`pulse: could not set up a browser (${error instanceof Error ? error.message : String(error)})\n${noBrowserFound().message}`);
 }

@@ -6,15 +6,12 @@ import { pause, resume, trigger, type ScopeFlags } from './commands/operate.ts';
 import cron from 'node-cron';
 import { DEMO_SCHEDULE, demo, type DemoFlags } from './commands/demo.ts';
 import { runUntilSignalled } from './commands/run.ts';
-import { UsageError, configFrom, withCommonOptions, withDaemonOptions } from './commands/shared.ts';
+import { configFrom, withCommonOptions, withDaemonOptions } from './commands/shared.ts';
 import { validate } from './commands/validate.ts';
-import { StartupError } from './daemon.ts';
-import { PlaywrightConfigError } from './playwright-use.ts';
-import { MissingBaseUrlError } from './prober.ts';
+import { PulseError } from './errors.ts';
 import { ownerOf } from './scheduler/shard.ts';
-import { BrowserNotFoundError } from './runner/find-browser.ts';
 
-/** Exit codes: 0 all good, 1 a journey failed or a problem was found, 2 pulse could not do its job. */
+/** Exit codes (ExitCode): 0 all good, 1 a journey failed or a problem was found, 2 pulse could not do its job. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('pulse')
     .description('Synthetic user journeys on a schedule: heartbeats, Prometheus metrics, on-call evidence')
@@ -108,16 +105,18 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError || error instanceof BrowserNotFoundError || error instanceof MissingBaseUrlError || error instanceof StartupError || error instanceof PlaywrightConfigError) {
+    if (error instanceof PulseError) {
       process.stderr.write(`pulse: ${error.message}\n`);
-      return 2;
+      return error.exitCode;
     }
     throw error;
   }
 }
 
 function validSchedule(schedule: string | undefined): string | undefined {
-  if (schedule !== undefined && !cron.validate(schedule)) throw new UsageError(`--schedule '${schedule}' is not a valid cron expression; use 5 fields, or 6 with seconds first, e.g. '*/10 * * * * *'`);
+  if (schedule !== undefined && !cron.validate(schedule)) {
+    throw new PulseError({ message: `--schedule '${schedule}' is not a valid cron expression`, fix: "use 5 fields, or 6 with seconds first, e.g. '*/10 * * * * *'" });
+  }
   return schedule;
 }
 

@@ -4,6 +4,7 @@ import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.ts';
 import type { JourneyParams } from './journey.ts';
+import type { Problem } from './problem.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -111,6 +112,8 @@ export interface Flags {
 interface Setting {
   env: string;
   flag?: string;
+  /** What to do about a bad value, when more can be said than to correct it or leave it out. */
+  fix?: string;
 }
 const SETTINGS = {
   journeysDir: { env: 'PULSE_JOURNEYS', flag: '--journeys' },
@@ -140,7 +143,7 @@ const SETTINGS = {
   artifactMaxAgeMs: { env: 'PULSE_ARTIFACT_MAX_AGE' },
   artifactMaxBytes: { env: 'PULSE_ARTIFACT_MAX_BYTES' },
   historyMaxAgeMs: { env: 'PULSE_HISTORY_MAX_AGE' },
-  authToken: { env: 'PULSE_AUTH_TOKEN' },
+  authToken: { env: 'PULSE_AUTH_TOKEN', fix: 'generate one with `openssl rand -hex 24`, or leave it out to run without a token' },
   authUser: { env: 'PULSE_AUTH_USER' },
   authPassword: { env: 'PULSE_AUTH_PASSWORD' },
   authMetrics: { env: 'PULSE_AUTH_METRICS' },
@@ -220,7 +223,7 @@ const SCHEMAS: Record<SettingKey, z.ZodType<unknown, string>> = {
   artifactMaxAgeMs: duration,
   artifactMaxBytes: size,
   historyMaxAgeMs: duration,
-  authToken: z.string().min(16, 'must be at least 16 characters; generate one with `openssl rand -hex 24`'),
+  authToken: z.string().min(16, 'must be at least 16 characters'),
   authUser: nonEmpty,
   authPassword: z.string().min(8, 'must be at least 8 characters'),
   authMetrics: oneOf(['0', '1'] as const),
@@ -266,14 +269,14 @@ export interface ResolveOptions {
   overrides?: Partial<Record<SettingKey, string>>;
 }
 
-export type ResolveResult = { config: Config; problems: [] } | { config: undefined; problems: string[] };
+export type ResolveResult = { config: Config; problems: [] } | { config: undefined; problems: Problem[] };
 
-/** Env, flags and defaults into one Config, with one line per bad setting that names it and its fix. */
+/** Env, flags and defaults into one Config, with one problem per bad setting that names it and its fix. */
 export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
   const env = options.env ?? process.env;
   const flags = options.flags ?? {};
   const cwd = options.cwd ?? process.cwd();
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const values: Partial<Record<SettingKey, unknown>> = {};
 
   const flagValue = (key: SettingKey): string | undefined => {
@@ -287,7 +290,14 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     if (raw === undefined) continue;
     const parsed = SCHEMAS[key].safeParse(raw);
     if (parsed.success) values[key] = parsed.data;
-    else problems.push(`${describe(setting)}=${SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    else {
+      problems.push({
+        where: describe(setting),
+        value: SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(raw),
+        message: parsed.error.issues[0]?.message ?? 'invalid',
+        fix: setting.fix ?? (DEFAULTS[key] === undefined ? 'correct the value, or leave it out' : `correct the value, or leave it out to use the default ${DEFAULTS[key]}`),
+      });
+    }
   }
 
   problems.push(...unknownVariables(env));
@@ -296,18 +306,21 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
   const baseUrl = flags.baseUrl ?? params.baseUrl;
   if (baseUrl !== undefined) {
     const check = url.safeParse(baseUrl);
-    if (!check.success) problems.push(`PULSE_PARAM_BASE_URL (--base-url)=${JSON.stringify(baseUrl)}: ${check.error.issues[0]?.message}`);
-    else params.baseUrl = baseUrl;
+    if (!check.success) {
+      problems.push({ where: 'PULSE_PARAM_BASE_URL (--base-url)', value: JSON.stringify(baseUrl), message: check.error.issues[0]?.message ?? 'invalid', fix: 'give the address of the site the journeys probe, e.g. --base-url https://shop.example.com' });
+    } else params.baseUrl = baseUrl;
   }
   // In a StatefulSet every pod has the same env; its ordinal in the hostname says which shard it is.
   if (values.shard === undefined && typeof values.shardCount === 'number') {
     const hostname = env.HOSTNAME ?? osHostname();
     const shard = shardFromHostname(hostname, values.shardCount);
     if (shard) values.shard = shard;
-    else problems.push(`PULSE_SHARD_COUNT=${values.shardCount}: hostname '${hostname}' does not end in a pod ordinal below ${values.shardCount}; set PULSE_SHARD=i/n instead, or run it as a StatefulSet`);
+    else {
+      problems.push({ where: 'PULSE_SHARD_COUNT', value: String(values.shardCount), message: `hostname '${hostname}' does not end in a pod ordinal below ${values.shardCount}`, fix: 'set PULSE_SHARD=i/n instead, or run it as a StatefulSet' });
+    }
   }
   if (!nonBlank(env.PULSE_AUTH_USER) !== !nonBlank(env.PULSE_AUTH_PASSWORD)) {
-    problems.push('PULSE_AUTH_USER and PULSE_AUTH_PASSWORD: set both for basic auth, or neither');
+    problems.push({ where: 'PULSE_AUTH_USER and PULSE_AUTH_PASSWORD', message: 'only one of the two is set', fix: 'set both for basic auth, or neither' });
   }
   if (problems.length > 0) return { config: undefined, problems };
 
@@ -364,25 +377,25 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
  * A PULSE_ variable that is no setting is a typo until shown otherwise: PULSE_AUTH_TOKN would
  * otherwise leave the UI open without a word. Values are never echoed, they may be secrets.
  */
-function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+function unknownVariables(env: NodeJS.ProcessEnv): Problem[] {
   const allowed = new Set((env[ALLOW_VARIABLE] ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith('PULSE_') || name.startsWith('PULSE_PARAM_') || KNOWN_VARIABLES.has(name) || allowed.has(name)) continue;
     const closest = [...KNOWN_VARIABLES].map((known) => ({ known, d: distance(name, known) })).sort((a, b) => a.d - b.d)[0];
-    const guess = closest && closest.d <= Math.max(2, Math.floor(name.length / 4)) ? `did you mean ${closest.known}? ` : '';
-    problems.push(`${name}: not a pulse setting; ${guess}fix: correct the name, pass journey params as PULSE_PARAM_<NAME>, or list it in ${ALLOW_VARIABLE} to let it through`);
+    const guess = closest && closest.d <= Math.max(2, Math.floor(name.length / 4)) ? ` (did you mean ${closest.known}?)` : '';
+    problems.push({ where: name, message: `not a pulse setting${guess}`, fix: `correct the name, pass journey params as PULSE_PARAM_<NAME>, or list it in ${ALLOW_VARIABLE} to let it through` });
   }
   return problems;
 }
 
 /** PULSE_PARAM_TEST_USER=x becomes params.testUser; --param testUser=x wins over it. */
-function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: string[]): Record<string, string> {
+function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: Problem[]): Record<string, string> {
   const params = paramsFromEnv(env);
   for (const pair of flags.param ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) {
-      problems.push(`--param ${JSON.stringify(pair)}: must be name=value, e.g. --param testUser=qa@example.com`);
+      problems.push({ where: '--param', value: JSON.stringify(pair), message: 'must be name=value', fix: 'write it like --param testUser=qa@example.com' });
       continue;
     }
     params[pair.slice(0, eq).trim()] = pair.slice(eq + 1);

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { artifactsDir } from './artifacts.ts';
 import type { Composition } from './compose.ts';
 import type { Config } from './config.ts';
+import { PulseError, describeError } from './errors.ts';
 import { CONTROL_JOURNEY_FILE, ControlLoop } from './control/control-loop.ts';
 import { cpuPressureSource, ProberHealth, type ProberStatus } from './control/prober-health.ts';
 import type { Logger } from './logger.ts';
@@ -16,7 +17,7 @@ import { formatProblem } from './problem.ts';
 import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
 import type { JourneyDefinition } from './journey.ts';
 import { newRunId, Runner } from './runner/runner.ts';
-import { DataFolderLockedError, lockDataFolder } from './store/data-lock.ts';
+import { lockDataFolder } from './store/data-lock.ts';
 import { openRunStore, type RunStore } from './store/run-store.ts';
 import { startRetention } from './store/retention.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
@@ -63,11 +64,6 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** pulse cannot start as configured (data folder, port): one line for the person, no stack. */
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
-
 /** The data folder must exist and be writable before any run depends on it. */
 async function ensureWritable(dir: string): Promise<void> {
   try {
@@ -75,7 +71,7 @@ async function ensureWritable(dir: string): Promise<void> {
     await access(dir, constants.W_OK);
   } catch (error) {
     const uid = process.getuid?.();
-    throw new StartupError(`PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${(error as Error).message}; fix: give the user the folder (chown) or point PULSE_DATA_DIR at a writable one`);
+    throw new PulseError({ message: `PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${describeError(error).message}`, fix: 'give the user the folder (chown) or point PULSE_DATA_DIR at a writable one', cause: error });
   }
 }
 
@@ -83,15 +79,9 @@ async function ensureWritable(dir: string): Promise<void> {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, log } = options.pulse;
   await ensureWritable(config.dataDir);
-  let lock: { release: () => Promise<void> };
-  try {
-    lock = await lockDataFolder(config.dataDir, {
-      onCompromised: (error) => log.error({ event: 'data_lock_lost', err: error.message }, 'the data folder lock was taken over by another process; two writers may now share it'),
-    });
-  } catch (error) {
-    if (error instanceof DataFolderLockedError) throw new StartupError(error.message);
-    throw error;
-  }
+  const lock = await lockDataFolder(config.dataDir, {
+    onCompromised: (error) => log.error({ event: 'data_lock_lost', err: error.message }, 'the data folder lock was taken over by another process; two writers may now share it'),
+  });
   try {
     return await startLocked(options, lock);
   } catch (error) {
@@ -121,7 +111,8 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   try {
     store = openRunStore({ dataDir: config.dataDir, onProblem: (problem) => sinks.onStoreProblem(problem) });
   } catch (error) {
-    throw new StartupError(`run store ${config.dataDir}/runs.sqlite cannot be opened: ${(error as Error).message}`);
+    const known = error instanceof PulseError ? error : undefined;
+    throw new PulseError({ message: `run store ${config.dataDir}/runs.sqlite cannot be opened: ${known?.summary ?? describeError(error).message}`, fix: known?.fix ?? 'point PULSE_DATA_DIR at a folder on a local disk this user can write', cause: error });
   }
   sinks.add(store.writer, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? []));
   for (const run of await store.writer.recordInterrupted()) {
@@ -261,7 +252,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     await prober.close();
     await retention.stop();
     store.close();
-    throw new StartupError(`cannot listen on ${config.host}:${config.port} (${(error as Error).message}); fix: free the port or set PULSE_PORT (--port) / PULSE_HOST (--host)`);
+    throw new PulseError({ message: `cannot listen on ${config.host}:${config.port} (${describeError(error).message})`, fix: 'free the port or set PULSE_PORT (--port) / PULSE_HOST (--host)', cause: error });
   }
   const url = address.replace('[::1]', 'localhost');
   scheduler.start();

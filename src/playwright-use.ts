@@ -2,10 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContextOptions, LaunchOptions } from 'playwright';
-
-export class PlaywrightConfigError extends Error {
-  override name = 'PlaywrightConfigError';
-}
+import { PulseError, describeError } from './errors.ts';
 
 /** The parts of playwright.config.ts `use` that pulse builds its browser and contexts from. */
 export interface PlaywrightUse {
@@ -36,15 +33,17 @@ interface ConfigShape {
  */
 export async function loadPlaywrightUse(file: string | undefined, options: { required?: boolean } = {}): Promise<PlaywrightUse> {
   if (!file || !existsSync(file)) {
-    if (file && options.required) throw new PlaywrightConfigError(`PULSE_PLAYWRIGHT_CONFIG (--playwright-config) '${file}' does not exist; fix: point it at your playwright.config.ts, or 'none'`);
+    if (file && options.required) {
+      throw new PulseError({ message: `PULSE_PLAYWRIGHT_CONFIG (--playwright-config) '${file}' does not exist`, fix: "point it at your playwright.config.ts, or 'none'" });
+    }
     return { contextOptions: {}, launchOptions: {}, executablePath: undefined, file: undefined };
   }
   let module: { default?: ConfigShape };
   try {
     module = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: ConfigShape };
   } catch (error) {
-    const first = String(error instanceof Error ? error.message : error).split('\n').find((line) => line.trim()) ?? 'unknown error';
-    throw new PlaywrightConfigError(`${path.relative(process.cwd(), file)} cannot be loaded: ${first}; fix: correct it (npx playwright test --list shows the error in full)`);
+    const first = describeError(error).message.split('\n').find((line) => line.trim()) ?? 'unknown error';
+    throw new PulseError({ message: `${path.relative(process.cwd(), file)} cannot be loaded: ${first}`, fix: 'correct it (npx playwright test --list shows the error in full)', cause: error });
   }
   const config = module.default ?? {};
   const use: UseBlock = { ...config.use, ...config.projects?.[0]?.use };

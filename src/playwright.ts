@@ -4,10 +4,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LaunchOptions } from 'playwright';
 import type { TestType, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions } from '@playwright/test';
 import { paramsFromEnv } from './config.ts';
+import { PulseError } from './errors.ts';
 import { isJourney, type JourneyParams } from './journey.ts';
+import { notAJourney } from './registry/import-journey.ts';
 import { findJourneyFiles } from './registry/load.ts';
 import { validateJourney } from './registry/validate.ts';
-import { formatProblem } from './problem.ts';
 import { CHROMIUM_ARGS, findBrowser } from './runner/find-browser.ts';
 
 /** Playwright Test was asked to show a window: headed, the inspector or UI mode. */
@@ -53,13 +54,13 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
   for (const file of await findJourneyFiles(folder)) {
     const shown = path.relative(process.cwd(), file);
     const exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
-    if (!isJourney(exported)) throw new Error(`${shown}: does not default-export a journey`);
+    if (!isJourney(exported)) throw new PulseError({ message: 'not a journey file', problems: [notAJourney(shown)] });
     const { definition, problems } = validateJourney(exported, shown);
-    if (!definition) throw new Error(problems.map(formatProblem).join('\n'));
+    if (!definition) throw new PulseError({ message: 'invalid journey', problems });
     test(definition.name, { tag: definition.tags.map((t) => `@${t}`) }, async ({ page, context, baseURL }, testInfo) => {
       testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
       const params = { ...paramsFromEnv(process.env), baseUrl: process.env.PULSE_PARAM_BASE_URL ?? baseURL ?? '' } as JourneyParams;
-      if (!params.baseUrl) throw new Error('no base URL: set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL');
+      if (!params.baseUrl) throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
       await exported.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
     });
   }

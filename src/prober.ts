@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
 import { secretPartners, secretValues } from './config.ts';
+import { PulseError } from './errors.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
 import type { Redactor } from './redact.ts';
@@ -35,11 +36,7 @@ export interface ProberOptions {
   workers?: number;
 }
 
-export class MissingBaseUrlError extends Error {
-  override name = 'MissingBaseUrlError';
-}
-
-/** The browser, the journey workers and the runner, built from one Config. Throws BrowserNotFoundError with the how-to. */
+/** The browser, the journey workers and the runner, built from one Config. Throws a PulseError when no browser or base URL is to be had. */
 export async function createProber({ config, log, redact, onBrowserRestart, onWorkerReplaced, workers: size }: ProberOptions): Promise<Prober> {
   const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
   const browser = findBrowser({
@@ -49,7 +46,7 @@ export async function createProber({ config, log, redact, onBrowserRestart, onWo
   });
   // use.baseURL is Playwright Test's (the demo shop by default); pulse probes only what it is told to.
   const baseUrl = config.params.baseUrl;
-  if (!baseUrl) throw new MissingBaseUrlError('no base URL for the journeys; fix: set PULSE_PARAM_BASE_URL or --base-url');
+  if (!baseUrl) throw new PulseError({ message: 'no base URL for the journeys', fix: 'set PULSE_PARAM_BASE_URL or --base-url' });
   const params = { ...config.params, baseUrl } as JourneyParams;
   const secrets = secretValues(config);
   const partners = secretPartners(config);

@@ -1,8 +1,9 @@
 import type { Flags } from '../config.ts';
 import { startShop } from '../demo/shop.ts';
 import { parseFaultSpec } from '../demo/faults.ts';
+import { PulseError, describeError } from '../errors.ts';
 import { runUntilSignalled } from './run.ts';
-import { UsageError, configFrom } from './shared.ts';
+import { configFrom } from './shared.ts';
 
 export const DEMO_SCHEDULE = '*/5 * * * * *';
 
@@ -18,17 +19,19 @@ export async function demo(flags: DemoFlags): Promise<number> {
   try {
     faults = flags.faults ? parseFaultSpec(flags.faults) : undefined;
   } catch (error) {
-    throw new UsageError(`--faults: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PulseError({ message: `--faults: ${describeError(error).message.replace(/\.$/, '')}`, fix: "name faults from that list, e.g. --faults checkout500 or --faults 'delayMs=500,failOneIn=4'" });
   }
   const shopPort = Number(flags.shopPort ?? 3100);
-  if (!Number.isInteger(shopPort) || shopPort < 0 || shopPort > 65535) throw new UsageError(`--shop-port ${flags.shopPort}: must be a port number from 0 to 65535`);
+  if (!Number.isInteger(shopPort) || shopPort < 0 || shopPort > 65535) {
+    throw new PulseError({ message: `--shop-port ${flags.shopPort} is not a port number`, fix: 'give a number from 0 to 65535' });
+  }
   // Settings first: a bad one must not leave a shop running that keeps the process alive.
   configFrom({ ...flags, baseUrl: `http://127.0.0.1:${shopPort || 3100}` });
   let shop;
   try {
     shop = await startShop({ port: shopPort, faults });
   } catch (error) {
-    throw new UsageError(`demo shop cannot listen on 127.0.0.1:${shopPort} (${(error as Error).message}); fix: free the port or pass --shop-port`);
+    throw new PulseError({ message: `demo shop cannot listen on 127.0.0.1:${shopPort} (${describeError(error).message})`, fix: 'free the port or pass --shop-port', cause: error });
   }
   const config = configFrom({ ...flags, baseUrl: shop.url });
   const running = runUntilSignalled({

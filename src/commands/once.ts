@@ -4,10 +4,11 @@ import { artifactsDir } from '../artifacts.ts';
 import { describeBreach } from '../thresholds.ts';
 import { compose } from '../compose.ts';
 import type { Config } from '../config.ts';
+import { PulseError } from '../errors.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { RunResult, StepResult } from '../result.ts';
 import { loadJourneys, type Registry } from '../registry/load.ts';
-import { UsageError, printProblems } from './shared.ts';
+import { printProblems } from './shared.ts';
 
 export interface OnceOptions {
   config: Config;
@@ -58,14 +59,14 @@ export async function once(options: OnceOptions): Promise<boolean> {
 
 function pick(journeys: JourneyDefinition[], names: string[]): JourneyDefinition[] {
   if (names.length === 0) {
-    if (journeys.length === 0) throw new UsageError('no valid journeys to run');
+    if (journeys.length === 0) throw new PulseError({ message: 'no valid journeys to run', fix: 'correct the problems above, or point PULSE_JOURNEYS (--journeys) at a folder with *.journey.ts files' });
     return journeys;
   }
   const byName = new Map(journeys.map((j) => [j.name, j]));
   const unknown = names.filter((name) => !byName.has(name));
   if (unknown.length > 0) {
     const known = journeys.map((j) => j.name).join(', ') || 'none';
-    throw new UsageError(`unknown journey ${unknown.map((n) => `'${n}'`).join(', ')}; known journeys: ${known}`);
+    throw new PulseError({ message: `unknown journey ${unknown.map((n) => `'${n}'`).join(', ')}; known journeys: ${known}`, fix: 'name known journeys, or none to run them all' });
   }
   return names.map((name) => byName.get(name)!);
 }

@@ -1,6 +1,6 @@
 // `pulse trigger`, `pulse pause`, `pulse resume`: a terminal's way to the daemon's write API.
 import type { Config } from '../config.ts';
-import { UsageError } from './shared.ts';
+import { PulseError, describeError } from '../errors.ts';
 
 export interface OperateOptions {
   config: Config;
@@ -13,7 +13,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 /** POSTs JSON to the daemon with the configured credentials; prints the answer; true on 2xx. */
 async function post(options: OperateOptions, path: string, body: object): Promise<{ ok: boolean; body: Record<string, unknown> }> {
   const base = options.config.url;
-  if (!base) throw new UsageError('which daemon? set PULSE_URL or --url, e.g. --url http://127.0.0.1:9477');
+  if (!base) throw new PulseError({ message: 'no daemon to send this to', fix: 'set PULSE_URL or --url, e.g. --url http://127.0.0.1:9477' });
   const { auth } = options.config;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -22,7 +22,7 @@ async function post(options: OperateOptions, path: string, body: object): Promis
   try {
     response = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (error) {
-    throw new UsageError(`cannot reach the daemon at ${base}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+    throw new PulseError({ message: `cannot reach the daemon at ${base}: ${describeError(error).message}`, fix: 'check that `pulse run` is up there, or correct PULSE_URL (--url)', cause: error });
   }
   const text = await response.text();
   let parsed: Record<string, unknown>;
@@ -51,14 +51,16 @@ export interface ScopeFlags {
 
 function scope(journey: string | undefined, flags: ScopeFlags): Record<string, unknown> {
   const given = [journey !== undefined, flags.tag !== undefined, flags.all === true].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('name exactly one of: a journey, --tag <tag>, --all');
+  if (given !== 1) throw new PulseError({ message: given === 0 ? 'nothing named to act on' : 'more than one of a journey, --tag and --all given', fix: 'name exactly one of: a journey, --tag <tag>, --all' });
   return journey !== undefined ? { journey } : flags.tag !== undefined ? { tag: flags.tag } : { all: true };
 }
 
 export async function pause(options: OperateOptions & { journey?: string; flags: ScopeFlags & { for?: string; until?: string; reason?: string } }): Promise<boolean> {
   const { flags } = options;
-  if (!flags.reason) throw new UsageError('say why with --reason; on-call read it');
-  if ((flags.for === undefined) === (flags.until === undefined)) throw new UsageError('give --for <duration> (e.g. 30m) or --until <ISO time>');
+  if (!flags.reason) throw new PulseError({ message: 'a pause needs a reason: on-call read it', fix: "say why with --reason, e.g. --reason 'database upgrade'" });
+  if ((flags.for === undefined) === (flags.until === undefined)) {
+    throw new PulseError({ message: flags.for === undefined ? 'a pause needs an end' : '--for and --until both given', fix: 'give either --for <duration> (e.g. 30m) or --until <ISO time>' });
+  }
   const { ok, body } = await post(options, '/api/pauses', { ...scope(options.journey, flags), ...(flags.for ? { for: flags.for } : { until: flags.until }), reason: flags.reason });
   const paused = body.pause as { id: number; until: string } | undefined;
   if (ok && paused) options.out.write(`paused (pause ${paused.id}) until ${paused.until}\n`);

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { resolveConfig, type Config, type Flags, type ResolveOptions } from '../config.ts';
+import { PulseError } from '../errors.ts';
 import { formatProblem } from '../problem.ts';
 import { loadJourneys, type Registry } from '../registry/load.ts';
-
-/** A problem the user must fix before the command can do anything; the CLI prints it and exits 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -43,7 +39,7 @@ export function withDaemonOptions(command: Command): Command {
 
 export function configFrom(flags: Flags, overrides?: ResolveOptions['overrides']): Config {
   const result = resolveConfig({ flags, overrides });
-  if (!result.config) throw new UsageError(`invalid settings:\n${result.problems.map((p) => `  ${p}`).join('\n')}`);
+  if (!result.config) throw new PulseError({ message: 'invalid settings', problems: result.problems });
   return result.config;
 }
 

@@ -1,6 +1,7 @@
 // Inside a worker: import one journey file and check what it exports. Journey code runs here,
 // never in the daemon, so an import that throws, exits or hangs costs only the worker.
 import { pathToFileURL } from 'node:url';
+import { describeError } from '../errors.ts';
 import { isJourney, type Journey, type JourneyDefinition } from '../journey.ts';
 import type { Problem } from '../problem.ts';
 import { validateJourney } from './validate.ts';
@@ -20,20 +21,19 @@ export async function importJourneyFile(file: string, shown: string): Promise<Im
   } catch (error) {
     return { problems: [{ where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' }] };
   }
-  if (!isJourney(exported)) {
-    return { problems: [{ where: shown, message: 'does not default-export a journey', fix: "end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`" }] };
-  }
+  if (!isJourney(exported)) return { problems: [notAJourney(shown)] };
   const { definition, problems } = validateJourney(exported, shown, file);
   return { journey: exported, definition, problems };
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A file whose default export is no journey(): the loader and Playwright Test report it alike. */
+export function notAJourney(shown: string): Problem {
+  return { where: shown, message: 'does not default-export a journey', fix: "end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`" };
 }
 
 /** One line saying what broke and where: esbuild's syntax error, or the throw site of an import-time error. */
 function importFailure(error: unknown, file: string): string {
-  const lines = errorMessage(error).split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = describeError(error).message.split('\n').map((line) => line.trim()).filter(Boolean);
   // esbuild: "Transform failed with 1 error:" then "/abs/file.ts:4:42: ERROR: Expected ...".
   const syntax = lines.find((line) => line.startsWith(file));
   if (syntax) return `syntax error at line ${syntax.slice(file.length + 1).replace(/: ERROR: /, ': ')}`;

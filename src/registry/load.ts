@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { describeError } from '../errors.ts';
 import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
@@ -64,7 +65,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   try {
     files = await findJourneyFiles(dir);
   } catch (error) {
-    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'folder does not exist' : errorMessage(error);
+    const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'folder does not exist' : describeError(error).message;
     problems.push({ where: path.relative(cwd, dir) || '.', message, fix: 'point PULSE_JOURNEYS or --journeys at the folder that holds your *.journey.ts files' });
     return { journeys: [], problems, dir };
   }
@@ -109,8 +110,4 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   }
   const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   return { journeys, problems, dir };
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

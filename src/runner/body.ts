@@ -1,7 +1,8 @@
 // Driving a journey's body: its own clock, the run budget it races, and how it ended.
 import { performance } from 'node:perf_hooks';
 import type { JourneyBody, JourneyContext } from '../journey.ts';
-import { BudgetExceededError, JourneyFaultError, describeError } from './classify.ts';
+import { describeError } from '../errors.ts';
+import { BudgetExceededError, JourneyFaultError } from './classify.ts';
 import { Deadline } from './deadline.ts';
 import type { JourneyWatch } from './journey-watch.ts';
 import type { StepLog } from './steps.ts';

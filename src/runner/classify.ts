@@ -1,3 +1,4 @@
+import { describeError } from '../errors.ts';
 import type { FailureCause, FailureReason } from '../result.ts';
 import type { RequestProblem } from './requests.ts';
 
@@ -118,11 +119,6 @@ function isAssertion(error: unknown, name: string, message: string): boolean {
   if (name === 'AssertionError') return true;
   if (typeof error === 'object' && error !== null && 'matcherResult' in error) return true;
   return /^expect\(/.test(stripAnsi(message).trim());
-}
-
-export function describeError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
 }
 
 // Playwright's expect colours its messages for terminals; logs and the UI want plain text.

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { PulseError } from '../errors.ts';
 
 export type BrowserSource = 'configured' | 'playwright' | 'system-headless-shell' | 'system-chromium';
 
@@ -17,15 +18,15 @@ export interface FoundBrowser {
 export const SYSTEM_HEADLESS_SHELLS = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell'];
 export const SYSTEM_CHROMIUMS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome-stable'];
 
-export const BROWSER_HOWTO = [
-  'no Chromium found for pulse. Get one of:',
-  '  - Debian/Ubuntu as root: apt-get install chromium-headless-shell (or chromium)',
-  '  - with network access: npx playwright install chromium',
-  '  - an existing build: set PULSE_BROWSER_PATH=/path/to/chrome (or --browser-path)',
-].join('\n');
-
-export class BrowserNotFoundError extends Error {
-  override name = 'BrowserNotFoundError';
+/** The error when no Chromium is to be had, with how to get one; the postinstall script prints it too. */
+export function noBrowserFound(): PulseError {
+  const ways = [
+    'get one of:',
+    '  - Debian/Ubuntu as root: apt-get install chromium-headless-shell (or chromium)',
+    '  - with network access: npx playwright install chromium',
+    '  - an existing build: set PULSE_BROWSER_PATH=/path/to/chrome (or --browser-path)',
+  ];
+  return new PulseError({ code: 'browser-not-found', message: 'no Chromium found for pulse', fix: ways.join('\n') });
 }
 
 export interface FindBrowserOptions {
@@ -43,7 +44,7 @@ export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
   const { configuredPath } = options;
   if (configuredPath) {
     if (!existsSync(configuredPath)) {
-      throw new BrowserNotFoundError(`browser path '${configuredPath}' (PULSE_BROWSER_PATH) does not exist; fix the path or unset it to let pulse find one`);
+      throw new PulseError({ code: 'browser-not-found', message: `browser path '${configuredPath}' (PULSE_BROWSER_PATH) does not exist`, fix: 'correct the path, or unset it to let pulse find one' });
     }
     return { source: 'configured', executablePath: configuredPath, label: configuredPath };
   }
@@ -55,7 +56,7 @@ export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
   if (shell) return { source: 'system-headless-shell', executablePath: shell, label: shell };
   const full = (options.systemChromiums ?? SYSTEM_CHROMIUMS).find((p) => existsSync(p));
   if (full) return { source: 'system-chromium', executablePath: full, label: full };
-  throw new BrowserNotFoundError(BROWSER_HOWTO);
+  throw noBrowserFound();
 }
 
 /** Playwright's own download: its headless shell first (what it runs headless), else its Chromium. */

@@ -2,7 +2,8 @@
 // went away under it, and the requests that tell whose fault a failure is.
 import type { FailureCause, RunError } from '../result.ts';
 import type { BodyEnd } from './body.ts';
-import { JourneyFaultError, describeError, isTimeout, judgeFailure } from './classify.ts';
+import { describeError } from '../errors.ts';
+import { JourneyFaultError, isTimeout, judgeFailure } from './classify.ts';
 import type { Lost } from './journey-watch.ts';
 import type { RequestWatch } from './requests.ts';
 import type { FailedStep } from './steps.ts';

@@ -8,7 +8,7 @@ import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
 import { compactStamp } from '../run-id.ts';
 import type { BrowserServer } from './browser-server.ts';
-import { describeError } from './classify.ts';
+import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../errors.ts';
 
 /**
  * delivered: the endpoint took it; failed: every attempt failed; dropped: never sent, because
@@ -134,7 +135,7 @@ export class DeliveryQueue<T> {
         this.#outcome('delivered', item);
         return;
       } catch (error) {
-        lastError = describeError(error, timeoutMs);
+        lastError = describeFailure(error, timeoutMs);
         if (this.#giveUp.signal.aborted) break;
       }
     }
@@ -162,11 +163,8 @@ export class DeliveryQueue<T> {
   }
 }
 
-function describeError(error: unknown, timeoutMs: number): string {
+/** A request cut off by its own timeout says so in the sink's terms; anything else as every error is described. */
+function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && /timeout/i.test(String(error.cause))))) return `no answer within ${timeoutMs} ms`;
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
+  return describeError(error).message;
 }

@@ -2,16 +2,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { PulseError } from '../errors.ts';
 
 /** Who holds a data folder: written beside the lock so that the one refused can be told. */
 export interface LockHolder {
   pid: number;
   host: string;
   since: string;
-}
-
-export class DataFolderLockedError extends Error {
-  override name = 'DataFolderLockedError';
 }
 
 const LOCK = 'pulse.lock';
@@ -46,7 +43,7 @@ export async function lockDataFolder(dataDir: string, options: { onCompromised?:
     const holder = readHolder(holderPath);
     if (!holder || !isGone(holder)) {
       const who = holder ? `pulse pid ${holder.pid} on ${holder.host} since ${holder.since}` : 'another pulse';
-      throw new DataFolderLockedError(`PULSE_DATA_DIR '${dataDir}' is in use by ${who}; fix: stop that one, or give this one a data folder of its own (PULSE_DATA_DIR / --data-dir)`);
+      throw new PulseError({ message: `PULSE_DATA_DIR '${dataDir}' is in use by ${who}`, fix: 'stop that one, or give this one a data folder of its own (PULSE_DATA_DIR / --data-dir)' });
     }
     // Left behind by a process that died on this host: take it over.
     rmSync(lockPath, { recursive: true, force: true });

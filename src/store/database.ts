@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { PulseError } from '../errors.ts';
 import { compactStamp } from '../run-id.ts';
-import { NewerSchemaError, migrate } from './migrations.ts';
+import { migrate } from './migrations.ts';
 
 const STORE_FILE = 'runs.sqlite';
 /** How often the store file is checked for having been deleted or replaced under pulse. */
@@ -34,10 +35,6 @@ export interface StoreDatabaseOptions {
   dataDir: string;
   /** Told of every failure, so it can be logged and counted; the store itself carries on. */
   onProblem?: (problem: StoreProblem) => void;
-}
-
-class StoreCorruptError extends Error {
-  override name = 'StoreCorruptError';
 }
 
 /**
@@ -111,7 +108,7 @@ export class StoreDatabase {
       return;
     } catch (error) {
       // A store written by a newer pulse is not damaged: refuse to start rather than discard it.
-      if (error instanceof NewerSchemaError) throw error;
+      if (error instanceof PulseError && error.code === 'newer-schema') throw error;
       this.#closeQuietly();
       const setAside = this.#setAside();
       this.#report('open', error, { setAside });
@@ -142,7 +139,7 @@ export class StoreDatabase {
   #checkIntegrity(): void {
     const rows = this.#db.pragma('quick_check') as { quick_check: string }[];
     if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
-      throw new StoreCorruptError(`integrity check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
+      throw new Error(`integrity check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
     }
   }
 
@@ -211,7 +208,6 @@ export class StoreDatabase {
 
 /** SQLite says the file itself is damaged (not full, not locked, not read-only). */
 function isCorruption(error: unknown): boolean {
-  if (error instanceof StoreCorruptError) return true;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
 }

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { PulseError } from '../errors.ts';
 
 /**
  * Schema changes in order; PRAGMA user_version records how many have run. Never edit a
@@ -92,14 +93,10 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
   },
 ];
 
-export class NewerSchemaError extends Error {
-  override name = 'NewerSchemaError';
-}
-
 export function migrate(db: Database): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > MIGRATIONS.length) {
-    throw new NewerSchemaError(`run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length}); upgrade pulse or use another PULSE_DATA_DIR`);
+    throw new PulseError({ code: 'newer-schema', message: `run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length})`, fix: 'upgrade pulse or use another PULSE_DATA_DIR' });
   }
   for (let version = from; version < MIGRATIONS.length; version += 1) {
     db.transaction(() => {

@@ -12,6 +12,7 @@ import { resolveConfig } from '../../src/config.ts';
 import { findCpuPressureFile, someAvg60 } from '../../src/control/cpu-pressure.ts';
 import { LIMITS, ProberHealth, type EventLoopSource, type ProberStatus } from '../../src/control/prober-health.ts';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { formatProblem } from '../../src/problem.ts';
 import type { RunResult } from '../../src/result.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { ProberMetrics } from '../../src/sinks/prober-metrics.ts';
@@ -205,7 +206,7 @@ describe('settings and metrics', () => {
     for (const bad of ['500ms', '2h', 'often']) {
       const { problems } = resolveConfig({ env: { PULSE_CONTROL_INTERVAL: bad } });
       assert.equal(problems.length, 1, bad);
-      assert.match(problems[0]!, /^PULSE_CONTROL_INTERVAL=".*": must be a duration from '1s' to '1h' such as '30s', or 'off'/);
+      assert.match(formatProblem(problems[0]!), /^PULSE_CONTROL_INTERVAL=".*": must be a duration from '1s' to '1h' such as '30s', or 'off'/);
     }
   });
 

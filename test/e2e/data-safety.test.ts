@@ -57,7 +57,7 @@ describe('settings', () => {
   test('a misspelled PULSE_ variable is refused at start with the closest setting named', async () => {
     const run = await runPulse(['validate'], { env: { PULSE_AUTH_TOKN: 'a-token-that-would-have-protected-the-ui' } });
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /PULSE_AUTH_TOKN: not a pulse setting; did you mean PULSE_AUTH_TOKEN\? fix: /);
+    assert.match(run.stderr, /PULSE_AUTH_TOKN: not a pulse setting \(did you mean PULSE_AUTH_TOKEN\?\); fix: /);
     assert.doesNotMatch(run.stderr, /a-token-that-would/, 'the value is never echoed');
   });
 

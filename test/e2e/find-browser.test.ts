@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { BrowserNotFoundError, findBrowser, SYSTEM_HEADLESS_SHELLS } from '../../src/runner/find-browser.ts';
+import { PulseError } from '../../src/errors.ts';
+import { findBrowser, SYSTEM_HEADLESS_SHELLS } from '../../src/runner/find-browser.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -27,7 +28,7 @@ describe('finding a browser', () => {
   test('none found: an error that says how to get one', () => {
     assert.throws(
       () => findBrowser({ playwrightManaged: false, systemHeadlessShells: [], systemChromiums: [] }),
-      (error: unknown) => error instanceof BrowserNotFoundError && /apt-get install chromium-headless-shell/.test(error.message) && /npx playwright install chromium/.test(error.message),
+      (error: unknown) => error instanceof PulseError && error.code === 'browser-not-found' && /apt-get install chromium-headless-shell/.test(error.message) && /npx playwright install chromium/.test(error.message),
     );
   });
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, test, type TestContext } from 'node:test';
 import { resolveConfig, type WebhookKind } from '../../src/config.ts';
+import { formatProblem } from '../../src/problem.ts';
 import type { RunResult } from '../../src/result.ts';
 import type { DeliveryOutcome, DeliveryTuning } from '../../src/sinks/delivery-queue.ts';
 import { createPushSinks } from '../../src/sinks/push-sinks.ts';
@@ -281,10 +282,11 @@ describe('push settings', () => {
 
     const bad = resolveConfig({ env: { PULSE_PUSHGATEWAY_URL: 'pushgateway:9091', PULSE_WEBHOOK_URL: 'hc-ping.com/{journey}', PULSE_WEBHOOK_KIND: 'slack' } });
     assert.equal(bad.config, undefined);
+    const lines = bad.problems.map(formatProblem);
     assert.deepEqual(
-      bad.problems.filter((p) => /PUSHGATEWAY|WEBHOOK/.test(p)).map((p) => p.split(':')[0]),
+      lines.filter((p) => /PUSHGATEWAY|WEBHOOK/.test(p)).map((p) => p.split(':')[0]),
       ['PULSE_PUSHGATEWAY_URL (--pushgateway-url)="pushgateway', 'PULSE_WEBHOOK_URL (--webhook-url)="hc-ping.com/{journey}"', 'PULSE_WEBHOOK_KIND (--webhook-kind)="slack"'],
     );
-    assert.ok(bad.problems.some((p) => p.includes('must be one of ping, uptime-kuma')));
+    assert.ok(lines.some((p) => p.includes('must be one of ping, uptime-kuma')));
   });
 });

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { ownedBy, ownerOf } from '../../src/scheduler/shard.ts';
 import { resolveConfig, shardFromHostname } from '../../src/config.ts';
+import { formatProblem } from '../../src/problem.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { runPulse } from '../support/pulse-cli.ts';
@@ -57,8 +58,8 @@ describe('shards and locations', () => {
     const fromPod = resolveConfig({ env: { PULSE_SHARD_COUNT: '3', HOSTNAME: 'pulse-1' } });
     assert.deepEqual(fromPod.config?.shard, { index: 2, total: 3 });
     const bad = resolveConfig({ env: { PULSE_SHARD_COUNT: '3', HOSTNAME: 'laptop' } });
-    assert.match(bad.problems[0] ?? '', /PULSE_SHARD_COUNT=3: hostname 'laptop' does not end in a pod ordinal/);
-    assert.match(resolveConfig({ env: { PULSE_SHARD: '4/3' } }).problems[0] ?? '', /PULSE_SHARD \(--shard\)="4\/3": must be 'i\/n'/);
+    assert.match(bad.problems.map(formatProblem)[0] ?? '', /PULSE_SHARD_COUNT=3: hostname 'laptop' does not end in a pod ordinal/);
+    assert.match(resolveConfig({ env: { PULSE_SHARD: '4/3' } }).problems.map(formatProblem)[0] ?? '', /PULSE_SHARD \(--shard\)="4\/3": must be 'i\/n'/);
   });
 
   test('three pulse run processes, shards 1/3, 2/3, 3/3 over 20 journeys: each journey runs on exactly one', async (t) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
+import { formatProblem } from '../../src/problem.ts';
 import type { RunResult } from '../../src/result.ts';
 import { OwnOrigins } from '../../src/runner/origins.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
@@ -291,7 +292,7 @@ describe('traffic marker parts', () => {
     assert.equal(resolveConfig({ env: {} }).config?.markTraffic, true);
     assert.equal(resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'off' } }).config?.markTraffic, false);
     const bad = resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'yes' } });
-    assert.deepEqual(bad.problems, ['PULSE_MARK_TRAFFIC="yes": must be one of on, off']);
+    assert.deepEqual(bad.problems.map(formatProblem), ['PULSE_MARK_TRAFFIC="yes": must be one of on, off; fix: correct the value, or leave it out to use the default on']);
   });
 
   test('trace and span ids are random hex of the W3C sizes and never all zero', () => {
