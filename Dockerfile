@@ -37,8 +37,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # apt installs Chromium in the runtime stage, so the postinstall must not fetch a browser; it
-# still runs and imports scripts/ensure-browser.ts and src/runner/find-browser.ts, so both come
-# first. Native addons are compiled against the headers of the Node.js in the image (node-gyp and
+# still runs and imports scripts/ensure-browser.ts, src/runner/find-browser.ts and the error it
+# throws (src/errors.ts, src/problem.ts), so these come first. Native addons are compiled against the headers of the Node.js in the image (node-gyp and
 # prebuild-install read these two; npm may warn that it does not know them itself).
 ENV PULSE_SKIP_BROWSER_INSTALL=1 \
     npm_config_build_from_source=true \
@@ -46,6 +46,7 @@ ENV PULSE_SKIP_BROWSER_INSTALL=1 \
     npm_config_update_notifier=false
 COPY package.json package-lock.json ./
 COPY scripts/ scripts/
+COPY src/errors.ts src/problem.ts src/
 COPY src/runner/find-browser.ts src/runner/
 
 # ---- build: all dependencies, TypeScript compiled to dist/ -----------------------------------
