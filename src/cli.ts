@@ -11,7 +11,7 @@ import { validate } from './commands/validate.ts';
 import { PulseError } from './errors.ts';
 import { ownerOf } from './scheduler/shard.ts';
 
-/** Exit codes (ExitCode): 0 all good, 1 a journey failed or a problem was found, 2 pulse could not do its job. */
+/** Exit codes: 0 all good, 1 a journey failed or a problem was found, 2 pulse could not do its job (a PulseError says which). */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('pulse')
     .description('Synthetic user journeys on a schedule: heartbeats, Prometheus metrics, on-call evidence')

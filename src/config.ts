@@ -295,7 +295,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
         where: describe(setting),
         value: SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(raw),
         message: parsed.error.issues[0]?.message ?? 'invalid',
-        fix: setting.fix ?? (DEFAULTS[key] === undefined ? 'correct the value, or leave it out' : `correct the value, or leave it out to use the default ${DEFAULTS[key]}`),
+        fix: fixOf(key),
       });
     }
   }
@@ -414,6 +414,13 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 function camelCase(upperSnake: string): string {
   return upperSnake.toLowerCase().replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The setting's own advice, else to correct the value or fall back to the default. */
+function fixOf(key: SettingKey): string {
+  const setting: Setting = SETTINGS[key];
+  const fallback = DEFAULTS[key];
+  return setting.fix ?? (fallback === undefined ? 'correct the value, or leave it out' : `correct the value, or leave it out to use the default ${fallback}`);
 }
 
 function describe(setting: Setting): string {

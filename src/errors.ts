@@ -50,8 +50,9 @@ function render(init: PulseErrorInit): string {
 }
 
 /**
- * Name and one-line-or-more message of anything thrown, for logs, run results and wrapping
- * messages. The cause is added when it says more (fetch's "fetch failed" hides ECONNREFUSED there).
+ * The name and message of anything thrown, for logs, run results and messages that wrap it. The
+ * cause's message is added when the message does not hold it already (fetch's "fetch failed"
+ * keeps ECONNREFUSED in its cause).
  */
 export function describeError(error: unknown): { name: string; message: string } {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
