@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PulseError } from '../errors.ts';
+import { PulseError, describeError } from '../errors.ts';
 import { compactStamp } from '../run-id.ts';
 import { migrate } from './migrations.ts';
 
@@ -120,7 +120,7 @@ export class StoreDatabase {
       this.#closeQuietly();
       this.#connect(':memory:');
       this.#health.inMemory = true;
-      this.#report('open', new Error(`${describe(error)}; run history is kept in memory only until pulse restarts`));
+      this.#report('open', new Error(`${describeError(error).message}; run history is kept in memory only until pulse restarts`));
     }
   }
 
@@ -180,7 +180,7 @@ export class StoreDatabase {
   }
 
   #report(operation: StoreOperation, error: unknown, reset?: { setAside: string | undefined }): void {
-    const problem: StoreProblem = { operation, message: describe(error), at: new Date().toISOString(), ...(reset ? { reset } : {}) };
+    const problem: StoreProblem = { operation, message: describeError(error).message, at: new Date().toISOString(), ...(reset ? { reset } : {}) };
     this.#health.failures += 1;
     this.#health.last = problem;
     if (reset) this.#health.resets.push(problem);
@@ -210,8 +210,4 @@ export class StoreDatabase {
 function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
