@@ -137,6 +137,14 @@ export const PROBER_METRICS = {
   }),
 } as const;
 
+/** What a metrics sink is given: where its series go, its location label, whom to tell of a change. */
+export interface MetricsSinkOptions {
+  registry: Registry;
+  location: string;
+  /** Told after every change, e.g. to rebuild a cached /metrics body. */
+  onChange?: () => void;
+}
+
 /** Every definition, for the tests and tools that check names against the shipped rules and dashboards. */
 export const ALL_METRICS: readonly MetricDefinition[] = [...Object.values(RUN_METRICS), ...Object.values(PUSHED_METRICS), ...Object.values(PROBER_METRICS)];
 

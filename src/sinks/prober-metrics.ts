@@ -1,18 +1,10 @@
-import type { Registry } from 'prom-client';
 import type { JourneyDefinition } from '../journey.ts';
 import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
 import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
 import { STORE_OPERATIONS, type StoreProblem } from '../store/database.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';
-import { PROBER_METRICS as M, counter, gauge, histogram } from './metric-definitions.ts';
+import { PROBER_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
 import type { Sink } from './sink.ts';
-
-export interface ProberMetricsOptions {
-  registry: Registry;
-  location: string;
-  /** Told after every change, e.g. to rebuild a cached /metrics body. */
-  onChange?: () => void;
-}
 
 /**
  * pulse watching itself: the sink of everything around the runs (skips, schedule lag, browser
@@ -35,7 +27,7 @@ export class ProberMetrics implements Sink {
   readonly #proberUp;
   readonly #proberCheckUp;
 
-  constructor(options: ProberMetricsOptions) {
+  constructor(options: MetricsSinkOptions) {
     const { registry } = options;
     this.#location = options.location;
     this.#changed = options.onChange ?? (() => undefined);

@@ -1,10 +1,9 @@
-import type { Registry } from 'prom-client';
 import type { JourneyDefinition } from '../journey.ts';
 import { FAILURE_CAUSES, FAILURE_REASONS, RUN_STATUSES, type RunResult } from '../result.ts';
 import { judgedMetrics } from '../thresholds.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import { TIMED_VITALS, runBytes, runVitals } from '../web-vitals.ts';
-import { RUN_METRICS as M, counter, gauge, histogram } from './metric-definitions.ts';
+import { RUN_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
 import type { Sink } from './sink.ts';
 
 /** The step label of a failure that happened outside any step. */
@@ -12,13 +11,6 @@ const NO_STEP = 'none';
 /** Step names come from journey code; past this many per journey, new ones share one label. */
 export const MAX_STEP_LABELS = 50;
 export const OTHER_STEP = 'other';
-
-export interface RunMetricsOptions {
-  registry: Registry;
-  location: string;
-  /** Told after every change, e.g. to rebuild a cached /metrics body. */
-  onChange?: () => void;
-}
 
 /** What the runs delivered, from each RunResult: the heartbeat, failures by cause, durations, what the user felt. */
 export class RunMetrics implements Sink {
@@ -48,7 +40,7 @@ export class RunMetrics implements Sink {
   /** Journeys with thresholds: their last-run gauge follows every run, failures included. */
   readonly #judged = new Set<string>();
 
-  constructor(options: RunMetricsOptions) {
+  constructor(options: MetricsSinkOptions) {
     const { registry } = options;
     this.#location = options.location;
     this.#changed = options.onChange ?? (() => undefined);
