@@ -38,8 +38,9 @@ RUN apt-get update \
 WORKDIR /app
 # apt installs Chromium in the runtime stage, so the postinstall must not fetch a browser; it
 # still runs and imports scripts/ensure-browser.ts, src/runner/find-browser.ts and the error it
-# throws (src/errors.ts, src/problem.ts), so these come first. Native addons are compiled against the headers of the Node.js in the image (node-gyp and
-# prebuild-install read these two; npm may warn that it does not know them itself).
+# throws (src/errors.ts, src/problem.ts), so these come first. Native addons are compiled against
+# the headers of the Node.js in the image (node-gyp and prebuild-install read these two; npm may
+# warn that it does not know them itself).
 ENV PULSE_SKIP_BROWSER_INSTALL=1 \
     npm_config_build_from_source=true \
     npm_config_nodedir=/usr/local \
