@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -18,6 +18,7 @@ import { findBrowser } from '../../src/runner/find-browser.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { browserMains } from '../support/processes.ts';
+import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
 import { startServerBinary } from '../support/server-binary.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -28,7 +29,7 @@ const ALERTMANAGER_CONFIG = path.join(ROOT, 'deploy', 'alertmanager', 'alertmana
  * How the test copies differ from the shipped files, so that minutes fit in seconds. Each must
  * match, so a change to the shipped files cannot silently slow the test down or leave it stale.
  */
-const REWRITES: { file: 'recording.yml' | 'alerts.yml' | 'alertmanager.yml'; from: string; to: string; why: string }[] = [
+const REWRITES: Rewrite<'recording.yml' | 'alerts.yml' | 'alertmanager.yml'>[] = [
   { file: 'recording.yml', from: '[30m]', to: '[1m]', why: 'alert window of runs and failures' },
   { file: 'recording.yml', from: '[5m]', to: '[20s]', why: 'success ratio window' },
   { file: 'alerts.yml', from: '[30m]', to: '[1m]', why: 'window of browser restarts and skipped runs' },
@@ -40,14 +41,8 @@ const REWRITES: { file: 'recording.yml' | 'alerts.yml' | 'alertmanager.yml'; fro
   { file: 'alertmanager.yml', from: 'group_interval: 5m', to: 'group_interval: 1s', why: 'later notifications of a group' },
 ];
 
-async function rewritten(source: string, file: (typeof REWRITES)[number]['file'], target: string, values: Record<string, string> = {}): Promise<string> {
-  let text = await readFile(source, 'utf8');
-  for (const rewrite of REWRITES.filter((r) => r.file === file)) {
-    assert.ok(text.includes(rewrite.from), `${file} no longer contains '${rewrite.from}' (${rewrite.why}); update REWRITES`);
-    text = text.replaceAll(rewrite.from, rewrite.to.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`));
-  }
-  await writeFile(target, text);
-  return target;
+function rewritten(source: string, file: (typeof REWRITES)[number]['file'], target: string, values: Record<string, string> = {}): Promise<string> {
+  return writeRewritten(source, file, target, REWRITES, values);
 }
 
 interface Notification {

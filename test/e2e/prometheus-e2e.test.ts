@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startShop } from '../../src/demo/shop.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
 import { startServerBinary } from '../support/server-binary.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -20,7 +21,7 @@ const DOWN_ALERTS = new Set(['PulseJourneyDownEverywhere', 'PulseJourneyDownInLo
  * How the test copies of the shipped rules differ, so minutes of production fit in seconds. Each
  * must match at least once, so a change to the shipped rules cannot silently slow the test down.
  */
-const REWRITES: { file: 'recording.yml' | 'alerts.yml'; from: string; to: string; why: string }[] = [
+const REWRITES: Rewrite<'recording.yml' | 'alerts.yml'>[] = [
   // The 5m success-ratio window: 20 s of 1 s scrapes still hold ~10 runs every 2 s, and a failure shows at once.
   { file: 'recording.yml', from: '[5m]', to: '[20s]', why: 'success ratio window' },
   // The 30m alert window (runs by result, failures by cause, success rate).
@@ -38,15 +39,9 @@ const REWRITES: { file: 'recording.yml' | 'alerts.yml'; from: string; to: string
 async function writeTestRules(dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const file of ['recording.yml', 'alerts.yml'] as const) {
-    let text = await readFile(path.join(RULES_DIR, file), 'utf8');
-    for (const rewrite of REWRITES.filter((r) => r.file === file)) {
-      assert.ok(text.includes(rewrite.from), `${file} no longer contains '${rewrite.from}' (${rewrite.why}); update REWRITES`);
-      text = text.replaceAll(rewrite.from, rewrite.to);
-    }
+    const target = await writeRewritten(path.join(RULES_DIR, file), file, path.join(dir, file), REWRITES);
     // Group intervals, if the shipped files ever set any, follow the 1 s evaluation of the test.
-    text = text.replace(/^(\s*)interval: .*$/gm, '$1interval: 1s');
-    const target = path.join(dir, file);
-    await writeFile(target, text);
+    await writeFile(target, (await readFile(target, 'utf8')).replace(/^(\s*)interval: .*$/gm, '$1interval: 1s'));
     files.push(target);
   }
   return files;
