@@ -19,7 +19,7 @@ import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
-import { TestProber } from '../support/test-runner.ts';
+import { shopRig } from '../support/test-runner.ts';
 
 const PRODUCT = '/products/trail-runner-shoes';
 
@@ -48,31 +48,20 @@ async function startThirdParty(): Promise<{ url: string; failing: boolean; close
 }
 
 describe('failure causes', () => {
-  let shop: Shop;
+  const rig = shopRig('causes', 'causes-1');
   let third: Awaited<ReturnType<typeof startThirdParty>>;
-  let prober: TestProber;
-  let dataDir: string;
-  let dir: string;
-  const runner = (extra: Partial<RunnerOptions> = {}) => prober.runner({ params: { baseUrl: shop.url }, location: 'causes-1', dataDir, ...extra });
+  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
 
   before(async () => {
-    shop = await startShop();
     third = await startThirdParty();
-    dataDir = makeTempDir();
-    dir = journeyDir('causes');
-    prober = new TestProber();
   });
   after(async () => {
-    await prober.close();
-    await shop.close();
     await third.close();
-    removeDir(dataDir);
-    removeDir(dir);
   });
 
   const addToCart = (name: string, options: Record<string, unknown> = {}) =>
     writeJourney(
-      dir,
+      rig.dir,
       { name, retries: 0, timeout: '10s', stepTimeout: '4s', ...options },
       `async ({ page, step, params }) => {
         await step('open product', async () => {
@@ -87,8 +76,8 @@ describe('failure causes', () => {
     );
 
   test('an API answering 500 behind an XHR: reason http, cause target, the request named ahead of the assertion', async (t) => {
-    shop.setFaults({ api500: true });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ api500: true });
+    t.after(() => rig.shop.resetFaults());
     const result = await runner().run(addToCart('api-down'));
     assert.equal(result.status, 'failure', result.error?.message);
     assert.equal(result.error?.step, 'add to cart');
@@ -99,8 +88,8 @@ describe('failure causes', () => {
   });
 
   test('a script from another origin failing: cause third_party, the request named with its origin', async (t) => {
-    shop.setFaults({ thirdPartyScript: `${third.url}/widget.js` });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ thirdPartyScript: `${third.url}/widget.js` });
+    t.after(() => rig.shop.resetFaults());
     const result = await runner().run(addToCart('widget-down'));
     assert.equal(result.status, 'failure', result.error?.message);
     assert.equal(result.cause, 'third_party');
@@ -116,8 +105,8 @@ describe('failure causes', () => {
   });
 
   test('an origin named in the journey\'s origins option is the product: the same failure is then the target\'s', async (t) => {
-    shop.setFaults({ thirdPartyScript: `${third.url}/widget.js` });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ thirdPartyScript: `${third.url}/widget.js` });
+    t.after(() => rig.shop.resetFaults());
     const result = await runner().run(addToCart('widget-own', { origins: [third.url] }));
     assert.equal(result.status, 'failure');
     assert.equal(result.cause, 'target');
@@ -126,7 +115,7 @@ describe('failure causes', () => {
 
   test('the journey\'s own bugs: a TypeError, a selector matching two elements, a wait on nothing', async () => {
     const typeError = writeJourney(
-      dir,
+      rig.dir,
       { name: 'type-error', retries: 0 },
       `async ({ page, step, params }) => {
         await step('open', async () => { await page.goto(params.baseUrl); });
@@ -137,7 +126,7 @@ describe('failure causes', () => {
       }`,
     );
     const strict = writeJourney(
-      dir,
+      rig.dir,
       { name: 'two-matches', retries: 0, stepTimeout: '3s' },
       `async ({ page, step, params }) => {
         await step('open', async () => { await page.goto(params.baseUrl); });
@@ -145,7 +134,7 @@ describe('failure causes', () => {
       }`,
     );
     const hang = writeJourney(
-      dir,
+      rig.dir,
       { name: 'waits-on-nothing', retries: 0, stepTimeout: '1s' },
       `async ({ page, step, params }) => {
         await step('open', async () => { await page.goto(params.baseUrl); });
@@ -163,10 +152,10 @@ describe('failure causes', () => {
   });
 
   test('a step that times out waiting for the page is the target\'s, not the journey\'s', async (t) => {
-    shop.setFaults({ hideAddToCart: true });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ hideAddToCart: true });
+    t.after(() => rig.shop.resetFaults());
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'waits-on-page', retries: 0, stepTimeout: '1500ms' },
       `async ({ page, step, params }) => {
         await step('open', async () => { await page.goto(params.baseUrl + '${PRODUCT}'); });
@@ -179,10 +168,10 @@ describe('failure causes', () => {
   });
 
   test('a timeout while the machine starved pulse of CPU is a prober error, not the target\'s failure', async (t) => {
-    shop.setFaults({ hideAddToCart: true });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ hideAddToCart: true });
+    t.after(() => rig.shop.resetFaults());
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'starved', retries: 0, stepTimeout: '1500ms' },
       `async ({ page, step, params }) => {
         await step('open', async () => { await page.goto(params.baseUrl + '${PRODUCT}'); });
@@ -200,10 +189,10 @@ describe('failure causes', () => {
   });
 
   test('a page that trickles its body: the failed run keeps a screenshot of what was painted, the partial HTML and the request still open', async (t) => {
-    shop.setFaults({ tricklePath: '/slow' });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ tricklePath: '/slow' });
+    t.after(() => rig.shop.resetFaults());
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'trickle', retries: 0, timeout: '4s' },
       `async ({ page, step, params }) => {
         await step('open slow page', async () => { await page.goto(params.baseUrl + '/slow/page'); });
@@ -214,7 +203,7 @@ describe('failure causes', () => {
     assert.equal(result.error?.reason, 'timeout');
     assert.equal(result.cause, 'target');
     assert.match(result.error!.message, /^GET \/slow\/page answered 200 but its body was still arriving after/);
-    const root = path.join(dataDir, 'artifacts');
+    const root = path.join(rig.dataDir, 'artifacts');
     assert.ok(result.artifacts.screenshot, 'a screenshot was kept');
     assert.ok(pngSize(path.join(root, result.artifacts.screenshot)).width > 0);
     assert.ok(result.artifacts.html, 'the page HTML was kept');
@@ -226,7 +215,7 @@ describe('failure causes', () => {
 
   test('a dialog the page opened is in the console evidence, and does not block the journey', async () => {
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'dialog', retries: 0, stepTimeout: '3s' },
       `async ({ page, step, params }) => {
         await step('open', async () => { await page.goto(params.baseUrl); });
@@ -240,7 +229,7 @@ describe('failure causes', () => {
     const result = await runner().run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.cause, 'target');
-    const log = JSON.parse(readFileSync(path.join(dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { console: { kind: string; text: string }[] };
+    const log = JSON.parse(readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { console: { kind: string; text: string }[] };
     assert.ok(log.console.some((entry) => entry.kind === 'dialog' && entry.text === 'alert: card declined'), JSON.stringify(log.console));
     assert.ok(result.observed?.console.includes('dialog: alert: card declined'), 'the summary keeps it too');
   });

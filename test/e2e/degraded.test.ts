@@ -24,7 +24,7 @@ import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
-import { TestProber } from '../support/test-runner.ts';
+import { shopRig } from '../support/test-runner.ts';
 
 const PRODUCT = '/products/trail-runner-shoes';
 
@@ -45,26 +45,9 @@ const PRODUCT_JOURNEY = `async ({ page, step, params }) => {
 }`;
 
 describe('thresholds judged on real runs against the demo shop', () => {
-  let shop: Shop;
-  let prober: TestProber;
-  let dataDir: string;
-  let dir: string;
   const warnings: { fields: Record<string, unknown>; message: string }[] = [];
-  const runner = (extra: Partial<RunnerOptions> = {}) =>
-    prober.runner({ params: { baseUrl: shop.url }, location: 'degraded-1', dataDir, log: { warn: (fields, message) => warnings.push({ fields: fields as Record<string, unknown>, message }) }, ...extra });
-
-  before(async () => {
-    shop = await startShop();
-    prober = new TestProber();
-    dataDir = makeTempDir();
-    dir = journeyDir('degraded');
-  });
-  after(async () => {
-    await prober.close();
-    await shop.close();
-    removeDir(dataDir);
-    removeDir(dir);
-  });
+  const rig = shopRig('degraded', 'degraded-1', { log: { warn: (fields, message) => warnings.push({ fields: fields as Record<string, unknown>, message }) } });
+  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
 
   /** Every sink a daemon has, on its own registry and log lines, fed one result. */
   async function report(result: RunResult) {
@@ -72,7 +55,7 @@ describe('thresholds judged on real runs against the demo shop', () => {
     const metrics = new RunMetrics({ registry, location: 'degraded-1' });
     const lines: Record<string, unknown>[] = [];
     const log = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
-    const store = openRunStore({ dataDir });
+    const store = openRunStore({ dataDir: rig.dataDir });
     try {
       metrics.registerJourneys([definition()]);
       metrics.onResult(result);
@@ -88,7 +71,7 @@ describe('thresholds judged on real runs against the demo shop', () => {
   // budgets that must not be judged: an LCP on a step that loads no page, a step that never runs.
   const definition = () =>
     writeJourney(
-      dir,
+      rig.dir,
       {
         name: 'product',
         retries: 0,
@@ -128,8 +111,8 @@ describe('thresholds judged on real runs against the demo shop', () => {
   });
 
   test('every response delayed: the step over its 2 s threshold makes the run degraded, still a success and a heartbeat', async (t) => {
-    shop.setFaults({ delayMs: 2_500 });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ delayMs: 2_500 });
+    t.after(() => rig.shop.resetFaults());
     const slow = await runner().run(definition());
     assert.equal(slow.status, 'success', slow.error?.message);
     assert.ok(slow.degraded, 'degraded');
@@ -152,14 +135,14 @@ describe('thresholds judged on real runs against the demo shop', () => {
     assert.match(String(heartbeat.msg), /degraded: .*'add to cart' duration \d+ ms over 2000 ms/);
     assert.deepEqual(stored?.degraded, slow.degraded, 'kept in the run store and read back');
 
-    const table = formatResult(slow, dataDir);
+    const table = formatResult(slow, rig.dataDir);
     assert.match(table, /^✓ product {2}SUCCESS \(DEGRADED\)/);
     assert.match(table, /\n {4}degraded: 'add to cart' duration \d+ ms over 2000 ms\n/);
   });
 
   test('content painted late: the run-wide LCP budget is broken by the page that loaded it', async (t) => {
-    shop.setFaults({ slowPaintMs: 2_500 });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ slowPaintMs: 2_500 });
+    t.after(() => rig.shop.resetFaults());
     const late = await runner().run(definition());
     assert.equal(late.status, 'success', late.error?.message);
     const lcp = late.degraded?.find((breach) => breach.metric === 'lcp');

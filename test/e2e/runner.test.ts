@@ -1,40 +1,23 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../../src/demo/shop.ts';
+import { describe, test } from 'node:test';
 import { createRedactor } from '../../src/redact.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
-import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { writeJourney } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
 import { browserMains } from '../support/processes.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
-import { TestProber } from '../support/test-runner.ts';
+import { shopRig, TestProber } from '../support/test-runner.ts';
 
 describe('runner', () => {
-  let shop: Shop;
-  let prober: TestProber;
-  let dataDir: string;
-  let dir: string;
-  const runner = (extra: Partial<RunnerOptions> = {}) => prober.runner({ params: { baseUrl: shop.url }, location: 'test-1', dataDir, ...extra });
-
-  before(async () => {
-    shop = await startShop();
-    dataDir = makeTempDir();
-    dir = journeyDir('runner');
-    prober = new TestProber();
-  });
-  after(async () => {
-    await prober.close();
-    await shop.close();
-    removeDir(dataDir);
-    removeDir(dir);
-  });
+  const rig = shopRig('runner', 'test-1');
+  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
 
   test('steps are timed, and a failed step skips the rest, including steps seen in earlier runs', async () => {
-    const flag = path.join(dir, 'fail-heading');
+    const flag = path.join(rig.dir, 'fail-heading');
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'steps', retries: 0 },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -49,7 +32,7 @@ describe('runner', () => {
       }`,
       "import { existsSync } from 'node:fs';",
     );
-    const stepsRunner = runner({ params: { baseUrl: shop.url, flag } });
+    const stepsRunner = runner({ params: { baseUrl: rig.shop.url, flag } });
     const ok = await stepsRunner.run(def);
     assert.equal(ok.status, 'success', ok.error?.message);
     assert.deepEqual(ok.steps.map((s) => [s.name, s.status]), [['open', 'passed'], ['check heading', 'passed'], ['search', 'passed']]);
@@ -66,7 +49,7 @@ describe('runner', () => {
 
   test('a step failure the journey swallows is still a failure, and later steps are skipped', async () => {
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'swallowed', retries: 0 },
       `async ({ step }) => {
         try {
@@ -86,10 +69,10 @@ describe('runner', () => {
   });
 
   test('a run that hits its timeout is cut off, names its step, and still has a screenshot', async (t) => {
-    shop.setFaults({ hangPath: '/search' });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ hangPath: '/search' });
+    t.after(() => rig.shop.resetFaults());
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'hangs', timeout: '2s', retries: 0 },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -109,16 +92,16 @@ describe('runner', () => {
     assert.match(result.error!.message, /^GET \/search got no answer after [\d.]+ s\n.*run timeout of 2000 ms exceeded while waiting in page\.goto/s);
     assert.ok(result.durationMs < 10_000, `cut off at the budget, took ${result.durationMs} ms`);
     assert.ok(result.artifacts.screenshot);
-    assert.ok(pngSize(path.join(dataDir, 'artifacts', result.artifacts.screenshot)).width > 0);
-    const log = JSON.parse(readFileSync(path.join(dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { pending: string[] };
+    assert.ok(pngSize(path.join(rig.dataDir, 'artifacts', result.artifacts.screenshot)).width > 0);
+    const log = JSON.parse(readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { pending: string[] };
     assert.ok(log.pending.some((p) => p.includes('/search?q=mug')));
   });
 
   test('a run that needed its retry succeeds, is marked flaky, and every attempt is kept', async () => {
-    const marker = path.join(dir, 'flaky-attempted');
+    const marker = path.join(rig.dir, 'flaky-attempted');
     rmSync(marker, { force: true });
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'flaky', retries: 1 },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -130,7 +113,7 @@ describe('runner', () => {
       }`,
       "import { existsSync, writeFileSync } from 'node:fs';",
     );
-    const result = await runner({ trace: 'on-retry', params: { baseUrl: shop.url, marker } }).run(def);
+    const result = await runner({ trace: 'on-retry', params: { baseUrl: rig.shop.url, marker } }).run(def);
     assert.equal(result.status, 'success', result.error?.message);
     assert.equal(result.attempts, 2);
     assert.equal(result.flaky, true);
@@ -142,7 +125,7 @@ describe('runner', () => {
 
   test('a confirmed failure with trace on-retry has a trace zip from the retry', async () => {
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'always-fails', retries: 1 },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -155,7 +138,7 @@ describe('runner', () => {
     assert.equal(result.status, 'failure');
     assert.equal(result.attempts, 2);
     assert.match(result.artifacts.trace ?? '', /attempt-2-trace\.zip$/);
-    const zip = readFileSync(path.join(dataDir, 'artifacts', result.artifacts.trace!));
+    const zip = readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.trace!));
     assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004', 'a zip file');
     assert.ok(zip.includes('trace.trace'), 'with a Playwright trace inside');
     assert.equal(result.attemptResults[0]?.artifacts.trace, undefined, 'the first attempt ran without tracing');
@@ -164,7 +147,7 @@ describe('runner', () => {
   test('secret params never reach the error message, step names or evidence', async () => {
     const secret = 's3cr3t-Passw0rd';
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'secrets', retries: 0 },
       `async ({ step, params }) => {
         await step('log in as qa with ' + params.password, async () => {
@@ -172,7 +155,7 @@ describe('runner', () => {
         });
       }`,
     );
-    const result = await runner({ params: { baseUrl: shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]) }).run(def);
+    const result = await runner({ params: { baseUrl: rig.shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]) }).run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.reason, 'script');
     const text = JSON.stringify(result);
@@ -184,7 +167,7 @@ describe('runner', () => {
   test('secrets typed into a page are redacted from the trace, the page HTML and the console log', async () => {
     const secret = 'Tr4ce-s3cret-value';
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'secret-trace', retries: 1 },
       `async ({ page, step, params }) => {
         await step('type the secret', async () => {
@@ -196,20 +179,20 @@ describe('runner', () => {
         });
       }`,
     );
-    const result = await runner({ params: { baseUrl: shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]), trace: 'on-retry' }).run(def);
+    const result = await runner({ params: { baseUrl: rig.shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]), trace: 'on-retry' }).run(def);
     assert.equal(result.status, 'failure');
     assert.ok(result.artifacts.trace && result.artifacts.html && result.artifacts.console);
-    const zip = readFileSync(path.join(dataDir, 'artifacts', result.artifacts.trace));
+    const zip = readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.trace));
     assert.ok(zip.includes('trace.trace'));
     const { default: AdmZip } = await import('adm-zip');
-    const entries = new AdmZip(path.join(dataDir, 'artifacts', result.artifacts.trace)).getEntries();
+    const entries = new AdmZip(path.join(rig.dataDir, 'artifacts', result.artifacts.trace)).getEntries();
     assert.ok(entries.length > 0);
     for (const entry of entries) {
       const body = entry.getData().toString('utf8');
       assert.ok(!body.includes(secret) && !body.includes(encodeURIComponent(secret)), `secret in trace entry ${entry.entryName}`);
     }
     for (const file of [result.artifacts.html, result.artifacts.console]) {
-      assert.ok(!readFileSync(path.join(dataDir, 'artifacts', file), 'utf8').includes(secret), file);
+      assert.ok(!readFileSync(path.join(rig.dataDir, 'artifacts', file), 'utf8').includes(secret), file);
     }
   });
 
@@ -219,7 +202,7 @@ describe('runner', () => {
     writeFileSync(path.join(blocked, 'artifacts'), 'not a folder');
     const warnings: string[] = [];
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'unwritable', retries: 0 },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -230,7 +213,7 @@ describe('runner', () => {
     );
     const logging = new TestProber({ hooks: { warn: (_fields, message) => warnings.push(message) } });
     try {
-      const result = await logging.runner({ params: { baseUrl: shop.url }, location: 'test-1', dataDir: blocked }).run(def);
+      const result = await logging.runner({ params: { baseUrl: rig.shop.url }, location: 'test-1', dataDir: blocked }).run(def);
       assert.equal(result.status, 'failure');
       assert.equal(result.error?.message, 'target broke');
       assert.deepEqual(result.artifacts, {});
@@ -243,7 +226,7 @@ describe('runner', () => {
 
   test('a run over its budget is never a success, even when the journey hogs the event loop below the kill grace', async () => {
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'overran', timeout: '1s', retries: 0 },
       `async ({ step }) => {
         await step('spin', async () => {
@@ -263,7 +246,7 @@ describe('runner', () => {
 
   test('a browser killed mid-run: that run is an error, the browser is relaunched, the next run succeeds', async () => {
     const healthy = writeJourney(
-      dir,
+      rig.dir,
       { name: 'after-crash' },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -273,9 +256,9 @@ describe('runner', () => {
     );
     // Warm: the worker and the browser are up, so the kill below lands while the page waits.
     assert.equal((await runner().run(healthy)).status, 'success');
-    shop.setFaults({ hangPath: '/search' });
+    rig.shop.setFaults({ hangPath: '/search' });
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'crash', timeout: '20s', retries: 1 },
       `async ({ page, step, params }) => {
         await step('open', async () => {
@@ -283,22 +266,22 @@ describe('runner', () => {
         });
       }`,
     );
-    const restartsBefore = prober.restarts;
+    const restartsBefore = rig.prober.restarts;
     const running = runner().run(def);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const mains = browserMains(process.pid);
     assert.equal(mains.length, 1, `one warm browser: ${mains.map((m) => `${m.pid}<-${m.ppid} ${m.cmdline.slice(0, 80)}`).join('\n')}`);
-    assert.equal(mains[0]!.pid, prober.browser.pid);
+    assert.equal(mains[0]!.pid, rig.prober.browser.pid);
     process.kill(mains[0]!.pid, 'SIGKILL');
     const lost = await running;
-    shop.resetFaults();
-    assert.equal(lost.attempts, 1, 'a prober error is not retried as if the target failed');
+    rig.shop.resetFaults();
+    assert.equal(lost.attempts, 1, 'a rig.prober error is not retried as if the target failed');
     assert.equal(lost.error?.reason, undefined);
     assert.match(lost.error!.message, /browser disconnected/);
 
     const next = await runner().run(healthy);
     assert.equal(next.status, 'success', next.error?.message);
-    assert.equal(prober.restarts, restartsBefore + 1);
+    assert.equal(rig.prober.restarts, restartsBefore + 1);
     assert.equal(browserMains(process.pid).length, 1, 'still one browser');
   });
 });

@@ -12,13 +12,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { PageVitals, RunResult } from '../../src/result.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
-import { TestProber } from '../support/test-runner.ts';
+import { shopRig, TestProber } from '../support/test-runner.ts';
 
 const PRODUCT = '/products/trail-runner-shoes';
 
@@ -30,28 +29,12 @@ function stepViews(result: RunResult, name: string): PageVitals[] {
 }
 
 describe('web vitals and network per step', () => {
-  let shop: Shop;
-  let prober: TestProber;
-  let dataDir: string;
-  let dir: string;
-  const runner = (extra: Partial<RunnerOptions> = {}) => prober.runner({ params: { baseUrl: shop.url }, location: 'vitals-1', dataDir, ...extra });
-
-  before(async () => {
-    shop = await startShop();
-    prober = new TestProber();
-    dataDir = makeTempDir();
-    dir = journeyDir('vitals');
-  });
-  after(async () => {
-    await prober.close();
-    await shop.close();
-    removeDir(dataDir);
-    removeDir(dir);
-  });
+  const rig = shopRig('vitals', 'vitals-1');
+  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
 
   const productJourney = () =>
     writeJourney(
-      dir,
+      rig.dir,
       { name: 'product', retries: 0, timeout: '20s' },
       `async ({ page, step, params }) => {
         await step('open product', async () => {
@@ -94,8 +77,8 @@ describe('web vitals and network per step', () => {
   test('a page slow to paint moves LCP by the delay', async (t) => {
     const def = productJourney();
     const calm = await runner().run(def);
-    shop.setFaults({ slowPaintMs: 1_500 });
-    t.after(() => shop.resetFaults());
+    rig.shop.setFaults({ slowPaintMs: 1_500 });
+    t.after(() => rig.shop.resetFaults());
     const slow = await runner().run(def);
     assert.equal(slow.status, 'success', slow.error?.message);
     const before_ = stepViews(calm, 'open product')[0]!;
@@ -106,7 +89,7 @@ describe('web vitals and network per step', () => {
 
   test('a page that pushes its content down after loading has a layout shift; without the fault it has none', async (t) => {
     const def = writeJourney(
-      dir,
+      rig.dir,
       { name: 'shifty', retries: 0 },
       `async ({ page, step, params }) => {
         await step('open product', async () => {
@@ -117,10 +100,10 @@ describe('web vitals and network per step', () => {
         });
       }`,
     );
-    const calm = await runner({ params: { baseUrl: shop.url, shift: 'no' } }).run(def);
-    shop.setFaults({ layoutShift: true });
-    t.after(() => shop.resetFaults());
-    const shifted = await runner({ params: { baseUrl: shop.url, shift: 'yes' } }).run(def);
+    const calm = await runner({ params: { baseUrl: rig.shop.url, shift: 'no' } }).run(def);
+    rig.shop.setFaults({ layoutShift: true });
+    t.after(() => rig.shop.resetFaults());
+    const shifted = await runner({ params: { baseUrl: rig.shop.url, shift: 'yes' } }).run(def);
     assert.equal(shifted.status, 'success', shifted.error?.message);
     assert.equal(stepViews(calm, 'open product')[0]!.cls, 0);
     const cls = stepViews(shifted, 'open product')[0]!.cls;

@@ -1,8 +1,12 @@
+import { after, before } from 'node:test';
+import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { BrowserServer } from '../../src/runner/browser-server.ts';
 import { findBrowser } from '../../src/runner/find-browser.ts';
 import { Runner, type RunnerOptions } from '../../src/runner/runner.ts';
 import { WorkerPool } from '../../src/runner/worker-pool.ts';
 import type { WorkerEndReason, WorkerHooks } from '../../src/runner/journey-worker.ts';
+import { journeyDir } from './journey-files.ts';
+import { makeTempDir, removeDir } from './temp.ts';
 
 /** The daemon's running parts without the daemon: one browser server, a pool of workers, runners over them. */
 export class TestProber {
@@ -29,4 +33,57 @@ export class TestProber {
     await this.workers.close();
     await this.browser.close();
   }
+}
+
+/** What a describe block that runs journeys against the demo shop needs, made by shopRig(). */
+export interface ShopRig {
+  readonly shop: Shop;
+  readonly prober: TestProber;
+  /** The runners' data folder (evidence, run store). */
+  readonly dataDir: string;
+  /** Where the block writes its journey files. */
+  readonly dir: string;
+  /** A runner against the shop, at the rig's location and data folder. */
+  runner(extra?: Partial<RunnerOptions>): Runner;
+}
+
+/**
+ * For the enclosing describe: the demo shop, a TestProber, a data folder and a journey folder,
+ * made before its tests and removed after them.
+ */
+export function shopRig(name: string, location: string, defaults: Partial<RunnerOptions> = {}): ShopRig {
+  const parts: { shop?: Shop; prober?: TestProber; dataDir?: string; dir?: string } = {};
+  const made = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('shopRig: used outside the tests of its describe block');
+    return value;
+  };
+  before(async () => {
+    parts.shop = await startShop();
+    parts.prober = new TestProber();
+    parts.dataDir = makeTempDir();
+    parts.dir = journeyDir(name);
+  });
+  after(async () => {
+    await parts.prober?.close();
+    await parts.shop?.close();
+    if (parts.dataDir) removeDir(parts.dataDir);
+    if (parts.dir) removeDir(parts.dir);
+  });
+  return {
+    get shop() {
+      return made(parts.shop);
+    },
+    get prober() {
+      return made(parts.prober);
+    },
+    get dataDir() {
+      return made(parts.dataDir);
+    },
+    get dir() {
+      return made(parts.dir);
+    },
+    runner(extra = {}) {
+      return made(parts.prober).runner({ params: { baseUrl: made(parts.shop).url }, location, dataDir: made(parts.dataDir), ...defaults, ...extra });
+    },
+  };
 }
