@@ -14,7 +14,6 @@ import { chromium, expect, type Browser } from '@playwright/test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import type { SinceLastGood } from '../../src/store/since-last-good.ts';
-import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
@@ -50,7 +49,7 @@ async function startThirdParty(): Promise<{ url: string; failing: boolean; close
 describe('failure causes', () => {
   const rig = shopRig('causes', 'causes-1');
   let third: Awaited<ReturnType<typeof startThirdParty>>;
-  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
+  const { runner } = rig;
 
   before(async () => {
     third = await startThirdParty();

@@ -15,7 +15,6 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { RunResult } from '../../src/result.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
 import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { openRunStore } from '../../src/store/run-store.ts';
@@ -47,7 +46,7 @@ const PRODUCT_JOURNEY = `async ({ page, step, params }) => {
 describe('thresholds judged on real runs against the demo shop', () => {
   const warnings: { fields: Record<string, unknown>; message: string }[] = [];
   const rig = shopRig('degraded', 'degraded-1', { log: { warn: (fields, message) => warnings.push({ fields: fields as Record<string, unknown>, message }) } });
-  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
+  const { runner } = rig;
 
   /** Every sink a daemon has, on its own registry and log lines, fed one result. */
   async function report(result: RunResult) {

@@ -3,7 +3,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createRedactor } from '../../src/redact.ts';
-import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { writeJourney } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
 import { browserMains } from '../support/processes.ts';
@@ -12,7 +11,7 @@ import { shopRig, TestProber } from '../support/test-runner.ts';
 
 describe('runner', () => {
   const rig = shopRig('runner', 'test-1');
-  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
+  const { runner } = rig;
 
   test('steps are timed, and a failed step skips the rest, including steps seen in earlier runs', async () => {
     const flag = path.join(rig.dir, 'fail-heading');

@@ -13,7 +13,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { PageVitals, RunResult } from '../../src/result.ts';
-import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -30,7 +29,7 @@ function stepViews(result: RunResult, name: string): PageVitals[] {
 
 describe('web vitals and network per step', () => {
   const rig = shopRig('vitals', 'vitals-1');
-  const runner = (extra: Partial<RunnerOptions> = {}) => rig.runner(extra);
+  const { runner } = rig;
 
   const productJourney = () =>
     writeJourney(
