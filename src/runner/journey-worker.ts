@@ -48,6 +48,8 @@ export interface WorkerAttemptOutcome {
   /** Set when this worker must not run another attempt, and why. */
   ended?: { reason: WorkerEndReason; message: string };
   browserUnresponsive: boolean;
+  /** The worker found nothing answering at the browser's endpoint; no journey code ran. */
+  browserUnreachable: boolean;
 }
 
 export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
@@ -214,6 +216,7 @@ export class JourneyWorker {
         this.#settle({
           result: message.result,
           browserUnresponsive: message.browserUnresponsive === true,
+          browserUnreachable: message.browserUnreachable === true,
           ...(message.recycle ? { ended: { reason: 'fault', message: message.recycle } } : {}),
         });
         if (message.recycle) this.kill({ reason: 'fault', message: message.recycle });
@@ -301,7 +304,7 @@ export class JourneyWorker {
       cause: journeyFault ? 'journey' : 'prober',
       artifacts: {},
     };
-    this.#settle({ result, ended: why, browserUnresponsive: false });
+    this.#settle({ result, ended: why, browserUnresponsive: false, browserUnreachable: false });
   }
 
   /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */

@@ -47,8 +47,11 @@ export type FromWorker =
   | { type: 'phase'; phase: AttemptPhase }
   | { type: 'step-started'; name: string }
   | { type: 'step-ended'; step: StepResult }
-  /** `recycle`: the journey's code misbehaved, so this worker is not reused; `browserUnresponsive`: replace the browser. */
-  | { type: 'attempt-done'; result: AttemptResult; recycle?: string; browserUnresponsive?: boolean }
+  /**
+   * `recycle`: the journey's code misbehaved, so this worker is not reused; `browserUnresponsive`:
+   * replace the browser; `browserUnreachable`: nothing answered at the endpoint, no journey code ran.
+   */
+  | { type: 'attempt-done'; result: AttemptResult; recycle?: string; browserUnresponsive?: boolean; browserUnreachable?: boolean }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
   | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
   /** Journey code misbehaved while no attempt was running (a timer left behind by an earlier run). */

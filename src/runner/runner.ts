@@ -121,18 +121,18 @@ export class Runner {
     const first = await this.#attemptOnce(journey, ids, log);
     // The browser died between runs and its host had not exited yet when the endpoint was handed
     // out: nothing of the journey ran. Relaunch and start the attempt again, once.
-    if (couldNotReachBrowser(first)) {
-      log?.warn({ journey: journey.name, runId: ids.runId, err: first.error?.message }, 'the browser did not answer at its endpoint; relaunching it');
+    if (first.browserUnreachable) {
+      log?.warn({ journey: journey.name, runId: ids.runId, err: first.result.error?.message }, 'the browser did not answer at its endpoint; relaunching it');
       await this.#options.browser.discard();
-      return this.#attemptOnce(journey, ids, log);
+      return (await this.#attemptOnce(journey, ids, log)).result;
     }
-    return first;
+    return first.result;
   }
 
-  async #attemptOnce(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
+  async #attemptOnce(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<{ result: AttemptResult; browserUnreachable?: boolean }> {
     const { browser, workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
-    const proberError = (message: string): AttemptResult => ({ attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, cause: 'prober', artifacts: {} });
+    const proberError = (message: string) => ({ result: { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, cause: 'prober', artifacts: {} } satisfies AttemptResult });
     let wsEndpoint: string;
     try {
       wsEndpoint = await browser.endpoint();
@@ -170,16 +170,11 @@ export class Runner {
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
       if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
-      return proberSide ? asProberError(outcome.result, proberSide.note, redact) : outcome.result;
+      return { result: proberSide ? asProberError(outcome.result, proberSide.note, redact) : outcome.result, browserUnreachable: outcome.browserUnreachable };
     } catch (error) {
       return proberError(`could not start a journey worker: ${describeError(error).message}`);
     }
   }
-}
-
-/** The worker could not connect to the browser at its endpoint: no journey code ran. */
-function couldNotReachBrowser(result: AttemptResult): boolean {
-  return result.status === 'error' && result.steps.length === 0 && /^could not connect to the browser/.test(result.error?.message ?? '');
 }
 
 /** What the runner sees of an attempt from outside its worker. */

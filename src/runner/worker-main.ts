@@ -118,6 +118,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
 
   let result: AttemptResult;
   let browserUnresponsive = false;
+  let browserUnreachable = false;
   try {
     post({ type: 'phase', phase: 'import' });
     const imported = await Promise.race([
@@ -136,6 +137,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
         browser = await browserFor(request.wsEndpoint);
       } catch (error) {
         result = failed(`could not connect to the browser: ${describeError(error).message}`, 'error');
+        browserUnreachable = true;
       }
       if (browser) {
         const params = Object.freeze({ ...request.params }) as JourneyParams;
@@ -167,6 +169,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
         if (outcome.journeyFault) faultMessage ??= outcome.journeyFault;
       } else {
         result ??= failed('could not connect to the browser', 'error');
+        browserUnreachable = true;
       }
     }
   } catch (error) {
@@ -181,7 +184,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
     faultMessage ??= message;
     if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' }, cause: 'journey' };
   }
-  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), ...(browserUnresponsive ? { browserUnresponsive } : {}) });
+  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), ...(browserUnresponsive ? { browserUnresponsive } : {}), ...(browserUnreachable ? { browserUnreachable } : {}) });
 }
 
 async function load(file: string, shown: string): Promise<void> {
