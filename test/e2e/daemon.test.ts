@@ -6,6 +6,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
 import { browserMains, descendants } from '../support/processes.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
+import { freePort } from '../support/ports.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -54,6 +55,21 @@ describe('pulse run, the daemon', () => {
     const steps = heartbeat.steps as { name: string; durationMs: number }[];
     assert.deepEqual(steps.map((s) => s.name), ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number']);
     assert.ok(steps.every((s) => typeof s.durationMs === 'number' && s.durationMs >= 0));
+  });
+
+  test('a webhook nobody answers: the push is retried, given up and counted; the daemon beats on and the run is kept', async (t) => {
+    // A port that was free a moment ago and that nothing listens on: every try is refused.
+    const dead = `http://127.0.0.1:${await freePort()}/ping`;
+    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--webhook-url', dead]);
+    await pulse.started();
+    const first = await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    const failed = await pulse.waitFor((line) => line.event === 'push_failed' && line.sink === 'webhook', 60_000);
+    assert.equal(failed.outcome, 'failed');
+    const metrics = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1));
+    assert.ok((sample(metrics, 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1, 'counted through the sinks\' fan-out');
+    await pulse.waitFor(isHeartbeat('checkout'), 30_000, pulse.lines.indexOf(failed) + 1);
+    const stored = (await (await fetch(`${pulse.url}/api/runs/${encodeURIComponent(String(first.runId))}`)).json()) as { status?: string };
+    assert.equal(stored.status, 'success', 'the run the push was about is in the store');
   });
 
   test('the checkout fault turns up to 0 and counts the failure by step and reason; mending it brings up back to 1', async (t) => {
