@@ -34,8 +34,10 @@ export async function registerAuth(app: FastifyInstance, auth: Config['auth']): 
   await app.register(fastifyAuth);
   const check = app.auth(methods, { relation: 'or' });
   app.addHook('onRequest', (request, reply, done) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (ALWAYS_OPEN.has(path) || path.startsWith(CONTROL_PREFIX) || (path === '/metrics' && !auth.metrics)) return done();
+    // The route the router chose, not the URL's spelling: an encoded letter must not open or close a path.
+    const route = request.routeOptions.url;
+    if (route === undefined) return check.call(app, request, reply, done);
+    if (ALWAYS_OPEN.has(route) || route.startsWith(CONTROL_PREFIX) || (route === '/metrics' && !auth.metrics)) return done();
     return check.call(app, request, reply, done);
   });
 }

@@ -31,8 +31,9 @@ export function registerClientLimit(app: FastifyInstance, options: ClientLimitOp
   app.addHook('onClose', async () => clearInterval(sweep));
 
   app.addHook('onRequest', (request, reply, done) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (options.open.has(path) || options.openPrefixes?.some((prefix) => path.startsWith(prefix))) return done();
+    // The route the router chose (unknown paths count against the client), not the URL's spelling.
+    const route = request.routeOptions.url;
+    if (route !== undefined && (options.open.has(route) || options.openPrefixes?.some((prefix) => route.startsWith(prefix)))) return done();
     const at = now();
     const bucket = buckets.get(request.ip) ?? { tokens: options.burst, at };
     bucket.tokens = Math.min(options.burst, bucket.tokens + ((at - bucket.at) / 1000) * options.perSecond);

@@ -1,11 +1,7 @@
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { lstat, realpath } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
-import { ARTIFACTS_URL_PREFIX } from '../artifacts.ts';
 import type { Config } from '../config.ts';
 import type { ProberStatus } from '../control/prober-health.ts';
 import type { JourneyDefinition } from '../journey.ts';
@@ -14,6 +10,7 @@ import { RUN_STATUSES } from '../result.ts';
 import type { RunQueries, RunRecord } from '../store/run-queries.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
 import { registerAuth } from './auth.ts';
+import { registerEvidenceFiles } from './evidence-files.ts';
 import { describePause, registerOperations } from './operations-routes.ts';
 import { ViewCache } from './view-cache.ts';
 import { journeyPage } from './views/journey-page.ts';
@@ -33,30 +30,6 @@ export interface UiOptions {
 }
 
 const VIEW_TTL_MS = 1_000;
-
-/**
- * True when the path names a regular file whose real location is exactly where it appears under
- * the root: no symbolic link anywhere on the way, and nothing outside the root.
- */
-async function isRealEvidence(root: string, urlPath: string): Promise<boolean> {
-  let relative: string;
-  try {
-    relative = decodeURIComponent(urlPath);
-  } catch {
-    return false;
-  }
-  if (relative.includes('\0')) return false;
-  const wanted = path.resolve(root, relative);
-  if (path.relative(root, wanted).startsWith('..') || path.isAbsolute(path.relative(root, wanted))) return false;
-  try {
-    const realRoot = await realpath(root);
-    const real = await realpath(wanted);
-    const stat = await lstat(real);
-    return stat.isFile() && real === path.join(realRoot, path.relative(root, wanted));
-  } catch {
-    return false;
-  }
-}
 
 const runsQuery = z.object({
   journey: z.string().max(100).optional(),
@@ -91,27 +64,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   });
   await registerAuth(app, config.auth);
 
-  // Evidence is served only from real files under the artifacts folder: a link that points elsewhere is refused.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith(ARTIFACTS_URL_PREFIX)) return;
-    if (!(await isRealEvidence(options.artifactsRoot, request.url.slice(ARTIFACTS_URL_PREFIX.length).split('?')[0] ?? ''))) {
-      return reply.code(404).type('text/plain').send('no such evidence');
-    }
-  });
-  // Evidence files; a captured page's HTML is the target's markup, so it is shown sandboxed, scripts off.
-  await app.register(fastifyStatic, {
-    root: options.artifactsRoot,
-    prefix: ARTIFACTS_URL_PREFIX,
-    index: false,
-    list: false,
-    dotfiles: 'deny',
-    decorateReply: false,
-    setHeaders: (res, file) => {
-      res.setHeader('cache-control', 'private, max-age=3600');
-      if (file.endsWith('.html')) res.setHeader('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'");
-      if (file.endsWith('.zip')) res.setHeader('content-disposition', 'attachment');
-    },
-  });
+  registerEvidenceFiles(app, options.artifactsRoot);
 
   // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
   const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);

@@ -1,0 +1,95 @@
+// Evidence files are served from what was actually opened, not from how the URL spelled it: the
+// router decodes a path however it likes (a percent-encoded letter of the prefix included), and a
+// link planted anywhere under the folder would otherwise lead out of it. So the file is opened
+// without following a final link, and the path the kernel says it opened must be the one asked
+// for, inside the real artifacts folder, and a regular file.
+import { constants, type Stats } from 'node:fs';
+import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { ARTIFACTS_URL_PREFIX } from '../artifacts.ts';
+
+export interface OpenedEvidence {
+  handle: FileHandle;
+  stat: Stats;
+  /** The real path that was opened. */
+  file: string;
+}
+
+/** The types pulse writes as evidence; anything else goes out as bytes to download. */
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpeg': 'image/jpeg',
+  '.jpg': 'image/jpeg',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.zip': 'application/zip',
+  '.webm': 'video/webm',
+};
+
+/**
+ * Opens `relative` (already decoded once, as the router hands it over) under `root`, or answers
+ * undefined: outside the folder, through a link anywhere on the way, not a regular file, or absent.
+ * A FIFO or device is never waited on (O_NONBLOCK) and never served.
+ */
+export async function openEvidence(root: string, relative: string): Promise<OpenedEvidence | undefined> {
+  if (relative === '' || relative.includes('\0')) return undefined;
+  const inside = path.relative(root, path.resolve(root, relative));
+  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) return undefined;
+  // Nothing pulse writes starts with a dot; a hidden file there was put by someone else.
+  if (inside.split(path.sep).some((segment) => segment.startsWith('.'))) return undefined;
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch {
+    return undefined;
+  }
+  const wanted = path.join(realRoot, inside);
+  let handle: FileHandle;
+  try {
+    handle = await open(wanted, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const opened = await openedPath(handle, wanted);
+    const stat = await handle.stat();
+    if (opened !== wanted || !stat.isFile()) throw new Error('not evidence');
+    return { handle, stat, file: opened };
+  } catch {
+    await handle.close().catch(() => undefined);
+    return undefined;
+  }
+}
+
+/** The path the kernel opened (Linux tells through /proc); elsewhere the path resolved now. */
+async function openedPath(handle: FileHandle, wanted: string): Promise<string> {
+  try {
+    return await readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    return realpath(wanted);
+  }
+}
+
+/** GET (and HEAD) /artifacts/*: the evidence files, each checked by openEvidence. */
+export function registerEvidenceFiles(app: FastifyInstance, root: string): void {
+  app.get<{ Params: { '*': string } }>(`${ARTIFACTS_URL_PREFIX}*`, async (request, reply) => {
+    const evidence = await openEvidence(root, request.params['*']);
+    if (!evidence) return reply.code(404).type('text/plain').send('no such evidence');
+    const extension = path.extname(evidence.file).toLowerCase();
+    reply
+      .header('content-type', CONTENT_TYPES[extension] ?? 'application/octet-stream')
+      .header('content-length', evidence.stat.size)
+      .header('last-modified', evidence.stat.mtime.toUTCString())
+      .header('cache-control', 'private, max-age=3600');
+    // A captured page's HTML is the target's markup: shown sandboxed, scripts off.
+    if (extension === '.html') reply.header('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'");
+    if (extension === '.zip') reply.header('content-disposition', 'attachment');
+    if (request.method === 'HEAD') {
+      await evidence.handle.close();
+      return reply.send();
+    }
+    return reply.send(evidence.handle.createReadStream());
+  });
+}
