@@ -12,10 +12,9 @@ import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts'
 import { createRedactor } from '../src/redact.ts';
 import { loadJourneys } from '../src/registry/load.ts';
 import type { JourneyDefinition } from '../src/journey.ts';
-import { BrowserServer } from '../src/runner/browser-server.ts';
 import { DEFAULT_WORKER_MEMORY_BYTES } from '../src/runner/journey-worker.ts';
 import { WorkerPool } from '../src/runner/worker-pool.ts';
-import { CHROMIUM_ARGS } from '../src/runner/find-browser.ts';
+import { browserLaunchOptions } from '../src/runner/find-browser.ts';
 import { Runner, newRunId } from '../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
 import { RunMetrics } from '../src/sinks/run-metrics.ts';
@@ -101,11 +100,10 @@ interface Harness {
 }
 
 /**
- * pulse as the daemon runs it: the browser behind its host process, the journey in a pooled
- * worker process, a fresh context per run, real sinks (store, metrics, heartbeat log).
+ * pulse as the daemon runs it: the journey in a pooled worker process driving its own browser,
+ * a fresh context per run, real sinks (store, metrics, heartbeat log).
  */
 class PulseHarness implements Harness {
-  #browsers: BrowserServer | undefined;
   #workers: WorkerPool | undefined;
   #runner: Runner | undefined;
 
@@ -137,12 +135,10 @@ class PulseHarness implements Harness {
   }
 
   async launch(executablePath: string, features: PulseFeatures): Promise<string> {
-    this.#browsers = new BrowserServer({ browser: { source: 'configured', executablePath, label: executablePath }, launchOptions: this.use.launchOptions });
-    this.#workers = new WorkerPool({ size: 1, memoryLimitBytes: DEFAULT_WORKER_MEMORY_BYTES, cwd: this.init.root });
-    const endpoint = await this.#browsers.endpoint();
+    const launch = browserLaunchOptions({ source: 'configured', executablePath, label: executablePath }, this.use.launchOptions);
+    this.#workers = new WorkerPool({ size: 1, launch, memoryLimitBytes: DEFAULT_WORKER_MEMORY_BYTES, cwd: this.init.root });
     await this.#workers.warm();
     this.#runner = new Runner({
-      browser: this.#browsers,
       workers: this.#workers,
       contextOptions: this.use.contextOptions,
       params: { baseUrl: this.init.shopUrl },
@@ -155,19 +151,19 @@ class PulseHarness implements Harness {
       redact: createRedactor([]),
       log: this.log,
     });
-    // The version, asked once over a connection of the harness's own (outside every measured window).
-    const probe = await chromium.connect(endpoint);
+    // The version, from a browser of the harness's own started with the same options (outside every measured window).
+    const probe = await chromium.launch(launch);
     const version = probe.version();
     await probe.close();
     return version;
   }
 
   browserMainPid(): number | undefined {
-    return this.#browsers?.pid;
+    return this.#workers?.browserPids[0];
   }
 
   helperPids(): number[] {
-    return [...(this.#browsers?.hostPid ? [this.#browsers.hostPid] : []), ...this.workerPids()];
+    return this.workerPids();
   }
 
   workerPids(): number[] {
@@ -186,8 +182,6 @@ class PulseHarness implements Harness {
 
   async closeBrowser(): Promise<void> {
     await this.#workers?.close();
-    await this.#browsers?.close();
-    this.#browsers = undefined;
     this.#workers = undefined;
     this.#runner = undefined;
   }
@@ -206,10 +200,9 @@ class FloorHarness implements Harness {
     return new FloorHarness(init, await loadPlaywrightUse(path.join(init.root, 'playwright.config.ts')));
   }
 
-  // The same launch options as BrowserPool, so both start the same command line.
+  // The same launch options as pulse's workers, so both start the same command line.
   async launch(executablePath: string): Promise<string> {
-    const extra = this.use.launchOptions;
-    this.#browser = await chromium.launch({ headless: true, ...extra, executablePath, args: [...CHROMIUM_ARGS, ...(extra.args ?? [])] });
+    this.#browser = await chromium.launch(browserLaunchOptions({ source: 'configured', executablePath, label: executablePath }, this.use.launchOptions));
     return this.#browser.version();
   }
 

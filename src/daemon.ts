@@ -126,9 +126,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     store.close();
     throw error;
   }
-  // The browser starts while the journey files load, in the workers that will run them.
-  const launching = prober.browsers.endpoint();
-  launching.catch(() => undefined);
+  // The workers start (each launching its browser) as the journey files load in them.
   let loaded: JourneyRegistry;
   try {
     loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
@@ -152,19 +150,16 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs and ${outcome.prunedOrphans} orphaned folders`),
     onError: (error) => log.error({ event: 'retention_failed', err: String(error) }, 'retention pass failed'),
   });
-  let browserLaunched = false;
-  const [launch] = await Promise.allSettled([launching, prober.workers.warm()]);
-  if (launch.status === 'fulfilled') browserLaunched = true;
-  else {
-    // Not fatal: each run retries the launch and is recorded as a prober error until one works.
-    log.error({ event: 'browser_launch_failed', err: launch.reason instanceof Error ? launch.reason.message : String(launch.reason) }, 'browser could not be launched');
-  }
+  await prober.workers.warm();
+  const launch = prober.workers.browsers;
+  // Not fatal: each run retries the launch and is recorded as a prober error until one works.
+  if (!launch.launched) log.error({ event: 'browser_launch_failed', err: launch.failure ?? 'no journey worker started' }, 'browser could not be launched');
 
   const controlDefinition = control && 'definition' in control ? control.definition : undefined;
   health = new ProberHealth({
     controlIntervalMs: config.controlIntervalMs,
     controlBudgetMs: controlDefinition ? controlDefinition.timeoutMs * (controlDefinition.retries + 1) : 0,
-    browserLaunchFailure: () => prober.browsers.launchFailure,
+    browserLaunchFailure: () => prober.workers.browsers.failure,
     cpuPressure: cpuPressureSource(),
     publish: (status) => metrics.prober.setProberHealth(status.up, Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.ok]))),
     changed: (status) => logProberChange(log, status),
@@ -198,7 +193,6 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
         running.set(journey.name, runId);
         try {
           const result = await prober.runner.run(journey, { runId, log: runLog, trigger });
-          browserLaunched ||= prober.browsers.isRunning;
           if (graceOver) {
             // Cut off by the shutdown, not broken: say so, and tell no sink that the target failed.
             sinks.onSkip(journey.name, 'shutdown');
@@ -240,7 +234,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
     metrics: exposition,
     readiness: () => {
       // A shard may own none of the journeys and still be a healthy replica.
-      const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: browserLaunched && prober.browsers.isRunning };
+      const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: prober.workers.browsers.launched };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
     routes: (app) => registerUi(app, { store: store.queries, journeys, artifactsRoot, config, operations, prober: () => proberHealth.status }),
@@ -262,7 +256,6 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
         journey: controlDefinition,
         intervalMs: config.controlIntervalMs!,
         runner: new Runner({
-          browser: prober.browsers,
           workers: prober.workers,
           params: { baseUrl: controlBaseUrl(config.host, web.server.address()) },
           location: config.location,

@@ -5,8 +5,7 @@ import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
 import type { Redactor } from './redact.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
-import { BrowserServer } from './runner/browser-server.ts';
-import { findBrowser, type FoundBrowser } from './runner/find-browser.ts';
+import { browserLaunchOptions, findBrowser, type FoundBrowser } from './runner/find-browser.ts';
 import type { WorkerEndReason } from './runner/journey-worker.ts';
 import { findCpuPressureFile, readCpuStallMicros } from './control/cpu-pressure.ts';
 import { Runner } from './runner/runner.ts';
@@ -14,12 +13,12 @@ import { WorkerPool } from './runner/worker-pool.ts';
 
 export interface Prober {
   browser: FoundBrowser;
-  browsers: BrowserServer;
+  /** The journey workers, each with its own browser. */
   workers: WorkerPool;
   runner: Runner;
   use: PlaywrightUse;
   redact: Redactor;
-  /** Stops the workers and the browser. */
+  /** Stops the workers and their browsers. */
   close(): Promise<void>;
 }
 
@@ -28,7 +27,7 @@ export interface ProberOptions {
   log: Logger;
   /** The one redactor of the composition (compose.ts). */
   redact: Redactor;
-  /** Called after the browser had to be relaunched. */
+  /** Called after a browser went away (or stopped answering) and was replaced. */
   onBrowserRestart?: () => void;
   /** Called when a journey worker was ended and replaced. */
   onWorkerReplaced?: (reason: WorkerEndReason) => void;
@@ -50,16 +49,13 @@ export async function createProber({ config, log, redact, onBrowserRestart, onWo
   const params = { ...config.params, baseUrl } as JourneyParams;
   const secrets = secretValues(config);
   const partners = secretPartners(config);
-  const browsers = new BrowserServer({
-    browser,
-    launchOptions: use.launchOptions,
-    onRestart: (reason) => {
+  const workers = new WorkerPool({
+    size: size ?? config.concurrency,
+    launch: browserLaunchOptions(browser, use.launchOptions),
+    onBrowserRestart: (reason) => {
       log.warn({ event: 'browser_restarted', reason }, 'browser relaunched');
       onBrowserRestart?.();
     },
-  });
-  const workers = new WorkerPool({
-    size: size ?? config.concurrency,
     memoryLimitBytes: config.workerMemoryBytes,
     hooks: {
       output: ({ stream, text, journey, runId }) => log.info({ event: 'journey_output', journey, runId, stream, text: redact(text) }, 'journey output'),
@@ -74,7 +70,6 @@ export async function createProber({ config, log, redact, onBrowserRestart, onWo
   // Where the kernel reports CPU pressure: a run that timed out while starved is pulse's error.
   const pressureFile = findCpuPressureFile();
   const runner = new Runner({
-    browser: browsers,
     workers,
     contextOptions: use.contextOptions,
     params,
@@ -89,9 +84,5 @@ export async function createProber({ config, log, redact, onBrowserRestart, onWo
     log,
     ...(pressureFile ? { cpuStallMicros: () => readCpuStallMicros(pressureFile) } : {}),
   });
-  const close = async () => {
-    await workers.close();
-    await browsers.close();
-  };
-  return { browser, browsers, workers, runner, use, redact, close };
+  return { browser, workers, runner, use, redact, close: () => workers.close() };
 }

@@ -110,6 +110,15 @@ export interface CertificateInfo {
   validTo: number;
 }
 
+/**
+ * What a run cost the machine: CPU of its journey worker and that worker's browser (every process
+ * of it) while the run was in them, and the most resident memory the two held together.
+ */
+export interface ResourceUsage {
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
 export interface AttemptResult {
   attempt: number;
   status: RunStatus;
@@ -124,6 +133,8 @@ export interface AttemptResult {
   observed?: Observations;
   /** Certificates of the own origins reached over https, one per origin. */
   certificates?: CertificateInfo[];
+  /** Measured from outside the worker; absent where /proc does not tell. */
+  usage?: ResourceUsage;
 }
 
 export interface RunResult {
@@ -156,6 +167,8 @@ export interface RunResult {
   certificates?: CertificateInfo[];
   /** Every attempt, so that sinks can count retries without hiding them. */
   attemptResults: AttemptResult[];
+  /** The attempts' CPU added up and the highest peak of memory among them; absent where not measured. */
+  usage?: ResourceUsage;
   /** Started by its schedule, or by someone asking for it now (with who asked). */
   trigger?: RunTrigger;
   /**

@@ -29,9 +29,6 @@ export async function once(options: OnceOptions): Promise<boolean> {
   const pulse = compose(config, { kind: 'command', stream: err });
   const { sinks } = pulse;
   const prober = await pulse.createProber({ workers: 1 });
-  // The browser starts while the journey files load, in the worker that will run them.
-  const launching = prober.browsers.endpoint();
-  launching.catch(() => undefined);
   let allPassed = true;
   const results: RunResult[] = [];
   let registry: Registry | undefined;

@@ -1,5 +1,5 @@
-// One attempt of one journey, inside a worker: a fresh context on the worker's own connection to
-// the shared browser, steps timed and reported as they happen, the budget kept, evidence on failure.
+// One attempt of one journey, inside a worker: a fresh context in the worker's own browser, steps
+// timed and reported as they happen, the budget kept, evidence on failure.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -63,6 +63,8 @@ export interface AttemptOutcome {
   browserUnresponsive: boolean;
   /** What the journey's own code did wrong, when that decided the attempt: its worker is not reused. */
   journeyFault?: string;
+  /** The journey's code called browser.close() on the worker's browser. */
+  browserClosedByJourney?: boolean;
 }
 
 const MAX_ERROR_LENGTH = 4_000;
@@ -132,15 +134,17 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
   if (end.kind === 'broke' && end.error !== undefined) log.cutOff(end.error);
   const decision = decideOutcome({ end, failed: log.failed, lost, network: recorder.network, message });
+  const browserClosedByJourney = watch.closed?.call === 'browser.close()';
   if (decision.status === 'success') {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...(await keptForEveryRun(options, recorder)) }, browserUnresponsive: false };
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...(await keptForEveryRun(options, recorder)) }, browserUnresponsive: false, browserClosedByJourney };
   }
   // A browser that went away, or a context the journey closed, has nothing left to capture.
   const artifacts = decision.status === 'failure' && !watch.closed ? await captureFailure(options, stage) : {};
   return {
     result: { attempt, status: decision.status, durationMs, steps: log.steps, error: decision.error, cause: decision.cause, artifacts, ...(await keptForEveryRun(options, recorder)) },
     browserUnresponsive: false,
+    browserClosedByJourney,
     ...(decision.journeyFault !== undefined ? { journeyFault: decision.journeyFault } : {}),
   };
 }

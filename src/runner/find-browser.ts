@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import type { LaunchOptions } from 'playwright';
 import { PulseError } from '../errors.ts';
 
 export type BrowserSource = 'configured' | 'playwright' | 'system-headless-shell' | 'system-chromium';
@@ -97,3 +98,14 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   '--disable-dev-shm-usage',
 ];
+
+/** How every worker launches its browser: the one found, pulse's flags, and `use.launchOptions` from playwright.config.ts. */
+export function browserLaunchOptions(browser: FoundBrowser, extra: LaunchOptions = {}): LaunchOptions {
+  return {
+    headless: true,
+    ...extra,
+    executablePath: browser.executablePath ?? extra.executablePath,
+    // playwright.config.ts may list pulse's own flags again (pulseLaunchOptions); each once is enough.
+    args: [...new Set([...CHROMIUM_ARGS, ...(extra.args ?? [])])],
+  };
+}

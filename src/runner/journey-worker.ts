@@ -1,17 +1,21 @@
-// The daemon's side of one journey worker: the child process, the messages it streams, and the
-// hard limits no journey code can escape (budget plus grace, memory), enforced from outside.
+// The daemon's side of one journey worker: the child process and the browser it launched, the
+// messages it streams, the hard limits no journey code can escape (budget plus grace, memory),
+// enforced from outside, and what each attempt cost the two of them, read from /proc.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import type { LaunchOptions } from 'playwright';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
-import type { AttemptResult, StepResult } from '../result.ts';
-import type { AttemptPhase, AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
+import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
+import { readSlot, type SlotReading } from './process-tree.ts';
+import type { AttemptPhase, AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
 const READY_TIMEOUT_MS = 60_000;
+/** The worker's browser launch gives up after 30 s; this leaves it room to say why. */
+const LAUNCH_WAIT_MS = 45_000;
 /** After its budget, a journey's worker has this long to report before it is ended. */
 const KILL_GRACE_MS = 2_000;
 /** pulse's own phases: connecting, a context and a page; evidence and the trace. Each call inside is bounded tighter. */
@@ -23,9 +27,9 @@ const STDERR_TAIL_BYTES = 4_096;
 /** A worker with Playwright loaded takes about 100 MiB; this leaves a journey room without letting one take the machine. */
 export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
 
-/** Why a worker was ended or replaced: a bounded label. */
-export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load';
-export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load'];
+/** Why a worker was ended or replaced: a bounded label (`browser`: its browser went away or stopped answering). */
+export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser';
+export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser'];
 
 export interface WorkerHooks {
   /** A line the journey's code printed, with the attempt it belongs to. */
@@ -34,9 +38,13 @@ export interface WorkerHooks {
   warn?(fields: Record<string, unknown>, message: string): void;
   /** A leftover of an earlier attempt misbehaved while the worker was idle. */
   strayFault?(journey: string | undefined, message: string): void;
+  /** The worker's browser came up (`relaunch`: it replaced one that had gone away), or could not. */
+  browser?(event: { launched: true; relaunch: boolean } | { launched: false; failure: string }): void;
 }
 
 export interface WorkerOptions {
+  /** How the worker launches its own browser; none for a worker that only loads journey files. */
+  launch?: LaunchOptions;
   /** RSS above this ends the worker; also its V8 heap limit. */
   memoryLimitBytes: number;
   hooks?: WorkerHooks;
@@ -47,9 +55,8 @@ export interface WorkerAttemptOutcome {
   result: AttemptResult;
   /** Set when this worker must not run another attempt, and why. */
   ended?: { reason: WorkerEndReason; message: string };
-  browserUnresponsive: boolean;
-  /** The worker found nothing answering at the browser's endpoint; no journey code ran. */
-  browserUnreachable: boolean;
+  /** The worker's browser after the attempt, as the worker saw it; absent when the worker did not report. */
+  browser?: BrowserAfterAttempt;
 }
 
 export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
@@ -61,6 +68,10 @@ interface Running {
   steps: StepResult[];
   step: { name: string; started: number } | undefined;
   bodyStarted: number | undefined;
+  /** The worker and its browser when the attempt started, and the most memory seen since. */
+  before: SlotReading | undefined;
+  browserPidBefore: number | undefined;
+  peakRssBytes: number;
   resolve: (outcome: WorkerAttemptOutcome) => void;
 }
 
@@ -78,6 +89,9 @@ export class JourneyWorker {
   /** Set when pulse ended the worker on purpose, so its exit is not mistaken for a crash. */
   #killedFor: { reason: WorkerEndReason; message: string } | undefined;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  #browserPid: number | undefined;
+  #browserFailure: string | undefined;
+  #browserAnswered: (() => void) | undefined;
 
   private constructor(options: WorkerOptions) {
     this.#options = options;
@@ -109,7 +123,10 @@ export class JourneyWorker {
     );
   }
 
-  /** Forks a worker and waits until it has Playwright loaded. */
+  /**
+   * Forks a worker, waits until it has Playwright loaded, then until its browser is up (or could
+   * not be launched: the worker can still load journey files, and its first attempt tries again).
+   */
   static async start(options: WorkerOptions): Promise<JourneyWorker> {
     const worker = new JourneyWorker(options);
     const ready = new Promise<void>((resolve, reject) => {
@@ -130,7 +147,20 @@ export class JourneyWorker {
       worker.kill();
       throw error;
     }
+    if (options.launch) await worker.#launchBrowser(options.launch);
     return worker;
+  }
+
+  async #launchBrowser(launch: LaunchOptions): Promise<void> {
+    const answered = new Promise<void>((resolve) => {
+      this.#browserAnswered = resolve;
+      setTimeout(resolve, LAUNCH_WAIT_MS).unref();
+      void this.#exited.then(() => resolve());
+    });
+    if (!this.#send({ type: 'launch', options: launch })) return;
+    await answered;
+    this.#browserAnswered = undefined;
+    if (this.#browserPid === undefined && this.#browserFailure === undefined && this.alive) this.#browserFailure = `the browser did not start within ${LAUNCH_WAIT_MS} ms`;
   }
 
   get pid(): number {
@@ -141,12 +171,18 @@ export class JourneyWorker {
     return this.#exit === undefined && this.#killedFor === undefined;
   }
 
+  /** The worker's browser: its main process while it runs, or why the last launch failed. */
+  get browser(): { pid: number | undefined; failure: string | undefined } {
+    return { pid: this.alive ? this.#browserPid : undefined, failure: this.#browserFailure };
+  }
+
   /** Runs one attempt; never rejects: a worker that dies or is ended still yields the attempt's result. */
   attempt(request: AttemptRequest): Promise<WorkerAttemptOutcome> {
     if (this.#running || this.#loading) throw new Error('journey worker is busy');
     this.#outputLines = 0;
     return new Promise((resolve) => {
-      this.#running = { request, started: performance.now(), phase: 'start', steps: [], step: undefined, bodyStarted: undefined, resolve };
+      const before = readSlot(this.pid, this.#browserPid);
+      this.#running = { request, started: performance.now(), phase: 'start', steps: [], step: undefined, bodyStarted: undefined, before, browserPidBefore: this.#browserPid, peakRssBytes: before?.rssBytes ?? 0, resolve };
       this.#arm('start');
       this.#watchMemory();
       if (!this.alive || !this.#send({ type: 'attempt', request })) this.#finishDead();
@@ -171,10 +207,12 @@ export class JourneyWorker {
     });
   }
 
-  /** Ends the worker at once, whatever its code is doing. */
+  /** Ends the worker and its browser at once, whatever its code is doing. */
   kill(why?: { reason: WorkerEndReason; message: string }): void {
     this.#killedFor ??= why ?? { reason: 'exit', message: 'stopped' };
     if (this.#exit === undefined) this.#child.kill('SIGKILL');
+    // Chromium leaves when its pipe closes; its process group goes at once all the same.
+    if (this.#browserPid !== undefined) killGroup(this.#browserPid);
   }
 
   /** Ends the worker and waits for its exit; an attempt still running is pulse's loss, not the journey's fault. */
@@ -213,13 +251,20 @@ export class JourneyWorker {
         return;
       case 'attempt-done':
         if (!running) return;
-        this.#settle({
-          result: message.result,
-          browserUnresponsive: message.browserUnresponsive === true,
-          browserUnreachable: message.browserUnreachable === true,
-          ...(message.recycle ? { ended: { reason: 'fault', message: message.recycle } } : {}),
-        });
+        this.#settle({ result: message.result, browser: message.browser, ...(message.recycle ? { ended: { reason: 'fault', message: message.recycle } } : {}) });
         if (message.recycle) this.kill({ reason: 'fault', message: message.recycle });
+        return;
+      case 'browser-launched':
+        this.#browserPid = message.pid;
+        this.#browserFailure = undefined;
+        this.#browserAnswered?.();
+        this.#options.hooks?.browser?.({ launched: true, relaunch: message.relaunch });
+        return;
+      case 'browser-failed':
+        this.#browserPid = undefined;
+        this.#browserFailure = message.message;
+        this.#browserAnswered?.();
+        this.#options.hooks?.browser?.({ launched: false, failure: message.message });
         return;
       case 'loaded': {
         const loading = this.#loading;
@@ -262,9 +307,11 @@ export class JourneyWorker {
   #watchMemory(): void {
     clearInterval(this.#memoryTimer);
     this.#memoryTimer = setInterval(() => {
-      const rss = rssBytes(this.pid);
-      if (rss === undefined || rss <= this.#options.memoryLimitBytes) return;
-      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss) });
+      const reading = readSlot(this.pid, this.#browserPid);
+      if (!reading) return;
+      if (this.#running) this.#running.peakRssBytes = Math.max(this.#running.peakRssBytes, reading.rssBytes);
+      if (reading.workerRssBytes <= this.#options.memoryLimitBytes) return;
+      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, reading.workerRssBytes) });
       this.#finishDead();
     }, MEMORY_CHECK_MS);
     this.#memoryTimer.unref();
@@ -304,7 +351,7 @@ export class JourneyWorker {
       cause: journeyFault ? 'journey' : 'prober',
       artifacts: {},
     };
-    this.#settle({ result, ended: why, browserUnresponsive: false, browserUnreachable: false });
+    this.#settle({ result, ended: why });
   }
 
   /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */
@@ -323,7 +370,18 @@ export class JourneyWorker {
     this.#running = undefined;
     clearTimeout(this.#deadline);
     clearInterval(this.#memoryTimer);
-    running.resolve(outcome);
+    const after = this.#exit === undefined ? readSlot(this.pid, this.#browserPid) : undefined;
+    const usage = usageOf(running, after, this.#browserPid);
+    const result: AttemptResult = usage ? { ...outcome.result, usage } : outcome.result;
+    // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's.
+    const cap = this.#options.memoryLimitBytes;
+    if (!outcome.ended && after && after.workerRssBytes > cap) {
+      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)` };
+      this.kill(ended);
+      running.resolve({ ...outcome, ended, result: result.status === 'success' ? { ...result, status: 'failure', error: { message: ended.message, reason: 'script' }, cause: 'journey' } : result });
+      return;
+    }
+    running.resolve({ ...outcome, result });
   }
 
   #describeExit(): string {
@@ -352,12 +410,25 @@ function memoryMessage(limit: number, rss?: number): string {
   return `the journey's worker ran out of memory${rss ? ` (${mib(rss)} resident)` : ''}: its cap is ${mib(limit)} (PULSE_WORKER_MEMORY); the journey keeps or builds too much`;
 }
 
-/** Resident memory of a process from /proc (Linux); undefined elsewhere or once it is gone. */
-function rssBytes(pid: number): number | undefined {
+/**
+ * CPU the worker and its browser spent during the attempt, and their peak memory. A browser launched
+ * during the attempt (the last one had gone) spent its whole life in it.
+ */
+function usageOf(running: Running, after: SlotReading | undefined, browserPid: number | undefined): ResourceUsage | undefined {
+  const { before } = running;
+  if (!before || !after) return undefined;
+  const browserCpu = browserPid === running.browserPidBefore ? after.browserCpuSeconds - before.browserCpuSeconds : after.browserCpuSeconds;
+  return {
+    cpuSeconds: Math.max(0, after.workerCpuSeconds - before.workerCpuSeconds) + Math.max(0, browserCpu),
+    peakRssBytes: Math.max(running.peakRssBytes, after.rssBytes),
+  };
+}
+
+/** SIGKILL to a process group (Playwright starts Chromium as the leader of its own). */
+function killGroup(pid: number): void {
   try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
+    process.kill(-pid, 'SIGKILL');
   } catch {
-    return undefined;
+    // Already gone.
   }
 }

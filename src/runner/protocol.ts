@@ -2,7 +2,7 @@
  * Messages between the daemon and a journey worker: a child process that runs journey code, so
  * that nothing a journey does (loops, exits, throws, leaks, replaced globals) reaches the daemon.
  */
-import type { BrowserContextOptions } from 'playwright';
+import type { BrowserContextOptions, LaunchOptions } from 'playwright';
 import type { AttemptResult, StepResult } from '../result.ts';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
@@ -28,9 +28,13 @@ export interface AttemptRequest {
   observe: boolean;
   /** Evidence goes to `<artifactsRoot>/<journey>/<runId>/`. */
   artifactsRoot: string;
-  /** The shared browser's Playwright server. */
-  wsEndpoint: string;
 }
+
+/**
+ * The worker's browser after an attempt: still `ok`; `lost` (crashed or killed, not by the journey);
+ * `closed` by the journey's own code; `unresponsive` to pulse's calls. Any but `ok` ends the worker.
+ */
+export type BrowserAfterAttempt = 'ok' | 'lost' | 'closed' | 'unresponsive';
 
 /**
  * What the worker is doing, so the daemon knows whose budget a stall breaks: `import` and `body`
@@ -39,6 +43,8 @@ export interface AttemptRequest {
 export type AttemptPhase = 'import' | 'setup' | 'body' | 'capture';
 
 export type ToWorker =
+  /** Once, after `ready`: launch the worker's own browser with these options. */
+  | { type: 'launch'; options: LaunchOptions }
   | { type: 'attempt'; request: AttemptRequest }
   | { type: 'load'; file: string; shown: string };
 
@@ -47,11 +53,11 @@ export type FromWorker =
   | { type: 'phase'; phase: AttemptPhase }
   | { type: 'step-started'; name: string }
   | { type: 'step-ended'; step: StepResult }
-  /**
-   * `recycle`: the journey's code misbehaved, so this worker is not reused; `browserUnresponsive`:
-   * replace the browser; `browserUnreachable`: nothing answered at the endpoint, no journey code ran.
-   */
-  | { type: 'attempt-done'; result: AttemptResult; recycle?: string; browserUnresponsive?: boolean; browserUnreachable?: boolean }
+  /** The worker's browser is up (its main process id, where /proc tells); `relaunch` when it replaced one. */
+  | { type: 'browser-launched'; pid: number | undefined; relaunch: boolean }
+  | { type: 'browser-failed'; message: string }
+  /** `recycle`: the journey's code misbehaved, so this worker is not reused. */
+  | { type: 'attempt-done'; result: AttemptResult; recycle?: string; browser: BrowserAfterAttempt }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
   | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
   /** Journey code misbehaved while no attempt was running (a timer left behind by an earlier run). */

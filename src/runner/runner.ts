@@ -5,9 +5,8 @@ import { artifactsDir } from '../artifacts.ts';
 import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, RunResult, RunTrigger, StepResult } from '../result.ts';
+import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, StepResult } from '../result.ts';
 import { compactStamp } from '../run-id.ts';
-import type { BrowserServer } from './browser-server.ts';
 import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
@@ -20,7 +19,6 @@ export interface RunnerLog {
 }
 
 export interface RunnerOptions {
-  browser: BrowserServer;
   workers: WorkerPool;
   /** Context options from playwright.config.ts `use`. */
   contextOptions?: BrowserContextOptions;
@@ -60,8 +58,8 @@ export interface RunOptions {
 }
 
 /**
- * Runs each attempt of a journey in a pooled worker against the shared browser and turns the
- * attempts into one RunResult. Holds no journey code: the workers import and run it.
+ * Runs each attempt of a journey in a pooled worker (with its own browser) and turns the attempts
+ * into one RunResult. Holds no journey code: the workers import and run it.
  */
 export class Runner {
   readonly #options: RunnerOptions;
@@ -112,35 +110,16 @@ export class Runner {
       ...(last.observed ? { observed: last.observed } : {}),
       ...(last.certificates ? { certificates: last.certificates } : {}),
       attemptResults,
+      ...usageOfRun(attemptResults),
       trigger: options.trigger ?? { kind: 'schedule' },
       ...(degraded ? { degraded } : {}),
     };
   }
 
-  async #attempt(journey: JourneyDefinition, ids: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
-    const first = await this.#attemptOnce(journey, ids, log);
-    // The browser died between runs and its host had not exited yet when the endpoint was handed
-    // out: nothing of the journey ran. Relaunch and start the attempt again, once.
-    if (first.browserUnreachable) {
-      log?.warn({ journey: journey.name, runId: ids.runId, err: first.result.error?.message }, 'the browser did not answer at its endpoint; relaunching it');
-      await this.#options.browser.discard();
-      return (await this.#attemptOnce(journey, ids, log)).result;
-    }
-    return first.result;
-  }
-
-  async #attemptOnce(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<{ result: AttemptResult; browserUnreachable?: boolean }> {
-    const { browser, workers } = this.#options;
+  async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
+    const { workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
-    const proberError = (message: string) => ({ result: { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(message) }, cause: 'prober', artifacts: {} } satisfies AttemptResult });
-    let wsEndpoint: string;
-    try {
-      wsEndpoint = await browser.endpoint();
-    } catch (error) {
-      return proberError(`could not launch the browser: ${describeError(error).message}`);
-    }
     const mode = this.#options.trace ?? 'on-retry';
-    const generation = browser.generation;
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
     try {
@@ -157,29 +136,25 @@ export class Runner {
         vitals: this.#options.vitals ?? true,
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
-        wsEndpoint,
       });
       log?.debug?.({ event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: outcome.workerPid, status: outcome.result.status }, `attempt ${attempt} of ${journey.name} ran in worker ${outcome.workerPid}`);
-      if (outcome.browserUnresponsive) {
-        log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; relaunching it');
-        await browser.discard();
-      }
+      if (outcome.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
       const proberSide = proberSideOf(outcome.result, {
-        browserLost: !browser.isRunning || browser.generation !== generation,
-        journeysFault: outcome.ended !== undefined && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit',
+        browserLost: outcome.browser === 'lost',
+        journeysFault: outcome.ended !== undefined && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit' && outcome.ended.reason !== 'browser',
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
       if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
-      return { result: proberSide ? asProberError(outcome.result, proberSide.note, redact) : outcome.result, browserUnreachable: outcome.browserUnreachable };
+      return proberSide ? asProberError(outcome.result, proberSide.note, redact) : outcome.result;
     } catch (error) {
-      return proberError(`could not start a journey worker: ${describeError(error).message}`);
+      return { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, cause: 'prober', artifacts: {} };
     }
   }
 }
 
 /** What the runner sees of an attempt from outside its worker. */
 interface SeenFromOutside {
-  /** The browser was relaunched or stopped while the attempt ran. */
+  /** The worker's browser went away while the attempt ran, not by the journey's doing. */
   browserLost: boolean;
   /** The worker was ended for what the journey did (a fault, its budget, memory), not an error, a stall or an exit. */
   journeysFault: boolean;
@@ -223,6 +198,13 @@ function markUnreached(steps: StepResult[], known: string[] | undefined): void {
 /** Sortable and readable: the UTC start second plus randomness, e.g. 20261126T064512Z-3f9a1c. */
 export function newRunId(date = new Date()): string {
   return `${compactStamp(date)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** CPU of every attempt added up, the highest memory peak among them; nothing when no attempt was measured. */
+function usageOfRun(attempts: AttemptResult[]): { usage?: ResourceUsage } {
+  const measured = attempts.flatMap((attempt) => attempt.usage ?? []);
+  if (measured.length === 0) return {};
+  return { usage: { cpuSeconds: measured.reduce((sum, usage) => sum + usage.cpuSeconds, 0), peakRssBytes: Math.max(...measured.map((usage) => usage.peakRssBytes)) } };
 }
 
 /** The deciding attempt's evidence first; earlier attempts fill in what it lacks (e.g. a screenshot). */

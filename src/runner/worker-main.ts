@@ -2,18 +2,19 @@
 // attempts. Whatever journey code does here is caught, attributed to the attempt, and reported;
 // what cannot be caught (a blocked loop, a native crash, memory) ends this process, not the daemon.
 import { performance } from 'node:perf_hooks';
-import { chromium, type Browser } from 'playwright';
+import type { Browser } from 'playwright';
 import type { JourneyParams } from '../journey.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
 import type { AttemptResult } from '../result.ts';
-import { runAttempt, BROWSER_CALL_TIMEOUT_MS } from './attempt.ts';
+import { runAttempt } from './attempt.ts';
 import { describeError } from '../errors.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
 import { OwnOrigins } from './origins.ts';
-import type { AttemptRequest, FromWorker, ToWorker } from './protocol.ts';
+import { OwnBrowser } from './own-browser.ts';
+import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.
@@ -66,18 +67,8 @@ process.exit = ((code?: number | string | null) => {
 // The daemon went away: nobody is left to report to.
 process.on('disconnect', () => exit(0));
 
-/** The worker's own connection to the shared browser, kept across attempts. */
-let connection: { endpoint: string; browser: Browser } | undefined;
-
-async function browserFor(endpoint: string): Promise<Browser> {
-  if (connection?.endpoint === endpoint && connection.browser.isConnected()) return connection.browser;
-  const old = connection?.browser;
-  connection = undefined;
-  if (old?.isConnected()) await old.close().catch(() => undefined);
-  const browser = await chromium.connect(endpoint, { timeout: BROWSER_CALL_TIMEOUT_MS });
-  connection = { endpoint, browser };
-  return browser;
-}
+/** The worker's own browser, launched when the daemon sends its options and kept warm across attempts. */
+let ownBrowser: OwnBrowser | undefined;
 
 const redactors = new Map<string, Redactor>();
 function redactorFor(secrets: string[], partners: string[]): Redactor {
@@ -117,8 +108,8 @@ async function attempt(request: AttemptRequest): Promise<void> {
   });
 
   let result: AttemptResult;
-  let browserUnresponsive = false;
-  let browserUnreachable = false;
+  let browserAfter: BrowserAfterAttempt = 'ok';
+  let browser: Browser | undefined;
   try {
     post({ type: 'phase', phase: 'import' });
     const imported = await Promise.race([
@@ -132,12 +123,11 @@ async function attempt(request: AttemptRequest): Promise<void> {
       result = failed(`the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
     } else {
       post({ type: 'phase', phase: 'setup' });
-      let browser: Browser | undefined;
       try {
-        browser = await browserFor(request.wsEndpoint);
+        if (!ownBrowser) throw new Error('the daemon sent no launch options');
+        browser = await ownBrowser.get();
       } catch (error) {
-        result = failed(`could not connect to the browser: ${describeError(error).message}`, 'error');
-        browserUnreachable = true;
+        result = failed(`could not launch the browser: ${describeError(error).message}`, 'error');
       }
       if (browser) {
         const params = Object.freeze({ ...request.params }) as JourneyParams;
@@ -165,11 +155,10 @@ async function attempt(request: AttemptRequest): Promise<void> {
           },
         });
         result = outcome.result;
-        browserUnresponsive = outcome.browserUnresponsive;
+        browserAfter = outcome.browserUnresponsive ? 'unresponsive' : outcome.browserClosedByJourney ? 'closed' : browser.isConnected() ? 'ok' : 'lost';
         if (outcome.journeyFault) faultMessage ??= outcome.journeyFault;
       } else {
-        result ??= failed('could not connect to the browser', 'error');
-        browserUnreachable = true;
+        result ??= failed('could not launch the browser', 'error');
       }
     }
   } catch (error) {
@@ -184,7 +173,16 @@ async function attempt(request: AttemptRequest): Promise<void> {
     faultMessage ??= message;
     if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' }, cause: 'journey' };
   }
-  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), ...(browserUnresponsive ? { browserUnresponsive } : {}), ...(browserUnreachable ? { browserUnreachable } : {}) });
+  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), browser: browserAfter });
+}
+
+/** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */
+async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promise<void> {
+  ownBrowser ??= new OwnBrowser(options, {
+    launched: (pid, relaunch) => post({ type: 'browser-launched', pid, relaunch }),
+    failed: (message) => post({ type: 'browser-failed', message }),
+  });
+  await ownBrowser.get().catch(() => undefined);
 }
 
 async function load(file: string, shown: string): Promise<void> {
@@ -197,7 +195,8 @@ await import('../index.ts');
 const guard = new GlobalsGuard();
 
 process.on('message', (message: ToWorker) => {
-  if (message.type === 'attempt') void attempt(message.request);
+  if (message.type === 'launch') void launch(message);
+  else if (message.type === 'attempt') void attempt(message.request);
   else if (message.type === 'load') void load(message.file, message.shown);
 });
 post({ type: 'ready' });

@@ -1,13 +1,18 @@
+import type { LaunchOptions } from 'playwright';
 import type { AttemptRequest } from './protocol.ts';
 import { JourneyWorker, type LoadOutcome, type WorkerAttemptOutcome, type WorkerEndReason, type WorkerHooks } from './journey-worker.ts';
 
 export interface WorkerPoolOptions {
-  /** One worker per concurrency slot. */
+  /** One worker per concurrency slot, each with a browser of its own. */
   size: number;
+  /** How each worker launches its browser. */
+  launch: LaunchOptions;
   memoryLimitBytes: number;
   hooks?: WorkerHooks;
   /** A worker was ended and will be replaced, with why and the attempt it was running. */
   onReplaced?: (event: { reason: WorkerEndReason; message: string; pid: number; journey?: string; runId?: string }) => void;
+  /** A browser went away or stopped answering, not by the journey's doing, and a fresh one takes its place. */
+  onBrowserRestart?: (reason: 'lost' | 'unresponsive') => void;
   cwd?: string;
 }
 
@@ -17,26 +22,31 @@ export interface PooledOutcome extends WorkerAttemptOutcome {
 }
 
 /**
- * A warm set of journey workers, reused across attempts of any journey and replaced when one
- * misbehaves. Journey code never runs in the process that holds the pool.
+ * A warm set of journey workers, each with its own browser, reused across attempts of any journey
+ * and replaced (browser included) when one misbehaves. Journey code never runs in the process that
+ * holds the pool.
  */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #idle: JourneyWorker[] = [];
   readonly #all = new Set<JourneyWorker>();
   readonly #waiting: ((worker: JourneyWorker) => void)[] = [];
+  /** The run each busy worker is on. */
+  readonly #busy = new Map<JourneyWorker, string>();
   /** Workers being started, so the pool never holds more than its size. */
-  #starting = 0;
+  readonly #starting = new Set<Promise<void>>();
+  /** What the last browser launch of any worker said: a replacement in progress keeps the last word. */
+  #lastLaunch: { launched: boolean; failure: string | undefined } = { launched: false, failure: undefined };
   #closed = false;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
   }
 
-  /** Starts every worker; resolves when they are warm. A worker that cannot start is tried again on first use. */
+  /** Starts every worker (and waits for those already starting); resolves when they are warm. A worker that cannot start is tried again on first use. */
   async warm(): Promise<void> {
-    const missing = this.#options.size - this.#all.size - this.#starting;
-    await Promise.allSettled(Array.from({ length: missing }, () => this.#spawn()));
+    const missing = this.#options.size - this.#all.size - this.#starting.size;
+    await Promise.allSettled([...this.#starting, ...Array.from({ length: missing }, () => this.#spawn())]);
   }
 
   get size(): number {
@@ -48,13 +58,35 @@ export class WorkerPool {
     return [...this.#all].map((worker) => worker.pid);
   }
 
+  /** Main process ids of the live workers' browsers. */
+  get browserPids(): number[] {
+    return [...this.#all].flatMap((worker) => worker.browser.pid ?? []);
+  }
+
+  /** The worker (and its browser) running an attempt of this run now, for logs and tests. */
+  runningIn(runId: string): { pid: number; browserPid: number | undefined } | undefined {
+    for (const [worker, busyWith] of this.#busy) if (busyWith === runId) return { pid: worker.pid, browserPid: worker.browser.pid };
+    return undefined;
+  }
+
+  /** Whether the last browser launch worked, else why it failed (undefined before any try). */
+  get browsers(): { launched: boolean; failure: string | undefined } {
+    return this.#lastLaunch;
+  }
+
   /** Runs one attempt in the next free worker; never rejects unless no worker can be started at all. */
   async attempt(request: AttemptRequest): Promise<PooledOutcome> {
     const worker = await this.#acquire();
-    const outcome = await worker.attempt(request);
+    this.#busy.set(worker, request.runId);
+    const outcome = await worker.attempt(request).finally(() => this.#busy.delete(worker));
     const workerPid = worker.pid;
-    // After a prober error (a crashed renderer, a lost connection) the next attempt starts clean too.
-    const ended = outcome.ended ?? (outcome.result.status === 'error' ? { reason: 'error' as const, message: outcome.result.error?.message ?? 'prober error' } : undefined);
+    // After a prober error (a crashed renderer, a lost browser) the next attempt starts clean too, browser and all.
+    const browserGone = outcome.browser !== undefined && outcome.browser !== 'ok';
+    if (outcome.browser === 'lost' || outcome.browser === 'unresponsive') this.#options.onBrowserRestart?.(outcome.browser);
+    const ended =
+      outcome.ended ??
+      (outcome.result.status === 'error' ? { reason: 'error' as const, message: outcome.result.error?.message ?? 'prober error' } : undefined) ??
+      (browserGone ? { reason: 'browser' as const, message: `the worker's browser was ${outcome.browser === 'closed' ? 'closed by the journey' : outcome.browser}` } : undefined);
     if (ended || !worker.alive) {
       this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended' }, request);
     } else {
@@ -89,26 +121,34 @@ export class WorkerPool {
       if (worker.alive) return worker;
       this.#retire(worker, { reason: 'exit', message: 'the worker ended while idle' });
     }
-    if (this.#all.size + this.#starting < this.#options.size) {
+    if (this.#all.size + this.#starting.size < this.#options.size) {
       await this.#spawn();
       return this.#acquire();
     }
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  async #spawn(): Promise<void> {
-    this.#starting += 1;
-    try {
-      const worker = await JourneyWorker.start({ memoryLimitBytes: this.#options.memoryLimitBytes, hooks: this.#options.hooks, cwd: this.#options.cwd });
-      if (this.#closed) {
-        await worker.close();
-        return;
-      }
-      this.#all.add(worker);
-      this.#release(worker);
-    } finally {
-      this.#starting -= 1;
+  #spawn(): Promise<void> {
+    const starting = this.#start().finally(() => this.#starting.delete(starting));
+    this.#starting.add(starting);
+    return starting;
+  }
+
+  async #start(): Promise<void> {
+    const hooks: WorkerHooks = {
+      ...this.#options.hooks,
+      browser: (event) => {
+        this.#lastLaunch = event.launched ? { launched: true, failure: undefined } : { launched: false, failure: event.failure };
+        if (event.launched && event.relaunch) this.#options.onBrowserRestart?.('lost');
+      },
+    };
+    const worker = await JourneyWorker.start({ launch: this.#options.launch, memoryLimitBytes: this.#options.memoryLimitBytes, hooks, cwd: this.#options.cwd });
+    if (this.#closed) {
+      await worker.close();
+      return;
     }
+    this.#all.add(worker);
+    this.#release(worker);
   }
 
   #release(worker: JourneyWorker): void {

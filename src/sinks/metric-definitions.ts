@@ -42,6 +42,18 @@ export const RUN_METRICS = {
     help: 'Degraded runs by the metric of the threshold they broke (duration, ttfb, fcp, lcp, inp, cls); a run breaking several metrics counts once for each.',
     labels: ['journey', 'location', 'metric'],
   }),
+  cpu: define({
+    name: 'pulse_journey_cpu_seconds_total',
+    type: 'counter',
+    help: 'CPU time of the journey worker and its browser (every process of it) while they ran this journey, every run and attempt; rate() is the share of a core the journey takes.',
+    labels: ['journey', 'location'],
+  }),
+  peakMemory: define({
+    name: 'pulse_journey_last_run_peak_memory_bytes',
+    type: 'gauge',
+    help: 'Most resident memory the journey worker and its browser held together during the last run (sampled every 0.5 s and at its end; pages they share counted in each process).',
+    labels: ['journey', 'location'],
+  }),
   lastRunDegraded: define({ name: 'pulse_journey_last_run_degraded', type: 'gauge', help: '1 if the last run of the journey succeeded but broke a threshold, else 0; only for journeys with thresholds.', labels: ['journey', 'location'] }),
   failures: define({
     name: 'pulse_journey_failures_total',

@@ -33,6 +33,9 @@ export class RunMetrics implements Sink {
   readonly #layoutShift;
   readonly #transferBytes;
   readonly #certificateExpiry;
+  // What each journey costs the replica.
+  readonly #cpu;
+  readonly #peakMemory;
   // Degraded runs: successes that broke a threshold of their journey (still heartbeats).
   readonly #degradedRuns;
   readonly #thresholdBreaches;
@@ -62,6 +65,8 @@ export class RunMetrics implements Sink {
     this.#layoutShift = gauge(M.layoutShift, registry);
     this.#transferBytes = gauge(M.transferBytes, registry);
     this.#certificateExpiry = gauge(M.certificateExpiry, registry);
+    this.#cpu = counter(M.cpu, registry);
+    this.#peakMemory = gauge(M.peakMemory, registry);
   }
 
   /** Publishes intervals and starts every counter at 0, so rate() and increase() see the first event. */
@@ -71,6 +76,7 @@ export class RunMetrics implements Sink {
       this.#interval.set({ journey: journey.name }, intervalSeconds(options.scheduleOverride ?? journey.schedule, journey.timezone));
       this.#heartbeats.inc({ journey: journey.name, location }, 0);
       this.#flakyRuns.inc({ journey: journey.name, location }, 0);
+      this.#cpu.inc({ journey: journey.name, location }, 0);
       for (const result of RUN_STATUSES) {
         this.#runs.inc({ journey: journey.name, location, result }, 0);
         this.#attempts.inc({ journey: journey.name, location, result }, 0);
@@ -119,6 +125,10 @@ export class RunMetrics implements Sink {
       const reason = result.error?.reason && FAILURE_REASONS.includes(result.error.reason) ? result.error.reason : 'script';
       const cause = result.cause && result.cause !== 'prober' ? result.cause : 'target';
       this.#failures.inc({ ...labels, step: result.error?.step ? this.#stepLabel(result.journey, result.error.step) : NO_STEP, reason, cause });
+    }
+    if (result.usage) {
+      this.#cpu.inc(labels, result.usage.cpuSeconds);
+      this.#peakMemory.set(labels, result.usage.peakRssBytes);
     }
     if (result.certificates?.length) this.#certificateExpiry.set(labels, Math.min(...result.certificates.map((certificate) => certificate.validTo)));
 

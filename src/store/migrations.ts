@@ -91,6 +91,13 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ALTER TABLE runs ADD COLUMN degraded TEXT;
     `);
   },
+  // What a run cost: CPU of its worker and browser, and their peak resident memory; NULL where not measured.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN cpu_seconds REAL;
+      ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
+    `);
+  },
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

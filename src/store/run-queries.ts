@@ -47,11 +47,23 @@ export interface JourneyStats {
   flaky7d: FlakeFigure;
   /** Of successful runs over 24 h, those that broke a threshold (degraded). */
   degraded24h: DegradedFigure;
+  /** What the journey's runs cost over 24 h (every run measured, whatever its result). */
+  cost24h: CostFigure;
   /** Of successful runs in the last 24 h. */
   p50Ms: number | undefined;
   p95Ms: number | undefined;
   /** Newest first; `degraded` when a success broke a threshold. */
   recent: { runId: string; status: RunStatus; startedAt: string; degraded?: true }[];
+}
+
+/** CPU and memory of a journey's runs: its worker and that worker's browser. */
+export interface CostFigure {
+  /** Runs with a reading. */
+  measured: number;
+  cpuMedianSeconds: number | undefined;
+  cpuTotalSeconds: number;
+  /** The highest peak of resident memory among them. */
+  peakRssBytes: number | undefined;
 }
 
 /** Step durations of one successful run, for the chart on the journey page. */
@@ -85,6 +97,8 @@ interface RunRow {
   certificates: string | null;
   trace_id: string | null;
   degraded: string | null;
+  cpu_seconds: number | null;
+  peak_rss_bytes: number | null;
 }
 
 interface StepRow {
@@ -139,6 +153,9 @@ function prepareQueries(db: Database.Database) {
     ),
     degraded: db.prepare<[string, number], { successes: number; degraded: number }>(
       "SELECT COUNT(*) AS successes, COALESCE(SUM(degraded IS NOT NULL), 0) AS degraded FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ?",
+    ),
+    costs: db.prepare<[string, number], { cpu_seconds: number; peak_rss_bytes: number }>(
+      'SELECT cpu_seconds, peak_rss_bytes FROM runs WHERE journey = ? AND started_ms >= ? AND cpu_seconds IS NOT NULL ORDER BY cpu_seconds',
     ),
     durations: db.prepare<[string, number], { duration_ms: number }>("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms"),
     successes: db.prepare<[string, number], { run_id: string; started_at: string }>("SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?"),
@@ -218,6 +235,7 @@ export class RunQueries {
       };
       const degraded = sql.degraded.get(journey, now - 24 * HOUR)!;
       const durations = sql.durations.all(journey, now - 24 * HOUR).map((r) => r.duration_ms);
+      const costs = sql.costs.all(journey, now - 24 * HOUR);
       return {
         journey,
         lastRun,
@@ -231,6 +249,12 @@ export class RunQueries {
         flaky24h: flakes(24 * HOUR),
         flaky7d: flakes(7 * 24 * HOUR),
         degraded24h: { ...degraded, share: degraded.successes > 0 ? degraded.degraded / degraded.successes : undefined },
+        cost24h: {
+          measured: costs.length,
+          cpuMedianSeconds: percentile(costs.map((c) => c.cpu_seconds), 0.5),
+          cpuTotalSeconds: costs.reduce((sum, c) => sum + c.cpu_seconds, 0),
+          peakRssBytes: costs.length > 0 ? Math.max(...costs.map((c) => c.peak_rss_bytes)) : undefined,
+        },
         p50Ms: percentile(durations, 0.5),
         p95Ms: percentile(durations, 0.95),
         recent: recentRows.map((r) => ({ runId: r.run_id, status: r.status, startedAt: r.started_at, ...(r.is_degraded ? { degraded: true as const } : {}) })),
@@ -273,7 +297,7 @@ export class RunQueries {
 
 function emptyStats(journey: string): JourneyStats {
   const none: FlakeFigure = { successes: 0, flaky: 0, share: undefined };
-  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, flaky24h: none, flaky7d: none, degraded24h: { successes: 0, degraded: 0, share: undefined }, p50Ms: undefined, p95Ms: undefined, recent: [] };
+  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, flaky24h: none, flaky7d: none, degraded24h: { successes: 0, degraded: 0, share: undefined }, cost24h: { measured: 0, cpuMedianSeconds: undefined, cpuTotalSeconds: 0, peakRssBytes: undefined }, p50Ms: undefined, p95Ms: undefined, recent: [] };
 }
 
 function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
@@ -296,6 +320,7 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     ...(row.observed ? { observed: JSON.parse(row.observed) as Observations } : {}),
     ...(row.certificates ? { certificates: JSON.parse(row.certificates) as CertificateInfo[] } : {}),
     ...(row.degraded ? { degraded: JSON.parse(row.degraded) as Breach[] } : {}),
+    ...(row.cpu_seconds !== null && row.peak_rss_bytes !== null ? { usage: { cpuSeconds: row.cpu_seconds, peakRssBytes: row.peak_rss_bytes } } : {}),
     artifactBytes: row.artifact_bytes,
     artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
   };

@@ -22,9 +22,9 @@ interface InFlightRow {
 function prepareWrites(db: Database.Database) {
   const insertRun = db.prepare<[Record<string, unknown>]>(`
     INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-      started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded)
+      started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded, cpu_seconds, peak_rss_bytes)
     VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-      @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded)`);
+      @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded, @cpu_seconds, @peak_rss_bytes)`);
   const insertStep = db.prepare<[string, number, string, string, number, string | null, string | null]>('INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const deleteSteps = db.prepare<[string]>('DELETE FROM steps WHERE run_id = ?');
   const endRun = db.prepare<[string]>('DELETE FROM in_flight WHERE run_id = ?');
@@ -134,6 +134,8 @@ function runRow(result: RunResult): Record<string, unknown> {
     certificates: result.certificates ? JSON.stringify(result.certificates) : null,
     trace_id: result.traceId ?? null,
     degraded: result.degraded?.length ? JSON.stringify(result.degraded) : null,
+    cpu_seconds: result.usage?.cpuSeconds ?? null,
+    peak_rss_bytes: result.usage ? Math.round(result.usage.peakRssBytes) : null,
   };
 }
 

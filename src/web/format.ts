@@ -40,3 +40,8 @@ export function thresholdFigure(metric: string, value: number): string {
 export function flakeShare(figure: { successes: number; flaky: number; share: number | undefined }): string {
   return figure.share === undefined ? '–' : `${percent(figure.share)} (${figure.flaky} of ${figure.successes})`;
 }
+
+/** Bytes as whole MiB, e.g. "412 MiB". */
+export function mebibytes(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MiB`;
+}

@@ -270,7 +270,7 @@ describe('runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const mains = browserMains(process.pid);
     assert.equal(mains.length, 1, `one warm browser: ${mains.map((m) => `${m.pid}<-${m.ppid} ${m.cmdline.slice(0, 80)}`).join('\n')}`);
-    assert.equal(mains[0]!.pid, rig.prober.browser.pid);
+    assert.equal(mains[0]!.pid, rig.prober.workers.browserPids[0], "the worker's own browser");
     process.kill(mains[0]!.pid, 'SIGKILL');
     const lost = await running;
     rig.shop.resetFaults();

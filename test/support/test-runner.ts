@@ -1,37 +1,35 @@
 import { after, before } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
-import { BrowserServer } from '../../src/runner/browser-server.ts';
-import { findBrowser } from '../../src/runner/find-browser.ts';
+import { browserLaunchOptions, findBrowser } from '../../src/runner/find-browser.ts';
 import { Runner, type RunnerOptions } from '../../src/runner/runner.ts';
 import { WorkerPool } from '../../src/runner/worker-pool.ts';
 import type { WorkerEndReason, WorkerHooks } from '../../src/runner/journey-worker.ts';
 import { journeyDir } from './journey-files.ts';
 import { makeTempDir, removeDir } from './temp.ts';
 
-/** The daemon's running parts without the daemon: one browser server, a pool of workers, runners over them. */
+/** The daemon's running parts without the daemon: a pool of workers (each with its own browser), runners over them. */
 export class TestProber {
-  readonly browser: BrowserServer;
   readonly workers: WorkerPool;
   readonly replaced: { reason: WorkerEndReason; pid: number; journey?: string; runId?: string }[] = [];
   restarts = 0;
 
   constructor(options: { workers?: number; memoryLimitBytes?: number; hooks?: WorkerHooks } = {}) {
-    this.browser = new BrowserServer({ browser: findBrowser(), onRestart: () => (this.restarts += 1) });
     this.workers = new WorkerPool({
       size: options.workers ?? 1,
+      launch: browserLaunchOptions(findBrowser()),
+      onBrowserRestart: () => (this.restarts += 1),
       memoryLimitBytes: options.memoryLimitBytes ?? 512 * 1024 * 1024,
       hooks: options.hooks,
       onReplaced: (event) => this.replaced.push(event),
     });
   }
 
-  runner(options: Omit<RunnerOptions, 'browser' | 'workers'>): Runner {
-    return new Runner({ browser: this.browser, workers: this.workers, ...options });
+  runner(options: Omit<RunnerOptions, 'workers'>): Runner {
+    return new Runner({ workers: this.workers, ...options });
   }
 
   async close(): Promise<void> {
     await this.workers.close();
-    await this.browser.close();
   }
 }
 

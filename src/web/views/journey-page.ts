@@ -1,7 +1,7 @@
 import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
-import type { JourneyStats, RunRecord } from '../../store/run-queries.ts';
-import { ago, flakeShare, left, ms, percent, thresholdFigure, time } from '../format.ts';
+import type { CostFigure, JourneyStats, RunRecord } from '../../store/run-queries.ts';
+import { ago, flakeShare, left, mebibytes, ms, percent, thresholdFigure, time } from '../format.ts';
 import type { ThresholdLimits } from '../../thresholds.ts';
 import { THRESHOLD_METRICS } from '../../result.ts';
 import { stepChart, type StepSeriesPoint } from './chart.ts';
@@ -34,6 +34,7 @@ ${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
 <dt>last success</dt><dd>${ago(stats.lastSuccessAt, now)}</dd>
 <dt>success rate</dt><dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
 <dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)</dd>
+<dt>cost</dt><dd data-testid="cost">${describeCost(stats.cost24h, stats.lastRun)}</dd>
 <dt>flaky</dt><dd data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)} of successful runs needed a retry over 24 h, ${flakeShare(stats.flaky7d)} over 7 days</dd>
 ${data.thresholds ? html`<dt>thresholds</dt><dd data-testid="thresholds">${describeThresholds(data.thresholds)}</dd>
 <dt>degraded</dt><dd data-degraded-24h="${stats.degraded24h.share ?? ''}">${stats.degraded24h.share === undefined ? '–' : `${percent(stats.degraded24h.share)} (${stats.degraded24h.degraded} of ${stats.degraded24h.successes})`} of successful runs broke a threshold over 24 h</dd>` : ''}
@@ -76,6 +77,13 @@ function vitalsCharts(history: StepSeriesPoint[]): SafeHtml {
 <p class="muted">The worst page view of each successful run: time to first byte, first and largest contentful paint, interaction to next paint; then cumulative layout shift.</p>
 ${stepChart(timed, { label: 'web vitals', format: (value) => `${Math.round(value)} ms` })}
 ${stepChart(shifts, { label: 'cumulative layout shift', format: (value) => value.toFixed(2) })}`;
+}
+
+/** e.g. "1.21 CPU-s per run (median of 40 runs, 24 h), 48.4 CPU-s in all; peak memory 412 MiB (last run), at most 430 MiB". */
+function describeCost(cost: CostFigure, lastRun: RunRecord | undefined): string {
+  if (cost.measured === 0 || cost.cpuMedianSeconds === undefined) return 'not measured yet (the worker and its browser are read from /proc, on Linux)';
+  const last = lastRun?.usage ? `${mebibytes(lastRun.usage.peakRssBytes)} (last run), ` : '';
+  return `${cost.cpuMedianSeconds.toFixed(2)} CPU-s per run (median of ${cost.measured} runs, 24 h), ${cost.cpuTotalSeconds.toFixed(1)} CPU-s in all; peak memory of worker and browser ${last}at most ${mebibytes(cost.peakRssBytes ?? 0)}`;
 }
 
 /** e.g. "run: duration 20.00 s, lcp 2.50 s · 'add to cart': duration 2.00 s". */

@@ -83,6 +83,19 @@ test('an error is the prober\'s: no failure counted, last cause prober', async (
   assert.equal(sample(samples, 'pulse_journey_failures_total'), undefined);
 });
 
+test('what a journey costs: CPU of every run (failures too) adds up, the peak memory is the last run\'s; a run without a reading changes neither', async () => {
+  const { sink, read } = metrics();
+  sink.registerJourneys([{ name: 'checkout', schedule: '*/5 * * * *', timezone: 'UTC' } as Journey]);
+  const labels = { journey: 'checkout', location: 'unit-1' };
+  assert.equal(sample(await read(), 'pulse_journey_cpu_seconds_total', labels), 0, 'starts at 0');
+  sink.onResult(runResult({ usage: { cpuSeconds: 1.25, peakRssBytes: 300_000_000 } }));
+  sink.onResult(runResult({ status: 'failure', error: { message: 'x', reason: 'assertion', step: 'add to cart' }, cause: 'target', usage: { cpuSeconds: 0.5, peakRssBytes: 250_000_000 } }));
+  sink.onResult(runResult({ status: 'error', error: { message: 'no worker' }, cause: 'prober' }));
+  const samples = await read();
+  assert.equal(sample(samples, 'pulse_journey_cpu_seconds_total', labels), 1.75);
+  assert.equal(sample(samples, 'pulse_journey_last_run_peak_memory_bytes', labels), 250_000_000);
+});
+
 test('step labels stay bounded: past the limit, new step names count as other', async () => {
   const { sink, read } = metrics();
   const steps = Array.from({ length: MAX_STEP_LABELS + 5 }, (_, i) => ({ name: `step ${i}`, status: 'passed' as const, durationMs: 1 }));
