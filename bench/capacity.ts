@@ -75,7 +75,7 @@ export interface LevelOptions {
 export interface MemoryPoint {
   run: number;
   elapsedS: number;
-  /** Every Node.js process of pulse: the daemon, its journey workers and its browser host. */
+  /** Every Node.js process of pulse: the daemon and its journey workers. */
   rssBytes: number;
   daemonRssBytes?: number;
   /** Journey workers: how many, and their RSS summed. */
@@ -219,7 +219,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
   }
 }
 
-/** pulse's own child processes: journey workers and the browser host. */
+/** pulse's own child processes: journey workers (each the parent of its browser), and any other helper. */
 function pulseHelpers(daemonPid: number): { workers: number[]; hosts: number[] } {
   const children = allStats().filter((stat) => stat.ppid === daemonPid);
   const workers: number[] = [];

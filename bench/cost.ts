@@ -40,6 +40,8 @@ export interface CostSample {
   cgroupCpuS?: number;
   /** Spawn-per-run: the part of cpuS from processes re-parented out of the tree (see spawn.ts). */
   orphanCpuS?: number;
+  /** pulse: what the run itself says it cost (its increment of pulse_journey_cpu_seconds_total). */
+  attributedCpuS?: number;
 }
 
 export interface VariantResult {
@@ -56,6 +58,8 @@ export interface VariantResult {
 
 export interface CostOptions {
   root: string;
+  /** The journey measured (journeys/<name>.journey.ts); the checkout unless given. */
+  journey: string;
   cacheDir: string;
   tmpDir: string;
   shopUrl: string;
@@ -76,6 +80,7 @@ export interface CostOptions {
 }
 
 export interface CostResult {
+  journey: string;
   variants: VariantResult[];
   browserVersions: Record<string, string>;
   elastic: ElasticSetup | { ok: false; reason: string };
@@ -108,6 +113,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
     dataDir: path.join(options.tmpDir, `${kind}-data`),
     logFile: path.join(options.tmpDir, `${kind}-data`, 'heartbeats.jsonl'),
     cgroup: options.cgroup,
+    journey: options.journey,
   });
   const pulse = await WorkerClient.start(init('pulse'));
   const floor = await WorkerClient.start(init('floor'));
@@ -117,6 +123,8 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   const wanted = new Set(options.variants ?? VARIANT_IDS);
   const elastic: ElasticSetup = !options.elastic
     ? { ok: false, reason: 'not run (--no-elastic or --quick)' }
+    : options.journey !== 'checkout'
+      ? { ok: false, reason: `not run on ${options.journey} (bench/elastic.ts has the checkout only)` }
     : wanted.has('elastic')
       ? await prepareElastic(options.cacheDir)
       : { ok: false, reason: 'not run (--variants)' };
@@ -133,7 +141,19 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
         const s = await worker.run();
         if (!keep) continue;
         result(id).browserProcesses.push(s.browserProcesses);
-        record(id, { cpuS: s.nodeCpuS + s.browserCpuS, wallMs: s.wallMs, nodeCpuS: s.nodeCpuS, browserCpuS: s.browserCpuS, ...(s.browserCgroupCpuS !== undefined ? { cgroupCpuS: s.nodeCpuS + s.browserCgroupCpuS } : {}) }, s.ok, s.error);
+        record(
+          id,
+          {
+            cpuS: s.nodeCpuS + s.browserCpuS,
+            wallMs: s.wallMs,
+            nodeCpuS: s.nodeCpuS,
+            browserCpuS: s.browserCpuS,
+            ...(s.browserCgroupCpuS !== undefined ? { cgroupCpuS: s.nodeCpuS + s.browserCgroupCpuS } : {}),
+            ...(s.attributedCpuS !== undefined ? { attributedCpuS: s.attributedCpuS } : {}),
+          },
+          s.ok,
+          s.error,
+        );
       }
       if (keep) result(id).memory.push(await worker.memory());
     } finally {
@@ -149,7 +169,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   const playwrightTest = () =>
     spawnMeasured({
       command: path.join(options.root, 'node_modules/.bin/playwright'),
-      args: ['test', '--grep', 'checkout', '--reporter=line', '--workers=1', '--output', path.join(options.tmpDir, 'playwright-test-output')],
+      args: ['test', '--grep', options.journey, '--reporter=line', '--workers=1', '--output', path.join(options.tmpDir, 'playwright-test-output')],
       cwd: options.root,
       env: { ...spawnEnv(), CI: '1', PULSE_PARAM_BASE_URL: options.shopUrl, PULSE_BROWSER_PATH: options.headlessShell },
       successPattern: /\b1 passed\b/,
@@ -216,7 +236,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
     await floor.stop();
     spawnCgroup?.destroy();
   }
-  return { variants: [...variants.values()], browserVersions, elastic, cgroupUsed };
+  return { journey: options.journey, variants: [...variants.values()], browserVersions, elastic, cgroupUsed };
 }
 
 const ELASTIC_NAME = '@elastic/synthetics';

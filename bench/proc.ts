@@ -236,7 +236,7 @@ export function rssBytesOf(pid: number): number {
 /** The browser trees below a process: their process count and PSS sum. */
 export function browserFootprint(parent: number): { mains: number; processes: number; pssBytes: number } {
   const stats = allStats();
-  // pulse's browser is a child of its browser host, a child of the daemon.
+  // pulse's browsers are children of its journey workers, children of the daemon.
   const hosts = stats.filter((stat) => stat.ppid === parent).map((stat) => stat.pid);
   const mains = [parent, ...hosts].flatMap((pid) => childBrowserMains(pid, stats));
   let processes = 0;

@@ -1,7 +1,7 @@
 // `npm run bench`: what a heartbeat costs, how many this machine sustains, /metrics at scale, and a soak.
 //   node --import tsx bench/run.ts [--quick] [--out <file>] [--no-elastic] [--only cost,scrape,capacity]
 //                                  [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <s>]
-//                                  [--variants pulse,pulse-unmarked,...]
+//                                  [--variants pulse,pulse-unmarked,...] [--pages checkout,catalog]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,11 +20,16 @@ import { median } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECTIONS = ['cost', 'scrape', 'capacity'] as const;
+/**
+ * The journeys whose cost per heartbeat is measured: the checkout (few requests per page) and a
+ * page with many own-origin static assets and API calls, where a cost that grows per request shows.
+ */
+const BENCH_PAGES = ['checkout', 'catalog'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--out <file>] [--no-elastic] [--only ${SECTIONS.join(',')}]
                        [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <seconds>]
-                       [--variants ${VARIANT_IDS.join(',')}]`;
+                       [--variants ${VARIANT_IDS.join(',')}] [--pages ${BENCH_PAGES.join(',')}]`;
 
 interface Settings {
   quick: boolean;
@@ -33,6 +38,8 @@ interface Settings {
   only: Set<Section>;
   /** Cost variants to measure; all when not given. */
   variants: VariantId[] | undefined;
+  /** Journeys measured in the cost section, the first one also sizes the capacity section. */
+  pages: string[];
   runs: number;
   soakRuns: number;
   profile: string | undefined;
@@ -52,6 +59,7 @@ function readSettings(argv: string[]): Settings | 'help' {
       profile: { type: 'string' },
       'wait-idle': { type: 'string' },
       variants: { type: 'string' },
+      pages: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -72,7 +80,12 @@ function readSettings(argv: string[]): Settings | 'help' {
   for (const name of variants ?? []) {
     if (!(VARIANT_IDS as readonly string[]).includes(name)) throw new Error(`--variants: unknown variant '${name}'; use ${VARIANT_IDS.join(', ')}`);
   }
+  const pages = (values.pages ?? BENCH_PAGES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of pages) {
+    if (!(BENCH_PAGES as readonly string[]).includes(name)) throw new Error(`--pages: unknown page '${name}'; use ${BENCH_PAGES.join(', ')}`);
+  }
   return {
+    pages,
     quick,
     out: path.resolve(values.out ?? path.join(ROOT, 'bench/RESULTS.md')),
     elastic: !quick && !values['no-elastic'],
@@ -146,14 +159,15 @@ async function main(): Promise<number> {
   const shop = await startShopProcess(ROOT);
   log(`demo shop at ${shop.url}; headless shell ${headlessShell}; full Chromium ${fullChromium ?? 'none'}`);
 
-  let cost: CostResult | undefined;
+  const costs: CostResult[] = [];
   let scrape: ScrapeResult | undefined;
   let capacity: CapacityResult | undefined;
   try {
-    if (settings.only.has('cost')) {
-      log(`cost per heartbeat: ${settings.runs} runs per variant`);
-      cost = await runCost({
+    for (const page of settings.only.has('cost') ? settings.pages : []) {
+      log(`cost per heartbeat of ${page}: ${settings.runs} runs per variant`);
+      const cost = await runCost({
         root: ROOT,
+        journey: page,
         cacheDir,
         tmpDir,
         shopUrl: shop.url,
@@ -168,8 +182,10 @@ async function main(): Promise<number> {
         ...(settings.profile ? { profileFile: settings.profile } : {}),
         log,
       });
-      machine.chromiumVersions = cost.browserVersions;
+      machine.chromiumVersions = { ...machine.chromiumVersions, ...cost.browserVersions };
+      costs.push(cost);
     }
+    const cost = costs[0];
     if (settings.only.has('scrape')) {
       log('scrape: /metrics at 200 journeys x 10 steps x 3 locations');
       scrape = await runScrape({ journeys: 200, steps: 10, locations: 3, iterations: settings.quick ? 3 : 40 });
@@ -213,7 +229,8 @@ async function main(): Promise<number> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     elapsedS: (performance.now() - started) / 1000,
     machine,
-    ...(cost ? { cost } : {}),
+    ...(costs[0] ? { cost: costs[0] } : {}),
+    ...(costs.length > 1 ? { moreCosts: costs.slice(1) } : {}),
     ...(scrape ? { scrape } : {}),
     ...(capacity ? { capacity } : {}),
     ...(!settings.quick && existsSync(notesFile) ? { notes: readFileSync(notesFile, 'utf8') } : {}),

@@ -20,7 +20,7 @@ import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
 import { RunMetrics } from '../src/sinks/run-metrics.ts';
 import { SinkFanout } from '../src/sinks/sink.ts';
 import { openRunStore } from '../src/store/run-store.ts';
-import { floorCheckout } from './floor-checkout.ts';
+import { FLOORS } from './floor-journeys.ts';
 import { CpuCgroup, browserTree, childBrowserMains, nodeCpuSeconds, pssBytes, readStat, rssBytesOf, selfRssBytes, treeCpuSeconds, CLK_TCK } from './proc.ts';
 
 export type InProcessKind = 'pulse' | 'floor';
@@ -36,6 +36,16 @@ export interface InitRequest {
   logFile: string;
   /** Check the /proc figures against a CPU cgroup where the machine allows one. */
   cgroup: boolean;
+  /** The journey measured: journeys/<name>.journey.ts for pulse, its plain-Playwright twin for the floor. */
+  journey: string;
+}
+
+/** What one run of a harness says: whether it passed, and for pulse the CPU it attributed to the run. */
+export interface HarnessRun {
+  ok: boolean;
+  error?: string;
+  /** pulse's own reading of the run (pulse_journey_cpu_seconds_total's increment). */
+  attributedCpuS?: number;
 }
 
 /** What pulse adds to a run beyond running it, each measured by turning it off. */
@@ -69,6 +79,8 @@ export interface RunSample {
   browserCgroupCpuS: number | undefined;
   /** Chromium processes alive after the run. */
   browserProcesses: number;
+  /** pulse's own reading of the run's CPU, when it has one. */
+  attributedCpuS?: number;
 }
 
 export interface MemorySample {
@@ -95,7 +107,7 @@ interface Harness {
   /** Other processes of the variant (pulse's worker and browser host), counted as its Node.js side. */
   helperPids?(): number[];
   workerPids?(): number[];
-  run(): Promise<{ ok: boolean; error?: string }>;
+  run(): Promise<HarnessRun>;
   closeBrowser(): Promise<void>;
 }
 
@@ -118,8 +130,8 @@ class PulseHarness implements Harness {
   static async create(init: InitRequest): Promise<PulseHarness> {
     const use = await loadPlaywrightUse(path.join(init.root, 'playwright.config.ts'));
     const loaded = await loadJourneys({ dir: path.join(init.root, 'journeys'), cwd: init.root });
-    const journey = loaded.journeys.find((j) => j.name === 'checkout');
-    if (!journey) throw new Error(`journeys/checkout.journey.ts did not load: ${JSON.stringify(loaded.problems)}`);
+    const journey = loaded.journeys.find((j) => j.name === init.journey);
+    if (!journey) throw new Error(`journeys/${init.journey}.journey.ts did not load: ${JSON.stringify(loaded.problems)}`);
     mkdirSync(init.dataDir, { recursive: true });
     const log = createLogger({
       level: 'info',
@@ -171,13 +183,14 @@ class PulseHarness implements Harness {
   }
 
   // What the daemon's execute() does for one planned run.
-  async run(): Promise<{ ok: boolean; error?: string }> {
+  async run(): Promise<HarnessRun> {
     const runId = newRunId();
     const runLog = this.log.child({ journey: this.journey.name, runId });
     runLog.debug({ event: 'run_started' }, `run of ${this.journey.name} started`);
     const result = await this.#runner!.run(this.journey, { runId, log: runLog });
     await this.sinks.onResult(result);
-    return result.status === 'success' ? { ok: true } : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500) };
+    const attributed = result.usage ? { attributedCpuS: result.usage.cpuSeconds } : {};
+    return result.status === 'success' ? { ok: true, ...attributed } : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500), ...attributed };
   }
 
   async closeBrowser(): Promise<void> {
@@ -206,13 +219,15 @@ class FloorHarness implements Harness {
     return this.#browser.version();
   }
 
-  async run(): Promise<{ ok: boolean; error?: string }> {
+  async run(): Promise<HarnessRun> {
+    const floor = FLOORS[this.init.journey];
+    if (!floor) return { ok: false, error: `no plain-Playwright twin of ${this.init.journey} in bench/floor-journeys.ts` };
     const context = await this.#browser!.newContext(this.use.contextOptions);
     try {
       context.setDefaultTimeout(15_000);
       context.setDefaultNavigationTimeout(15_000);
       const page = await context.newPage();
-      await floorCheckout(page, this.init.shopUrl);
+      await floor(page, this.init.shopUrl);
       return { ok: true };
     } catch (error) {
       return { ok: false, error: String(error).slice(0, 500) };
@@ -288,7 +303,7 @@ class Worker {
     const helpers = this.#harness!.helperPids?.() ?? [];
     const node0 = nodeCpuSeconds() + helpersCpuSeconds(helpers);
     const wall0 = performance.now();
-    let outcome: { ok: boolean; error?: string };
+    let outcome: HarnessRun;
     try {
       outcome = await this.#harness!.run();
     } catch (error) {

@@ -1,4 +1,4 @@
-// The floor: journeys/checkout.journey.ts as a plain Playwright script, no step wrapper, no sinks.
+// The floor: each benched journey as a plain Playwright script, no step wrapper, no sinks.
 import { expect } from '@playwright/test';
 import type { Page } from 'playwright';
 
@@ -37,3 +37,8 @@ export async function floorCheckout(page: Page, baseUrl: string): Promise<void> 
   await expect(page.getByRole('heading', { level: 1, name: 'Thank you for your order' })).toBeVisible();
   await expect(page.getByTestId('order-number')).toHaveText(/^PD-\d{6}$/);
 }
+
+/** Plain-Playwright twins of the benched journeys, by journey name. */
+export const FLOORS: Record<string, (page: Page, baseUrl: string) => Promise<void>> = {
+  checkout: floorCheckout,
+};
