@@ -5,7 +5,7 @@ import { jitterMs } from '../src/scheduler/jitter.ts';
 import { intervalSeconds } from '../src/scheduler/schedule.ts';
 import { DaemonChild, type LogEvent } from './daemon-child.ts';
 import { floodFromProcess, type FloodStats } from './flood.ts';
-import { allStats, browserFootprint, readCmdline, rssBytesOf } from './proc.ts';
+import { allStats, browserFootprint, readCmdline, rssBytesOf, slotFootprints, type SlotFootprints } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface JourneyPlan {
@@ -102,6 +102,8 @@ export interface LevelResult {
   histogramShareWithin1s: number | undefined;
   histogramCount: number | undefined;
   memory: MemoryPoint[];
+  /** Memory of the daemon, each worker and each worker's browser at the end of the window. */
+  slots?: SlotFootprints;
   daemonPid: number;
   flood?: FloodStats;
 }
@@ -186,6 +188,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
       await sleepUntil(windowEnd);
     }
     const metrics1 = await lagHistogram(daemon.url);
+    const slots = slotFootprints(daemon.pid);
     const inWindow = (e: LogEvent) => e.ms >= windowStart && e.ms < windowEnd;
     const events = daemon.events.filter(inWindow);
     const lags: number[] = [];
@@ -211,6 +214,7 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
       histogramShareWithin1s: histCount && metrics0 && metrics1 ? (metrics1.within1s - metrics0.within1s) / histCount : undefined,
       histogramCount: histCount,
       memory,
+      slots,
       daemonPid: daemon.pid,
       ...(floodStats ? { flood: floodStats } : {}),
     };

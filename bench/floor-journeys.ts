@@ -38,7 +38,26 @@ export async function floorCheckout(page: Page, baseUrl: string): Promise<void> 
   await expect(page.getByTestId('order-number')).toHaveText(/^PD-\d{6}$/);
 }
 
+/** The same actions and web-first assertions as the catalog journey (the page with 20+ own-origin assets). */
+export async function floorCatalog(page: Page, baseUrl: string): Promise<void> {
+  const products = page.getByRole('list', { name: 'Catalog' }).getByRole('listitem');
+  await page.goto(`${baseUrl.replace(/\/+$/, '')}/catalog`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Catalog' })).toBeVisible();
+
+  await expect(page.getByRole('status')).toHaveText(/^Showing \d+ products$/);
+  await expect(products.first()).toBeVisible();
+  await expect(products.first()).toContainText(/\$\d+\.\d{2}/);
+  await expect(products.first()).toContainText(/In stock|Only \d+ left|Sold out/);
+  await expect(page.getByText(/^Featured: /)).toBeVisible();
+
+  await page.getByRole('button', { name: 'Camp kitchen' }).click();
+  await expect(page.getByRole('status')).toHaveText(/^Showing \d+ products? in Camp kitchen$/);
+  await expect(products.filter({ hasText: 'Enamel Camp Mug' })).toBeVisible();
+  await expect(products.filter({ hasText: 'Trail Runner Shoes' })).toHaveCount(0);
+}
+
 /** Plain-Playwright twins of the benched journeys, by journey name. */
 export const FLOORS: Record<string, (page: Page, baseUrl: string) => Promise<void>> = {
   checkout: floorCheckout,
+  catalog: floorCatalog,
 };

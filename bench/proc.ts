@@ -263,3 +263,31 @@ export async function machineBusy(ms = 2_000): Promise<number> {
   const total = b.total - a.total;
   return total > 0 ? 1 - (b.idle - a.idle) / total : 0;
 }
+
+/** Resident and proportional memory of one process, or of a browser's whole tree. */
+export interface Footprint {
+  rssBytes: number;
+  pssBytes: number;
+}
+
+/** What each part of a running pulse holds: the daemon, each journey worker, each worker's browser tree. */
+export interface SlotFootprints {
+  daemon: Footprint;
+  workers: { worker: Footprint; browser: Footprint & { processes: number } }[];
+}
+
+export function slotFootprints(daemonPid: number): SlotFootprints {
+  const stats = allStats();
+  const one = (pid: number): Footprint => ({ rssBytes: rssBytesOf(pid), pssBytes: pssBytes(pid) });
+  const workers = stats.filter((stat) => stat.ppid === daemonPid && readCmdline(stat.pid).includes('pulse-worker.js'));
+  return {
+    daemon: one(daemonPid),
+    workers: workers.map((worker) => {
+      const tree = childBrowserMains(worker.pid, stats).flatMap((main) => browserTree(main, stats));
+      return {
+        worker: one(worker.pid),
+        browser: { rssBytes: tree.reduce((sum, proc) => sum + rssBytesOf(proc.pid), 0), pssBytes: tree.reduce((sum, proc) => sum + pssBytes(proc.pid), 0), processes: tree.length },
+      };
+    }),
+  };
+}

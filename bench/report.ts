@@ -51,6 +51,8 @@ const TARGETS = {
   scrapeMs: 25,
   rssGrowth: 0.1,
   attributedCpu: 0.15,
+  /** What pulse held at concurrency 3 before each worker had its own browser (daemon and workers RSS plus browser PSS). */
+  memoryBytes: 1.2 * 2 ** 30,
 };
 
 function variant(cost: CostResult | undefined, id: VariantId): VariantResult | undefined {
@@ -138,6 +140,8 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
   const eighty = capacity?.atEighty;
   const flooded = capacity?.underFlood;
   const soak = soakFigures(capacity);
+  const soakLevel = capacity?.soak;
+  const soakTotal = soakLevel ? slotTotal(soakLevel) : undefined;
   const finite = (x: number) => (Number.isFinite(x) ? x : undefined);
   const overFloor = (page: CostResult): TargetCheck => {
     const ratio = cpu(variant(page, 'pulse')) / cpu(variant(page, 'floor'));
@@ -192,6 +196,11 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
           ? `${fmtPercent(soak.rssGrowth)} from run ${soak.warm?.run} to ${soak.last?.run} along the trend of the samples (${fmtBytes(soak.rssSlopePer1000)} per 1,000 runs); single samples: ${fmtBytes(soak.warm?.rssBytes)} → ${fmtBytes(soak.last?.rssBytes)}, ${fmtPercent(soak.rssGrowthLast)}`
           : '–',
       verdict: verdict(soak.rssGrowth === undefined ? undefined : soak.rssGrowth < TARGETS.rssGrowth),
+    },
+    {
+      target: `memory at concurrency ${soakLevel?.concurrency ?? 3}: Node.js RSS + browser PSS ≤ ${fmtBytes(TARGETS.memoryBytes)}`,
+      measured: soakTotal !== undefined ? `${fmtBytes(soakTotal)} (${soakLevel!.slots!.workers.length} slots)` : '–',
+      verdict: verdict(soakTotal === undefined ? undefined : soakTotal <= TARGETS.memoryBytes),
     },
     {
       target: 'browser process count flat over the soak',
@@ -302,6 +311,41 @@ function buildSection(cost: CostResult, machine: Machine): string {
     ]),
     '',
     `Full Chromium costs **${fmt(cpu(full) / cpu(shell))}x** the CPU per heartbeat (${fmt(median(full.samples.map((s) => s.browserCpuS ?? 0)) / median(shell.samples.map((s) => s.browserCpuS ?? 0)))}x on the browser side alone) and **${fmt(pssRatio)}x** the browser memory of the headless shell: the headless shell stays the default.`,
+  ].join('\n');
+}
+
+/** Node.js RSS (daemon and workers) plus browser PSS: the memory one replica holds, each shared page counted once in the browsers. */
+function slotTotal(level: LevelResult): number | undefined {
+  const slots = level.slots;
+  if (!slots || slots.workers.length === 0) return undefined;
+  return slots.daemon.rssBytes + slots.workers.reduce((sum, slot) => sum + slot.worker.rssBytes + slot.browser.pssBytes, 0);
+}
+
+function memorySection(capacity: CapacityResult): string {
+  const levels = capacity.levels.filter((level) => level.slots && level.slots.workers.length > 0);
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const rows = levels.map((level) => {
+    const { daemon, workers } = level.slots!;
+    const pair = (f: { rssBytes: number; pssBytes: number }) => `${fmtBytes(f.rssBytes)} / ${fmtBytes(f.pssBytes)}`;
+    return [
+      String(level.concurrency),
+      pair(daemon),
+      String(workers.length),
+      pair({ rssBytes: mean(workers.map((w) => w.worker.rssBytes)), pssBytes: mean(workers.map((w) => w.worker.pssBytes)) }),
+      pair({ rssBytes: mean(workers.map((w) => w.browser.rssBytes)), pssBytes: mean(workers.map((w) => w.browser.pssBytes)) }),
+      fmt(mean(workers.map((w) => w.browser.processes)), 2),
+      fmtBytes(slotTotal(level)),
+      fmtBytes(daemon.pssBytes + workers.reduce((sum, w) => sum + w.worker.pssBytes + w.browser.pssBytes, 0)),
+    ];
+  });
+  return [
+    '## 2b. Memory per slot',
+    '',
+    'Read at the end of each capacity window above (every slot busy): the daemon, each journey worker (Node.js with Playwright and the journey loaded), and each worker\'s own browser (every process of its tree), as RSS / PSS. RSS counts a page shared between processes in each of them; PSS shares it out. The total is what one replica holds: Node.js RSS plus browser PSS.',
+    '',
+    table(['concurrency', 'daemon', 'workers', 'each worker', 'each browser', 'browser processes each', 'total (Node.js RSS + browser PSS)', 'total PSS'], rows),
+    '',
+    'Published per-slot sizing of the peers, for comparison: Datadog private locations reserve 0.8 CPU and 1 GiB per browser slot; Checkly 1.5 GiB.',
   ].join('\n');
 }
 
@@ -499,7 +543,7 @@ export function renderMarkdown(results: BenchResults): string {
   ];
   if (cost) parts.push(costSection(cost, '1'), '', buildSection(cost, machine), '');
   for (const [index, more] of (results.moreCosts ?? []).entries()) parts.push(costSection(more, `1${String.fromCharCode(98 + index)}`), '');
-  if (capacity) parts.push(capacitySection(capacity), '');
+  if (capacity) parts.push(capacitySection(capacity), '', memorySection(capacity), '');
   if (scrape) parts.push(scrapeSection(scrape), '');
   if (capacity) parts.push(soakSection(capacity), '');
   parts.push(findings(results), '');
