@@ -319,6 +319,13 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
       problems.push({ where: 'PULSE_SHARD_COUNT', value: String(values.shardCount), message: `hostname '${hostname}' does not end in a pod ordinal below ${values.shardCount}`, fix: 'set PULSE_SHARD=i/n instead, or run it as a StatefulSet' });
     }
   }
+  // A credential set to nothing would leave the UI and API open while the operator believes them closed.
+  for (const key of ['authToken', 'authUser', 'authPassword'] as const) {
+    const given = flagValue(key) ?? env[SETTINGS[key].env];
+    if (given !== undefined && given.trim() === '') {
+      problems.push({ where: describe(SETTINGS[key]), value: '(empty)', message: 'is set but empty, which would leave the UI and API open', fix: key === 'authToken' ? (SETTINGS[key].fix ?? 'unset it') : 'give it a value, or unset it (and its partner) to run without basic auth' });
+    }
+  }
   if (!nonBlank(env.PULSE_AUTH_USER) !== !nonBlank(env.PULSE_AUTH_PASSWORD)) {
     problems.push({ where: 'PULSE_AUTH_USER and PULSE_AUTH_PASSWORD', message: 'only one of the two is set', fix: 'set both for basic auth, or neither' });
   }

@@ -272,7 +272,7 @@ async function startLocked(options: DaemonOptions, lock: { release: () => Promis
   controlLoop?.start();
   proberHealth.start(HEALTH_EVERY_MS);
   log.info(
-    { event: 'started', url, journeys: journeys.map((j) => j.name), browser: prober.browser.label, concurrency: config.concurrency },
+    { event: 'started', url, journeys: journeys.map((j) => j.name), browser: prober.browser.label, concurrency: config.concurrency, access: describeAccess(config.auth) },
     `pulse running ${journeys.length} journeys; metrics at ${url}/metrics`,
   );
 
@@ -349,4 +349,10 @@ function logProberChange(log: Logger, status: ProberStatus): void {
   const details = Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.detail]));
   if (status.up) log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
   else log.warn({ event: 'prober_down', failing: failing.map(([check]) => check), checks: details }, `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`);
+}
+
+/** What the UI and API ask of a visitor, for the started line: open to anyone who reaches the port, or which credentials. */
+function describeAccess(auth: Config['auth']): string {
+  const ways = [...(auth.token ? ['a bearer token'] : []), ...(auth.user && auth.password ? ['basic auth'] : [])];
+  return ways.length === 0 ? 'open: the UI and API need no credentials (set PULSE_AUTH_TOKEN to close them)' : `closed: the UI and API need ${ways.join(' or ')}`;
 }
