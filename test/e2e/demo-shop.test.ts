@@ -3,7 +3,10 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { chromium, expect, type Browser } from '@playwright/test';
 import { NO_FAULTS, parseFaultSpec, type Faults } from '../../src/demo/faults.ts';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
+import type { RunResult } from '../../src/result.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 async function openShop(t: TestContext, faults?: Partial<Faults>): Promise<Shop> {
   const shop = await startShop({ port: 0, ...(faults ? { faults } : {}) });
@@ -515,5 +518,30 @@ describe('the catalog page in a browser', () => {
     await page.reload();
     await expect(page.getByRole('status')).toHaveText('Sorry, the catalog could not be loaded. Please try again.');
     await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('listitem')).toHaveCount(0);
+  });
+
+  test('the catalog journey passes against the shop with its three steps, and fails at the step that waits for the API when the API answers 500', { timeout: 180_000 }, async (t) => {
+    const once = async (extra: string[] = []) => {
+      const run = await runPulse(['once', 'catalog', '--base-url', shop.url, '--data-dir', tempDir(t), '--json', ...extra], { timeoutMs: 120_000 });
+      const [result] = JSON.parse(run.stdout) as RunResult[];
+      assert.ok(result, `${run.stdout}\n${run.stderr}`);
+      return { code: run.code, result };
+    };
+    const good = await once();
+    assert.equal(good.code, 0, JSON.stringify(good.result.error));
+    assert.equal(good.result.status, 'success');
+    assert.deepEqual(good.result.steps.map((s) => [s.name, s.status]), [
+      ['open catalog', 'passed'],
+      ['see products and stock', 'passed'],
+      ['filter by category', 'passed'],
+    ]);
+
+    shop.setFaults({ api500: true });
+    t.after(() => shop.resetFaults());
+    const bad = await once(['--retries', '0']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.result.status, 'failure');
+    assert.equal(bad.result.error?.step, 'see products and stock');
+    assert.equal(bad.result.cause, 'target');
   });
 });
