@@ -49,9 +49,11 @@ export interface LayoutOptions {
   body: SafeHtml;
   /** Inline script placed at the end of the body. */
   script?: SafeHtml;
+  /** More for the head after the shop's own styles: a page's stylesheets and scripts. */
+  head?: SafeHtml;
 }
 
-export function layout({ title, cartCount, body, script }: LayoutOptions): SafeHtml {
+export function layout({ title, cartCount, body, script, head }: LayoutOptions): SafeHtml {
   const fullTitle = title === 'Pulse Demo Shop' ? title : `${title} · Pulse Demo Shop`;
   return html`<!doctype html>
 <html lang="en">
@@ -60,7 +62,8 @@ export function layout({ title, cartCount, body, script }: LayoutOptions): SafeH
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${fullTitle}</title>
 <link rel="icon" href="data:,">
-<style>${STYLES}</style>
+<style>${STYLES}</style>${head ? html`
+${head}` : ''}
 </head>
 <body>
 <header class="site-header">

@@ -1,7 +1,9 @@
 import { formatPrice, type Product } from './catalog.ts';
+import { CATALOG_SCRIPTS, CATALOG_STYLESHEETS, catalogImageUrl } from './catalog-assets.ts';
 import type { CartLine } from './cart-store.ts';
 import { CHECKOUT_FIELDS, TEST_CARD, type CheckoutErrors, type CheckoutValues } from './checkout-form.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
+import { STAR } from './icon-font.ts';
 import { layout } from './layout.ts';
 import type { Order } from './order-store.ts';
 
@@ -37,7 +39,7 @@ export function homePage(ctx: PageContext, products: readonly Product[]): SafeHt
     title: 'Pulse Demo Shop',
     cartCount: ctx.cartCount,
     body: html`<h1>Pulse Demo Shop</h1>
-<p>Gear for the trail, the hills and the campsite.</p>
+<p>Gear for the trail, the hills and the campsite. <a href="/catalog">Browse the catalog by category</a>.</p>
 ${searchForm('')}
 ${productList(products)}`,
   });
@@ -50,6 +52,46 @@ export function searchPage(ctx: PageContext, query: string, products: readonly P
     body: html`<h1>Search results</h1>
 ${searchForm(query)}
 ${products.length > 0 ? productList(products) : html`<p>No products match “${query}”.</p>`}`,
+  });
+}
+
+/**
+ * The catalog: a page shell with its own stylesheets, scripts, images and font; the products, their
+ * stock, the categories and the featured product come from the shop's JSON API once the page runs.
+ */
+export function catalogPage(ctx: PageContext): SafeHtml {
+  return layout({
+    title: 'Catalog',
+    cartCount: ctx.cartCount,
+    head: raw(
+      [...CATALOG_STYLESHEETS.map((href) => html`<link rel="stylesheet" href="${href}">`), ...CATALOG_SCRIPTS.map((src) => html`<script defer src="${src}"></script>`)]
+        .map((tag) => tag.value)
+        .join('\n'),
+    ),
+    body: html`<div class="catalog">
+<section class="catalog-banner">
+<img src="${catalogImageUrl('logo.svg')}" alt="" width="64" height="64">
+<div>
+<p><span class="stars" aria-hidden="true">${STAR.repeat(5)}</span> Loved by people who walk far</p>
+<p id="catalog-featured">Finding today's pick…</p>
+</div>
+</section>
+<h1>Catalog</h1>
+<ul class="perks">
+<li><img src="${catalogImageUrl('icon-truck.svg')}" alt="" width="20" height="20"> Free shipping over $50</li>
+<li><img src="${catalogImageUrl('icon-return.svg')}" alt="" width="20" height="20"> 30-day returns</li>
+</ul>
+<div class="catalog-layout">
+<section class="catalog-filters" aria-labelledby="catalog-filters-heading">
+<h2 id="catalog-filters-heading"><img src="${catalogImageUrl('icon-filter.svg')}" alt="" width="20" height="20"> Categories</h2>
+<div id="catalog-filters" role="group" aria-labelledby="catalog-filters-heading"></div>
+</section>
+<div>
+<p role="status" id="catalog-status">Loading the catalog…</p>
+<ul id="catalog-products" class="catalog-grid" aria-label="Catalog" aria-busy="true"></ul>
+</div>
+</div>
+</div>`,
   });
 }
 

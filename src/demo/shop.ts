@@ -2,7 +2,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { PRODUCTS, findProduct, searchProducts } from './catalog.ts';
+import { CATEGORIES, FEATURED_SLUG, PRODUCTS, findCategory, findProduct, searchProducts, type Product } from './catalog.ts';
+import { CATALOG_ASSET_PREFIX, catalogAsset, productImageUrl } from './catalog-assets.ts';
 import { CartStore } from './cart-store.ts';
 import { emptyCheckoutValues, readCheckoutValues, validateCheckout } from './checkout-form.ts';
 import { FAULT_NAMES, NO_FAULTS, describeFaultIssues, faultsSchema, type Faults } from './faults.ts';
@@ -10,6 +11,7 @@ import type { SafeHtml } from '../html.ts';
 import { OrderStore, ORDER_NUMBER_PATTERN } from './order-store.ts';
 import {
   cartPage,
+  catalogPage,
   checkoutPage,
   homePage,
   messagePage,
@@ -50,9 +52,15 @@ function isControlPath(path: string): boolean {
   return path === '/__faults' || path === '/healthz';
 }
 
-/** Not counted by failOneIn. The shop inlines its CSS and script, so only the favicon is static. */
+/** Not counted by failOneIn: the favicon and the catalog page's files (the other pages inline theirs). */
 function isStaticAsset(path: string): boolean {
-  return path === '/favicon.ico';
+  return path === '/favicon.ico' || path.startsWith(CATALOG_ASSET_PREFIX);
+}
+
+/** A product as the catalog API sends it. */
+function productJson(product: Product) {
+  const { slug, name, description, priceCents, category } = product;
+  return { slug, name, description, priceCents, category, image: productImageUrl(slug) };
 }
 
 function isJsonPath(path: string): boolean {
@@ -264,6 +272,36 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     const query = firstString(request.query.q).slice(0, 200);
     return sendPage(reply, 200, searchPage(ctx(request), query, searchProducts(query)));
   });
+
+  app.get('/catalog', (request, reply) => sendPage(reply, 200, catalogPage(ctx(request))));
+
+  // Files a real shop would let browsers keep; a fresh browser context still fetches each once.
+  app.get<{ Params: { '*': string } }>(`${CATALOG_ASSET_PREFIX}*`, (request, reply) => {
+    const asset = catalogAsset(request.params['*']);
+    if (!asset) return reply.callNotFound();
+    return reply.header('cache-control', 'public, max-age=86400').type(asset.contentType).send(asset.body);
+  });
+
+  app.get('/api/catalog/categories', () => ({
+    categories: CATEGORIES.map((c) => ({ ...c, count: PRODUCTS.filter((p) => p.category === c.slug).length })),
+  }));
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/catalog/products', (request, reply) => {
+    const slug = firstString(request.query.category);
+    if (slug === '') return { products: PRODUCTS.map(productJson) };
+    const category = findCategory(slug);
+    if (!category) return reply.code(404).send({ error: `Unknown category "${slug.slice(0, 100)}"` });
+    return { products: PRODUCTS.filter((p) => p.category === category.slug).map(productJson) };
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/api/catalog/stock', (request, reply) => {
+    const slugs = firstString(request.query.slugs).split(',').filter((slug) => slug !== '');
+    const unknown = slugs.find((slug) => !findProduct(slug));
+    if (unknown !== undefined) return reply.code(404).send({ error: `Unknown product "${unknown.slice(0, 100)}"` });
+    return { stock: Object.fromEntries(slugs.map((slug) => [slug, findProduct(slug)!.stock])) };
+  });
+
+  app.get('/api/catalog/featured', () => ({ product: productJson(findProduct(FEATURED_SLUG)!) }));
 
   app.get<{ Params: { slug: string } }>('/products/:slug', (request, reply) => {
     const product = findProduct(request.params.slug);

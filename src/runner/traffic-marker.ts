@@ -1,12 +1,15 @@
 /**
- * Synthetic traffic is marked: every request to the journey's own origins carries the run id and a
- * W3C `traceparent`, so the target's logs and traces can be filtered out and joined to the run.
+ * Synthetic traffic is marked: every document, XHR or fetch, EventSource and beacon a journey's pages
+ * send to its own origins carries the run id and a W3C `traceparent`, so the target's logs and traces
+ * can be filtered out and joined to the run. Those are what a backend traces; scripts, styles, images,
+ * fonts and media are not, and a page has many more of them: each paused request costs a DevTools
+ * round trip, so static assets are never paused at all.
  *
- * Done with the DevTools Fetch domain on a session of pulse's own per page, paused only for URLs
- * on the own origins, rather than with Playwright's `route`: any route makes Playwright answer every
- * CORS preflight itself (so a broken CORS policy would pass), turns off the HTTP cache and carries
- * the added headers along redirects to other origins. Fetch overrides end at a redirect hop, and
- * requests to other origins are never paused, so they go out exactly as without the marker.
+ * Done with the DevTools Fetch domain on a session of pulse's own per page, paused only for those
+ * resource types on the own origins, rather than with Playwright's `route`: any route makes Playwright
+ * answer every CORS preflight itself (so a broken CORS policy would pass), turns off the HTTP cache and
+ * carries the added headers along redirects to other origins. Fetch overrides end at a redirect hop,
+ * and requests to other origins are never paused, so they go out exactly as without the marker.
  */
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
@@ -86,7 +89,7 @@ export function markTraffic(context: BrowserContext, options: TrafficMarkerOptio
   };
 }
 
-async function markPage(context: BrowserContext, page: Page, patterns: { urlPattern: string; requestStage: 'Request' }[], options: TrafficMarkerOptions): Promise<void> {
+async function markPage(context: BrowserContext, page: Page, patterns: FetchPattern[], options: TrafficMarkerOptions): Promise<void> {
   let session: CDPSession;
   try {
     session = await context.newCDPSession(page);
@@ -119,10 +122,27 @@ function continueMarked(session: CDPSession, requestId: string, request: { url: 
   session.send('Fetch.continueRequest', { requestId, headers }).catch(() => undefined);
 }
 
-/** DevTools URL patterns for the own origins: `*` and `?` are wildcards there, `\` escapes. */
-export function fetchPatterns(origins: OwnOrigins): { urlPattern: string; requestStage: 'Request' }[] {
-  return origins.list().map((entry) => {
+/**
+ * What the marker pauses. Chromium files fetch() and EventSource under XHR in this filter; they are
+ * named anyway for what is meant. A WebSocket handshake never passes the Fetch domain, and Chromium
+ * refuses 'WebSocket' in a filter ("Unknown resource type in fetch filter"), which would leave the
+ * whole page unmarked.
+ */
+const MARKED_RESOURCE_TYPES = ['Document', 'XHR', 'Fetch', 'EventSource', 'Ping'] as const;
+
+type MarkedResourceType = (typeof MARKED_RESOURCE_TYPES)[number];
+
+/** One DevTools `Fetch.RequestPattern`. */
+interface FetchPattern {
+  urlPattern: string;
+  resourceType: MarkedResourceType;
+  requestStage: 'Request';
+}
+
+/** DevTools patterns, one per own origin and marked resource type: `*` and `?` are wildcards there, `\` escapes. */
+export function fetchPatterns(origins: OwnOrigins): FetchPattern[] {
+  return origins.list().flatMap((entry) => {
     const escaped = entry.replace(/[\\*?]/g, (c) => `\\${c}`).replace('//\\*.', '//*.');
-    return { urlPattern: `${escaped}/*`, requestStage: 'Request' as const };
+    return MARKED_RESOURCE_TYPES.map((resourceType) => ({ urlPattern: `${escaped}/*`, resourceType, requestStage: 'Request' as const }));
   });
 }

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { chromium, expect, type Browser } from '@playwright/test';
 import { NO_FAULTS, parseFaultSpec, type Faults } from '../../src/demo/faults.ts';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
+import type { RunResult } from '../../src/result.ts';
+import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
+import { runPulse } from '../support/pulse-cli.ts';
+import { tempDir } from '../support/temp.ts';
 
 async function openShop(t: TestContext, faults?: Partial<Faults>): Promise<Shop> {
   const shop = await startShop({ port: 0, ...(faults ? { faults } : {}) });
@@ -357,4 +362,186 @@ test('parseFaultSpec reads good specs and names the bad token', () => {
   assert.throws(() => parseFaultSpec('delayMs'), /delayMs needs a value/);
   assert.throws(() => parseFaultSpec('hangPath=cart'), /must be a path starting with/);
   assert.throws(() => parseFaultSpec('down=maybe'), /"down=maybe"/);
+});
+
+test('catalog API: categories with counts, products by category with their pictures, stock by product, the featured product; unknown ones are 404', async (t) => {
+  const shop = await openShop(t);
+  const json = async (path: string) => {
+    const response = await fetch(shop.url + path);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/, path);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const categories = await json('/api/catalog/categories');
+  assert.equal(categories.status, 200);
+  assert.deepEqual(categories.body.categories, [
+    { slug: 'footwear', name: 'Footwear', count: 1 },
+    { slug: 'packs', name: 'Packs', count: 1 },
+    { slug: 'clothing', name: 'Clothing', count: 1 },
+    { slug: 'camp-kitchen', name: 'Camp kitchen', count: 2 },
+    { slug: 'lighting', name: 'Lighting', count: 1 },
+  ]);
+
+  const all = (await json('/api/catalog/products')).body.products as { slug: string; priceCents: number; category: string; image: string }[];
+  assert.equal(all.length, 6);
+  assert.deepEqual(all[0], {
+    slug: 'trail-runner-shoes',
+    name: 'Trail Runner Shoes',
+    description: 'Lightweight running shoes with a grippy sole for muddy paths and rocky climbs.',
+    priceCents: 12900,
+    category: 'footwear',
+    image: '/assets/catalog/products/trail-runner-shoes.svg',
+  });
+  const kitchen = (await json('/api/catalog/products?category=camp-kitchen')).body.products as { slug: string }[];
+  assert.deepEqual(kitchen.map((p) => p.slug), ['insulated-bottle', 'enamel-camp-mug']);
+  const image = await fetch(shop.url + all[0]!.image);
+  assert.equal(image.status, 200);
+  assert.equal(image.headers.get('content-type'), 'image/svg+xml');
+  assert.match(await image.text(), /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+
+  assert.deepEqual((await json('/api/catalog/stock?slugs=merino-hoodie,enamel-camp-mug')).body, { stock: { 'merino-hoodie': 0, 'enamel-camp-mug': 61 } });
+  assert.deepEqual((await json('/api/catalog/stock?slugs=')).body, { stock: {} });
+  assert.deepEqual((await json('/api/catalog/featured')).body, { product: { ...all[1], slug: 'alpine-daypack' } });
+
+  assert.equal((await json('/api/catalog/products?category=boats')).status, 404);
+  assert.deepEqual(await json('/api/catalog/stock?slugs=merino-hoodie,canoe'), { status: 404, body: { error: 'Unknown product "canoe"' } });
+});
+
+test('the catalog page links its own stylesheets and scripts; the files come with their types and may be cached, the font is TrueType; an unknown file is 404', async (t) => {
+  const shop = await openShop(t);
+  const response = await fetch(`${shop.url}/catalog`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('cache-control'), 'no-store', 'the page itself is not cached');
+  const page = await response.text();
+  assert.match(page, /<h1>Catalog<\/h1>/);
+  assert.match(page, /<ul id="catalog-products" class="catalog-grid" aria-label="Catalog" aria-busy="true"><\/ul>/);
+  const stylesheets = [...page.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]!);
+  const scripts = [...page.matchAll(/<script defer src="([^"]+)"><\/script>/g)].map((m) => m[1]!);
+  assert.equal(stylesheets.length, 5);
+  assert.equal(scripts.length, 5);
+  for (const [paths, type] of [[stylesheets, 'text/css; charset=utf-8'], [scripts, 'text/javascript; charset=utf-8']] as const) {
+    for (const path of paths) {
+      assert.match(path, /^\/assets\/catalog\//);
+      const asset = await fetch(shop.url + path);
+      assert.equal(asset.status, 200, path);
+      assert.equal(asset.headers.get('content-type'), type, path);
+      assert.equal(asset.headers.get('cache-control'), 'public, max-age=86400', path);
+      assert.ok((await asset.text()).length > 50, `${path} has a body`);
+    }
+  }
+  const font = await fetch(`${shop.url}/assets/catalog/icons.ttf`);
+  assert.equal(font.headers.get('content-type'), 'font/ttf');
+  assert.equal(Buffer.from(await font.arrayBuffer()).readUInt32BE(0), 0x00010000, 'a TrueType outline font');
+  assert.equal((await fetch(`${shop.url}/assets/catalog/nope.css`)).status, 404);
+  assert.equal((await fetch(`${shop.url}/assets/catalog/..%2F..%2Fhealthz`)).status, 404, 'a file name, never a path');
+  assert.match(await (await fetch(`${shop.url}/`)).text(), /<a href="\/catalog">Browse the catalog by category<\/a>/);
+});
+
+test('fault failOneIn does not count the catalog page\'s files: every 2nd page or API request fails, assets never', async (t) => {
+  const shop = await openShop(t, { failOneIn: 2 });
+  const statuses: string[] = [];
+  for (const path of ['/catalog', '/assets/catalog/base.css', '/assets/catalog/main.js', '/api/catalog/categories', '/assets/catalog/logo.svg']) {
+    statuses.push(`${path} ${(await fetch(shop.url + path)).status}`);
+  }
+  assert.deepEqual(statuses, ['/catalog 200', '/assets/catalog/base.css 200', '/assets/catalog/main.js 200', '/api/catalog/categories 503', '/assets/catalog/logo.svg 200']);
+});
+
+describe('the catalog page in a browser', () => {
+  let shop: Shop;
+  let browser: Browser;
+  before(async () => {
+    shop = await startShop();
+    browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
+  });
+  after(async () => {
+    await browser?.close();
+    await shop?.close();
+  });
+
+  test('each fresh context fetches 20 or more of its own static files over the network (stylesheets, scripts, images, a font), and the API calls answer and fill the page', { timeout: 60_000 }, async () => {
+    for (const round of [1, 2]) {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const responses: { url: string; type: string; status: number; contentType: string }[] = [];
+        page.on('response', (response) =>
+          responses.push({ url: response.url(), type: response.request().resourceType(), status: response.status(), contentType: response.headers()['content-type'] ?? '' }),
+        );
+        await page.goto(`${shop.url}/catalog`);
+        await expect(page.getByRole('status')).toHaveText('Showing 6 products');
+        await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('listitem')).toHaveCount(6);
+        await expect(page.getByText('Featured: Alpine Daypack 24L at $89.00')).toBeVisible();
+        await expect(page.getByRole('listitem').filter({ hasText: 'Merino Wool Hoodie' })).toContainText('Sold out');
+        await page.evaluate(async () => {
+          await document.fonts.ready;
+          await Promise.all(Array.from(document.images).map((image) => image.decode().catch(() => undefined)));
+        });
+        const ownStatic = () => responses.filter((r) => r.url.startsWith(`${shop.url}/`) && ['stylesheet', 'script', 'image', 'font'].includes(r.type));
+        await expect.poll(() => ownStatic().length, { message: `round ${round}: own static files` }).toBeGreaterThanOrEqual(20);
+        const files = ownStatic();
+        assert.deepEqual(files.filter((r) => r.status !== 200), [], `round ${round}: every file answered`);
+        assert.equal(new Set(files.map((r) => r.url)).size, files.length, 'each file once');
+        for (const type of ['stylesheet', 'script', 'image', 'font']) assert.ok(files.some((r) => r.type === type), `round ${round}: a ${type}`);
+        // Not from a cache: a fresh context starts with an empty one, so every file crossed the network.
+        const fromNetwork = await page.evaluate(() =>
+          performance.getEntriesByType('resource').filter((e) => (e as PerformanceResourceTiming).transferSize > 0).map((e) => e.name),
+        );
+        assert.deepEqual(files.map((r) => r.url).filter((url) => !fromNetwork.includes(url)), [], `round ${round}: fetched, not cached`);
+
+        const api = responses.filter((r) => r.url.startsWith(`${shop.url}/api/`));
+        assert.deepEqual(api.map((r) => new URL(r.url).pathname).sort(), ['/api/catalog/categories', '/api/catalog/featured', '/api/catalog/products', '/api/catalog/stock']);
+        for (const call of api) {
+          assert.equal(call.type, 'fetch', call.url);
+          assert.equal(call.status, 200, call.url);
+          assert.match(call.contentType, /^application\/json/, call.url);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  test('a category filter asks the API again and shows only its products; with the API failing the page says so', { timeout: 60_000 }, async (t) => {
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(`${shop.url}/catalog`);
+    await expect(page.getByRole('status')).toHaveText('Showing 6 products');
+    const asked = page.waitForResponse((r) => r.url() === `${shop.url}/api/catalog/products?category=camp-kitchen` && r.status() === 200);
+    await page.getByRole('button', { name: 'Camp kitchen' }).click();
+    await asked;
+    await expect(page.getByRole('status')).toHaveText('Showing 2 products in Camp kitchen');
+    await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('link')).toHaveText(['Insulated Water Bottle', 'Enamel Camp Mug']);
+    await expect(page.getByRole('button', { name: 'Camp kitchen' })).toHaveAttribute('aria-pressed', 'true');
+
+    shop.setFaults({ api500: true });
+    t.after(() => shop.resetFaults());
+    await page.reload();
+    await expect(page.getByRole('status')).toHaveText('Sorry, the catalog could not be loaded. Please try again.');
+    await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('listitem')).toHaveCount(0);
+  });
+
+  test('the catalog journey passes against the shop with its three steps, and fails at the step that waits for the API when the API answers 500', { timeout: 180_000 }, async (t) => {
+    const once = async (extra: string[] = []) => {
+      const run = await runPulse(['once', 'catalog', '--base-url', shop.url, '--data-dir', tempDir(t), '--json', ...extra], { timeoutMs: 120_000 });
+      const [result] = JSON.parse(run.stdout) as RunResult[];
+      assert.ok(result, `${run.stdout}\n${run.stderr}`);
+      return { code: run.code, result };
+    };
+    const good = await once();
+    assert.equal(good.code, 0, JSON.stringify(good.result.error));
+    assert.equal(good.result.status, 'success');
+    assert.deepEqual(good.result.steps.map((s) => [s.name, s.status]), [
+      ['open catalog', 'passed'],
+      ['see products and stock', 'passed'],
+      ['filter by category', 'passed'],
+    ]);
+
+    shop.setFaults({ api500: true });
+    t.after(() => shop.resetFaults());
+    const bad = await once(['--retries', '0']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.result.status, 'failure');
+    assert.equal(bad.result.error?.step, 'see products and stock');
+    assert.equal(bad.result.cause, 'target');
+  });
 });

@@ -20,7 +20,8 @@ describe('npx playwright test runs the journeys', () => {
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /checkout @shop @critical/);
     assert.match(run.stdout, /search @shop/);
-    assert.match(run.stdout, /2 passed/);
+    assert.match(run.stdout, /catalog @shop/);
+    assert.match(run.stdout, /3 passed/);
   });
 
   test('with the checkout fault on, the checkout test fails at its step', async (t) => {
@@ -29,6 +30,6 @@ describe('npx playwright test runs the journeys', () => {
     assert.match(run.stdout, /1 failed/);
     assert.match(run.stdout, /checkout @shop @critical/);
     assert.match(run.stdout, /see order number/, 'the failing test.step is named');
-    assert.match(run.stdout, /1 passed/, 'search is unaffected');
+    assert.match(run.stdout, /2 passed/, 'search and catalog are unaffected');
   });
 });

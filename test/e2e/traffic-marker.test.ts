@@ -6,9 +6,8 @@ import { resolveConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { formatProblem } from '../../src/problem.ts';
 import type { RunResult } from '../../src/result.ts';
-import { OwnOrigins } from '../../src/runner/origins.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
-import { fetchPatterns, newSpanId, newTraceId } from '../../src/runner/traffic-marker.ts';
+import { newSpanId, newTraceId } from '../../src/runner/traffic-marker.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
@@ -26,19 +25,47 @@ function send(response: ServerResponse, status: number, type: string, body: stri
   response.end(body);
 }
 
+/** Static assets on the own origin: a backend does not trace them, so the marker never pauses them. */
+const OWN_STATIC = ['/style.css', '/logo.png', '/app.js', '/font.ttf', '/clip.mp3'];
+
 /**
- * The own origin's page: subresources and fetches on both origins, redirects, a preflighted and a
- * refused cross-origin fetch, a WebSocket, and a cross-origin fetch to a second own origin (an API).
+ * The own origin's page: static assets and a frame, fetch, XHR, an EventSource and a beacon on both
+ * origins, redirects, a preflighted and a refused cross-origin fetch, a WebSocket, and a cross-origin
+ * fetch to a second own origin (an API).
  */
 function markedPage(own: string, other: string, api: string): string {
-  return `<!doctype html><html><head><title>marked</title><link rel="stylesheet" href="/style.css"></head>
-<body><h1>marked</h1><img src="/logo.png" alt=""><img src="${other}/pixel.png" alt=""><script src="${other}/lib.js"></script>
+  return `<!doctype html><html><head><title>marked</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/style.css"><script src="/app.js"></script></head>
+<body><h1>marked</h1><img src="/logo.png" alt=""><img src="${other}/pixel.png" alt=""><script src="${other}/lib.js"></script><iframe src="/frame" title="frame"></iframe>
 <script>
 const statusOf = (request) => request.then((r) => r.status, () => 'blocked');
 (async () => {
   const results = {};
   results.same = await statusOf(fetch('/api/cart'));
   results.traced = await statusOf(fetch('/api/traced', { headers: { traceparent: '${PAGE_TRACEPARENT}' } }));
+  results.xhr = await new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('GET', '/api/xhr');
+    xhr.onload = () => resolve(xhr.status);
+    xhr.onerror = () => resolve('blocked');
+    xhr.send();
+  });
+  results.events = await new Promise((resolve) => {
+    const source = new EventSource('/events');
+    source.onmessage = (event) => { source.close(); resolve(event.data); };
+    source.onerror = () => { source.close(); resolve('refused'); };
+  });
+  results.beacon = navigator.sendBeacon('/beacon', 'left');
+  for (let tries = 0; tries < 50 && (await fetch('/api/beacon-seen').then((r) => r.text())) !== 'yes'; tries += 1) await new Promise((r) => setTimeout(r, 100));
+  results.app = window.appLoaded === true;
+  await document.fonts.load('1em Marked').catch(() => undefined);
+  results.media = await new Promise((resolve) => {
+    const clip = new Audio();
+    clip.preload = 'auto';
+    clip.onerror = () => resolve('asked');
+    clip.onloadeddata = () => resolve('asked');
+    setTimeout(() => resolve('not asked'), 5000);
+    clip.src = '/clip.mp3';
+  });
   results.sameRedirect = await statusOf(fetch('/to-own'));
   results.crossRedirect = await statusOf(fetch('/to-other'));
   results.preflighted = await statusOf(fetch('${other}/api/put', { method: 'PUT', headers: { 'x-custom': '1' } }));
@@ -93,7 +120,10 @@ describe('synthetic traffic is marked', () => {
       const where = (request.url ?? '').split('?')[0];
       if (where === '/') return send(response, 200, 'text/html', markedPage(url, other.url, api.url));
       if (where === '/plain') return send(response, 200, 'text/html', '<!doctype html><title>plain</title><h1>plain</h1>');
-      if (where === '/style.css') return send(response, 200, 'text/css', 'h1 { color: teal; }');
+      if (where === '/style.css') return send(response, 200, 'text/css', "@font-face { font-family: Marked; src: url(/font.ttf); } h1 { color: teal; }");
+      if (where === '/app.js') return send(response, 200, 'text/javascript', 'window.appLoaded = true;');
+      if (where === '/events') return send(response, 200, 'text/event-stream', 'retry: 60000\ndata: hello\n\n');
+      if (where === '/api/beacon-seen') return send(response, 200, 'text/plain', own.requests.some((r) => r.path === '/beacon') ? 'yes' : 'no');
       if (where === '/to-own') return send(response, 302, 'text/plain', '', { location: '/api/after-redirect' });
       if (where === '/to-other') return send(response, 302, 'text/plain', '', { location: `${other.url}/landed` });
       if (where === '/away') return send(response, 302, 'text/plain', '', { location: `${other.url}/landing` });
@@ -121,7 +151,8 @@ describe('synthetic traffic is marked', () => {
           await page.goto(params.baseUrl);
           await page.locator('body[data-done="1"]').waitFor();
           expect(await page.evaluate(() => (window as any).results)).toEqual({
-            same: 200, traced: 200, sameRedirect: 200, crossRedirect: 200, preflighted: 200, refused: 'blocked', api: 200, socket: 'refused',
+            same: 200, traced: 200, xhr: 200, events: 'hello', beacon: true, app: true, media: 'asked',
+            sameRedirect: 200, crossRedirect: 200, preflighted: 200, refused: 'blocked', api: 200, socket: 'refused',
           });
         });
         await step('leave by a redirect', async () => {
@@ -131,7 +162,7 @@ describe('synthetic traffic is marked', () => {
       }`,
     );
 
-  test("requests to own origins (the base URL's and the journey's origins) carry the run id, the attempt and a traceparent of the run; the other origin never sees them, and CORS works as without pulse", { timeout: 180_000 }, async () => {
+  test("documents, fetch, XHR, EventSource and beacons to own origins (the base URL's and the journey's origins) carry the run id, the attempt and a traceparent of the run; static assets never do, the other origin never sees them, and CORS works as without pulse", { timeout: 180_000 }, async () => {
     const def = visit();
     clear();
     const result = await runner().run(def);
@@ -141,11 +172,19 @@ describe('synthetic traffic is marked', () => {
 
     const ownHttp = own.requests.filter((r) => !r.upgrade);
     const paths = new Set(ownHttp.map((r) => r.path));
-    for (const expected of ['/', '/style.css', '/logo.png', '/api/cart', '/api/traced', '/to-own', '/api/after-redirect', '/to-other', '/away']) {
+    const traced = ['/', '/frame', '/api/cart', '/api/traced', '/api/xhr', '/events', '/beacon', '/api/beacon-seen', '/to-own', '/api/after-redirect', '/to-other', '/away'];
+    for (const expected of [...traced, ...OWN_STATIC]) {
       assert.ok(paths.has(expected), `${expected} reached the own origin: ${[...paths].join(' ')}`);
     }
+    // Scripts, stylesheets, images, fonts and media are never paused, so never marked.
+    const statics = ownHttp.filter((r) => OWN_STATIC.includes(r.path));
+    assert.deepEqual(statics.filter(marked).map((r) => r.path), [], 'no marker on an own static asset');
+    const ownMarked = ownHttp.filter((r) => !OWN_STATIC.includes(r.path));
+    assert.deepEqual([...new Set(ownMarked.map((r) => r.path))].sort(), [...traced].sort(), 'nothing else reached the own origin');
+    const beacon = ownMarked.find((r) => r.path === '/beacon');
+    assert.equal(beacon?.method, 'POST', 'the beacon went out as one');
     const spans = new Set<string>();
-    for (const request of ownHttp) {
+    for (const request of ownMarked) {
       assert.equal(request.headers['x-pulse-run-id'], result.runId, `run id on ${request.path}`);
       assert.equal(request.headers['x-pulse-attempt'], '1', `attempt on ${request.path}`);
       if (request.path === '/api/traced') {
@@ -158,7 +197,7 @@ describe('synthetic traffic is marked', () => {
       assert.doesNotMatch(match[2]!, /^0+$/);
       spans.add(match[2]!);
     }
-    assert.equal(spans.size, ownHttp.length - 1, 'a fresh span id per request');
+    assert.equal(spans.size, ownMarked.length - 1, 'a fresh span id per request');
 
     // The API is an own origin too: marked, and the browser asked it no preflight for the marker's headers.
     assert.deepEqual(api.requests.map((r) => `${r.method} ${r.path}`), ['POST /api/orders']);
@@ -303,11 +342,6 @@ describe('traffic marker parts', () => {
     assert.equal(calls, 2);
     assert.match(newSpanId(), /^[0-9a-f]{16}$/);
     assert.notEqual(newTraceId(), newTraceId());
-  });
-
-  test('DevTools patterns name each own origin literally, and a *. entry every subdomain', () => {
-    const patterns = fetchPatterns(new OwnOrigins(['http://127.0.0.1:3100/shop', 'https://*.shop.example.com']));
-    assert.deepEqual(patterns.map((p) => p.urlPattern), ['http://127.0.0.1:3100/*', 'https://*.shop.example.com/*']);
   });
 
   test('the journey_failed and heartbeat lines carry the trace id', () => {
