@@ -2,6 +2,7 @@
 import type { CapacityResult, LevelResult, MemoryPoint } from './capacity.ts';
 import type { CostResult, VariantId, VariantResult } from './cost.ts';
 import type { ScrapeResult } from './scrape.ts';
+import { renderFigures } from './figures.ts';
 import { fmt, fmtBytes, fmtPercent, median, summarize } from './stats.ts';
 
 export interface Machine {
@@ -475,7 +476,7 @@ function findings(results: BenchResults): string {
   }
   const unmarked = variant(cost, 'pulse-unmarked');
   if (pulse && unmarked) {
-    lines.push(`- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`, the default) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(pulse) / cpu(unmarked) - 1)} (${fmt((cpu(pulse) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each request to the shop's origin makes one DevTools round trip from the browser through the browser host to the journey worker, other origins none.`);
+    lines.push(`- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`, the default) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(pulse) / cpu(unmarked) - 1)} (${fmt((cpu(pulse) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each page load and API call to the shop's origin makes one DevTools round trip between the browser and its journey worker, static assets and other origins none; with any request intercepted, Chromium routes every request of the page through its interception layer, so the price grows with the page's requests all the same.`);
   }
   const plain = variant(cost, 'pulse-plain');
   if (pulse && plain && unmarked) {
@@ -547,6 +548,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (scrape) parts.push(scrapeSection(scrape), '');
   if (capacity) parts.push(soakSection(capacity), '');
   parts.push(findings(results), '');
+  parts.push('## Figures the docs quote', '', 'docs/scaling.md and README.md carry this block as it stands here; a test fails when they differ.', '', renderFigures(results), '');
   if (results.notes) parts.push(results.notes.trim(), '');
   return parts.join('\n');
 }

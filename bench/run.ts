@@ -13,6 +13,7 @@ import { SYSTEM_CHROMIUMS, SYSTEM_HEADLESS_SHELLS, findBrowser } from '../src/ru
 import { runCapacity, type CapacityResult } from './capacity.ts';
 import { VARIANT_IDS, runCost, type CostResult, type VariantId } from './cost.ts';
 import { machineBusy } from './proc.ts';
+import { renderFigures, withFigures } from './figures.ts';
 import { renderMarkdown, renderSummary, type BenchResults, type Machine } from './report.ts';
 import { runScrape, type ScrapeResult } from './scrape.ts';
 import { startShopProcess } from './shop-process.ts';
@@ -20,6 +21,7 @@ import { median } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECTIONS = ['cost', 'scrape', 'capacity'] as const;
+const DEFAULT_OUT = path.join(ROOT, 'bench/RESULTS.md');
 /**
  * The journeys whose cost per heartbeat is measured: the checkout (few requests per page) and a
  * page with many own-origin static assets and API calls, where a cost that grows per request shows.
@@ -87,7 +89,7 @@ function readSettings(argv: string[]): Settings | 'help' {
   return {
     pages,
     quick,
-    out: path.resolve(values.out ?? path.join(ROOT, 'bench/RESULTS.md')),
+    out: path.resolve(values.out ?? DEFAULT_OUT),
     elastic: !quick && !values['no-elastic'],
     only,
     variants: variants as VariantId[] | undefined,
@@ -237,6 +239,14 @@ async function main(): Promise<number> {
   };
   mkdirSync(path.dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, renderMarkdown(results));
+  // A whole bench into the shared RESULTS.md: the docs quote its figures from now on.
+  if (settings.out === DEFAULT_OUT && !settings.quick && settings.only.size === SECTIONS.length) {
+    const block = renderFigures(results);
+    for (const doc of ['docs/scaling.md', 'README.md']) {
+      const file = path.join(ROOT, doc);
+      writeFileSync(file, withFigures(readFileSync(file, 'utf8'), block));
+    }
+  }
   process.stdout.write(`\n${renderSummary(results)}\n\nwrote ${path.relative(process.cwd(), settings.out) || settings.out} in ${(results.elapsedS / 60).toFixed(1)} min\n`);
   return 0;
 }
