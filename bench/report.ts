@@ -542,8 +542,9 @@ export function renderMarkdown(results: BenchResults): string {
     '- Capacity, soak: see their sections. Scrape: in the bench process.',
     '',
   ];
-  if (cost) parts.push(costSection(cost, '1'), '', buildSection(cost, machine), '');
+  if (cost) parts.push(costSection(cost, '1'), '');
   for (const [index, more] of (results.moreCosts ?? []).entries()) parts.push(costSection(more, `1${String.fromCharCode(98 + index)}`), '');
+  if (cost) parts.push(buildSection(cost, machine), '');
   if (capacity) parts.push(capacitySection(capacity), '', memorySection(capacity), '');
   if (scrape) parts.push(scrapeSection(scrape), '');
   if (capacity) parts.push(soakSection(capacity), '');

@@ -154,6 +154,9 @@ export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vital
       const value = await Promise.race([Promise.resolve().then(body), budget.expired]);
       const durationMs = performance.now() - started;
       if (log.ended) return value;
+      // Its timer could not fire (the step kept the event loop to itself), but the step budget decides all
+      // the same; past the run's budget too, the run's verdict (the journey hogged its worker) says more.
+      if (durationMs > stepTimeoutMs && !clock.overBudget()) throw new BudgetExceededError('step', stepTimeoutMs, callsInFlight());
       // Read after the step's time is taken: measuring is pulse's cost, not the step's. A body past
       // its budget without the timer firing kept the event loop to itself: no read, so it ends at
       // once and is judged for that.

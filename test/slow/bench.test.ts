@@ -51,19 +51,30 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
   assert.match(machine['Chromium (`browser.version()`)'] ?? '', /\d+\.\d+\.\d+\.\d+/);
 
   const targets = tableAfter(markdown, '## Targets');
-  assert.equal(targets.length, 7, 'one row per target');
+  // Per page: pulse against the floor, and pulse's own CPU reading against the measured one; then
+  // spawn-per-run, lag, lag under a flood, /metrics, soak RSS, memory per slot, browser processes.
+  assert.equal(targets.length, 11, 'one row per target');
+  for (const page of ['checkout', 'catalog']) assert.ok(targets.some(([target]) => target?.includes(`\`${page}\``) && target.includes('the floor')), `the floor target on ${page}`);
   for (const [target, , verdict] of targets) assert.match(verdict ?? '', /^\*\*(PASS|MISS|n\/a)\*\*$/, `a verdict for ${target}`);
   // Every section ran, so every target was measured.
   assert.ok(targets.every(([, measured]) => measured !== '–'), JSON.stringify(targets));
 
-  const cost = tableAfter(markdown, '## 1. Cost per heartbeat');
-  const labels = cost.map((row) => row[0]);
-  for (const variant of ['pulse runner', 'floor', 'spawn-per-run: `playwright test`']) {
-    const row = cost.find((r) => r[0]?.includes(variant));
-    assert.ok(row, `a row for ${variant} in ${JSON.stringify(labels)}`);
-    assert.ok(Number(row[1]) >= 1, `${variant}: successful runs`);
-    for (const cell of row.slice(2, 6)) assert.match(cell, NUMBER, `${variant}: median and p95 figures`);
+  for (const heading of ['## 1. Cost per heartbeat: `checkout`', '## 1b. Cost per heartbeat: `catalog`']) {
+    const cost = tableAfter(markdown, heading);
+    const labels = cost.map((row) => row[0]);
+    for (const variant of ['pulse runner', 'floor', 'spawn-per-run: `playwright test`']) {
+      const row = cost.find((r) => r[0]?.includes(variant));
+      assert.ok(row, `${heading}: a row for ${variant} in ${JSON.stringify(labels)}`);
+      assert.ok(Number(row[1]) >= 1, `${heading}, ${variant}: successful runs`);
+      for (const cell of row.slice(2, 6)) assert.match(cell, NUMBER, `${heading}, ${variant}: median and p95 figures`);
+    }
   }
+  // Daemon, each worker and each browser as RSS / PSS, at every capacity level.
+  const slots = tableAfter(markdown, '## 2b. Memory per slot');
+  assert.ok(slots.length >= 1, 'memory per slot measured');
+  for (const row of slots) assert.ok([row[1], row[3], row[4]].every((cell) => /MiB \/ [\d.]+ MiB$/.test(cell ?? '')), JSON.stringify(row));
+  // The block the docs quote, between its markers.
+  assert.match(markdown, /<!-- figures from bench\/RESULTS.md[^]*CPU-s per heartbeat[^]*<!-- end of figures from bench\/RESULTS.md -->/);
 
   for (const heading of ['## 5. Full Chromium vs headless shell', '## 2. Capacity', '### At 80% of capacity', '### At 80% of capacity under a UI flood', '## 3. Scrape', '## 4. Soak']) {
     const rows = tableAfter(markdown, heading);

@@ -52,6 +52,18 @@ describe('stepFunction', () => {
     assert.deepEqual(log.failed, { name: 'pay', error: boom });
   });
 
+  test('a step that blocked its thread past its budget (its timer never fired) fails all the same, with reason timeout', async () => {
+    const { log, step } = steps(30);
+    const blocked = step('block', () => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 80);
+      return 'done';
+    });
+    await assert.rejects(blocked, (error: unknown) => error instanceof BudgetExceededError && error.scope === 'step' && error.budgetMs === 30);
+    assert.deepEqual(log.steps.map((s) => [s.name, s.status]), [['block', 'failed']]);
+    assert.ok(log.steps[0]!.durationMs >= 80);
+    assert.equal(log.failed?.name, 'block');
+  });
+
   test('a step over its budget fails with a BudgetExceededError naming the budget', async () => {
     const { log, step } = steps(20);
     await assert.rejects(step('hang', () => new Promise(() => undefined)), (error: unknown) => error instanceof BudgetExceededError && error.scope === 'step' && error.budgetMs === 20);
