@@ -43,7 +43,7 @@ export function renderFigures(results: BenchResults): string {
     `| \`GET /metrics\`, one location of ${results.scrape ? `${results.scrape.journeys} journeys × ${results.scrape.steps} steps` : '–'} | ${results.scrape?.oneLocation ? `${results.scrape.oneLocation.series} series, ${fmtBytes(results.scrape.oneLocation.bodyBytes)}, median ${fmt(results.scrape.oneLocation.httpMs.median)} ms` : '–'} |`,
     '',
     perMinute !== undefined
-      ? `At 80% of the best rate, one replica of this size carries about ${fmt(perMinute, 3)} checkout-sized runs per minute: ${[1, 5, 15].map((minutes) => `${Math.floor(perMinute * minutes)} journeys every ${minutes === 1 ? 'minute' : `${minutes} minutes`}`).join(', ')} (past about 200 journeys of 10 steps, \`/metrics\` size is the limit, not CPU).`
+      ? `At 80% of the best rate, one replica of this size carries about ${fmt(perMinute, 3)} checkout-sized runs per minute: by CPU, ${[1, 5, 15].map((minutes) => `${Math.floor(perMinute * minutes)} journeys every ${minutes === 1 ? 'minute' : `${minutes} minutes`}`).join(', ')}; past about 200 journeys of 10 steps, \`/metrics\` size is the limit instead.`
       : 'Capacity was not measured in this run.',
     '',
     FIGURES_END,
