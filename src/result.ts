@@ -8,8 +8,9 @@ export const RUN_STATUSES = ['success', 'failure', 'error'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What broke, as on-call filter it: `http`/`network`/`timeout` name the request when one failed in the failed step. */
-export type FailureReason = 'timeout' | 'assertion' | 'navigation' | 'http' | 'network' | 'script';
-export const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'assertion', 'navigation', 'http', 'network', 'script'];
+/** `crash`: the page's renderer or the browser died under the run (whose doing, the cause says). */
+export type FailureReason = 'timeout' | 'assertion' | 'navigation' | 'http' | 'network' | 'script' | 'crash';
+export const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'assertion', 'navigation', 'http', 'network', 'script', 'crash'];
 
 /**
  * Whose fault a run that did not succeed is: `target` (the journey's own origins answered wrongly,
@@ -74,6 +75,8 @@ export interface RunError {
 export interface Artifacts {
   /** Paths relative to `<data folder>/artifacts`, e.g. `checkout/<runId>/attempt-1-screenshot.png`. */
   screenshot?: string;
+  /** A note saying why no picture could be taken at all (full page, viewport and the browser's own capture all failed). */
+  screenshotMissing?: string;
   html?: string;
   console?: string;
   trace?: string;

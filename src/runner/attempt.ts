@@ -20,6 +20,7 @@ import type { AttemptPhase } from './protocol.ts';
 import { StepLog, stepFunction, type StepEvents } from './steps.ts';
 import { redactTrace } from './trace-redaction.ts';
 import { markTraffic, type TrafficMarkerOptions } from './traffic-marker.ts';
+import type { TargetCrash } from './own-browser.ts';
 import { VITALS_SCRIPT, VitalsReader } from './vitals.ts';
 
 /** Where an attempt reports what went wrong on pulse's side; a pino logger fits. */
@@ -55,6 +56,8 @@ export interface AttemptOptions {
   log?: AttemptLog;
   /** Rejects when journey code misbehaves outside the chain the attempt awaits (a throw in a timer, process.exit). */
   fault?: Promise<never>;
+  /** What the worker's browser said of targets that died since a moment (performance.now()): why a renderer ended. */
+  crashesSince?: (since: number) => readonly TargetCrash[];
 }
 
 export interface AttemptOutcome {
@@ -96,7 +99,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
       const title = `${options.journey.name} ${options.runId} attempt ${attempt}`;
       await withDeadline(context.tracing.start({ screenshots: true, snapshots: true, sources: false, title }), BROWSER_CALL_TIMEOUT_MS, 'tracing.start');
     }
-    outcome = await drive(options, context, message);
+    outcome = await drive(options, context, message, started);
   } catch (error) {
     // pulse's own side broke (a page could not open, tracing failed): a prober error, never a crash.
     outcome = proberError(`pulse could not run the attempt: ${describeError(error).message}`, error instanceof DeadlineError);
@@ -117,7 +120,7 @@ interface Stage {
   step: StepFn;
 }
 
-async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string): Promise<AttemptOutcome> {
+async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string, started: number): Promise<AttemptOutcome> {
   const { attempt, events } = options;
   const stage = await setUp(options, context);
   const { page, recorder, log, watch, clock, step } = stage;
@@ -133,7 +136,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const lost = watch.lost();
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
   if (end.kind === 'broke' && end.error !== undefined) log.cutOff(end.error);
-  const decision = decideOutcome({ end, failed: log.failed, lost, network: recorder.network, message });
+  const decision = decideOutcome({ end, failed: log.failed, lost, crash: options.crashesSince?.(started)[0], network: recorder.network, message });
   const browserClosedByJourney = watch.closed?.call === 'browser.close()';
   if (decision.status === 'success') {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
 import type { Artifacts, Observations } from '../result.ts';
 import type { Redactor } from '../redact.ts';
+import { describeError } from '../errors.ts';
 import { withDeadline } from './deadline.ts';
 import type { OwnOrigins } from './origins.ts';
 import { RequestWatch } from './requests.ts';
@@ -122,16 +123,30 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
   const relative = (absolute: string) => path.relative(root, absolute);
   const artifacts: Artifacts = {};
 
+  // Always a picture, or a note saying why not: the whole page within its budget (a very long or
+  // endlessly growing page may not make it), else what the user saw (the viewport), else Chromium's
+  // own capture of its last frame (a page stuck mid-navigation keeps Playwright waiting).
   const screenshot = async () => {
     if (!page || page.isClosed()) return;
     const target = file('screenshot.png');
-    try {
-      await page.screenshot({ path: target, fullPage: true, timeout: CAPTURE_TIMEOUT_MS, animations: 'disabled', caret: 'hide' });
-    } catch {
-      // A page stuck mid-navigation can keep Playwright waiting; Chromium still paints what the user sees.
-      await writeFile(target, await rawScreenshot(page));
+    const tries: [string, () => Promise<unknown>][] = [
+      ['full page', () => page.screenshot({ path: target, fullPage: true, timeout: CAPTURE_TIMEOUT_MS, animations: 'disabled', caret: 'hide' })],
+      ['viewport', () => page.screenshot({ path: target, fullPage: false, timeout: CAPTURE_TIMEOUT_MS, animations: 'disabled', caret: 'hide' })],
+      ["the browser's last frame", async () => writeFile(target, await rawScreenshot(page))],
+    ];
+    const failures: string[] = [];
+    for (const [what, take] of tries) {
+      try {
+        await take();
+        artifacts.screenshot = relative(target);
+        return;
+      } catch (error) {
+        failures.push(`${what}: ${describeError(error).message.split('\n')[0]}`);
+      }
     }
-    artifacts.screenshot = relative(target);
+    const note = file('screenshot-missing.txt');
+    await writeFile(note, redact(`No picture of the page could be taken at the moment of failure.\n${failures.join('\n')}\n`));
+    artifacts.screenshotMissing = relative(note);
   };
   const html = async () => {
     if (!page || page.isClosed()) return;
@@ -169,6 +184,12 @@ async function rawScreenshot(page: Page): Promise<Buffer> {
 }
 
 async function rawHtml(page: Page): Promise<string> {
+  // What the DOM holds right now, even while the document is still arriving (Playwright waits for it).
+  const now = await withCdp(page, (session) =>
+    session.send('Runtime.evaluate', { expression: "document.documentElement ? '<!DOCTYPE html>\\n' + document.documentElement.outerHTML : ''", returnByValue: true }),
+  ).catch(() => undefined);
+  const held: unknown = now?.result.value;
+  if (typeof held === 'string' && held !== '') return held;
   // The document under a pending navigation only answers once that navigation is stopped.
   await withCdp(page, (session) => session.send('Page.stopLoading'));
   return withDeadline(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');

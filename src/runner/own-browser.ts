@@ -2,6 +2,7 @@
 // code and its browser, so a protocol message costs one hop, not two (measured against a shared
 // browser behind a WebSocket server: +100-170 ms of Node.js CPU per run). A journey that closes or
 // crashes "the browser" touches only its own slot. Worker side only.
+import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type LaunchOptions } from 'playwright';
 import { describeError } from '../errors.ts';
 import { allStats } from './process-tree.ts';
@@ -15,8 +16,22 @@ export interface OwnBrowserEvents {
   failed(message: string): void;
 }
 
+/** A renderer (or other target) of this browser that died, as Chromium tells it. */
+export interface TargetCrash {
+  /** Chromium's termination status: `crashed`, `killed`, `oom`, `abnormal`, ... */
+  status: string;
+  errorCode: number;
+  /** performance.now() when pulse heard of it. */
+  at: number;
+}
+
+/** A bound on what is kept: crashes older than the attempt in progress are of no run's interest. */
+const CRASHES_KEPT = 20;
+
 export class OwnBrowser {
   readonly #options: LaunchOptions;
+  /** Every crash of this browser's targets: the worker runs one attempt at a time, so a crash during it is that attempt's. */
+  readonly #crashes: TargetCrash[] = [];
   readonly #events: OwnBrowserEvents;
   #browser: Browser | undefined;
   #launching: Promise<Browser> | undefined;
@@ -51,11 +66,31 @@ export class OwnBrowser {
       });
       this.#launches += 1;
       this.#browser = browser;
+      await this.#watchCrashes(browser);
       this.#events.launched(browserPid(), this.#launches > 1);
       return browser;
     } catch (error) {
       this.#events.failed(describeError(error).message);
       throw error;
+    }
+  }
+
+  /** Crashes heard of since `since` (performance.now()). */
+  crashesSince(since: number): TargetCrash[] {
+    return this.#crashes.filter((crash) => crash.at >= since);
+  }
+
+  // Chromium says why a renderer ended (`oom` among them) only to a browser-level session that discovers targets.
+  async #watchCrashes(browser: Browser): Promise<void> {
+    try {
+      const session = await browser.newBrowserCDPSession();
+      session.on('Target.targetCrashed', (event) => {
+        this.#crashes.push({ status: event.status, errorCode: event.errorCode, at: performance.now() });
+        this.#crashes.splice(0, Math.max(0, this.#crashes.length - CRASHES_KEPT));
+      });
+      await session.send('Target.setDiscoverTargets', { discover: true });
+    } catch {
+      // Without it a crash is still seen (the page's crash event), only not why.
     }
   }
 }

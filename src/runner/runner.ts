@@ -145,7 +145,7 @@ export class Runner {
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
       if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
-      return proberSide ? asProberError(outcome.result, proberSide.note, redact) : outcome.result;
+      return proberSide ? asProberError(outcome.result, proberSide, redact) : outcome.result;
     } catch (error) {
       return { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, cause: 'prober', artifacts: {} };
     }
@@ -176,10 +176,15 @@ function proberSideOf(result: AttemptResult, seen: SeenFromOutside): ProberSide 
   return undefined;
 }
 
-/** The failure, now a prober error: why first, then what the attempt said, in the step it said it. */
-function asProberError(result: AttemptResult, why: string, redact: Redactor): AttemptResult {
+/** The failure, now a prober error: why first, then what the attempt said, in the step it said it; a lost browser is a crash. */
+function asProberError(result: AttemptResult, side: ProberSide, redact: Redactor): AttemptResult {
   const { error } = result;
-  return { ...result, status: 'error', cause: 'prober', error: { message: redact(`${why}: ${error?.message ?? ''}`), ...(error?.step ? { step: error.step } : {}) } };
+  return {
+    ...result,
+    status: 'error',
+    cause: 'prober',
+    error: { message: redact(`${side.note}: ${error?.message ?? ''}`), ...(error?.step ? { step: error.step } : {}), ...(side.kind === 'browser-lost' ? { reason: 'crash' as const } : {}) },
+  };
 }
 
 /** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */

@@ -147,6 +147,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
           marker: trafficMarkerFor(request, (message) => post({ type: 'log', fields: { journey: journey.name, runId: request.runId }, message })),
           redact,
           fault: faulted,
+          crashesSince: (since) => ownBrowser?.crashesSince(since) ?? [],
           log: { warn: (fields, message) => post({ type: 'log', fields: { ...fields }, message }) },
           events: {
             phase: (phase) => post({ type: 'phase', phase }),

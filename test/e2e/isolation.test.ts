@@ -37,7 +37,7 @@ const TABLE: Row[] = [
   { journey: 'leaks-memory', status: 'failure', reason: 'script', step: 'hoard', cause: 'journey', error: /ran out of memory .*its cap is 256 MiB \(PULSE_WORKER_MEMORY\)/, workerEnded: 'memory' },
   { journey: 'replaces-globals', status: 'failure', reason: 'script', step: undefined, cause: 'journey', error: /replaced .*Date\.now/, workerEnded: 'fault' },
   { journey: 'closes-browser', status: 'failure', reason: 'script', step: 'close the browser', cause: 'journey', error: /the journey called browser\.close\(\)/, workerEnded: 'fault' },
-  { journey: 'crashes-renderer', status: 'error', reason: undefined, step: 'read the title', cause: 'prober', error: /renderer crashed/, workerEnded: 'error' },
+  { journey: 'crashes-renderer', status: 'error', reason: 'crash', step: 'read the title', cause: 'prober', error: /renderer crashed/, workerEnded: 'error' },
   // Its step timer could not fire, but a step that ended after its step budget failed all the same.
   { journey: 'overruns-step-budget', status: 'failure', reason: 'timeout', step: 'block', cause: 'journey', error: /step timeout of 1000 ms exceeded/ },
   // params are a frozen copy per run: the assignment throws in the journey's own step and reaches nobody else.

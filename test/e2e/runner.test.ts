@@ -275,7 +275,7 @@ describe('runner', () => {
     const lost = await running;
     rig.shop.resetFaults();
     assert.equal(lost.attempts, 1, 'a rig.prober error is not retried as if the target failed');
-    assert.equal(lost.error?.reason, undefined);
+    assert.equal(lost.error?.reason, 'crash', 'a crash has a reason of its own');
     assert.match(lost.error!.message, /browser disconnected/);
 
     const next = await runner().run(healthy);

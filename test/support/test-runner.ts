@@ -1,4 +1,5 @@
 import { after, before } from 'node:test';
+import type { LaunchOptions } from 'playwright';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { browserLaunchOptions, findBrowser } from '../../src/runner/find-browser.ts';
 import { Runner, type RunnerOptions } from '../../src/runner/runner.ts';
@@ -13,10 +14,10 @@ export class TestProber {
   readonly replaced: { reason: WorkerEndReason; pid: number; journey?: string; runId?: string }[] = [];
   restarts = 0;
 
-  constructor(options: { workers?: number; memoryLimitBytes?: number; hooks?: WorkerHooks } = {}) {
+  constructor(options: { workers?: number; memoryLimitBytes?: number; hooks?: WorkerHooks; launch?: LaunchOptions } = {}) {
     this.workers = new WorkerPool({
       size: options.workers ?? 1,
-      launch: browserLaunchOptions(findBrowser()),
+      launch: browserLaunchOptions(findBrowser(), options.launch),
       onBrowserRestart: () => (this.restarts += 1),
       memoryLimitBytes: options.memoryLimitBytes ?? 512 * 1024 * 1024,
       hooks: options.hooks,

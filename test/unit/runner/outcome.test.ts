@@ -52,15 +52,34 @@ describe('decideOutcome', () => {
     });
   });
 
-  test('a lost renderer or browser is a prober error, and the requests are not judged', () => {
+  test('a lost renderer or browser is a prober error with reason crash, and the requests are not judged', () => {
     for (const [lost, said] of [
-      ['renderer', "the page's renderer crashed (not the target's doing as far as pulse can tell)"],
+      ['renderer', "the page's renderer crashed; not the target's doing as far as pulse can tell"],
       ['browser', 'browser disconnected during the run'],
     ] as const) {
       const requests = network();
       const decision = decideOutcome({ end: { kind: 'broke', error: new Error('Target crashed') }, failed: undefined, lost, network: requests, message: shown });
-      assert.deepEqual(decision, { status: 'error', error: { message: `[${said}: Target crashed]`, step: undefined, reason: undefined }, cause: 'prober' }, lost);
+      assert.deepEqual(decision, { status: 'error', error: { message: `[${said}: Target crashed]`, step: undefined, reason: 'crash' }, cause: 'prober' }, lost);
       assert.equal(requests.reads, 0, lost);
     }
+  });
+
+  test('a renderer crash the step heard of before the page\'s crash event is still a crash, never a navigation failure of the target', () => {
+    const requests = network();
+    const error = new Error('page.goto: Navigation failed because page crashed!');
+    const decision = decideOutcome({ end: { kind: 'broke', error }, failed: { name: 'open', error }, lost: undefined, network: requests, message: shown });
+    assert.equal(decision.status, 'error');
+    assert.equal(decision.status !== 'success' && decision.error.reason, 'crash');
+    assert.equal(decision.status !== 'success' && decision.cause, 'prober');
+    assert.equal(requests.reads, 0);
+  });
+
+  test('Chromium\'s termination status decides whose crash it is: out of memory is the target\'s page, anything else pulse\'s side', () => {
+    const error = new Error('Target crashed');
+    const oom = decideOutcome({ end: { kind: 'broke', error }, failed: { name: 'scroll', error }, lost: 'renderer', crash: { status: 'oom', errorCode: 133 }, network: network(), message: shown });
+    assert.deepEqual(oom, { status: 'failure', error: { message: "[the page's renderer ran out of memory (Chromium's termination status: oom): the target's page made it: Target crashed]", step: 'scroll', reason: 'crash' }, cause: 'target' });
+    const killed = decideOutcome({ end: { kind: 'broke', error }, failed: { name: 'scroll', error }, lost: 'renderer', crash: { status: 'killed', errorCode: 9 }, network: network(), message: shown });
+    assert.equal(killed.status, 'error');
+    assert.match(killed.status !== 'success' ? killed.error.message : '', /termination status: killed, code 9/);
   });
 });
