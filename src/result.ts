@@ -75,8 +75,8 @@ export interface RunError {
 export interface Artifacts {
   /** Paths relative to `<data folder>/artifacts`, e.g. `checkout/<runId>/attempt-1-screenshot.png`. */
   screenshot?: string;
-  /** A note saying why no picture could be taken at all (full page, viewport and the browser's own capture all failed). */
-  screenshotMissing?: string;
+  /** A note saying what could not be captured and why (no picture at all, no page HTML): a page whose renderer never answered. */
+  notCaptured?: string;
   html?: string;
   console?: string;
   trace?: string;

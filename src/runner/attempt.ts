@@ -72,6 +72,7 @@ export interface AttemptOutcome {
 
 const MAX_ERROR_LENGTH = 4_000;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
+const CRASH_REPORT_WAIT_MS = 500;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
 
@@ -109,6 +110,17 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   return { ...outcome, browserUnresponsive: outcome.browserUnresponsive || !closed };
 }
 
+/** Chromium's word on why a renderer ended comes on another session, a moment after the page's crash event: wait that moment. */
+async function crashReport(options: AttemptOptions, since: number): Promise<TargetCrash | undefined> {
+  if (!options.crashesSince) return undefined;
+  for (let waited = 0; waited < CRASH_REPORT_WAIT_MS; waited += 25) {
+    const [crash] = options.crashesSince(since);
+    if (crash) return crash;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return undefined;
+}
+
 /** What an attempt sets up before its body runs: the page, what listens to it, and the step() the body is given. */
 interface Stage {
   context: BrowserContext;
@@ -136,7 +148,8 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   const lost = watch.lost();
   // Whatever ended the attempt (budget, fault, crash), a step still running then is the one it broke in.
   if (end.kind === 'broke' && end.error !== undefined) log.cutOff(end.error);
-  const decision = decideOutcome({ end, failed: log.failed, lost, crash: options.crashesSince?.(started)[0], network: recorder.network, message });
+  const crash = lost === 'renderer' ? await crashReport(options, started) : undefined;
+  const decision = decideOutcome({ end, failed: log.failed, lost, crash, network: recorder.network, message });
   const browserClosedByJourney = watch.closed?.call === 'browser.close()';
   if (decision.status === 'success') {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};

@@ -10,6 +10,15 @@ import { RequestWatch } from './requests.ts';
 
 const MAX_ENTRIES = 200;
 const CAPTURE_TIMEOUT_MS = 3_000;
+/** Past this many characters the DOM read is cut: one protocol message of a huge page can take the browser's pipe down. */
+const DOM_READ_LIMIT = 2_000_000;
+/** The DOM as it stands, before load included, cut at DOM_READ_LIMIT with a note saying so. */
+const DOM_NOW = `(() => {
+  const html = document.documentElement ? '<!DOCTYPE html>\\n' + document.documentElement.outerHTML : '';
+  return html.length > ${DOM_READ_LIMIT} ? html.slice(0, ${DOM_READ_LIMIT}) + '\\n<!-- pulse: cut at ${DOM_READ_LIMIT} of ' + html.length + ' characters -->' : html;
+})()`;
+/** The last tries wait longer: a renderer busy parsing a huge page answers once it is through. */
+const LAST_TRY_TIMEOUT_MS = 10_000;
 
 export interface ConsoleEntry {
   at: string;
@@ -122,6 +131,8 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
   const file = (name: string) => path.join(dir, `${prefix}${name}`);
   const relative = (absolute: string) => path.relative(root, absolute);
   const artifacts: Artifacts = {};
+  /** What could not be captured, and why: kept as a note beside the rest. */
+  const notCaptured: string[] = [];
 
   // Always a picture, or a note saying why not: the whole page within its budget (a very long or
   // endlessly growing page may not make it), else what the user saw (the viewport), else Chromium's
@@ -132,7 +143,7 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
     const tries: [string, () => Promise<unknown>][] = [
       ['full page', () => page.screenshot({ path: target, fullPage: true, timeout: CAPTURE_TIMEOUT_MS, animations: 'disabled', caret: 'hide' })],
       ['viewport', () => page.screenshot({ path: target, fullPage: false, timeout: CAPTURE_TIMEOUT_MS, animations: 'disabled', caret: 'hide' })],
-      ["the browser's last frame", async () => writeFile(target, await rawScreenshot(page))],
+      ["the browser's last frame", async () => writeFile(target, await rawScreenshot(page, LAST_TRY_TIMEOUT_MS))],
     ];
     const failures: string[] = [];
     for (const [what, take] of tries) {
@@ -144,22 +155,26 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
         failures.push(`${what}: ${describeError(error).message.split('\n')[0]}`);
       }
     }
-    const note = file('screenshot-missing.txt');
-    await writeFile(note, redact(`No picture of the page could be taken at the moment of failure.\n${failures.join('\n')}\n`));
-    artifacts.screenshotMissing = relative(note);
+    notCaptured.push(`No picture of the page could be taken at the moment of failure:\n  ${failures.join('\n  ')}`);
   };
   const html = async () => {
     if (!page || page.isClosed()) return;
     const target = file('page.html');
     const read = () => withDeadline(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');
     // A page caught mid-navigation refuses once; the next document is worth a second look.
-    const content = await read().catch(async (error: unknown) => {
-      if (/navigating/.test(String(error))) {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return read().catch(() => rawHtml(page));
-      }
-      return rawHtml(page);
-    });
+    const content = await read()
+      .catch(async (error: unknown) => {
+        if (/navigating/.test(String(error))) {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return read().catch(() => rawHtml(page));
+        }
+        return rawHtml(page);
+      })
+      .catch((error: unknown) => {
+        notCaptured.push(`The page's HTML could not be read: its renderer did not answer (${describeError(error).message.split('\n')[0]}).`);
+        return undefined;
+      });
+    if (content === undefined) return;
     await writeFile(target, redact(content));
     artifacts.html = relative(target);
   };
@@ -170,6 +185,13 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
     artifacts.console = relative(target);
   };
   const results = await Promise.allSettled([screenshot(), html(), log()]);
+  if (notCaptured.length > 0) {
+    const note = file('not-captured.txt');
+    await writeFile(note, redact(`${notCaptured.join('\n')}\n`)).then(
+      () => (artifacts.notCaptured = relative(note)),
+      (error: unknown) => onProblem('note of what was not captured', error),
+    );
+  }
   const names = ['screenshot', 'page HTML', 'console log'];
   results.forEach((result, index) => {
     if (result.status === 'rejected') onProblem(names[index]!, result.reason);
@@ -178,15 +200,17 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
 }
 
 // Playwright waits for a page stuck mid-navigation; Chromium itself still answers for what the user sees.
-async function rawScreenshot(page: Page): Promise<Buffer> {
-  const shot = await withCdp(page, (session) => session.send('Page.captureScreenshot', { format: 'png' }));
+async function rawScreenshot(page: Page, timeoutMs = CAPTURE_TIMEOUT_MS): Promise<Buffer> {
+  const shot = await withCdp(page, (session) => session.send('Page.captureScreenshot', { format: 'png' }), timeoutMs);
   return Buffer.from(shot.data, 'base64');
 }
 
 async function rawHtml(page: Page): Promise<string> {
   // What the DOM holds right now, even while the document is still arriving (Playwright waits for it).
-  const now = await withCdp(page, (session) =>
-    session.send('Runtime.evaluate', { expression: "document.documentElement ? '<!DOCTYPE html>\\n' + document.documentElement.outerHTML : ''", returnByValue: true }),
+  const now = await withCdp(
+    page,
+    (session) => session.send('Runtime.evaluate', { expression: DOM_NOW, returnByValue: true }),
+    LAST_TRY_TIMEOUT_MS,
   ).catch(() => undefined);
   const held: unknown = now?.result.value;
   if (typeof held === 'string' && held !== '') return held;
@@ -195,10 +219,10 @@ async function rawHtml(page: Page): Promise<string> {
   return withDeadline(page.content(), CAPTURE_TIMEOUT_MS, 'page.content');
 }
 
-async function withCdp<T>(page: Page, use: (session: CDPSession) => Promise<T>): Promise<T> {
+async function withCdp<T>(page: Page, use: (session: CDPSession) => Promise<T>, timeoutMs = CAPTURE_TIMEOUT_MS): Promise<T> {
   const session = await withDeadline(page.context().newCDPSession(page), CAPTURE_TIMEOUT_MS, 'newCDPSession');
   try {
-    return await withDeadline(use(session), CAPTURE_TIMEOUT_MS, 'CDP');
+    return await withDeadline(use(session), timeoutMs, 'CDP');
   } finally {
     // Detaching from a page stuck mid-navigation can wait as long as the page does; closing the context ends it.
     session.detach().catch(() => undefined);

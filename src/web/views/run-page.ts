@@ -131,7 +131,7 @@ function evidence(run: RunRecord, publicUrl: string | undefined): SafeHtml {
   return html`<h2>Evidence</h2>
 <p>${links(artifacts, false)}</p>
 ${traceUrl && artifacts.trace ? traceHint(traceUrl, artifacts.trace) : ''}
-${artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><img class="screenshot" alt="screenshot of the page when ${run.journey} failed" src="${artifactUrl(artifacts.screenshot)}">` : ''}${artifacts.screenshotMissing && !artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><p class="note" data-testid="screenshot-missing">No picture could be taken: <a href="${artifactUrl(artifacts.screenshotMissing)}">why</a>.</p>` : ''}`;
+${artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><img class="screenshot" alt="screenshot of the page when ${run.journey} failed" src="${artifactUrl(artifacts.screenshot)}">` : ''}${artifacts.notCaptured ? html`<p class="note" data-testid="not-captured">Some evidence could not be captured (the page's renderer did not answer): <a href="${artifactUrl(artifacts.notCaptured)}">what, and why</a>.</p>` : ''}`;
 }
 
 // show-trace opens a URL itself when the UI is reachable at its public URL; otherwise the downloaded file.
