@@ -1,62 +1,11 @@
 // What the kernel knows about processes: CPU ticks, memory and ancestry, read from /proc.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { CLK_TCK, allStats, browserTree, readStat } from '../src/runner/process-tree.ts';
 import path from 'node:path';
 
-/** Clock ticks per second of utime/stime in /proc/<pid>/stat; 100 on Linux. */
-export const CLK_TCK = readClockTicks();
-
-function readClockTicks(): number {
-  try {
-    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(value) && value > 0 ? value : 100;
-  } catch {
-    return 100;
-  }
-}
-
-export interface ProcStat {
-  pid: number;
-  ppid: number;
-  pgrp: number;
-  session: number;
-  /** Ticks of this process (all threads). */
-  utime: number;
-  stime: number;
-  /** Ticks of children it has waited for (and, through them, their reaped descendants). */
-  cutime: number;
-  cstime: number;
-  /** Start time after boot, in ticks: tells a reused pid apart. */
-  starttime: number;
-  rssPages: number;
-}
-
-/** /proc/<pid>/stat, or undefined when the process is gone. */
-export function readStat(pid: number | 'self'): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm may hold spaces and parentheses: fields start after the last ')'.
-  const close = text.lastIndexOf(')');
-  const f = text.slice(close + 2).split(' ');
-  // f[0] is field 3 (state); field n is f[n - 3].
-  const num = (field: number) => Number(f[field - 3]);
-  return {
-    pid: Number(text.slice(0, text.indexOf(' '))),
-    ppid: num(4),
-    pgrp: num(5),
-    session: num(6),
-    utime: num(14),
-    stime: num(15),
-    cutime: num(16),
-    cstime: num(17),
-    starttime: num(22),
-    rssPages: num(24),
-  };
-}
+// The kernel's counters of one process and of a browser's tree are read the way pulse reads them for
+// its own per-journey figures (src/runner/process-tree.ts), so the two can be compared.
+export { CLK_TCK, allStats, browserTree, readStat, treeCpuSeconds, type ProcStat } from '../src/runner/process-tree.ts';
 
 export function readCmdline(pid: number): string {
   try {
@@ -64,50 +13,6 @@ export function readCmdline(pid: number): string {
   } catch {
     return '';
   }
-}
-
-/** Every process's stat, in one pass over /proc. */
-export function allStats(): ProcStat[] {
-  const out: ProcStat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    const stat = readStat(Number(entry));
-    if (stat) out.push(stat);
-  }
-  return out;
-}
-
-/**
- * The processes of one Chromium: Playwright starts the browser detached (its own session), and
- * every helper it forks (zygotes, renderers, GPU, network) stays in that session even when
- * re-parented; descendants by ppid are added in case the session was not its own.
- */
-export function browserTree(mainPid: number, stats = allStats()): ProcStat[] {
-  const main = stats.find((s) => s.pid === mainPid);
-  if (!main) return [];
-  const inTree = new Set<number>([mainPid]);
-  if (main.session === mainPid) for (const s of stats) if (s.session === mainPid) inTree.add(s.pid);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const s of stats) {
-      if (!inTree.has(s.pid) && inTree.has(s.ppid)) {
-        inTree.add(s.pid);
-        grew = true;
-      }
-    }
-  }
-  return stats.filter((s) => inTree.has(s.pid));
-}
-
-/**
- * CPU seconds of a browser tree so far: every live process's own ticks plus the ticks of the
- * children it reaped (a closed context's renderer ends up in its zygote's cutime).
- */
-export function treeCpuSeconds(tree: readonly ProcStat[]): number {
-  let ticks = 0;
-  for (const s of tree) ticks += s.utime + s.stime + s.cutime + s.cstime;
-  return ticks / CLK_TCK;
 }
 
 /** This process's CPU seconds (all threads), microsecond resolution. */

@@ -75,7 +75,9 @@ describe('web vitals and network per step', () => {
 
   test('a page slow to paint moves LCP by the delay', async (t) => {
     const def = productJourney();
-    const calm = await runner().run(def);
+    // On a machine busy with other tests a calm run now and then ends before the page reports its LCP: take the first that has one.
+    let calm = await runner().run(def);
+    for (let tries = 1; tries < 3 && stepViews(calm, 'open product')[0]?.lcpMs === undefined; tries += 1) calm = await runner().run(def);
     rig.shop.setFaults({ slowPaintMs: 1_500 });
     t.after(() => rig.shop.resetFaults());
     const slow = await runner().run(def);
@@ -83,6 +85,7 @@ describe('web vitals and network per step', () => {
     const before_ = stepViews(calm, 'open product')[0]!;
     const after_ = stepViews(slow, 'open product')[0]!;
     assert.ok(after_.lcpMs! >= 1_500, `LCP ${after_.lcpMs} ms after a 1.5 s paint delay`);
+    assert.equal(typeof before_.lcpMs, 'number', 'a calm run reported its LCP');
     assert.ok(after_.lcpMs! - before_.lcpMs! >= 1_000, `LCP moved from ${before_.lcpMs} to ${after_.lcpMs}`);
   });
 
