@@ -231,7 +231,7 @@ function pulseHelpers(daemonPid: number): { workers: number[]; hosts: number[] }
   for (const child of children) {
     const cmdline = readCmdline(child.pid);
     if (cmdline.includes('pulse-worker.js')) workers.push(child.pid);
-    else if (cmdline.includes('pulse-browser.js')) hosts.push(child.pid);
+    else if (cmdline.includes('pulse-')) hosts.push(child.pid);
   }
   return { workers, hosts };
 }

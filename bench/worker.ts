@@ -84,7 +84,7 @@ export interface RunSample {
 }
 
 export interface MemorySample {
-  /** The variant's Node.js processes: for pulse the daemon side, its journey worker and its browser host. */
+  /** The variant's Node.js processes: for pulse the daemon side and its journey worker. */
   rssBytes: number;
   /** pulse: the journey worker alone. */
   workerRssBytes?: number;
@@ -104,7 +104,7 @@ interface Harness {
   launch(executablePath: string, features: PulseFeatures): Promise<string>;
   /** The browser's main process, when it is not a child of this process. */
   browserMainPid?(): number | undefined;
-  /** Other processes of the variant (pulse's worker and browser host), counted as its Node.js side. */
+  /** Other processes of the variant (pulse's journey worker), counted as its Node.js side. */
   helperPids?(): number[];
   workerPids?(): number[];
   run(): Promise<HarnessRun>;
@@ -361,7 +361,7 @@ class Worker {
   }
 }
 
-/** CPU seconds so far of pulse's helper processes (journey worker, browser host), from /proc. */
+/** CPU seconds so far of pulse's helper processes (its journey worker), from /proc. */
 function helpersCpuSeconds(pids: readonly number[]): number {
   let ticks = 0;
   for (const pid of pids) {

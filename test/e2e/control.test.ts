@@ -141,8 +141,8 @@ describe('prober health', () => {
 
   test('browser: a failed launch fails at once; 3 relaunches in 10 minutes fail until they age out', () => {
     const h = harness();
-    h.setLaunchFailure('the browser host ended: refused');
-    assert.match(h.health.evaluate().checks.browser!.detail, /cannot be launched: the browser host ended/);
+    h.setLaunchFailure('the browser process ended: refused');
+    assert.match(h.health.evaluate().checks.browser!.detail, /cannot be launched: the browser process ended/);
     h.setLaunchFailure(undefined);
     h.health.browserRestarted();
     h.health.browserRestarted();
