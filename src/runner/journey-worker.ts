@@ -8,7 +8,7 @@ import type { LaunchOptions } from 'playwright';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
-import { readSlot, type SlotReading } from './process-tree.ts';
+import { PAGE_BYTES, readSlot, readStat, type SlotReading } from './process-tree.ts';
 import type { AttemptPhase, AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
@@ -21,6 +21,8 @@ const KILL_GRACE_MS = 2_000;
 /** pulse's own phases: connecting, a context and a page; evidence and the trace. Each call inside is bounded tighter. */
 const PHASE_DEADLINE_MS: Record<'start' | 'setup' | 'capture', number> = { start: 30_000, setup: 75_000, capture: 90_000 };
 const MEMORY_CHECK_MS = 500;
+/** The memory peak of worker and browser together is read every this many checks (and at each attempt's start and end). */
+const PEAK_EVERY_TICKS = 4;
 /** Lines of a journey's own output (console.log) kept per attempt; the rest are counted. */
 const OUTPUT_LINES_PER_ATTEMPT = 50;
 const STDERR_TAIL_BYTES = 4_096;
@@ -306,12 +308,17 @@ export class JourneyWorker {
 
   #watchMemory(): void {
     clearInterval(this.#memoryTimer);
+    let ticks = 0;
     this.#memoryTimer = setInterval(() => {
-      const reading = readSlot(this.pid, this.#browserPid);
-      if (!reading) return;
-      if (this.#running) this.#running.peakRssBytes = Math.max(this.#running.peakRssBytes, reading.rssBytes);
-      if (reading.workerRssBytes <= this.#options.memoryLimitBytes) return;
-      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, reading.workerRssBytes) });
+      // The cap needs the worker alone (one file); the browser's tree means a pass over /proc, so the peak is sampled less often.
+      ticks += 1;
+      if (this.#running && ticks % PEAK_EVERY_TICKS === 0) {
+        const reading = readSlot(this.pid, this.#browserPid);
+        if (reading) this.#running.peakRssBytes = Math.max(this.#running.peakRssBytes, reading.rssBytes);
+      }
+      const rss = workerRssBytes(this.pid);
+      if (rss === undefined || rss <= this.#options.memoryLimitBytes) return;
+      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss) });
       this.#finishDead();
     }, MEMORY_CHECK_MS);
     this.#memoryTimer.unref();
@@ -422,6 +429,12 @@ function usageOf(running: Running, after: SlotReading | undefined, browserPid: n
     cpuSeconds: Math.max(0, after.workerCpuSeconds - before.workerCpuSeconds) + Math.max(0, browserCpu),
     peakRssBytes: Math.max(running.peakRssBytes, after.rssBytes),
   };
+}
+
+/** Resident bytes of the worker process alone; undefined once it is gone or without /proc. */
+function workerRssBytes(pid: number): number | undefined {
+  const stat = readStat(pid);
+  return stat ? stat.rssPages * PAGE_BYTES : undefined;
 }
 
 /** SIGKILL to a process group (Playwright starts Chromium as the leader of its own). */

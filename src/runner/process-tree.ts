@@ -6,7 +6,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second of utime/stime; USER_HZ is 100 on every Linux pulse runs on. */
 export const CLK_TCK = 100;
-const PAGE_BYTES = 4096;
+/** Bytes of a memory page in rssPages. */
+export const PAGE_BYTES = 4096;
 
 export interface ProcStat {
   pid: number;

@@ -51,7 +51,7 @@ export const RUN_METRICS = {
   peakMemory: define({
     name: 'pulse_journey_last_run_peak_memory_bytes',
     type: 'gauge',
-    help: 'Most resident memory the journey worker and its browser held together during the last run (sampled every 0.5 s and at its end; pages they share counted in each process).',
+    help: 'Most resident memory the journey worker and its browser held together during the last run (sampled every 2 s and at its start and end; pages they share counted in each process).',
     labels: ['journey', 'location'],
   }),
   lastRunDegraded: define({ name: 'pulse_journey_last_run_degraded', type: 'gauge', help: '1 if the last run of the journey succeeded but broke a threshold, else 0; only for journeys with thresholds.', labels: ['journey', 'location'] }),

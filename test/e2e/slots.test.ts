@@ -115,4 +115,30 @@ describe('a browser per slot', () => {
     assert.equal(prober.workers.browserPids.length, 2, 'the slot has a fresh browser');
     assert.equal((await runner().run(canary)).status, 'success');
   });
+
+  test('memory a run leaves over the worker\'s cap, built faster than the sampler looks, fails that run, and the next run starts in a fresh worker', async () => {
+    const small = new TestProber({ workers: 1, memoryLimitBytes: 400 * 1024 * 1024 });
+    try {
+      const hoarder = writeJourney(
+        dir,
+        { name: 'hoarder', retries: 0 },
+        `async ({ step }) => {
+          await step('hoard', async () => {
+            // 300 MB written at once and kept past the run, back before the next memory sample.
+            (globalThis as { kept?: Buffer[] }).kept = [Buffer.alloc(300 * 1024 * 1024, 1)];
+          });
+        }`,
+      );
+      const run = small.runner({ params: { baseUrl: shop.url }, location: 'slots-1', dataDir });
+      const hoarded = await run.run(hoarder);
+      assert.equal(hoarded.status, 'failure', 'never a heartbeat with the worker over its cap');
+      assert.equal(hoarded.cause, 'journey');
+      assert.match(hoarded.error?.message ?? '', /ran out of memory .*its cap is 400 MiB/);
+      assert.ok(small.replaced.some((event) => event.reason === 'memory' && event.journey === 'hoarder'), 'the worker is replaced, naming the journey');
+      const next = await run.run(canary);
+      assert.equal(next.status, 'success', `the next run is not blamed: ${next.error?.message}`);
+    } finally {
+      await small.close();
+    }
+  });
 });
