@@ -63,7 +63,7 @@ export class WorkerPool {
     return [...this.#all].flatMap((worker) => worker.browser.pid ?? []);
   }
 
-  /** The worker (and its browser) running an attempt of this run now, for logs and tests. */
+  /** The worker (and its browser) running an attempt of this run now: which slot to look at (the tests kill its browser). */
   runningIn(runId: string): { pid: number; browserPid: number | undefined } | undefined {
     for (const [worker, busyWith] of this.#busy) if (busyWith === runId) return { pid: worker.pid, browserPid: worker.browser.pid };
     return undefined;

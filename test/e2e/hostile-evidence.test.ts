@@ -5,55 +5,42 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { JourneyDefinition } from '../../src/journey.ts';
 import type { RunResult } from '../../src/result.ts';
 import { startHostileTargets, type HostileTargets } from '../fixtures/hostile-targets/pages.ts';
-import { journeyDir, writeJourney } from '../support/journey-files.ts';
+import { writeJourney } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
-import { makeTempDir, removeDir } from '../support/temp.ts';
-import { TestProber } from '../support/test-runner.ts';
+import { shopRig } from '../support/test-runner.ts';
 
 describe('evidence and crashes on hostile targets', () => {
-  let shop: Shop;
+  // A small renderer heap, so that a page hoarding memory runs out of it in a second, not after gigabytes.
+  const rig = shopRig('hostile-evidence', 'hostile-1', {}, { workers: 2, launch: { args: ['--js-flags=--max-old-space-size=48'] } });
   let hostile: HostileTargets;
-  let prober: TestProber;
-  let dataDir: string;
-  let dir: string;
   let canary: JourneyDefinition;
   before(async () => {
-    shop = await startShop();
     hostile = await startHostileTargets();
-    // A small renderer heap, so that a page hoarding memory runs out of it in a second, not after gigabytes.
-    prober = new TestProber({ workers: 2, launch: { args: ['--js-flags=--max-old-space-size=48'] } });
-    dataDir = makeTempDir();
-    dir = journeyDir('hostile-evidence');
-    canary = writeJourney(dir, { name: 'canary', retries: 0 }, `async ({ page, step, params }) => {
+    canary = writeJourney(rig.dir, { name: 'canary', retries: 0 }, `async ({ page, step, params }) => {
       await step('open', async () => { await page.goto(params.baseUrl); });
     }`);
   });
   after(async () => {
-    await prober?.close();
     await hostile?.close();
-    await shop?.close();
-    removeDir(dataDir);
-    removeDir(dir);
   });
 
   /** A journey that opens `target` and waits for what never comes, beside a canary run. */
   const failAt = async (name: string, target: string, wait = "await expect(page.getByText('never there')).toBeVisible();"): Promise<RunResult> => {
-    const def = writeJourney(dir, { name, timeout: '25s', stepTimeout: '4s', retries: 0 }, `async ({ page, step, params }) => {
+    const def = writeJourney(rig.dir, { name, timeout: '25s', stepTimeout: '4s', retries: 0 }, `async ({ page, step, params }) => {
       await step('open', async () => {
         await page.goto(params.target, { waitUntil: 'commit' });
         ${wait}
       });
     }`);
-    const runner = prober.runner({ params: { baseUrl: shop.url, target: `${hostile.url}${target}` }, location: 'hostile-1', dataDir });
+    const runner = rig.runner({ params: { baseUrl: rig.shop.url, target: `${hostile.url}${target}` } });
     const [result, beat] = await Promise.all([runner.run(def), runner.run(canary)]);
     assert.equal(beat.status, 'success', `the canary beside ${name}: ${beat.error?.message}`);
     return result;
   };
-  const artifact = (file: string | undefined) => path.join(dataDir, 'artifacts', file ?? 'missing');
+  const artifact = (file: string | undefined) => path.join(rig.dataDir, 'artifacts', file ?? 'missing');
 
   for (const [name, target, heading] of [['trickle', '/trickle', 'Arriving slowly'], ['endless', '/endless', 'Endless']] as const) {
     test(`${name}: a failed run keeps a picture of the moment and the DOM as it stood`, { timeout: 90_000 }, async () => {

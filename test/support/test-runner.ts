@@ -50,7 +50,7 @@ export interface ShopRig {
  * For the enclosing describe: the demo shop, a TestProber, a data folder and a journey folder,
  * made before its tests and removed after them.
  */
-export function shopRig(name: string, location: string, defaults: Partial<RunnerOptions> = {}): ShopRig {
+export function shopRig(name: string, location: string, defaults: Partial<RunnerOptions> = {}, proberOptions: ConstructorParameters<typeof TestProber>[0] = {}): ShopRig {
   const parts: { shop?: Shop; prober?: TestProber; dataDir?: string; dir?: string } = {};
   const made = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('shopRig: used outside the tests of its describe block');
@@ -58,7 +58,7 @@ export function shopRig(name: string, location: string, defaults: Partial<Runner
   };
   before(async () => {
     parts.shop = await startShop();
-    parts.prober = new TestProber();
+    parts.prober = new TestProber(proberOptions);
     parts.dataDir = makeTempDir();
     parts.dir = journeyDir(name);
   });
