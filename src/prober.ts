@@ -1,12 +1,12 @@
 import type { Config } from './config.ts';
 import { secretPartners, secretValues } from './config.ts';
 import { PulseError } from './errors.ts';
+import type { ProberEvents } from './events.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
 import type { Redactor } from './redact.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
 import { browserLaunchOptions, findBrowser, type FoundBrowser } from './runner/find-browser.ts';
-import type { WorkerEndReason } from './runner/journey-worker.ts';
 import { findCpuPressureFile, readCpuStallMicros } from './control/cpu-pressure.ts';
 import { Runner } from './runner/runner.ts';
 import { WorkerPool } from './runner/worker-pool.ts';
@@ -27,16 +27,14 @@ export interface ProberOptions {
   log: Logger;
   /** The one redactor of the composition (compose.ts). */
   redact: Redactor;
-  /** Called after a browser went away (or stopped answering) and was replaced. */
-  onBrowserRestart?: () => void;
-  /** Called when a journey worker was ended and replaced. */
-  onWorkerReplaced?: (reason: WorkerEndReason) => void;
+  /** Where browser relaunches and replaced workers are told. */
+  events: ProberEvents;
   /** Workers to keep warm; the configured concurrency by default. */
   workers?: number;
 }
 
 /** The browser, the journey workers and the runner, built from one Config. Throws a PulseError when no browser or base URL is to be had. */
-export async function createProber({ config, log, redact, onBrowserRestart, onWorkerReplaced, workers: size }: ProberOptions): Promise<Prober> {
+export async function createProber({ config, log, redact, events, workers: size }: ProberOptions): Promise<Prober> {
   const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
   const browser = findBrowser({
     configuredPath: config.browserPath ?? use.executablePath,
@@ -52,20 +50,14 @@ export async function createProber({ config, log, redact, onBrowserRestart, onWo
   const workers = new WorkerPool({
     size: size ?? config.concurrency,
     launch: browserLaunchOptions(browser, use.launchOptions),
-    onBrowserRestart: (reason) => {
-      log.warn({ event: 'browser_restarted', reason }, 'browser relaunched');
-      onBrowserRestart?.();
-    },
+    onBrowserRestart: (reason) => events.emit({ kind: 'browser-relaunched', reason }),
     memoryLimitBytes: config.workerMemoryBytes,
     hooks: {
       output: ({ stream, text, journey, runId }) => log.info({ event: 'journey_output', journey, runId, stream, text: redact(text) }, 'journey output'),
       warn: (fields, message) => log.warn(fields, message),
       strayFault: (journey, message) => log.error({ event: 'journey_stray_fault', journey, err: redact(message) }, 'a leftover of an earlier run misbehaved; its worker is replaced'),
     },
-    onReplaced: ({ reason, message, pid, journey, runId }) => {
-      log.warn({ event: 'worker_replaced', reason, pid, journey, runId, err: redact(message) }, `journey worker ${pid} replaced (${reason})`);
-      onWorkerReplaced?.(reason);
-    },
+    onReplaced: ({ reason, message, pid, journey, runId }) => events.emit({ kind: 'worker-replaced', reason, pid, journey, runId, message: redact(message) }),
   });
   // Where the kernel reports CPU pressure: a run that timed out while starved is pulse's error.
   const pressureFile = findCpuPressureFile();

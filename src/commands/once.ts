@@ -27,12 +27,14 @@ export interface OnceOptions {
 export async function once(options: OnceOptions): Promise<boolean> {
   const { config, names, out, err } = options;
   const pulse = compose(config, { kind: 'command', stream: err });
-  const { sinks } = pulse;
-  const prober = await pulse.createProber({ workers: 1 });
+  const { sinks, life } = pulse;
+  // Stopped after the workers: what is queued is delivered (within the push deadline) before the process exits.
+  life.add('sinks', () => sinks.close());
   let allPassed = true;
   const results: RunResult[] = [];
   let registry: Registry | undefined;
   try {
+    const prober = await pulse.startProber({ workers: 1 });
     registry = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
     printProblems(registry, err);
     const chosen = pick(registry.journeys, names);
@@ -45,9 +47,7 @@ export async function once(options: OnceOptions): Promise<boolean> {
       if (result.status !== 'success') allPassed = false;
     }
   } finally {
-    await prober.close();
-    // Delivers what is queued (within the push deadline) before the process exits.
-    await sinks.close();
+    await life.stop();
   }
   // The run keeps the deciding attempt's observations; each attempt's own copy would only repeat them.
   if (options.json) out.write(`${JSON.stringify(results.map((result) => ({ ...result, attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt) })), null, 2)}\n`);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../result.ts';
 import type { JourneyDefinition } from '../journey.ts';
-import { newRunId, type Runner, type RunnerLog } from '../runner/runner.ts';
+import { newRunId, type RunPlan, type Runner, type RunnerLog } from '../runner/runner.ts';
 
 const here = fileURLToPath(import.meta.url);
 /** The built-in control journey beside this file: control.journey.ts in a checkout, .js in a build. */
@@ -16,8 +16,10 @@ export interface SlotSource {
 export interface ControlLoopOptions {
   journey: JourneyDefinition;
   intervalMs: number;
-  /** A runner on the same workers and browser as the journeys, its base URL pointing at pulse itself. */
+  /** The journeys' own runner: the same workers and browsers. */
   runner: Runner;
+  /** What the control runs set for themselves: a base URL pointing at pulse itself, no trace. */
+  plan: RunPlan;
   slots: SlotSource;
   log: RunnerLog & { child(bindings: object): RunnerLog };
   onResult: (result: RunResult) => void;
@@ -68,7 +70,7 @@ export class ControlLoop {
     let result: RunResult | undefined;
     try {
       const outcome = await slots.withSlot(intervalMs, async () => {
-        result = await runner.run(journey, { runId, log });
+        result = await runner.run(journey, { runId, log, plan: this.#options.plan });
       });
       if (outcome === 'saturated') {
         // Prober health sees the control result age; too many of these in a row fail its check.

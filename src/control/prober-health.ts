@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Listener, ProberEvent } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import { findCpuPressureFile, readCpuPressure } from './cpu-pressure.ts';
 
@@ -98,7 +99,8 @@ export function cpuPressureSource(): (() => number | undefined) | undefined {
  * pulse watching itself: the control journey's last result and the daemon's own health (event
  * loop, CPU, browser, run store) become one verdict per replica, `pulse_prober_up`.
  */
-export class ProberHealth {
+export class ProberHealth implements Listener {
+  readonly name = 'prober-health';
   readonly #options: ProberHealthOptions;
   readonly #now: () => number;
   readonly #eventLoop: EventLoopSource;
@@ -158,6 +160,12 @@ export class ProberHealth {
   controlBroken(message: string): void {
     this.#controlProblem = message;
     this.evaluate();
+  }
+
+  /** A relaunched browser and a failing store count against pulse's health. */
+  hear(event: ProberEvent): void {
+    if (event.kind === 'browser-relaunched') this.browserRestarted();
+    if (event.kind === 'store-problem') this.storeFailed();
   }
 
   browserRestarted(): void {

@@ -49,8 +49,12 @@ export interface RunnerOptions {
 /** An attempt whose tasks waited for a CPU this share of its time was starved. */
 const STARVED_SHARE = 0.9;
 
+/** What a run may set for itself over the runner's settings: the control journey runs against pulse's own page, with no trace and none of the user's params or secrets. */
+export type RunPlan = Partial<Pick<RunnerOptions, 'params' | 'secrets' | 'partners' | 'contextOptions' | 'trace' | 'markTraffic' | 'vitals'>>;
+
 export interface RunOptions {
   runId?: string;
+  plan?: RunPlan;
   /** Recorded on the result; a scheduled run when not given. */
   trigger?: RunTrigger;
   /** A logger bound to this run, for what goes wrong on pulse's side. */
@@ -78,13 +82,14 @@ export class Runner {
 
   async run(journey: JourneyDefinition, options: RunOptions = {}): Promise<RunResult> {
     const runId = options.runId ?? newRunId();
+    const settings: RunnerOptions = options.plan ? { ...this.#options, ...options.plan } : this.#options;
     // One trace per run, its attempts included; none when nothing will be marked.
-    const traceId = this.#options.markTraffic !== false && !ownOriginsOf(this.#options.params.baseUrl, journey.origins).empty ? newTraceId() : undefined;
+    const traceId = settings.markTraffic !== false && !ownOriginsOf(settings.params.baseUrl, journey.origins).empty ? newTraceId() : undefined;
     const startedAt = new Date().toISOString();
     const log = options.log ?? this.#options.log;
     const attemptResults: AttemptResult[] = [];
     for (let attempt = 1; attempt <= journey.retries + 1; attempt += 1) {
-      const result = await this.#attempt(journey, { runId, traceId, attempt }, log);
+      const result = await this.#attempt(journey, { runId, traceId, attempt }, settings, log);
       attemptResults.push(result);
       // Only a failure is worth another try; a prober error is reported as it is.
       if (result.status !== 'failure') break;
@@ -116,10 +121,10 @@ export class Runner {
     };
   }
 
-  async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
+  async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, settings: RunnerOptions, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
-    const mode = this.#options.trace ?? 'on-retry';
+    const mode = settings.trace ?? 'on-retry';
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
     try {
@@ -128,12 +133,12 @@ export class Runner {
         runId,
         attempt,
         ...(traceId ? { traceId } : {}),
-        params: { ...this.#options.params },
-        secrets: this.#options.secrets ?? [],
-        partners: this.#options.partners ?? [],
-        contextOptions: this.#options.contextOptions ?? {},
+        params: { ...settings.params },
+        secrets: settings.secrets ?? [],
+        partners: settings.partners ?? [],
+        contextOptions: settings.contextOptions ?? {},
         tracing: mode === 'always' || (mode === 'on-retry' && attempt > 1),
-        vitals: this.#options.vitals ?? true,
+        vitals: settings.vitals ?? true,
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
       });

@@ -1,11 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.ts';
-
-/**
- * delivered: the endpoint took it; failed: every attempt failed; dropped: never sent, because
- * the queue was full (the oldest item goes) or because close() ran out of time.
- */
-export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
+// delivered: the endpoint took it; failed: every attempt failed; dropped: never sent, because
+// the queue was full (the oldest item goes) or because close() ran out of time.
+import type { DeliveryOutcome } from '../events.ts';
 
 export interface DeliveryLog {
   warn(fields: object, message: string): void;

@@ -17,6 +17,7 @@ export interface HeartbeatLogOptions {
  */
 export class HeartbeatLogSink implements Sink {
   readonly name = 'heartbeat-log';
+  readonly stage = 'log';
   constructor(private readonly options: HeartbeatLogOptions) {}
 
   onResult(result: RunResult): void {

@@ -1,16 +1,14 @@
+import { STORE_OPERATIONS, type Listener, type ProberEvent } from '../events.ts';
 import type { JourneyDefinition } from '../journey.ts';
-import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
-import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
-import { STORE_OPERATIONS, type StoreProblem } from '../store/database.ts';
-import type { DeliveryOutcome } from './delivery-queue.ts';
+import { WORKER_END_REASONS } from '../runner/journey-worker.ts';
+import { SKIP_REASONS } from '../scheduler/skip-reason.ts';
 import { PROBER_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
-import type { Sink } from './sink.ts';
 
 /**
- * pulse watching itself: the sink of everything around the runs (skips, schedule lag, browser
- * and worker restarts, store failures, push outcomes) and the gauges of pauses and health.
+ * pulse watching itself: the counters of the prober's events (skips, schedule lag, browser and
+ * worker restarts, store failures, push outcomes) and the gauges of pauses and health.
  */
-export class ProberMetrics implements Sink {
+export class ProberMetrics implements Listener {
   readonly name = 'prober-metrics';
   readonly #location: string;
   readonly #changed: () => void;
@@ -56,34 +54,28 @@ export class ProberMetrics implements Sink {
     this.#changed();
   }
 
-  onSkip(journey: string, reason: SkipReason): void {
-    this.#skipped.inc({ journey, reason });
-    this.#changed();
-  }
-
-  onLag(seconds: number): void {
-    this.#scheduleLag.observe(Math.max(0, seconds));
-    this.#changed();
-  }
-
-  onBrowserRestart(): void {
-    this.#browserRestarts.inc();
-    this.#changed();
-  }
-
-  onWorkerReplaced(reason: WorkerEndReason): void {
-    this.#workerRestarts.inc({ reason });
-    this.#changed();
-  }
-
-  onStoreProblem(problem: StoreProblem): void {
-    this.#storeFailures.inc({ operation: problem.operation });
-    if (problem.reset) this.#storeResets.inc();
-    this.#changed();
-  }
-
-  onPushOutcome(sink: string, outcome: DeliveryOutcome): void {
-    this.#pushDeliveries.inc({ sink, outcome });
+  hear(event: ProberEvent): void {
+    switch (event.kind) {
+      case 'skipped':
+        this.#skipped.inc({ journey: event.journey, reason: event.reason });
+        break;
+      case 'lag':
+        this.#scheduleLag.observe(Math.max(0, event.seconds));
+        break;
+      case 'browser-relaunched':
+        this.#browserRestarts.inc();
+        break;
+      case 'worker-replaced':
+        this.#workerRestarts.inc({ reason: event.reason });
+        break;
+      case 'store-problem':
+        this.#storeFailures.inc({ operation: event.problem.operation });
+        if (event.problem.reset) this.#storeResets.inc();
+        break;
+      case 'pushed':
+        this.#pushDeliveries.inc({ sink: event.sink, outcome: event.outcome });
+        break;
+    }
     this.#changed();
   }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
-import type { DeliveryLog, DeliveryOutcome, DeliveryTuning } from './delivery-queue.ts';
+import type { DeliveryOutcome } from '../events.ts';
+import type { DeliveryLog, DeliveryTuning } from './delivery-queue.ts';
 import { PushgatewaySink } from './pushgateway.ts';
 import type { Sink } from './sink.ts';
 import { WebhookSink } from './webhook.ts';

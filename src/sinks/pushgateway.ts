@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { RUN_STATUSES, type RunResult } from '../result.ts';
-import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
+import { DeliveryQueue, type DeliveryLog, type DeliveryTuning } from './delivery-queue.ts';
+import type { DeliveryOutcome } from '../events.ts';
 import { PUSHED_METRICS, RUN_METRICS, pushedGauge } from './metric-definitions.ts';
 import type { Sink } from './sink.ts';
 
@@ -25,6 +26,7 @@ export interface PushgatewaySinkOptions {
  */
 export class PushgatewaySink implements Sink {
   readonly name = 'pushgateway';
+  readonly stage = 'push';
   readonly queue: DeliveryQueue<RunResult>;
   readonly #base: string;
 

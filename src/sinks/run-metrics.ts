@@ -15,6 +15,7 @@ export const OTHER_STEP = 'other';
 /** What the runs delivered, from each RunResult: the heartbeat, failures by cause, durations, what the user felt. */
 export class RunMetrics implements Sink {
   readonly name = 'metrics';
+  readonly stage = 'metrics';
   readonly #location: string;
   readonly #changed: () => void;
   readonly #stepLabels = new Map<string, Set<string>>();

@@ -1,89 +1,61 @@
 import type { RunResult } from '../result.ts';
-import type { WorkerEndReason } from '../runner/journey-worker.ts';
-import type { SkipReason } from '../scheduler/skip-reason.ts';
-import type { StoreProblem } from '../store/database.ts';
-import type { DeliveryOutcome } from './delivery-queue.ts';
 
-/** Everything a sink can hear of, from a run's result to the prober's own events. */
-export interface SinkHooks {
+/**
+ * When a sink hears of a result, first to last. Metrics first, so /metrics never lags what
+ * anything else shows; the store before the log, so the run page a heartbeat line links to exists
+ * when the line is written; pushes last, as they leave the machine; a test's or bench's own sink
+ * after everything pulse does.
+ */
+export const SINK_STAGES = ['metrics', 'store', 'log', 'push', 'observer'] as const;
+export type SinkStage = (typeof SINK_STAGES)[number];
+
+/** A consumer of run results. None may reach back into the runner or the store. */
+export interface Sink {
+  readonly name: string;
+  readonly stage: SinkStage;
   onResult(result: RunResult): void | Promise<void>;
-  /** A planned run did not start. */
-  onSkip(journey: string, reason: SkipReason): void;
-  /** A planned run started this many seconds after its planned time. */
-  onLag(seconds: number): void;
-  /** The browser had to be relaunched. */
-  onBrowserRestart(): void;
-  /** A journey worker was ended and replaced. */
-  onWorkerReplaced(reason: WorkerEndReason): void;
-  /** The run store failed at something, or was started afresh. */
-  onStoreProblem(problem: StoreProblem): void;
-  /** What became of one push of a push sink. */
-  onPushOutcome(sink: string, outcome: DeliveryOutcome): void;
   /** Flush and let go of resources at shutdown. */
-  close(): void | Promise<void>;
+  close?(): void | Promise<void>;
 }
-
-/** A consumer of what pulse does. Every hook is optional; none may reach back into the runner. */
-export type Sink = { readonly name: string } & Partial<SinkHooks>;
 
 export interface SinkLog {
   error(fields: object, message: string): void;
 }
 
 /**
- * Calls every sink's hook, each isolated from the others: one that throws or rejects is logged
- * and never stops the rest or the run loop. Every hook goes through the same wrapper.
+ * Gives every result to every sink in the order of their stages (in the order added within one
+ * stage), each isolated from the others: one that throws or rejects is logged and never stops the
+ * rest or the run loop. Synchronous sinks run at once, in order; only promises are awaited.
  */
-export class SinkFanout implements Required<SinkHooks> {
-  readonly name = 'fanout';
-
-  readonly #sinks: Sink[];
+export class SinkFanout {
+  readonly #sinks: Sink[] = [];
   readonly #log: SinkLog;
 
   constructor(log: SinkLog, sinks: readonly Sink[] = []) {
     this.#log = log;
-    this.#sinks = [...sinks];
+    this.add(...sinks);
   }
 
-  /** Adds sinks, called after those already there. */
   add(...sinks: Sink[]): void {
     this.#sinks.push(...sinks);
+    // Stable: sinks of one stage keep the order they were added in.
+    this.#sinks.sort((a, b) => SINK_STAGES.indexOf(a.stage) - SINK_STAGES.indexOf(b.stage));
+  }
+
+  /** The sinks in the order they hear of a result. */
+  get names(): string[] {
+    return this.#sinks.map((sink) => sink.name);
   }
 
   onResult(result: RunResult): Promise<void> {
-    return this.#all('onResult', (sink) => sink.onResult?.(result));
-  }
-
-  onSkip(journey: string, reason: SkipReason): void {
-    void this.#all('onSkip', (sink) => sink.onSkip?.(journey, reason));
-  }
-
-  onLag(seconds: number): void {
-    void this.#all('onLag', (sink) => sink.onLag?.(seconds));
-  }
-
-  onBrowserRestart(): void {
-    void this.#all('onBrowserRestart', (sink) => sink.onBrowserRestart?.());
-  }
-
-  onWorkerReplaced(reason: WorkerEndReason): void {
-    void this.#all('onWorkerReplaced', (sink) => sink.onWorkerReplaced?.(reason));
-  }
-
-  onStoreProblem(problem: StoreProblem): void {
-    void this.#all('onStoreProblem', (sink) => sink.onStoreProblem?.(problem));
-  }
-
-  onPushOutcome(sink: string, outcome: DeliveryOutcome): void {
-    void this.#all('onPushOutcome', (each) => each.onPushOutcome?.(sink, outcome));
+    return this.#all('onResult', (sink) => sink.onResult(result));
   }
 
   close(): Promise<void> {
     return this.#all('close', (sink) => sink.close?.());
   }
 
-  /** Synchronous hooks run at once, in order; only what a sink returns as a promise is awaited. */
-  async #all(hook: keyof SinkHooks, call: (sink: Sink) => void | Promise<void>): Promise<void> {
+  async #all(hook: 'onResult' | 'close', call: (sink: Sink) => void | Promise<void>): Promise<void> {
     const pending: Promise<void>[] = [];
     for (const sink of this.#sinks) {
       try {

@@ -1,6 +1,7 @@
 import type { WebhookKind } from '../config.ts';
 import type { RunResult } from '../result.ts';
-import { DeliveryQueue, type DeliveryLog, type DeliveryOutcome, type DeliveryTuning } from './delivery-queue.ts';
+import { DeliveryQueue, type DeliveryLog, type DeliveryTuning } from './delivery-queue.ts';
+import type { DeliveryOutcome } from '../events.ts';
 import type { Sink } from './sink.ts';
 
 /** Longest text sent along; dead-man's switches show it as a log line, not a report. */
@@ -24,6 +25,7 @@ export interface WebhookRequest {
 /** One request per run to a dead-man's-switch service, which alerts when the pings stop or say fail. */
 export class WebhookSink implements Sink {
   readonly name = 'webhook';
+  readonly stage = 'push';
   readonly queue: DeliveryQueue<WebhookRequest & { journey: string; runId: string }>;
 
   constructor(private readonly options: WebhookSinkOptions) {

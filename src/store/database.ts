@@ -2,24 +2,13 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PulseError, describeError } from '../errors.ts';
+import type { StoreOperation, StoreProblem } from '../events.ts';
 import { compactStamp } from '../run-id.ts';
 import { migrate } from './migrations.ts';
 
 const STORE_FILE = 'runs.sqlite';
 /** How often the store file is checked for having been deleted or replaced under pulse. */
 const FILE_CHECK_MS = 1_000;
-
-/** What the store was doing when it failed: a bounded label. */
-export type StoreOperation = 'open' | 'write' | 'read' | 'retention' | 'missing';
-export const STORE_OPERATIONS: readonly StoreOperation[] = ['open', 'write', 'read', 'retention', 'missing'];
-
-export interface StoreProblem {
-  operation: StoreOperation;
-  message: string;
-  at: string;
-  /** The store was started afresh; where the damaged file was kept, when there was one. */
-  reset?: { setAside: string | undefined };
-}
 
 /** What on-call should know about the history itself: shown in the UI. */
 export interface StoreHealth {

@@ -49,6 +49,7 @@ function prepareWrites(db: Database.Database) {
  */
 export class RunWriter implements Sink {
   readonly name = 'run-store';
+  readonly stage = 'store';
   readonly #database: StoreDatabase;
   readonly #artifactsRoot: string;
   readonly #sql: () => ReturnType<typeof prepareWrites>;

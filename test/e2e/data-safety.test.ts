@@ -10,7 +10,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { encodingsOf } from '../../src/redact.ts';
 import type { RunResult } from '../../src/result.ts';
 import { pruneArtifacts } from '../../src/store/retention.ts';
-import type { StoreProblem } from '../../src/store/database.ts';
+import type { StoreProblem } from '../../src/events.ts';
 import { openRunStore } from '../../src/store/run-store.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';

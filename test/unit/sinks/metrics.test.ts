@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
+import { ProberEvents, type ProberEvent } from '../../../src/events.ts';
 import { ALL_METRICS } from '../../../src/sinks/metric-definitions.ts';
 import { ProberMetrics } from '../../../src/sinks/prober-metrics.ts';
 import { renderPush } from '../../../src/sinks/pushgateway.ts';
 import { MAX_STEP_LABELS, OTHER_STEP, RunMetrics } from '../../../src/sinks/run-metrics.ts';
-import { SinkFanout } from '../../../src/sinks/sink.ts';
+import { SinkFanout, type Sink, type SinkStage } from '../../../src/sinks/sink.ts';
 import { parseSamples, sample } from '../../support/prom-text.ts';
 import { runResult } from '../../support/run-result.ts';
 
@@ -109,8 +110,8 @@ test('step labels stay bounded: past the limit, new step names count as other', 
 
 test('skips, lag and prober health', async () => {
   const { prober, read } = metrics();
-  prober.onSkip('checkout', 'overlap');
-  prober.onLag(-1);
+  prober.hear({ kind: 'skipped', journey: 'checkout', reason: 'overlap' });
+  prober.hear({ kind: 'lag', seconds: -1 });
   prober.setProberHealth(false, { control: false, store: true });
   const samples = await read();
   assert.equal(sample(samples, 'pulse_runs_skipped_total', { journey: 'checkout', reason: 'overlap' }), 1);
@@ -120,18 +121,18 @@ test('skips, lag and prober health', async () => {
   assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'store' }), 1);
 });
 
-test('events reach every sink through the fan-out; a sink that throws is logged and the next still hears', async () => {
+test('events reach every listener; one that throws is logged and the next still hears', async () => {
   const { prober, read } = metrics();
-  const errors: { sink?: string; hook?: string }[] = [];
-  const broken = { name: 'broken', onSkip: () => { throw new Error('boom'); }, onPushOutcome: () => Promise.reject(new Error('late boom')) };
-  const sinks = new SinkFanout({ error: (fields) => errors.push(fields) }, [broken, prober]);
-  sinks.onSkip('checkout', 'saturated');
-  sinks.onLag(0.2);
-  sinks.onBrowserRestart();
-  sinks.onWorkerReplaced('memory');
-  sinks.onStoreProblem({ operation: 'write', message: 'disk full', at: new Date().toISOString(), reset: { setAside: undefined } });
-  sinks.onPushOutcome('pushgateway', 'failed');
-  await new Promise((resolve) => setImmediate(resolve));
+  const errors: { listener?: string; kind?: string }[] = [];
+  const broken = { name: 'broken', hear: (event: ProberEvent) => { if (event.kind === 'skipped' || event.kind === 'pushed') throw new Error('boom'); } };
+  const events = new ProberEvents({ error: (fields) => errors.push(fields) });
+  events.subscribe(broken, prober);
+  events.emit({ kind: 'skipped', journey: 'checkout', reason: 'saturated' });
+  events.emit({ kind: 'lag', seconds: 0.2 });
+  events.emit({ kind: 'browser-relaunched', reason: 'lost' });
+  events.emit({ kind: 'worker-replaced', reason: 'memory', pid: 1, journey: undefined, runId: undefined, message: 'over its cap' });
+  events.emit({ kind: 'store-problem', problem: { operation: 'write', message: 'disk full', at: new Date().toISOString(), reset: { setAside: undefined } } });
+  events.emit({ kind: 'pushed', sink: 'pushgateway', outcome: 'failed' });
   const samples = await read();
   assert.equal(sample(samples, 'pulse_runs_skipped_total', { journey: 'checkout', reason: 'saturated' }), 1);
   assert.equal(sample(samples, 'pulse_schedule_lag_seconds_count'), 1);
@@ -140,7 +141,27 @@ test('events reach every sink through the fan-out; a sink that throws is logged 
   assert.equal(sample(samples, 'pulse_store_failures_total', { operation: 'write' }), 1);
   assert.equal(sample(samples, 'pulse_store_resets_total'), 1);
   assert.equal(sample(samples, 'pulse_push_deliveries_total', { sink: 'pushgateway', outcome: 'failed' }), 1);
-  assert.deepEqual(errors.map((e) => `${e.sink} ${e.hook}`), ['broken onSkip', 'broken onPushOutcome']);
+  assert.deepEqual(errors.map((e) => `${e.listener} ${e.kind}`), ['broken skipped', 'broken pushed']);
+});
+
+test('sinks hear a result in the order of their stages, whatever order they were added in; one that throws or rejects is logged and the rest still hear', async () => {
+  const heard: string[] = [];
+  const errors: { sink?: string; hook?: string }[] = [];
+  const sink = (name: string, stage: SinkStage, fail?: 'throw' | 'reject'): Sink => ({
+    name,
+    stage,
+    onResult: () => {
+      heard.push(name);
+      if (fail === 'throw') throw new Error('boom');
+      if (fail === 'reject') return Promise.reject(new Error('late boom'));
+    },
+  });
+  const sinks = new SinkFanout({ error: (fields) => errors.push(fields) }, [sink('push', 'push'), sink('log', 'log', 'throw'), sink('observer', 'observer')]);
+  sinks.add(sink('store', 'store', 'reject'), sink('metrics', 'metrics'));
+  assert.deepEqual(sinks.names, ['metrics', 'store', 'log', 'push', 'observer']);
+  await sinks.onResult(runResult());
+  assert.deepEqual(heard, ['metrics', 'store', 'log', 'push', 'observer']);
+  assert.deepEqual(errors.map((e) => `${e.sink} ${e.hook}`).sort(), ['log onResult', 'store onResult']);
 });
 
 test('one definition per metric name: /metrics and a push declare every shared name with the same type and help', async () => {

@@ -1,0 +1,32 @@
+import type { Listener, ProberEvent } from './events.ts';
+import type { Logger } from './logger.ts';
+
+/** The prober's events as log lines; lag and push outcomes are counted, not logged (the queue logs its own failures). */
+export function eventLog(log: Logger): Listener {
+  return { name: 'log', hear: (event) => write(log, event) };
+}
+
+function write(log: Logger, event: ProberEvent): void {
+  switch (event.kind) {
+    case 'skipped':
+      log.warn({ event: 'run_skipped', journey: event.journey, reason: event.reason }, `run of ${event.journey} skipped (${event.reason})`);
+      return;
+    case 'browser-relaunched':
+      log.warn({ event: 'browser_restarted', reason: event.reason }, 'browser relaunched');
+      return;
+    case 'worker-replaced':
+      log.warn({ event: 'worker_replaced', reason: event.reason, pid: event.pid, journey: event.journey, runId: event.runId, err: event.message }, `journey worker ${event.pid} replaced (${event.reason})`);
+      return;
+    case 'store-problem': {
+      const { problem } = event;
+      log.error(
+        { event: 'store_failed', operation: problem.operation, err: problem.message, ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}) },
+        problem.reset ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}` : `run store ${problem.operation} failed`,
+      );
+      return;
+    }
+    case 'lag':
+    case 'pushed':
+      return;
+  }
+}

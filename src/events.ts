@@ -1,0 +1,72 @@
+// The prober's events: what happens around the runs rather than in them. The second contract
+// beside result.ts: the scheduler, the workers, the store and the push sinks emit; pulse's health,
+// its metrics and its log listen. A run's result never travels here, and no event is a result.
+import type { WorkerEndReason } from './runner/journey-worker.ts';
+import type { SkipReason } from './scheduler/skip-reason.ts';
+
+/** What the store was doing when it failed: a bounded label. */
+export type StoreOperation = 'open' | 'write' | 'read' | 'retention' | 'missing';
+export const STORE_OPERATIONS: readonly StoreOperation[] = ['open', 'write', 'read', 'retention', 'missing'];
+
+export interface StoreProblem {
+  operation: StoreOperation;
+  message: string;
+  at: string;
+  /** The store was started afresh; where the damaged file was kept, when there was one. */
+  reset?: { setAside: string | undefined };
+}
+
+/** What became of one push of a push sink. */
+export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
+
+export type ProberEvent =
+  /** A planned run did not start. */
+  | { kind: 'skipped'; journey: string; reason: SkipReason }
+  /** A planned run started this many seconds after its planned time. */
+  | { kind: 'lag'; seconds: number }
+  /** A worker's browser was lost or stopped answering, and is being replaced. */
+  | { kind: 'browser-relaunched'; reason: 'lost' | 'unresponsive' }
+  /** A journey worker was ended and replaced; `message` is already redacted. */
+  | { kind: 'worker-replaced'; reason: WorkerEndReason; pid: number | undefined; journey: string | undefined; runId: string | undefined; message: string }
+  /** The run store failed at something, or was started afresh. */
+  | { kind: 'store-problem'; problem: StoreProblem }
+  /** One push of a push sink ended so. */
+  | { kind: 'pushed'; sink: string; outcome: DeliveryOutcome };
+
+export type ProberEventKind = ProberEvent['kind'];
+
+export interface Listener {
+  readonly name: string;
+  hear(event: ProberEvent): void;
+}
+
+export interface ListenerLog {
+  error(fields: object, message: string): void;
+}
+
+/**
+ * Hands every event to every listener, in the order they subscribed, each isolated from the
+ * others: one that throws is logged and never stops the rest or whoever emitted.
+ */
+export class ProberEvents {
+  readonly #listeners: Listener[] = [];
+  readonly #log: ListenerLog;
+
+  constructor(log: ListenerLog) {
+    this.#log = log;
+  }
+
+  subscribe(...listeners: Listener[]): void {
+    this.#listeners.push(...listeners);
+  }
+
+  emit(event: ProberEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener.hear(event);
+      } catch (error) {
+        this.#log.error({ listener: listener.name, kind: event.kind, err: error instanceof Error ? error.message : String(error) }, `listener ${listener.name} failed on ${event.kind}`);
+      }
+    }
+  }
+}
