@@ -8,7 +8,7 @@ import { fmt, fmtBytes, median } from './stats.ts';
 export const FIGURES_BEGIN = '<!-- figures from bench/RESULTS.md: written by npm run bench, do not edit by hand -->';
 export const FIGURES_END = '<!-- end of figures from bench/RESULTS.md -->';
 /** The docs that carry the block, relative to the repository root. */
-export const FIGURE_DOCS: readonly string[] = ['docs/scaling.md', 'README.md'];
+export const FIGURE_DOCS: readonly string[] = ['docs/scaling.md'];
 
 const cpuOf = (v: VariantResult | undefined) => (v && v.samples.length > 0 ? median(v.samples.map((s) => s.cpuS)) : Number.NaN);
 const variantOf = (cost: CostResult, id: string) => cost.variants.find((v) => v.id === id);
