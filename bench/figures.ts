@@ -1,5 +1,5 @@
-// The figures the docs quote (docs/scaling.md, README.md), rendered from one bench run and written
-// into bench/RESULTS.md and into those files between the same two marker lines, so that a test can
+// The figures the docs quote (FIGURE_DOCS), rendered from one bench run and written into
+// bench/RESULTS.md and into those files between the same two marker lines, so that a test can
 // tell when the docs no longer say what the last full bench measured.
 import type { CostResult, VariantResult } from './cost.ts';
 import type { BenchResults } from './report.ts';
@@ -7,6 +7,8 @@ import { fmt, fmtBytes, median } from './stats.ts';
 
 export const FIGURES_BEGIN = '<!-- figures from bench/RESULTS.md: written by npm run bench, do not edit by hand -->';
 export const FIGURES_END = '<!-- end of figures from bench/RESULTS.md -->';
+/** The docs that carry the block, relative to the repository root. */
+export const FIGURE_DOCS: readonly string[] = ['docs/scaling.md'];
 
 const cpuOf = (v: VariantResult | undefined) => (v && v.samples.length > 0 ? median(v.samples.map((s) => s.cpuS)) : Number.NaN);
 const variantOf = (cost: CostResult, id: string) => cost.variants.find((v) => v.id === id);

@@ -2,7 +2,7 @@
 import type { CapacityResult, LevelResult, MemoryPoint } from './capacity.ts';
 import type { CostResult, VariantId, VariantResult } from './cost.ts';
 import type { ScrapeResult } from './scrape.ts';
-import { renderFigures } from './figures.ts';
+import { FIGURE_DOCS, renderFigures } from './figures.ts';
 import { fmt, fmtBytes, fmtPercent, median, summarize } from './stats.ts';
 
 export interface Machine {
@@ -549,7 +549,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (scrape) parts.push(scrapeSection(scrape), '');
   if (capacity) parts.push(soakSection(capacity), '');
   parts.push(findings(results), '');
-  parts.push('## Figures the docs quote', '', 'docs/scaling.md and README.md carry this block as it stands here; a test fails when they differ.', '', renderFigures(results), '');
+  parts.push('## Figures the docs quote', '', `${FIGURE_DOCS.join(' and ')} ${FIGURE_DOCS.length === 1 ? 'carries' : 'carry'} this block as it stands here; a test fails when they differ.`, '', renderFigures(results), '');
   if (results.notes) parts.push(results.notes.trim(), '');
   return parts.join('\n');
 }

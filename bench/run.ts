@@ -13,7 +13,7 @@ import { SYSTEM_CHROMIUMS, SYSTEM_HEADLESS_SHELLS, findBrowser } from '../src/ru
 import { runCapacity, type CapacityResult } from './capacity.ts';
 import { VARIANT_IDS, runCost, type CostResult, type VariantId } from './cost.ts';
 import { machineBusy } from './proc.ts';
-import { renderFigures, withFigures } from './figures.ts';
+import { FIGURE_DOCS, renderFigures, withFigures } from './figures.ts';
 import { renderMarkdown, renderSummary, type BenchResults, type Machine } from './report.ts';
 import { runScrape, type ScrapeResult } from './scrape.ts';
 import { startShopProcess } from './shop-process.ts';
@@ -242,7 +242,7 @@ async function main(): Promise<number> {
   // A whole bench into the shared RESULTS.md: the docs quote its figures from now on.
   if (settings.out === DEFAULT_OUT && !settings.quick && settings.only.size === SECTIONS.length) {
     const block = renderFigures(results);
-    for (const doc of ['docs/scaling.md', 'README.md']) {
+    for (const doc of FIGURE_DOCS) {
       const file = path.join(ROOT, doc);
       writeFileSync(file, withFigures(readFileSync(file, 'utf8'), block));
     }
