@@ -72,6 +72,11 @@ export interface RunError {
   reason?: FailureReason;
 }
 
+/** The evidence an Artifacts holds, kind and path, in the order it was kept. */
+export function artifactFiles(artifacts: Artifacts): [string, string][] {
+  return Object.entries(artifacts).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+}
+
 export interface Artifacts {
   /** Paths relative to `<data folder>/artifacts`, e.g. `checkout/<runId>/attempt-1-screenshot.png`. */
   screenshot?: string;

@@ -6,7 +6,7 @@ import { compose } from '../compose.ts';
 import type { Config } from '../config.ts';
 import { PulseError } from '../errors.ts';
 import type { JourneyDefinition } from '../journey.ts';
-import type { RunResult, StepResult } from '../result.ts';
+import { artifactFiles, type RunResult, type StepResult } from '../result.ts';
 import { loadJourneys, type Registry } from '../registry/load.ts';
 import { printProblems } from './shared.ts';
 
@@ -89,7 +89,7 @@ export function formatResult(result: RunResult, dataDir: string): string {
     lines.push(`    ${reason}${where}: ${indent(result.error.message)}`);
   }
   const root = artifactsDir(dataDir);
-  for (const [kind, file] of Object.entries(result.artifacts)) lines.push(`    ${kind}: ${path.join(root, file)}`);
+  for (const [kind, file] of artifactFiles(result.artifacts)) lines.push(`    ${kind}: ${path.join(root, file)}`);
   if (result.artifacts.trace) lines.push(`    open the trace: npx playwright show-trace ${path.join(root, result.artifacts.trace)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -31,16 +31,18 @@ async function post(options: OperateOptions, path: string, body: object): Promis
   } catch {
     parsed = { error: text.slice(0, 500) };
   }
-  if (!response.ok) options.err.write(`pulse: ${response.status} ${String(parsed.error ?? parsed.message ?? response.statusText)}\n`);
+  if (!response.ok) options.err.write(`pulse: ${response.status} ${said(parsed.error) ?? said(parsed.message) ?? response.statusText}\n`);
   return { ok: response.ok, body: parsed };
 }
 
 export async function trigger(options: OperateOptions & { journey: string }): Promise<boolean> {
   const { ok, body } = await post(options, `/api/journeys/${encodeURIComponent(options.journey)}/runs`, {});
   // The daemon links relative to itself unless it knows its public URL.
-  const link = (url: unknown) => new URL(String(url), `${options.config.url}/`).href;
-  if (ok) options.out.write(`started run ${String(body.runId)} of ${options.journey}; watch ${link(body.url)}\n`);
-  else if (body.runId) options.err.write(`the run in flight: ${link(body.url ?? `/runs/${String(body.runId)}`)}\n`);
+  const link = (url: string) => new URL(url, `${options.config.url}/`).href;
+  const runId = said(body.runId);
+  const url = said(body.url);
+  if (ok) options.out.write(`started run ${runId} of ${options.journey}; watch ${link(url ?? `/runs/${runId}`)}\n`);
+  else if (runId) options.err.write(`the run in flight: ${link(url ?? `/runs/${runId}`)}\n`);
   return ok;
 }
 
@@ -72,4 +74,9 @@ export async function resume(options: OperateOptions & { journey?: string; flags
   const answer = await post(options, '/api/pauses/resume', body);
   if (answer.ok) options.out.write(`resumed ${(answer.body.resumed as unknown[]).length} pause(s)\n`);
   return answer.ok;
+}
+
+/** A text the daemon's JSON answer holds, if it holds one there. */
+function said(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }

@@ -1,6 +1,6 @@
 import { artifactUrl } from '../artifacts.ts';
 import type { Logger } from '../logger.ts';
-import type { Artifacts, RunResult } from '../result.ts';
+import { artifactFiles, type Artifacts, type RunResult } from '../result.ts';
 import { describeBreach } from '../thresholds.ts';
 import { worstVitals } from '../web-vitals.ts';
 import type { Sink } from './sink.ts';
@@ -67,6 +67,6 @@ export class HeartbeatLogSink implements Sink {
 
 function artifactLinks(artifacts: Artifacts, base: string): Record<string, string> {
   const links: Record<string, string> = {};
-  for (const [kind, file] of Object.entries(artifacts)) links[kind] = artifactUrl(file, base);
+  for (const [kind, file] of artifactFiles(artifacts)) links[kind] = artifactUrl(file, base);
   return links;
 }

@@ -43,7 +43,7 @@ export class CachedExposition implements MetricsSource {
     const wait = Math.max(0, this.#builtAt + this.#minIntervalMs - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#rebuild();
+      void this.#rebuild();
     }, wait);
     this.#timer.unref();
   }
