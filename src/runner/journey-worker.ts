@@ -8,8 +8,8 @@ import type { LaunchOptions } from 'playwright';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
-import { PAGE_BYTES, readSlot, readStat, type SlotReading } from './process-tree.ts';
-import type { AttemptPhase, AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
+import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
+import type { AttemptPhase, AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from '../worker-protocol.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */

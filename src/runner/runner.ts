@@ -9,7 +9,7 @@ import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, St
 import { compactStamp } from '../run-id.ts';
 import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
-import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
+import { newTraceId, ownOriginsOf } from '../worker/traffic-marker.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 /** Where a runner reports what went wrong on its side; a pino logger fits. */

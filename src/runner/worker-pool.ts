@@ -1,5 +1,5 @@
 import type { LaunchOptions } from 'playwright';
-import type { AttemptRequest } from './protocol.ts';
+import type { AttemptRequest } from '../worker-protocol.ts';
 import { JourneyWorker, type LoadOutcome, type WorkerAttemptOutcome, type WorkerEndReason, type WorkerHooks } from './journey-worker.ts';
 
 export interface WorkerPoolOptions {

@@ -3,9 +3,9 @@
  * that nothing a journey does (loops, exits, throws, leaks, replaced globals) reaches the daemon.
  */
 import type { BrowserContextOptions, LaunchOptions } from 'playwright';
-import type { AttemptResult, StepResult } from '../result.ts';
-import type { Problem } from '../problem.ts';
-import type { JourneyDefinition } from '../journey.ts';
+import type { AttemptResult, StepResult } from './result.ts';
+import type { Problem } from './problem.ts';
+import type { JourneyDefinition } from './journey.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {

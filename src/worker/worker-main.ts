@@ -12,9 +12,9 @@ import { describeError } from '../errors.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
-import { OwnOrigins } from './origins.ts';
+import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
-import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
+import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from '../worker-protocol.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.

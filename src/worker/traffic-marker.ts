@@ -13,8 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
-import { OwnOrigins } from './origins.ts';
-import type { AttemptRequest } from './protocol.ts';
+import { OwnOrigins } from '../origins.ts';
+import type { AttemptRequest } from '../worker-protocol.ts';
 
 const RUN_ID_HEADER = 'X-Pulse-Run-Id';
 const ATTEMPT_HEADER = 'X-Pulse-Attempt';
