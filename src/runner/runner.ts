@@ -6,10 +6,11 @@ import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, StepResult } from '../result.ts';
+import { ownOriginsOf } from '../origins.ts';
 import { compactStamp } from '../run-id.ts';
 import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
-import { newTraceId, ownOriginsOf } from '../worker/traffic-marker.ts';
+import { newTraceId } from '../trace-context.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 /** Where a runner reports what went wrong on its side; a pino logger fits. */
