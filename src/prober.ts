@@ -6,7 +6,7 @@ import type { Logger } from './logger.ts';
 import type { Redactor } from './redact.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
 import { browserLaunchOptions, findBrowser, type FoundBrowser } from './runner/find-browser.ts';
-import type { WorkerEndReason } from './runner/journey-worker.ts';
+import type { WorkerEndReason } from './worker-protocol.ts';
 import { findCpuPressureFile, readCpuStallMicros } from './control/cpu-pressure.ts';
 import { Runner } from './runner/runner.ts';
 import { WorkerPool } from './runner/worker-pool.ts';

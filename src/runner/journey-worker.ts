@@ -9,7 +9,7 @@ import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
-import type { AttemptPhase, AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from '../worker-protocol.ts';
+import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
@@ -28,10 +28,6 @@ const OUTPUT_LINES_PER_ATTEMPT = 50;
 const STDERR_TAIL_BYTES = 4_096;
 /** A worker with Playwright loaded and driving its own browser takes about 200 MiB (bench/RESULTS.md); this leaves a journey room without letting one take the machine. */
 export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
-
-/** Why a worker was ended or replaced: a bounded label (`browser`: its browser went away or stopped answering). */
-export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser';
-export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser'];
 
 export interface WorkerHooks {
   /** A line the journey's code printed, with the attempt it belongs to. */
@@ -53,14 +49,6 @@ export interface WorkerOptions {
   cwd?: string;
 }
 
-export interface WorkerAttemptOutcome {
-  result: AttemptResult;
-  /** Set when this worker must not run another attempt, and why. */
-  ended?: { reason: WorkerEndReason; message: string };
-  /** The worker's browser after the attempt, as the worker saw it; absent when the worker did not report. */
-  browser?: BrowserAfterAttempt;
-}
-
 export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
 
 interface Running {
@@ -74,7 +62,7 @@ interface Running {
   before: SlotReading | undefined;
   browserPidBefore: number | undefined;
   peakRssBytes: number;
-  resolve: (outcome: WorkerAttemptOutcome) => void;
+  resolve: (report: AttemptReport) => void;
 }
 
 /** One child process that runs journey code; attempts go to it one at a time. */
@@ -89,7 +77,7 @@ export class JourneyWorker {
   #outputLines = 0;
   #stderrTail = '';
   /** Set when pulse ended the worker on purpose, so its exit is not mistaken for a crash. */
-  #killedFor: { reason: WorkerEndReason; message: string } | undefined;
+  #killedFor: WorkerEnding | undefined;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #browserPid: number | undefined;
   #browserFailure: string | undefined;
@@ -179,7 +167,7 @@ export class JourneyWorker {
   }
 
   /** Runs one attempt; never rejects: a worker that dies or is ended still yields the attempt's result. */
-  attempt(request: AttemptRequest): Promise<WorkerAttemptOutcome> {
+  attempt(request: AttemptRequest): Promise<AttemptReport> {
     if (this.#running || this.#loading) throw new Error('journey worker is busy');
     this.#outputLines = 0;
     return new Promise((resolve) => {
@@ -210,7 +198,7 @@ export class JourneyWorker {
   }
 
   /** Ends the worker and its browser at once, whatever its code is doing. */
-  kill(why?: { reason: WorkerEndReason; message: string }): void {
+  kill(why?: WorkerEnding): void {
     this.#killedFor ??= why ?? { reason: 'exit', message: 'stopped' };
     if (this.#exit === undefined) this.#child.kill('SIGKILL');
     // Chromium leaves when its pipe closes; its process group goes at once all the same.
@@ -253,8 +241,8 @@ export class JourneyWorker {
         return;
       case 'attempt-done':
         if (!running) return;
-        this.#settle({ result: message.result, browser: message.browser, ...(message.recycle ? { ended: { reason: 'fault', message: message.recycle } } : {}) });
-        if (message.recycle) this.kill({ reason: 'fault', message: message.recycle });
+        this.#settle(message.report);
+        if (message.report.ended) this.kill(message.report.ended);
         return;
       case 'browser-launched':
         this.#browserPid = message.pid;
@@ -362,7 +350,7 @@ export class JourneyWorker {
   }
 
   /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */
-  #deathCause(): { reason: WorkerEndReason; message: string } {
+  #deathCause(): WorkerEnding {
     if (/heap out of memory|Reached heap limit/i.test(this.#stderrTail)) {
       return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes) };
     }
@@ -371,7 +359,8 @@ export class JourneyWorker {
     return { reason: 'exit', message: `the journey's worker process ended (${this.#describeExit()})${where}` };
   }
 
-  #settle(outcome: WorkerAttemptOutcome): void {
+  /** Resolves the running attempt with its report, usage and worker added; memory it leaves over the cap ends the worker. */
+  #settle(report: Omit<AttemptReport, 'workerPid'>): void {
     const running = this.#running;
     if (!running) return;
     this.#running = undefined;
@@ -379,16 +368,16 @@ export class JourneyWorker {
     clearInterval(this.#memoryTimer);
     const after = this.#exit === undefined ? readSlot(this.pid, this.#browserPid) : undefined;
     const usage = usageOf(running, after, this.#browserPid);
-    const result: AttemptResult = usage ? { ...outcome.result, usage } : outcome.result;
+    const result: AttemptResult = usage ? { ...report.result, usage } : report.result;
     // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's.
     const cap = this.#options.memoryLimitBytes;
-    if (!outcome.ended && after && after.workerRssBytes > cap) {
+    if (!report.ended && after && after.workerRssBytes > cap) {
       const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)` };
       this.kill(ended);
-      running.resolve({ ...outcome, ended, result: result.status === 'success' ? { ...result, status: 'failure', error: { message: ended.message, reason: 'script' }, cause: 'journey' } : result });
+      running.resolve({ ...report, ended, result: result.status === 'success' ? { ...result, status: 'failure', error: { message: ended.message, reason: 'script' }, cause: 'journey' } : result, workerPid: this.pid });
       return;
     }
-    running.resolve({ ...outcome, result });
+    running.resolve({ ...report, result, workerPid: this.pid });
   }
 
   #describeExit(): string {

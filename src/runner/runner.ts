@@ -124,7 +124,7 @@ export class Runner {
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
     try {
-      const outcome = await workers.attempt({
+      const report = await workers.attempt({
         journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
         runId,
         attempt,
@@ -138,15 +138,15 @@ export class Runner {
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
       });
-      log?.debug?.({ event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: outcome.workerPid, status: outcome.result.status }, `attempt ${attempt} of ${journey.name} ran in worker ${outcome.workerPid}`);
-      if (outcome.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
-      const proberSide = proberSideOf(outcome.result, {
-        browserLost: outcome.browser === 'lost',
-        journeysFault: outcome.ended !== undefined && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit' && outcome.ended.reason !== 'browser',
+      log?.debug?.({ event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: report.workerPid, status: report.result.status }, `attempt ${attempt} of ${journey.name} ran in worker ${report.workerPid}`);
+      if (report.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
+      const proberSide = proberSideOf(report.result, {
+        browserLost: report.browser === 'lost',
+        journeysFault: report.ended !== undefined && report.ended.reason !== 'error' && report.ended.reason !== 'stalled' && report.ended.reason !== 'exit' && report.ended.reason !== 'browser',
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
       if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
-      return proberSide ? asProberError(outcome.result, proberSide, redact) : outcome.result;
+      return proberSide ? asProberError(report.result, proberSide, redact) : report.result;
     } catch (error) {
       return { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, cause: 'prober', artifacts: {} };
     }

@@ -1,5 +1,5 @@
 import type { JourneyDefinition } from '../journey.ts';
-import { WORKER_END_REASONS, type WorkerEndReason } from '../runner/journey-worker.ts';
+import { WORKER_END_REASONS, type WorkerEndReason } from '../worker-protocol.ts';
 import { SKIP_REASONS, type SkipReason } from '../scheduler/skip-reason.ts';
 import { STORE_OPERATIONS, type StoreProblem } from '../store/database.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';

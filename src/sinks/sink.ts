@@ -1,5 +1,5 @@
 import type { RunResult } from '../result.ts';
-import type { WorkerEndReason } from '../runner/journey-worker.ts';
+import type { WorkerEndReason } from '../worker-protocol.ts';
 import type { SkipReason } from '../scheduler/skip-reason.ts';
 import type { StoreProblem } from '../store/database.ts';
 import type { DeliveryOutcome } from './delivery-queue.ts';

@@ -108,7 +108,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
   });
 
   let result: AttemptResult;
-  let browserAfter: BrowserAfterAttempt = 'ok';
+  let browserAfter: BrowserAfterAttempt | undefined = 'ok';
   let browser: Browser | undefined;
   try {
     post({ type: 'phase', phase: 'import' });
@@ -131,7 +131,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
       }
       if (browser) {
         const params = Object.freeze({ ...request.params }) as JourneyParams;
-        const outcome = await runAttempt({
+        const report = await runAttempt({
           body: imported.journey.body,
           journey,
           runId: request.runId,
@@ -155,9 +155,9 @@ async function attempt(request: AttemptRequest): Promise<void> {
             stepEnded: (step) => post({ type: 'step-ended', step }),
           },
         });
-        result = outcome.result;
-        browserAfter = outcome.browserUnresponsive ? 'unresponsive' : outcome.browserClosedByJourney ? 'closed' : browser.isConnected() ? 'ok' : 'lost';
-        if (outcome.journeyFault) faultMessage ??= outcome.journeyFault;
+        result = report.result;
+        browserAfter = report.browser;
+        if (report.ended) faultMessage ??= report.ended.message;
       } else {
         result ??= failed('could not launch the browser', 'error');
       }
@@ -174,7 +174,8 @@ async function attempt(request: AttemptRequest): Promise<void> {
     faultMessage ??= message;
     if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' }, cause: 'journey' };
   }
-  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), browser: browserAfter });
+  // A fault of the journey's code, whenever raised, leaves the worker unfit for another attempt.
+  post({ type: 'attempt-done', report: { result, browser: browserAfter, ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage } } : {}) } });
 }
 
 /** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */
