@@ -46,10 +46,12 @@ export type AttemptPhase = 'import' | 'setup' | 'body' | 'capture';
 export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser';
 export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser'];
 
-/** Why a worker must not run another attempt. */
+/** Why a worker must not run another attempt (whose fault that is, attempt-ending.ts decides). */
 export interface WorkerEnding {
   reason: WorkerEndReason;
   message: string;
+  /** Where the attempt was when it happened: in the journey's own code (its import or body), or in pulse's (start, set-up, evidence) or none at all. */
+  during: 'journey' | 'pulse';
 }
 
 /**

@@ -8,6 +8,7 @@ import type { LaunchOptions } from 'playwright';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
+import { failedAttempt } from '../attempt-ending.ts';
 import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
 import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
 
@@ -186,7 +187,7 @@ export class JourneyWorker {
       this.#loading = { file, resolve };
       this.#deadline = setTimeout(() => {
         this.#loading = undefined;
-        this.kill({ reason: 'load', message: `loading ${shown} took longer than ${deadlineMs} ms` });
+        this.kill({ reason: 'load', message: `loading ${shown} took longer than ${deadlineMs} ms`, during: 'journey' });
         resolve({ timedOut: true });
       }, deadlineMs);
       if (!this.alive || !this.#send({ type: 'load', file, shown })) {
@@ -199,7 +200,7 @@ export class JourneyWorker {
 
   /** Ends the worker and its browser at once, whatever its code is doing. */
   kill(why?: WorkerEnding): void {
-    this.#killedFor ??= why ?? { reason: 'exit', message: 'stopped' };
+    this.#killedFor ??= why ?? { reason: 'exit', message: 'stopped', during: 'pulse' };
     if (this.#exit === undefined) this.#child.kill('SIGKILL');
     // Chromium leaves when its pipe closes; its process group goes at once all the same.
     if (this.#browserPid !== undefined) killGroup(this.#browserPid);
@@ -207,7 +208,7 @@ export class JourneyWorker {
 
   /** Ends the worker and waits for its exit; an attempt still running is pulse's loss, not the journey's fault. */
   async close(): Promise<void> {
-    this.kill({ reason: 'stalled', message: 'pulse stopped the worker while it ran (shutting down)' });
+    this.kill({ reason: 'stalled', message: 'pulse stopped the worker while it ran (shutting down)', during: 'pulse' });
     this.#finishDead();
     await this.#exited;
   }
@@ -269,7 +270,8 @@ export class JourneyWorker {
         return;
       case 'stray-fault':
         this.#options.hooks?.strayFault?.(message.journey, message.message);
-        this.kill({ reason: 'fault', message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}` });
+        // Not the running attempt's code: it had not started when the leftover struck.
+        this.kill({ reason: 'fault', message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}`, during: 'pulse' });
         this.#finishDead();
         return;
       case 'ready':
@@ -287,8 +289,8 @@ export class JourneyWorker {
     this.#deadline = setTimeout(() => {
       const budget = running.request.journey.timeoutMs;
       const why = journeyPhase
-        ? { reason: 'budget' as const, message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker` }
-        : { reason: 'stalled' as const, message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker` };
+        ? { reason: 'budget' as const, message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker`, during: 'journey' as const }
+        : { reason: 'stalled' as const, message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker`, during: 'pulse' as const };
       this.kill(why);
       this.#finishDead();
     }, limit);
@@ -306,7 +308,7 @@ export class JourneyWorker {
       }
       const rss = workerRssBytes(this.pid);
       if (rss === undefined || rss <= this.#options.memoryLimitBytes) return;
-      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss) });
+      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss), during: duringPhase(this.#running?.phase) });
       this.#finishDead();
     }, MEMORY_CHECK_MS);
     this.#memoryTimer.unref();
@@ -328,35 +330,24 @@ export class JourneyWorker {
     const running = this.#running;
     if (!running) return;
     const why = this.#killedFor ?? this.#deathCause();
-    // Ended in pulse's own phases, or by a leftover of another run, it is not this journey's doing.
-    const inJourneyCode = running.phase === 'import' || running.phase === 'body';
-    const journeyFault = why.reason === 'budget' || why.reason === 'memory' || (why.reason === 'exit' && inJourneyCode);
     const steps = [...running.steps];
     let failedStep = steps.find((s) => s.status === 'failed')?.name;
     if (running.step && !failedStep) {
       steps.push({ name: running.step.name, status: 'failed', durationMs: performance.now() - running.step.started });
       failedStep = running.step.name;
     }
-    const result: AttemptResult = {
-      attempt: running.request.attempt,
-      status: journeyFault ? 'failure' : 'error',
-      durationMs: performance.now() - (running.bodyStarted ?? running.started),
-      steps,
-      error: { message: why.message, ...(failedStep ? { step: failedStep } : {}), ...(journeyFault ? { reason: 'script' as const } : {}) },
-      cause: journeyFault ? 'journey' : 'prober',
-      artifacts: {},
-    };
+    const result = failedAttempt({ kind: 'worker-ended', worker: why }, { message: why.message, step: failedStep }, { attempt: running.request.attempt, durationMs: performance.now() - (running.bodyStarted ?? running.started), steps });
     this.#settle({ result, ended: why });
   }
 
   /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */
   #deathCause(): WorkerEnding {
     if (/heap out of memory|Reached heap limit/i.test(this.#stderrTail)) {
-      return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes) };
+      return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes), during: duringPhase(this.#running?.phase) };
     }
     const phase = this.#running?.phase;
     const where = phase === 'setup' || phase === 'capture' ? ` during pulse's ${phase}` : '';
-    return { reason: 'exit', message: `the journey's worker process ended (${this.#describeExit()})${where}` };
+    return { reason: 'exit', message: `the journey's worker process ended (${this.#describeExit()})${where}`, during: duringPhase(phase) };
   }
 
   /** Resolves the running attempt with its report, usage and worker added; memory it leaves over the cap ends the worker. */
@@ -372,9 +363,9 @@ export class JourneyWorker {
     // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's.
     const cap = this.#options.memoryLimitBytes;
     if (!report.ended && after && after.workerRssBytes > cap) {
-      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)` };
+      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)`, during: 'pulse' as const };
       this.kill(ended);
-      running.resolve({ ...report, ended, result: result.status === 'success' ? { ...result, status: 'failure', error: { message: ended.message, reason: 'script' }, cause: 'journey' } : result, workerPid: this.pid });
+      running.resolve({ ...report, ended, result: result.status === 'success' ? failedAttempt({ kind: 'worker-ended', worker: ended }, { message: ended.message }, result) : result, workerPid: this.pid });
       return;
     }
     running.resolve({ ...report, result, workerPid: this.pid });
@@ -399,6 +390,11 @@ export class JourneyWorker {
       hook({ stream, text: text.slice(0, 2_000), journey: request?.journey.name, runId: request?.runId });
     }
   }
+}
+
+/** Whose code an attempt in this phase runs: the journey's (its import, its body) or pulse's (no attempt at all included). */
+function duringPhase(phase: AttemptPhase | 'start' | undefined): WorkerEnding['during'] {
+  return phase === 'import' || phase === 'body' ? 'journey' : 'pulse';
 }
 
 function memoryMessage(limit: number, rss?: number): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BrowserContextOptions } from 'playwright';
 import { artifactsDir } from '../artifacts.ts';
+import { failedAttempt, whoseFault } from '../attempt-ending.ts';
 import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
@@ -142,13 +143,13 @@ export class Runner {
       if (report.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
       const proberSide = proberSideOf(report.result, {
         browserLost: report.browser === 'lost',
-        journeysFault: report.ended !== undefined && report.ended.reason !== 'error' && report.ended.reason !== 'stalled' && report.ended.reason !== 'exit' && report.ended.reason !== 'browser',
+        journeysFault: report.ended !== undefined && whoseFault({ kind: 'worker-ended', worker: report.ended }) === 'journey',
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
       if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
       return proberSide ? asProberError(report.result, proberSide, redact) : report.result;
     } catch (error) {
-      return { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, cause: 'prober', artifacts: {} };
+      return failedAttempt({ kind: 'not-run' }, { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, { attempt, durationMs: 0 });
     }
   }
 }
@@ -157,7 +158,7 @@ export class Runner {
 interface SeenFromOutside {
   /** The worker's browser went away while the attempt ran, not by the journey's doing. */
   browserLost: boolean;
-  /** The worker was ended for what the journey did (a fault, its budget, memory), not an error, a stall or an exit. */
+  /** The worker was ended for what the journey's code did (a fault, its budget, memory). */
   journeysFault: boolean;
   /** The share of the attempt's time its tasks waited for a CPU; undefined without PSI. */
   starved: number | undefined;
@@ -177,15 +178,10 @@ function proberSideOf(result: AttemptResult, seen: SeenFromOutside): ProberSide 
   return undefined;
 }
 
-/** The failure, now a prober error: why first, then what the attempt said, in the step it said it; a lost browser is a crash. */
+/** The failure, now a prober error: why first, then what the attempt said, in the step it said it. */
 function asProberError(result: AttemptResult, side: ProberSide, redact: Redactor): AttemptResult {
   const { error } = result;
-  return {
-    ...result,
-    status: 'error',
-    cause: 'prober',
-    error: { message: redact(`${side.note}: ${error?.message ?? ''}`), ...(error?.step ? { step: error.step } : {}), ...(side.kind === 'browser-lost' ? { reason: 'crash' as const } : {}) },
-  };
+  return failedAttempt({ kind: side.kind }, { message: redact(`${side.note}: ${error?.message ?? ''}`), step: error?.step }, result);
 }
 
 /** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */

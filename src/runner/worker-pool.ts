@@ -79,10 +79,10 @@ export class WorkerPool {
     if (report.browser === 'lost' || report.browser === 'unresponsive') this.#options.onBrowserRestart?.(report.browser);
     const ended =
       report.ended ??
-      (report.result.status === 'error' ? { reason: 'error' as const, message: report.result.error?.message ?? 'prober error' } : undefined) ??
-      (browserGone ? { reason: 'browser' as const, message: `the worker's browser was ${report.browser === 'closed' ? 'closed by the journey' : report.browser}` } : undefined);
+      (report.result.status === 'error' ? { reason: 'error' as const, message: report.result.error?.message ?? 'prober error', during: 'pulse' as const } : undefined) ??
+      (browserGone ? { reason: 'browser' as const, message: `the worker's browser was ${report.browser === 'closed' ? 'closed by the journey' : report.browser}`, during: 'pulse' as const } : undefined);
     if (ended || !worker.alive) {
-      this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended' }, request);
+      this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended', during: 'pulse' }, request);
     } else {
       this.#release(worker);
     }
@@ -94,7 +94,7 @@ export class WorkerPool {
     const worker = await this.#acquire();
     const outcome = await worker.load(file, shown, deadlineMs);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
-      this.#retire(worker, { reason: 'load', message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker` });
+      this.#retire(worker, { reason: 'load', message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`, during: 'journey' });
     } else {
       this.#release(worker);
     }
@@ -113,7 +113,7 @@ export class WorkerPool {
     while (this.#idle.length > 0) {
       const worker = this.#idle.pop()!;
       if (worker.alive) return worker;
-      this.#retire(worker, { reason: 'exit', message: 'the worker ended while idle' });
+      this.#retire(worker, { reason: 'exit', message: 'the worker ended while idle', during: 'pulse' });
     }
     if (this.#all.size + this.#starting.size < this.#options.size) {
       await this.#spawn();
@@ -155,7 +155,7 @@ export class WorkerPool {
   #retire(worker: JourneyWorker, why: WorkerEnding, request?: AttemptRequest): void {
     worker.kill(why);
     this.#all.delete(worker);
-    this.#options.onReplaced?.({ ...why, pid: worker.pid, journey: request?.journey.name, runId: request?.runId });
+    this.#options.onReplaced?.({ reason: why.reason, message: why.message, pid: worker.pid, journey: request?.journey.name, runId: request?.runId });
     if (!this.#closed) this.#replace();
   }
 

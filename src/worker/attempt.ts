@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import { runArtifactsDir } from '../artifacts.ts';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
+import { failedAttempt } from '../attempt-ending.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, CertificateInfo, Observations } from '../result.ts';
 import { BodyClock, findEnd, runBody } from './body.ts';
@@ -76,7 +77,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
   const message = (text: string) => shorten(options.redact(stripAnsi(text)));
   // A call of pulse's own that ran out of time means the browser stopped answering: the daemon replaces it.
   const proberError = (text: string, error: unknown): Report => ({
-    result: { attempt, status: 'error', durationMs: performance.now() - started, steps: [], error: { message: message(text) }, cause: 'prober', artifacts: {} },
+    result: failedAttempt({ kind: 'not-run' }, { message: message(text) }, { attempt, durationMs: performance.now() - started }),
     ...(error instanceof DeadlineError ? { browser: 'unresponsive' as const } : {}),
   });
 
@@ -160,7 +161,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
     result: { attempt, status: decision.status, durationMs, steps: log.steps, error: decision.error, cause: decision.cause, artifacts, ...(await keptForEveryRun(options, recorder)) },
     ...closedBrowser,
     // The journey's own code decided the attempt: its worker is not reused.
-    ...(decision.journeyFault !== undefined ? { ended: { reason: 'fault' as const, message: decision.journeyFault } } : {}),
+    ...(decision.journeyFault !== undefined ? { ended: { reason: 'fault' as const, message: decision.journeyFault, during: 'journey' as const } } : {}),
   };
 }
 
