@@ -1,6 +1,8 @@
 /**
- * Messages between the daemon and a journey worker: a child process that runs journey code, so
- * that nothing a journey does (loops, exits, throws, leaks, replaced globals) reaches the daemon.
+ * The protocol across the process boundary: messages between the daemon's side (src/runner/) and
+ * a journey worker (src/worker/), a child process that runs journey code so that nothing a journey
+ * does (loops, exits, throws, leaks, replaced globals) reaches the daemon. Both sides import this
+ * module; it imports neither.
  */
 import type { BrowserContextOptions, LaunchOptions } from 'playwright';
 import type { AttemptResult, StepResult } from './result.ts';
@@ -50,7 +52,7 @@ export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget'
 export interface WorkerEnding {
   reason: WorkerEndReason;
   message: string;
-  /** Where the attempt was when it happened: in the journey's own code (its import or body), or in pulse's (start, set-up, evidence) or none at all. */
+  /** Where the attempt was then: in its journey's own code (import, body), or in pulse's (start, set-up, evidence; no attempt at all). */
   during: 'journey' | 'pulse';
 }
 
@@ -82,6 +84,7 @@ export type FromWorker =
   /** The worker's browser is up (its main process id, where /proc tells); `relaunch` when it replaced one. */
   | { type: 'browser-launched'; pid: number | undefined; relaunch: boolean }
   | { type: 'browser-failed'; message: string }
+  /** Which worker it was, the daemon's side knows. */
   | { type: 'attempt-done'; report: Omit<AttemptReport, 'workerPid'> }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
   | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
