@@ -1,11 +1,11 @@
 // What the kernel knows about processes: CPU ticks, memory and ancestry, read from /proc.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { CLK_TCK, allStats, browserTree, readStat } from '../src/runner/process-tree.ts';
+import { CLK_TCK, allStats, browserTree, readStat } from '../src/process-tree.ts';
 import path from 'node:path';
 
 // The kernel's counters of one process and of a browser's tree are read the way pulse reads them for
-// its own per-journey figures (src/runner/process-tree.ts), so the two can be compared.
-export { CLK_TCK, allStats, browserTree, readStat, treeCpuSeconds, type ProcStat } from '../src/runner/process-tree.ts';
+// its own per-journey figures (src/process-tree.ts), so the two can be compared.
+export { CLK_TCK, allStats, browserTree, readStat, treeCpuSeconds, type ProcStat } from '../src/process-tree.ts';
 
 export function readCmdline(pid: number): string {
   try {

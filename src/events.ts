@@ -1,7 +1,7 @@
 // The prober's events: what happens around the runs rather than in them. The second contract
 // beside result.ts: the scheduler, the workers, the store and the push sinks emit; pulse's health,
 // its metrics and its log listen. A run's result never travels here, and no event is a result.
-import type { WorkerEndReason } from './runner/journey-worker.ts';
+import type { WorkerEndReason } from './worker-protocol.ts';
 import type { SkipReason } from './scheduler/skip-reason.ts';
 
 /** What the store was doing when it failed: a bounded label. */

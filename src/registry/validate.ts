@@ -2,7 +2,7 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { parseDuration } from '../duration.ts';
 import type { Journey, JourneyDefinition } from '../journey.ts';
-import { originOf, originProblem } from '../runner/origins.ts';
+import { originOf, originProblem } from '../origins.ts';
 import type { Problem } from '../problem.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 

@@ -8,8 +8,9 @@ import type { LaunchOptions } from 'playwright';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
-import { PAGE_BYTES, readSlot, readStat, type SlotReading } from './process-tree.ts';
-import type { AttemptPhase, AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
+import { failedAttempt } from '../attempt-ending.ts';
+import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
+import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
@@ -28,10 +29,6 @@ const OUTPUT_LINES_PER_ATTEMPT = 50;
 const STDERR_TAIL_BYTES = 4_096;
 /** A worker with Playwright loaded and driving its own browser takes about 200 MiB (bench/RESULTS.md); this leaves a journey room without letting one take the machine. */
 export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
-
-/** Why a worker was ended or replaced: a bounded label (`browser`: its browser went away or stopped answering). */
-export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser';
-export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser'];
 
 export interface WorkerHooks {
   /** A line the journey's code printed, with the attempt it belongs to. */
@@ -53,16 +50,9 @@ export interface WorkerOptions {
   cwd?: string;
 }
 
-export interface WorkerAttemptOutcome {
-  result: AttemptResult;
-  /** Set when this worker must not run another attempt, and why. */
-  ended?: { reason: WorkerEndReason; message: string };
-  /** The worker's browser after the attempt, as the worker saw it; absent when the worker did not report. */
-  browser?: BrowserAfterAttempt;
-}
-
 export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
 
+/** An attempt in progress, as the daemon's side follows it from the worker's messages. */
 interface Running {
   request: AttemptRequest;
   started: number;
@@ -74,23 +64,31 @@ interface Running {
   before: SlotReading | undefined;
   browserPidBefore: number | undefined;
   peakRssBytes: number;
-  resolve: (outcome: WorkerAttemptOutcome) => void;
+  /** The current phase's deadline, and the memory check while the attempt runs. */
+  deadline: NodeJS.Timeout | undefined;
+  memoryCheck: NodeJS.Timeout | undefined;
+  resolve: (report: AttemptReport) => void;
 }
+
+/**
+ * What a worker is doing. `ended` says why and by whom: a worker pulse ended says nothing more,
+ * while one that ended by itself (a crash, its code) may still deliver what it sent before.
+ */
+type WorkerState =
+  | { is: 'idle' }
+  | { is: 'loading'; file: string; deadline: NodeJS.Timeout; resolve: (outcome: LoadOutcome) => void }
+  | { is: 'running'; attempt: Running }
+  | { is: 'ended'; why: WorkerEnding; by: 'pulse' | 'itself' };
 
 /** One child process that runs journey code; attempts go to it one at a time. */
 export class JourneyWorker {
   readonly #child: ChildProcess;
   readonly #options: WorkerOptions;
   readonly #exited: Promise<void>;
-  #running: Running | undefined;
-  #loading: { file: string; resolve: (outcome: LoadOutcome) => void } | undefined;
-  #deadline: NodeJS.Timeout | undefined;
-  #memoryTimer: NodeJS.Timeout | undefined;
+  #state: WorkerState = { is: 'idle' };
+  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #outputLines = 0;
   #stderrTail = '';
-  /** Set when pulse ended the worker on purpose, so its exit is not mistaken for a crash. */
-  #killedFor: { reason: WorkerEndReason; message: string } | undefined;
-  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #browserPid: number | undefined;
   #browserFailure: string | undefined;
   #browserAnswered: (() => void) | undefined;
@@ -170,7 +168,7 @@ export class JourneyWorker {
   }
 
   get alive(): boolean {
-    return this.#exit === undefined && this.#killedFor === undefined;
+    return this.#state.is !== 'ended';
   }
 
   /** The worker's browser: its main process while it runs, or why the last launch failed. */
@@ -179,49 +177,68 @@ export class JourneyWorker {
   }
 
   /** Runs one attempt; never rejects: a worker that dies or is ended still yields the attempt's result. */
-  attempt(request: AttemptRequest): Promise<WorkerAttemptOutcome> {
-    if (this.#running || this.#loading) throw new Error('journey worker is busy');
+  attempt(request: AttemptRequest): Promise<AttemptReport> {
+    const state = this.#state;
+    if (state.is === 'running' || state.is === 'loading') throw new Error('journey worker is busy');
     this.#outputLines = 0;
     return new Promise((resolve) => {
       const before = readSlot(this.pid, this.#browserPid);
-      this.#running = { request, started: performance.now(), phase: 'start', steps: [], step: undefined, bodyStarted: undefined, before, browserPidBefore: this.#browserPid, peakRssBytes: before?.rssBytes ?? 0, resolve };
-      this.#arm('start');
-      this.#watchMemory();
-      if (!this.alive || !this.#send({ type: 'attempt', request })) this.#finishDead();
+      const running: Running = { request, started: performance.now(), phase: 'start', steps: [], step: undefined, bodyStarted: undefined, before, browserPidBefore: this.#browserPid, peakRssBytes: before?.rssBytes ?? 0, deadline: undefined, memoryCheck: undefined, resolve };
+      if (state.is === 'ended') {
+        this.#resolveDead(running, state.by === 'pulse' ? state.why : this.#deathCause(running.phase));
+        return;
+      }
+      this.#state = { is: 'running', attempt: running };
+      this.#arm(running, 'start');
+      this.#watchMemory(running);
+      if (!this.#send({ type: 'attempt', request })) {
+        this.#state = { is: 'idle' };
+        this.#resolveDead(running, this.#deathCause(running.phase));
+      }
     });
   }
 
   /** Imports one journey file and validates it, within `deadlineMs`; a worker that times out is ended. */
   load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
-    if (this.#running || this.#loading) throw new Error('journey worker is busy');
+    if (this.#state.is === 'running' || this.#state.is === 'loading') throw new Error('journey worker is busy');
     return new Promise((resolve) => {
-      this.#loading = { file, resolve };
-      this.#deadline = setTimeout(() => {
-        this.#loading = undefined;
-        this.kill({ reason: 'load', message: `loading ${shown} took longer than ${deadlineMs} ms` });
+      if (!this.alive || !this.#send({ type: 'load', file, shown })) {
+        resolve({ died: this.#describeExit() });
+        return;
+      }
+      const deadline = setTimeout(() => {
+        this.#state = { is: 'idle' };
+        this.#end({ reason: 'load', message: `loading ${shown} took longer than ${deadlineMs} ms`, during: 'journey' });
         resolve({ timedOut: true });
       }, deadlineMs);
-      if (!this.alive || !this.#send({ type: 'load', file, shown })) {
-        this.#loading = undefined;
-        clearTimeout(this.#deadline);
-        resolve({ died: this.#describeExit() });
-      }
+      this.#state = { is: 'loading', file, deadline, resolve };
     });
   }
 
   /** Ends the worker and its browser at once, whatever its code is doing. */
-  kill(why?: { reason: WorkerEndReason; message: string }): void {
-    this.#killedFor ??= why ?? { reason: 'exit', message: 'stopped' };
-    if (this.#exit === undefined) this.#child.kill('SIGKILL');
-    // Chromium leaves when its pipe closes; its process group goes at once all the same.
-    if (this.#browserPid !== undefined) killGroup(this.#browserPid);
+  kill(why: WorkerEnding = { reason: 'exit', message: 'stopped', during: 'pulse' }): void {
+    this.#end(why);
   }
 
   /** Ends the worker and waits for its exit; an attempt still running is pulse's loss, not the journey's fault. */
   async close(): Promise<void> {
-    this.kill({ reason: 'stalled', message: 'pulse stopped the worker while it ran (shutting down)' });
-    this.#finishDead();
+    this.#end({ reason: 'stalled', message: 'pulse stopped the worker while it ran (shutting down)', during: 'pulse' });
     await this.#exited;
+  }
+
+  /** pulse ends the worker: the process and its browser go at once, and an attempt it ran ends with it. */
+  #end(why: WorkerEnding): void {
+    const state = this.#state;
+    // The first reason pulse gave stands.
+    this.#state = { is: 'ended', why: state.is === 'ended' && state.by === 'pulse' ? state.why : why, by: 'pulse' };
+    if (this.#exit === undefined) this.#child.kill('SIGKILL');
+    // Chromium leaves when its pipe closes; its process group goes at once all the same.
+    if (this.#browserPid !== undefined) killGroup(this.#browserPid);
+    if (state.is === 'running') this.#resolveDead(state.attempt, why);
+    if (state.is === 'loading') {
+      clearTimeout(state.deadline);
+      void this.#exited.then(() => state.resolve({ died: this.#describeExit() }));
+    }
   }
 
   #send(message: ToWorker): boolean {
@@ -234,14 +251,15 @@ export class JourneyWorker {
   }
 
   #message(message: FromWorker): void {
-    if (this.#killedFor) return;
-    const running = this.#running;
+    const state = this.#state;
+    if (state.is === 'ended' && state.by === 'pulse') return;
+    const running = state.is === 'running' ? state.attempt : undefined;
     switch (message.type) {
       case 'phase':
         if (!running) return;
         running.phase = message.phase;
         if (message.phase === 'body') running.bodyStarted = performance.now();
-        this.#arm(message.phase);
+        this.#arm(running, message.phase);
         return;
       case 'step-started':
         if (running) running.step = { name: message.name, started: performance.now() };
@@ -253,8 +271,8 @@ export class JourneyWorker {
         return;
       case 'attempt-done':
         if (!running) return;
-        this.#settle({ result: message.result, browser: message.browser, ...(message.recycle ? { ended: { reason: 'fault', message: message.recycle } } : {}) });
-        if (message.recycle) this.kill({ reason: 'fault', message: message.recycle });
+        this.#settle(running, message.report);
+        if (message.report.ended) this.#end(message.report.ended);
         return;
       case 'browser-launched':
         this.#browserPid = message.pid;
@@ -268,21 +286,19 @@ export class JourneyWorker {
         this.#browserAnswered?.();
         this.#options.hooks?.browser?.({ launched: false, failure: message.message });
         return;
-      case 'loaded': {
-        const loading = this.#loading;
-        if (!loading || loading.file !== message.file) return;
-        this.#loading = undefined;
-        clearTimeout(this.#deadline);
-        loading.resolve({ definition: message.definition, problems: message.problems });
+      case 'loaded':
+        if (state.is !== 'loading' || state.file !== message.file) return;
+        clearTimeout(state.deadline);
+        this.#state = { is: 'idle' };
+        state.resolve({ definition: message.definition, problems: message.problems });
         return;
-      }
       case 'log':
         this.#options.hooks?.warn?.(message.fields, message.message);
         return;
       case 'stray-fault':
         this.#options.hooks?.strayFault?.(message.journey, message.message);
-        this.kill({ reason: 'fault', message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}` });
-        this.#finishDead();
+        // Not the running attempt's code: it had not started when the leftover struck.
+        this.#end({ reason: 'fault', message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}`, during: 'pulse' });
         return;
       case 'ready':
         return;
@@ -290,105 +306,92 @@ export class JourneyWorker {
   }
 
   /** Sets the deadline of a phase: journey code gets its budget plus a grace, pulse's phases a fixed bound. */
-  #arm(phase: AttemptPhase | 'start'): void {
-    const running = this.#running;
-    if (!running) return;
-    clearTimeout(this.#deadline);
+  #arm(running: Running, phase: AttemptPhase | 'start'): void {
+    clearTimeout(running.deadline);
     const journeyPhase = phase === 'import' || phase === 'body';
     const limit = journeyPhase ? running.request.journey.timeoutMs + KILL_GRACE_MS : PHASE_DEADLINE_MS[phase];
-    this.#deadline = setTimeout(() => {
+    running.deadline = setTimeout(() => {
       const budget = running.request.journey.timeoutMs;
-      const why = journeyPhase
-        ? { reason: 'budget' as const, message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker` }
-        : { reason: 'stalled' as const, message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker` };
-      this.kill(why);
-      this.#finishDead();
+      this.#end(
+        journeyPhase
+          ? { reason: 'budget', message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker`, during: 'journey' }
+          : { reason: 'stalled', message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker`, during: 'pulse' },
+      );
     }, limit);
   }
 
-  #watchMemory(): void {
-    clearInterval(this.#memoryTimer);
+  #watchMemory(running: Running): void {
     let ticks = 0;
-    this.#memoryTimer = setInterval(() => {
+    running.memoryCheck = setInterval(() => {
       // The cap needs the worker alone (one file); the browser's tree means a pass over /proc, so the peak is sampled less often.
       ticks += 1;
-      if (this.#running && ticks % PEAK_EVERY_TICKS === 0) {
+      if (ticks % PEAK_EVERY_TICKS === 0) {
         const reading = readSlot(this.pid, this.#browserPid);
-        if (reading) this.#running.peakRssBytes = Math.max(this.#running.peakRssBytes, reading.rssBytes);
+        if (reading) running.peakRssBytes = Math.max(running.peakRssBytes, reading.rssBytes);
       }
       const rss = workerRssBytes(this.pid);
       if (rss === undefined || rss <= this.#options.memoryLimitBytes) return;
-      this.kill({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss) });
-      this.#finishDead();
+      this.#end({ reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes, rss), during: duringPhase(running.phase) });
     }, MEMORY_CHECK_MS);
-    this.#memoryTimer.unref();
+    running.memoryCheck.unref();
   }
 
+  /** The process is gone: by pulse's hand (already ended), or by itself, which ends what it was doing. */
   #onExit(): void {
-    if (this.#running) this.#finishDead();
-    const loading = this.#loading;
-    if (loading) {
-      this.#loading = undefined;
-      clearTimeout(this.#deadline);
-      loading.resolve({ died: this.#describeExit() });
+    const state = this.#state;
+    if (state.is === 'ended') return;
+    const why = this.#deathCause(state.is === 'running' ? state.attempt.phase : undefined);
+    this.#state = { is: 'ended', why, by: 'itself' };
+    if (state.is === 'running') this.#resolveDead(state.attempt, why);
+    if (state.is === 'loading') {
+      clearTimeout(state.deadline);
+      state.resolve({ died: this.#describeExit() });
     }
-    clearInterval(this.#memoryTimer);
   }
 
   /** The attempt ends without the worker's report: build its result from what was streamed. */
-  #finishDead(): void {
-    const running = this.#running;
-    if (!running) return;
-    const why = this.#killedFor ?? this.#deathCause();
-    // Ended in pulse's own phases, or by a leftover of another run, it is not this journey's doing.
-    const inJourneyCode = running.phase === 'import' || running.phase === 'body';
-    const journeyFault = why.reason === 'budget' || why.reason === 'memory' || (why.reason === 'exit' && inJourneyCode);
+  #resolveDead(running: Running, why: WorkerEnding): void {
     const steps = [...running.steps];
     let failedStep = steps.find((s) => s.status === 'failed')?.name;
     if (running.step && !failedStep) {
       steps.push({ name: running.step.name, status: 'failed', durationMs: performance.now() - running.step.started });
       failedStep = running.step.name;
     }
-    const result: AttemptResult = {
-      attempt: running.request.attempt,
-      status: journeyFault ? 'failure' : 'error',
-      durationMs: performance.now() - (running.bodyStarted ?? running.started),
-      steps,
-      error: { message: why.message, ...(failedStep ? { step: failedStep } : {}), ...(journeyFault ? { reason: 'script' as const } : {}) },
-      cause: journeyFault ? 'journey' : 'prober',
-      artifacts: {},
-    };
-    this.#settle({ result, ended: why });
+    const result = failedAttempt({ kind: 'worker-ended', worker: why }, { message: why.message, step: failedStep }, { attempt: running.request.attempt, durationMs: performance.now() - (running.bodyStarted ?? running.started), steps });
+    this.#resolve(running, { result, ended: why });
   }
 
   /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */
-  #deathCause(): { reason: WorkerEndReason; message: string } {
+  #deathCause(phase: Running['phase'] | undefined): WorkerEnding {
     if (/heap out of memory|Reached heap limit/i.test(this.#stderrTail)) {
-      return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes) };
+      return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes), during: duringPhase(phase) };
     }
-    const phase = this.#running?.phase;
     const where = phase === 'setup' || phase === 'capture' ? ` during pulse's ${phase}` : '';
-    return { reason: 'exit', message: `the journey's worker process ended (${this.#describeExit()})${where}` };
+    return { reason: 'exit', message: `the journey's worker process ended (${this.#describeExit()})${where}`, during: duringPhase(phase) };
   }
 
-  #settle(outcome: WorkerAttemptOutcome): void {
-    const running = this.#running;
-    if (!running) return;
-    this.#running = undefined;
-    clearTimeout(this.#deadline);
-    clearInterval(this.#memoryTimer);
+  /** The worker reported its attempt and is free for the next one. */
+  #settle(running: Running, report: Omit<AttemptReport, 'workerPid'>): void {
+    this.#state = { is: 'idle' };
+    this.#resolve(running, report);
+  }
+
+  /** Resolves an attempt with its report, usage and worker added; memory it leaves over the cap ends the worker. */
+  #resolve(running: Running, report: Omit<AttemptReport, 'workerPid'>): void {
+    clearTimeout(running.deadline);
+    clearInterval(running.memoryCheck);
     const after = this.#exit === undefined ? readSlot(this.pid, this.#browserPid) : undefined;
     const usage = usageOf(running, after, this.#browserPid);
-    const result: AttemptResult = usage ? { ...outcome.result, usage } : outcome.result;
+    const result: AttemptResult = usage ? { ...report.result, usage } : report.result;
     // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's.
     const cap = this.#options.memoryLimitBytes;
-    if (!outcome.ended && after && after.workerRssBytes > cap) {
-      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)` };
-      this.kill(ended);
-      running.resolve({ ...outcome, ended, result: result.status === 'success' ? { ...result, status: 'failure', error: { message: ended.message, reason: 'script' }, cause: 'journey' } : result });
+    if (!report.ended && after && after.workerRssBytes > cap) {
+      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)`, during: 'pulse' as const };
+      this.#end(ended);
+      running.resolve({ ...report, ended, result: result.status === 'success' ? failedAttempt({ kind: 'worker-ended', worker: ended }, { message: ended.message }, result) : result, workerPid: this.pid });
       return;
     }
-    running.resolve({ ...outcome, result });
+    running.resolve({ ...report, result, workerPid: this.pid });
   }
 
   #describeExit(): string {
@@ -399,7 +402,7 @@ export class JourneyWorker {
   #output(stream: 'stdout' | 'stderr', chunk: string): void {
     const hook = this.#options.hooks?.output;
     if (!hook) return;
-    const request = this.#running?.request;
+    const request = this.#state.is === 'running' ? this.#state.attempt.request : undefined;
     for (const text of chunk.split('\n')) {
       if (!text.trim()) continue;
       this.#outputLines += 1;
@@ -410,6 +413,11 @@ export class JourneyWorker {
       hook({ stream, text: text.slice(0, 2_000), journey: request?.journey.name, runId: request?.runId });
     }
   }
+}
+
+/** Whose code an attempt in this phase runs: the journey's (its import, its body) or pulse's (no attempt at all included). */
+function duringPhase(phase: AttemptPhase | 'start' | undefined): WorkerEnding['during'] {
+  return phase === 'import' || phase === 'body' ? 'journey' : 'pulse';
 }
 
 function memoryMessage(limit: number, rss?: number): string {

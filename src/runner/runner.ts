@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BrowserContextOptions } from 'playwright';
 import { artifactsDir } from '../artifacts.ts';
+import { failedAttempt, whoseFault } from '../attempt-ending.ts';
 import type { TraceMode } from '../config.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, StepResult } from '../result.ts';
+import { ownOriginsOf } from '../origins.ts';
 import { compactStamp } from '../run-id.ts';
 import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
-import { newTraceId, ownOriginsOf } from './traffic-marker.ts';
+import { newTraceId } from '../trace-context.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 /** Where a runner reports what went wrong on its side; a pino logger fits. */
@@ -128,7 +130,7 @@ export class Runner {
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
     try {
-      const outcome = await workers.attempt({
+      const report = await workers.attempt({
         journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
         runId,
         attempt,
@@ -142,17 +144,17 @@ export class Runner {
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
       });
-      log?.debug?.({ event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: outcome.workerPid, status: outcome.result.status }, `attempt ${attempt} of ${journey.name} ran in worker ${outcome.workerPid}`);
-      if (outcome.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
-      const proberSide = proberSideOf(outcome.result, {
-        browserLost: outcome.browser === 'lost',
-        journeysFault: outcome.ended !== undefined && outcome.ended.reason !== 'error' && outcome.ended.reason !== 'stalled' && outcome.ended.reason !== 'exit' && outcome.ended.reason !== 'browser',
+      log?.debug?.({ event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: report.workerPid, status: report.result.status }, `attempt ${attempt} of ${journey.name} ran in worker ${report.workerPid}`);
+      if (report.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
+      const proberSide = proberSideOf(report.result, {
+        browserLost: report.browser === 'lost',
+        journeysFault: report.ended !== undefined && whoseFault({ kind: 'worker-ended', worker: report.ended }) === 'journey',
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
       if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
-      return proberSide ? asProberError(outcome.result, proberSide, redact) : outcome.result;
+      return proberSide ? asProberError(report.result, proberSide, redact) : report.result;
     } catch (error) {
-      return { attempt, status: 'error', durationMs: 0, steps: [], error: { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, cause: 'prober', artifacts: {} };
+      return failedAttempt({ kind: 'not-run' }, { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, { attempt, durationMs: 0 });
     }
   }
 }
@@ -161,7 +163,7 @@ export class Runner {
 interface SeenFromOutside {
   /** The worker's browser went away while the attempt ran, not by the journey's doing. */
   browserLost: boolean;
-  /** The worker was ended for what the journey did (a fault, its budget, memory), not an error, a stall or an exit. */
+  /** The worker was ended for what the journey's code did (a fault, its budget, memory). */
   journeysFault: boolean;
   /** The share of the attempt's time its tasks waited for a CPU; undefined without PSI. */
   starved: number | undefined;
@@ -181,15 +183,10 @@ function proberSideOf(result: AttemptResult, seen: SeenFromOutside): ProberSide 
   return undefined;
 }
 
-/** The failure, now a prober error: why first, then what the attempt said, in the step it said it; a lost browser is a crash. */
+/** The failure, now a prober error: why first, then what the attempt said, in the step it said it. */
 function asProberError(result: AttemptResult, side: ProberSide, redact: Redactor): AttemptResult {
   const { error } = result;
-  return {
-    ...result,
-    status: 'error',
-    cause: 'prober',
-    error: { message: redact(`${side.note}: ${error?.message ?? ''}`), ...(error?.step ? { step: error.step } : {}), ...(side.kind === 'browser-lost' ? { reason: 'crash' as const } : {}) },
-  };
+  return failedAttempt({ kind: side.kind }, { message: redact(`${side.note}: ${error?.message ?? ''}`), step: error?.step }, result);
 }
 
 /** The share of the attempt's wall time in which tasks waited for a CPU; undefined without PSI. */

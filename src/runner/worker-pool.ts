@@ -1,6 +1,6 @@
 import type { LaunchOptions } from 'playwright';
-import type { AttemptRequest } from './protocol.ts';
-import { JourneyWorker, type LoadOutcome, type WorkerAttemptOutcome, type WorkerEndReason, type WorkerHooks } from './journey-worker.ts';
+import type { AttemptReport, AttemptRequest, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
+import { JourneyWorker, type LoadOutcome, type WorkerHooks } from './journey-worker.ts';
 
 export interface WorkerPoolOptions {
   /** One worker per concurrency slot, each with a browser of its own. */
@@ -14,11 +14,6 @@ export interface WorkerPoolOptions {
   /** A browser went away or stopped answering, not by the journey's doing, and a fresh one takes its place. */
   onBrowserRestart?: (reason: 'lost' | 'unresponsive') => void;
   cwd?: string;
-}
-
-export interface PooledOutcome extends WorkerAttemptOutcome {
-  /** The process that ran the attempt, for logs. */
-  workerPid: number;
 }
 
 /**
@@ -75,24 +70,23 @@ export class WorkerPool {
   }
 
   /** Runs one attempt in the next free worker; never rejects unless no worker can be started at all. */
-  async attempt(request: AttemptRequest): Promise<PooledOutcome> {
+  async attempt(request: AttemptRequest): Promise<AttemptReport> {
     const worker = await this.#acquire();
     this.#busy.set(worker, request.runId);
-    const outcome = await worker.attempt(request).finally(() => this.#busy.delete(worker));
-    const workerPid = worker.pid;
+    const report = await worker.attempt(request).finally(() => this.#busy.delete(worker));
     // After a prober error (a crashed renderer, a lost browser) the next attempt starts clean too, browser and all.
-    const browserGone = outcome.browser !== undefined && outcome.browser !== 'ok';
-    if (outcome.browser === 'lost' || outcome.browser === 'unresponsive') this.#options.onBrowserRestart?.(outcome.browser);
+    const browserGone = report.browser !== undefined && report.browser !== 'ok';
+    if (report.browser === 'lost' || report.browser === 'unresponsive') this.#options.onBrowserRestart?.(report.browser);
     const ended =
-      outcome.ended ??
-      (outcome.result.status === 'error' ? { reason: 'error' as const, message: outcome.result.error?.message ?? 'prober error' } : undefined) ??
-      (browserGone ? { reason: 'browser' as const, message: `the worker's browser was ${outcome.browser === 'closed' ? 'closed by the journey' : outcome.browser}` } : undefined);
+      report.ended ??
+      (report.result.status === 'error' ? { reason: 'error' as const, message: report.result.error?.message ?? 'prober error', during: 'pulse' as const } : undefined) ??
+      (browserGone ? { reason: 'browser' as const, message: `the worker's browser was ${report.browser === 'closed' ? 'closed by the journey' : report.browser}`, during: 'pulse' as const } : undefined);
     if (ended || !worker.alive) {
-      this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended' }, request);
+      this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended', during: 'pulse' }, request);
     } else {
       this.#release(worker);
     }
-    return { ...outcome, workerPid };
+    return report;
   }
 
   /** Imports and validates one journey file in the next free worker; a worker that overruns the deadline is replaced. */
@@ -100,7 +94,7 @@ export class WorkerPool {
     const worker = await this.#acquire();
     const outcome = await worker.load(file, shown, deadlineMs);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
-      this.#retire(worker, { reason: 'load', message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker` });
+      this.#retire(worker, { reason: 'load', message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`, during: 'journey' });
     } else {
       this.#release(worker);
     }
@@ -119,7 +113,7 @@ export class WorkerPool {
     while (this.#idle.length > 0) {
       const worker = this.#idle.pop()!;
       if (worker.alive) return worker;
-      this.#retire(worker, { reason: 'exit', message: 'the worker ended while idle' });
+      this.#retire(worker, { reason: 'exit', message: 'the worker ended while idle', during: 'pulse' });
     }
     if (this.#all.size + this.#starting.size < this.#options.size) {
       await this.#spawn();
@@ -158,10 +152,10 @@ export class WorkerPool {
   }
 
   /** Ends a worker for good and starts its replacement in the background. */
-  #retire(worker: JourneyWorker, why: { reason: WorkerEndReason; message: string }, request?: AttemptRequest): void {
+  #retire(worker: JourneyWorker, why: WorkerEnding, request?: AttemptRequest): void {
     worker.kill(why);
     this.#all.delete(worker);
-    this.#options.onReplaced?.({ ...why, pid: worker.pid, journey: request?.journey.name, runId: request?.runId });
+    this.#options.onReplaced?.({ reason: why.reason, message: why.message, pid: worker.pid, journey: request?.journey.name, runId: request?.runId });
     if (!this.#closed) this.#replace();
   }
 

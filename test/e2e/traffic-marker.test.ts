@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.ts';
 import { formatProblem } from '../../src/problem.ts';
 import type { RunResult } from '../../src/result.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
-import { newSpanId, newTraceId } from '../../src/runner/traffic-marker.ts';
+import { newSpanId, newTraceId } from '../../src/trace-context.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';

@@ -4,7 +4,8 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { browserLaunchOptions, findBrowser } from '../../src/runner/find-browser.ts';
 import { Runner, type RunnerOptions } from '../../src/runner/runner.ts';
 import { WorkerPool } from '../../src/runner/worker-pool.ts';
-import type { WorkerEndReason, WorkerHooks } from '../../src/runner/journey-worker.ts';
+import type { WorkerHooks } from '../../src/runner/journey-worker.ts';
+import type { WorkerEndReason } from '../../src/worker-protocol.ts';
 import { journeyDir } from './journey-files.ts';
 import { makeTempDir, removeDir } from './temp.ts';
 

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type LaunchOptions } from 'playwright';
 import { describeError } from '../errors.ts';
-import { allStats } from './process-tree.ts';
+import { allStats } from '../process-tree.ts';
 
 /** A headless shell starts in a few hundred ms; a loaded machine may take seconds. */
 const LAUNCH_TIMEOUT_MS = 30_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Deadline, DeadlineError, withDeadline } from '../../../src/runner/deadline.ts';
+import { Deadline, DeadlineError, withDeadline } from '../../../src/worker/deadline.ts';
 
 describe('Deadline', () => {
   test('fires after its time with the error built then, and says it fired', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BudgetExceededError, JourneyFaultError } from '../../../src/runner/classify.ts';
-import { decideOutcome, type WhatHappened } from '../../../src/runner/outcome.ts';
-import type { RequestProblem } from '../../../src/runner/requests.ts';
+import { BudgetExceededError, JourneyFaultError } from '../../../src/worker/classify.ts';
+import { decideOutcome, type WhatHappened } from '../../../src/worker/outcome.ts';
+import type { RequestProblem } from '../../../src/worker/requests.ts';
 
 /** Requests that went as planned, unless a test says otherwise; counts how often it was asked. */
 function network(problems: RequestProblem[] = []): WhatHappened['network'] & { reads: number } {

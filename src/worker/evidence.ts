@@ -5,7 +5,7 @@ import type { Artifacts, Observations } from '../result.ts';
 import type { Redactor } from '../redact.ts';
 import { describeError } from '../errors.ts';
 import { withDeadline } from './deadline.ts';
-import type { OwnOrigins } from './origins.ts';
+import type { OwnOrigins } from '../origins.ts';
 import { RequestWatch } from './requests.ts';
 
 const MAX_ENTRIES = 200;

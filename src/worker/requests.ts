@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BrowserContext, Request, Response } from 'playwright';
 import type { CertificateInfo, RequestObservation } from '../result.ts';
-import type { OwnOrigins } from './origins.ts';
+import type { OwnOrigins } from '../origins.ts';
 
 /** A request that went wrong while a step ran, worded for on-call. */
 export interface RequestProblem {

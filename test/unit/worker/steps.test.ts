@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StepResult } from '../../../src/result.ts';
-import { BodyClock } from '../../../src/runner/body.ts';
-import { BudgetExceededError, StepSkippedError } from '../../../src/runner/classify.ts';
-import { StepLog, stepFunction, type StepOptions } from '../../../src/runner/steps.ts';
+import { BodyClock } from '../../../src/worker/body.ts';
+import { BudgetExceededError, StepSkippedError } from '../../../src/worker/classify.ts';
+import { StepLog, stepFunction, type StepOptions } from '../../../src/worker/steps.ts';
 
 /** A step function over a fresh log, with a network that counts the steps it was told about and no vitals. */
 function steps(stepTimeoutMs = 1_000) {

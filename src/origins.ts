@@ -63,3 +63,8 @@ export function originProblem(entry: unknown): string | undefined {
   if (!originOf(entry)) return `'${entry}' is not an http(s) origin`;
   return undefined;
 }
+
+/** The journey's own origins for one run: the origin of `params.baseUrl` and the journey's `origins`. */
+export function ownOriginsOf(baseUrl: string | undefined, origins: readonly string[] | undefined): OwnOrigins {
+  return new OwnOrigins([...(baseUrl ? [baseUrl] : []), ...(origins ?? [])]);
+}

@@ -7,14 +7,15 @@ import type { JourneyParams } from '../journey.ts';
 import { createRedactor, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
 import type { AttemptResult } from '../result.ts';
+import { failedAttempt, type Ending } from '../attempt-ending.ts';
 import { runAttempt } from './attempt.ts';
 import { describeError } from '../errors.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
-import { OwnOrigins } from './origins.ts';
+import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
-import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from './protocol.ts';
+import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from '../worker-protocol.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.
@@ -96,19 +97,10 @@ async function attempt(request: AttemptRequest): Promise<void> {
   };
   const redact = redactorFor(request.secrets, request.partners);
   const started = now();
-  const failed = (message: string, status: AttemptResult['status'] = 'failure'): AttemptResult => ({
-    attempt: request.attempt,
-    status,
-    durationMs: now() - started,
-    steps: [],
-    error: { message: redact(stripAnsi(message)), ...(status === 'failure' ? { reason: 'script' as const } : {}) },
-    // Failing here is the journey file's doing (it did not load) or pulse's (no browser, no worker).
-    cause: status === 'failure' ? 'journey' : 'prober',
-    artifacts: {},
-  });
+  const failed = (ending: Ending, message: string): AttemptResult => failedAttempt(ending, { message: redact(stripAnsi(message)) }, { attempt: request.attempt, durationMs: now() - started });
 
   let result: AttemptResult;
-  let browserAfter: BrowserAfterAttempt = 'ok';
+  let browserAfter: BrowserAfterAttempt | undefined = 'ok';
   let browser: Browser | undefined;
   try {
     post({ type: 'phase', phase: 'import' });
@@ -117,21 +109,21 @@ async function attempt(request: AttemptRequest): Promise<void> {
       faulted,
     ]).catch((error: unknown) => ({ failure: describeError(error).message }));
     if ('failure' in imported) {
-      result = failed(`the journey file did not load: ${imported.failure}`);
+      result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.failure}`);
       faultMessage ??= result.error!.message;
     } else if (!imported.journey) {
-      result = failed(`the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
+      result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
     } else {
       post({ type: 'phase', phase: 'setup' });
       try {
         if (!ownBrowser) throw new Error('the daemon sent no launch options');
         browser = await ownBrowser.get();
       } catch (error) {
-        result = failed(`could not launch the browser: ${describeError(error).message}`, 'error');
+        result = failed({ kind: 'not-run' }, `could not launch the browser: ${describeError(error).message}`);
       }
       if (browser) {
         const params = Object.freeze({ ...request.params }) as JourneyParams;
-        const outcome = await runAttempt({
+        const report = await runAttempt({
           body: imported.journey.body,
           journey,
           runId: request.runId,
@@ -155,15 +147,15 @@ async function attempt(request: AttemptRequest): Promise<void> {
             stepEnded: (step) => post({ type: 'step-ended', step }),
           },
         });
-        result = outcome.result;
-        browserAfter = outcome.browserUnresponsive ? 'unresponsive' : outcome.browserClosedByJourney ? 'closed' : browser.isConnected() ? 'ok' : 'lost';
-        if (outcome.journeyFault) faultMessage ??= outcome.journeyFault;
+        result = report.result;
+        browserAfter = report.browser;
+        if (report.ended) faultMessage ??= report.ended.message;
       } else {
-        result ??= failed('could not launch the browser', 'error');
+        result ??= failed({ kind: 'not-run' }, 'could not launch the browser');
       }
     }
   } catch (error) {
-    result = failed(`pulse could not run the attempt: ${describeError(error).message}`, 'error');
+    result = failed({ kind: 'not-run' }, `pulse could not run the attempt: ${describeError(error).message}`);
   } finally {
     current = undefined;
   }
@@ -172,9 +164,10 @@ async function attempt(request: AttemptRequest): Promise<void> {
   if (replaced.length > 0) {
     const message = `the journey replaced ${replaced.join(', ')}; a journey must not change the built-ins it shares with pulse`;
     faultMessage ??= message;
-    if (result.status === 'success') result = { ...result, status: 'failure', error: { message, reason: 'script' }, cause: 'journey' };
+    if (result.status === 'success') result = failedAttempt({ kind: 'replaced-globals' }, { message }, result);
   }
-  post({ type: 'attempt-done', result, ...(faultMessage ? { recycle: faultMessage } : {}), browser: browserAfter });
+  // A fault of the journey's code, whenever raised, leaves the worker unfit for another attempt.
+  post({ type: 'attempt-done', report: { result, browser: browserAfter, ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}) } });
 }
 
 /** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */

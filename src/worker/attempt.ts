@@ -6,17 +6,18 @@ import { performance } from 'node:perf_hooks';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import { runArtifactsDir } from '../artifacts.ts';
 import type { JourneyBody, JourneyParams, StepFn } from '../journey.ts';
+import { failedAttempt } from '../attempt-ending.ts';
 import type { Redactor } from '../redact.ts';
-import type { Artifacts, AttemptResult, CertificateInfo, Observations } from '../result.ts';
+import type { Artifacts, CertificateInfo, Observations } from '../result.ts';
 import { BodyClock, findEnd, runBody } from './body.ts';
 import { describeError } from '../errors.ts';
 import { stripAnsi } from './classify.ts';
 import { DeadlineError, withDeadline } from './deadline.ts';
 import { EvidenceRecorder, captureEvidence } from './evidence.ts';
 import { JourneyWatch } from './journey-watch.ts';
-import type { OwnOrigins } from './origins.ts';
+import type { OwnOrigins } from '../origins.ts';
 import { decideOutcome } from './outcome.ts';
-import type { AttemptPhase } from './protocol.ts';
+import type { AttemptPhase, AttemptReport } from '../worker-protocol.ts';
 import { StepLog, stepFunction, type StepEvents } from './steps.ts';
 import { redactTrace } from './trace-redaction.ts';
 import { markTraffic, type TrafficMarkerOptions } from './traffic-marker.ts';
@@ -60,15 +61,8 @@ export interface AttemptOptions {
   crashesSince?: (since: number) => readonly TargetCrash[];
 }
 
-export interface AttemptOutcome {
-  result: AttemptResult;
-  /** The browser stopped answering pulse's own calls: the daemon should replace it. */
-  browserUnresponsive: boolean;
-  /** What the journey's own code did wrong, when that decided the attempt: its worker is not reused. */
-  journeyFault?: string;
-  /** The journey's code called browser.close() on the worker's browser. */
-  browserClosedByJourney?: boolean;
-}
+/** What an attempt reports; which worker ran it, the daemon's side knows. */
+type Report = Omit<AttemptReport, 'workerPid'>;
 
 const MAX_ERROR_LENGTH = 4_000;
 const CONTEXT_CLOSE_TIMEOUT_MS = 10_000;
@@ -77,13 +71,14 @@ const CRASH_REPORT_WAIT_MS = 500;
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
 
 /** Runs one attempt; never throws: whatever breaks becomes the attempt's result. */
-export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
+export async function runAttempt(options: AttemptOptions): Promise<Report> {
   const { browser, attempt } = options;
   const started = performance.now();
   const message = (text: string) => shorten(options.redact(stripAnsi(text)));
-  const proberError = (text: string, browserUnresponsive: boolean): AttemptOutcome => ({
-    result: { attempt, status: 'error', durationMs: performance.now() - started, steps: [], error: { message: message(text) }, cause: 'prober', artifacts: {} },
-    browserUnresponsive,
+  // A call of pulse's own that ran out of time means the browser stopped answering: the daemon replaces it.
+  const proberError = (text: string, error: unknown): Report => ({
+    result: failedAttempt({ kind: 'not-run' }, { message: message(text) }, { attempt, durationMs: performance.now() - started }),
+    ...(error instanceof DeadlineError ? { browser: 'unresponsive' as const } : {}),
   });
 
   options.events.phase('setup');
@@ -91,23 +86,28 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   try {
     context = await withDeadline(browser.newContext(options.contextOptions), BROWSER_CALL_TIMEOUT_MS, 'browser.newContext');
   } catch (error) {
-    return proberError(`could not start a browser context: ${describeError(error).message}`, error instanceof DeadlineError);
+    return withBrowserAfter(browser, proberError(`could not start a browser context: ${describeError(error).message}`, error));
   }
   if (options.marker) markTraffic(context, options.marker);
-  let outcome: AttemptOutcome;
+  let report: Report;
   try {
     if (options.tracing) {
       const title = `${options.journey.name} ${options.runId} attempt ${attempt}`;
       await withDeadline(context.tracing.start({ screenshots: true, snapshots: true, sources: false, title }), BROWSER_CALL_TIMEOUT_MS, 'tracing.start');
     }
-    outcome = await drive(options, context, message, started);
+    report = await drive(options, context, message, started);
   } catch (error) {
     // pulse's own side broke (a page could not open, tracing failed): a prober error, never a crash.
-    outcome = proberError(`pulse could not run the attempt: ${describeError(error).message}`, error instanceof DeadlineError);
+    report = proberError(`pulse could not run the attempt: ${describeError(error).message}`, error);
   }
   const closed = await closeContext(context);
   if (!closed) options.log?.warn({ journey: options.journey.name, runId: options.runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms`);
-  return { ...outcome, browserUnresponsive: outcome.browserUnresponsive || !closed };
+  return withBrowserAfter(browser, closed ? report : { ...report, browser: 'unresponsive' });
+}
+
+/** The browser as the attempt leaves it: what the attempt found out (unresponsive, closed by the journey), else whether it is still connected. */
+function withBrowserAfter(browser: Browser, report: Report): Report {
+  return { ...report, browser: report.browser ?? (browser.isConnected() ? 'ok' : 'lost') };
 }
 
 /** Chromium's word on why a renderer ended comes on another session, a moment after the page's crash event: wait that moment. */
@@ -132,7 +132,7 @@ interface Stage {
   step: StepFn;
 }
 
-async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string, started: number): Promise<AttemptOutcome> {
+async function drive(options: AttemptOptions, context: BrowserContext, message: (text: string) => string, started: number): Promise<Report> {
   const { attempt, events } = options;
   const stage = await setUp(options, context);
   const { page, recorder, log, watch, clock, step } = stage;
@@ -150,18 +150,18 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   if (end.kind === 'broke' && end.error !== undefined) log.cutOff(end.error);
   const crash = lost === 'renderer' ? await crashReport(options, started) : undefined;
   const decision = decideOutcome({ end, failed: log.failed, lost, crash, network: recorder.network, message });
-  const browserClosedByJourney = watch.closed?.call === 'browser.close()';
+  const closedBrowser = watch.closed?.call === 'browser.close()' ? { browser: 'closed' as const } : {};
   if (decision.status === 'success') {
     const artifacts = options.tracing ? await keepTrace(options, context, false) : {};
-    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...(await keptForEveryRun(options, recorder)) }, browserUnresponsive: false, browserClosedByJourney };
+    return { result: { attempt, status: 'success', durationMs, steps: log.steps, artifacts, ...(await keptForEveryRun(options, recorder)) }, ...closedBrowser };
   }
   // A browser that went away, or a context the journey closed, has nothing left to capture.
   const artifacts = decision.status === 'failure' && !watch.closed ? await captureFailure(options, stage) : {};
   return {
     result: { attempt, status: decision.status, durationMs, steps: log.steps, error: decision.error, cause: decision.cause, artifacts, ...(await keptForEveryRun(options, recorder)) },
-    browserUnresponsive: false,
-    browserClosedByJourney,
-    ...(decision.journeyFault !== undefined ? { journeyFault: decision.journeyFault } : {}),
+    ...closedBrowser,
+    // The journey's own code decided the attempt: its worker is not reused.
+    ...(decision.journeyFault !== undefined ? { ended: { reason: 'fault' as const, message: decision.journeyFault, during: 'journey' as const } } : {}),
   };
 }
 

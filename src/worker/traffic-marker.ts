@@ -11,44 +11,14 @@
  * carries the added headers along redirects to other origins. Fetch overrides end at a redirect hop,
  * and requests to other origins are never paused, so they go out exactly as without the marker.
  */
-import { randomBytes } from 'node:crypto';
 import type { BrowserContext, CDPSession, Page } from 'playwright';
-import { OwnOrigins } from './origins.ts';
-import type { AttemptRequest } from './protocol.ts';
+import { ownOriginsOf, type OwnOrigins } from '../origins.ts';
+import { newSpanId, traceparent, type RandomBytes } from '../trace-context.ts';
+import type { AttemptRequest } from '../worker-protocol.ts';
 
 const RUN_ID_HEADER = 'X-Pulse-Run-Id';
 const ATTEMPT_HEADER = 'X-Pulse-Attempt';
 const TRACEPARENT_HEADER = 'traceparent';
-
-/** Bytes of randomness; node:crypto's randomBytes, or a seeded one in tests. */
-export type RandomBytes = (size: number) => Buffer;
-
-/** A W3C trace id: 16 random bytes as 32 lower-case hex digits, never all zero (that means invalid). */
-export function newTraceId(random: RandomBytes = randomBytes): string {
-  return nonZeroHex(16, random);
-}
-
-/** A W3C parent (span) id: 8 random bytes as 16 hex digits, never all zero. */
-export function newSpanId(random: RandomBytes = randomBytes): string {
-  return nonZeroHex(8, random);
-}
-
-/** `traceparent` of a sampled span: version 00, flags 01. */
-export function traceparent(traceId: string, spanId: string): string {
-  return `00-${traceId}-${spanId}-01`;
-}
-
-function nonZeroHex(size: number, random: RandomBytes): string {
-  for (;;) {
-    const hex = random(size).toString('hex');
-    if (/[^0]/.test(hex)) return hex;
-  }
-}
-
-/** The journey's own origins as far as the marker knows them: the origin of `params.baseUrl` and the journey's `origins`. */
-export function ownOriginsOf(baseUrl: string | undefined, origins: readonly string[] | undefined): OwnOrigins {
-  return new OwnOrigins([...(baseUrl ? [baseUrl] : []), ...(origins ?? [])]);
-}
 
 export interface TrafficMarkerOptions {
   runId: string;

@@ -1,11 +1,13 @@
 /**
- * Messages between the daemon and a journey worker: a child process that runs journey code, so
- * that nothing a journey does (loops, exits, throws, leaks, replaced globals) reaches the daemon.
+ * The protocol across the process boundary: messages between the daemon's side (src/runner/) and
+ * a journey worker (src/worker/), a child process that runs journey code so that nothing a journey
+ * does (loops, exits, throws, leaks, replaced globals) reaches the daemon. Both sides import this
+ * module; it imports neither.
  */
 import type { BrowserContextOptions, LaunchOptions } from 'playwright';
-import type { AttemptResult, StepResult } from '../result.ts';
-import type { Problem } from '../problem.ts';
-import type { JourneyDefinition } from '../journey.ts';
+import type { AttemptResult, StepResult } from './result.ts';
+import type { Problem } from './problem.ts';
+import type { JourneyDefinition } from './journey.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {
@@ -42,6 +44,32 @@ export type BrowserAfterAttempt = 'ok' | 'lost' | 'closed' | 'unresponsive';
  */
 export type AttemptPhase = 'import' | 'setup' | 'body' | 'capture';
 
+/** Why a worker was ended or replaced: a bounded label (`browser`: its browser went away or stopped answering). */
+export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser';
+export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser'];
+
+/** Why a worker must not run another attempt (whose fault that is, attempt-ending.ts decides). */
+export interface WorkerEnding {
+  reason: WorkerEndReason;
+  message: string;
+  /** Where the attempt was then: in its journey's own code (import, body), or in pulse's (start, set-up, evidence; no attempt at all). */
+  during: 'journey' | 'pulse';
+}
+
+/**
+ * One attempt on its way from the worker to the run's result: what it produced, and what it left
+ * of its worker and browser. The worker reports it; the daemon's side adds what only it sees.
+ */
+export interface AttemptReport {
+  result: AttemptResult;
+  /** The worker's browser after the attempt, as the worker saw it; absent when the worker did not report. */
+  browser?: BrowserAfterAttempt;
+  /** Set when the attempt's worker must not run another attempt (`fault`: the journey's code misbehaved), and why. */
+  ended?: WorkerEnding;
+  /** The worker process that ran the attempt, for logs; the daemon's side fills it in. */
+  workerPid: number;
+}
+
 export type ToWorker =
   /** Once, after `ready`: launch the worker's own browser with these options. */
   | { type: 'launch'; options: LaunchOptions }
@@ -56,8 +84,8 @@ export type FromWorker =
   /** The worker's browser is up (its main process id, where /proc tells); `relaunch` when it replaced one. */
   | { type: 'browser-launched'; pid: number | undefined; relaunch: boolean }
   | { type: 'browser-failed'; message: string }
-  /** `recycle`: the journey's code misbehaved, so this worker is not reused. */
-  | { type: 'attempt-done'; result: AttemptResult; recycle?: string; browser: BrowserAfterAttempt }
+  /** Which worker it was, the daemon's side knows. */
+  | { type: 'attempt-done'; report: Omit<AttemptReport, 'workerPid'> }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
   | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
   /** Journey code misbehaved while no attempt was running (a timer left behind by an earlier run). */

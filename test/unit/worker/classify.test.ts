@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BudgetExceededError, classifyFailure, JourneyFaultError, judgeFailure, type VerdictEvidence } from '../../../src/runner/classify.ts';
-import type { RequestProblem } from '../../../src/runner/requests.ts';
+import { BudgetExceededError, classifyFailure, JourneyFaultError, judgeFailure, type VerdictEvidence } from '../../../src/worker/classify.ts';
+import type { RequestProblem } from '../../../src/worker/requests.ts';
 
 const NONE: VerdictEvidence = { problems: [], stillLoading: false, pending: [] };
 const timeout = () => Object.assign(new Error('locator.click: Timeout 5000ms exceeded.'), { name: 'TimeoutError' });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { OwnOrigins } from '../../../src/runner/origins.ts';
-import { fetchPatterns } from '../../../src/runner/traffic-marker.ts';
+import { OwnOrigins } from '../../../src/origins.ts';
+import { fetchPatterns } from '../../../src/worker/traffic-marker.ts';
 
 /**
  * What a backend traces, written out rather than read from the module. No WebSocket: Chromium refuses
