@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../src/logger.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts';
 import { createRedactor } from '../src/redact.ts';
-import { loadJourneys } from '../src/registry/load.ts';
+import { loadInOwnWorker } from '../src/runner/own-worker.ts';
 import type { JourneyDefinition } from '../src/journey.ts';
 import { DEFAULT_WORKER_MEMORY_BYTES } from '../src/runner/journey-worker.ts';
 import { WorkerPool } from '../src/runner/worker-pool.ts';
@@ -129,7 +129,7 @@ class PulseHarness implements Harness {
 
   static async create(init: InitRequest): Promise<PulseHarness> {
     const use = await loadPlaywrightUse(path.join(init.root, 'playwright.config.ts'));
-    const loaded = await loadJourneys({ dir: path.join(init.root, 'journeys'), cwd: init.root });
+    const loaded = await loadInOwnWorker({ dir: path.join(init.root, 'journeys'), cwd: init.root });
     const journey = loaded.journeys.find((j) => j.name === init.journey);
     if (!journey) throw new Error(`journeys/${init.journey}.journey.ts did not load: ${JSON.stringify(loaded.problems)}`);
     mkdirSync(init.dataDir, { recursive: true });

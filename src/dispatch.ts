@@ -1,11 +1,10 @@
 import type { ControlLoop } from './control/control-loop.ts';
-import type { ProberEvents } from './events.ts';
+import type { ProberEvents, SkipReason } from './events.ts';
 import type { Logger } from './logger.ts';
 import type { RunNowOutcome } from './operations/operations.ts';
 import type { RunTrigger } from './result.ts';
 import { newRunId, type Runner } from './runner/runner.ts';
 import type { PlannedRun, Scheduler, SchedulerEvents } from './scheduler/scheduler.ts';
-import type { SkipReason } from './scheduler/skip-reason.ts';
 import type { SinkFanout } from './sinks/sink.ts';
 import type { RunWriter } from './store/run-writer.ts';
 

@@ -2,7 +2,10 @@
 // beside result.ts: the scheduler, the workers, the store and the push sinks emit; pulse's health,
 // its metrics and its log listen. A run's result never travels here, and no event is a result.
 import type { WorkerEndReason } from './worker-protocol.ts';
-import type { SkipReason } from './scheduler/skip-reason.ts';
+
+/** Why the scheduler let a planned run go: it is counted, never silently dropped. */
+export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed' | 'paused';
+export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shutdown', 'missed', 'paused'];
 
 /** What the store was doing when it failed: a bounded label. */
 export type StoreOperation = 'open' | 'write' | 'read' | 'retention' | 'missing';

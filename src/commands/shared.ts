@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { resolveConfig, type Config, type Flags, type ResolveOptions } from '../config.ts';
 import { PulseError } from '../errors.ts';
 import { formatProblem } from '../problem.ts';
-import { loadJourneys, type Registry } from '../registry/load.ts';
+import type { Registry } from '../registry/load.ts';
+import { loadInOwnWorker } from '../runner/own-worker.ts';
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -45,7 +46,7 @@ export function configFrom(flags: Flags, overrides?: ResolveOptions['overrides']
 
 /** Loads the journeys; problems are returned for the command to report its own way. */
 export async function loadRegistry(config: Config): Promise<Registry> {
-  return loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes });
+  return loadInOwnWorker({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes });
 }
 
 export function printProblems(registry: Registry, out: NodeJS.WritableStream): void {

@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError } from '../errors.ts';
-import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 
@@ -22,10 +21,12 @@ export interface LoadOptions {
   cwd?: string;
   /** Deadline for importing one file. */
   timeoutMs?: number;
-  memoryLimitBytes?: number;
-  /** Workers to load in (the prober's pool, so its workers start warm); a worker of its own otherwise. */
-  workers?: JourneyLoader;
+  /** Workers to load in: the prober's pool, so its workers start warm, or one of the command's own. */
+  workers: JourneyLoader;
 }
+
+/** What importing one journey file in a worker came to. */
+export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
 
 /** Where journey files are imported: never the calling process. */
 export interface JourneyLoader {
@@ -73,40 +74,27 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     problems.push({ where: path.relative(cwd, dir) || '.', message: `no *${JOURNEY_SUFFIX} files found`, fix: `add a journey file such as checkout${JOURNEY_SUFFIX}, or point --journeys at the right folder` });
   }
 
-  let own: JourneyWorker | undefined;
-  const loader: JourneyLoader = options.workers ?? {
-    load: async (file, shown, deadlineMs) => {
-      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
-      const outcome = await own.load(file, shown, deadlineMs);
-      // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
-      if ('timedOut' in outcome || 'died' in outcome) own = undefined;
-      return outcome;
-    },
-  };
-  try {
-    for (const file of files) {
-      const shown = path.relative(cwd, file);
-      const outcome = await loader.load(file, shown, timeoutMs);
-      if ('timedOut' in outcome || 'died' in outcome) {
-        problems.push(
-          'timedOut' in outcome
-            ? { where: shown, message: `did not finish loading within ${timeoutMs} ms (a top-level await that never settles, or a loop at import?)`, fix: 'make the file\'s top level quick: move waiting and work into steps' }
-            : { where: shown, message: `ended the process that loaded it (${outcome.died})`, fix: 'remove process.exit() and other process-wide calls from the top level of the file' },
-        );
-        continue;
-      }
-      problems.push(...outcome.problems);
-      const definition = outcome.definition;
-      if (!definition) continue;
-      const existing = byName.get(definition.name);
-      if (existing) {
-        problems.push({ where: definition.declaredAt, field: 'name', message: `'${definition.name}' is already used by ${existing.declaredAt}`, fix: 'give every journey a unique name; it is a metric label' });
-        continue;
-      }
-      byName.set(definition.name, definition);
+  const loader = options.workers;
+  for (const file of files) {
+    const shown = path.relative(cwd, file);
+    const outcome = await loader.load(file, shown, timeoutMs);
+    if ('timedOut' in outcome || 'died' in outcome) {
+      problems.push(
+        'timedOut' in outcome
+          ? { where: shown, message: `did not finish loading within ${timeoutMs} ms (a top-level await that never settles, or a loop at import?)`, fix: 'make the file\'s top level quick: move waiting and work into steps' }
+          : { where: shown, message: `ended the process that loaded it (${outcome.died})`, fix: 'remove process.exit() and other process-wide calls from the top level of the file' },
+      );
+      continue;
     }
-  } finally {
-    await own?.close();
+    problems.push(...outcome.problems);
+    const definition = outcome.definition;
+    if (!definition) continue;
+    const existing = byName.get(definition.name);
+    if (existing) {
+      problems.push({ where: definition.declaredAt, field: 'name', message: `'${definition.name}' is already used by ${existing.declaredAt}`, fix: 'give every journey a unique name; it is a metric label' });
+      continue;
+    }
+    byName.set(definition.name, definition);
   }
   const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   return { journeys, problems, dir };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { LaunchOptions } from 'playwright';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
+import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
 import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
@@ -50,7 +51,6 @@ export interface WorkerOptions {
   cwd?: string;
 }
 
-export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
 
 /** An attempt in progress, as the daemon's side follows it from the worker's messages. */
 interface Running {

@@ -1,6 +1,7 @@
 import type { LaunchOptions } from 'playwright';
 import type { AttemptReport, AttemptRequest, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
-import { JourneyWorker, type LoadOutcome, type WorkerHooks } from './journey-worker.ts';
+import type { LoadOutcome } from '../registry/load.ts';
+import { JourneyWorker, type WorkerHooks } from './journey-worker.ts';
 
 export interface WorkerPoolOptions {
   /** One worker per concurrency slot, each with a browser of its own. */

@@ -1,6 +1,6 @@
 import cron, { type Logger as CronLogger } from 'node-cron';
 import type { JourneyDefinition } from '../journey.ts';
-import type { SkipReason } from './skip-reason.ts';
+import type { SkipReason } from '../events.ts';
 import { jitterMs } from './jitter.ts';
 import { intervalSeconds } from './schedule.ts';
 import { Slots } from './slots.ts';

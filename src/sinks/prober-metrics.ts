@@ -1,7 +1,6 @@
-import { STORE_OPERATIONS, type Listener, type ProberEvent } from '../events.ts';
+import { SKIP_REASONS, STORE_OPERATIONS, type Listener, type ProberEvent } from '../events.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import { WORKER_END_REASONS } from '../worker-protocol.ts';
-import { SKIP_REASONS } from '../scheduler/skip-reason.ts';
 import { PROBER_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
 
 /**

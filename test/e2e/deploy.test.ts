@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { TEST_PACKAGES } from '../../scripts/debian-packages.ts';
 import { resolveConfig } from '../../src/config.ts';
-import { loadJourneys } from '../../src/registry/load.ts';
+import { loadInOwnWorker } from '../../src/runner/own-worker.ts';
 import { formatProblem } from '../../src/problem.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -752,7 +752,7 @@ describe('Kubernetes manifests', () => {
     symlinkSync(ROOT, path.join(dir, 'node_modules', 'pulse'), 'dir');
     mountLikeConfigMap(path.join(dir, 'journeys'), files);
 
-    const registry = await loadJourneys({ dir: 'journeys', cwd: dir });
+    const registry = await loadInOwnWorker({ dir: 'journeys', cwd: dir });
     assert.deepEqual(registry.problems.map(formatProblem), []);
     assert.equal(registry.journeys.length, Object.keys(files).filter((k) => k.endsWith('.journey.ts')).length, 'each journey once, not once per ConfigMap symlink');
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { journey } from '../../src/journey.ts';
-import { loadJourneys } from '../../src/registry/load.ts';
+import { loadInOwnWorker } from '../../src/runner/own-worker.ts';
 import { formatProblem } from '../../src/problem.ts';
 import { validateJourney } from '../../src/registry/validate.ts';
 import { runPulse } from '../support/pulse-cli.ts';
@@ -10,7 +10,7 @@ const FIXTURES = 'test/fixtures/invalid-journeys';
 
 describe('loading journeys', () => {
   test('every broken file is reported with its file, and the valid journeys still load', async () => {
-    const registry = await loadJourneys({ dir: FIXTURES });
+    const registry = await loadInOwnWorker({ dir: FIXTURES });
     assert.deepEqual(registry.journeys.map((j) => j.name), ['good', 'same-name']);
     const lines = registry.problems.map(formatProblem);
     const expectOne = (pattern: RegExp) => assert.equal(lines.filter((l) => pattern.test(l)).length, 1, `${pattern} in\n${lines.join('\n')}`);
@@ -57,7 +57,7 @@ describe('loading journeys', () => {
   });
 
   test('a missing journeys folder is one problem that says which setting to fix', async () => {
-    const registry = await loadJourneys({ dir: 'no/such/folder' });
+    const registry = await loadInOwnWorker({ dir: 'no/such/folder' });
     assert.equal(registry.journeys.length, 0);
     assert.match(formatProblem(registry.problems[0]!), /no\/such\/folder: folder does not exist; fix: point PULSE_JOURNEYS or --journeys/);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SkipReason } from '../../../src/scheduler/skip-reason.ts';
+import type { SkipReason } from '../../../src/events.ts';
 import { jitterMs } from '../../../src/scheduler/jitter.ts';
 import { Scheduler, type PlannedRun, type SchedulerClock, type SchedulerOptions } from '../../../src/scheduler/scheduler.ts';
 

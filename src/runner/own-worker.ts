@@ -1,0 +1,25 @@
+import { loadJourneys, type JourneyLoader, type LoadOptions, type Registry } from '../registry/load.ts';
+import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker } from './journey-worker.ts';
+
+/**
+ * Loads the journeys in a journey worker of the caller's own, for the commands that have no
+ * prober (validate, list): no journey code runs in the calling process either way.
+ */
+export async function loadInOwnWorker(options: Omit<LoadOptions, 'workers'> & { memoryLimitBytes?: number }): Promise<Registry> {
+  const cwd = options.cwd ?? process.cwd();
+  let own: JourneyWorker | undefined;
+  const workers: JourneyLoader = {
+    load: async (file, shown, deadlineMs) => {
+      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
+      const outcome = await own.load(file, shown, deadlineMs);
+      // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
+      if ('timedOut' in outcome || 'died' in outcome) own = undefined;
+      return outcome;
+    },
+  };
+  try {
+    return await loadJourneys({ ...options, workers });
+  } finally {
+    await own?.close();
+  }
+}
