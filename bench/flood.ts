@@ -66,8 +66,8 @@ export async function flood(options: FloodOptions): Promise<FloodStats> {
 export async function floodFromProcess(options: FloodOptions): Promise<FloodStats> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => (out += chunk));
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`flood process exited with ${code}`);
   return JSON.parse(out) as FloodStats;

@@ -134,9 +134,7 @@ export function soakFigures(capacity: CapacityResult | undefined): SoakFigures {
 export function targetChecks(results: BenchResults): TargetCheck[] {
   const { cost, scrape, capacity } = results;
   const pulse = variant(cost, 'pulse');
-  const floor = variant(cost, 'floor');
   const spawn = variant(cost, 'spawn');
-  const pulseOverFloor = cpu(pulse) / cpu(floor);
   const spawnOverPulse = cpu(spawn) / cpu(pulse);
   const eighty = capacity?.atEighty;
   const flooded = capacity?.underFlood;

@@ -1,6 +1,7 @@
 // Journeys are TypeScript, loaded at run time, so the tsx loader is registered before anything else.
 import { existsSync } from 'node:fs';
 import module, { register } from 'node:module';
+import { URL } from 'node:url';
 import { register as registerTsxCjs } from 'tsx/cjs/api';
 import { register as registerTsx } from 'tsx/esm/api';
 

@@ -252,11 +252,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
 function jsonLines(text: string): Record<string, unknown>[] {
   return text.split('\n').flatMap((line) => {
     try {
       const value = JSON.parse(line) as unknown;
-      return value && typeof value === 'object' ? [value as Record<string, unknown>] : [];
+      return isRecord(value) ? [value] : [];
     } catch {
       return [];
     }

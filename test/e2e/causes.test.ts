@@ -82,8 +82,8 @@ describe('failure causes', () => {
     assert.equal(result.error?.step, 'add to cart');
     assert.equal(result.error?.reason, 'http');
     assert.equal(result.cause, 'target');
-    assert.match(result.error!.message, /^POST \/api\/cart answered 500\n/);
-    assert.match(result.error!.message, /toContainText/, 'the assertion text follows the request');
+    assert.match(result.error.message, /^POST \/api\/cart answered 500\n/);
+    assert.match(result.error.message, /toContainText/, 'the assertion text follows the request');
   });
 
   test('a script from another origin failing: cause third_party, the request named with its origin', async (t) => {
@@ -93,7 +93,7 @@ describe('failure causes', () => {
     assert.equal(result.status, 'failure', result.error?.message);
     assert.equal(result.cause, 'third_party');
     assert.equal(result.error?.reason, 'http');
-    assert.match(result.error!.message, new RegExp(`^GET ${third.url.replace(/\./g, '\\.')}/widget\\.js answered 503\\n`));
+    assert.match(result.error.message, new RegExp(`^GET ${third.url.replace(/\./g, '\\.')}/widget\\.js answered 503\\n`));
 
     // The same journey passes once the third party is back: the fault was really theirs.
     third.failing = false;
@@ -201,7 +201,7 @@ describe('failure causes', () => {
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.reason, 'timeout');
     assert.equal(result.cause, 'target');
-    assert.match(result.error!.message, /^GET \/slow\/page answered 200 but its body was still arriving after/);
+    assert.match(result.error.message, /^GET \/slow\/page answered 200 but its body was still arriving after/);
     const root = path.join(rig.dataDir, 'artifacts');
     assert.ok(result.artifacts.screenshot, 'a screenshot was kept');
     assert.ok(pngSize(path.join(root, result.artifacts.screenshot)).width > 0);

@@ -38,7 +38,7 @@ function controlRun(status: RunResult['status'], error?: string): RunResult {
     ...(error ? { error: { message: error, step: 'click and fetch' }, cause: status === 'error' ? 'prober' : 'target' } : {}),
     artifacts: {},
     attemptResults: [],
-  } as RunResult;
+  };
 }
 
 /** A ProberHealth on a hand-turned clock, with every input injectable. */
@@ -214,7 +214,7 @@ describe('settings and metrics', () => {
     const registry = new Registry();
     const metrics = new RunMetrics({ registry, location: 'test-1' });
     const proberMetrics = new ProberMetrics({ registry, location: 'test-1' });
-    const run = (status: RunResult['status'], cause?: RunResult['cause']) => ({ ...controlRun(status), journey: 'checkout', ...(cause ? { cause } : {}) }) as RunResult;
+    const run = (status: RunResult['status'], cause?: RunResult['cause']) => ({ ...controlRun(status), journey: 'checkout', ...(cause ? { cause } : {}) });
     const causes = async () => {
       const samples = parseSamples(await registry.metrics());
       return Object.fromEntries(['target', 'third_party', 'journey', 'prober'].map((cause) => [cause, sample(samples, 'pulse_journey_last_run_cause', { journey: 'checkout', cause })]));

@@ -105,8 +105,8 @@ describe('the run store heals instead of stopping the prober', () => {
     const store = openRunStore({ dataDir, onProblem: (p) => problems.push(p) });
     t.after(() => store.close());
     assert.equal(problems[0]?.operation, 'open', JSON.stringify(problems));
-    assert.match(problems[0]!.message, /integrity check failed|malformed/);
-    assert.ok(problems[0]!.reset?.setAside);
+    assert.match(problems[0].message, /integrity check failed|malformed/);
+    assert.ok(problems[0].reset?.setAside);
     assert.deepEqual(store.queries.listRuns(), []);
 
     // While it runs, the file is replaced by a damaged copy (a restore gone wrong): the next query
@@ -161,7 +161,7 @@ describe('the run store heals instead of stopping the prober', () => {
     assert.deepEqual(interrupted.map((r) => r.runId), ['20261201T000000Z-dead01']);
     const run = second.queries.getRun('20261201T000000Z-dead01');
     assert.equal(run?.status, 'error');
-    assert.match(run!.error!.message, /pulse stopped while this run was in flight/);
+    assert.match(run.error!.message, /pulse stopped while this run was in flight/);
     assert.deepEqual(await second.writer.recordInterrupted(), [], 'recorded once');
   });
 });

@@ -291,7 +291,7 @@ test('fault down drops every connection except the fault switch', async (t) => {
   await putFaults(shop, { down: true });
   await assert.rejects(fetch(shop.url + '/'), TypeError);
   await assert.rejects(fetch(shop.url + '/products/alpine-daypack'), TypeError);
-  assert.equal((await (await fetch(shop.url + '/__faults')).json()).down, true);
+  assert.equal(((await (await fetch(shop.url + '/__faults')).json()) as Faults).down, true);
   await fetch(shop.url + '/__faults', { method: 'DELETE' });
   assert.equal((await fetch(shop.url + '/')).status, 200);
 });
@@ -320,7 +320,7 @@ test('fault switch API: GET, PUT merges, bad PUT is 400, DELETE resets', async (
 
   const put = await putFaults(shop, { delayMs: 5, hangPath: '/never' });
   assert.equal(put.status, 200);
-  const merged = await put.json();
+  const merged = (await put.json()) as Faults;
   assert.equal(merged.delayMs, 5);
   assert.equal(merged.hangPath, '/never');
   assert.deepEqual(await (await putFaults(shop, { jsError: true })).json(), { ...merged, jsError: true });
@@ -328,12 +328,12 @@ test('fault switch API: GET, PUT merges, bad PUT is 400, DELETE resets', async (
 
   const unknown = await putFaults(shop, { explode: true });
   assert.equal(unknown.status, 400);
-  const unknownBody = await unknown.json();
+  const unknownBody = (await unknown.json()) as { error: string; validNames: string[] };
   assert.match(unknownBody.error, /unknown fault "explode"/);
   assert.ok(unknownBody.validNames.includes('checkout500'));
   const badValue = await putFaults(shop, { delayMs: -1 });
   assert.equal(badValue.status, 400);
-  assert.match((await badValue.json()).error, /delayMs/);
+  assert.match(((await badValue.json()) as { error: string }).error, /delayMs/);
   assert.equal((await putFaults(shop, 'nonsense')).status, 400);
   assert.equal(shop.faults().jsError, true, 'bad input changes nothing');
 
@@ -393,7 +393,7 @@ test('catalog API: categories with counts, products by category with their pictu
   });
   const kitchen = (await json('/api/catalog/products?category=camp-kitchen')).body.products as { slug: string }[];
   assert.deepEqual(kitchen.map((p) => p.slug), ['insulated-bottle', 'enamel-camp-mug']);
-  const image = await fetch(shop.url + all[0]!.image);
+  const image = await fetch(shop.url + all[0].image);
   assert.equal(image.status, 200);
   assert.equal(image.headers.get('content-type'), 'image/svg+xml');
   assert.match(await image.text(), /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -82,7 +82,7 @@ function splitStages(instructions: Instruction[]): { globalArgs: Instruction[]; 
     if (instruction.keyword === 'FROM') {
       const parts = words(instruction.args).filter((w) => !w.startsWith('--'));
       const as = parts.findIndex((w) => w.toUpperCase() === 'AS');
-      const defaults: Record<string, string> = Object.assign({}, ...globalArgs.filter((i) => i.keyword === 'ARG').map(assignments));
+      const defaults = Object.fromEntries(globalArgs.filter((i) => i.keyword === 'ARG').flatMap((i) => Object.entries(assignments(i))));
       const base = parts[0]!.replace(/\$\{?(\w+)\}?/g, (_, name: string) => defaults[name] ?? '');
       stages.push({ base, from: parts[0]!, name: as >= 0 ? parts[as + 1] : undefined, instructions: [] });
     } else if (stages.length === 0) {
@@ -464,7 +464,7 @@ describe('Dockerfile', () => {
       const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string>; exports?: unknown };
       assert.ok(pkg.scripts?.build, 'npm run build exists');
       const conditions = new Set([...nodeConditions(dockerfile.env(final).NODE_OPTIONS), 'node', 'import', 'default']);
-      const entries = typeof pkg.exports === 'object' && pkg.exports !== null && Object.keys(pkg.exports).every((k) => k.startsWith('.')) ? Object.entries(pkg.exports) : [['.', pkg.exports]];
+      const entries: [string, unknown][] = typeof pkg.exports === 'object' && pkg.exports !== null && Object.keys(pkg.exports).every((k) => k.startsWith('.')) ? Object.entries(pkg.exports) : [['.', pkg.exports]];
       for (const [subpath, entry] of entries) {
         assert.match(exportTarget(entry, conditions) ?? '(none)', /^\.\/dist\/.+\.js$/, `exports['${subpath}'] in the image`);
       }

@@ -135,7 +135,7 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
         assert.equal(attempt?.workerPid, pid, 'the worker that ran the bad attempt is the one replaced');
         const replacedAt = pulse.lines.indexOf(ended);
         const later = pulse.lines.slice(replacedAt).filter((line) => line.event === 'attempt_done' && line.workerPid === pid && line.runId !== run.runId);
-        assert.deepEqual(later, [], `worker ${pid} ran nothing after ${row.journey}`);
+        assert.deepEqual(later, [], `worker ${String(pid)} ran nothing after ${row.journey}`);
       }
     });
   }

@@ -192,7 +192,7 @@ describe('synthetic traffic is marked', () => {
         continue;
       }
       const match = TRACEPARENT.exec(String(request.headers.traceparent));
-      assert.ok(match, `a valid traceparent on ${request.path}: ${request.headers.traceparent}`);
+      assert.ok(match, `a valid traceparent on ${request.path}: ${String(request.headers.traceparent)}`);
       assert.equal(match[1], result.traceId, `the run's trace id on ${request.path}`);
       assert.doesNotMatch(match[2]!, /^0+$/);
       spans.add(match[2]!);

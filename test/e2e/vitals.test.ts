@@ -160,7 +160,7 @@ describe('certificates of the journey\'s own https origins', () => {
       .run(def);
     assert.equal(result.status, 'success', result.error?.message);
     assert.equal(result.certificates?.length, 1, JSON.stringify(result.certificates));
-    const [certificate] = result.certificates!;
+    const [certificate] = result.certificates;
     assert.equal(certificate!.origin, url);
     assert.equal(certificate!.validTo, notAfter);
     assert.match(certificate!.subject ?? '', /127\.0\.0\.1/);

@@ -80,7 +80,7 @@ describe('on-call UI, API and evidence', () => {
     await row.getByText('DOWN', { exact: true }).waitFor();
     assert.match(await row.innerText(), /since/);
 
-    await page.goto(`${daemon.url}${failed.runUrl}`);
+    await page.goto(`${daemon.url}${String(failed.runUrl)}`);
     assert.equal(await page.getByTestId('failed-step').innerText(), 'see order number');
     assert.match(await page.locator('tr.failed-step').innerText(), /see order number/);
     const image = page.getByRole('img', { name: /screenshot of the page when checkout failed/ });
@@ -107,7 +107,7 @@ describe('on-call UI, API and evidence', () => {
       void dialog.dismiss();
     });
     page.on('console', (message) => consoleMessages.push(message.text()));
-    await page.goto(`${daemon.url}${hostile.runUrl}`);
+    await page.goto(`${daemon.url}${String(hostile.runUrl)}`);
     const text = await page.locator('pre.error').innerText();
     assert.match(text, /<script>alert\("xss-script"\)<\/script><img src=x onerror="alert\('xss-img'\)">/);
     assert.match(await page.locator('main').innerText(), /open <b>home<\/b>/);
@@ -177,7 +177,7 @@ describe('on-call UI, API and evidence', () => {
     const run = (await (await fetch(`${daemon.url}/api/runs/${failed.runId}`, { headers: BEARER })).json()) as { artifactsPrunedAt?: string; status: string };
     assert.equal(run.status, 'failure', 'the run itself stays');
     assert.ok(run.artifactsPrunedAt);
-    const pageText = await (await fetch(`${daemon.url}${failed.runUrl}`, { headers: BEARER })).text();
+    const pageText = await (await fetch(`${daemon.url}${String(failed.runUrl)}`, { headers: BEARER })).text();
     assert.match(pageText, /was removed by retention/);
     const screenshot = (failed.artifacts as Record<string, string>).screenshot!;
     assert.equal((await fetch(`${daemon.url}${screenshot}`, { headers: BEARER })).status, 404);

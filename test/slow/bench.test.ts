@@ -44,7 +44,7 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
   assert.match(markdown, /Quick mode/);
   assert.equal(existsSync(RESULTS) ? statSync(RESULTS).mtimeMs : undefined, before, 'bench/RESULTS.md untouched');
 
-  const machine = Object.fromEntries(tableAfter(markdown, '## Machine').map(([key, value]) => [key, value]));
+  const machine = Object.fromEntries(tableAfter(markdown, '## Machine').map(([key, value]) => [String(key), value] as const));
   assert.match(machine['CPU'] ?? '', /\d+ cores/);
   assert.match(machine['Node.js'] ?? '', /^v\d+\./);
   assert.match(machine['Playwright'] ?? '', /^\d+\.\d+/);

@@ -35,8 +35,8 @@ export async function startServerBinary(options: ServerBinaryOptions): Promise<S
   const address = `127.0.0.1:${await freePort()}`;
   const child = spawn(options.binary, options.args.map((arg) => arg.replaceAll('{address}', address)), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://${address}`;
   const server: ServerBinary = {

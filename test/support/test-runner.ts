@@ -43,8 +43,8 @@ export interface ShopRig {
   readonly dataDir: string;
   /** Where the block writes its journey files. */
   readonly dir: string;
-  /** A runner against the shop, at the rig's location and data folder. */
-  runner(extra?: Partial<RunnerOptions>): Runner;
+  /** A runner against the shop, at the rig's location and data folder; a function of its own, so it can be taken from the rig. */
+  readonly runner: (extra?: Partial<RunnerOptions>) => Runner;
 }
 
 /**
@@ -82,8 +82,6 @@ export function shopRig(name: string, location: string, defaults: Partial<Runner
     get dir() {
       return made(parts.dir);
     },
-    runner(extra = {}) {
-      return made(parts.prober).runner({ params: { baseUrl: made(parts.shop).url }, location, dataDir: made(parts.dataDir), ...defaults, ...extra });
-    },
+    runner: (extra = {}) => made(parts.prober).runner({ params: { baseUrl: made(parts.shop).url }, location, dataDir: made(parts.dataDir), ...defaults, ...extra }),
   };
 }

@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { folderBytes } from '../../../src/store/folder-bytes.ts';
 import { openRunStore } from '../../../src/store/run-store.ts';
 import { runResult } from '../../support/run-result.ts';
 import { tempDir } from '../../support/temp.ts';
 
-/** Counts every statement prepared on any connection until the test ends. */
-function countPrepares(t: { after: (fn: () => void) => void }): { count: number } {
-  const counter = { count: 0 };
-  const prepare = Database.prototype.prepare;
-  Database.prototype.prepare = function (this: Database.Database, source: string) {
-    counter.count += 1;
-    return prepare.call(this, source);
-  } as typeof prepare;
-  t.after(() => {
-    Database.prototype.prepare = prepare;
-  });
-  return counter;
+/** Counts every statement prepared on any connection until the test ends, when node:test puts the method back. */
+function countPrepares(t: TestContext): { readonly count: number } {
+  const prepare = t.mock.method(Database.prototype, 'prepare');
+  return {
+    get count() {
+      return prepare.mock.callCount();
+    },
+  };
 }
 
 test('every statement is prepared when the store opens; no query, page of a journey or write prepares another', async (t) => {

@@ -6,7 +6,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import Fastify from 'fastify';
 import { registerAuth } from '../../../src/web/auth.ts';
 import { openEvidence, registerEvidenceFiles } from '../../../src/web/evidence-files.ts';
@@ -89,7 +89,7 @@ function rawGet(port: number, urlPath: string, headers: Record<string, string> =
   });
 }
 
-async function serve(t: Parameters<typeof tempDir>[0], root: string, auth: { token?: string } = {}) {
+async function serve(t: TestContext, root: string, auth: { token?: string } = {}) {
   const app = Fastify({ logger: false });
   await registerAuth(app, { ...auth, metrics: false } as Parameters<typeof registerAuth>[1]);
   registerControlPage(app);
