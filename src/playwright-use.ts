@@ -53,5 +53,5 @@ export async function loadPlaywrightUse(file: string | undefined, options: { req
   if (typeof use.headless === 'boolean') launchOptions.headless = use.headless;
   const executablePath = launchOptions.executablePath;
   delete launchOptions.executablePath;
-  return { contextOptions: contextOptions as BrowserContextOptions, launchOptions, executablePath, file };
+  return { contextOptions: contextOptions, launchOptions, executablePath, file };
 }

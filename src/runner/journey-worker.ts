@@ -5,13 +5,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LaunchOptions } from 'playwright';
-import type { Problem } from '../problem.ts';
-import type { JourneyDefinition } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
 import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
-import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
+import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEnding } from '../worker-protocol.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
@@ -33,7 +31,7 @@ export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
 
 export interface WorkerHooks {
   /** A line the journey's code printed, with the attempt it belongs to. */
-  output?(line: { stream: 'stdout' | 'stderr'; text: string; journey?: string; runId?: string }): void;
+  output?: (line: { stream: 'stdout' | 'stderr'; text: string; journey?: string; runId?: string }) => void;
   /** pulse's side of the worker had something to say (evidence that could not be written). */
   warn?(fields: Record<string, unknown>, message: string): void;
   /** A leftover of an earlier attempt misbehaved while the worker was idle. */

@@ -122,7 +122,7 @@ function isAssertion(error: unknown, name: string, message: string): boolean {
 }
 
 // Playwright's expect colours its messages for terminals; logs and the UI want plain text.
-const ANSI = /\u001b\[[0-9;]*m/g;
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }

@@ -47,8 +47,8 @@ function* watchedEntries(): Generator<[string, unknown]> {
   for (const [name, target] of Object.entries(WATCHED)) {
     if (!target) continue;
     for (const property of Object.getOwnPropertyNames(target)) {
-      const descriptor = Object.getOwnPropertyDescriptor(target, property);
       // Accessors are read through their getter, which may do work or throw; their identity is the getter.
+      const descriptor: { value?: unknown; get?: () => unknown } | undefined = Object.getOwnPropertyDescriptor(target, property);
       const value = descriptor && 'value' in descriptor ? descriptor.value : descriptor?.get;
       yield [`${name}.${property}`, value];
     }

@@ -62,9 +62,9 @@ export class JourneyWatch {
 
   #wrapClose(target: { close: (...args: never[]) => Promise<void> }, call: string): void {
     const original = target.close;
-    const watch = this;
+    const noteClose = () => (this.#closed ??= { call, inStep: this.runningStep() });
     target.close = function (this: unknown, ...args: never[]) {
-      watch.#closed ??= { call, inStep: watch.runningStep() };
+      noteClose();
       return original.apply(target, args);
     };
     this.#restore.push(() => {

@@ -51,9 +51,9 @@ export function markTraffic(context: BrowserContext, options: TrafficMarkerOptio
     return done;
   };
   context.on('page', (page) => void attach(page));
-  const newPage = context.newPage;
+  const newPage = context.newPage.bind(context);
   context.newPage = async () => {
-    const page = await newPage.call(context);
+    const page = await newPage();
     await attach(page);
     return page;
   };

@@ -50,7 +50,7 @@ function pageScript(mark: string): void {
   let current = load;
   const observe = (type: string, handle: (entry: PerformanceEntry) => void, extra: Record<string, unknown> = {}) => {
     try {
-      new PerformanceObserver((list) => list.getEntries().forEach(handle)).observe({ type, buffered: true, ...extra } as PerformanceObserverInit);
+      new PerformanceObserver((list) => list.getEntries().forEach(handle)).observe({ type, buffered: true, ...extra });
     } catch {
       // This browser does not report that entry type.
     }
@@ -108,9 +108,9 @@ function pageScript(mark: string): void {
     current = open('route', performance.now());
   };
   for (const method of ['pushState', 'replaceState'] as const) {
-    const original = history[method];
-    history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
-      const result = original.apply(this, args);
+    const original = history[method].bind(history);
+    history[method] = (...args: Parameters<History['pushState']>) => {
+      const result = original(...args);
       route();
       return result;
     };

@@ -64,7 +64,7 @@ process.exit = ((code?: number | string | null) => {
   const error = new JourneyFaultError(`the journey called process.exit(${code ?? ''}); a journey must not end its process`);
   if (current) current.raise(error);
   throw error;
-}) as typeof process.exit;
+});
 // The daemon went away: nobody is left to report to.
 process.on('disconnect', () => exit(0));
 
