@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError } from '../errors.ts';
-import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
+import { JourneyWorker, type LoadOutcome } from '../runner/journey-worker.ts';
+import { defaultOf } from '../settings/table.ts';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
 
@@ -20,8 +21,9 @@ export interface LoadOptions {
   /** Folder to search, absolute or relative to cwd. */
   dir: string;
   cwd?: string;
-  /** Deadline for importing one file. */
+  /** Deadline for importing one file; PULSE_LOAD_TIMEOUT's default when not given. */
   timeoutMs?: number;
+  /** Memory of the loader's own worker; PULSE_WORKER_MEMORY's default when not given. */
   memoryLimitBytes?: number;
   /** Workers to load in (the prober's pool, so its workers start warm); a worker of its own otherwise. */
   workers?: JourneyLoader;
@@ -46,9 +48,6 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** How long one journey file may take to import before it is reported and skipped. */
-const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
-
 /**
  * Imports every journey file in a worker process (TypeScript, through tsx) and validates it, so
  * no journey code runs here. A file that fails to import, to validate or to finish loading within
@@ -57,7 +56,7 @@ const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
 export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   const cwd = options.cwd ?? process.cwd();
   const dir = path.resolve(cwd, options.dir);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? defaultOf('loadTimeoutMs');
   const problems: Problem[] = [];
   const byName = new Map<string, JourneyDefinition>();
 
@@ -76,7 +75,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   let own: JourneyWorker | undefined;
   const loader: JourneyLoader = options.workers ?? {
     load: async (file, shown, deadlineMs) => {
-      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
+      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? defaultOf('workerMemoryBytes'), cwd });
       const outcome = await own.load(file, shown, deadlineMs);
       // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
       if ('timedOut' in outcome || 'died' in outcome) own = undefined;

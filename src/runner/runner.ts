@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { BrowserContextOptions } from 'playwright';
 import { artifactsDir } from '../artifacts.ts';
 import type { TraceMode } from '../config.ts';
+import { defaultOf } from '../settings/table.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, StepResult } from '../result.ts';
@@ -119,7 +120,7 @@ export class Runner {
   async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
-    const mode = this.#options.trace ?? 'on-retry';
+    const mode = this.#options.trace ?? defaultOf('trace');
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
     try {
