@@ -301,7 +301,7 @@ export const SETTINGS = {
   url: setting({
     env: 'PULSE_URL',
     flag: { spec: '--url <url>', on: REMOTE },
-    description: 'the running daemon that `pulse trigger`, `pause` and `resume` act on, e.g. `http://127.0.0.1:9477`',
+    description: 'the running daemon that `pulse trigger`, `pause` and `resume` act on, e.g. `http://127.0.0.1:9477`; they send the `PULSE_AUTH_*` credentials',
     parse: baseUrl,
   }),
 };
