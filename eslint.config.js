@@ -16,7 +16,7 @@ export const LAYERS = [
     paths: [
       'src/problem.ts', 'src/errors.ts', 'src/duration.ts', 'src/html.ts', 'src/run-id.ts', 'src/redact.ts', 'src/artifacts.ts',
       'src/result.ts', 'src/web-vitals.ts', 'src/thresholds.ts', 'src/journey.ts', 'src/index.ts', 'src/config.ts', 'src/logger.ts',
-      'src/playwright-use.ts', 'src/events.ts', 'src/lifecycle.ts', 'src/origins.ts', 'src/trace-context.ts', 'src/process-tree.ts',
+      'src/settings', 'src/playwright-use.ts', 'src/events.ts', 'src/lifecycle.ts', 'src/origins.ts', 'src/trace-context.ts', 'src/process-tree.ts',
       // The protocol between the daemon's side and the worker's, and whose fault an attempt's ending is: both sides use them.
       'src/worker-protocol.ts', 'src/attempt-ending.ts',
     ],

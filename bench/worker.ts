@@ -12,8 +12,8 @@ import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts'
 import { createRedactor } from '../src/redact.ts';
 import { loadInOwnWorker } from '../src/runner/own-worker.ts';
 import type { JourneyDefinition } from '../src/journey.ts';
-import { DEFAULT_WORKER_MEMORY_BYTES } from '../src/runner/journey-worker.ts';
 import { WorkerPool } from '../src/runner/worker-pool.ts';
+import { defaultOf } from '../src/settings/table.ts';
 import { browserLaunchOptions } from '../src/runner/find-browser.ts';
 import { Runner, newRunId } from '../src/runner/runner.ts';
 import { HeartbeatLogSink } from '../src/sinks/heartbeat-log.ts';
@@ -148,7 +148,7 @@ class PulseHarness implements Harness {
 
   async launch(executablePath: string, features: PulseFeatures): Promise<string> {
     const launch = browserLaunchOptions({ source: 'configured', executablePath, label: executablePath }, this.use.launchOptions);
-    this.#workers = new WorkerPool({ size: 1, launch, memoryLimitBytes: DEFAULT_WORKER_MEMORY_BYTES, cwd: this.init.root });
+    this.#workers = new WorkerPool({ size: 1, launch, memoryLimitBytes: defaultOf('workerMemoryBytes'), cwd: this.init.root });
     await this.#workers.warm();
     this.#runner = new Runner({
       workers: this.#workers,

@@ -6,7 +6,7 @@ import { pause, resume, trigger, type ScopeFlags } from './commands/operate.ts';
 import cron from 'node-cron';
 import { DEMO_SCHEDULE, demo, type DemoFlags } from './commands/demo.ts';
 import { runUntilSignalled } from './commands/run.ts';
-import { configFrom, withCommonOptions, withDaemonOptions } from './commands/shared.ts';
+import { configFrom, withSettingFlags } from './commands/shared.ts';
 import { validate } from './commands/validate.ts';
 import { PulseError } from './errors.ts';
 import { ownerOf } from './scheduler/shard.ts';
@@ -19,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)');
   let exitCode = 0;
 
-  withCommonOptions(program.command('once'))
+  withSettingFlags(program.command('once'))
     .description('run journeys now (all when none named), print each step with its timing, exit 0 if all succeeded')
     .argument('[journey...]', 'names of the journeys to run')
     .option('--retries <n>', "override every journey's retries, e.g. 0 to see the first failure at once", parseRetries)
@@ -29,14 +29,14 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = ok ? 0 : 1;
     });
 
-  withDaemonOptions(withCommonOptions(program.command('run')))
+  withSettingFlags(program.command('run'))
     .description('the daemon: run every journey on its schedule, serve /metrics, /healthz, /readyz and the UI until SIGTERM')
     .option('--schedule <cron>', "run every journey on this schedule instead of its own (demos, load tests)")
     .action(async (flags: Flags & { schedule?: string }) => {
       exitCode = await runUntilSignalled({ config: configFrom(flags), scheduleOverride: validSchedule(flags.schedule) });
     });
 
-  withDaemonOptions(withCommonOptions(program.command('demo')))
+  withSettingFlags(program.command('demo'))
     .description('start the bundled demo shop and the daemon against it, running the example journeys every 5 seconds')
     .option('--shop-port <port>', 'port of the demo shop', '3100')
     .option('--faults <spec>', "faults on from the start, e.g. 'checkout500' or 'delayMs=500,failOneIn=4'")
@@ -46,9 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await demo(flags);
     });
 
-  withCommonOptions(program.command('list'))
+  withSettingFlags(program.command('list'))
     .description('list journeys with their schedule, next run, file and, with shards, the owning shard')
-    .option('--shard <i/n>', 'show which of n shards owns each journey (PULSE_SHARD, PULSE_SHARD_COUNT)')
     .action(async (flags: Flags) => {
       const config = configFrom(flags);
       const shard = config.shard;
@@ -61,24 +60,22 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = (await list({ config, out: process.stdout, err: process.stderr, ownerOf: ownerOfJourney })) ? 0 : 1;
     });
 
-  withCommonOptions(program.command('validate'))
+  withSettingFlags(program.command('validate'))
     .description('load every journey and report every problem at once; exit 1 if there is any')
     .action(async (flags: Flags) => {
       exitCode = (await validate({ config: configFrom(flags), out: process.stdout, err: process.stderr })) ? 0 : 1;
     });
 
-  const withDaemonUrl = (command: Command) =>
-    command.option('--url <url>', 'the running daemon, e.g. http://127.0.0.1:9477 (PULSE_URL); credentials from PULSE_AUTH_TOKEN or PULSE_AUTH_USER/PASSWORD');
   const io = { out: process.stdout, err: process.stderr };
 
-  withDaemonUrl(program.command('trigger'))
+  withSettingFlags(program.command('trigger'))
     .description('run a journey now on a running daemon (through its pool and limits, never twice at once); exit 0 when it started')
     .argument('<journey>', 'name of the journey')
     .action(async (journey: string, flags: Flags) => {
       exitCode = (await trigger({ config: configFrom(flags), journey, ...io })) ? 0 : 1;
     });
 
-  withDaemonUrl(program.command('pause'))
+  withSettingFlags(program.command('pause'))
     .description('pause a journey, every journey with a tag, or the whole replica: its runs are skipped and its alerts held until the pause ends')
     .argument('[journey]', 'name of the journey')
     .option('--tag <tag>', 'every journey with this tag')
@@ -90,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = (await pause({ config: configFrom(flags), journey, flags, ...io })) ? 0 : 1;
     });
 
-  withDaemonUrl(program.command('resume'))
+  withSettingFlags(program.command('resume'))
     .description('end pauses early: of a journey, a tag, the whole replica, or one by its id')
     .argument('[journey]', 'name of the journey')
     .option('--tag <tag>', 'the pause of this tag')

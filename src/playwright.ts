@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LaunchOptions } from 'playwright';
 import type { TestType, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions } from '@playwright/test';
-import { paramsFromEnv } from './config.ts';
+import { paramsFromEnv, readSetting } from './config.ts';
 import { PulseError } from './errors.ts';
 import { isJourney, type JourneyParams } from './journey.ts';
 import { notAJourney } from './registry/import-journey.ts';
@@ -22,10 +22,10 @@ function wantsWindow(): boolean {
  */
 export function pulseLaunchOptions(options: { headed?: boolean } = {}): LaunchOptions {
   const headed = options.headed ?? wantsWindow();
-  const configuredPath = process.env.PULSE_BROWSER_PATH || undefined;
+  const configuredPath = readSetting('browserPath');
   let executablePath: string | undefined;
   try {
-    const system = systemPaths();
+    const system = readSetting('systemBrowserPaths');
     executablePath = findBrowser({
       configuredPath,
       playwrightManaged: !headed,
@@ -36,11 +36,6 @@ export function pulseLaunchOptions(options: { headed?: boolean } = {}): LaunchOp
     // Leave it to Playwright, whose own error says how to install a browser.
   }
   return { args: [...CHROMIUM_ARGS], ...(executablePath ? { executablePath } : {}) };
-}
-
-function systemPaths(): string[] | undefined {
-  const value = process.env.PULSE_SYSTEM_BROWSER_PATHS;
-  return value === undefined ? undefined : value.split(':').filter(Boolean);
 }
 
 type Test = TestType<PlaywrightTestArgs & PlaywrightTestOptions, PlaywrightWorkerArgs & PlaywrightWorkerOptions>;
@@ -59,7 +54,8 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
     if (!definition) throw new PulseError({ message: 'invalid journey', problems });
     test(definition.name, { tag: definition.tags.map((t) => `@${t}`) }, async ({ page, context, baseURL }, testInfo) => {
       testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
-      const params = { ...paramsFromEnv(process.env), baseUrl: process.env.PULSE_PARAM_BASE_URL ?? baseURL ?? '' } as JourneyParams;
+      const fromEnv = paramsFromEnv();
+      const params: JourneyParams = { ...fromEnv, baseUrl: fromEnv.baseUrl ?? baseURL ?? '' };
       if (!params.baseUrl) throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
       await exported.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
     });

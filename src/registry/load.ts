@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describeError } from '../errors.ts';
 import type { Problem } from '../problem.ts';
 import type { JourneyDefinition } from '../journey.ts';
+import { defaultOf } from '../settings/table.ts';
 
 const JOURNEY_SUFFIX = '.journey.ts';
 
@@ -19,7 +20,7 @@ export interface LoadOptions {
   /** Folder to search, absolute or relative to cwd. */
   dir: string;
   cwd?: string;
-  /** Deadline for importing one file. */
+  /** Deadline for importing one file; PULSE_LOAD_TIMEOUT's default when not given. */
   timeoutMs?: number;
   /** Workers to load in: the prober's pool, so its workers start warm, or one of the command's own. */
   workers: JourneyLoader;
@@ -47,9 +48,6 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** How long one journey file may take to import before it is reported and skipped. */
-const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
-
 /**
  * Imports every journey file in a worker process (TypeScript, through tsx) and validates it, so
  * no journey code runs here. A file that fails to import, to validate or to finish loading within
@@ -58,7 +56,7 @@ const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
 export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   const cwd = options.cwd ?? process.cwd();
   const dir = path.resolve(cwd, options.dir);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? defaultOf('loadTimeoutMs');
   const problems: Problem[] = [];
   const byName = new Map<string, JourneyDefinition>();
 

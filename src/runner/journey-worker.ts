@@ -26,8 +26,6 @@ const PEAK_EVERY_TICKS = 4;
 /** Lines of a journey's own output (console.log) kept per attempt; the rest are counted. */
 const OUTPUT_LINES_PER_ATTEMPT = 50;
 const STDERR_TAIL_BYTES = 4_096;
-/** A worker with Playwright loaded and driving its own browser takes about 200 MiB (bench/RESULTS.md); this leaves a journey room without letting one take the machine. */
-export const DEFAULT_WORKER_MEMORY_BYTES = 512 * 1024 * 1024;
 
 export interface WorkerHooks {
   /** A line the journey's code printed, with the attempt it belongs to. */

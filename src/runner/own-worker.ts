@@ -1,5 +1,6 @@
 import { loadJourneys, type JourneyLoader, type LoadOptions, type Registry } from '../registry/load.ts';
-import { DEFAULT_WORKER_MEMORY_BYTES, JourneyWorker } from './journey-worker.ts';
+import { defaultOf } from '../settings/table.ts';
+import { JourneyWorker } from './journey-worker.ts';
 
 /**
  * Loads the journeys in a journey worker of the caller's own, for the commands that have no
@@ -10,7 +11,7 @@ export async function loadInOwnWorker(options: Omit<LoadOptions, 'workers'> & { 
   let own: JourneyWorker | undefined;
   const workers: JourneyLoader = {
     load: async (file, shown, deadlineMs) => {
-      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_WORKER_MEMORY_BYTES, cwd });
+      own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? defaultOf('workerMemoryBytes'), cwd });
       const outcome = await own.load(file, shown, deadlineMs);
       // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
       if ('timedOut' in outcome || 'died' in outcome) own = undefined;

@@ -4,6 +4,7 @@ import type { BrowserContextOptions } from 'playwright';
 import { artifactsDir } from '../artifacts.ts';
 import { failedAttempt, whoseFault } from '../attempt-ending.ts';
 import type { TraceMode } from '../config.ts';
+import { defaultOf } from '../settings/table.ts';
 import type { JourneyDefinition, JourneyParams } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, StepResult } from '../result.ts';
@@ -126,7 +127,7 @@ export class Runner {
   async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, settings: RunnerOptions, log: RunnerLog | undefined): Promise<AttemptResult> {
     const { workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
-    const mode = settings.trace ?? 'on-retry';
+    const mode = settings.trace ?? defaultOf('trace');
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
     try {

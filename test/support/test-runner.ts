@@ -4,6 +4,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { browserLaunchOptions, findBrowser } from '../../src/runner/find-browser.ts';
 import { Runner, type RunnerOptions } from '../../src/runner/runner.ts';
 import { WorkerPool } from '../../src/runner/worker-pool.ts';
+import { defaultOf } from '../../src/settings/table.ts';
 import type { WorkerHooks } from '../../src/runner/journey-worker.ts';
 import type { WorkerEndReason } from '../../src/worker-protocol.ts';
 import { journeyDir } from './journey-files.ts';
@@ -20,7 +21,7 @@ export class TestProber {
       size: options.workers ?? 1,
       launch: browserLaunchOptions(findBrowser(), options.launch),
       onBrowserRestart: () => (this.restarts += 1),
-      memoryLimitBytes: options.memoryLimitBytes ?? 512 * 1024 * 1024,
+      memoryLimitBytes: options.memoryLimitBytes ?? defaultOf('workerMemoryBytes'),
       hooks: options.hooks,
       onReplaced: (event) => this.replaced.push(event),
     });
