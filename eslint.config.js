@@ -14,11 +14,30 @@ export const LAYERS = [
   {
     name: 'contracts and tools',
     paths: [
-      'src/problem.ts', 'src/errors.ts', 'src/duration.ts', 'src/html.ts', 'src/run-id.ts', 'src/redact.ts', 'src/artifacts.ts',
-      'src/result.ts', 'src/web-vitals.ts', 'src/thresholds.ts', 'src/journey.ts', 'src/index.ts', 'src/config.ts', 'src/logger.ts',
-      'src/settings', 'src/playwright-use.ts', 'src/events.ts', 'src/lifecycle.ts', 'src/origins.ts', 'src/trace-context.ts', 'src/process-tree.ts',
+      'src/problem.ts',
+      'src/errors.ts',
+      'src/duration.ts',
+      'src/html.ts',
+      'src/run-id.ts',
+      'src/redact.ts',
+      'src/artifacts.ts',
+      'src/result.ts',
+      'src/web-vitals.ts',
+      'src/thresholds.ts',
+      'src/journey.ts',
+      'src/index.ts',
+      'src/config.ts',
+      'src/logger.ts',
+      'src/settings',
+      'src/playwright-use.ts',
+      'src/events.ts',
+      'src/lifecycle.ts',
+      'src/origins.ts',
+      'src/trace-context.ts',
+      'src/process-tree.ts',
       // The protocol between the daemon's side and the worker's, and whose fault an attempt's ending is: both sides use them.
-      'src/worker-protocol.ts', 'src/attempt-ending.ts',
+      'src/worker-protocol.ts',
+      'src/attempt-ending.ts',
     ],
   },
   { name: 'demo shop', paths: ['src/demo'] },
@@ -43,7 +62,11 @@ export const LAYERS = [
 const layerZones = LAYERS.flatMap((layer, index) =>
   LAYERS.slice(index + 1).flatMap((later) =>
     layer.paths.flatMap((target) =>
-      later.paths.map((from) => ({ target: `./${target}`, from: `./${from}`, message: `${layer.name} comes before ${later.name} in the flow of a run: move what is needed to its owner in an earlier layer, or hand it in` })),
+      later.paths.map((from) => ({
+        target: `./${target}`,
+        from: `./${from}`,
+        message: `${layer.name} comes before ${later.name} in the flow of a run: move what is needed to its owner in an earlier layer, or hand it in`,
+      })),
     ),
   ),
 );
@@ -62,7 +85,10 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones: layerZones }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       // node:test's test() and describe() return promises the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+      ],
       // Fastify's route handlers and hooks are async to return a value; many have nothing to await.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],

@@ -153,7 +153,8 @@ export async function runLevel(options: LevelOptions): Promise<LevelResult> {
           browserPssBytes: footprint.pssBytes,
           browserProcesses: footprint.processes,
         });
-        if (finished % (options.sampleEvery * 4) === 0) options.log(`    ${finished} runs, pulse RSS ${(memory.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MiB, ${footprint.processes} browser processes`);
+        if (finished % (options.sampleEvery * 4) === 0)
+          options.log(`    ${finished} runs, pulse RSS ${(memory.at(-1)!.rssBytes / 2 ** 20).toFixed(0)} MiB, ${footprint.processes} browser processes`);
       }
       onRun?.();
     },
@@ -316,9 +317,19 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const common = { root: options.root, intervalS, shopUrl: options.shopUrl, executablePath: options.executablePath, log };
   try {
     for (const concurrency of options.levels) {
-      log(`  concurrency ${concurrency}: ${overload} journeys every ${intervalS} s (${Math.round((overload * 60) / intervalS)}/min offered), ${options.warmupS + options.windowS} s`);
+      log(
+        `  concurrency ${concurrency}: ${overload} journeys every ${intervalS} s (${Math.round((overload * 60) / intervalS)}/min offered), ${options.warmupS + options.windowS} s`,
+      );
       levels.push(
-        await runLevel({ ...common, journeysDir: overloadDir, plans, concurrency, dataDir: path.join(options.tmpDir, `capacity-${concurrency}`), warmupS: options.warmupS, windowS: options.windowS }),
+        await runLevel({
+          ...common,
+          journeysDir: overloadDir,
+          plans,
+          concurrency,
+          dataDir: path.join(options.tmpDir, `capacity-${concurrency}`),
+          warmupS: options.warmupS,
+          windowS: options.windowS,
+        }),
       );
     }
     log(`  concurrency ${options.soakConcurrency} (soak): until ${options.soakRuns} runs have ended`);
@@ -340,7 +351,9 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     if (best && best.heartbeatsPerMin > 0) {
       const count = Math.max(1, Math.round((0.8 * best.heartbeatsPerMin * intervalS) / 60));
       const eightyPlans = writeJourneySet({ root: options.root, dir: eightyDir, count, intervalS });
-      log(`  at 80%: ${count} journeys every ${intervalS} s (${Math.round((count * 60) / intervalS)}/min) at concurrency ${best.concurrency}, ${options.warmupS + options.eightyWindowS} s`);
+      log(
+        `  at 80%: ${count} journeys every ${intervalS} s (${Math.round((count * 60) / intervalS)}/min) at concurrency ${best.concurrency}, ${options.warmupS + options.eightyWindowS} s`,
+      );
       atEighty = await runLevel({
         ...common,
         journeysDir: eightyDir,
@@ -350,7 +363,9 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
         warmupS: options.warmupS,
         windowS: options.eightyWindowS,
       });
-      log(`  at 80% under a UI flood: ${options.flood.connections} keep-alive connections on ${options.flood.paths.join(' and ')}, ${options.warmupS + options.eightyWindowS} s`);
+      log(
+        `  at 80% under a UI flood: ${options.flood.connections} keep-alive connections on ${options.flood.paths.join(' and ')}, ${options.warmupS + options.eightyWindowS} s`,
+      );
       underFlood = await runLevel({
         ...common,
         journeysDir: eightyDir,

@@ -125,9 +125,9 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
     ? { ok: false, reason: 'not run (--no-elastic or --quick)' }
     : options.journey !== 'checkout'
       ? { ok: false, reason: `not run on ${options.journey} (bench/elastic.ts has the checkout only)` }
-    : wanted.has('elastic')
-      ? await prepareElastic(options.cacheDir)
-      : { ok: false, reason: 'not run (--variants)' };
+      : wanted.has('elastic')
+        ? await prepareElastic(options.cacheDir)
+        : { ok: false, reason: 'not run (--variants)' };
   let elasticOk = elastic.ok;
   if (!elastic.ok && options.elastic && wanted.has('elastic')) log(`  elastic: ${elastic.reason}`);
 
@@ -163,7 +163,8 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
 
   const spawnEnv = (): NodeJS.ProcessEnv => {
     const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PULSE_') && key !== 'NODE_TEST_CONTEXT' && key !== 'NODE_OPTIONS') env[key] = value;
+    for (const [key, value] of Object.entries(process.env))
+      if (!key.startsWith('PULSE_') && key !== 'NODE_TEST_CONTEXT' && key !== 'NODE_OPTIONS') env[key] = value;
     return env;
   };
   const playwrightTest = () =>
@@ -189,7 +190,13 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   const spawned = async (id: VariantId, runs: number, keep: boolean) => {
     for (let i = 0; i < runs; i += 1) {
       const s = id === 'spawn' ? await playwrightTest() : await elasticRun();
-      if (keep) record(id, { cpuS: s.cpuS, wallMs: s.wallMs, orphanCpuS: s.orphanCpuS, ...(s.cgroupCpuS !== undefined ? { cgroupCpuS: s.cgroupCpuS } : {}) }, s.ok, s.error);
+      if (keep)
+        record(
+          id,
+          { cpuS: s.cpuS, wallMs: s.wallMs, orphanCpuS: s.orphanCpuS, ...(s.cgroupCpuS !== undefined ? { cgroupCpuS: s.cgroupCpuS } : {}) },
+          s.ok,
+          s.error,
+        );
       else if (!s.ok) return s.error;
     }
     return undefined;
@@ -214,7 +221,17 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       }
     }
 
-    const order = (['pulse', 'floor', 'pulse-unmarked', 'pulse-plain', ...(options.fullChromium ? (['pulse-full'] as const) : []), 'spawn', ...(elasticOk ? (['elastic'] as const) : [])] as VariantId[]).filter((id) => wanted.has(id));
+    const order = (
+      [
+        'pulse',
+        'floor',
+        'pulse-unmarked',
+        'pulse-plain',
+        ...(options.fullChromium ? (['pulse-full'] as const) : []),
+        'spawn',
+        ...(elasticOk ? (['elastic'] as const) : []),
+      ] as VariantId[]
+    ).filter((id) => wanted.has(id));
     const rounds = Math.ceil(options.runs / options.blockSize);
     for (let round = 0; round < rounds; round += 1) {
       const size = Math.min(options.blockSize, options.runs - round * options.blockSize);

@@ -191,7 +191,11 @@ export function slotFootprints(daemonPid: number): SlotFootprints {
       const tree = childBrowserMains(worker.pid, stats).flatMap((main) => browserTree(main, stats));
       return {
         worker: one(worker.pid),
-        browser: { rssBytes: tree.reduce((sum, proc) => sum + rssBytesOf(proc.pid), 0), pssBytes: tree.reduce((sum, proc) => sum + pssBytes(proc.pid), 0), processes: tree.length },
+        browser: {
+          rssBytes: tree.reduce((sum, proc) => sum + rssBytesOf(proc.pid), 0),
+          pssBytes: tree.reduce((sum, proc) => sum + pssBytes(proc.pid), 0),
+          processes: tree.length,
+        },
       };
     }),
   };

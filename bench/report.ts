@@ -22,7 +22,6 @@ export interface Machine {
   busyAfter: number | undefined;
 }
 
-
 export interface BenchResults {
   quick: boolean;
   command: string;
@@ -155,7 +154,9 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
     const ratio = pulseRuns.length ? median(pulseRuns.map((s) => s.attributedCpuS!)) / median(pulseRuns.map((s) => s.cpuS)) : Number.NaN;
     return {
       target: `\`pulse_journey_cpu_seconds_total\` per run within ${TARGETS.attributedCpu * 100}% of the measured CPU per heartbeat, \`${page.journey}\``,
-      measured: pulseRuns.length ? `${fmt(ratio)} of it (median ${fmt(median(pulseRuns.map((s) => s.attributedCpuS!)))} s vs ${fmt(median(pulseRuns.map((s) => s.cpuS)))} s)` : '–',
+      measured: pulseRuns.length
+        ? `${fmt(ratio)} of it (median ${fmt(median(pulseRuns.map((s) => s.attributedCpuS!)))} s vs ${fmt(median(pulseRuns.map((s) => s.cpuS)))} s)`
+        : '–',
       verdict: verdict(finite(ratio) === undefined ? undefined : Math.abs(ratio - 1) <= TARGETS.attributedCpu),
     };
   };
@@ -171,13 +172,21 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
     },
     {
       target: `schedule lag p99 < ${TARGETS.lagP99S} s at 80% of measured capacity`,
-      measured: eighty ? `p99 ${fmt(eighty.lag.p99)} s at ${fmt(eighty.offeredPerMin)}/min offered, concurrency ${eighty.concurrency} (${eighty.lag.n} starts)` : '–',
+      measured: eighty
+        ? `p99 ${fmt(eighty.lag.p99)} s at ${fmt(eighty.offeredPerMin)}/min offered, concurrency ${eighty.concurrency} (${eighty.lag.n} starts)`
+        : '–',
       verdict: verdict(eighty && eighty.lag.n > 0 ? eighty.lag.p99 < TARGETS.lagP99S : undefined),
     },
     {
       target: `under a UI flood at 80% of capacity: schedule lag p99 < ${TARGETS.lagP99S} s and no run skipped`,
       measured: flooded
-        ? `p99 ${fmt(flooded.lag.p99)} s, ${flooded.skippedSaturated + flooded.skippedOverlap} skipped (${flooded.lag.n} starts); ${flooded.flood ? `${flooded.flood.requests} requests on ${flooded.flood.connections} connections: ${Object.entries(flooded.flood.byStatus).map(([status, n]) => `${n} × ${status}`).join(', ')}` : ''}`
+        ? `p99 ${fmt(flooded.lag.p99)} s, ${flooded.skippedSaturated + flooded.skippedOverlap} skipped (${flooded.lag.n} starts); ${
+            flooded.flood
+              ? `${flooded.flood.requests} requests on ${flooded.flood.connections} connections: ${Object.entries(flooded.flood.byStatus)
+                  .map(([status, n]) => `${n} × ${status}`)
+                  .join(', ')}`
+              : ''
+          }`
         : '–',
       verdict: verdict(flooded && flooded.lag.n > 0 ? flooded.lag.p99 < TARGETS.lagP99S && flooded.skippedSaturated + flooded.skippedOverlap === 0 : undefined),
     },
@@ -210,7 +219,9 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
 }
 
 function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map((h, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 /** What each benched journey does, for the heading of its cost section. */
@@ -253,9 +264,24 @@ function costSection(cost: CostResult, number: string): string {
     ['pulse / floor, wall', fmt(wallOf(pulse) / wallOf(floor))],
     ['spawn-per-run / pulse, CPU', fmt(cpu(spawn) / cpu(pulse))],
     ['spawn-per-run / pulse, wall', fmt(wallOf(spawn) / wallOf(pulse))],
-    ...(unmarked ? [['pulse, traffic marker on / off, CPU', fmt(cpu(pulse) / cpu(unmarked))], ['pulse, traffic marker on / off, wall', fmt(wallOf(pulse) / wallOf(unmarked))]] : []),
-    ...(plain ? [['pulse, marker + web vitals + run summary on / off, CPU', fmt(cpu(pulse) / cpu(plain))], ['pulse, marker + web vitals + run summary on / off, wall', fmt(wallOf(pulse) / wallOf(plain))]] : []),
-    ...(elastic ? [['@elastic/synthetics per run / pulse, CPU', fmt(cpu(elastic) / cpu(pulse))], ['@elastic/synthetics per run / pulse, wall', fmt(wallOf(elastic) / wallOf(pulse))]] : []),
+    ...(unmarked
+      ? [
+          ['pulse, traffic marker on / off, CPU', fmt(cpu(pulse) / cpu(unmarked))],
+          ['pulse, traffic marker on / off, wall', fmt(wallOf(pulse) / wallOf(unmarked))],
+        ]
+      : []),
+    ...(plain
+      ? [
+          ['pulse, marker + web vitals + run summary on / off, CPU', fmt(cpu(pulse) / cpu(plain))],
+          ['pulse, marker + web vitals + run summary on / off, wall', fmt(wallOf(pulse) / wallOf(plain))],
+        ]
+      : []),
+    ...(elastic
+      ? [
+          ['@elastic/synthetics per run / pulse, CPU', fmt(cpu(elastic) / cpu(pulse))],
+          ['@elastic/synthetics per run / pulse, wall', fmt(wallOf(elastic) / wallOf(pulse))],
+        ]
+      : []),
   ];
   const nodeOf = (v: VariantResult | undefined) => (v ? median(v.samples.map((s) => s.nodeCpuS ?? Number.NaN)) : Number.NaN);
   const browserOf = (v: VariantResult | undefined) => (v ? median(v.samples.map((s) => s.browserCpuS ?? Number.NaN)) : Number.NaN);
@@ -267,7 +293,10 @@ function costSection(cost: CostResult, number: string): string {
     '',
     `CPU-seconds of the whole process tree and wall time per **successful** \`${cost.journey}\` run (${PAGE_DESCRIPTIONS[cost.journey] ?? 'journeys/' + cost.journey + '.journey.ts'}). Median and p95 over the runs in column n; node/browser split the in-process variants; "cgroup check" is the same CPU counted by the kernel's cpuacct cgroup (see Method), where available.`,
     '',
-    table(['variant', 'n', 'CPU s median', 'CPU s p95', 'wall ms median', 'wall ms p95', 'node CPU s', 'browser CPU s', 'cgroup check CPU s', 'failed runs'], rows),
+    table(
+      ['variant', 'n', 'CPU s median', 'CPU s p95', 'wall ms median', 'wall ms p95', 'node CPU s', 'browser CPU s', 'cgroup check CPU s', 'failed runs'],
+      rows,
+    ),
     '',
     table(['ratio (medians, same bench run)', 'value'], ratioRows),
     '',
@@ -302,12 +331,12 @@ function buildSection(cost: CostResult, machine: Machine): string {
   return [
     '## 5. Full Chromium vs headless shell',
     '',
-    "The pulse runner (sinks on), interleaved with section 1 in the same rounds; browser PSS after each block of runs, browser processes alive after each run.",
+    'The pulse runner (sinks on), interleaved with section 1 in the same rounds; browser PSS after each block of runs, browser processes alive after each run.',
     '',
-    table(['build', 'n', 'CPU s median', 'CPU s p95', 'browser CPU s', 'wall ms median', 'wall ms p95', 'browser PSS', 'browser processes'], [
-      row('headless shell', machine.headlessShell, shell),
-      row('full Chromium', machine.fullChromium ?? '?', full),
-    ]),
+    table(
+      ['build', 'n', 'CPU s median', 'CPU s p95', 'browser CPU s', 'wall ms median', 'wall ms p95', 'browser PSS', 'browser processes'],
+      [row('headless shell', machine.headlessShell, shell), row('full Chromium', machine.fullChromium ?? '?', full)],
+    ),
     '',
     `Full Chromium costs **${fmt(cpu(full) / cpu(shell))}x** the CPU per heartbeat (${fmt(median(full.samples.map((s) => s.browserCpuS ?? 0)) / median(shell.samples.map((s) => s.browserCpuS ?? 0)))}x on the browser side alone) and **${fmt(pssRatio)}x** the browser memory of the headless shell: the headless shell stays the default.`,
   ].join('\n');
@@ -340,9 +369,12 @@ function memorySection(capacity: CapacityResult): string {
   return [
     '## 2b. Memory per slot',
     '',
-    'Read at the end of each capacity window above (every slot busy): the daemon, each journey worker (Node.js with Playwright and the journey loaded), and each worker\'s own browser (every process of its tree), as RSS / PSS. RSS counts a page shared between processes in each of them; PSS shares it out. The total is what one replica holds: Node.js RSS plus browser PSS.',
+    "Read at the end of each capacity window above (every slot busy): the daemon, each journey worker (Node.js with Playwright and the journey loaded), and each worker's own browser (every process of its tree), as RSS / PSS. RSS counts a page shared between processes in each of them; PSS shares it out. The total is what one replica holds: Node.js RSS plus browser PSS.",
     '',
-    table(['concurrency', 'daemon', 'workers', 'each worker', 'each browser', 'browser processes each', 'total (Node.js RSS + browser PSS)', 'total PSS'], rows),
+    table(
+      ['concurrency', 'daemon', 'workers', 'each worker', 'each browser', 'browser processes each', 'total (Node.js RSS + browser PSS)', 'total PSS'],
+      rows,
+    ),
     '',
     'Published per-slot sizing of the peers, for comparison: Datadog private locations reserve 0.8 CPU and 1 GiB per browser slot; Checkly 1.5 GiB.',
   ].join('\n');
@@ -352,7 +384,19 @@ function capacitySection(capacity: CapacityResult): string {
   const rows = capacity.levels.map((l) => levelRow(l, l === capacity.soak ? `${l.concurrency} (soak)` : undefined));
   const eighty = capacity.atEighty;
   const flooded = capacity.underFlood;
-  const header = ['concurrency', 'journeys', 'offered runs/min', 'window s', 'heartbeats/min', 'skipped: saturated', 'skipped: overlap', 'failed runs', 'lag p50 s', 'lag p99 s', 'starts ≤ 1 s (daemon histogram)'];
+  const header = [
+    'concurrency',
+    'journeys',
+    'offered runs/min',
+    'window s',
+    'heartbeats/min',
+    'skipped: saturated',
+    'skipped: overlap',
+    'failed runs',
+    'lag p50 s',
+    'lag p99 s',
+    'starts ≤ 1 s (daemon histogram)',
+  ];
   return [
     '## 2. Capacity',
     '',
@@ -365,11 +409,7 @@ function capacitySection(capacity: CapacityResult): string {
     '### At 80% of capacity',
     '',
     eighty
-      ? [
-          table(header, [levelRow(eighty)]),
-          '',
-          `${eighty.lag.n} starts; lag p95 ${fmt(eighty.lag.p95)} s, max ${fmt(eighty.lag.max)} s.`,
-        ].join('\n')
+      ? [table(header, [levelRow(eighty)]), '', `${eighty.lag.n} starts; lag p95 ${fmt(eighty.lag.p95)} s, max ${fmt(eighty.lag.max)} s.`].join('\n')
       : 'Not measured.',
     '',
     '### At 80% of capacity under a UI flood',
@@ -380,7 +420,13 @@ function capacitySection(capacity: CapacityResult): string {
           '',
           table(header, [levelRow(flooded)]),
           '',
-          flooded.flood ? `The flood made ${flooded.flood.requests} requests in ${fmt(flooded.flood.durationS, 3)} s: ${Object.entries(flooded.flood.byStatus).map(([status, n]) => `${n} answered ${status}`).join(', ')}${flooded.flood.errors ? `, ${flooded.flood.errors} unanswered` : ''}. ${flooded.lag.n} starts; lag p95 ${fmt(flooded.lag.p95)} s, max ${fmt(flooded.lag.max)} s.` : '',
+          flooded.flood
+            ? `The flood made ${flooded.flood.requests} requests in ${fmt(flooded.flood.durationS, 3)} s: ${Object.entries(flooded.flood.byStatus)
+                .map(([status, n]) => `${n} answered ${status}`)
+                .join(
+                  ', ',
+                )}${flooded.flood.errors ? `, ${flooded.flood.errors} unanswered` : ''}. ${flooded.lag.n} starts; lag p95 ${fmt(flooded.lag.p95)} s, max ${fmt(flooded.lag.max)} s.`
+            : '',
         ].join('\n')
       : 'Not measured.',
   ].join('\n');
@@ -403,11 +449,18 @@ function levelRow(l: LevelResult, concurrency = String(l.concurrency)): string[]
 }
 
 function scrapeSection(scrape: ScrapeResult): string {
-  const row = (what: string, series: number | string, body: string, t: { median: number; p95: number; max: number }) => [what, String(series), body, fmt(t.median), fmt(t.p95), fmt(t.max)];
+  const row = (what: string, series: number | string, body: string, t: { median: number; p95: number; max: number }) => [
+    what,
+    String(series),
+    body,
+    fmt(t.median),
+    fmt(t.p95),
+    fmt(t.max),
+  ];
   const one = scrape.oneLocation;
   const rows = [
     row('`registry.metrics()`', scrape.series, fmtBytes(scrape.bodyBytes), scrape.serialiseMs),
-    row('**`GET /metrics`** via `createWebServer` (loopback), the daemon\'s cached exposition', scrape.series, fmtBytes(scrape.bodyBytes), scrape.httpMs),
+    row("**`GET /metrics`** via `createWebServer` (loopback), the daemon's cached exposition", scrape.series, fmtBytes(scrape.bodyBytes), scrape.httpMs),
     ...(one
       ? [
           row(`\`registry.metrics()\`, ${one.journeys} x ${one.steps} x **1 location**`, one.series, fmtBytes(one.bodyBytes), one.serialiseMs),
@@ -415,11 +468,26 @@ function scrapeSection(scrape: ScrapeResult): string {
         ]
       : []),
     row('where the time goes: `registry.metrics()` without the two histograms', scrape.series - scrape.histogramSeries, '', scrape.withoutHistogramsMs),
-    row(`not the product: the two histograms written by hand, label strings kept (${scrape.prototypeMatches ? 'same lines as prom-client' : '**lines differ from prom-client**'}), plus prom-client for the rest`, scrape.series, fmtBytes(scrape.bodyBytes), scrape.prototypeMs),
+    row(
+      `not the product: the two histograms written by hand, label strings kept (${scrape.prototypeMatches ? 'same lines as prom-client' : '**lines differ from prom-client**'}), plus prom-client for the rest`,
+      scrape.series,
+      fmtBytes(scrape.bodyBytes),
+      scrape.prototypeMs,
+    ),
     row('`GET /metrics` of the whole body as one prebuilt string: the HTTP floor', scrape.series, fmtBytes(scrape.bodyBytes), scrape.cachedHttpMs),
     ...(one ? [row(`not the product: the same, **1 location**`, one.series, fmtBytes(one.bodyBytes), one.cachedHttpMs)] : []),
-    row('`registry.metrics()` **without** web vitals, certificates and thresholds (/metrics before them)', scrape.withoutFelt.series, fmtBytes(scrape.withoutFelt.bodyBytes), scrape.withoutFelt.serialiseMs),
-    row('`GET /metrics` **without** web vitals, certificates and thresholds', scrape.withoutFelt.series, fmtBytes(scrape.withoutFelt.bodyBytes), scrape.withoutFelt.httpMs),
+    row(
+      '`registry.metrics()` **without** web vitals, certificates and thresholds (/metrics before them)',
+      scrape.withoutFelt.series,
+      fmtBytes(scrape.withoutFelt.bodyBytes),
+      scrape.withoutFelt.serialiseMs,
+    ),
+    row(
+      '`GET /metrics` **without** web vitals, certificates and thresholds',
+      scrape.withoutFelt.series,
+      fmtBytes(scrape.withoutFelt.bodyBytes),
+      scrape.withoutFelt.httpMs,
+    ),
   ];
   const grew = (now: number, before: number) => fmtPercent(now / before - 1);
   return [
@@ -467,25 +535,38 @@ function findings(results: BenchResults): string {
   const spawn = variant(cost, 'spawn');
   if (pulse && floor) {
     const browserShare = median(pulse.samples.map((s) => s.browserCpuS ?? 0)) / cpu(pulse);
-    lines.push(`- The browser is ${fmtPercent(browserShare, 0)} of pulse's CPU per heartbeat; pulse's own Node.js side adds ${fmt((median(pulse.samples.map((s) => s.nodeCpuS ?? 0)) - median(floor.samples.map((s) => s.nodeCpuS ?? 0))) * 1000)} ms per run over the plain script (medians; per-run noise is a few ms).`);
+    lines.push(
+      `- The browser is ${fmtPercent(browserShare, 0)} of pulse's CPU per heartbeat; pulse's own Node.js side adds ${fmt((median(pulse.samples.map((s) => s.nodeCpuS ?? 0)) - median(floor.samples.map((s) => s.nodeCpuS ?? 0))) * 1000)} ms per run over the plain script (medians; per-run noise is a few ms).`,
+    );
   }
   if (pulse && spawn) {
-    lines.push(`- Starting a process per run costs ${fmt(cpu(spawn) - cpu(pulse))} CPU-s more than a warm pulse run (${fmt(cpu(spawn) / cpu(pulse))}x): Node.js start, loading Playwright Test, its config and the journeys, a worker process, a browser launch, and the config's \`trace: 'retain-on-failure'\`, which records a trace of every run to throw it away on success.`);
+    lines.push(
+      `- Starting a process per run costs ${fmt(cpu(spawn) - cpu(pulse))} CPU-s more than a warm pulse run (${fmt(cpu(spawn) / cpu(pulse))}x): Node.js start, loading Playwright Test, its config and the journeys, a worker process, a browser launch, and the config's \`trace: 'retain-on-failure'\`, which records a trace of every run to throw it away on success.`,
+    );
   }
   const unmarked = variant(cost, 'pulse-unmarked');
   if (pulse && unmarked) {
-    lines.push(`- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`, the default) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(pulse) / cpu(unmarked) - 1)} (${fmt((cpu(pulse) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each page load and API call to the shop's origin makes one DevTools round trip between the browser and its journey worker, static assets and other origins none; with any request intercepted, Chromium routes every request of the page through its interception layer, so the price grows with the page's requests all the same.`);
+    lines.push(
+      `- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`, the default) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(pulse) / cpu(unmarked) - 1)} (${fmt((cpu(pulse) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each page load and API call to the shop's origin makes one DevTools round trip between the browser and its journey worker, static assets and other origins none; with any request intercepted, Chromium routes every request of the page through its interception layer, so the price grows with the page's requests all the same.`,
+    );
   }
   const plain = variant(cost, 'pulse-plain');
   if (pulse && plain && unmarked) {
     const extras = cpu(unmarked) / cpu(plain) - 1;
-    lines.push(`- Web vitals per step (a script in every page and one read at each step's end) and the per-run summary failures are compared with (\`PULSE_WEB_VITALS=on\`, the default) change pulse's CPU per heartbeat by ${fmtPercent(extras)} (${fmt((cpu(unmarked) - cpu(plain)) * 1000)} ms), with the traffic marker on as well ${fmtPercent(cpu(pulse) / cpu(plain) - 1)}; the target is within 5%.`);
+    lines.push(
+      `- Web vitals per step (a script in every page and one read at each step's end) and the per-run summary failures are compared with (\`PULSE_WEB_VITALS=on\`, the default) change pulse's CPU per heartbeat by ${fmtPercent(extras)} (${fmt((cpu(unmarked) - cpu(plain)) * 1000)} ms), with the traffic marker on as well ${fmtPercent(cpu(pulse) / cpu(plain) - 1)}; the target is within 5%.`,
+    );
   }
   if (capacity?.best && pulse) {
     const perRun = cpu(pulse);
-    lines.push(`- At ${fmt(capacity.best.heartbeatsPerMin, 4)} heartbeats/min the machine spends about ${fmt((capacity.best.heartbeatsPerMin / 60) * perRun, 3)} of its ${results.machine.cores} cores on pulse and Chromium (from the median CPU per heartbeat); the demo shop takes the rest. More concurrency than cores buys little.`);
+    lines.push(
+      `- At ${fmt(capacity.best.heartbeatsPerMin, 4)} heartbeats/min the machine spends about ${fmt((capacity.best.heartbeatsPerMin / 60) * perRun, 3)} of its ${results.machine.cores} cores on pulse and Chromium (from the median CPU per heartbeat); the demo shop takes the rest. More concurrency than cores buys little.`,
+    );
   }
-  if (scrape) lines.push(`- /metrics at ${scrape.series} series (${fmtBytes(scrape.bodyBytes)}) takes ${fmt(scrape.httpMs.median)} ms median over HTTP from the daemon's cached body; rebuilding that body after results costs ${fmt(scrape.serialiseMs.median)} ms, at most once a second, off the scrape path.`);
+  if (scrape)
+    lines.push(
+      `- /metrics at ${scrape.series} series (${fmtBytes(scrape.bodyBytes)}) takes ${fmt(scrape.httpMs.median)} ms median over HTTP from the daemon's cached body; rebuilding that body after results costs ${fmt(scrape.serialiseMs.median)} ms, at most once a second, off the scrape path.`,
+    );
   return ['## Findings', '', ...lines].join('\n');
 }
 
@@ -505,7 +586,9 @@ function elasticLine(cost: CostResult | undefined): string {
 export function renderMarkdown(results: BenchResults): string {
   const { machine, cost, scrape, capacity } = results;
   const checks = targetChecks(results);
-  const versions = Object.entries(machine.chromiumVersions).map(([path, version]) => `${version} (\`${path}\`)`).join(', ');
+  const versions = Object.entries(machine.chromiumVersions)
+    .map(([path, version]) => `${version} (\`${path}\`)`)
+    .join(', ');
   const parts = [
     '# pulse bench results',
     '',
@@ -513,25 +596,34 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     '## Machine',
     '',
-    table(['', ''], [
-      ['CPU', `${machine.cpuModel}, ${machine.cores} cores`],
-      ['memory', fmtBytes(machine.memoryBytes)],
-      ['OS', `${machine.os}, Linux ${machine.kernel}`],
-      ['Node.js', machine.node],
-      ['Playwright', machine.playwright],
-      ['Chromium (`browser.version()`)', versions || '–'],
-      ['@elastic/synthetics', elasticLine(cost)],
-      ['machine busy (other processes)', `${fmtPercent(machine.busyBefore, 0)} of all CPU just before the bench, ${machine.busyAfter === undefined ? '–' : fmtPercent(machine.busyAfter, 0)} just after`],
-    ]),
+    table(
+      ['', ''],
+      [
+        ['CPU', `${machine.cpuModel}, ${machine.cores} cores`],
+        ['memory', fmtBytes(machine.memoryBytes)],
+        ['OS', `${machine.os}, Linux ${machine.kernel}`],
+        ['Node.js', machine.node],
+        ['Playwright', machine.playwright],
+        ['Chromium (`browser.version()`)', versions || '–'],
+        ['@elastic/synthetics', elasticLine(cost)],
+        [
+          'machine busy (other processes)',
+          `${fmtPercent(machine.busyBefore, 0)} of all CPU just before the bench, ${machine.busyAfter === undefined ? '–' : fmtPercent(machine.busyAfter, 0)} just after`,
+        ],
+      ],
+    ),
     '',
     '## Targets',
     '',
-    table(['target', 'measured', 'verdict'], checks.map((c) => [c.target, c.measured, `**${c.verdict}**`])),
+    table(
+      ['target', 'measured', 'verdict'],
+      checks.map((c) => [c.target, c.measured, `**${c.verdict}**`]),
+    ),
     '',
     '## Method',
     '',
-    '- The demo shop runs in a child process of its own on 127.0.0.1, so its CPU is never counted as the prober\'s.',
-    '- **In-process variants** (pulse, floor) each run in a worker process of their own (`bench/worker.ts`), with one browser alive at a time, launched per block of runs and warmed by one discarded run. Node.js CPU is `process.cpuUsage()` over the run, plus for pulse the `/proc` ticks of its journey worker process (the browser is counted below with every other browser). Browser CPU is read from `/proc`: every process of the browser\'s tree (Playwright starts Chromium detached, so all its helpers share the browser main\'s session id even when re-parented; descendants by ppid are added too), summing `utime+stime+cutime+cstime`, so a renderer that has exited and been reaped by its zygote still counts. Browser windows are back to back, since a closed context\'s renderer exits after `context.close()` returns.',
+    "- The demo shop runs in a child process of its own on 127.0.0.1, so its CPU is never counted as the prober's.",
+    "- **In-process variants** (pulse, floor) each run in a worker process of their own (`bench/worker.ts`), with one browser alive at a time, launched per block of runs and warmed by one discarded run. Node.js CPU is `process.cpuUsage()` over the run, plus for pulse the `/proc` ticks of its journey worker process (the browser is counted below with every other browser). Browser CPU is read from `/proc`: every process of the browser's tree (Playwright starts Chromium detached, so all its helpers share the browser main's session id even when re-parented; descendants by ppid are added too), summing `utime+stime+cutime+cstime`, so a renderer that has exited and been reaped by its zygote still counts. Browser windows are back to back, since a closed context's renderer exits after `context.close()` returns.",
     '- **pulse** is `Runner.run()` on the benched journey loaded with `loadJourneys` from `journeys/`, with a `WorkerPool` of one journey worker process that drives its own Chromium over a pipe, then `SinkFanout([RunStore, RunMetrics, HeartbeatLogSink])` with a JSON pino log to a file: what the daemon does per planned run. **floor** is the same steps as plain Playwright calls (`bench/floor-journeys.ts`), `newContext` / steps / `context.close()`. Both use the same `use` from `playwright.config.ts` (`loadPlaywrightUse`) for their contexts and the same launch options and Chromium.',
     '- **pulse, traffic marker off** is the pulse variant with `PULSE_MARK_TRAFFIC=off` (its runner made with `markTraffic: false`), in the same worker process and rounds, so the ratio of the two is what marking costs. **pulse, marker, web vitals and run summary off** turns off `PULSE_WEB_VITALS` and the per-run request summary too (`vitals: false, observe: false`): the ratio to it is what the web vitals, the run summary and the marker together add to a heartbeat.',
     `- **Spawn-per-run** variants are started once per run and waited for; their CPU is the growth of the bench process's own \`cutime+cstime\` (\`/proc/self/stat\`), since a process's counters carry every descendant it, or they, waited for, **plus** the processes that leave the tree before they end: when Chromium's main process exits its zygotes are re-parented to init, which reaps them, so their CPU (and that of the renderers they reaped) never reaches the bench's counters. The bench follows the spawned tree in /proc while it runs (members re-read every 20 ms, new ones found every 100 ms) and adds what re-parented members were last seen to have used${orphanNote(cost)}. \`playwright test\` runs \`journeys/journeys.spec.ts\` with \`--grep checkout --workers=1 --reporter=line\`, \`CI=1\`, \`PULSE_PARAM_BASE_URL\` (no webServer of its own) and \`PULSE_BROWSER_PATH\` set to the same headless shell.`,
@@ -547,7 +639,14 @@ export function renderMarkdown(results: BenchResults): string {
   if (scrape) parts.push(scrapeSection(scrape), '');
   if (capacity) parts.push(soakSection(capacity), '');
   parts.push(findings(results), '');
-  parts.push('## Figures the docs quote', '', `${FIGURE_DOCS.join(' and ')} ${FIGURE_DOCS.length === 1 ? 'carries' : 'carry'} this block as it stands here; a test fails when they differ.`, '', renderFigures(results), '');
+  parts.push(
+    '## Figures the docs quote',
+    '',
+    `${FIGURE_DOCS.join(' and ')} ${FIGURE_DOCS.length === 1 ? 'carries' : 'carry'} this block as it stands here; a test fails when they differ.`,
+    '',
+    renderFigures(results),
+    '',
+  );
   if (results.notes) parts.push(results.notes.trim(), '');
   return parts.join('\n');
 }
@@ -562,19 +661,33 @@ export function renderSummary(results: BenchResults): string {
     for (const v of cost.variants) {
       const c = summarize(v.samples.map((s) => s.cpuS));
       const w = summarize(v.samples.map((s) => s.wallMs));
-      lines.push(`${v.id.padEnd(14)} CPU ${fmt(c.median)} s (p95 ${fmt(c.p95)})  wall ${fmt(w.median, 4)} ms (p95 ${fmt(w.p95, 4)})  n=${c.n} failed=${v.failures}`);
+      lines.push(
+        `${v.id.padEnd(14)} CPU ${fmt(c.median)} s (p95 ${fmt(c.p95)})  wall ${fmt(w.median, 4)} ms (p95 ${fmt(w.p95, 4)})  n=${c.n} failed=${v.failures}`,
+      );
     }
     const unmarked = variant(cost, 'pulse-unmarked');
     const plain = variant(cost, 'pulse-plain');
-    lines.push(`pulse/floor CPU ${fmt(cpu(pulse) / cpu(floor))}x   spawn/pulse CPU ${fmt(cpu(spawn) / cpu(pulse))}x${unmarked ? `   marker on/off CPU ${fmt(cpu(pulse) / cpu(unmarked))}x` : ''}${plain ? `   all on/off CPU ${fmt(cpu(pulse) / cpu(plain))}x` : ''}`);
+    lines.push(
+      `pulse/floor CPU ${fmt(cpu(pulse) / cpu(floor))}x   spawn/pulse CPU ${fmt(cpu(spawn) / cpu(pulse))}x${unmarked ? `   marker on/off CPU ${fmt(cpu(pulse) / cpu(unmarked))}x` : ''}${plain ? `   all on/off CPU ${fmt(cpu(pulse) / cpu(plain))}x` : ''}`,
+    );
   }
   if (capacity) {
-    for (const l of capacity.levels) lines.push(`capacity c=${l.concurrency}: ${fmt(l.heartbeatsPerMin, 4)} heartbeats/min, lag p50 ${fmt(l.lag.median)} s p99 ${fmt(l.lag.p99)} s`);
-    if (capacity.atEighty) lines.push(`at 80%: ${fmt(capacity.atEighty.offeredPerMin, 4)}/min offered, lag p50 ${fmt(capacity.atEighty.lag.median)} s p99 ${fmt(capacity.atEighty.lag.p99)} s`);
+    for (const l of capacity.levels)
+      lines.push(`capacity c=${l.concurrency}: ${fmt(l.heartbeatsPerMin, 4)} heartbeats/min, lag p50 ${fmt(l.lag.median)} s p99 ${fmt(l.lag.p99)} s`);
+    if (capacity.atEighty)
+      lines.push(
+        `at 80%: ${fmt(capacity.atEighty.offeredPerMin, 4)}/min offered, lag p50 ${fmt(capacity.atEighty.lag.median)} s p99 ${fmt(capacity.atEighty.lag.p99)} s`,
+      );
   }
-  if (scrape) lines.push(`/metrics ${scrape.series} series: serialise ${fmt(scrape.serialiseMs.median)} ms, GET ${fmt(scrape.httpMs.median)} ms (p95 ${fmt(scrape.httpMs.p95)})`);
+  if (scrape)
+    lines.push(
+      `/metrics ${scrape.series} series: serialise ${fmt(scrape.serialiseMs.median)} ms, GET ${fmt(scrape.httpMs.median)} ms (p95 ${fmt(scrape.httpMs.p95)})`,
+    );
   const soak = soakFigures(capacity);
-  if (soak.rssGrowth !== undefined) lines.push(`soak: RSS growth ${fmtPercent(soak.rssGrowth)}, browser PSS growth ${fmtPercent(soak.pssGrowth)}, browser processes ${soak.processesFirstHalf} -> ${soak.processesSecondHalf}`);
+  if (soak.rssGrowth !== undefined)
+    lines.push(
+      `soak: RSS growth ${fmtPercent(soak.rssGrowth)}, browser PSS growth ${fmtPercent(soak.pssGrowth)}, browser processes ${soak.processesFirstHalf} -> ${soak.processesSecondHalf}`,
+    );
   for (const check of targetChecks(results)) lines.push(`${check.verdict.padEnd(4)} ${check.target}: ${check.measured}`);
   return lines.join('\n');
 }

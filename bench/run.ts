@@ -74,15 +74,24 @@ function readSettings(argv: string[]): Settings | 'help' {
     return Number(value);
   };
   const only = new Set<Section>();
-  for (const name of (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (values.only ?? SECTIONS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section '${name}'; use ${SECTIONS.join(', ')}`);
     only.add(name as Section);
   }
-  const variants = values.variants?.split(',').map((s) => s.trim()).filter(Boolean);
+  const variants = values.variants
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of variants ?? []) {
     if (!(VARIANT_IDS as readonly string[]).includes(name)) throw new Error(`--variants: unknown variant '${name}'; use ${VARIANT_IDS.join(', ')}`);
   }
-  const pages = (values.pages ?? BENCH_PAGES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const pages = (values.pages ?? BENCH_PAGES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of pages) {
     if (!(BENCH_PAGES as readonly string[]).includes(name)) throw new Error(`--pages: unknown page '${name}'; use ${BENCH_PAGES.join(', ')}`);
   }
@@ -247,7 +256,9 @@ async function main(): Promise<number> {
       writeFileSync(file, withFigures(readFileSync(file, 'utf8'), block));
     }
   }
-  process.stdout.write(`\n${renderSummary(results)}\n\nwrote ${path.relative(process.cwd(), settings.out) || settings.out} in ${(results.elapsedS / 60).toFixed(1)} min\n`);
+  process.stdout.write(
+    `\n${renderSummary(results)}\n\nwrote ${path.relative(process.cwd(), settings.out) || settings.out} in ${(results.elapsedS / 60).toFixed(1)} min\n`,
+  );
   return 0;
 }
 

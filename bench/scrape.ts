@@ -55,7 +55,13 @@ export async function runScrape(options: ScrapeOptions): Promise<ScrapeResult> {
   const oneLocation = options.locations > 1 ? await measure({ ...options, locations: 1 }, false) : undefined;
   const withoutFelt = await measure(options, false, false);
   const { extra, ...figures } = full;
-  return { ...figures, iterations: options.iterations, ...extra!, oneLocation: oneLocation ? withoutExtra(oneLocation) : undefined, withoutFelt: withoutExtra(withoutFelt) };
+  return {
+    ...figures,
+    iterations: options.iterations,
+    ...extra!,
+    oneLocation: oneLocation ? withoutExtra(oneLocation) : undefined,
+    withoutFelt: withoutExtra(withoutFelt),
+  };
 }
 
 function withoutExtra(result: Awaited<ReturnType<typeof measure>>): ScrapeFigures {
@@ -63,7 +69,12 @@ function withoutExtra(result: Awaited<ReturnType<typeof measure>>): ScrapeFigure
   return figures;
 }
 
-type HistogramInternals = { name: string; help: string; upperBounds: number[]; hashMap: Record<string, { labels: Record<string, string>; bucketValues: Record<number, number>; sum: number; count: number }> };
+type HistogramInternals = {
+  name: string;
+  help: string;
+  upperBounds: number[];
+  hashMap: Record<string, { labels: Record<string, string>; bucketValues: Record<number, number>; sum: number; count: number }>;
+};
 
 /** The exposition of one prom-client histogram, each series' label string built once and kept. */
 function renderHistogram(histogram: HistogramInternals, labelCache: WeakMap<object, string>): string {
@@ -87,7 +98,11 @@ function renderHistogram(histogram: HistogramInternals, labelCache: WeakMap<obje
   return parts.join('');
 }
 
-async function measure(options: ScrapeOptions, extra: boolean, felt = true): Promise<ScrapeFigures & { extra?: Pick<ScrapeResult, 'histogramSeries' | 'withoutHistogramsMs' | 'prototypeMs' | 'prototypeMatches'> }> {
+async function measure(
+  options: ScrapeOptions,
+  extra: boolean,
+  felt = true,
+): Promise<ScrapeFigures & { extra?: Pick<ScrapeResult, 'histogramSeries' | 'withoutHistogramsMs' | 'prototypeMs' | 'prototypeMatches'> }> {
   // As the daemon wires it: pulse_* series in one registry served through the cached exposition,
   // the process metrics in another, written live at every scrape.
   const registry = new Registry();
@@ -99,7 +114,10 @@ async function measure(options: ScrapeOptions, extra: boolean, felt = true): Pro
   const definitions: JourneyDefinition[] = [];
   for (let j = 0; j < options.journeys; j += 1) {
     // Every journey with the two thresholds most are given (a run budget and an LCP budget), as a busy prober's would be.
-    const { definition } = validateJourney(journey({ name: `journey-${j + 1}`, schedule: '*/1 * * * *', ...(felt ? { thresholds: { duration: '20s', lcp: '2.5s' } } : {}) }, async () => undefined), 'bench.journey.ts');
+    const { definition } = validateJourney(
+      journey({ name: `journey-${j + 1}`, schedule: '*/1 * * * *', ...(felt ? { thresholds: { duration: '20s', lcp: '2.5s' } } : {}) }, async () => undefined),
+      'bench.journey.ts',
+    );
     definitions.push(definition!);
   }
   sink.registerJourneys(definitions);
@@ -143,7 +161,9 @@ async function measure(options: ScrapeOptions, extra: boolean, felt = true): Pro
   };
   if (!extra) return figures;
 
-  const histograms = [RUN_METRICS.stepDuration.name, RUN_METRICS.duration.name].map((name) => registry.getSingleMetric(name)) as unknown as HistogramInternals[];
+  const histograms = [RUN_METRICS.stepDuration.name, RUN_METRICS.duration.name].map((name) =>
+    registry.getSingleMetric(name),
+  ) as unknown as HistogramInternals[];
   const names = new Set(histograms.map((h) => h.name));
   const histogramSeries = body.split('\n').filter((line) => names.has(line.replace(/(_bucket|_sum|_count)?[{ ].*$/, ''))).length;
   // The rest of the registry alone: the same metrics minus the two histograms.
@@ -168,7 +188,11 @@ async function measure(options: ScrapeOptions, extra: boolean, felt = true): Pro
     }
     prototypeText = text;
   }
-  const sortedLines = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).sort();
+  const sortedLines = (text: string) =>
+    text
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .sort();
   const a = sortedLines(prototypeText);
   const b = sortedLines(await registry.metrics());
   // Gauges of process metrics move between two scrapes; compare the pulse_ series only.
@@ -212,7 +236,17 @@ function result(journeyName: string, location: string, status: RunResult['status
       // What a passed step measures: a page view with every web vital, and its network.
       ...(passed && felt
         ? {
-            vitals: [{ kind: 'load' as const, url: `https://shop.example/${i}`, ttfbMs: 80 + i, fcpMs: 300 + i, lcpMs: 900 + variant * 50 + i, cls: 0.01 * (i % 3), inpMs: 40 + i }],
+            vitals: [
+              {
+                kind: 'load' as const,
+                url: `https://shop.example/${i}`,
+                ttfbMs: 80 + i,
+                fcpMs: 300 + i,
+                lcpMs: 900 + variant * 50 + i,
+                cls: 0.01 * (i % 3),
+                inpMs: 40 + i,
+              },
+            ],
             network: { requests: 5 + i, bytes: 20_000 + i * 100, failed: 0 },
           }
         : {}),
@@ -228,7 +262,9 @@ function result(journeyName: string, location: string, status: RunResult['status
     attempts: status === 'success' ? 1 : 2,
     flaky: false,
     steps,
-    ...(status === 'success' ? {} : { error: { message: 'synthetic', step: stepNames[failedAt], ...(status === 'failure' ? { reason: 'assertion' as const } : {}) } }),
+    ...(status === 'success'
+      ? {}
+      : { error: { message: 'synthetic', step: stepNames[failedAt], ...(status === 'failure' ? { reason: 'assertion' as const } : {}) } }),
     artifacts: {},
     ...(felt ? { certificates: [{ origin: 'https://shop.example', validTo: 1_900_000_000 + variant }] } : {}),
     attemptResults: Array.from({ length: status === 'success' ? 1 : 2 }, (_, i) => ({ attempt: i + 1, status, durationMs: 1000, steps, artifacts: {} })),

@@ -190,7 +190,9 @@ class PulseHarness implements Harness {
     const result = await this.#runner!.run(this.journey, { runId, log: runLog });
     await this.sinks.onResult(result);
     const attributed = result.usage ? { attributedCpuS: result.usage.cpuSeconds } : {};
-    return result.status === 'success' ? { ok: true, ...attributed } : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500), ...attributed };
+    return result.status === 'success'
+      ? { ok: true, ...attributed }
+      : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500), ...attributed };
   }
 
   async closeBrowser(): Promise<void> {

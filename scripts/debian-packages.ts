@@ -15,9 +15,17 @@ export interface DebianPackage {
 export const TEST_PACKAGES: readonly DebianPackage[] = [
   { name: 'chromium-headless-shell', provides: ['/usr/lib/chromium/chromium-headless-shell'], usedFor: 'the browser pulse drives, as in the image' },
   { name: 'chromium', provides: ['/usr/bin/chromium'], usedFor: 'full Chromium, which the bench compares with the headless shell' },
-  { name: 'fonts-liberation', provides: ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf'], usedFor: 'the fonts pages render with in the image' },
+  {
+    name: 'fonts-liberation',
+    provides: ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf'],
+    usedFor: 'the fonts pages render with in the image',
+  },
   { name: 'fonts-noto-color-emoji', provides: ['/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf'], usedFor: 'emoji in screenshots, as in the image' },
-  { name: 'prometheus', provides: ['/usr/bin/prometheus', 'promtool'], usedFor: 'promtool checks of /metrics and the rules; a real Prometheus runs the alerts' },
+  {
+    name: 'prometheus',
+    provides: ['/usr/bin/prometheus', 'promtool'],
+    usedFor: 'promtool checks of /metrics and the rules; a real Prometheus runs the alerts',
+  },
   { name: 'prometheus-pushgateway', provides: ['/usr/bin/prometheus-pushgateway'], usedFor: 'the push sink against a real Pushgateway' },
   { name: 'prometheus-alertmanager', provides: ['/usr/bin/prometheus-alertmanager', 'amtool'], usedFor: 'the alerts delivered through a real Alertmanager' },
 ];

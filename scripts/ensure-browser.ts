@@ -11,9 +11,8 @@ const INSTALL_TIMEOUT_MS = 5 * 60_000;
 // A source checkout has src/; a production copy has only the build.
 const source = new URL('../src/runner/find-browser.ts', import.meta.url);
 type FindBrowserModule = typeof import('../src/runner/find-browser.ts');
-const finder = (await import(existsSync(source) ? source.href : new URL('../dist/runner/find-browser.js', import.meta.url).href).catch(
-  () => undefined,
-)) as FindBrowserModule | undefined;
+const finder = (await import(existsSync(source) ? source.href : new URL('../dist/runner/find-browser.js', import.meta.url).href).catch(() => undefined)) as
+  FindBrowserModule | undefined;
 if (!finder) {
   console.log('pulse: browser set-up skipped (neither src/ nor dist/ is here yet)');
   process.exit(0);
@@ -43,12 +42,21 @@ function main(): void {
   const isRoot = process.getuid?.() === 0;
   if (isRoot && existsSync('/usr/bin/apt-get')) {
     console.log('pulse: no Chromium found; installing Debian/Ubuntu package chromium-headless-shell');
-    const ok = run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium-headless-shell']) ||
+    const ok =
+      run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium-headless-shell']) ||
       (run('apt-get', ['update']) && run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium-headless-shell']));
     if (ok && found()) return;
   }
-  console.log('pulse: no Chromium found; trying Playwright\'s own download');
-  if (run(process.execPath, [path.join(path.dirname(createRequire(import.meta.url).resolve('playwright/package.json')), 'cli.js'), 'install', 'chromium-headless-shell']) && found()) return;
+  console.log("pulse: no Chromium found; trying Playwright's own download");
+  if (
+    run(process.execPath, [
+      path.join(path.dirname(createRequire(import.meta.url).resolve('playwright/package.json')), 'cli.js'),
+      'install',
+      'chromium-headless-shell',
+    ]) &&
+    found()
+  )
+    return;
   console.log(`pulse: ${noBrowserFound().message}`);
 }
 

@@ -76,7 +76,12 @@ export function ensurePackages(packages: readonly DebianPackage[], options: Ensu
   for (const { pkg, absent } of missing) log(`  ${pkg.name.padEnd(24)} ${absent.join(', ')} not found: ${pkg.usedFor}`);
   if (hasApt) {
     log('Install them, then run it again:');
-    log(`  ${installCommand(missing.map((m) => m.pkg.name), isRoot)}`);
+    log(
+      `  ${installCommand(
+        missing.map((m) => m.pkg.name),
+        isRoot,
+      )}`,
+    );
   } else {
     log('These are Debian/Ubuntu package names; on another system install what provides the files above.');
   }

@@ -93,7 +93,9 @@ interface Engine {
 }
 
 function limit(name: string): number | undefined {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(name));
   const hard = line?.slice(name.length).trim().split(/\s+/)[1];
   return hard && /^\d+$/.test(hard) ? Number(hard) : undefined;
 }
@@ -153,9 +155,18 @@ async function debootstrapBase(e: Engine, nodeMajor: string): Promise<string> {
     return tag;
   }
   if (process.getuid?.() !== 0) throw new CheckFailed('making the base image needs root (debootstrap)');
-  if (!ensurePackages(IMAGE_TEST_PACKAGES.filter((p) => p.name === 'debootstrap'), { label: `npm run ${LABEL}` })) throw new CheckFailed('debootstrap is needed');
+  if (
+    !ensurePackages(
+      IMAGE_TEST_PACKAGES.filter((p) => p.name === 'debootstrap'),
+      { label: `npm run ${LABEL}` },
+    )
+  )
+    throw new CheckFailed('debootstrap is needed');
   say(`base: making ${tag} with debootstrap and Node.js ${newest} from the npm registry`);
-  const made = await run(['bash', path.join(ROOT, 'scripts', 'make-base-image.sh'), tag, ...e.argv], { echo: true, env: { ...process.env, NODE_MAJOR: nodeMajor } });
+  const made = await run(['bash', path.join(ROOT, 'scripts', 'make-base-image.sh'), tag, ...e.argv], {
+    echo: true,
+    env: { ...process.env, NODE_MAJOR: nodeMajor },
+  });
   if (made.code !== 0) throw new CheckFailed(`make-base-image.sh exited ${made.code}`);
   return tag;
 }
@@ -186,7 +197,20 @@ function npmGet(key: string): string | undefined {
 
 async function build(e: Engine, base: string, tag: string, secretsDir: string): Promise<void> {
   const secrets = npmBuildSecrets({ get: npmGet, files: [npmGet('userconfig') ?? '', path.join(ROOT, '.npmrc')].filter(Boolean), env: process.env });
-  const args = ['build', ...e.buildFlags, '--network', 'host', '--build-arg', `BASE_IMAGE=${base}`, ...writeBuildSecrets(secretsDir, secrets), '--tag', tag, '--file', path.join(ROOT, 'Dockerfile'), ROOT];
+  const args = [
+    'build',
+    ...e.buildFlags,
+    '--network',
+    'host',
+    '--build-arg',
+    `BASE_IMAGE=${base}`,
+    ...writeBuildSecrets(secretsDir, secrets),
+    '--tag',
+    tag,
+    '--file',
+    path.join(ROOT, 'Dockerfile'),
+    ROOT,
+  ];
   say(`build: ${e.kind} build --network host --build-arg BASE_IMAGE=${base} --tag ${tag} (npm settings as build secrets)`);
   const t0 = performance.now();
   const built = await engine(e, args, { echo: true, env: { ...process.env, DOCKER_BUILDKIT: '1' } });
@@ -204,7 +228,11 @@ interface ImageConfig {
 }
 
 async function imageFacts(e: Engine, tag: string): Promise<{ config: ImageConfig; size: number }> {
-  const [info] = JSON.parse(await engineOk(e, ['image', 'inspect', tag], 'image inspect')) as { Config?: ImageConfig; Healthcheck?: ImageConfig['Healthcheck']; Size?: number }[];
+  const [info] = JSON.parse(await engineOk(e, ['image', 'inspect', tag], 'image inspect')) as {
+    Config?: ImageConfig;
+    Healthcheck?: ImageConfig['Healthcheck'];
+    Size?: number;
+  }[];
   // Docker keeps the health check in Config; podman beside it.
   return { config: { ...info?.Config, Healthcheck: info?.Config?.Healthcheck ?? info?.Healthcheck }, size: info?.Size ?? 0 };
 }
@@ -216,7 +244,10 @@ interface Shop {
 }
 
 async function startShop(): Promise<Shop> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'demo', 'main.ts'), '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'demo', 'main.ts'), '--port', '0', '--host', '127.0.0.1'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new CheckFailed('the demo shop did not start within 30 s')), 30_000);
@@ -234,7 +265,10 @@ async function startShop(): Promise<Shop> {
   return {
     url,
     async faults(body) {
-      const response = await fetch(`${url}/__faults`, body ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : { method: 'DELETE' });
+      const response = await fetch(
+        `${url}/__faults`,
+        body ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : { method: 'DELETE' },
+      );
       if (!response.ok) throw new CheckFailed(`demo shop faults: ${response.status}`);
     },
     close: () => child.kill('SIGTERM'),
@@ -269,36 +303,95 @@ function jsonLines(text: string): Record<string, unknown>[] {
 
 async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Promise<void> {
   const { config, size } = await imageFacts(e, tag);
-  say(`image: ${tag}, ${(size / 2 ** 20).toFixed(0)} MiB, user ${config.User}, entrypoint ${JSON.stringify(config.Entrypoint)}, cmd ${JSON.stringify(config.Cmd)}`);
+  say(
+    `image: ${tag}, ${(size / 2 ** 20).toFixed(0)} MiB, user ${config.User}, entrypoint ${JSON.stringify(config.Entrypoint)}, cmd ${JSON.stringify(config.Cmd)}`,
+  );
   check(config.User?.split(':')[0] === PULSE_UID, `the image runs as uid ${PULSE_UID}`);
   check(config.Entrypoint?.[0]?.endsWith('/tini'), 'its entrypoint is tini');
   const healthTest = config.Healthcheck?.Test ?? [];
   check(healthTest[0] === 'CMD' || healthTest[0] === 'CMD-SHELL', 'it has a HEALTHCHECK', JSON.stringify(config.Healthcheck));
 
-  const compiled = await engineOk(e, ['run', '--rm', '--name', `${name}-probe`, ...e.runFlags, '--entrypoint', 'sh', tag, '-c', 'id; grep -h nodedir node_modules/better-sqlite3/build/config.gypi; node -e "new (require(\'better-sqlite3\'))(\':memory:\').prepare(\'select 1\').get(); console.log(process.version)"'], 'better-sqlite3 in the image');
+  const compiled = await engineOk(
+    e,
+    [
+      'run',
+      '--rm',
+      '--name',
+      `${name}-probe`,
+      ...e.runFlags,
+      '--entrypoint',
+      'sh',
+      tag,
+      '-c',
+      "id; grep -h nodedir node_modules/better-sqlite3/build/config.gypi; node -e \"new (require('better-sqlite3'))(':memory:').prepare('select 1').get(); console.log(process.version)\"",
+    ],
+    'better-sqlite3 in the image',
+  );
   say(`in the image:\n${compiled.trim().replace(/^/gm, '    ')}`);
   check(compiled.includes(`uid=${PULSE_UID}(pulse)`), `a container of the image runs as uid ${PULSE_UID} (pulse)`);
-  check(/"nodedir": "\/usr\/local"/.test(compiled), 'better-sqlite3 was compiled in the build against the image\'s Node.js headers, not downloaded');
+  check(/"nodedir": "\/usr\/local"/.test(compiled), "better-sqlite3 was compiled in the build against the image's Node.js headers, not downloaded");
 
   const env = ['--env', 'PULSE_LOCATION=image-test', '--env', `PULSE_PARAM_BASE_URL=${shop.url}`];
   say(`once: pulse once against the demo shop at ${shop.url}`);
-  const once = await engine(e, ['run', '--rm', '--name', `${name}-once`, '--network', 'host', ...e.runFlags, ...env, tag, 'once'], { echo: true, timeoutMs: 5 * 60_000 });
+  const once = await engine(e, ['run', '--rm', '--name', `${name}-once`, '--network', 'host', ...e.runFlags, ...env, tag, 'once'], {
+    echo: true,
+    timeoutMs: 5 * 60_000,
+  });
   check(once.code === 0, '`pulse once` passed in the image (exit 0)', `exit ${once.code}`);
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   say(`daemon: pulse run on 127.0.0.1:${port}, every journey every 10 s`);
-  await engineOk(e, ['run', '--detach', '--name', name, '--network', 'host', ...e.runFlags, ...env, '--env', 'PULSE_HOST=127.0.0.1', '--env', `PULSE_PORT=${port}`, '--env', 'PULSE_GRACE_PERIOD=20s', tag, 'run', '--schedule', '*/10 * * * * *'], 'docker run');
+  await engineOk(
+    e,
+    [
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      'host',
+      ...e.runFlags,
+      ...env,
+      '--env',
+      'PULSE_HOST=127.0.0.1',
+      '--env',
+      `PULSE_PORT=${port}`,
+      '--env',
+      'PULSE_GRACE_PERIOD=20s',
+      tag,
+      'run',
+      '--schedule',
+      '*/10 * * * * *',
+    ],
+    'docker run',
+  );
   const logs = async () => {
     const result = await engine(e, ['logs', name], { timeoutMs: 30_000 });
     return jsonLines(result.stdout + result.stderr);
   };
   await until('/readyz', 120_000, async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
   check(true, 'the daemon started: /readyz answers 200');
-  const pid1 = await engineOk(e, ['exec', name, 'sh', '-c', 'tr "\\0" " " </proc/1/cmdline; echo; grep ^Uid /proc/1/status; for p in /proc/[0-9]*; do [ "$(tr -d "\\0" <$p/cmdline 2>/dev/null | head -c 4)" = node ] && grep ^Uid $p/status | head -1; done | sort -u'], 'exec');
+  const pid1 = await engineOk(
+    e,
+    [
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'tr "\\0" " " </proc/1/cmdline; echo; grep ^Uid /proc/1/status; for p in /proc/[0-9]*; do [ "$(tr -d "\\0" <$p/cmdline 2>/dev/null | head -c 4)" = node ] && grep ^Uid $p/status | head -1; done | sort -u',
+    ],
+    'exec',
+  );
   say(`processes:\n${pid1.trim().replace(/^/gm, '    ')}`);
   check(/^\/usr\/bin\/tini -- node \/app\/bin\/pulse\.js run/.test(pid1), 'PID 1 is tini, running node bin/pulse.js run');
-  check(pid1.split('\n').filter((l) => l.startsWith('Uid:')).every((l) => l.split(/\s+/)[1] === PULSE_UID), `tini and every node process run as uid ${PULSE_UID}`);
+  check(
+    pid1
+      .split('\n')
+      .filter((l) => l.startsWith('Uid:'))
+      .every((l) => l.split(/\s+/)[1] === PULSE_UID),
+    `tini and every node process run as uid ${PULSE_UID}`,
+  );
 
   const heartbeat = await until('a heartbeat', 180_000, async () => (await logs()).find((l) => l.event === 'heartbeat'));
   say(`heartbeat: ${JSON.stringify(heartbeat)}`);
@@ -318,19 +411,36 @@ async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Pro
   const health = healthTest[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', healthTest[1] ?? ''] : healthTest.slice(1);
   say(`healthcheck: ${health.join(' ')}`);
   const healthRun = await engine(e, ['exec', name, ...health], { timeoutMs: 30_000 });
-  check(healthRun.code === 0, 'the image\'s HEALTHCHECK command passes inside the container', healthRun.stdout + healthRun.stderr);
+  check(healthRun.code === 0, "the image's HEALTHCHECK command passes inside the container", healthRun.stdout + healthRun.stderr);
 
   say('evidence: the checkout answers 500 for a while');
   await shop.faults({ checkout500: true });
-  const failed = await until('a journey_failed line for checkout', 180_000, async () => (await logs()).find((l) => l.event === 'journey_failed' && l.journey === 'checkout'));
+  const failed = await until('a journey_failed line for checkout', 180_000, async () =>
+    (await logs()).find((l) => l.event === 'journey_failed' && l.journey === 'checkout'),
+  );
   await shop.faults(undefined);
   say(`failure: ${JSON.stringify({ journey: failed.journey, step: failed.step, reason: failed.reason, runId: failed.runId })}`);
   const files = await engineOk(e, ['exec', name, 'find', '/data', '-type', 'f', '-printf', '%U:%G %8s %p\\n'], 'exec find');
-  say(`/data:\n${files.trim().split('\n').map((l) => `    ${l}`).join('\n')}`);
+  say(
+    `/data:\n${files
+      .trim()
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}`,
+  );
   const evidence = files.split('\n').filter((l) => l.includes(`/data/artifacts/checkout/${String(failed.runId)}/`));
-  check(evidence.some((l) => l.endsWith('.png')), 'the failed run\'s screenshot is in /data/artifacts');
+  check(
+    evidence.some((l) => l.endsWith('.png')),
+    "the failed run's screenshot is in /data/artifacts",
+  );
   check(files.includes('/data/runs.sqlite'), 'the run history is in /data/runs.sqlite');
-  check(files.trim().split('\n').every((l) => l.startsWith(`${PULSE_UID}:${PULSE_UID} `)), `everything in /data belongs to ${PULSE_UID}:${PULSE_UID}`);
+  check(
+    files
+      .trim()
+      .split('\n')
+      .every((l) => l.startsWith(`${PULSE_UID}:${PULSE_UID} `)),
+    `everything in /data belongs to ${PULSE_UID}:${PULSE_UID}`,
+  );
 
   say('stop: SIGTERM to the container (tini, PID 1)');
   const t0 = performance.now();
@@ -358,7 +468,11 @@ async function cleanUp(): Promise<void> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { base: { type: 'string', default: 'auto' }, tag: { type: 'string', default: 'localhost/pulse:test' }, 'no-build': { type: 'boolean', default: false } },
+    options: {
+      base: { type: 'string', default: 'auto' },
+      tag: { type: 'string', default: 'localhost/pulse:test' },
+      'no-build': { type: 'boolean', default: false },
+    },
   });
   if (!['auto', 'official', 'debootstrap'].includes(values.base)) throw new CheckFailed(`--base ${values.base}: one of auto, official, debootstrap`);
   const e = await findEngine();
@@ -394,9 +508,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main()
-  .then(cleanUp, async (error: unknown) => {
-    console.error(`${LABEL}: FAILED: ${error instanceof CheckFailed ? error.message : error instanceof Error ? error.stack : String(error)}`);
-    await cleanUp();
-    process.exit(1);
-  });
+main().then(cleanUp, async (error: unknown) => {
+  console.error(`${LABEL}: FAILED: ${error instanceof CheckFailed ? error.message : error instanceof Error ? error.stack : String(error)}`);
+  await cleanUp();
+  process.exit(1);
+});

@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
 
   withSettingFlags(program.command('run'))
     .description('the daemon: run every journey on its schedule, serve /metrics, /healthz, /readyz and the UI until SIGTERM')
-    .option('--schedule <cron>', "run every journey on this schedule instead of its own (demos, load tests)")
+    .option('--schedule <cron>', 'run every journey on this schedule instead of its own (demos, load tests)')
     .action(async (flags: Flags & { schedule?: string }) => {
       exitCode = await runUntilSignalled({ config: configFrom(flags), scheduleOverride: validSchedule(flags.schedule) });
     });
@@ -112,7 +112,10 @@ export async function main(argv: string[]): Promise<number> {
 
 function validSchedule(schedule: string | undefined): string | undefined {
   if (schedule !== undefined && !cron.validate(schedule)) {
-    throw new PulseError({ message: `--schedule '${schedule}' is not a valid cron expression`, fix: "use 5 fields, or 6 with seconds first, e.g. '*/10 * * * * *'" });
+    throw new PulseError({
+      message: `--schedule '${schedule}' is not a valid cron expression`,
+      fix: "use 5 fields, or 6 with seconds first, e.g. '*/10 * * * * *'",
+    });
   }
   return schedule;
 }

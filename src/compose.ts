@@ -63,7 +63,12 @@ export function compose(config: Config, output: LogOutput): Composition {
   const log =
     output.kind === 'service'
       ? createLogger({ level: config.logLevel, format: config.logFormat, redact, base: { location: config.location } })
-      : createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: 'json', destination: { write: (line: string) => output.stream.write(line) }, redact });
+      : createLogger({
+          level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+          format: 'json',
+          destination: { write: (line: string) => output.stream.write(line) },
+          redact,
+        });
   logStrayRejections(log);
   const events = new ProberEvents(log);
   events.subscribe(eventLog(log));
@@ -76,7 +81,12 @@ export function compose(config: Config, output: LogOutput): Composition {
     events,
     sinks,
     life,
-    startProber: (options = {}) => life.start('journey workers', () => createProber({ config, log, redact, events, workers: options.workers }), (prober) => prober.close()),
+    startProber: (options = {}) =>
+      life.start(
+        'journey workers',
+        () => createProber({ config, log, redact, events, workers: options.workers }),
+        (prober) => prober.close(),
+      ),
   };
 }
 
@@ -109,21 +119,70 @@ export interface DaemonParts {
   dispatcher: Dispatcher;
 }
 
-/** The daemon's parts, in start order. */
+/** The daemon's parts, in start order: what records, what probes, what serves. */
 export async function composeDaemon(pulse: Composition, options: DaemonSpec): Promise<DaemonParts> {
+  const recording = await startRecording(pulse, options);
+  const probing = await startProbing(pulse, options, recording);
+  const serving = await startServing(pulse, options, recording, probing);
+  const { registry, metrics, store } = recording;
+  const { journeys, prober, health } = probing;
+  return {
+    url: serving.web.url,
+    metrics,
+    registry,
+    store,
+    journeys,
+    prober,
+    health,
+    operations: serving.operations,
+    scheduler: serving.scheduler,
+    dispatcher: serving.dispatcher,
+  };
+}
+
+type Recording = Awaited<ReturnType<typeof startRecording>>;
+type Probing = Awaited<ReturnType<typeof startProbing>>;
+
+/** The data folder and its lock, the metrics, the run store, and the sinks each result goes to. */
+async function startRecording(pulse: Composition, options: DaemonSpec) {
   const { config, log, life, sinks, events } = pulse;
   await life.start('data folder', () => ensureWritable(config.dataDir));
-  await life.start('data lock', () => lockDataFolder(config.dataDir, { onCompromised: (error) => log.error({ event: 'data_lock_lost', err: error.message }, 'the data folder lock was taken over by another process; two writers may now share it') }), (lock) => lock.release());
-  const { registry, metrics, exposition } = await life.start('metrics', () => createMetrics(config), ({ exposition }) => exposition.close());
+  await life.start(
+    'data lock',
+    () =>
+      lockDataFolder(config.dataDir, {
+        onCompromised: (error) =>
+          log.error({ event: 'data_lock_lost', err: error.message }, 'the data folder lock was taken over by another process; two writers may now share it'),
+      }),
+    (lock) => lock.release(),
+  );
+  const { registry, metrics, exposition } = await life.start(
+    'metrics',
+    () => createMetrics(config),
+    ({ exposition }) => exposition.close(),
+  );
   events.subscribe(metrics.prober);
   sinks.add(metrics.runs);
-  const store = await life.start('run store', () => openStore(config, events), (store) => store.close());
+  const store = await life.start(
+    'run store',
+    () => openStore(config, events),
+    (store) => store.close(),
+  );
   // The sinks end before the store they write to.
   life.add('sinks', () => sinks.close());
   sinks.add(store.writer, new HeartbeatLogSink({ log, publicUrl: config.publicUrl }), ...(options.sinks ?? []));
   for (const run of await store.writer.recordInterrupted()) {
-    log.warn({ event: 'run_interrupted', journey: run.journey, runId: run.runId, startedAt: run.startedAt }, `run of ${run.journey} was in flight when pulse stopped; recorded as an error`);
+    log.warn(
+      { event: 'run_interrupted', journey: run.journey, runId: run.runId, startedAt: run.startedAt },
+      `run of ${run.journey} was in flight when pulse stopped; recorded as an error`,
+    );
   }
+  return { registry, metrics, exposition, store };
+}
+
+/** The journey workers with their browsers, the journeys loaded in them, retention, pulse's own health. */
+async function startProbing(pulse: Composition, options: DaemonSpec, { metrics, store }: Recording) {
+  const { config, log, life, events } = pulse;
   const prober = await pulse.startProber();
   // The workers start (each launching its browser) as the journey files load in them.
   const loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
@@ -132,19 +191,77 @@ export async function composeDaemon(pulse: Composition, options: DaemonSpec): Pr
   const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
   metrics.runs.registerJourneys(journeys, { scheduleOverride: options.scheduleOverride });
   metrics.prober.registerJourneys(journeys, { shard: config.shard ? `${config.shard.index}/${config.shard.total}` : '1/1' });
-  await life.start('retention', () => startEvidenceRetention(config, store, log), (retention) => retention.stop());
+  await life.start(
+    'retention',
+    () => startEvidenceRetention(config, store, log),
+    (retention) => retention.stop(),
+  );
   await warmWorkers(prober, log);
   const health = proberHealth(config, prober, metrics.prober, log, control);
   events.subscribe(health);
-  const pauses = await life.start('pauses', () => startPauses(store, journeys, metrics.prober), ({ timer }) => clearInterval(timer));
+  return { prober, loaded, journeys, control, health };
+}
+
+/** Pauses, the run loop and its scheduler, on-call's operations, the HTTP port, then the runs. */
+async function startServing(
+  pulse: Composition,
+  options: DaemonSpec,
+  { exposition, store, metrics }: Recording,
+  { prober, loaded, journeys, control, health }: Probing,
+) {
+  const { config, log, life, sinks, events } = pulse;
+  const pauses = await life.start(
+    'pauses',
+    () => startPauses(store, journeys, metrics.prober),
+    ({ timer }) => clearInterval(timer),
+  );
   const dispatcher = new Dispatcher({ runner: prober.runner, sinks, events, store: store.writer, location: config.location, log });
-  const scheduler = new Scheduler({ journeys, concurrency: config.concurrency, scheduleOverride: options.scheduleOverride, isPaused: (journey) => pauses.book.isPaused(journey), events: dispatcher.schedulerEvents(), log });
-  const operations = createOperations({ journeys, pauses: pauses.book, log, onPausesChanged: pauses.publish, trigger: (name, by) => dispatcher.trigger(scheduler, name, by) });
-  const web = await life.start('web', () => startWeb({ config, exposition, store, journeys, operations, health, prober, loaded }), ({ app }) => app.close());
-  await life.start('prober health', () => health.start(HEALTH_EVERY_MS), () => health.stop());
-  const controlLoop = control && 'definition' in control ? new ControlLoop({ journey: control.definition, intervalMs: config.controlIntervalMs!, runner: prober.runner, plan: { params: { baseUrl: web.controlBaseUrl }, trace: 'off', secrets: [], partners: [], contextOptions: {}, markTraffic: true, vitals: true }, slots: scheduler, log, onResult: (result) => health.controlResult(result) }) : undefined;
-  await life.start('runs', () => { scheduler.start(); controlLoop?.start(); }, () => dispatcher.drain({ scheduler, controlLoop, graceMs: config.gracePeriodMs }));
-  return { url: web.url, metrics, registry, store, journeys, prober, health, operations, scheduler, dispatcher };
+  const scheduler = new Scheduler({
+    journeys,
+    concurrency: config.concurrency,
+    scheduleOverride: options.scheduleOverride,
+    isPaused: (journey) => pauses.book.isPaused(journey),
+    events: dispatcher.schedulerEvents(),
+    log,
+  });
+  const operations = createOperations({
+    journeys,
+    pauses: pauses.book,
+    log,
+    onPausesChanged: pauses.publish,
+    trigger: (name, by) => dispatcher.trigger(scheduler, name, by),
+  });
+  const web = await life.start(
+    'web',
+    () => startWeb({ config, exposition, store, journeys, operations, health, prober, loaded }),
+    ({ app }) => app.close(),
+  );
+  await life.start(
+    'prober health',
+    () => health.start(HEALTH_EVERY_MS),
+    () => health.stop(),
+  );
+  const controlLoop =
+    control && 'definition' in control
+      ? new ControlLoop({
+          journey: control.definition,
+          intervalMs: config.controlIntervalMs!,
+          runner: prober.runner,
+          plan: { params: { baseUrl: web.controlBaseUrl }, trace: 'off', secrets: [], partners: [], contextOptions: {}, markTraffic: true, vitals: true },
+          slots: scheduler,
+          log,
+          onResult: (result) => health.controlResult(result),
+        })
+      : undefined;
+  await life.start(
+    'runs',
+    () => {
+      scheduler.start();
+      controlLoop?.start();
+    },
+    () => dispatcher.drain({ scheduler, controlLoop, graceMs: config.gracePeriodMs }),
+  );
+  return { web, operations, scheduler, dispatcher };
 }
 
 /** The data folder must exist and be writable before any run depends on it. */
@@ -155,7 +272,11 @@ async function ensureWritable(dir: string): Promise<void> {
     await mkdir(artifactsDir(dir), { recursive: true });
   } catch (error) {
     const uid = process.getuid?.();
-    throw new PulseError({ message: `PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${describeError(error).message}`, fix: 'give the user the folder (chown) or point PULSE_DATA_DIR at a writable one', cause: error });
+    throw new PulseError({
+      message: `PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${describeError(error).message}`,
+      fix: 'give the user the folder (chown) or point PULSE_DATA_DIR at a writable one',
+      cause: error,
+    });
   }
 }
 
@@ -166,7 +287,10 @@ function createMetrics(config: Config) {
   collectDefaultMetrics({ register: processRegistry });
   const exposition = new CachedExposition({ registry, live: processRegistry });
   const onChange = () => exposition.invalidate();
-  const metrics = { runs: new RunMetrics({ registry, location: config.location, onChange }), prober: new ProberMetrics({ registry, location: config.location, onChange }) };
+  const metrics = {
+    runs: new RunMetrics({ registry, location: config.location, onChange }),
+    prober: new ProberMetrics({ registry, location: config.location, onChange }),
+  };
   return { registry, exposition, metrics };
 }
 
@@ -175,7 +299,11 @@ function openStore(config: Config, events: ProberEvents): RunStore {
     return openRunStore({ dataDir: config.dataDir, onProblem: (problem) => events.emit({ kind: 'store-problem', problem }) });
   } catch (error) {
     const known = error instanceof PulseError ? error : undefined;
-    throw new PulseError({ message: `run store ${config.dataDir}/runs.sqlite cannot be opened: ${known?.summary ?? describeError(error).message}`, fix: known?.fix ?? 'point PULSE_DATA_DIR at a folder on a local disk this user can write', cause: error });
+    throw new PulseError({
+      message: `run store ${config.dataDir}/runs.sqlite cannot be opened: ${known?.summary ?? describeError(error).message}`,
+      fix: known?.fix ?? 'point PULSE_DATA_DIR at a folder on a local disk this user can write',
+      cause: error,
+    });
   }
 }
 
@@ -194,7 +322,8 @@ function startEvidenceRetention(config: Config, store: RunStore, log: Logger) {
     artifactsRoot: artifactsDir(config.dataDir),
     policy: { maxAgeMs: config.retention.artifactMaxAgeMs, maxBytes: config.retention.artifactMaxBytes, historyMaxAgeMs: config.retention.historyMaxAgeMs },
     everyMs: RETENTION_EVERY_MS,
-    onPruned: (outcome) => log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs and ${outcome.prunedOrphans} orphaned folders`),
+    onPruned: (outcome) =>
+      log.info({ event: 'retention', ...outcome }, `retention pruned the evidence of ${outcome.prunedRuns} runs and ${outcome.prunedOrphans} orphaned folders`),
     onError: (error) => log.error({ event: 'retention_failed', err: String(error) }, 'retention pass failed'),
   });
 }
@@ -206,7 +335,13 @@ async function warmWorkers(prober: Prober, log: Logger): Promise<void> {
   if (!launch.launched) log.error({ event: 'browser_launch_failed', err: launch.failure ?? 'no journey worker started' }, 'browser could not be launched');
 }
 
-function proberHealth(config: Config, prober: Prober, metrics: ProberMetrics, log: Logger, control: { definition: JourneyDefinition } | { problem: string } | undefined): ProberHealth {
+function proberHealth(
+  config: Config,
+  prober: Prober,
+  metrics: ProberMetrics,
+  log: Logger,
+  control: { definition: JourneyDefinition } | { problem: string } | undefined,
+): ProberHealth {
   const definition = control && 'definition' in control ? control.definition : undefined;
   const health = new ProberHealth({
     controlIntervalMs: config.controlIntervalMs,
@@ -253,14 +388,19 @@ async function startWeb({ config, exposition, store, journeys, operations, healt
       const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: prober.workers.browsers.launched };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
-    routes: (app) => registerUi(app, { store: store.queries, journeys, artifactsRoot: artifactsDir(config.dataDir), config, operations, prober: () => health.status }),
+    routes: (app) =>
+      registerUi(app, { store: store.queries, journeys, artifactsRoot: artifactsDir(config.dataDir), config, operations, prober: () => health.status }),
   });
   let address: string;
   try {
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();
-    throw new PulseError({ message: `cannot listen on ${config.host}:${config.port} (${describeError(error).message})`, fix: 'free the port or set PULSE_PORT (--port) / PULSE_HOST (--host)', cause: error });
+    throw new PulseError({
+      message: `cannot listen on ${config.host}:${config.port} (${describeError(error).message})`,
+      fix: 'free the port or set PULSE_PORT (--port) / PULSE_HOST (--host)',
+      cause: error,
+    });
   }
   return { app, url: address.replace('[::1]', 'localhost'), controlBaseUrl: controlBaseUrl(config.host, app.server.address()) };
 }
@@ -280,5 +420,9 @@ function logProberChange(log: Logger, status: ProberStatus): void {
   const failing = Object.entries(status.checks).filter(([, state]) => !state.ok);
   const details = Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.detail]));
   if (status.up) log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
-  else log.warn({ event: 'prober_down', failing: failing.map(([check]) => check), checks: details }, `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`);
+  else
+    log.warn(
+      { event: 'prober_down', failing: failing.map(([check]) => check), checks: details },
+      `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`,
+    );
 }

@@ -7,7 +7,26 @@ import { distance } from 'fastest-levenshtein';
 import { PulseError } from './errors.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Problem } from './problem.ts';
-import { ALLOW_VARIABLES, PARAMS, SETTINGS, SETTING_KEYS, TOOLING_VARIABLES, flagAttribute, flagName, settingOf, type LogFormat, type LogLevel, type Reading, type Setting, type SettingFlags, type SettingKey, type SettingValue, type Shard, type TraceMode, type WebhookKind } from './settings/table.ts';
+import {
+  ALLOW_VARIABLES,
+  PARAMS,
+  SETTINGS,
+  SETTING_KEYS,
+  TOOLING_VARIABLES,
+  flagAttribute,
+  flagName,
+  settingOf,
+  type LogFormat,
+  type LogLevel,
+  type Reading,
+  type Setting,
+  type SettingFlags,
+  type SettingKey,
+  type SettingValue,
+  type Shard,
+  type TraceMode,
+  type WebhookKind,
+} from './settings/table.ts';
 
 export type { LogFormat, LogLevel, Shard, TraceMode, WebhookKind } from './settings/table.ts';
 
@@ -191,7 +210,12 @@ function shardOfPod(env: NodeJS.ProcessEnv, shard: Reading<Shard | undefined>, c
   const hostname = env.HOSTNAME ?? osHostname();
   const fromPod = shardFromHostname(hostname, count.value);
   if (!fromPod) {
-    problems.push({ where: describe(SETTINGS.shardCount), value: String(count.value), message: `hostname '${hostname}' does not end in a pod ordinal below ${count.value}`, fix: `set ${SETTINGS.shard.env}=i/n instead, or run it as a StatefulSet` });
+    problems.push({
+      where: describe(SETTINGS.shardCount),
+      value: String(count.value),
+      message: `hostname '${hostname}' does not end in a pod ordinal below ${count.value}`,
+      fix: `set ${SETTINGS.shard.env}=i/n instead, or run it as a StatefulSet`,
+    });
   }
   return fromPod;
 }
@@ -202,7 +226,12 @@ function credentialProblems(env: NodeJS.ProcessEnv): Problem[] {
   for (const setting of [SETTINGS.authToken, SETTINGS.authUser, SETTINGS.authPassword]) {
     const given = env[setting.env];
     if (given !== undefined && given.trim() === '') {
-      problems.push({ where: describe(setting), value: '(empty)', message: 'is set but empty, which would leave the UI and API open', fix: setting.fix ?? 'give it a value, or unset it (and its partner) to run without basic auth' });
+      problems.push({
+        where: describe(setting),
+        value: '(empty)',
+        message: 'is set but empty, which would leave the UI and API open',
+        fix: setting.fix ?? 'give it a value, or unset it (and its partner) to run without basic auth',
+      });
     }
   }
   const { authUser: user, authPassword: password } = SETTINGS;
@@ -217,13 +246,22 @@ function credentialProblems(env: NodeJS.ProcessEnv): Problem[] {
  * otherwise leave the UI open without a word. Values are never echoed, they may be secrets.
  */
 function unknownVariables(env: NodeJS.ProcessEnv): Problem[] {
-  const allowed = new Set((env[ALLOW_VARIABLES.env] ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+  const allowed = new Set(
+    (env[ALLOW_VARIABLES.env] ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
   const problems: Problem[] = [];
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith('PULSE_') || name.startsWith(PARAMS.prefix) || KNOWN_VARIABLES.has(name) || allowed.has(name)) continue;
     const closest = [...KNOWN_VARIABLES].map((known) => ({ known, d: distance(name, known) })).sort((a, b) => a.d - b.d)[0];
     const guess = closest && closest.d <= Math.max(2, Math.floor(name.length / 4)) ? ` (did you mean ${closest.known}?)` : '';
-    problems.push({ where: name, message: `not a pulse setting${guess}`, fix: `correct the name, pass journey params as ${PARAMS.env}, or list it in ${ALLOW_VARIABLES.env} to let it through` });
+    problems.push({
+      where: name,
+      message: `not a pulse setting${guess}`,
+      fix: `correct the name, pass journey params as ${PARAMS.env}, or list it in ${ALLOW_VARIABLES.env} to let it through`,
+    });
   }
   return problems;
 }
@@ -234,7 +272,12 @@ function collectParams(env: NodeJS.ProcessEnv, flags: Flags, problems: Problem[]
   for (const pair of flags.param ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) {
-      problems.push({ where: flagName(PARAMS.flag.spec), value: JSON.stringify(pair), message: 'must be name=value', fix: 'write it like --param testUser=qa@example.com' });
+      problems.push({
+        where: flagName(PARAMS.flag.spec),
+        value: JSON.stringify(pair),
+        message: 'must be name=value',
+        fix: 'write it like --param testUser=qa@example.com',
+      });
       continue;
     }
     params[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
@@ -257,7 +300,10 @@ function camelCase(upperSnake: string): string {
 
 /** The setting's own advice, else to correct the value or fall back to the default. */
 function fixOf(setting: Setting<unknown>): string {
-  return setting.fix ?? (setting.default === undefined ? 'correct the value, or leave it out' : `correct the value, or leave it out to use the default ${setting.default}`);
+  return (
+    setting.fix ??
+    (setting.default === undefined ? 'correct the value, or leave it out' : `correct the value, or leave it out to use the default ${setting.default}`)
+  );
 }
 
 /** `PULSE_PORT (--port)`: the variable, and the flag that may stand for it. */

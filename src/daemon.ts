@@ -43,7 +43,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const { url, journeys, prober, scheduler } = parts;
   log.info(
-    { event: 'started', url, journeys: journeys.map((j) => j.name), browser: prober.browser.label, concurrency: config.concurrency, access: describeAccess(config.auth) },
+    {
+      event: 'started',
+      url,
+      journeys: journeys.map((j) => j.name),
+      browser: prober.browser.label,
+      concurrency: config.concurrency,
+      access: describeAccess(config.auth),
+    },
     `pulse running ${journeys.length} journeys; metrics at ${url}/metrics`,
   );
   let stopping: Promise<void> | undefined;
@@ -59,5 +66,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 /** What the UI and API ask of a visitor, for the started line: open to anyone who reaches the port, or which credentials. */
 function describeAccess(auth: Config['auth']): string {
   const ways = [...(auth.token ? ['a bearer token'] : []), ...(auth.user && auth.password ? ['basic auth'] : [])];
-  return ways.length === 0 ? 'open: the UI and API need no credentials (set PULSE_AUTH_TOKEN to close them)' : `closed: the UI and API need ${ways.join(' or ')}`;
+  return ways.length === 0
+    ? 'open: the UI and API need no credentials (set PULSE_AUTH_TOKEN to close them)'
+    : `closed: the UI and API need ${ways.join(' or ')}`;
 }

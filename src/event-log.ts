@@ -15,13 +15,23 @@ function write(log: Logger, event: ProberEvent): void {
       log.warn({ event: 'browser_restarted', reason: event.reason }, 'browser relaunched');
       return;
     case 'worker-replaced':
-      log.warn({ event: 'worker_replaced', reason: event.reason, pid: event.pid, journey: event.journey, runId: event.runId, err: event.message }, `journey worker ${event.pid} replaced (${event.reason})`);
+      log.warn(
+        { event: 'worker_replaced', reason: event.reason, pid: event.pid, journey: event.journey, runId: event.runId, err: event.message },
+        `journey worker ${event.pid} replaced (${event.reason})`,
+      );
       return;
     case 'store-problem': {
       const { problem } = event;
       log.error(
-        { event: 'store_failed', operation: problem.operation, err: problem.message, ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}) },
-        problem.reset ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}` : `run store ${problem.operation} failed`,
+        {
+          event: 'store_failed',
+          operation: problem.operation,
+          err: problem.message,
+          ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}),
+        },
+        problem.reset
+          ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}`
+          : `run store ${problem.operation} failed`,
       );
       return;
     }

@@ -68,7 +68,10 @@ export class ProberEvents {
       try {
         listener.hear(event);
       } catch (error) {
-        this.#log.error({ listener: listener.name, kind: event.kind, err: error instanceof Error ? error.message : String(error) }, `listener ${listener.name} failed on ${event.kind}`);
+        this.#log.error(
+          { listener: listener.name, kind: event.kind, err: error instanceof Error ? error.message : String(error) },
+          `listener ${listener.name} failed on ${event.kind}`,
+        );
       }
     }
   }

@@ -51,7 +51,10 @@ export class Lifecycle {
         await part.stop();
       } catch (error) {
         errors.push(error);
-        this.#log.error({ event: 'stop_failed', part: part.name, err: error instanceof Error ? error.message : String(error) }, `${part.name} did not stop cleanly`);
+        this.#log.error(
+          { event: 'stop_failed', part: part.name, err: error instanceof Error ? error.message : String(error) },
+          `${part.name} did not stop cleanly`,
+        );
       }
     }
     if (errors.length > 0) throw new AggregateError(errors, `${errors.length} parts did not stop cleanly`);

@@ -35,6 +35,9 @@ export function createLogger(options: LoggerOptions): Logger {
 /** A journey that forgets an `await` leaves a promise that rejects after its run: log it, never die of it. */
 export function logStrayRejections(log: Logger): void {
   process.on('unhandledRejection', (reason) => {
-    log.error({ event: 'unhandled_rejection', err: reason instanceof Error ? reason.message : String(reason) }, 'a promise rejected with nobody waiting for it (a missing await in a journey?)');
+    log.error(
+      { event: 'unhandled_rejection', err: reason instanceof Error ? reason.message : String(reason) },
+      'a promise rejected with nobody waiting for it (a missing await in a journey?)',
+    );
   });
 }

@@ -15,10 +15,31 @@ export interface PlaywrightUse {
 }
 
 const CONTEXT_KEYS = [
-  'acceptDownloads', 'baseURL', 'bypassCSP', 'colorScheme', 'contrast', 'deviceScaleFactor', 'extraHTTPHeaders',
-  'forcedColors', 'geolocation', 'hasTouch', 'httpCredentials', 'ignoreHTTPSErrors', 'isMobile', 'javaScriptEnabled',
-  'locale', 'offline', 'permissions', 'proxy', 'reducedMotion', 'screen', 'serviceWorkers', 'storageState',
-  'timezoneId', 'userAgent', 'viewport',
+  'acceptDownloads',
+  'baseURL',
+  'bypassCSP',
+  'colorScheme',
+  'contrast',
+  'deviceScaleFactor',
+  'extraHTTPHeaders',
+  'forcedColors',
+  'geolocation',
+  'hasTouch',
+  'httpCredentials',
+  'ignoreHTTPSErrors',
+  'isMobile',
+  'javaScriptEnabled',
+  'locale',
+  'offline',
+  'permissions',
+  'proxy',
+  'reducedMotion',
+  'screen',
+  'serviceWorkers',
+  'storageState',
+  'timezoneId',
+  'userAgent',
+  'viewport',
 ] as const satisfies readonly (keyof BrowserContextOptions)[];
 
 type UseBlock = Record<string, unknown> & { launchOptions?: LaunchOptions; headless?: boolean };
@@ -34,7 +55,10 @@ interface ConfigShape {
 export async function loadPlaywrightUse(file: string | undefined, options: { required?: boolean } = {}): Promise<PlaywrightUse> {
   if (!file || !existsSync(file)) {
     if (file && options.required) {
-      throw new PulseError({ message: `PULSE_PLAYWRIGHT_CONFIG (--playwright-config) '${file}' does not exist`, fix: "point it at your playwright.config.ts, or 'none'" });
+      throw new PulseError({
+        message: `PULSE_PLAYWRIGHT_CONFIG (--playwright-config) '${file}' does not exist`,
+        fix: "point it at your playwright.config.ts, or 'none'",
+      });
     }
     return { contextOptions: {}, launchOptions: {}, executablePath: undefined, file: undefined };
   }
@@ -42,8 +66,15 @@ export async function loadPlaywrightUse(file: string | undefined, options: { req
   try {
     module = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: ConfigShape };
   } catch (error) {
-    const first = describeError(error).message.split('\n').find((line) => line.trim()) ?? 'unknown error';
-    throw new PulseError({ message: `${path.relative(process.cwd(), file)} cannot be loaded: ${first}`, fix: 'correct it (npx playwright test --list shows the error in full)', cause: error });
+    const first =
+      describeError(error)
+        .message.split('\n')
+        .find((line) => line.trim()) ?? 'unknown error';
+    throw new PulseError({
+      message: `${path.relative(process.cwd(), file)} cannot be loaded: ${first}`,
+      fix: 'correct it (npx playwright test --list shows the error in full)',
+      cause: error,
+    });
   }
   const config = module.default ?? {};
   const use: UseBlock = { ...config.use, ...config.projects?.[0]?.use };

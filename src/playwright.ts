@@ -56,7 +56,8 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
       testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
       const fromEnv = paramsFromEnv();
       const params: JourneyParams = { ...fromEnv, baseUrl: fromEnv.baseUrl ?? baseURL ?? '' };
-      if (!params.baseUrl) throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
+      if (!params.baseUrl)
+        throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
       await exported.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
     });
   }

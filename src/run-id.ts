@@ -6,7 +6,10 @@ const RUN_ID_STAMP = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-/;
 
 /** UTC time to the second without separators, e.g. 20261201T150805Z: sortable in file names and run ids. */
 export function compactStamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The start time written into a run id, in epoch ms; undefined for a name that is not a run id. */

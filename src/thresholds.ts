@@ -42,7 +42,10 @@ function judgeRun(thresholds: ThresholdLimits, attempt: Pick<AttemptResult, 'dur
       unmatched.push(name);
       continue;
     }
-    stepBreaches.set(name, compare(limits, stepFigures(same)).map((breach) => ({ step: name, ...breach })));
+    stepBreaches.set(
+      name,
+      compare(limits, stepFigures(same)).map((breach) => ({ step: name, ...breach })),
+    );
   }
   for (const name of order) breaches.push(...(stepBreaches.get(name) ?? []));
   return { breaches, unmatched };
@@ -121,7 +124,11 @@ export interface ThresholdLog {
 export class ThresholdJudge {
   readonly #told = new Set<string>();
 
-  judge(journey: { name: string; thresholds?: ThresholdLimits }, attempt: Pick<AttemptResult, 'status' | 'durationMs' | 'steps'>, log?: ThresholdLog): Breach[] | undefined {
+  judge(
+    journey: { name: string; thresholds?: ThresholdLimits },
+    attempt: Pick<AttemptResult, 'status' | 'durationMs' | 'steps'>,
+    log?: ThresholdLog,
+  ): Breach[] | undefined {
     if (!journey.thresholds || attempt.status !== 'success') return undefined;
     const { breaches, unmatched } = judgeRun(journey.thresholds, attempt);
     for (const step of unmatched) {

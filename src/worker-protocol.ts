@@ -72,9 +72,7 @@ export interface AttemptReport {
 
 export type ToWorker =
   /** Once, after `ready`: launch the worker's own browser with these options. */
-  | { type: 'launch'; options: LaunchOptions }
-  | { type: 'attempt'; request: AttemptRequest }
-  | { type: 'load'; file: string; shown: string };
+  { type: 'launch'; options: LaunchOptions } | { type: 'attempt'; request: AttemptRequest } | { type: 'load'; file: string; shown: string };
 
 export type FromWorker =
   | { type: 'ready' }

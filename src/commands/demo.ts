@@ -19,7 +19,10 @@ export async function demo(flags: DemoFlags): Promise<number> {
   try {
     faults = flags.faults ? parseFaultSpec(flags.faults) : undefined;
   } catch (error) {
-    throw new PulseError({ message: `--faults: ${describeError(error).message.replace(/\.$/, '')}`, fix: "name faults from that list, e.g. --faults checkout500 or --faults 'delayMs=500,failOneIn=4'" });
+    throw new PulseError({
+      message: `--faults: ${describeError(error).message.replace(/\.$/, '')}`,
+      fix: "name faults from that list, e.g. --faults checkout500 or --faults 'delayMs=500,failOneIn=4'",
+    });
   }
   const shopPort = Number(flags.shopPort ?? 3100);
   if (!Number.isInteger(shopPort) || shopPort < 0 || shopPort > 65535) {
@@ -31,7 +34,11 @@ export async function demo(flags: DemoFlags): Promise<number> {
   try {
     shop = await startShop({ port: shopPort, faults });
   } catch (error) {
-    throw new PulseError({ message: `demo shop cannot listen on 127.0.0.1:${shopPort} (${describeError(error).message})`, fix: 'free the port or pass --shop-port', cause: error });
+    throw new PulseError({
+      message: `demo shop cannot listen on 127.0.0.1:${shopPort} (${describeError(error).message})`,
+      fix: 'free the port or pass --shop-port',
+      cause: error,
+    });
   }
   const config = configFrom({ ...flags, baseUrl: shop.url });
   const running = runUntilSignalled({

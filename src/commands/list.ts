@@ -15,17 +15,36 @@ export interface ListOptions {
 export async function list(options: ListOptions): Promise<boolean> {
   const registry = await loadRegistry(options.config);
   printProblems(registry, options.err);
-  const rows = registry.journeys.map((journey) => [journey.name, journey.schedule, nextRun(journey), journey.declaredAt, options.ownerOf?.(journey.name) ?? '']);
+  const rows = registry.journeys.map((journey) => [
+    journey.name,
+    journey.schedule,
+    nextRun(journey),
+    journey.declaredAt,
+    options.ownerOf?.(journey.name) ?? '',
+  ]);
   const header = ['NAME', 'SCHEDULE', 'NEXT RUN (UTC)', 'FILE', options.ownerOf ? 'SHARD' : ''];
   options.out.write(table([header, ...rows]));
   return registry.problems.length === 0;
 }
 
 function nextRun(journey: Pick<JourneyDefinition, 'schedule' | 'timezone'>): string {
-  return nextRuns(journey.schedule, journey.timezone, 1)[0]?.toISOString().replace(/\.\d+Z$/, 'Z') ?? '-';
+  return (
+    nextRuns(journey.schedule, journey.timezone, 1)[0]
+      ?.toISOString()
+      .replace(/\.\d+Z$/, 'Z') ?? '-'
+  );
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

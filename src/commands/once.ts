@@ -50,20 +50,34 @@ export async function once(options: OnceOptions): Promise<boolean> {
     await life.stop();
   }
   // The run keeps the deciding attempt's observations; each attempt's own copy would only repeat them.
-  if (options.json) out.write(`${JSON.stringify(results.map((result) => ({ ...result, attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt) })), null, 2)}\n`);
+  if (options.json)
+    out.write(
+      `${JSON.stringify(
+        results.map((result) => ({ ...result, attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt) })),
+        null,
+        2,
+      )}\n`,
+    );
   return allPassed && registry.problems.length === 0;
 }
 
 function pick(journeys: JourneyDefinition[], names: string[]): JourneyDefinition[] {
   if (names.length === 0) {
-    if (journeys.length === 0) throw new PulseError({ message: 'no valid journeys to run', fix: 'correct the problems above, or point PULSE_JOURNEYS (--journeys) at a folder with *.journey.ts files' });
+    if (journeys.length === 0)
+      throw new PulseError({
+        message: 'no valid journeys to run',
+        fix: 'correct the problems above, or point PULSE_JOURNEYS (--journeys) at a folder with *.journey.ts files',
+      });
     return journeys;
   }
   const byName = new Map(journeys.map((j) => [j.name, j]));
   const unknown = names.filter((name) => !byName.has(name));
   if (unknown.length > 0) {
     const known = journeys.map((j) => j.name).join(', ') || 'none';
-    throw new PulseError({ message: `unknown journey ${unknown.map((n) => `'${n}'`).join(', ')}; known journeys: ${known}`, fix: 'name known journeys, or none to run them all' });
+    throw new PulseError({
+      message: `unknown journey ${unknown.map((n) => `'${n}'`).join(', ')}; known journeys: ${known}`,
+      fix: 'name known journeys, or none to run them all',
+    });
   }
   return names.map((name) => byName.get(name)!);
 }
@@ -75,7 +89,9 @@ export function formatResult(result: RunResult, dataDir: string): string {
   const lines: string[] = [];
   const attempts = result.attempts === 1 ? '1 attempt' : `${result.attempts} attempts${result.flaky ? ', flaky' : ''}`;
   const status = `${result.status.toUpperCase()}${result.degraded ? ' (DEGRADED)' : ''}`;
-  lines.push(`${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${status}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId}${result.traceId ? `, trace ${result.traceId}` : ''})`);
+  lines.push(
+    `${result.status === 'success' ? '✓' : '✗'} ${result.journey}  ${status}  ${formatMs(result.durationMs)}  (${attempts}, location ${result.location}, run ${result.runId}${result.traceId ? `, trace ${result.traceId}` : ''})`,
+  );
   const width = Math.max(10, ...result.steps.map((s) => s.name.length));
   for (const step of result.steps) {
     const time = step.status === 'skipped' ? 'skipped' : formatMs(step.durationMs);

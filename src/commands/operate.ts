@@ -22,7 +22,11 @@ async function post(options: OperateOptions, path: string, body: object): Promis
   try {
     response = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (error) {
-    throw new PulseError({ message: `cannot reach the daemon at ${base}: ${describeError(error).message}`, fix: 'check that `pulse run` is up there, or correct PULSE_URL (--url)', cause: error });
+    throw new PulseError({
+      message: `cannot reach the daemon at ${base}: ${describeError(error).message}`,
+      fix: 'check that `pulse run` is up there, or correct PULSE_URL (--url)',
+      cause: error,
+    });
   }
   const text = await response.text();
   let parsed: Record<string, unknown>;
@@ -53,17 +57,31 @@ export interface ScopeFlags {
 
 function scope(journey: string | undefined, flags: ScopeFlags): Record<string, unknown> {
   const given = [journey !== undefined, flags.tag !== undefined, flags.all === true].filter(Boolean).length;
-  if (given !== 1) throw new PulseError({ message: given === 0 ? 'nothing named to act on' : 'more than one of a journey, --tag and --all given', fix: 'name exactly one of: a journey, --tag <tag>, --all' });
+  if (given !== 1)
+    throw new PulseError({
+      message: given === 0 ? 'nothing named to act on' : 'more than one of a journey, --tag and --all given',
+      fix: 'name exactly one of: a journey, --tag <tag>, --all',
+    });
   return journey !== undefined ? { journey } : flags.tag !== undefined ? { tag: flags.tag } : { all: true };
 }
 
-export async function pause(options: OperateOptions & { journey?: string; flags: ScopeFlags & { for?: string; until?: string; reason?: string } }): Promise<boolean> {
+export async function pause(
+  options: OperateOptions & { journey?: string; flags: ScopeFlags & { for?: string; until?: string; reason?: string } },
+): Promise<boolean> {
   const { flags } = options;
-  if (!flags.reason) throw new PulseError({ message: 'a pause needs a reason: on-call read it', fix: "say why with --reason, e.g. --reason 'database upgrade'" });
+  if (!flags.reason)
+    throw new PulseError({ message: 'a pause needs a reason: on-call read it', fix: "say why with --reason, e.g. --reason 'database upgrade'" });
   if ((flags.for === undefined) === (flags.until === undefined)) {
-    throw new PulseError({ message: flags.for === undefined ? 'a pause needs an end' : '--for and --until both given', fix: 'give either --for <duration> (e.g. 30m) or --until <ISO time>' });
+    throw new PulseError({
+      message: flags.for === undefined ? 'a pause needs an end' : '--for and --until both given',
+      fix: 'give either --for <duration> (e.g. 30m) or --until <ISO time>',
+    });
   }
-  const { ok, body } = await post(options, '/api/pauses', { ...scope(options.journey, flags), ...(flags.for ? { for: flags.for } : { until: flags.until }), reason: flags.reason });
+  const { ok, body } = await post(options, '/api/pauses', {
+    ...scope(options.journey, flags),
+    ...(flags.for ? { for: flags.for } : { until: flags.until }),
+    reason: flags.reason,
+  });
   const paused = body.pause as { id: number; until: string } | undefined;
   if (ok && paused) options.out.write(`paused (pause ${paused.id}) until ${paused.until}\n`);
   return ok;

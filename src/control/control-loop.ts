@@ -86,7 +86,16 @@ export class ControlLoop {
       log.debug?.({ event: 'control_passed', durationMs: Math.round(result.durationMs), attempts: result.attempts }, 'control journey passed');
     } else {
       log.warn(
-        { event: 'control_failed', status: result.status, step: result.error?.step, reason: result.error?.reason, cause: result.cause, err: result.error?.message, attempts: result.attempts, artifacts: result.artifacts },
+        {
+          event: 'control_failed',
+          status: result.status,
+          step: result.error?.step,
+          reason: result.error?.reason,
+          cause: result.cause,
+          err: result.error?.message,
+          attempts: result.attempts,
+          artifacts: result.artifacts,
+        },
         `control journey ${result.status}: pulse itself may be sick`,
       );
     }

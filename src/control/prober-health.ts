@@ -219,13 +219,20 @@ export class ProberHealth implements Listener {
       const waited = now - this.#startedAt;
       return waited <= staleAfter
         ? { ok: true, detail: 'waiting for the first control run' }
-        : { ok: false, detail: `no control run has ended in the ${seconds(waited)} since pulse started (limit ${seconds(staleAfter)}): no free run slot, or the runs hang` };
+        : {
+            ok: false,
+            detail: `no control run has ended in the ${seconds(waited)} since pulse started (limit ${seconds(staleAfter)}): no free run slot, or the runs hang`,
+          };
     }
     if (last.run.status !== 'success') {
-      return { ok: false, detail: `the last control run ended in ${last.run.status}${last.run.step ? ` at step "${last.run.step}"` : ''}: ${last.run.error ?? 'no error given'}` };
+      return {
+        ok: false,
+        detail: `the last control run ended in ${last.run.status}${last.run.step ? ` at step "${last.run.step}"` : ''}: ${last.run.error ?? 'no error given'}`,
+      };
     }
     const age = now - last.endedAt;
-    if (age > staleAfter) return { ok: false, detail: `the last control run passed ${seconds(age)} ago, more than ${seconds(staleAfter)}: no free run slot, or the runs hang` };
+    if (age > staleAfter)
+      return { ok: false, detail: `the last control run passed ${seconds(age)} ago, more than ${seconds(staleAfter)}: no free run slot, or the runs hang` };
     return { ok: true, detail: `the last control run passed ${seconds(age)} ago in ${Math.round(last.run.durationMs)} ms` };
   }
 
@@ -233,13 +240,19 @@ export class ProberHealth implements Listener {
     const figures = this.#lastEventLoop;
     if (!figures) return { ok: true, detail: 'no event-loop figures yet' };
     const ok = figures.p99Ms < LIMITS.eventLoopP99Ms && figures.maxMs < LIMITS.eventLoopMaxMs;
-    return { ok, detail: `event-loop delay p99 ${Math.round(figures.p99Ms)} ms, max ${Math.round(figures.maxMs)} ms (limits ${LIMITS.eventLoopP99Ms} ms, ${LIMITS.eventLoopMaxMs} ms)` };
+    return {
+      ok,
+      detail: `event-loop delay p99 ${Math.round(figures.p99Ms)} ms, max ${Math.round(figures.maxMs)} ms (limits ${LIMITS.eventLoopP99Ms} ms, ${LIMITS.eventLoopMaxMs} ms)`,
+    };
   }
 
   #cpuCheck(): CheckState | undefined {
     const pressure = this.#options.cpuPressure?.();
     if (pressure === undefined) return undefined;
-    return { ok: pressure < LIMITS.cpuSomeAvg60, detail: `runnable tasks waited for a CPU ${pressure.toFixed(1)}% of the last minute (limit ${LIMITS.cpuSomeAvg60}%)` };
+    return {
+      ok: pressure < LIMITS.cpuSomeAvg60,
+      detail: `runnable tasks waited for a CPU ${pressure.toFixed(1)}% of the last minute (limit ${LIMITS.cpuSomeAvg60}%)`,
+    };
   }
 
   #browserCheck(now: number): CheckState {
@@ -247,13 +260,19 @@ export class ProberHealth implements Listener {
     if (failure) return { ok: false, detail: `the browser cannot be launched: ${failure}` };
     this.#browserRestarts = this.#browserRestarts.filter((at) => now - at <= LIMITS.browserWindowMs);
     const count = this.#browserRestarts.length;
-    return { ok: count < LIMITS.browserRestarts, detail: `${count} browser relaunches in the last ${LIMITS.browserWindowMs / 60_000} min (limit ${LIMITS.browserRestarts})` };
+    return {
+      ok: count < LIMITS.browserRestarts,
+      detail: `${count} browser relaunches in the last ${LIMITS.browserWindowMs / 60_000} min (limit ${LIMITS.browserRestarts})`,
+    };
   }
 
   #storeCheck(now: number): CheckState {
     this.#storeFailures = this.#storeFailures.filter((at) => now - at <= LIMITS.storeWindowMs);
     const count = this.#storeFailures.length;
-    return { ok: count < LIMITS.storeFailures, detail: `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})` };
+    return {
+      ok: count < LIMITS.storeFailures,
+      detail: `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})`,
+    };
   }
 }
 

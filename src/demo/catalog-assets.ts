@@ -177,16 +177,26 @@ function icon(path: string): string {
 }
 
 const IMAGES: Record<string, string> = {
-  'logo.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="31" fill="#f0b429"/><path d="M8 46 L24 24 L32 34 L40 20 L56 46Z" fill="#102a43"/></svg>',
-  'banner.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120" viewBox="0 0 480 120"><path d="M0 120 L90 50 L150 90 L250 20 L340 80 L400 45 L480 100 L480 120Z" fill="#243b53"/><path d="M0 120 L120 85 L220 110 L330 70 L480 115 L480 120Z" fill="#334e68"/></svg>',
+  'logo.svg':
+    '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="31" fill="#f0b429"/><path d="M8 46 L24 24 L32 34 L40 20 L56 46Z" fill="#102a43"/></svg>',
+  'banner.svg':
+    '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120" viewBox="0 0 480 120"><path d="M0 120 L90 50 L150 90 L250 20 L340 80 L400 45 L480 100 L480 120Z" fill="#243b53"/><path d="M0 120 L120 85 L220 110 L330 70 L480 115 L480 120Z" fill="#334e68"/></svg>',
   'icon-filter.svg': icon('M3 5h18l-7 8v6l-4 2v-8z'),
   'icon-truck.svg': icon('M1 6h13v10H1zM14 10h5l3 3v3h-8zM5 19a2 2 0 1 0 0-.1M18 19a2 2 0 1 0 0-.1'),
   'icon-return.svg': icon('M3 12a9 9 0 1 0 3-6.7M3 4v5h5'),
 };
 
 for (const product of PRODUCTS) {
-  const initials = product.name.split(' ').slice(0, 2).map((word) => word[0]).join('');
-  IMAGES[`products/${product.slug}.svg`] = html`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160" viewBox="0 0 240 160"><rect width="240" height="160" fill="${CATEGORY_COLOURS[product.category]}"/><path d="M0 130 L60 80 L110 115 L170 55 L240 120 L240 160 L0 160Z" fill="#fff" opacity="0.25"/><text x="120" y="92" font-family="system-ui, sans-serif" font-size="44" font-weight="700" fill="#fff" text-anchor="middle">${initials}</text></svg>`.value;
+  const initials = product.name
+    .split(' ')
+    .slice(0, 2)
+    .map((word) => word[0])
+    .join('');
+  IMAGES[`products/${product.slug}.svg`] = html`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160" viewBox="0 0 240 160">
+    <rect width="240" height="160" fill="${CATEGORY_COLOURS[product.category]}" />
+    <path d="M0 130 L60 80 L110 115 L170 55 L240 120 L240 160 L0 160Z" fill="#fff" opacity="0.25" />
+    <text x="120" y="92" font-family="system-ui, sans-serif" font-size="44" font-weight="700" fill="#fff" text-anchor="middle">${initials}</text>
+  </svg>`.value;
 }
 
 /** Where the catalog page and its API find a product's picture. */

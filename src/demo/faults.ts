@@ -47,10 +47,7 @@ const MAX_DELAY_MS = 120_000;
 
 const faultFields = {
   checkout500: z.boolean(),
-  hangPath: z
-    .string()
-    .startsWith('/', { error: 'hangPath must be a path starting with "/"' })
-    .nullable(),
+  hangPath: z.string().startsWith('/', { error: 'hangPath must be a path starting with "/"' }).nullable(),
   delayMs: z
     .number()
     .int({ error: 'delayMs must be a whole number of milliseconds' })
@@ -59,16 +56,10 @@ const faultFields = {
   jsError: z.boolean(),
   hideAddToCart: z.boolean(),
   down: z.boolean(),
-  failOneIn: z
-    .number()
-    .int({ error: 'failOneIn must be a whole number' })
-    .min(0, { error: 'failOneIn must be 0 (off) or more' }),
+  failOneIn: z.number().int({ error: 'failOneIn must be a whole number' }).min(0, { error: 'failOneIn must be 0 (off) or more' }),
   api500: z.boolean(),
   thirdPartyScript: z.url({ protocol: /^https?$/, error: 'thirdPartyScript must be an http(s) URL' }).nullable(),
-  tricklePath: z
-    .string()
-    .startsWith('/', { error: 'tricklePath must be a path starting with "/"' })
-    .nullable(),
+  tricklePath: z.string().startsWith('/', { error: 'tricklePath must be a path starting with "/"' }).nullable(),
   slowPaintMs: z
     .number()
     .int({ error: 'slowPaintMs must be a whole number of milliseconds' })

@@ -73,9 +73,14 @@ function utf16be(text: string): Buffer {
 }
 
 function nameTable(names: Record<number, string>): Buffer {
-  const ids = Object.keys(names).map(Number).sort((a, b) => a - b);
+  const ids = Object.keys(names)
+    .map(Number)
+    .sort((a, b) => a - b);
   const strings = ids.map((id) => utf16be(names[id]!));
-  const table = new Bytes().u16(0).u16(ids.length).u16(6 + 12 * ids.length);
+  const table = new Bytes()
+    .u16(0)
+    .u16(ids.length)
+    .u16(6 + 12 * ids.length);
   let offset = 0;
   ids.forEach((id, i) => {
     table.u16(3).u16(1).u16(0x0409).u16(id).u16(strings[i]!.length).u16(offset);
@@ -101,48 +106,140 @@ export function iconFont(): Buffer {
   const codepoint = STAR.codePointAt(0)!;
 
   const head = new Bytes()
-    .u32(0x00010000).u32(0x00010000).u32(0).u32(0x5f0f3cf5)
-    .u16(0x0003).u16(UNITS_PER_EM)
-    .u32(0).u32(0).u32(0).u32(0) // created, modified
-    .i16(box.xMin).i16(box.yMin).i16(box.xMax).i16(box.yMax)
-    .u16(0).u16(8).i16(2).i16(0).i16(0) // macStyle, lowestRecPPEM, direction hint, short loca, glyph format
+    .u32(0x00010000)
+    .u32(0x00010000)
+    .u32(0)
+    .u32(0x5f0f3cf5)
+    .u16(0x0003)
+    .u16(UNITS_PER_EM)
+    .u32(0)
+    .u32(0)
+    .u32(0)
+    .u32(0) // created, modified
+    .i16(box.xMin)
+    .i16(box.yMin)
+    .i16(box.xMax)
+    .i16(box.yMax)
+    .u16(0)
+    .u16(8)
+    .i16(2)
+    .i16(0)
+    .i16(0) // macStyle, lowestRecPPEM, direction hint, short loca, glyph format
     .done();
   const hhea = new Bytes()
-    .u32(0x00010000).i16(ASCENT).i16(-DESCENT).i16(0).u16(advance)
-    .i16(box.xMin).i16(advance - box.xMax).i16(box.xMax) // least left and right side bearing, extent
-    .i16(1).i16(0).i16(0).i16(0).i16(0).i16(0).i16(0).i16(0)
+    .u32(0x00010000)
+    .i16(ASCENT)
+    .i16(-DESCENT)
+    .i16(0)
+    .u16(advance)
+    .i16(box.xMin)
+    .i16(advance - box.xMax)
+    .i16(box.xMax) // least left and right side bearing, extent
+    .i16(1)
+    .i16(0)
+    .i16(0)
+    .i16(0)
+    .i16(0)
+    .i16(0)
+    .i16(0)
+    .i16(0)
     .u16(2)
     .done();
   const maxp = new Bytes().u32(0x00010000).u16(2).u16(star.length).u16(1).u16(0).u16(0).u16(2);
   for (let i = 0; i < 8; i += 1) maxp.u16(0);
   const os2 = new Bytes()
-    .u16(4).i16(advance).u16(400).u16(5).u16(0)
-    .i16(650).i16(600).i16(0).i16(75).i16(650).i16(600).i16(0).i16(350).i16(50).i16(300)
-    .i16(0).raw(Buffer.alloc(10)) // family class, PANOSE
-    .u32(0).u32(0).u32(0).u32(0).raw(Buffer.from('PLSE'))
-    .u16(0x0040).u16(codepoint).u16(codepoint)
-    .i16(ASCENT).i16(-DESCENT).i16(0).u16(ASCENT).u16(DESCENT)
-    .u32(1).u32(0)
-    .i16(500).i16(700).u16(0).u16(32).u16(1)
+    .u16(4)
+    .i16(advance)
+    .u16(400)
+    .u16(5)
+    .u16(0)
+    .i16(650)
+    .i16(600)
+    .i16(0)
+    .i16(75)
+    .i16(650)
+    .i16(600)
+    .i16(0)
+    .i16(350)
+    .i16(50)
+    .i16(300)
+    .i16(0)
+    .raw(Buffer.alloc(10)) // family class, PANOSE
+    .u32(0)
+    .u32(0)
+    .u32(0)
+    .u32(0)
+    .raw(Buffer.from('PLSE'))
+    .u16(0x0040)
+    .u16(codepoint)
+    .u16(codepoint)
+    .i16(ASCENT)
+    .i16(-DESCENT)
+    .i16(0)
+    .u16(ASCENT)
+    .u16(DESCENT)
+    .u32(1)
+    .u32(0)
+    .i16(500)
+    .i16(700)
+    .u16(0)
+    .u16(32)
+    .u16(1)
     .done();
-  const hmtx = new Bytes().u16(advance / 2).i16(0).u16(advance).i16(box.xMin).done();
+  const hmtx = new Bytes()
+    .u16(advance / 2)
+    .i16(0)
+    .u16(advance)
+    .i16(box.xMin)
+    .done();
   // Format 4: one segment for the star (glyph 1) and the closing 0xFFFF segment.
   const cmap = new Bytes()
-    .u16(0).u16(1).u16(3).u16(1).u32(12)
-    .u16(4).u16(32).u16(0).u16(4).u16(4).u16(1).u16(0)
-    .u16(codepoint).u16(0xffff).u16(0)
-    .u16(codepoint).u16(0xffff)
-    .u16(1 - codepoint).u16(1)
-    .u16(0).u16(0)
+    .u16(0)
+    .u16(1)
+    .u16(3)
+    .u16(1)
+    .u32(12)
+    .u16(4)
+    .u16(32)
+    .u16(0)
+    .u16(4)
+    .u16(4)
+    .u16(1)
+    .u16(0)
+    .u16(codepoint)
+    .u16(0xffff)
+    .u16(0)
+    .u16(codepoint)
+    .u16(0xffff)
+    .u16(1 - codepoint)
+    .u16(1)
+    .u16(0)
+    .u16(0)
     .done();
-  const loca = new Bytes().u16(0).u16(0).u16(glyf.length / 2).done();
-  const name = nameTable({ 1: ICON_FONT_FAMILY, 2: 'Regular', 3: 'Pulse Icons Regular 1.0', 4: 'Pulse Icons Regular', 5: 'Version 1.0', 6: 'PulseIcons-Regular' });
+  const loca = new Bytes()
+    .u16(0)
+    .u16(0)
+    .u16(glyf.length / 2)
+    .done();
+  const name = nameTable({
+    1: ICON_FONT_FAMILY,
+    2: 'Regular',
+    3: 'Pulse Icons Regular 1.0',
+    4: 'Pulse Icons Regular',
+    5: 'Version 1.0',
+    6: 'PulseIcons-Regular',
+  });
   const post = new Bytes().u32(0x00030000).u32(0).i16(-100).i16(50).u32(0).u32(0).u32(0).u32(0).u32(0).done();
 
   const tables = Object.entries({ 'OS/2': os2, cmap, glyf, head, hhea, hmtx, loca, maxp: maxp.done(), name, post }).sort(([a], [b]) => (a < b ? -1 : 1));
   const count = tables.length;
   const power = 2 ** Math.floor(Math.log2(count));
-  const directory = new Bytes().u32(0x00010000).u16(count).u16(power * 16).u16(Math.log2(power)).u16(count * 16 - power * 16);
+  const directory = new Bytes()
+    .u32(0x00010000)
+    .u16(count)
+    .u16(power * 16)
+    .u16(Math.log2(power))
+    .u16(count * 16 - power * 16);
   const bodies: Buffer[] = [];
   let offset = 12 + 16 * count;
   let headOffset = 0;

@@ -9,17 +9,7 @@ import { emptyCheckoutValues, readCheckoutValues, validateCheckout } from './che
 import { FAULT_NAMES, NO_FAULTS, describeFaultIssues, faultsSchema, type Faults } from './faults.ts';
 import type { SafeHtml } from '../html.ts';
 import { OrderStore, ORDER_NUMBER_PATTERN } from './order-store.ts';
-import {
-  cartPage,
-  catalogPage,
-  checkoutPage,
-  homePage,
-  messagePage,
-  orderPage,
-  productPage,
-  searchPage,
-  type PageContext,
-} from './pages.ts';
+import { cartPage, catalogPage, checkoutPage, homePage, messagePage, orderPage, productPage, searchPage, type PageContext } from './pages.ts';
 import { newSessionId, readSessionId, sessionCookie } from './session.ts';
 
 export interface ShopOptions {
@@ -205,11 +195,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
       failCounter += 1;
       if (failCounter % faults.failOneIn === 0) {
         reply.header('retry-after', '1');
-        return sendPage(
-          reply,
-          503,
-          messagePage(ctx(request), 'Service temporarily unavailable', 'The shop is busy right now. Please try again in a moment.'),
-        );
+        return sendPage(reply, 503, messagePage(ctx(request), 'Service temporarily unavailable', 'The shop is busy right now. Please try again in a moment.'));
       }
     }
   });
@@ -221,7 +207,10 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     if (faults.slowPaintMs > 0) {
       page = page
         .replace('</head>', '<style>main{visibility:hidden}</style></head>')
-        .replace('</body>', `<script>setTimeout(() => { document.querySelector('main').style.visibility = 'visible'; }, ${faults.slowPaintMs});</script></body>`);
+        .replace(
+          '</body>',
+          `<script>setTimeout(() => { document.querySelector('main').style.visibility = 'visible'; }, ${faults.slowPaintMs});</script></body>`,
+        );
     }
     if (faults.layoutShift) {
       page = page.replace(
@@ -295,7 +284,9 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   });
 
   app.get<{ Querystring: Record<string, unknown> }>('/api/catalog/stock', (request, reply) => {
-    const slugs = firstString(request.query.slugs).split(',').filter((slug) => slug !== '');
+    const slugs = firstString(request.query.slugs)
+      .split(',')
+      .filter((slug) => slug !== '');
     const unknown = slugs.find((slug) => !findProduct(slug));
     if (unknown !== undefined) return reply.code(404).send({ error: `Unknown product "${unknown.slice(0, 100)}"` });
     return { stock: Object.fromEntries(slugs.map((slug) => [slug, findProduct(slug)!.stock])) };
@@ -355,11 +346,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
 
   app.post('/checkout', (request, reply) => {
     if (faults.checkout500) {
-      return sendPage(
-        reply,
-        500,
-        messagePage(ctx(request), 'Something went wrong', 'We could not place your order. Please try again later.'),
-      );
+      return sendPage(reply, 500, messagePage(ctx(request), 'Something went wrong', 'We could not place your order. Please try again later.'));
     }
     const session = sessionOf(request);
     const lines = carts.lines(session);

@@ -33,7 +33,12 @@ export function createOperations(options: OperationsOptions): Operations {
   return {
     runNow(journey, by) {
       const outcome = options.trigger(journey, by);
-      log.info({ event: 'operation', action: 'run_now', journey, by, ...outcome }, 'runId' in outcome && !('error' in outcome) ? `${by} started a run of ${journey}` : `${by} asked for a run of ${journey}: ${'error' in outcome ? outcome.error : ''}`);
+      log.info(
+        { event: 'operation', action: 'run_now', journey, by, ...outcome },
+        'runId' in outcome && !('error' in outcome)
+          ? `${by} started a run of ${journey}`
+          : `${by} asked for a run of ${journey}: ${'error' in outcome ? outcome.error : ''}`,
+      );
       return outcome;
     },
     pause(request) {
@@ -41,14 +46,28 @@ export function createOperations(options: OperationsOptions): Operations {
       if (request.scope.kind !== 'all' && !journeys.some((journey) => covers(request.scope, journey))) return { error: 'unknown' };
       const pause = pauses.add(request);
       options.onPausesChanged();
-      log.info({ event: 'operation', action: 'pause', by: request.by, scope: describeScope(request.scope), until: pause.until, reason: request.reason, pauseId: pause.id }, `${request.by} paused ${describeScope(request.scope)} until ${pause.until}: ${request.reason}`);
+      log.info(
+        {
+          event: 'operation',
+          action: 'pause',
+          by: request.by,
+          scope: describeScope(request.scope),
+          until: pause.until,
+          reason: request.reason,
+          pauseId: pause.id,
+        },
+        `${request.by} paused ${describeScope(request.scope)} until ${pause.until}: ${request.reason}`,
+      );
       return pause;
     },
     resume(match, by) {
       const ended = pauses.resume(match, by);
       options.onPausesChanged();
       for (const pause of ended) {
-        log.info({ event: 'operation', action: 'resume', by, scope: describeScope(pause.scope), pauseId: pause.id }, `${by} resumed ${describeScope(pause.scope)}`);
+        log.info(
+          { event: 'operation', action: 'resume', by, scope: describeScope(pause.scope), pauseId: pause.id },
+          `${by} resumed ${describeScope(pause.scope)}`,
+        );
       }
       return ended;
     },

@@ -44,7 +44,14 @@ export class PauseBook {
 
   add(pause: { scope: PauseScope; untilMs: number; reason: string; by: string }): Pause {
     const since = new Date(this.#now()).toISOString();
-    const row = { scope: pause.scope.kind, target: targetOf(pause.scope), until_ms: pause.untilMs, reason: pause.reason, created_by: pause.by, created_at: since };
+    const row = {
+      scope: pause.scope.kind,
+      target: targetOf(pause.scope),
+      until_ms: pause.untilMs,
+      reason: pause.reason,
+      created_by: pause.by,
+      created_at: since,
+    };
     // A store that cannot keep it still pauses this process: on-call asked for it now.
     const id = this.#store.addPause(row) ?? -Date.now();
     const added: Pause = { id, scope: pause.scope, until: new Date(pause.untilMs).toISOString(), reason: pause.reason, by: pause.by, since };
@@ -56,7 +63,11 @@ export class PauseBook {
   resume(match: { ids?: readonly number[]; scope?: PauseScope }, by: string): Pause[] {
     const ended = this.active().filter((pause) => (match.ids ? match.ids.includes(pause.id) : match.scope ? sameScope(pause.scope, match.scope) : false));
     if (ended.length === 0) return [];
-    this.#store.endPauses(ended.map((pause) => pause.id).filter((id) => id > 0), by, new Date(this.#now()));
+    this.#store.endPauses(
+      ended.map((pause) => pause.id).filter((id) => id > 0),
+      by,
+      new Date(this.#now()),
+    );
     this.#pauses = this.#pauses.filter((pause) => !ended.includes(pause));
     return ended;
   }
@@ -90,6 +101,7 @@ function targetOf(scope: PauseScope): string | null {
 }
 
 function fromRow(row: PauseRow): Pause {
-  const scope: PauseScope = row.scope === 'all' ? { kind: 'all' } : row.scope === 'journey' ? { kind: 'journey', journey: row.target ?? '' } : { kind: 'tag', tag: row.target ?? '' };
+  const scope: PauseScope =
+    row.scope === 'all' ? { kind: 'all' } : row.scope === 'journey' ? { kind: 'journey', journey: row.target ?? '' } : { kind: 'tag', tag: row.target ?? '' };
   return { id: row.id, scope, until: new Date(row.until_ms).toISOString(), reason: row.reason, by: row.created_by, since: row.created_at };
 }

@@ -19,7 +19,11 @@ export async function importJourneyFile(file: string, shown: string): Promise<Im
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
     exported = module.default;
   } catch (error) {
-    return { problems: [{ where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' }] };
+    return {
+      problems: [
+        { where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' },
+      ],
+    };
   }
   if (!isJourney(exported)) return { problems: [notAJourney(shown)] };
   const { definition, problems } = validateJourney(exported, shown, file);
@@ -28,12 +32,19 @@ export async function importJourneyFile(file: string, shown: string): Promise<Im
 
 /** A file whose default export is no journey(): the loader and Playwright Test report it alike. */
 export function notAJourney(shown: string): Problem {
-  return { where: shown, message: 'does not default-export a journey', fix: "end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`" };
+  return {
+    where: shown,
+    message: 'does not default-export a journey',
+    fix: 'end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`',
+  };
 }
 
 /** One line saying what broke and where: esbuild's syntax error, or the throw site of an import-time error. */
 function importFailure(error: unknown, file: string): string {
-  const lines = describeError(error).message.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = describeError(error)
+    .message.split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   // esbuild: "Transform failed with 1 error:" then "/abs/file.ts:4:42: ERROR: Expected ...".
   const syntax = lines.find((line) => line.startsWith(file));
   if (syntax) return `syntax error at line ${syntax.slice(file.length + 1).replace(/: ERROR: /, ': ')}`;

@@ -41,7 +41,10 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
   const parentOf = (entry: (typeof entries)[number]) => entry.parentPath ?? (entry as unknown as { path: string }).path;
   // Hidden `..` folders are a ConfigMap mount's own copies, reached through its symlinks.
   const skipped = (entry: (typeof entries)[number]) =>
-    path.relative(dir, parentOf(entry)).split(path.sep).some((part) => part === 'node_modules' || part.startsWith('..'));
+    path
+      .relative(dir, parentOf(entry))
+      .split(path.sep)
+      .some((part) => part === 'node_modules' || part.startsWith('..'));
   return entries
     .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(JOURNEY_SUFFIX) && !skipped(entry))
     .map((entry) => path.join(parentOf(entry), entry.name))
@@ -65,11 +68,19 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     files = await findJourneyFiles(dir);
   } catch (error) {
     const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'folder does not exist' : describeError(error).message;
-    problems.push({ where: path.relative(cwd, dir) || '.', message, fix: 'point PULSE_JOURNEYS or --journeys at the folder that holds your *.journey.ts files' });
+    problems.push({
+      where: path.relative(cwd, dir) || '.',
+      message,
+      fix: 'point PULSE_JOURNEYS or --journeys at the folder that holds your *.journey.ts files',
+    });
     return { journeys: [], problems, dir };
   }
   if (files.length === 0) {
-    problems.push({ where: path.relative(cwd, dir) || '.', message: `no *${JOURNEY_SUFFIX} files found`, fix: `add a journey file such as checkout${JOURNEY_SUFFIX}, or point --journeys at the right folder` });
+    problems.push({
+      where: path.relative(cwd, dir) || '.',
+      message: `no *${JOURNEY_SUFFIX} files found`,
+      fix: `add a journey file such as checkout${JOURNEY_SUFFIX}, or point --journeys at the right folder`,
+    });
   }
 
   const loader = options.workers;
@@ -79,8 +90,16 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     if ('timedOut' in outcome || 'died' in outcome) {
       problems.push(
         'timedOut' in outcome
-          ? { where: shown, message: `did not finish loading within ${timeoutMs} ms (a top-level await that never settles, or a loop at import?)`, fix: 'make the file\'s top level quick: move waiting and work into steps' }
-          : { where: shown, message: `ended the process that loaded it (${outcome.died})`, fix: 'remove process.exit() and other process-wide calls from the top level of the file' },
+          ? {
+              where: shown,
+              message: `did not finish loading within ${timeoutMs} ms (a top-level await that never settles, or a loop at import?)`,
+              fix: "make the file's top level quick: move waiting and work into steps",
+            }
+          : {
+              where: shown,
+              message: `ended the process that loaded it (${outcome.died})`,
+              fix: 'remove process.exit() and other process-wide calls from the top level of the file',
+            },
       );
       continue;
     }
@@ -89,7 +108,12 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
     if (!definition) continue;
     const existing = byName.get(definition.name);
     if (existing) {
-      problems.push({ where: definition.declaredAt, field: 'name', message: `'${definition.name}' is already used by ${existing.declaredAt}`, fix: 'give every journey a unique name; it is a metric label' });
+      problems.push({
+        where: definition.declaredAt,
+        field: 'name',
+        message: `'${definition.name}' is already used by ${existing.declaredAt}`,
+        fix: 'give every journey a unique name; it is a metric label',
+      });
       continue;
     }
     byName.set(definition.name, definition);

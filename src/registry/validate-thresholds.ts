@@ -25,7 +25,11 @@ export function validateThresholds(value: unknown, report: ProblemReport): Thres
   const steps: { name: string; limits: Limits }[] = [];
   const given = value.steps;
   if (given !== undefined && !isPlainObject(given)) {
-    report('thresholds.steps', `must be an object of step names, not ${describe(given)}`, "write it like steps: { 'add to cart': { duration: '2s' } }, each key a step name as passed to step()");
+    report(
+      'thresholds.steps',
+      `must be an object of step names, not ${describe(given)}`,
+      "write it like steps: { 'add to cart': { duration: '2s' } }, each key a step name as passed to step()",
+    );
   } else if (given) {
     for (const [name, limits] of Object.entries(given)) {
       const field = `thresholds.steps[${quote(name)}]`;

@@ -17,7 +17,16 @@ const MAX_TIMEOUT_MS = 3_600_000;
 export function validateJourney(journey: Journey, file: string, source = path.resolve(file)): { definition?: JourneyDefinition; problems: Problem[] } {
   const { options } = journey;
   if (typeof options !== 'object' || options === null) {
-    return { problems: [{ where: file, field: 'options', message: 'journey() got no options object', fix: "call journey({ name: 'checkout', schedule: '*/5 * * * *' }, async ({ page, step }) => { ... })" }] };
+    return {
+      problems: [
+        {
+          where: file,
+          field: 'options',
+          message: 'journey() got no options object',
+          fix: "call journey({ name: 'checkout', schedule: '*/5 * * * *' }, async ({ page, step }) => { ... })",
+        },
+      ],
+    };
   }
   const problems: Problem[] = [];
   const line = journey.declaredAt ? /:(\d+)$/.exec(journey.declaredAt)?.[1] : undefined;
@@ -25,7 +34,11 @@ export function validateJourney(journey: Journey, file: string, source = path.re
   const problem = (field: string, message: string, fix: string) => problems.push({ where: declaredAt, field, message, fix });
 
   if (typeof options.name !== 'string' || !JOURNEY_NAME.test(options.name)) {
-    problem('name', `${JSON.stringify(options.name)} is not a valid journey name`, "use lower-case letters, digits and single dashes, e.g. 'checkout' or 'search-products'");
+    problem(
+      'name',
+      `${JSON.stringify(options.name)} is not a valid journey name`,
+      "use lower-case letters, digits and single dashes, e.g. 'checkout' or 'search-products'",
+    );
   }
   if (typeof options.schedule !== 'string') {
     problem('schedule', 'is missing', "give a node-cron expression, e.g. '*/5 * * * *' (every five minutes)");
@@ -33,7 +46,11 @@ export function validateJourney(journey: Journey, file: string, source = path.re
     const check = cron.validateDetailed(options.schedule);
     if (!check.valid) {
       const detail = check.errors.map((e) => `${e.field}${e.value === undefined ? '' : ` '${e.value}'`}: ${e.message}`).join(', ');
-      problem('schedule', `'${options.schedule}' is not a valid cron expression${detail ? ` (${detail})` : ''}`, "use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. '*/30 * * * * *'");
+      problem(
+        'schedule',
+        `'${options.schedule}' is not a valid cron expression${detail ? ` (${detail})` : ''}`,
+        "use 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. '*/30 * * * * *'",
+      );
     }
   }
   const timezone = options.timezone ?? 'UTC';

@@ -45,7 +45,11 @@ export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
   const { configuredPath } = options;
   if (configuredPath) {
     if (!existsSync(configuredPath)) {
-      throw new PulseError({ code: 'browser-not-found', message: `browser path '${configuredPath}' (PULSE_BROWSER_PATH) does not exist`, fix: 'correct the path, or unset it to let pulse find one' });
+      throw new PulseError({
+        code: 'browser-not-found',
+        message: `browser path '${configuredPath}' (PULSE_BROWSER_PATH) does not exist`,
+        fix: 'correct the path, or unset it to let pulse find one',
+      });
     }
     return { source: 'configured', executablePath: configuredPath, label: configuredPath };
   }
@@ -64,7 +68,10 @@ export function findBrowser(options: FindBrowserOptions = {}): FoundBrowser {
 function playwrightManagedPath(): string | undefined {
   const root = process.env.PLAYWRIGHT_BROWSERS_PATH || path.join(homedir(), '.cache', 'ms-playwright');
   try {
-    const shells = readdirSync(root).filter((name) => name.startsWith('chromium_headless_shell-')).sort().reverse();
+    const shells = readdirSync(root)
+      .filter((name) => name.startsWith('chromium_headless_shell-'))
+      .sort()
+      .reverse();
     for (const dir of shells) {
       for (const binary of ['chrome-headless-shell-linux64/chrome-headless-shell', 'chrome-linux/headless_shell']) {
         const candidate = path.join(root, dir, binary);

@@ -47,7 +47,6 @@ export interface WorkerOptions {
   cwd?: string;
 }
 
-
 /** An attempt in progress, as the daemon's side follows it from the worker's messages. */
 interface Running {
   request: AttemptRequest;
@@ -156,7 +155,8 @@ export class JourneyWorker {
     if (!this.#send({ type: 'launch', options: launch })) return;
     await answered;
     this.#browserAnswered = undefined;
-    if (this.#browserPid === undefined && this.#browserFailure === undefined && this.alive) this.#browserFailure = `the browser did not start within ${LAUNCH_WAIT_MS} ms`;
+    if (this.#browserPid === undefined && this.#browserFailure === undefined && this.alive)
+      this.#browserFailure = `the browser did not start within ${LAUNCH_WAIT_MS} ms`;
   }
 
   get pid(): number {
@@ -179,7 +179,20 @@ export class JourneyWorker {
     this.#outputLines = 0;
     return new Promise((resolve) => {
       const before = readSlot(this.pid, this.#browserPid);
-      const running: Running = { request, started: performance.now(), phase: 'start', steps: [], step: undefined, bodyStarted: undefined, before, browserPidBefore: this.#browserPid, peakRssBytes: before?.rssBytes ?? 0, deadline: undefined, memoryCheck: undefined, resolve };
+      const running: Running = {
+        request,
+        started: performance.now(),
+        phase: 'start',
+        steps: [],
+        step: undefined,
+        bodyStarted: undefined,
+        before,
+        browserPidBefore: this.#browserPid,
+        peakRssBytes: before?.rssBytes ?? 0,
+        deadline: undefined,
+        memoryCheck: undefined,
+        resolve,
+      };
       if (state.is === 'ended') {
         this.#resolveDead(running, state.by === 'pulse' ? state.why : this.#deathCause(running.phase));
         return;
@@ -294,7 +307,11 @@ export class JourneyWorker {
       case 'stray-fault':
         this.#options.hooks?.strayFault?.(message.journey, message.message);
         // Not the running attempt's code: it had not started when the leftover struck.
-        this.#end({ reason: 'fault', message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}`, during: 'pulse' });
+        this.#end({
+          reason: 'fault',
+          message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}`,
+          during: 'pulse',
+        });
         return;
       case 'ready':
         return;
@@ -310,8 +327,16 @@ export class JourneyWorker {
       const budget = running.request.journey.timeoutMs;
       this.#end(
         journeyPhase
-          ? { reason: 'budget', message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker`, during: 'journey' }
-          : { reason: 'stalled', message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker`, during: 'pulse' },
+          ? {
+              reason: 'budget',
+              message: `journey code kept its worker from answering for ${KILL_GRACE_MS} ms past the ${phase === 'import' ? 'import' : 'run'} budget of ${budget} ms (a synchronous loop or a blocking call?); pulse ended the worker`,
+              during: 'journey',
+            }
+          : {
+              reason: 'stalled',
+              message: `pulse's ${phase === 'start' ? 'start of the attempt' : phase === 'setup' ? 'browser set-up' : 'evidence capture'} did not finish within ${limit} ms; pulse ended the worker`,
+              during: 'pulse',
+            },
       );
     }, limit);
   }
@@ -353,7 +378,11 @@ export class JourneyWorker {
       steps.push({ name: running.step.name, status: 'failed', durationMs: performance.now() - running.step.started });
       failedStep = running.step.name;
     }
-    const result = failedAttempt({ kind: 'worker-ended', worker: why }, { message: why.message, step: failedStep }, { attempt: running.request.attempt, durationMs: performance.now() - (running.bodyStarted ?? running.started), steps });
+    const result = failedAttempt(
+      { kind: 'worker-ended', worker: why },
+      { message: why.message, step: failedStep },
+      { attempt: running.request.attempt, durationMs: performance.now() - (running.bodyStarted ?? running.started), steps },
+    );
     this.#resolve(running, { result, ended: why });
   }
 
@@ -384,7 +413,12 @@ export class JourneyWorker {
     if (!report.ended && after && after.workerRssBytes > cap) {
       const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)`, during: 'pulse' as const };
       this.#end(ended);
-      running.resolve({ ...report, ended, result: result.status === 'success' ? failedAttempt({ kind: 'worker-ended', worker: ended }, { message: ended.message }, result) : result, workerPid: this.pid });
+      running.resolve({
+        ...report,
+        ended,
+        result: result.status === 'success' ? failedAttempt({ kind: 'worker-ended', worker: ended }, { message: ended.message }, result) : result,
+        workerPid: this.pid,
+      });
       return;
     }
     running.resolve({ ...report, result, workerPid: this.pid });
@@ -403,7 +437,13 @@ export class JourneyWorker {
       if (!text.trim()) continue;
       this.#outputLines += 1;
       if (this.#outputLines > OUTPUT_LINES_PER_ATTEMPT) {
-        if (this.#outputLines === OUTPUT_LINES_PER_ATTEMPT + 1) hook({ stream, text: `(further output of this attempt dropped after ${OUTPUT_LINES_PER_ATTEMPT} lines)`, journey: request?.journey.name, runId: request?.runId });
+        if (this.#outputLines === OUTPUT_LINES_PER_ATTEMPT + 1)
+          hook({
+            stream,
+            text: `(further output of this attempt dropped after ${OUTPUT_LINES_PER_ATTEMPT} lines)`,
+            journey: request?.journey.name,
+            runId: request?.runId,
+          });
         continue;
       }
       hook({ stream, text: text.slice(0, 2_000), journey: request?.journey.name, runId: request?.runId });

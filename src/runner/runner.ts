@@ -98,7 +98,11 @@ export class Runner {
       if (result.status !== 'failure') break;
     }
     const last = attemptResults.at(-1)!;
-    if (last.status === 'success') this.#knownSteps.set(journey.name, last.steps.map((s) => s.name));
+    if (last.status === 'success')
+      this.#knownSteps.set(
+        journey.name,
+        last.steps.map((s) => s.name),
+      );
     else markUnreached(last.steps, this.#knownSteps.get(journey.name));
     const degraded = this.#thresholds.judge(journey, last, log);
     return {
@@ -124,7 +128,12 @@ export class Runner {
     };
   }
 
-  async #attempt(journey: JourneyDefinition, { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number }, settings: RunnerOptions, log: RunnerLog | undefined): Promise<AttemptResult> {
+  async #attempt(
+    journey: JourneyDefinition,
+    { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number },
+    settings: RunnerOptions,
+    log: RunnerLog | undefined,
+  ): Promise<AttemptResult> {
     const { workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
     const mode = settings.trace ?? defaultOf('trace');
@@ -145,17 +154,26 @@ export class Runner {
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
       });
-      log?.debug?.({ event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: report.workerPid, status: report.result.status }, `attempt ${attempt} of ${journey.name} ran in worker ${report.workerPid}`);
-      if (report.browser === 'unresponsive') log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
+      log?.debug?.(
+        { event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: report.workerPid, status: report.result.status },
+        `attempt ${attempt} of ${journey.name} ran in worker ${report.workerPid}`,
+      );
+      if (report.browser === 'unresponsive')
+        log?.warn({ journey: journey.name, runId }, 'the browser stopped answering; its worker is replaced with a fresh one');
       const proberSide = proberSideOf(report.result, {
         browserLost: report.browser === 'lost',
         journeysFault: report.ended !== undefined && whoseFault({ kind: 'worker-ended', worker: report.ended }) === 'journey',
         starved: starvedShare(stalledBefore, this.#options.cpuStallMicros?.(), performance.now() - attemptStarted),
       });
-      if (proberSide?.kind === 'starved') log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
+      if (proberSide?.kind === 'starved')
+        log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
       return proberSide ? asProberError(report.result, proberSide, redact) : report.result;
     } catch (error) {
-      return failedAttempt({ kind: 'not-run' }, { message: redact(`could not start a journey worker: ${describeError(error).message}`) }, { attempt, durationMs: 0 });
+      return failedAttempt(
+        { kind: 'not-run' },
+        { message: redact(`could not start a journey worker: ${describeError(error).message}`) },
+        { attempt, durationMs: 0 },
+      );
     }
   }
 }
@@ -177,7 +195,11 @@ function proberSideOf(result: AttemptResult, seen: SeenFromOutside): ProberSide 
   if (result.status !== 'failure') return undefined;
   const { starved } = seen;
   if (result.error?.reason === 'timeout' && result.cause !== 'journey' && starved !== undefined && starved >= STARVED_SHARE) {
-    return { kind: 'starved', share: starved, note: `the machine starved pulse of CPU during this attempt (tasks waited for a CPU ${Math.round(starved * 100)}% of the time), so the timeout says nothing about the target` };
+    return {
+      kind: 'starved',
+      share: starved,
+      note: `the machine starved pulse of CPU during this attempt (tasks waited for a CPU ${Math.round(starved * 100)}% of the time), so the timeout says nothing about the target`,
+    };
   }
   // The browser went away under the attempt and its code did nothing wrong: pulse's side, not the target's.
   if (seen.browserLost && !seen.journeysFault) return { kind: 'browser-lost', note: 'browser disconnected during the run' };
@@ -212,7 +234,9 @@ export function newRunId(date = new Date()): string {
 function usageOfRun(attempts: AttemptResult[]): { usage?: ResourceUsage } {
   const measured = attempts.flatMap((attempt) => attempt.usage ?? []);
   if (measured.length === 0) return {};
-  return { usage: { cpuSeconds: measured.reduce((sum, usage) => sum + usage.cpuSeconds, 0), peakRssBytes: Math.max(...measured.map((usage) => usage.peakRssBytes)) } };
+  return {
+    usage: { cpuSeconds: measured.reduce((sum, usage) => sum + usage.cpuSeconds, 0), peakRssBytes: Math.max(...measured.map((usage) => usage.peakRssBytes)) },
+  };
 }
 
 /** The deciding attempt's evidence first; earlier attempts fill in what it lacks (e.g. a screenshot). */

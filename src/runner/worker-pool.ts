@@ -80,8 +80,16 @@ export class WorkerPool {
     if (report.browser === 'lost' || report.browser === 'unresponsive') this.#options.onBrowserRestart?.(report.browser);
     const ended =
       report.ended ??
-      (report.result.status === 'error' ? { reason: 'error' as const, message: report.result.error?.message ?? 'prober error', during: 'pulse' as const } : undefined) ??
-      (browserGone ? { reason: 'browser' as const, message: `the worker's browser was ${report.browser === 'closed' ? 'closed by the journey' : report.browser}`, during: 'pulse' as const } : undefined);
+      (report.result.status === 'error'
+        ? { reason: 'error' as const, message: report.result.error?.message ?? 'prober error', during: 'pulse' as const }
+        : undefined) ??
+      (browserGone
+        ? {
+            reason: 'browser' as const,
+            message: `the worker's browser was ${report.browser === 'closed' ? 'closed by the journey' : report.browser}`,
+            during: 'pulse' as const,
+          }
+        : undefined);
     if (ended || !worker.alive) {
       this.#retire(worker, ended ?? { reason: 'exit', message: 'the worker ended', during: 'pulse' }, request);
     } else {
@@ -95,7 +103,11 @@ export class WorkerPool {
     const worker = await this.#acquire();
     const outcome = await worker.load(file, shown, deadlineMs);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
-      this.#retire(worker, { reason: 'load', message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`, during: 'journey' });
+      this.#retire(worker, {
+        reason: 'load',
+        message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`,
+        during: 'journey',
+      });
     } else {
       this.#release(worker);
     }

@@ -41,7 +41,12 @@ export interface SchedulerOptions {
 /** The scheduler's time: cron ticks, the time now, and timers. */
 export interface SchedulerClock {
   /** Calls onTick at each time the schedule names, and onMissed for a tick that could not fire in time. */
-  every(schedule: string, options: { name: string; timezone?: string; logger: CronLogger }, onTick: (tick: Date) => void, onMissed: () => void): { stop(): unknown };
+  every(
+    schedule: string,
+    options: { name: string; timezone?: string; logger: CronLogger },
+    onTick: (tick: Date) => void,
+    onMissed: () => void,
+  ): { stop(): unknown };
   now(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;

@@ -38,10 +38,10 @@ export function settingsReference(): string {
     '',
     '## Other variables',
     '',
-    table(['variable', 'read by', 'what it does'], [
-      [code(ALLOW_VARIABLES.env), 'pulse', ALLOW_VARIABLES.description],
-      ...TOOLING_VARIABLES.map((v) => [code(v.env), code(v.readBy), v.description]),
-    ]),
+    table(
+      ['variable', 'read by', 'what it does'],
+      [[code(ALLOW_VARIABLES.env), 'pulse', ALLOW_VARIABLES.description], ...TOOLING_VARIABLES.map((v) => [code(v.env), code(v.readBy), v.description])],
+    ),
     '',
   ].join('\n');
 }

@@ -3,7 +3,25 @@
 // problems reported at start and docs/settings.md are all made from this table.
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { baseUrl, duration, durationOrOff, location, nameList, oneOf, onOff, pathList, shard, size, text, timerDuration, url, urlTemplate, wholeNumber, zeroOne, type Parser } from './values.ts';
+import {
+  baseUrl,
+  duration,
+  durationOrOff,
+  location,
+  nameList,
+  oneOf,
+  onOff,
+  pathList,
+  shard,
+  size,
+  text,
+  timerDuration,
+  url,
+  urlTemplate,
+  wholeNumber,
+  zeroOne,
+  type Parser,
+} from './values.ts';
 
 export type { Shard } from './values.ts';
 
@@ -97,7 +115,8 @@ export const SETTINGS = {
   }),
   secretParams: setting({
     env: 'PULSE_SECRET_PARAMS',
-    description: 'more param names to redact, comma-separated, as `CARD_NUMBER` or `cardNumber`; names with pass, secret, token, key, credential or auth are redacted anyway',
+    description:
+      'more param names to redact, comma-separated, as `CARD_NUMBER` or `cardNumber`; names with pass, secret, token, key, credential or auth are redacted anyway',
     parse: nameList,
   }),
   location: setting({
@@ -245,7 +264,7 @@ export const SETTINGS = {
   playwrightConfig: setting({
     env: 'PULSE_PLAYWRIGHT_CONFIG',
     flag: { spec: '--playwright-config <file>', on: LOADING },
-    description: "the `playwright.config.ts` whose `use` shapes the browser contexts (one named must exist), or `none`",
+    description: 'the `playwright.config.ts` whose `use` shapes the browser contexts (one named must exist), or `none`',
     default: 'playwright.config.ts',
     parse: text,
   }),
@@ -333,7 +352,9 @@ export function flagName(spec: Flag['spec']): string {
 
 /** `--grace-period <duration>` as commander names its value: `gracePeriod`. */
 export function flagAttribute(spec: Flag['spec']): string {
-  return flagName(spec).slice(2).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return flagName(spec)
+    .slice(2)
+    .replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
@@ -352,11 +373,19 @@ export const PARAMS = {
 /** Lets another program's variable that shares the prefix through the unknown-variable check. */
 export const ALLOW_VARIABLES = {
   env: 'PULSE_ALLOW_VARS',
-  description: 'comma-separated names of other programs\' `PULSE_` variables, let through the check for unknown ones',
+  description: "comma-separated names of other programs' `PULSE_` variables, let through the check for unknown ones",
 } as const;
 
 /** Variables of the tooling around pulse, read there and not by pulse itself. */
 export const TOOLING_VARIABLES = [
-  { env: 'PULSE_SKIP_BROWSER_INSTALL', readBy: 'scripts/ensure-browser.ts', description: '`1`: `npm install` neither looks for nor installs a Chromium (the image sets it)' },
-  { env: 'PULSE_DEMO_PORT', readBy: 'playwright.config.ts', description: 'port of the demo shop `npx playwright test` starts when `PULSE_PARAM_BASE_URL` is not set' },
+  {
+    env: 'PULSE_SKIP_BROWSER_INSTALL',
+    readBy: 'scripts/ensure-browser.ts',
+    description: '`1`: `npm install` neither looks for nor installs a Chromium (the image sets it)',
+  },
+  {
+    env: 'PULSE_DEMO_PORT',
+    readBy: 'playwright.config.ts',
+    description: 'port of the demo shop `npx playwright test` starts when `PULSE_PARAM_BASE_URL` is not set',
+  },
 ] as const;

@@ -29,7 +29,10 @@ export function wholeNumber(min: number, max: number): Parser<number> {
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T): Parser<T[number]> {
-  return z.string().trim().pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
+  return z
+    .string()
+    .trim()
+    .pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
 }
 
 /** `on` or `off`, as a boolean. */
@@ -61,15 +64,26 @@ export const baseUrl: Parser<string> = url.transform((v) => v.replace(/\/+$/, ''
 export const urlTemplate: Parser<string> = z
   .string()
   .trim()
-  .refine((v) => url.safeParse(v.replaceAll('{journey}', 'j').replaceAll('{location}', 'l')).success, 'must be an http(s) URL, {journey} and {location} allowed, e.g. https://hc-ping.com/<key>/{journey}');
+  .refine(
+    (v) => url.safeParse(v.replaceAll('{journey}', 'j').replaceAll('{location}', 'l')).success,
+    'must be an http(s) URL, {journey} and {location} allowed, e.g. https://hc-ping.com/<key>/{journey}',
+  );
 
 /** A label on every metric and log line: what Prometheus and Kubernetes accept. */
-export const location: Parser<string> = z.string().trim().regex(LOCATION, 'must be 1-63 lower-case letters, digits, - or _, starting and ending with a letter or digit (e.g. eu-west-1)');
+export const location: Parser<string> = z
+  .string()
+  .trim()
+  .regex(LOCATION, 'must be 1-63 lower-case letters, digits, - or _, starting and ending with a letter or digit (e.g. eu-west-1)');
 
 /** `a:b:c`, empty parts left out. */
 export const pathList: Parser<string[]> = z.string().transform((v) => v.split(':').filter(Boolean));
 /** `a, b, c`, empty parts left out. */
-export const nameList: Parser<string[]> = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+export const nameList: Parser<string[]> = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 export const shard: Parser<Shard> = z
   .string()

@@ -162,6 +162,7 @@ export class DeliveryQueue<T> {
 
 /** A request cut off by its own timeout says so in the sink's words; any other failure is described as everywhere else. */
 function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && /timeout/i.test(String(error.cause))))) return `no answer within ${timeoutMs} ms`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && /timeout/i.test(String(error.cause)))))
+    return `no answer within ${timeoutMs} ms`;
   return describeError(error).message;
 }

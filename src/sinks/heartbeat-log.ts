@@ -59,7 +59,10 @@ export class HeartbeatLogSink implements Sink {
       runUrl: `${base}/runs/${encodeURIComponent(result.runId)}`,
       artifacts: artifactLinks(result.artifacts, base),
     };
-    const what = result.status === 'failure' ? `failed at step '${result.error?.step ?? '-'}' (${result.error?.reason}, cause ${result.cause ?? 'target'})` : 'could not be run';
+    const what =
+      result.status === 'failure'
+        ? `failed at step '${result.error?.step ?? '-'}' (${result.error?.reason}, cause ${result.cause ?? 'target'})`
+        : 'could not be run';
     if (result.status === 'failure') log.warn(fields, `journey ${result.journey} ${what}`);
     else log.error(fields, `journey ${result.journey} ${what}`);
   }

@@ -27,8 +27,18 @@ const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 /** What runs delivered: from each RunResult (run-metrics.ts), some of them pushed too. */
 export const RUN_METRICS = {
   heartbeats: define({ name: 'pulse_heartbeats_total', type: 'counter', help: 'Successful journey runs: the heartbeat.', labels: ['journey', 'location'] }),
-  runs: define({ name: 'pulse_journey_runs_total', type: 'counter', help: 'Journey runs by result (success, failure: target broken, error: pulse could not run it).', labels: ['journey', 'location', 'result'] }),
-  attempts: define({ name: 'pulse_journey_attempts_total', type: 'counter', help: 'Journey attempts by result, retries included.', labels: ['journey', 'location', 'result'] }),
+  runs: define({
+    name: 'pulse_journey_runs_total',
+    type: 'counter',
+    help: 'Journey runs by result (success, failure: target broken, error: pulse could not run it).',
+    labels: ['journey', 'location', 'result'],
+  }),
+  attempts: define({
+    name: 'pulse_journey_attempts_total',
+    type: 'counter',
+    help: 'Journey attempts by result, retries included.',
+    labels: ['journey', 'location', 'result'],
+  }),
   flakyRuns: define({ name: 'pulse_journey_flaky_runs_total', type: 'counter', help: 'Successful runs that needed a retry.', labels: ['journey', 'location'] }),
   degradedRuns: define({
     name: 'pulse_journey_degraded_runs_total',
@@ -54,7 +64,12 @@ export const RUN_METRICS = {
     help: 'Most resident memory the journey worker and its browser held together during the last run (sampled every 2 s and at its start and end; pages they share counted in each process).',
     labels: ['journey', 'location'],
   }),
-  lastRunDegraded: define({ name: 'pulse_journey_last_run_degraded', type: 'gauge', help: '1 if the last run of the journey succeeded but broke a threshold, else 0; only for journeys with thresholds.', labels: ['journey', 'location'] }),
+  lastRunDegraded: define({
+    name: 'pulse_journey_last_run_degraded',
+    type: 'gauge',
+    help: '1 if the last run of the journey succeeded but broke a threshold, else 0; only for journeys with thresholds.',
+    labels: ['journey', 'location'],
+  }),
   failures: define({
     name: 'pulse_journey_failures_total',
     type: 'counter',
@@ -68,10 +83,27 @@ export const RUN_METRICS = {
     help: 'Whose fault the last run was, when it did not succeed: 1 for its cause (target, third_party, journey, prober), 0 for the others; all 0 after a success. The alert rules page only on cause target.',
     labels: ['journey', 'location', 'cause'],
   }),
-  lastSuccess: define({ name: 'pulse_journey_last_success_timestamp_seconds', type: 'gauge', help: 'Unix time of the last successful run: when the heart last beat.', labels: ['journey', 'location'] }),
+  lastSuccess: define({
+    name: 'pulse_journey_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful run: when the heart last beat.',
+    labels: ['journey', 'location'],
+  }),
   interval: define({ name: 'pulse_journey_interval_seconds', type: 'gauge', help: 'Expected interval between runs, from the schedule.', labels: ['journey'] }),
-  duration: define({ name: 'pulse_journey_duration_seconds', type: 'histogram', help: 'Duration of successful runs.', labels: ['journey', 'location'], buckets: RUN_BUCKETS }),
-  stepDuration: define({ name: 'pulse_step_duration_seconds', type: 'histogram', help: 'Duration of each step of successful runs.', labels: ['journey', 'location', 'step'], buckets: STEP_BUCKETS }),
+  duration: define({
+    name: 'pulse_journey_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of successful runs.',
+    labels: ['journey', 'location'],
+    buckets: RUN_BUCKETS,
+  }),
+  stepDuration: define({
+    name: 'pulse_step_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of each step of successful runs.',
+    labels: ['journey', 'location', 'step'],
+    buckets: STEP_BUCKETS,
+  }),
   // What the user felt, per journey rather than per step, as gauges of the last success rather
   // than histograms: six series a journey and location, so /metrics stays near its size.
   webVital: define({
@@ -80,7 +112,12 @@ export const RUN_METRICS = {
     help: 'Web vitals of the last successful run, the worst page view of the run: ttfb (time to first byte), fcp (first contentful paint), lcp (largest contentful paint), inp (interaction to next paint).',
     labels: ['journey', 'location', 'vital'],
   }),
-  layoutShift: define({ name: 'pulse_journey_layout_shift', type: 'gauge', help: 'Cumulative layout shift of the last successful run, the worst page view of the run (0 is steady; over 0.1 is poor).', labels: ['journey', 'location'] }),
+  layoutShift: define({
+    name: 'pulse_journey_layout_shift',
+    type: 'gauge',
+    help: 'Cumulative layout shift of the last successful run, the worst page view of the run (0 is steady; over 0.1 is poor).',
+    labels: ['journey', 'location'],
+  }),
   transferBytes: define({
     name: 'pulse_journey_transfer_bytes',
     type: 'gauge',
@@ -98,22 +135,53 @@ export const RUN_METRICS = {
 /** Gauges of the last run that only a push carries: a pushed group has no counters or histograms to add up. */
 export const PUSHED_METRICS = {
   lastRun: define({ name: 'pulse_journey_last_run_timestamp_seconds', type: 'gauge', help: 'Unix time the last run ended.', labels: ['journey', 'location'] }),
-  lastDuration: define({ name: 'pulse_journey_last_duration_seconds', type: 'gauge', help: 'Duration of the last run, every attempt added up.', labels: ['journey', 'location'] }),
-  lastAttempts: define({ name: 'pulse_journey_attempts', type: 'gauge', help: 'Attempts the last run took; more than 1 means its first failed.', labels: ['journey', 'location'] }),
-  lastStatus: define({ name: 'pulse_journey_last_run_status', type: 'gauge', help: 'Result of the last run: 1 for it, 0 for the others.', labels: ['journey', 'location', 'result'] }),
-  lastStepDuration: define({ name: 'pulse_step_last_duration_seconds', type: 'gauge', help: 'Duration of each step of the last successful run.', labels: ['journey', 'location', 'step'] }),
+  lastDuration: define({
+    name: 'pulse_journey_last_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of the last run, every attempt added up.',
+    labels: ['journey', 'location'],
+  }),
+  lastAttempts: define({
+    name: 'pulse_journey_attempts',
+    type: 'gauge',
+    help: 'Attempts the last run took; more than 1 means its first failed.',
+    labels: ['journey', 'location'],
+  }),
+  lastStatus: define({
+    name: 'pulse_journey_last_run_status',
+    type: 'gauge',
+    help: 'Result of the last run: 1 for it, 0 for the others.',
+    labels: ['journey', 'location', 'result'],
+  }),
+  lastStepDuration: define({
+    name: 'pulse_step_last_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of each step of the last successful run.',
+    labels: ['journey', 'location', 'step'],
+  }),
 } as const;
 
 /** pulse watching itself: scheduling, the browser, workers, store, pushes and health (prober-metrics.ts). */
 export const PROBER_METRICS = {
-  paused: define({ name: 'pulse_journey_paused', type: 'gauge', help: '1 while the journey is paused for maintenance on this replica (its runs are skipped, its alerts held), else 0.', labels: ['journey', 'location'] }),
+  paused: define({
+    name: 'pulse_journey_paused',
+    type: 'gauge',
+    help: '1 while the journey is paused for maintenance on this replica (its runs are skipped, its alerts held), else 0.',
+    labels: ['journey', 'location'],
+  }),
   skipped: define({
     name: 'pulse_runs_skipped_total',
     type: 'counter',
     help: 'Planned runs not started: overlap (still running), saturated (no slot within the interval), shutdown, missed (the tick itself came too late), paused (a maintenance pause).',
     labels: ['journey', 'reason'],
   }),
-  scheduleLag: define({ name: 'pulse_schedule_lag_seconds', type: 'histogram', help: 'Planned start to real start of runs.', labels: [], buckets: LAG_BUCKETS }),
+  scheduleLag: define({
+    name: 'pulse_schedule_lag_seconds',
+    type: 'histogram',
+    help: 'Planned start to real start of runs.',
+    labels: [],
+    buckets: LAG_BUCKETS,
+  }),
   browserRestarts: define({ name: 'pulse_browser_restarts_total', type: 'counter', help: 'Browser relaunches after a crash or disconnect.', labels: [] }),
   workerRestarts: define({
     name: 'pulse_worker_restarts_total',
@@ -127,7 +195,12 @@ export const PROBER_METRICS = {
     help: 'Failures of the run store by operation (open, write, read, retention, missing): run history or evidence bookkeeping being lost. Probing goes on.',
     labels: ['operation'],
   }),
-  storeResets: define({ name: 'pulse_store_resets_total', type: 'counter', help: 'Times the run store was started afresh (a damaged file moved aside, or the file deleted under pulse).', labels: [] }),
+  storeResets: define({
+    name: 'pulse_store_resets_total',
+    type: 'counter',
+    help: 'Times the run store was started afresh (a damaged file moved aside, or the file deleted under pulse).',
+    labels: [],
+  }),
   shardJourneys: define({ name: 'pulse_shard_journeys', type: 'gauge', help: 'Journeys this replica owns.', labels: ['shard'] }),
   pushDeliveries: define({
     name: 'pulse_push_deliveries_total',
@@ -174,7 +247,13 @@ export function gauge<D extends MetricDefinition<string, 'gauge'>>(definition: D
 }
 
 export function histogram<D extends MetricDefinition<string, 'histogram'>>(definition: D, registry: Registry): Histogram<LabelsOf<D>> {
-  return new Histogram({ name: definition.name, help: definition.help, labelNames: definition.labels as readonly LabelsOf<D>[], buckets: [...(definition.buckets ?? [])], registers: [registry] });
+  return new Histogram({
+    name: definition.name,
+    help: definition.help,
+    labelNames: definition.labels as readonly LabelsOf<D>[],
+    buckets: [...(definition.buckets ?? [])],
+    registers: [registry],
+  });
 }
 
 /** The gauge as one pushed group carries it: the same name, type and help, without the group's labels. */

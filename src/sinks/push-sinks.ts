@@ -12,7 +12,11 @@ export interface PushSinksOptions {
 }
 
 /** The push sinks the settings ask for (none by default): Pushgateway and heartbeat webhook. */
-export function createPushSinks(config: Pick<Config, 'pushgatewayUrl' | 'webhookUrl' | 'webhookKind'>, log: DeliveryLog, options: PushSinksOptions = {}): Sink[] {
+export function createPushSinks(
+  config: Pick<Config, 'pushgatewayUrl' | 'webhookUrl' | 'webhookKind'>,
+  log: DeliveryLog,
+  options: PushSinksOptions = {},
+): Sink[] {
   const sinks: Sink[] = [];
   const common = { log, onOutcome: options.onOutcome, tuning: options.tuning };
   if (config.pushgatewayUrl) sinks.push(new PushgatewaySink({ url: config.pushgatewayUrl, ...common }));

@@ -15,7 +15,6 @@ export interface PushgatewaySinkOptions {
   tuning?: Partial<DeliveryTuning>;
 }
 
-
 /**
  * For probers nobody scrapes (`pulse once` in CI or cron): each run's gauges go to a Pushgateway,
  * one group per journey and location (job `pulse`).

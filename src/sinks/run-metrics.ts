@@ -111,7 +111,8 @@ export class RunMetrics implements Sink {
     for (const attempt of result.attemptResults) this.#attempts.inc({ ...labels, result: attempt.status });
     this.#up.set(labels, result.status === 'success' ? 1 : 0);
     // As pulse_journey_failures_total counts them: an error is always the prober's, a failure never is.
-    const lastCause = result.status === 'success' ? undefined : result.status === 'error' ? 'prober' : result.cause && result.cause !== 'prober' ? result.cause : 'target';
+    const lastCause =
+      result.status === 'success' ? undefined : result.status === 'error' ? 'prober' : result.cause && result.cause !== 'prober' ? result.cause : 'target';
     for (const cause of FAILURE_CAUSES) this.#lastRunCause.set({ ...labels, cause }, cause === lastCause ? 1 : 0);
     if (result.status === 'success') {
       this.#heartbeats.inc(labels);

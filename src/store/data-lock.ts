@@ -43,7 +43,10 @@ export async function lockDataFolder(dataDir: string, options: { onCompromised?:
     const holder = readHolder(holderPath);
     if (!holder || !isGone(holder)) {
       const who = holder ? `pulse pid ${holder.pid} on ${holder.host} since ${holder.since}` : 'another pulse';
-      throw new PulseError({ message: `PULSE_DATA_DIR '${dataDir}' is in use by ${who}`, fix: 'stop that one, or give this one a data folder of its own (PULSE_DATA_DIR / --data-dir)' });
+      throw new PulseError({
+        message: `PULSE_DATA_DIR '${dataDir}' is in use by ${who}`,
+        fix: 'stop that one, or give this one a data folder of its own (PULSE_DATA_DIR / --data-dir)',
+      });
     }
     // Left behind by a process that died on this host: take it over.
     rmSync(lockPath, { recursive: true, force: true });

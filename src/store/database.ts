@@ -128,7 +128,12 @@ export class StoreDatabase {
   #checkIntegrity(): void {
     const rows = this.#db.pragma('quick_check') as { quick_check: string }[];
     if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
-      throw new Error(`integrity check failed: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
+      throw new Error(
+        `integrity check failed: ${rows
+          .slice(0, 3)
+          .map((r) => r.quick_check)
+          .join('; ')}`,
+      );
     }
   }
 
@@ -190,7 +195,11 @@ export class StoreDatabase {
     this.#closeQuietly();
     // The write-ahead log beside the path belongs to the old file: applied to the new one it would corrupt it.
     this.#moveLog();
-    this.#report('missing', new Error(inode === undefined ? `${this.file} was deleted while pulse ran; history before now is lost` : `${this.file} was replaced while pulse ran`), { setAside: undefined });
+    this.#report(
+      'missing',
+      new Error(inode === undefined ? `${this.file} was deleted while pulse ran; history before now is lost` : `${this.file} was replaced while pulse ran`),
+      { setAside: undefined },
+    );
     this.#open();
   }
 }

@@ -41,13 +41,23 @@ export class EvidenceLedger {
     return this.#database.guard('retention', [], () =>
       this.#sql()
         .withArtifacts.all()
-        .map((r) => ({ runId: r.run_id, journey: r.journey, startedMs: r.started_ms, bytes: r.artifact_bytes, artifacts: JSON.parse(r.artifacts) as Artifacts })),
+        .map((r) => ({
+          runId: r.run_id,
+          journey: r.journey,
+          startedMs: r.started_ms,
+          bytes: r.artifact_bytes,
+          artifacts: JSON.parse(r.artifacts) as Artifacts,
+        })),
     );
   }
 
   /** Runs in flight now: their evidence folders are still being written. */
   inFlightRunIds(): string[] {
-    return this.#database.guard('retention', [], () => this.#sql().inFlight.all().map((row) => row.run_id));
+    return this.#database.guard('retention', [], () =>
+      this.#sql()
+        .inFlight.all()
+        .map((row) => row.run_id),
+    );
   }
 
   /** Says of each run that its evidence was deleted; the run itself stays. */

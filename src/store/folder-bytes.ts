@@ -14,6 +14,13 @@ export async function folderBytes(dir: string): Promise<number> {
     return 0;
   }
   // A file removed between the listing and its stat counts for nothing.
-  const sizes = await Promise.all(names.map((name) => lstat(path.join(dir, name)).then((stat) => (stat.isFile() ? stat.size : 0), () => 0)));
+  const sizes = await Promise.all(
+    names.map((name) =>
+      lstat(path.join(dir, name)).then(
+        (stat) => (stat.isFile() ? stat.size : 0),
+        () => 0,
+      ),
+    ),
+  );
   return sizes.reduce((sum, size) => sum + size, 0);
 }

@@ -103,7 +103,11 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
 export function migrate(db: Database): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > MIGRATIONS.length) {
-    throw new PulseError({ code: 'newer-schema', message: `run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length})`, fix: 'upgrade pulse or use another PULSE_DATA_DIR' });
+    throw new PulseError({
+      code: 'newer-schema',
+      message: `run store schema version ${from} is newer than this pulse knows (${MIGRATIONS.length})`,
+      fix: 'upgrade pulse or use another PULSE_DATA_DIR',
+    });
   }
   for (let version = from; version < MIGRATIONS.length; version += 1) {
     db.transaction(() => {

@@ -17,7 +17,9 @@ export interface PauseRow {
 function preparePauses(db: Database.Database) {
   const end = db.prepare<[string, string, number]>('UPDATE pauses SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL');
   return {
-    add: db.prepare<[Omit<PauseRow, 'id' | 'ended_at' | 'ended_by'>]>('INSERT INTO pauses (scope, target, until_ms, reason, created_by, created_at) VALUES (@scope, @target, @until_ms, @reason, @created_by, @created_at)'),
+    add: db.prepare<[Omit<PauseRow, 'id' | 'ended_at' | 'ended_by'>]>(
+      'INSERT INTO pauses (scope, target, until_ms, reason, created_by, created_at) VALUES (@scope, @target, @until_ms, @reason, @created_by, @created_at)',
+    ),
     end: db.transaction((ids: readonly number[], by: string, at: string) => ids.reduce((sum, id) => sum + end.run(at, by, id).changes, 0)),
     active: db.prepare<[number], PauseRow>('SELECT * FROM pauses WHERE ended_at IS NULL AND until_ms > ? ORDER BY id'),
   };

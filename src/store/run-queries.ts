@@ -1,5 +1,18 @@
 import type Database from 'better-sqlite3';
-import type { Artifacts, AttemptResult, Breach, CertificateInfo, FailureCause, FailureReason, Observations, PageVitals, RunResult, RunStatus, StepNetwork, StepResult } from '../result.ts';
+import type {
+  Artifacts,
+  AttemptResult,
+  Breach,
+  CertificateInfo,
+  FailureCause,
+  FailureReason,
+  Observations,
+  PageVitals,
+  RunResult,
+  RunStatus,
+  StepNetwork,
+  StepResult,
+} from '../result.ts';
 import type { StoreDatabase, StoreHealth } from './database.ts';
 
 /** A stored run: the RunResult as it went out, plus what happened to it since. */
@@ -132,19 +145,31 @@ function listIndex(filters: { journey: boolean; status: boolean; before: boolean
 function prepareQueries(db: Database.Database) {
   return {
     run: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?'),
-    lastSuccessBefore: db.prepare<[string, string, number], RunRow>(`SELECT * FROM runs WHERE journey = ? AND location = ? AND status = 'success' AND started_ms < ? ORDER BY started_ms DESC LIMIT 1`),
+    lastSuccessBefore: db.prepare<[string, string, number], RunRow>(
+      `SELECT * FROM runs WHERE journey = ? AND location = ? AND status = 'success' AND started_ms < ? ORDER BY started_ms DESC LIMIT 1`,
+    ),
     list: Array.from({ length: 8 }, (_, index) =>
-      db.prepare<[{ journey?: string; status?: RunStatus; before?: string; limit: number }], RunRow>(listSql({ journey: (index & 1) !== 0, status: (index & 2) !== 0, before: (index & 4) !== 0 })),
+      db.prepare<[{ journey?: string; status?: RunStatus; before?: string; limit: number }], RunRow>(
+        listSql({ journey: (index & 1) !== 0, status: (index & 2) !== 0, before: (index & 4) !== 0 }),
+      ),
     ),
     journeys: db.prepare<[], { journey: string }>('SELECT DISTINCT journey FROM runs ORDER BY journey'),
     recent: db.prepare<[string, number], Pick<RunRow, 'run_id' | 'status' | 'started_at'> & { is_degraded: number }>(
       'SELECT run_id, status, started_at, degraded IS NOT NULL AS is_degraded FROM runs WHERE journey = ? ORDER BY started_ms DESC, run_id DESC LIMIT ?',
     ),
-    lastSuccessAt: db.prepare<[string], { started_at: string }>("SELECT started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1"),
+    lastSuccessAt: db.prepare<[string], { started_at: string }>(
+      "SELECT started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1",
+    ),
     // The streak began with the oldest run after the last run of the other kind.
-    lastFailure: db.prepare<[string], { started_ms: number }>("SELECT started_ms FROM runs WHERE journey = ? AND status != 'success' ORDER BY started_ms DESC LIMIT 1"),
-    lastSuccess: db.prepare<[string], { started_ms: number }>("SELECT started_ms FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1"),
-    firstAfter: db.prepare<[string, number], { started_at: string }>('SELECT started_at FROM runs WHERE journey = ? AND started_ms > ? ORDER BY started_ms ASC LIMIT 1'),
+    lastFailure: db.prepare<[string], { started_ms: number }>(
+      "SELECT started_ms FROM runs WHERE journey = ? AND status != 'success' ORDER BY started_ms DESC LIMIT 1",
+    ),
+    lastSuccess: db.prepare<[string], { started_ms: number }>(
+      "SELECT started_ms FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT 1",
+    ),
+    firstAfter: db.prepare<[string, number], { started_at: string }>(
+      'SELECT started_at FROM runs WHERE journey = ? AND started_ms > ? ORDER BY started_ms ASC LIMIT 1',
+    ),
     window: db.prepare<[string, number], { runs: number; ok: number | null; counted: number | null }>(
       "SELECT COUNT(*) AS runs, SUM(status = 'success') AS ok, SUM(status != 'error') AS counted FROM runs WHERE journey = ? AND started_ms >= ?",
     ),
@@ -157,10 +182,16 @@ function prepareQueries(db: Database.Database) {
     costs: db.prepare<[string, number], { cpu_seconds: number; peak_rss_bytes: number }>(
       'SELECT cpu_seconds, peak_rss_bytes FROM runs WHERE journey = ? AND started_ms >= ? AND cpu_seconds IS NOT NULL ORDER BY cpu_seconds',
     ),
-    durations: db.prepare<[string, number], { duration_ms: number }>("SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms"),
-    successes: db.prepare<[string, number], { run_id: string; started_at: string }>("SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?"),
+    durations: db.prepare<[string, number], { duration_ms: number }>(
+      "SELECT duration_ms FROM runs WHERE journey = ? AND status = 'success' AND started_ms >= ? ORDER BY duration_ms",
+    ),
+    successes: db.prepare<[string, number], { run_id: string; started_at: string }>(
+      "SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?",
+    ),
     // The run ids go in as one JSON array: one statement for any number of runs.
-    steps: db.prepare<[string], StepRow>('SELECT run_id, name, status, duration_ms, vitals, network FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position'),
+    steps: db.prepare<[string], StepRow>(
+      'SELECT run_id, name, status, duration_ms, vitals, network FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position',
+    ),
   };
 }
 
@@ -213,7 +244,11 @@ export class RunQueries {
 
   /** Names of every journey with history, for journeys no longer configured. */
   journeysWithHistory(): string[] {
-    return this.#database.guard('read', [], () => this.#sql().journeys.all().map((r) => r.journey));
+    return this.#database.guard('read', [], () =>
+      this.#sql()
+        .journeys.all()
+        .map((r) => r.journey),
+    );
   }
 
   stats(journey: string, now = Date.now(), strip = 30): JourneyStats {
@@ -251,7 +286,10 @@ export class RunQueries {
         degraded24h: { ...degraded, share: degraded.successes > 0 ? degraded.degraded / degraded.successes : undefined },
         cost24h: {
           measured: costs.length,
-          cpuMedianSeconds: percentile(costs.map((c) => c.cpu_seconds), 0.5),
+          cpuMedianSeconds: percentile(
+            costs.map((c) => c.cpu_seconds),
+            0.5,
+          ),
           cpuTotalSeconds: costs.reduce((sum, c) => sum + c.cpu_seconds, 0),
           peakRssBytes: costs.length > 0 ? Math.max(...costs.map((c) => c.peak_rss_bytes)) : undefined,
         },
@@ -268,7 +306,11 @@ export class RunQueries {
       const runs = this.#sql().successes.all(journey, limit);
       if (runs.length === 0) return [];
       const steps = this.#stepsOf(runs.map((r) => r.run_id));
-      return runs.reverse().map((run) => ({ runId: run.run_id, startedAt: run.started_at, steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs, ...(s.vitals ? { vitals: s.vitals } : {}) })) }));
+      return runs.reverse().map((run) => ({
+        runId: run.run_id,
+        startedAt: run.started_at,
+        steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs, ...(s.vitals ? { vitals: s.vitals } : {}) })),
+      }));
     });
   }
 
@@ -297,7 +339,23 @@ export class RunQueries {
 
 function emptyStats(journey: string): JourneyStats {
   const none: FlakeFigure = { successes: 0, flaky: 0, share: undefined };
-  return { journey, lastRun: undefined, since: undefined, lastSuccessAt: undefined, runs1h: 0, successRate1h: undefined, runs24h: 0, successRate24h: undefined, flaky24h: none, flaky7d: none, degraded24h: { successes: 0, degraded: 0, share: undefined }, cost24h: { measured: 0, cpuMedianSeconds: undefined, cpuTotalSeconds: 0, peakRssBytes: undefined }, p50Ms: undefined, p95Ms: undefined, recent: [] };
+  return {
+    journey,
+    lastRun: undefined,
+    since: undefined,
+    lastSuccessAt: undefined,
+    runs1h: 0,
+    successRate1h: undefined,
+    runs24h: 0,
+    successRate24h: undefined,
+    flaky24h: none,
+    flaky7d: none,
+    degraded24h: { successes: 0, degraded: 0, share: undefined },
+    cost24h: { measured: 0, cpuMedianSeconds: undefined, cpuTotalSeconds: 0, peakRssBytes: undefined },
+    p50Ms: undefined,
+    p95Ms: undefined,
+    recent: [],
+  };
 }
 
 function toRecord(row: RunRow, steps: StepResult[]): RunRecord {

@@ -25,7 +25,9 @@ function prepareWrites(db: Database.Database) {
       started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded, cpu_seconds, peak_rss_bytes)
     VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
       @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded, @cpu_seconds, @peak_rss_bytes)`);
-  const insertStep = db.prepare<[string, number, string, string, number, string | null, string | null]>('INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertStep = db.prepare<[string, number, string, string, number, string | null, string | null]>(
+    'INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   const deleteSteps = db.prepare<[string]>('DELETE FROM steps WHERE run_id = ?');
   const endRun = db.prepare<[string]>('DELETE FROM in_flight WHERE run_id = ?');
   return {
@@ -34,11 +36,21 @@ function prepareWrites(db: Database.Database) {
       deleteSteps.run(result.runId);
       insertRun.run(runRow(result));
       result.steps.forEach((step, position) =>
-        insertStep.run(result.runId, position, step.name, step.status, step.durationMs, step.vitals ? JSON.stringify(step.vitals) : null, step.network ? JSON.stringify(step.network) : null),
+        insertStep.run(
+          result.runId,
+          position,
+          step.name,
+          step.status,
+          step.durationMs,
+          step.vitals ? JSON.stringify(step.vitals) : null,
+          step.network ? JSON.stringify(step.network) : null,
+        ),
       );
     }),
     setBytes: db.prepare<[number, string]>('UPDATE runs SET artifact_bytes = ? WHERE run_id = ?'),
-    startRun: db.prepare<[string, string, string, string, number]>('INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)'),
+    startRun: db.prepare<[string, string, string, string, number]>(
+      'INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)',
+    ),
     inFlight: db.prepare<[], InFlightRow>('SELECT run_id, journey, location, started_at FROM in_flight ORDER BY started_ms'),
   };
 }

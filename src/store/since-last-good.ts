@@ -55,7 +55,8 @@ export function compareWithLastGood(failed: ComparedRun, good: ComparedRun): Sin
   const slowerSteps: SinceLastGood['slowerSteps'] = [];
   for (const step of failed.steps) {
     const before = thenSteps.get(step.name);
-    if (step.status !== 'skipped' && before !== undefined && isMuchSlower(step.durationMs, before)) slowerSteps.push({ name: step.name, nowMs: Math.round(step.durationMs), thenMs: Math.round(before) });
+    if (step.status !== 'skipped' && before !== undefined && isMuchSlower(step.durationMs, before))
+      slowerSteps.push({ name: step.name, nowMs: Math.round(step.durationMs), thenMs: Math.round(before) });
   }
   slowerRequests.sort((a, b) => b.nowMs - b.thenMs - (a.nowMs - a.thenMs));
   return {

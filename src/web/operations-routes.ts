@@ -25,7 +25,10 @@ const resumeBody = z.object({ ...scopeFields, id: z.number().int().optional() })
 const formPause = z.object({ csrf: z.string(), for: z.string().max(20), reason: z.string().trim().min(1).max(500) });
 
 /** Run now, pause and resume: JSON for tools and `pulse trigger/pause/resume`, forms for the UI. */
-export function registerOperations(app: FastifyInstance, options: { operations: Operations; guard: WriteGuard; publicUrl: string | undefined; onChange: () => void }): void {
+export function registerOperations(
+  app: FastifyInstance,
+  options: { operations: Operations; guard: WriteGuard; publicUrl: string | undefined; onChange: () => void },
+): void {
   const { operations, guard } = options;
   const runUrl = (runId: string) => `${options.publicUrl ?? ''}/runs/${encodeURIComponent(runId)}`;
 
@@ -78,8 +81,14 @@ export function registerOperations(app: FastifyInstance, options: { operations: 
     if (!guard.allow(request, reply, 'form')) return reply;
     const form = formPause.safeParse(request.body);
     const ms = form.success ? parseDuration(form.data.for) : undefined;
-    if (!form.success || ms === undefined || ms <= 0 || ms > MAX_PAUSE_MS) return reply.code(400).type('text/plain').send('a pause needs a duration such as 30m (at most 7d) and a reason');
-    const pause = operations.pause({ scope: { kind: 'journey', journey: request.params.name }, untilMs: Date.now() + ms, reason: form.data.reason, by: guard.identity(request) });
+    if (!form.success || ms === undefined || ms <= 0 || ms > MAX_PAUSE_MS)
+      return reply.code(400).type('text/plain').send('a pause needs a duration such as 30m (at most 7d) and a reason');
+    const pause = operations.pause({
+      scope: { kind: 'journey', journey: request.params.name },
+      untilMs: Date.now() + ms,
+      reason: form.data.reason,
+      by: guard.identity(request),
+    });
     options.onChange();
     if ('error' in pause) return reply.code(404).type('text/plain').send('no such journey');
     return reply.redirect(`/journeys/${encodeURIComponent(request.params.name)}`, 303);
@@ -94,7 +103,8 @@ export function registerOperations(app: FastifyInstance, options: { operations: 
 }
 
 function answerRunNow(reply: FastifyReply, journey: string, outcome: RunNowOutcome, runUrl: (runId: string) => string) {
-  if (!('error' in outcome)) return reply.code(202).send({ journey, runId: outcome.runId, url: runUrl(outcome.runId), status: `/api/runs/${encodeURIComponent(outcome.runId)}` });
+  if (!('error' in outcome))
+    return reply.code(202).send({ journey, runId: outcome.runId, url: runUrl(outcome.runId), status: `/api/runs/${encodeURIComponent(outcome.runId)}` });
   if (outcome.error === 'unknown') return reply.code(404).send({ error: `no journey ${journey} on this replica` });
   if (outcome.error === 'stopping') return reply.code(503).send({ error: 'pulse is shutting down' });
   return reply.code(409).send({ error: `${journey} is already running`, ...(outcome.runId ? { runId: outcome.runId, url: runUrl(outcome.runId) } : {}) });
@@ -112,12 +122,23 @@ function endOf(body: { for?: string; until?: string }): number | string {
   if ((body.for === undefined) === (body.until === undefined)) return "give either 'for' (a duration such as 30m) or 'until' (an ISO 8601 time)";
   const now = Date.now();
   const until = body.for !== undefined ? (parseDuration(body.for) ?? Number.NaN) + now : Date.parse(body.until!);
-  if (!Number.isFinite(until)) return body.for !== undefined ? `'for' ${JSON.stringify(body.for)} is not a duration such as 30m or 2h` : `'until' ${JSON.stringify(body.until)} is not an ISO 8601 time`;
+  if (!Number.isFinite(until))
+    return body.for !== undefined
+      ? `'for' ${JSON.stringify(body.for)} is not a duration such as 30m or 2h`
+      : `'until' ${JSON.stringify(body.until)} is not an ISO 8601 time`;
   if (until <= now) return 'the pause would already be over';
   if (until - now > MAX_PAUSE_MS) return 'a pause lasts at most 7 days; pause again when it ends';
   return until;
 }
 
 export function describePause(pause: Pause) {
-  return { id: pause.id, scope: pause.scope, until: pause.until, since: pause.since, by: pause.by, reason: pause.reason, remainingSeconds: Math.max(0, Math.round((Date.parse(pause.until) - Date.now()) / 1000)) };
+  return {
+    id: pause.id,
+    scope: pause.scope,
+    until: pause.until,
+    since: pause.since,
+    by: pause.by,
+    reason: pause.reason,
+    remainingSeconds: Math.max(0, Math.round((Date.parse(pause.until) - Date.now()) / 1000)),
+  };
 }

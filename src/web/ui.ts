@@ -75,7 +75,13 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   registerOperations(app, { operations, guard, publicUrl: config.publicUrl, onChange: () => views.clear() });
   const pausedUntil = (name: string) => {
     const definition = configured.get(name);
-    return definition ? operations.pausesOf(definition).map((pause) => pause.until).sort().at(-1) : undefined;
+    return definition
+      ? operations
+          .pausesOf(definition)
+          .map((pause) => pause.until)
+          .sort()
+          .at(-1)
+      : undefined;
   };
 
   app.get<{ Querystring: { sort?: string } }>('/', async (request, reply) => {
@@ -119,34 +125,39 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Params: { id: string } }>('/runs/:id', async (request, reply) => {
     const run = store.getRun(request.params.id);
     if (!run) return reply.code(404).type('text/plain').send('no such run');
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(runPage(run, config.location, config.publicUrl, sinceLastGood(run)).value);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(runPage(run, config.location, config.publicUrl, sinceLastGood(run)).value);
   });
 
-  app.get('/api/journeys', async () => cached('/api/journeys', () => ({
-    store: store.health(),
-    journeys: journeyNames().map((name) => {
-      const stats = store.stats(name);
-      const definition = configured.get(name);
-      return {
-        name,
-        schedule: definition?.schedule,
-        tags: definition?.tags,
-        up: stats.lastRun ? stats.lastRun.status === 'success' : undefined,
-        since: stats.since,
-        lastSuccessAt: stats.lastSuccessAt,
-        successRate1h: stats.successRate1h,
-        successRate24h: stats.successRate24h,
-        p50Ms: stats.p50Ms,
-        p95Ms: stats.p95Ms,
-        flaky24h: stats.flaky24h,
-        flaky7d: stats.flaky7d,
-        degraded24h: stats.degraded24h,
-        paused: definition ? operations.pausesOf(definition).map(describePause) : [],
-        lastRun: stats.lastRun ? summary(stats.lastRun) : undefined,
-        url: `${config.publicUrl ?? ''}/journeys/${encodeURIComponent(name)}`,
-      };
-    }),
-  })));
+  app.get('/api/journeys', async () =>
+    cached('/api/journeys', () => ({
+      store: store.health(),
+      journeys: journeyNames().map((name) => {
+        const stats = store.stats(name);
+        const definition = configured.get(name);
+        return {
+          name,
+          schedule: definition?.schedule,
+          tags: definition?.tags,
+          up: stats.lastRun ? stats.lastRun.status === 'success' : undefined,
+          since: stats.since,
+          lastSuccessAt: stats.lastSuccessAt,
+          successRate1h: stats.successRate1h,
+          successRate24h: stats.successRate24h,
+          p50Ms: stats.p50Ms,
+          p95Ms: stats.p95Ms,
+          flaky24h: stats.flaky24h,
+          flaky7d: stats.flaky7d,
+          degraded24h: stats.degraded24h,
+          paused: definition ? operations.pausesOf(definition).map(describePause) : [],
+          lastRun: stats.lastRun ? summary(stats.lastRun) : undefined,
+          url: `${config.publicUrl ?? ''}/journeys/${encodeURIComponent(name)}`,
+        };
+      }),
+    })),
+  );
 
   app.get('/api/prober', async (_request, reply) => {
     if (!options.prober) return reply.code(404).send({ error: 'no prober health here' });

@@ -45,7 +45,9 @@ export class WriteGuard {
   /** Refuses the write (and answers) unless it may go ahead; the auth hook has already checked credentials. */
   allow(request: FastifyRequest, reply: FastifyReply, kind: WriteKind): boolean {
     if (!this.enabled) {
-      void reply.code(403).send({ error: 'writes need auth: set PULSE_AUTH_TOKEN or PULSE_AUTH_USER and PULSE_AUTH_PASSWORD (or, on a trusted network only, PULSE_ALLOW_OPEN_WRITES=1)' });
+      void reply.code(403).send({
+        error: 'writes need auth: set PULSE_AUTH_TOKEN or PULSE_AUTH_USER and PULSE_AUTH_PASSWORD (or, on a trusted network only, PULSE_ALLOW_OPEN_WRITES=1)',
+      });
       return false;
     }
     // A browser says where a request comes from; another site's page may not write here. An opaque

@@ -101,7 +101,8 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
     report = proberError(`pulse could not run the attempt: ${describeError(error).message}`, error);
   }
   const closed = await closeContext(context);
-  if (!closed) options.log?.warn({ journey: options.journey.name, runId: options.runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms`);
+  if (!closed)
+    options.log?.warn({ journey: options.journey.name, runId: options.runId }, `browser context did not close within ${CONTEXT_CLOSE_TIMEOUT_MS} ms`);
   return withBrowserAfter(browser, closed ? report : { ...report, browser: 'unresponsive' });
 }
 
@@ -158,7 +159,16 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   // A browser that went away, or a context the journey closed, has nothing left to capture.
   const artifacts = decision.status === 'failure' && !watch.closed ? await captureFailure(options, stage) : {};
   return {
-    result: { attempt, status: decision.status, durationMs, steps: log.steps, error: decision.error, cause: decision.cause, artifacts, ...(await keptForEveryRun(options, recorder)) },
+    result: {
+      attempt,
+      status: decision.status,
+      durationMs,
+      steps: log.steps,
+      error: decision.error,
+      cause: decision.cause,
+      artifacts,
+      ...(await keptForEveryRun(options, recorder)),
+    },
     ...closedBrowser,
     // The journey's own code decided the attempt: its worker is not reused.
     ...(decision.journeyFault !== undefined ? { ended: { reason: 'fault' as const, message: decision.journeyFault, during: 'journey' as const } } : {}),
@@ -213,7 +223,12 @@ async function keptForEveryRun(options: AttemptOptions, recorder: EvidenceRecord
 function observed(recorder: EvidenceRecorder, { observe, redact }: Pick<AttemptOptions, 'observe' | 'redact'>): { observed?: Observations } {
   if (!observe) return {};
   const { requests, console } = recorder.observations();
-  return { observed: { requests: requests.map((request) => ({ ...request, key: redact(request.key), outcome: redact(request.outcome) })), console: console.map((line) => redact(line)) } };
+  return {
+    observed: {
+      requests: requests.map((request) => ({ ...request, key: redact(request.key), outcome: redact(request.outcome) })),
+      console: console.map((line) => redact(line)),
+    },
+  };
 }
 
 /** The own origins' certificates, when any was reached over https; waits at most a moment for the browser's answers. */
@@ -225,7 +240,10 @@ async function certificates(recorder: EvidenceRecorder): Promise<{ certificates?
 /** Closes a run's context; false when it would not close in time (the browser stopped answering). */
 async function closeContext(context: BrowserContext): Promise<boolean> {
   return Promise.race([
-    context.close().then(() => true, () => true),
+    context.close().then(
+      () => true,
+      () => true,
+    ),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), CONTEXT_CLOSE_TIMEOUT_MS).unref()),
   ]);
 }

@@ -101,12 +101,15 @@ export async function findEnd({ ran, durationMs, clock, log, watch }: FindEndOpt
   let end = ran.end;
   // A body that ends after its budget without the budget's timer firing kept the event loop to itself.
   if (end.kind === 'returned' && durationMs > clock.budgetMs && !ran.budgetFired) {
-    const fault = new JourneyFaultError(`journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${clock.budgetMs} ms (a synchronous loop or a blocking call?)`);
+    const fault = new JourneyFaultError(
+      `journey code kept its worker busy for ${Math.round(durationMs)} ms, past the run budget of ${clock.budgetMs} ms (a synchronous loop or a blocking call?)`,
+    );
     end = { kind: 'broke', error: fault };
     log.failAt(clock.budgetEnd, fault);
   }
   // A closed target often fails the step a moment before the connection reports why: give it that moment.
-  if (end.kind === 'broke' && !watch.browserLost && !watch.closed && CLOSED_TARGET.test(describeError(log.failed?.error ?? end.error).message)) await watch.disconnected(1_000);
+  if (end.kind === 'broke' && !watch.browserLost && !watch.closed && CLOSED_TARGET.test(describeError(log.failed?.error ?? end.error).message))
+    await watch.disconnected(1_000);
   if (watch.closed) {
     const fault = new JourneyFaultError(`the journey called ${watch.closed.call}: pulse owns the browser and the context; a journey must leave them open`);
     end = { kind: 'broke', error: fault };

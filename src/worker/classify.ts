@@ -57,7 +57,8 @@ export interface VerdictEvidence {
 
 // Errors only journey code makes: JavaScript's own, and Playwright refusing a call as written.
 const CODE_ERRORS = new Set(['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError', 'EvalError', 'URIError']);
-const MISUSE = /strict mode violation|is not a valid selector|Unexpected token .* while parsing (css )?selector|Unknown engine "|Unsupported token|expect\(.*\)\.\w+: (Expected|Received) value must be/i;
+const MISUSE =
+  /strict mode violation|is not a valid selector|Unexpected token .* while parsing (css )?selector|Unknown engine "|Unsupported token|expect\(.*\)\.\w+: (Expected|Received) value must be/i;
 
 /** True when the error is a timeout of some kind: pulse's budget, Playwright's, or an expect that gave up. */
 export function isTimeout(error: unknown): boolean {
@@ -78,7 +79,11 @@ export function judgeFailure(error: unknown, evidence: VerdictEvidence): Verdict
   if (CODE_ERRORS.has(name) || MISUSE.test(stripAnsi(message))) return { reason: 'script', cause: 'journey', lead: [] };
   const blocking = evidence.problems.filter((problem) => problem.blocking);
   if (error instanceof BudgetExceededError && error.waitingIn?.length === 0 && !evidence.stillLoading && blocking.length === 0) {
-    return { reason: 'timeout', cause: 'journey', lead: ['the journey\'s own code was waiting on neither the browser nor the network (a promise that never settles?)'] };
+    return {
+      reason: 'timeout',
+      cause: 'journey',
+      lead: ["the journey's own code was waiting on neither the browser nor the network (a promise that never settles?)"],
+    };
   }
   const navigationFailed = /net::ERR_|NS_ERROR_/.test(message);
   const own = blocking.filter((problem) => problem.own);
@@ -91,7 +96,8 @@ export function judgeFailure(error: unknown, evidence: VerdictEvidence): Verdict
     return { reason, cause, lead: blamed.map((problem) => problem.text) };
   }
   const reason = classifyFailure(error, { httpErrors: [], stillLoading: evidence.stillLoading });
-  const lead = reason === 'timeout' && evidence.stillLoading && evidence.pending.length > 0 ? [`the page was still waiting for ${evidence.pending.join(', ')}`] : [];
+  const lead =
+    reason === 'timeout' && evidence.stillLoading && evidence.pending.length > 0 ? [`the page was still waiting for ${evidence.pending.join(', ')}`] : [];
   return { reason, cause: 'target', lead };
 }
 

@@ -68,7 +68,13 @@ export class EvidenceRecorder {
       if (!journeyListens) dialog.dismiss().catch(() => undefined);
     });
     context.on('requestfailed', (request) => {
-      this.#push(this.requests, { at: now(), method: request.method(), url: request.url(), resourceType: request.resourceType(), failure: request.failure()?.errorText ?? 'failed' });
+      this.#push(this.requests, {
+        at: now(),
+        method: request.method(),
+        url: request.url(),
+        resourceType: request.resourceType(),
+        failure: request.failure()?.errorText ?? 'failed',
+      });
     });
     context.on('response', (response) => {
       const status = response.status();
@@ -180,7 +186,12 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
   };
   const log = async () => {
     const target = file('console.json');
-    const body = { url: page && !page.isClosed() ? page.url() : undefined, console: recorder.console, requests: recorder.requests, pending: recorder.network.pending() };
+    const body = {
+      url: page && !page.isClosed() ? page.url() : undefined,
+      console: recorder.console,
+      requests: recorder.requests,
+      pending: recorder.network.pending(),
+    };
     await writeFile(target, redact(JSON.stringify(body, null, 2)));
     artifacts.console = relative(target);
   };
@@ -207,11 +218,9 @@ async function rawScreenshot(page: Page, timeoutMs = CAPTURE_TIMEOUT_MS): Promis
 
 async function rawHtml(page: Page): Promise<string> {
   // What the DOM holds right now, even while the document is still arriving (Playwright waits for it).
-  const now = await withCdp(
-    page,
-    (session) => session.send('Runtime.evaluate', { expression: DOM_NOW, returnByValue: true }),
-    LAST_TRY_TIMEOUT_MS,
-  ).catch(() => undefined);
+  const now = await withCdp(page, (session) => session.send('Runtime.evaluate', { expression: DOM_NOW, returnByValue: true }), LAST_TRY_TIMEOUT_MS).catch(
+    () => undefined,
+  );
   const held: unknown = now?.result.value;
   if (typeof held === 'string' && held !== '') return held;
   // The document under a pending navigation only answers once that navigation is stopped.

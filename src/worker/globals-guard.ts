@@ -22,7 +22,17 @@ const WATCHED: Record<string, object | undefined> = {
 };
 
 /** Properties pulse changes itself (process.exit is made to throw), or that Node updates on its own. */
-const IGNORED = new Set(['process.exit', 'process.exitCode', 'process.title', 'process.env', 'process.stdout', 'process.stderr', 'process.stdin', 'process.domain', 'process._exiting']);
+const IGNORED = new Set([
+  'process.exit',
+  'process.exitCode',
+  'process.title',
+  'process.env',
+  'process.stdout',
+  'process.stderr',
+  'process.stdin',
+  'process.domain',
+  'process._exiting',
+]);
 
 /** Identity of every watched property, taken once the worker is warm. */
 export class GlobalsGuard {

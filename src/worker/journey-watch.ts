@@ -22,7 +22,12 @@ export class JourneyWatch {
   /** Playwright calls in flight (locator.click, expect...), when the client lets pulse see them. */
   readonly #calls: Set<ApiZone> | undefined;
 
-  constructor(browser: Browser, context: BrowserContext, page: Page, private readonly runningStep: () => string | undefined) {
+  constructor(
+    browser: Browser,
+    context: BrowserContext,
+    page: Page,
+    private readonly runningStep: () => string | undefined,
+  ) {
     this.#calls = this.#watchCalls(browser);
     this.#wrapClose(browser, 'browser.close()');
     this.#wrapClose(context, 'context.close()');

@@ -38,7 +38,8 @@ const CRASHED = /Target crashed|Page crashed|page crashed/;
 /** A renderer that ran out of memory was killed for what the target's page did; any other ending is pulse's side. */
 function describeLost(lost: Lost, crash: WhatHappened['crash']): { text: string; cause: FailureCause } {
   if (lost === 'browser') return { text: 'browser disconnected during the run', cause: 'prober' };
-  if (crash?.status === 'oom') return { text: "the page's renderer ran out of memory (Chromium's termination status: oom): the target's page made it", cause: 'target' };
+  if (crash?.status === 'oom')
+    return { text: "the page's renderer ran out of memory (Chromium's termination status: oom): the target's page made it", cause: 'target' };
   const told = crash ? ` (Chromium's termination status: ${crash.status}, code ${crash.errorCode})` : '';
   return { text: `the page's renderer crashed${told}; not the target's doing as far as pulse can tell`, cause: 'prober' };
 }
@@ -60,7 +61,12 @@ export function decideOutcome({ end, failed, lost: seenLost, crash, network, mes
       ...(error instanceof JourneyFaultError ? { journeyFault: describeError(error).message } : {}),
     };
   }
-  const verdict = judgeFailure(error, { problems: network.problems({ timedOut: isTimeout(error) }), document: network.documentProblem(), stillLoading: network.stillLoading(), pending: network.pending() });
+  const verdict = judgeFailure(error, {
+    problems: network.problems({ timedOut: isTimeout(error) }),
+    document: network.documentProblem(),
+    stillLoading: network.stillLoading(),
+    pending: network.pending(),
+  });
   // On-call read what broke first: the request that answered 500, then what the step noticed.
   const lead = verdict.lead.length ? `${verdict.lead.join('\n')}\n` : '';
   const runError: RunError = {

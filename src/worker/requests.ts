@@ -180,7 +180,8 @@ export class RequestWatch {
     const open = this.#open.get(request);
     this.#open.delete(request);
     const ms = open ? performance.now() - open.started : 0;
-    if (open && (!this.#step.slowest || ms > this.#step.slowest.ms)) this.#step.slowest = { key: `${request.method()} ${requestKey(request.url())}`, ms: Math.round(ms) };
+    if (open && (!this.#step.slowest || ms > this.#step.slowest.ms))
+      this.#step.slowest = { key: `${request.method()} ${requestKey(request.url())}`, ms: Math.round(ms) };
     if (failure === undefined) {
       const status = open?.status ?? 0;
       this.#observe(request, String(status), ms, status >= 400);

@@ -162,7 +162,12 @@ export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vital
       // once and is judged for that.
       const felt = vitals && !clock.overBudget() && durationMs <= stepTimeoutMs ? await clock.excluding(() => vitals.reader.take(vitals.page)) : undefined;
       const { requests, failed, slowest } = network.stepNetwork();
-      const stepNetwork: StepNetwork = { requests, bytes: felt?.bytes ?? 0, failed, ...(slowest ? { slowest: { key: redact(slowest.key), ms: slowest.ms } } : {}) };
+      const stepNetwork: StepNetwork = {
+        requests,
+        bytes: felt?.bytes ?? 0,
+        failed,
+        ...(slowest ? { slowest: { key: redact(slowest.key), ms: slowest.ms } } : {}),
+      };
       const views = felt?.views.map((view) => ({ ...view, url: redact(view.url) }));
       log.passed({ name: shown, status: 'passed', durationMs, network: stepNetwork, ...(views ? { vitals: views } : {}) });
       return value;

@@ -31,7 +31,10 @@ export interface TrafficMarkerOptions {
 }
 
 /** What the worker marks an attempt with; undefined when marking is off or there is no own origin to mark. */
-export function trafficMarkerFor(request: Pick<AttemptRequest, 'runId' | 'attempt' | 'traceId' | 'params' | 'journey'>, onProblem?: (message: string) => void): TrafficMarkerOptions | undefined {
+export function trafficMarkerFor(
+  request: Pick<AttemptRequest, 'runId' | 'attempt' | 'traceId' | 'params' | 'journey'>,
+  onProblem?: (message: string) => void,
+): TrafficMarkerOptions | undefined {
   if (!request.traceId) return undefined;
   const origins = ownOriginsOf(request.params.baseUrl, request.journey.origins);
   if (origins.empty) return undefined;
@@ -71,7 +74,12 @@ async function markPage(context: BrowserContext, page: Page, patterns: FetchPatt
   }
 }
 
-function continueMarked(session: CDPSession, requestId: string, request: { url: string; headers: Record<string, string> }, options: TrafficMarkerOptions): void {
+function continueMarked(
+  session: CDPSession,
+  requestId: string,
+  request: { url: string; headers: Record<string, string> },
+  options: TrafficMarkerOptions,
+): void {
   // The patterns only pre-filter ('*' in them may span a path): the origin decides.
   if (!options.origins.has(request.url)) {
     session.send('Fetch.continueRequest', { requestId }).catch(() => undefined);

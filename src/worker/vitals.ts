@@ -137,15 +137,21 @@ function pageScript(mark: string): void {
     new Promise<void>((resolve) => {
       if (load.fcpMs !== undefined || current !== load || document.visibilityState !== 'visible') return resolve();
       const timer = setTimeout(resolve, 100);
-      requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
-        clearTimeout(timer);
-        resolve();
-      }, 0)));
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            clearTimeout(timer);
+            resolve();
+          }, 0),
+        ),
+      );
     });
-  (window as unknown as Record<string, unknown>).__pulseVitals = { take: async () => {
-    await painted();
-    return report(false);
-  } };
+  (window as unknown as Record<string, unknown>).__pulseVitals = {
+    take: async () => {
+      await painted();
+      return report(false);
+    },
+  };
   addEventListener('pagehide', () => {
     console.debug(mark + JSON.stringify(report(false)));
   });
@@ -196,7 +202,9 @@ export class VitalsReader {
     let now: PageVitals[] = [];
     if (!page.isClosed()) {
       try {
-        const read = page.evaluate(() => (window as unknown as { __pulseVitals?: { take(): Promise<Report> } }).__pulseVitals?.take() ?? { views: [], bytes: 0 });
+        const read = page.evaluate(
+          () => (window as unknown as { __pulseVitals?: { take(): Promise<Report> } }).__pulseVitals?.take() ?? { views: [], bytes: 0 },
+        );
         const report = await withDeadline(read, READ_TIMEOUT_MS, 'reading web vitals');
         now = report.views.map(rounded);
         bytes += Number(report.bytes) || 0;
@@ -210,7 +218,11 @@ export class VitalsReader {
 
 function rounded(view: PageVitals): PageVitals {
   const ms = (value: number | undefined) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : undefined);
-  const out: PageVitals = { kind: view.kind === 'route' ? 'route' : 'load', url: String(view.url).slice(0, 500), cls: Math.round((Number(view.cls) || 0) * 10_000) / 10_000 };
+  const out: PageVitals = {
+    kind: view.kind === 'route' ? 'route' : 'load',
+    url: String(view.url).slice(0, 500),
+    cls: Math.round((Number(view.cls) || 0) * 10_000) / 10_000,
+  };
   if (view.continued === true) out.continued = true;
   const ttfb = ms(view.ttfbMs);
   const fcp = ms(view.fcpMs);

@@ -60,11 +60,11 @@ function journeyFrame(stack: string | undefined): string | undefined {
 process.on('uncaughtException', (error) => fault(describeThrown('journey code threw outside any awaited step', error)));
 process.on('unhandledRejection', (reason) => fault(describeThrown('a promise in journey code rejected with nobody awaiting it', reason)));
 // A journey must not end the process it shares with later runs; it gets an error instead.
-process.exit = ((code?: number | string | null) => {
+process.exit = (code?: number | string | null) => {
   const error = new JourneyFaultError(`the journey called process.exit(${code ?? ''}); a journey must not end its process`);
   if (current) current.raise(error);
   throw error;
-});
+};
 // The daemon went away: nobody is left to report to.
 process.on('disconnect', () => exit(0));
 
@@ -97,7 +97,8 @@ async function attempt(request: AttemptRequest): Promise<void> {
   };
   const redact = redactorFor(request.secrets, request.partners);
   const started = now();
-  const failed = (ending: Ending, message: string): AttemptResult => failedAttempt(ending, { message: redact(stripAnsi(message)) }, { attempt: request.attempt, durationMs: now() - started });
+  const failed = (ending: Ending, message: string): AttemptResult =>
+    failedAttempt(ending, { message: redact(stripAnsi(message)) }, { attempt: request.attempt, durationMs: now() - started });
 
   let result: AttemptResult;
   let browserAfter: BrowserAfterAttempt | undefined = 'ok';
@@ -167,7 +168,10 @@ async function attempt(request: AttemptRequest): Promise<void> {
     if (result.status === 'success') result = failedAttempt({ kind: 'replaced-globals' }, { message }, result);
   }
   // A fault of the journey's code, whenever raised, leaves the worker unfit for another attempt.
-  post({ type: 'attempt-done', report: { result, browser: browserAfter, ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}) } });
+  post({
+    type: 'attempt-done',
+    report: { result, browser: browserAfter, ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}) },
+  });
 }
 
 /** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */

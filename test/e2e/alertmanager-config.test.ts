@@ -36,7 +36,10 @@ interface AlertRule {
 
 async function shippedAlerts(): Promise<{ name: string; labels: Record<string, string> }[]> {
   const rules = parse(await readFile(alertsFile, 'utf8')) as { groups: { rules: AlertRule[] }[] };
-  return rules.groups.flatMap((group) => group.rules).filter((rule) => rule.alert).map((rule) => ({ name: rule.alert!, labels: rule.labels ?? {} }));
+  return rules.groups
+    .flatMap((group) => group.rules)
+    .filter((rule) => rule.alert)
+    .map((rule) => ({ name: rule.alert!, labels: rule.labels ?? {} }));
 }
 
 test('amtool check-config passes on alertmanager.yml', async () => {
@@ -53,18 +56,25 @@ test('every shipped alert reaches its receiver: pulse-owners for cause prober, p
   for (const { name, labels } of alerts) {
     const expected = labels.cause === 'prober' ? 'pulse-owners' : labels.severity === 'critical' ? 'pager' : 'team';
     receivers.add(expected);
-    const pairs = Object.entries({ alertname: name, ...labels, journey: 'checkout', location: 'eu-1', instance: 'pulse-eu-1:8080' }).map(([k, v]) => `${k}=${v}`);
+    const pairs = Object.entries({ alertname: name, ...labels, journey: 'checkout', location: 'eu-1', instance: 'pulse-eu-1:8080' }).map(
+      ([k, v]) => `${k}=${v}`,
+    );
     const run = await amtool(['config', 'routes', 'test', `--config.file=${configFile}`, `--verify.receivers=${expected}`, ...pairs]);
     assert.equal(run.code, 0, `${name} (${JSON.stringify(labels)}) should go to ${expected}: ${run.output}`);
   }
   assert.deepEqual([...receivers].sort(), ['pager', 'pulse-owners', 'team'], 'every receiver is used by some alert');
   // The product's pager gets only the target's failures and the heartbeat.
-  const paging = alerts.filter(({ labels }) => labels.severity === 'critical' && labels.cause !== 'prober').map((a) => a.name).sort();
+  const paging = alerts
+    .filter(({ labels }) => labels.severity === 'critical' && labels.cause !== 'prober')
+    .map((a) => a.name)
+    .sort();
   assert.deepEqual(paging, ['PulseHeartbeatFlatlined', 'PulseJourneyDownEverywhere']);
 });
 
 test('the inhibit rule holds journey alerts while PulseProberDown fires for the same instance, and nothing else', async () => {
-  const config = parse(await readFile(configFile, 'utf8')) as { inhibit_rules?: { source_matchers?: string[]; target_matchers?: string[]; equal?: string[] }[] };
+  const config = parse(await readFile(configFile, 'utf8')) as {
+    inhibit_rules?: { source_matchers?: string[]; target_matchers?: string[]; equal?: string[] }[];
+  };
   const rules = config.inhibit_rules ?? [];
   assert.equal(rules.length, 1, 'one inhibit rule');
   const [rule] = rules;

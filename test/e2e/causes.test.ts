@@ -103,7 +103,7 @@ describe('failure causes', () => {
     assert.equal(healthy.cause, undefined);
   });
 
-  test('an origin named in the journey\'s origins option is the product: the same failure is then the target\'s', async (t) => {
+  test("an origin named in the journey's origins option is the product: the same failure is then the target's", async (t) => {
     rig.shop.setFaults({ thirdPartyScript: `${third.url}/widget.js` });
     t.after(() => rig.shop.resetFaults());
     const result = await runner().run(addToCart('widget-own', { origins: [third.url] }));
@@ -112,7 +112,7 @@ describe('failure causes', () => {
     assert.match(result.error!.message, /^GET \/widget\.js answered 503\n/);
   });
 
-  test('the journey\'s own bugs: a TypeError, a selector matching two elements, a wait on nothing', async () => {
+  test("the journey's own bugs: a TypeError, a selector matching two elements, a wait on nothing", async () => {
     const typeError = writeJourney(
       rig.dir,
       { name: 'type-error', retries: 0 },
@@ -150,7 +150,7 @@ describe('failure causes', () => {
     assert.match(c.error!.message, /waiting on neither the browser nor the network/);
   });
 
-  test('a step that times out waiting for the page is the target\'s, not the journey\'s', async (t) => {
+  test("a step that times out waiting for the page is the target's, not the journey's", async (t) => {
     rig.shop.setFaults({ hideAddToCart: true });
     t.after(() => rig.shop.resetFaults());
     const def = writeJourney(
@@ -166,7 +166,7 @@ describe('failure causes', () => {
     assert.match(result.error!.message, /while waiting in locator\.click/);
   });
 
-  test('a timeout while the machine starved pulse of CPU is a prober error, not the target\'s failure', async (t) => {
+  test("a timeout while the machine starved pulse of CPU is a prober error, not the target's failure", async (t) => {
     rig.shop.setFaults({ hideAddToCart: true });
     t.after(() => rig.shop.resetFaults());
     const def = writeJourney(
@@ -209,7 +209,10 @@ describe('failure causes', () => {
     const partial = readFileSync(path.join(root, result.artifacts.html), 'utf8');
     assert.match(partial, /Pulse Demo Shop/, 'the part of the page that arrived');
     const log = JSON.parse(readFileSync(path.join(root, result.artifacts.console!), 'utf8')) as { pending: string[] };
-    assert.ok(log.pending.some((line) => /GET .*\/slow\/page \(answered 200, body incomplete/.test(line)), JSON.stringify(log.pending));
+    assert.ok(
+      log.pending.some((line) => /GET .*\/slow\/page \(answered 200, body incomplete/.test(line)),
+      JSON.stringify(log.pending),
+    );
   });
 
   test('a dialog the page opened is in the console evidence, and does not block the journey', async () => {
@@ -228,8 +231,13 @@ describe('failure causes', () => {
     const result = await runner().run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.cause, 'target');
-    const log = JSON.parse(readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as { console: { kind: string; text: string }[] };
-    assert.ok(log.console.some((entry) => entry.kind === 'dialog' && entry.text === 'alert: card declined'), JSON.stringify(log.console));
+    const log = JSON.parse(readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.console!), 'utf8')) as {
+      console: { kind: string; text: string }[];
+    };
+    assert.ok(
+      log.console.some((entry) => entry.kind === 'dialog' && entry.text === 'alert: card declined'),
+      JSON.stringify(log.console),
+    );
     assert.ok(result.observed?.console.includes('dialog: alert: card declined'), 'the summary keeps it too');
   });
 });
@@ -280,8 +288,14 @@ describe('a failed run against the last good one', () => {
     assert.equal(api.cause, 'target');
     const since = api.sinceLastGood;
     assert.ok(since, 'compared with a good run');
-    assert.ok(since.newlyFailing.some((r) => r.key === `POST ${shop.url}/api/cart` && r.now === '500' && r.then === '200'), JSON.stringify(since.newlyFailing));
-    assert.ok(since.newConsole.some((line) => /status of 500/.test(line)), JSON.stringify(since.newConsole));
+    assert.ok(
+      since.newlyFailing.some((r) => r.key === `POST ${shop.url}/api/cart` && r.now === '500' && r.then === '200'),
+      JSON.stringify(since.newlyFailing),
+    );
+    assert.ok(
+      since.newConsole.some((line) => /status of 500/.test(line)),
+      JSON.stringify(since.newConsole),
+    );
 
     const page = await browser.newPage();
     t.after(() => page.close());

@@ -190,7 +190,10 @@ describe('CPU pressure', () => {
       if (file in present) return present[file]!;
       throw new Error('ENOENT');
     };
-    assert.equal(findCpuPressureFile(files({ '/proc/self/cgroup': '0::/pod/pulse\n', '/sys/fs/cgroup/pod/pulse/cpu.pressure': PSI, '/proc/pressure/cpu': PSI })), '/sys/fs/cgroup/pod/pulse/cpu.pressure');
+    assert.equal(
+      findCpuPressureFile(files({ '/proc/self/cgroup': '0::/pod/pulse\n', '/sys/fs/cgroup/pod/pulse/cpu.pressure': PSI, '/proc/pressure/cpu': PSI })),
+      '/sys/fs/cgroup/pod/pulse/cpu.pressure',
+    );
     assert.equal(findCpuPressureFile(files({ '/proc/self/cgroup': '0::/\n', '/proc/pressure/cpu': PSI })), '/proc/pressure/cpu');
     assert.equal(findCpuPressureFile(files({ '/proc/self/cgroup': '1:cpu:/\n' })), undefined);
   });
@@ -217,7 +220,9 @@ describe('settings and metrics', () => {
     const run = (status: RunResult['status'], cause?: RunResult['cause']) => ({ ...controlRun(status), journey: 'checkout', ...(cause ? { cause } : {}) });
     const causes = async () => {
       const samples = parseSamples(await registry.metrics());
-      return Object.fromEntries(['target', 'third_party', 'journey', 'prober'].map((cause) => [cause, sample(samples, 'pulse_journey_last_run_cause', { journey: 'checkout', cause })]));
+      return Object.fromEntries(
+        ['target', 'third_party', 'journey', 'prober'].map((cause) => [cause, sample(samples, 'pulse_journey_last_run_cause', { journey: 'checkout', cause })]),
+      );
     };
     metrics.onResult(run('failure', 'third_party'));
     assert.deepEqual(await causes(), { target: 0, third_party: 1, journey: 0, prober: 0 });
@@ -238,7 +243,11 @@ describe('settings and metrics', () => {
 
 describe('the control journey takes a run slot like any journey', () => {
   test('it waits for a slot, gives up after its deadline, and does not start once pulse stops', async () => {
-    const scheduler = new Scheduler({ journeys: [], concurrency: 1, events: { execute: async () => undefined, skipped: () => undefined, lag: () => undefined } });
+    const scheduler = new Scheduler({
+      journeys: [],
+      concurrency: 1,
+      events: { execute: async () => undefined, skipped: () => undefined, lag: () => undefined },
+    });
     let release!: () => void;
     const holding = scheduler.withSlot(10_000, () => new Promise<void>((resolve) => (release = resolve)));
     const order: string[] = [];
@@ -266,10 +275,13 @@ describe('pulse run with its control journey', () => {
   });
 
   test("passes against pulse's own page behind auth, counts for the prober only, never as a journey", { timeout: 120_000 }, async (t) => {
-    const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', tempDir(t), '--location', 'test-1', '--schedule', '*/2 * * * * *', '--host', '0.0.0.0'], {
-      PULSE_CONTROL_INTERVAL: '1s',
-      PULSE_AUTH_TOKEN: TOKEN,
-    });
+    const pulse = new DaemonProcess(
+      ['--base-url', shop.url, '--data-dir', tempDir(t), '--location', 'test-1', '--schedule', '*/2 * * * * *', '--host', '0.0.0.0'],
+      {
+        PULSE_CONTROL_INTERVAL: '1s',
+        PULSE_AUTH_TOKEN: TOKEN,
+      },
+    );
     t.after(() => pulse.stop());
     await pulse.started();
     const passed = await pulse.waitFor((line) => line.event === 'control_passed', 60_000);
@@ -308,7 +320,9 @@ describe('pulse run with its control journey', () => {
     const broken = path.join(dir, 'no-browser.sh');
     writeFileSync(broken, "#!/bin/sh\necho 'no browser here' >&2\nexit 1\n");
     chmodSync(broken, 0o755);
-    const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'test-1', '--browser-path', broken], { PULSE_CONTROL_INTERVAL: '1s' });
+    const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'test-1', '--browser-path', broken], {
+      PULSE_CONTROL_INTERVAL: '1s',
+    });
     t.after(() => pulse.stop());
     await pulse.started();
     const failed = await pulse.waitFor((line) => line.event === 'control_failed', 30_000);

@@ -35,13 +35,19 @@ describe('pulse run, the daemon', () => {
     const firstCount = sample(first, 'pulse_heartbeats_total', { journey: 'checkout' }) ?? 0;
     const seen = pulse.lines.length;
     await pulse.waitFor(isHeartbeat('checkout'), 30_000, seen);
-    const second = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_heartbeats_total', { journey: 'checkout' }) ?? 0) > firstCount));
+    const second = parseSamples(
+      await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_heartbeats_total', { journey: 'checkout' }) ?? 0) > firstCount),
+    );
 
     assert.ok((sample(second, 'pulse_heartbeats_total', { journey: 'checkout', location: 'test-1' }) ?? 0) > firstCount, 'heartbeats grow');
     assert.equal(sample(second, 'pulse_journey_up', { journey: 'checkout', location: 'test-1' }), 1);
     const lastSuccess = sample(second, 'pulse_journey_last_success_timestamp_seconds', { journey: 'checkout' })!;
     assert.ok(Math.abs(Date.now() / 1000 - lastSuccess) < 30, `last success ${lastSuccess} is recent`);
-    assert.equal(sample(second, 'pulse_journey_interval_seconds', { journey: 'checkout' }), 2, 'the interval it really runs at (the --schedule override), which the flatline alert counts in');
+    assert.equal(
+      sample(second, 'pulse_journey_interval_seconds', { journey: 'checkout' }),
+      2,
+      'the interval it really runs at (the --schedule override), which the flatline alert counts in',
+    );
     for (const step of ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number']) {
       assert.ok((sample(second, 'pulse_step_duration_seconds_count', { journey: 'checkout', step }) ?? 0) >= 1, `histogram for step ${step}`);
       assert.ok(sample(second, 'pulse_step_duration_seconds_bucket', { journey: 'checkout', step, le: '+Inf' }) !== undefined);
@@ -53,7 +59,10 @@ describe('pulse run, the daemon', () => {
     assert.match(String(heartbeat.runId), /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     assert.equal(typeof heartbeat.durationMs, 'number');
     const steps = heartbeat.steps as { name: string; durationMs: number }[];
-    assert.deepEqual(steps.map((s) => s.name), ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number']);
+    assert.deepEqual(
+      steps.map((s) => s.name),
+      ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number'],
+    );
     assert.ok(steps.every((s) => typeof s.durationMs === 'number' && s.durationMs >= 0));
   });
 
@@ -65,8 +74,10 @@ describe('pulse run, the daemon', () => {
     const first = await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     const failed = await pulse.waitFor((line) => line.event === 'push_failed' && line.sink === 'webhook', 60_000);
     assert.equal(failed.outcome, 'failed');
-    const metrics = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1));
-    assert.ok((sample(metrics, 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1, 'counted through the sinks\' fan-out');
+    const metrics = parseSamples(
+      await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1),
+    );
+    assert.ok((sample(metrics, 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1, "counted through the sinks' fan-out");
     await pulse.waitFor(isHeartbeat('checkout'), 30_000, pulse.lines.indexOf(failed) + 1);
     const stored = (await (await fetch(`${pulse.url}/api/runs/${encodeURIComponent(String(first.runId))}`)).json()) as { status?: string };
     assert.equal(stored.status, 'success', 'the run the push was about is in the store');
@@ -104,7 +115,9 @@ describe('pulse run, the daemon', () => {
     await pulse.waitFor(isHeartbeat('slow'), 30_000);
     const seen = pulse.lines.length;
     await pulse.waitFor(isHeartbeat('slow'), 30_000, seen);
-    const metrics = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_runs_skipped_total', { journey: 'slow', reason: 'overlap' }) ?? 0) >= 2));
+    const metrics = parseSamples(
+      await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_runs_skipped_total', { journey: 'slow', reason: 'overlap' }) ?? 0) >= 2),
+    );
     assert.ok((sample(metrics, 'pulse_runs_skipped_total', { journey: 'slow', reason: 'overlap' }) ?? 0) >= 2);
     const starts = pulse.lines.filter((l) => l.event === 'run_started').map((l) => Date.parse(l.time));
     const ends = pulse.lines.filter(isHeartbeat('slow')).map((l) => Date.parse(l.time));
@@ -139,7 +152,13 @@ describe('pulse run, the daemon', () => {
     assert.match(String(lost.error), /browser disconnected/);
     shop.resetFaults();
     await pulse.waitFor((l) => l.event === 'heartbeat', 30_000, pulse.lines.indexOf(lost));
-    const metrics = parseSamples(await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_browser_restarts_total') === 1 && (sample(parseSamples(text), 'pulse_journey_runs_total', { journey: String(started.journey), result: 'error' }) ?? 0) >= 1));
+    const metrics = parseSamples(
+      await pulse.metricsWhen(
+        (text) =>
+          sample(parseSamples(text), 'pulse_browser_restarts_total') === 1 &&
+          (sample(parseSamples(text), 'pulse_journey_runs_total', { journey: String(started.journey), result: 'error' }) ?? 0) >= 1,
+      ),
+    );
     assert.equal(sample(metrics, 'pulse_browser_restarts_total'), 1);
     assert.ok((sample(metrics, 'pulse_journey_runs_total', { journey: String(started.journey), result: 'error' }) ?? 0) >= 1);
     assert.equal(pulse.child.exitCode, null, 'still running');
@@ -153,14 +172,22 @@ describe('pulse run, the daemon', () => {
     shop.setFaults({ delayMs: 700 });
     t.after(() => shop.resetFaults());
     const started = await pulse.waitFor((l) => l.event === 'run_started' && l.journey === 'checkout', 30_000, pulse.lines.length);
-    const browserTree = descendants(pulse.child.pid!).filter((p) => /chrom/.test(p.cmdline)).map((p) => p.pid);
+    const browserTree = descendants(pulse.child.pid!)
+      .filter((p) => /chrom/.test(p.cmdline))
+      .map((p) => p.pid);
     assert.ok(browserTree.length > 0);
     const signalled = Date.now();
     const code = await pulse.stop(25_000);
     assert.equal(code, 0);
     assert.ok(Date.now() - signalled < 20_000, 'exits within the grace period');
     const finished = pulse.lines.find((l) => l.runId === started.runId && (l.event === 'heartbeat' || l.event === 'journey_failed'));
-    assert.ok(finished, `the in-flight run ${started.runId} finished and was recorded:\n${pulse.lines.slice(-12).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
+    assert.ok(
+      finished,
+      `the in-flight run ${started.runId} finished and was recorded:\n${pulse.lines
+        .slice(-12)
+        .map((l) => JSON.stringify(l).slice(0, 300))
+        .join('\n')}`,
+    );
     assert.equal(finished.event, 'heartbeat');
     assert.ok(pulse.lines.some((l) => l.event === 'stopped'));
     const alive = browserTree.filter((pid) => isAlive(pid));

@@ -1,7 +1,20 @@
 // Nothing lost, nothing leaked: settings, the data folder lock, a damaged or deleted run store,
 // orphaned evidence, links under the evidence folder, and secrets in every encoding.
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -47,7 +60,11 @@ async function storeWithRuns(dataDir: string, count: number): Promise<void> {
   const store = openRunStore({ dataDir });
   for (let i = 0; i < count; i += 1) {
     const at = new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString();
-    await store.writer.onResult(result('checkout', `20261101T0000${String(i % 60).padStart(2, '0')}Z-${String(i).padStart(6, '0')}`, at, { steps: Array.from({ length: 6 }, (_, s) => ({ name: `step ${s} ${'x'.repeat(40)}`, status: 'passed' as const, durationMs: 10 })) }));
+    await store.writer.onResult(
+      result('checkout', `20261101T0000${String(i % 60).padStart(2, '0')}Z-${String(i).padStart(6, '0')}`, at, {
+        steps: Array.from({ length: 6 }, (_, s) => ({ name: `step ${s} ${'x'.repeat(40)}`, status: 'passed' as const, durationMs: 10 })),
+      }),
+    );
   }
   await store.writer.close();
   store.close();
@@ -123,10 +140,18 @@ describe('the run store heals instead of stopping the prober', () => {
     }
     assert.ok(Array.isArray(store.queries.listRuns()), 'reads still answer');
     const found = problems.slice(before);
-    assert.deepEqual(found.map((p) => p.operation), ['missing', 'open'], JSON.stringify(found));
+    assert.deepEqual(
+      found.map((p) => p.operation),
+      ['missing', 'open'],
+      JSON.stringify(found),
+    );
     assert.ok(found[1]!.reset?.setAside && existsSync(found[1]!.reset.setAside));
     await store.writer.onResult(result('checkout', '20261201T000001Z-keep02', new Date().toISOString()));
-    assert.deepEqual(store.queries.listRuns().map((r) => r.runId), ['20261201T000001Z-keep02'], 'a fresh store that works');
+    assert.deepEqual(
+      store.queries.listRuns().map((r) => r.runId),
+      ['20261201T000001Z-keep02'],
+      'a fresh store that works',
+    );
     assert.equal(store.queries.health().resets.length, 3);
   });
 
@@ -142,7 +167,10 @@ describe('the run store heals instead of stopping the prober', () => {
     assert.equal(problems.at(-1)?.operation, 'missing');
     assert.match(problems.at(-1)!.message, /was deleted while pulse ran/);
     assert.ok(existsSync(path.join(dataDir, 'runs.sqlite')), 'a new file');
-    assert.deepEqual(store.queries.listRuns().map((r) => r.runId), ['20261201T000001Z-000002']);
+    assert.deepEqual(
+      store.queries.listRuns().map((r) => r.runId),
+      ['20261201T000001Z-000002'],
+    );
   });
 
   test('a run in flight when the process died is recorded at the next start as an error', async (t) => {
@@ -158,7 +186,10 @@ describe('the run store heals instead of stopping the prober', () => {
       second.close();
     });
     const interrupted = await second.writer.recordInterrupted();
-    assert.deepEqual(interrupted.map((r) => r.runId), ['20261201T000000Z-dead01']);
+    assert.deepEqual(
+      interrupted.map((r) => r.runId),
+      ['20261201T000000Z-dead01'],
+    );
     const run = second.queries.getRun('20261201T000000Z-dead01');
     assert.equal(run?.status, 'error');
     assert.match(run.error!.message, /pulse stopped while this run was in flight/);
@@ -182,13 +213,23 @@ describe('retention owns the evidence folder', () => {
     folder('checkout', '20261101T000000Z-flight', 1_000); // old, but its run is in flight
     store.writer.runStarted({ runId: '20261101T000000Z-flight', journey: 'checkout', location: 'test-1', startedAt: new Date(now).toISOString() });
     folder('search', '20261201T110000Z-stored', 1_000); // a stored run with evidence
-    await store.writer.onResult(result('search', '20261201T110000Z-stored', new Date(now - 3_600_000).toISOString(), { status: 'failure', artifacts: { screenshot: 'search/20261201T110000Z-stored/attempt-1-screenshot.png' } }));
+    await store.writer.onResult(
+      result('search', '20261201T110000Z-stored', new Date(now - 3_600_000).toISOString(), {
+        status: 'failure',
+        artifacts: { screenshot: 'search/20261201T110000Z-stored/attempt-1-screenshot.png' },
+      }),
+    );
     // A link planted under the evidence folder is removed, never followed.
     const outside = path.join(dataDir, 'outside.txt');
     writeFileSync(outside, 'not evidence');
     symlinkSync(outside, path.join(root, 'checkout', '20261201T115000Z-link01'));
 
-    const byAge = await pruneArtifacts({ ledger: store.ledger, artifactsRoot: root, policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1e9, historyMaxAgeMs: 30 * 86_400_000 }, now });
+    const byAge = await pruneArtifacts({
+      ledger: store.ledger,
+      artifactsRoot: root,
+      policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1e9, historyMaxAgeMs: 30 * 86_400_000 },
+      now,
+    });
     assert.equal(byAge.prunedOrphans, 2, 'the old orphan and the link');
     assert.ok(!existsSync(path.join(root, 'checkout', '20261120T000000Z-0old01')));
     assert.ok(!existsSync(path.join(root, 'checkout', '20261201T115000Z-link01')));
@@ -197,7 +238,12 @@ describe('retention owns the evidence folder', () => {
     assert.ok(existsSync(path.join(root, 'checkout', '20261101T000000Z-flight')), 'in flight: left alone');
 
     // Over the byte limit the oldest goes first, stored or orphaned alike.
-    const bySize = await pruneArtifacts({ ledger: store.ledger, artifactsRoot: root, policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1_500, historyMaxAgeMs: 30 * 86_400_000 }, now });
+    const bySize = await pruneArtifacts({
+      ledger: store.ledger,
+      artifactsRoot: root,
+      policy: { maxAgeMs: 7 * 86_400_000, maxBytes: 1_500, historyMaxAgeMs: 30 * 86_400_000 },
+      now,
+    });
     assert.equal(bySize.prunedRuns, 1, 'the stored run (older) went first');
     assert.equal(bySize.prunedOrphans, 0);
     assert.ok(store.queries.getRun('20261201T110000Z-stored')?.artifactsPrunedAt, 'the run says its evidence was pruned');
@@ -211,11 +257,15 @@ describe('the daemon and its data folder', () => {
   before(async () => {
     shop = await startShop();
     dir = journeyDir('data-safety');
-    writeJourney(dir, { name: 'home', schedule: '*/2 * * * * *', retries: 0 }, `async ({ page, step, params }) => {
+    writeJourney(
+      dir,
+      { name: 'home', schedule: '*/2 * * * * *', retries: 0 },
+      `async ({ page, step, params }) => {
       await step('open home', async () => {
         await page.goto(params.baseUrl);
       });
-    }`);
+    }`,
+    );
   });
   after(async () => {
     await shop.close();
@@ -252,14 +302,20 @@ describe('the daemon and its data folder', () => {
     const failed = pulse.lines.find((line) => line.event === 'store_failed');
     assert.equal(failed?.operation, 'open');
     assert.equal(failed?.reset, true);
-    assert.ok(readdirSync(dataDir).some((name) => /^runs\.sqlite\.damaged-/.test(name)), 'the damaged file kept aside');
+    assert.ok(
+      readdirSync(dataDir).some((name) => /^runs\.sqlite\.damaged-/.test(name)),
+      'the damaged file kept aside',
+    );
     await pulse.waitFor((line) => line.event === 'heartbeat', 30_000);
     const samples = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_heartbeats_total') ?? 0) > 0));
     assert.equal(sample(samples, 'pulse_store_failures_total', { operation: 'open' }), 1);
     assert.equal(sample(samples, 'pulse_store_resets_total'), 1);
     const home = await fetch(`${pulse.url}/`);
     assert.equal(home.status, 200);
-    assert.match(await home.text(), /Run history:<\/strong> 1 store failure since pulse started.*the damaged file is kept at <code>[^<]*runs\.sqlite\.damaged-/s);
+    assert.match(
+      await home.text(),
+      /Run history:<\/strong> 1 store failure since pulse started.*the damaged file is kept at <code>[^<]*runs\.sqlite\.damaged-/s,
+    );
     const api = await fetch(`${pulse.url}/api/runs`);
     assert.equal(api.status, 200);
   });

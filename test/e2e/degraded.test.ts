@@ -53,7 +53,11 @@ describe('thresholds judged on real runs against the demo shop', () => {
     const registry = new Registry();
     const metrics = new RunMetrics({ registry, location: 'degraded-1' });
     const lines: Record<string, unknown>[] = [];
-    const log = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const log = createLogger({
+      level: 'info',
+      format: 'json',
+      destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
     const store = openRunStore({ dataDir: rig.dataDir });
     try {
       metrics.registerJourneys([definition()]);
@@ -119,7 +123,10 @@ describe('thresholds judged on real runs against the demo shop', () => {
     assert.ok(step, `the add to cart duration in ${JSON.stringify(slow.degraded)}`);
     assert.equal(step.limit, 2_000);
     assert.ok(step.actual >= 2_500, `add to cart took ${step.actual} ms with every response 2.5 s late`);
-    assert.ok(!slow.degraded.some((breach) => breach.step === 'add to cart' && breach.metric === 'lcp'), 'add to cart loads no page: the product page load is not its LCP');
+    assert.ok(
+      !slow.degraded.some((breach) => breach.step === 'add to cart' && breach.metric === 'lcp'),
+      'add to cart loads no page: the product page load is not its LCP',
+    );
     assert.ok(!slow.degraded.some((breach) => breach.step === 'add to crat'), 'a step that never ran breaks nothing');
 
     const { samples, lines, stored } = await report(slow);
@@ -167,7 +174,9 @@ describe('a degraded run in a real daemon: the metric rises and the run page is 
     dataDir = makeTempDir();
     dir = journeyDir('degraded-daemon');
     writeJourney(dir, { name: 'slow-cart', retries: 0, timeout: '45s', thresholds: { steps: { 'add to cart': { duration: '1s' } } } }, PRODUCT_JOURNEY);
-    pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--location', 'degraded-1', '--schedule', '*/5 * * * * *'], { PULSE_CONTROL_INTERVAL: 'off' });
+    pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--location', 'degraded-1', '--schedule', '*/5 * * * * *'], {
+      PULSE_CONTROL_INTERVAL: 'off',
+    });
     await pulse.started();
     heartbeat = await pulse.waitFor((line) => line.event === 'heartbeat' && line.journey === 'slow-cart', 90_000);
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
@@ -182,7 +191,10 @@ describe('a degraded run in a real daemon: the metric rises and the run page is 
 
   test('the heartbeat line says degraded, pulse_journey_degraded_runs_total rises, promtool has no complaint', async () => {
     const breaches = heartbeat.degraded as { step?: string; metric: string; limit: number; actual: number }[] | undefined;
-    assert.ok(breaches?.some((b) => b.step === 'add to cart' && b.metric === 'duration' && b.limit === 1_000 && b.actual >= 1_500), JSON.stringify(heartbeat));
+    assert.ok(
+      breaches?.some((b) => b.step === 'add to cart' && b.metric === 'duration' && b.limit === 1_000 && b.actual >= 1_500),
+      JSON.stringify(heartbeat),
+    );
     const text = await pulse.metricsWhen((body) => (sample(parseSamples(body), 'pulse_journey_degraded_runs_total', { journey: 'slow-cart' }) ?? 0) >= 1);
     const samples = parseSamples(text);
     assert.ok((sample(samples, 'pulse_journey_degraded_runs_total', { journey: 'slow-cart', location: 'degraded-1' }) ?? 0) >= 1);
@@ -191,7 +203,10 @@ describe('a degraded run in a real daemon: the metric rises and the run page is 
     assert.equal(sample(samples, 'pulse_journey_runs_total', { journey: 'slow-cart', result: 'failure' }), 0);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
     assert.ok(!check.error, `promtool missing (apt-get install prometheus): ${check.error?.message}`);
-    assert.deepEqual(`${check.stdout}\n${check.stderr}`.split('\n').filter((line) => line.includes('pulse_')), []);
+    assert.deepEqual(
+      `${check.stdout}\n${check.stderr}`.split('\n').filter((line) => line.includes('pulse_')),
+      [],
+    );
   });
 
   test('/api/runs and /api/runs/<id> carry the breaches', async () => {
@@ -240,8 +255,16 @@ describe('pulse validate and bad thresholds', () => {
     assert.equal(run.code, 1, run.stderr);
     const file = 'test/fixtures/invalid-thresholds/bad-thresholds.journey.ts:4';
     assert.ok(run.stderr.includes(`✗ ${file}: thresholds.lpc: is not a threshold (did you mean lcp?); fix: rename it to lcp\n`), run.stderr);
-    assert.ok(run.stderr.includes(`✗ ${file}: thresholds.steps['add to cart'].duration: "2 seconds" is not a duration; fix: write it like '20s', or as a number of milliseconds above 0\n`), run.stderr);
-    assert.ok(run.stderr.includes(`✗ ${file}: thresholds.steps['add to cart'].cls: -0.1 is not a layout shift score; fix: give a number of 0 or more`), run.stderr);
+    assert.ok(
+      run.stderr.includes(
+        `✗ ${file}: thresholds.steps['add to cart'].duration: "2 seconds" is not a duration; fix: write it like '20s', or as a number of milliseconds above 0\n`,
+      ),
+      run.stderr,
+    );
+    assert.ok(
+      run.stderr.includes(`✗ ${file}: thresholds.steps['add to cart'].cls: -0.1 is not a layout shift score; fix: give a number of 0 or more`),
+      run.stderr,
+    );
     assert.match(run.stderr, /3 problems found/);
     assert.match(run.stdout, /1 valid journey: good-thresholds/, 'valid thresholds load');
   });

@@ -30,8 +30,7 @@ function visitor(shop: Shop) {
       return cookie;
     },
     get: (path: string, init: RequestInit = {}) => request(path, init),
-    postForm: (path: string, form: Record<string, string>) =>
-      request(path, { method: 'POST', body: new URLSearchParams(form) }),
+    postForm: (path: string, form: Record<string, string>) => request(path, { method: 'POST', body: new URLSearchParams(form) }),
     addToCart: (slug: string, quantity: number) =>
       request('/api/cart', {
         method: 'POST',
@@ -199,7 +198,10 @@ test('checkout rejects bad input with 422, an error summary and linked field err
   const page = await response.text();
   assert.match(page, /<div class="error-summary" role="alert">\s*<h2>Please fix the following<\/h2>/);
   assert.match(page, /value="&lt;b&gt;Eve&lt;\/b&gt;"/);
-  assert.match(page, /id="checkout-email" name="email" type="email" autocomplete="email" value="not-an-email" aria-invalid="true" aria-describedby="checkout-email-error"/);
+  assert.match(
+    page,
+    /id="checkout-email" name="email" type="email" autocomplete="email" value="not-an-email" aria-invalid="true" aria-describedby="checkout-email-error"/,
+  );
   assert.match(page, /<p class="field-error" id="checkout-email-error">/);
   assert.match(page, /id="checkout-postalCode"[^>]*aria-invalid="true" aria-describedby="checkout-postalCode-error"/);
   assert.match(page, /id="checkout-cardNumber"[^>]*value=""[^>]*aria-describedby="checkout-cardNumber-hint checkout-cardNumber-error"/);
@@ -353,11 +355,14 @@ test('parseFaultSpec reads good specs and names the bad token', () => {
   });
   assert.deepEqual(parseFaultSpec(' down , hideAddToCart=false ,'), { down: true, hideAddToCart: false });
   assert.deepEqual(parseFaultSpec(''), {});
-  assert.throws(() => parseFaultSpec('checkout500,explode'), (error: Error) => {
-    assert.match(error.message, /"explode"/);
-    assert.match(error.message, /checkout500, hangPath, delayMs, jsError, hideAddToCart, down, failOneIn/);
-    return true;
-  });
+  assert.throws(
+    () => parseFaultSpec('checkout500,explode'),
+    (error: Error) => {
+      assert.match(error.message, /"explode"/);
+      assert.match(error.message, /checkout500, hangPath, delayMs, jsError, hideAddToCart, down, failOneIn/);
+      return true;
+    },
+  );
   assert.throws(() => parseFaultSpec('delayMs=soon'), /"delayMs=soon"/);
   assert.throws(() => parseFaultSpec('delayMs'), /delayMs needs a value/);
   assert.throws(() => parseFaultSpec('hangPath=cart'), /must be a path starting with/);
@@ -392,7 +397,10 @@ test('catalog API: categories with counts, products by category with their pictu
     image: '/assets/catalog/products/trail-runner-shoes.svg',
   });
   const kitchen = (await json('/api/catalog/products?category=camp-kitchen')).body.products as { slug: string }[];
-  assert.deepEqual(kitchen.map((p) => p.slug), ['insulated-bottle', 'enamel-camp-mug']);
+  assert.deepEqual(
+    kitchen.map((p) => p.slug),
+    ['insulated-bottle', 'enamel-camp-mug'],
+  );
   const image = await fetch(shop.url + all[0].image);
   assert.equal(image.status, 200);
   assert.equal(image.headers.get('content-type'), 'image/svg+xml');
@@ -418,7 +426,10 @@ test('the catalog page links its own stylesheets and scripts; the files come wit
   const scripts = [...page.matchAll(/<script defer src="([^"]+)"><\/script>/g)].map((m) => m[1]!);
   assert.equal(stylesheets.length, 5);
   assert.equal(scripts.length, 5);
-  for (const [paths, type] of [[stylesheets, 'text/css; charset=utf-8'], [scripts, 'text/javascript; charset=utf-8']] as const) {
+  for (const [paths, type] of [
+    [stylesheets, 'text/css; charset=utf-8'],
+    [scripts, 'text/javascript; charset=utf-8'],
+  ] as const) {
     for (const path of paths) {
       assert.match(path, /^\/assets\/catalog\//);
       const asset = await fetch(shop.url + path);
@@ -436,13 +447,19 @@ test('the catalog page links its own stylesheets and scripts; the files come wit
   assert.match(await (await fetch(`${shop.url}/`)).text(), /<a href="\/catalog">Browse the catalog by category<\/a>/);
 });
 
-test('fault failOneIn does not count the catalog page\'s files: every 2nd page or API request fails, assets never', async (t) => {
+test("fault failOneIn does not count the catalog page's files: every 2nd page or API request fails, assets never", async (t) => {
   const shop = await openShop(t, { failOneIn: 2 });
   const statuses: string[] = [];
   for (const path of ['/catalog', '/assets/catalog/base.css', '/assets/catalog/main.js', '/api/catalog/categories', '/assets/catalog/logo.svg']) {
     statuses.push(`${path} ${(await fetch(shop.url + path)).status}`);
   }
-  assert.deepEqual(statuses, ['/catalog 200', '/assets/catalog/base.css 200', '/assets/catalog/main.js 200', '/api/catalog/categories 503', '/assets/catalog/logo.svg 200']);
+  assert.deepEqual(statuses, [
+    '/catalog 200',
+    '/assets/catalog/base.css 200',
+    '/assets/catalog/main.js 200',
+    '/api/catalog/categories 503',
+    '/assets/catalog/logo.svg 200',
+  ]);
 });
 
 describe('the catalog page in a browser', () => {
@@ -457,48 +474,77 @@ describe('the catalog page in a browser', () => {
     await shop?.close();
   });
 
-  test('each fresh context fetches 20 or more of its own static files over the network (stylesheets, scripts, images, a font), and the API calls answer and fill the page', { timeout: 60_000 }, async () => {
-    for (const round of [1, 2]) {
-      const context = await browser.newContext();
-      try {
-        const page = await context.newPage();
-        const responses: { url: string; type: string; status: number; contentType: string }[] = [];
-        page.on('response', (response) =>
-          responses.push({ url: response.url(), type: response.request().resourceType(), status: response.status(), contentType: response.headers()['content-type'] ?? '' }),
-        );
-        await page.goto(`${shop.url}/catalog`);
-        await expect(page.getByRole('status')).toHaveText('Showing 6 products');
-        await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('listitem')).toHaveCount(6);
-        await expect(page.getByText('Featured: Alpine Daypack 24L at $89.00')).toBeVisible();
-        await expect(page.getByRole('listitem').filter({ hasText: 'Merino Wool Hoodie' })).toContainText('Sold out');
-        await page.evaluate(async () => {
-          await document.fonts.ready;
-          await Promise.all(Array.from(document.images).map((image) => image.decode().catch(() => undefined)));
-        });
-        const ownStatic = () => responses.filter((r) => r.url.startsWith(`${shop.url}/`) && ['stylesheet', 'script', 'image', 'font'].includes(r.type));
-        await expect.poll(() => ownStatic().length, { message: `round ${round}: own static files` }).toBeGreaterThanOrEqual(20);
-        const files = ownStatic();
-        assert.deepEqual(files.filter((r) => r.status !== 200), [], `round ${round}: every file answered`);
-        assert.equal(new Set(files.map((r) => r.url)).size, files.length, 'each file once');
-        for (const type of ['stylesheet', 'script', 'image', 'font']) assert.ok(files.some((r) => r.type === type), `round ${round}: a ${type}`);
-        // Not from a cache: a fresh context starts with an empty one, so every file crossed the network.
-        const fromNetwork = await page.evaluate(() =>
-          performance.getEntriesByType('resource').filter((e) => (e as PerformanceResourceTiming).transferSize > 0).map((e) => e.name),
-        );
-        assert.deepEqual(files.map((r) => r.url).filter((url) => !fromNetwork.includes(url)), [], `round ${round}: fetched, not cached`);
+  test(
+    'each fresh context fetches 20 or more of its own static files over the network (stylesheets, scripts, images, a font), and the API calls answer and fill the page',
+    { timeout: 60_000 },
+    async () => {
+      for (const round of [1, 2]) {
+        const context = await browser.newContext();
+        try {
+          const page = await context.newPage();
+          const responses: { url: string; type: string; status: number; contentType: string }[] = [];
+          page.on('response', (response) =>
+            responses.push({
+              url: response.url(),
+              type: response.request().resourceType(),
+              status: response.status(),
+              contentType: response.headers()['content-type'] ?? '',
+            }),
+          );
+          await page.goto(`${shop.url}/catalog`);
+          await expect(page.getByRole('status')).toHaveText('Showing 6 products');
+          await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('listitem')).toHaveCount(6);
+          await expect(page.getByText('Featured: Alpine Daypack 24L at $89.00')).toBeVisible();
+          await expect(page.getByRole('listitem').filter({ hasText: 'Merino Wool Hoodie' })).toContainText('Sold out');
+          await page.evaluate(async () => {
+            await document.fonts.ready;
+            await Promise.all(Array.from(document.images).map((image) => image.decode().catch(() => undefined)));
+          });
+          const ownStatic = () => responses.filter((r) => r.url.startsWith(`${shop.url}/`) && ['stylesheet', 'script', 'image', 'font'].includes(r.type));
+          await expect.poll(() => ownStatic().length, { message: `round ${round}: own static files` }).toBeGreaterThanOrEqual(20);
+          const files = ownStatic();
+          assert.deepEqual(
+            files.filter((r) => r.status !== 200),
+            [],
+            `round ${round}: every file answered`,
+          );
+          assert.equal(new Set(files.map((r) => r.url)).size, files.length, 'each file once');
+          for (const type of ['stylesheet', 'script', 'image', 'font'])
+            assert.ok(
+              files.some((r) => r.type === type),
+              `round ${round}: a ${type}`,
+            );
+          // Not from a cache: a fresh context starts with an empty one, so every file crossed the network.
+          const fromNetwork = await page.evaluate(() =>
+            performance
+              .getEntriesByType('resource')
+              .filter((e) => (e as PerformanceResourceTiming).transferSize > 0)
+              .map((e) => e.name),
+          );
+          assert.deepEqual(
+            files.map((r) => r.url).filter((url) => !fromNetwork.includes(url)),
+            [],
+            `round ${round}: fetched, not cached`,
+          );
 
-        const api = responses.filter((r) => r.url.startsWith(`${shop.url}/api/`));
-        assert.deepEqual(api.map((r) => new URL(r.url).pathname).sort(), ['/api/catalog/categories', '/api/catalog/featured', '/api/catalog/products', '/api/catalog/stock']);
-        for (const call of api) {
-          assert.equal(call.type, 'fetch', call.url);
-          assert.equal(call.status, 200, call.url);
-          assert.match(call.contentType, /^application\/json/, call.url);
+          const api = responses.filter((r) => r.url.startsWith(`${shop.url}/api/`));
+          assert.deepEqual(api.map((r) => new URL(r.url).pathname).sort(), [
+            '/api/catalog/categories',
+            '/api/catalog/featured',
+            '/api/catalog/products',
+            '/api/catalog/stock',
+          ]);
+          for (const call of api) {
+            assert.equal(call.type, 'fetch', call.url);
+            assert.equal(call.status, 200, call.url);
+            assert.match(call.contentType, /^application\/json/, call.url);
+          }
+        } finally {
+          await context.close();
         }
-      } finally {
-        await context.close();
       }
-    }
-  });
+    },
+  );
 
   test('a category filter asks the API again and shows only its products; with the API failing the page says so', { timeout: 60_000 }, async (t) => {
     const context = await browser.newContext();
@@ -520,28 +566,35 @@ describe('the catalog page in a browser', () => {
     await expect(page.getByRole('list', { name: 'Catalog' }).getByRole('listitem')).toHaveCount(0);
   });
 
-  test('the catalog journey passes against the shop with its three steps, and fails at the step that waits for the API when the API answers 500', { timeout: 180_000 }, async (t) => {
-    const once = async (extra: string[] = []) => {
-      const run = await runPulse(['once', 'catalog', '--base-url', shop.url, '--data-dir', tempDir(t), '--json', ...extra], { timeoutMs: 120_000 });
-      const [result] = JSON.parse(run.stdout) as RunResult[];
-      assert.ok(result, `${run.stdout}\n${run.stderr}`);
-      return { code: run.code, result };
-    };
-    const good = await once();
-    assert.equal(good.code, 0, JSON.stringify(good.result.error));
-    assert.equal(good.result.status, 'success');
-    assert.deepEqual(good.result.steps.map((s) => [s.name, s.status]), [
-      ['open catalog', 'passed'],
-      ['see products and stock', 'passed'],
-      ['filter by category', 'passed'],
-    ]);
+  test(
+    'the catalog journey passes against the shop with its three steps, and fails at the step that waits for the API when the API answers 500',
+    { timeout: 180_000 },
+    async (t) => {
+      const once = async (extra: string[] = []) => {
+        const run = await runPulse(['once', 'catalog', '--base-url', shop.url, '--data-dir', tempDir(t), '--json', ...extra], { timeoutMs: 120_000 });
+        const [result] = JSON.parse(run.stdout) as RunResult[];
+        assert.ok(result, `${run.stdout}\n${run.stderr}`);
+        return { code: run.code, result };
+      };
+      const good = await once();
+      assert.equal(good.code, 0, JSON.stringify(good.result.error));
+      assert.equal(good.result.status, 'success');
+      assert.deepEqual(
+        good.result.steps.map((s) => [s.name, s.status]),
+        [
+          ['open catalog', 'passed'],
+          ['see products and stock', 'passed'],
+          ['filter by category', 'passed'],
+        ],
+      );
 
-    shop.setFaults({ api500: true });
-    t.after(() => shop.resetFaults());
-    const bad = await once(['--retries', '0']);
-    assert.equal(bad.code, 1);
-    assert.equal(bad.result.status, 'failure');
-    assert.equal(bad.result.error?.step, 'see products and stock');
-    assert.equal(bad.result.cause, 'target');
-  });
+      shop.setFaults({ api500: true });
+      t.after(() => shop.resetFaults());
+      const bad = await once(['--retries', '0']);
+      assert.equal(bad.code, 1);
+      assert.equal(bad.result.status, 'failure');
+      assert.equal(bad.result.error?.step, 'see products and stock');
+      assert.equal(bad.result.cause, 'target');
+    },
+  );
 });

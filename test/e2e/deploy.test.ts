@@ -163,7 +163,10 @@ class Dockerfile {
   }
 
   env(stage: Stage): Record<string, string> {
-    return Object.assign({}, ...this.lineage(stage).flatMap((s) => s.instructions.filter((i) => i.keyword === 'ENV').map(assignments))) as Record<string, string>;
+    return Object.assign({}, ...this.lineage(stage).flatMap((s) => s.instructions.filter((i) => i.keyword === 'ENV').map(assignments))) as Record<
+      string,
+      string
+    >;
   }
 
   /** Each shell command of each RUN (split at &&, ||, ; and |), with ARG/ENV references expanded. */
@@ -199,7 +202,12 @@ class Dockerfile {
       this.commands(stage).flatMap(({ words: w, instruction }) => {
         const at = w.findIndex((word, i) => word === 'npm' && w[i + 1] === 'ci');
         if (at < 0) return [];
-        const inlineEnv = Object.fromEntries(w.slice(0, at).filter((x) => x.includes('=')).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+        const inlineEnv = Object.fromEntries(
+          w
+            .slice(0, at)
+            .filter((x) => x.includes('='))
+            .map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]),
+        );
         return [{ stage, flags: w.slice(at + 2), inlineEnv, instruction }];
       }),
     );
@@ -218,7 +226,10 @@ class Dockerfile {
   }
 
   last(stage: Stage, keyword: string): Instruction | undefined {
-    return this.lineage(stage).flatMap((s) => s.instructions).filter((i) => i.keyword === keyword).at(-1);
+    return this.lineage(stage)
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.keyword === keyword)
+      .at(-1);
   }
 }
 
@@ -258,7 +269,17 @@ function ignorePatterns(): { pattern: string; regex: RegExp }[] {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#') && !l.startsWith('!'))
     .map((pattern) => {
-      const body = path.normalize(pattern).replace(/\/$/, '').split('**/').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('(?:.*/)?');
+      const body = path
+        .normalize(pattern)
+        .replace(/\/$/, '')
+        .split('**/')
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
+        .join('(?:.*/)?');
       return { pattern, regex: new RegExp(`^${body}(?:/.*)?$`) };
     });
 }
@@ -309,22 +330,44 @@ describe('Dockerfile', () => {
     for (const needed of ['chromium-headless-shell', 'fonts-liberation', 'fonts-noto-color-emoji', 'ca-certificates']) {
       assert.ok(packages.includes(needed), `the image installs ${needed}`);
     }
-    assert.ok(packages.some((p) => p === 'tini' || p === 'dumb-init'), 'the image installs an init');
+    assert.ok(
+      packages.some((p) => p === 'tini' || p === 'dumb-init'),
+      'the image installs an init',
+    );
     for (const flag of ci.aptFlags) assert.ok(flags.includes(flag), `apt-get install ${flag}, as the tests' packages, so both see the same dependencies`);
-    assert.deepEqual(packages.filter((p) => BUILD_TOOLS.includes(p)), [], 'no compiler in the runtime');
+    assert.deepEqual(
+      packages.filter((p) => BUILD_TOOLS.includes(p)),
+      [],
+      'no compiler in the runtime',
+    );
   });
 
-  test('better-sqlite3 is compiled in the build stages, from the registry alone, against the image\'s Node.js', () => {
+  test("better-sqlite3 is compiled in the build stages, from the registry alone, against the image's Node.js", () => {
     const buildStages = dockerfile.stages.filter((s) => s !== final);
     const tools = dockerfile.aptPackages(buildStages).packages;
     for (const tool of BUILD_TOOLS) assert.ok(tools.includes(tool), `a build stage installs ${tool} for node-gyp`);
     for (const run of dockerfile.npmCi()) {
       const env = { ...dockerfile.env(run.stage), ...run.inlineEnv };
-      assert.equal(env.npm_config_build_from_source, 'true', `Dockerfile:${run.instruction.line}: npm_config_build_from_source=true: no prebuilt binary fetched from outside the registry`);
-      assert.equal(env.npm_config_nodedir, '/usr/local', `Dockerfile:${run.instruction.line}: npm_config_nodedir=/usr/local: the headers of the Node.js in the image, none downloaded`);
+      assert.equal(
+        env.npm_config_build_from_source,
+        'true',
+        `Dockerfile:${run.instruction.line}: npm_config_build_from_source=true: no prebuilt binary fetched from outside the registry`,
+      );
+      assert.equal(
+        env.npm_config_nodedir,
+        '/usr/local',
+        `Dockerfile:${run.instruction.line}: npm_config_nodedir=/usr/local: the headers of the Node.js in the image, none downloaded`,
+      );
       const tools = dockerfile.aptPackages(dockerfile.lineage(run.stage)).packages;
-      assert.ok(BUILD_TOOLS.every((t) => tools.includes(t)), `Dockerfile:${run.instruction.line}: its stage has ${BUILD_TOOLS.join(' ')}`);
-      assert.match(run.instruction.args, /--mount=type=secret,id=npmrc,target=\/root\/\.npmrc/, `Dockerfile:${run.instruction.line}: npm settings come in as a build secret`);
+      assert.ok(
+        BUILD_TOOLS.every((t) => tools.includes(t)),
+        `Dockerfile:${run.instruction.line}: its stage has ${BUILD_TOOLS.join(' ')}`,
+      );
+      assert.match(
+        run.instruction.args,
+        /--mount=type=secret,id=npmrc,target=\/root\/\.npmrc/,
+        `Dockerfile:${run.instruction.line}: npm settings come in as a build secret`,
+      );
     }
     const copied = dockerfile.stages.flatMap((s) => dockerfile.copies(s)).flatMap((c) => c.sources);
     assert.ok(!copied.some((source) => /(^|\/)\.npmrc$/.test(source)), 'no .npmrc is copied into a layer');
@@ -335,7 +378,11 @@ describe('Dockerfile', () => {
     assert.ok(runs.length >= 2, 'npm ci for the build and for the production dependencies');
     for (const run of runs) {
       const flags = run.flags.filter((f) => f !== '--omit=dev');
-      assert.deepEqual([...flags].sort(), [...ci.npmCiFlags].sort(), `Dockerfile:${run.instruction.line}: npm ci ${run.flags.join(' ')} (.ci/run: npm ci ${ci.npmCiFlags.join(' ')})`);
+      assert.deepEqual(
+        [...flags].sort(),
+        [...ci.npmCiFlags].sort(),
+        `Dockerfile:${run.instruction.line}: npm ci ${run.flags.join(' ')} (.ci/run: npm ci ${ci.npmCiFlags.join(' ')})`,
+      );
     }
     const build = dockerfile.stages.find((s) => dockerfile.commands(s).some((c) => c.words.join(' ').includes('npm run build')));
     assert.ok(build, 'a stage runs npm run build');
@@ -350,10 +397,13 @@ describe('Dockerfile', () => {
       'the runtime stage takes its node_modules from the npm ci --omit=dev stage',
     );
     const nodeModules = dockerfile.copies(final).filter((c) => c.sources.some((s) => s.includes('node_modules')));
-    assert.ok(nodeModules.every((c) => production.some((r) => r.stage.name === c.from)), 'node_modules come only from the production install');
+    assert.ok(
+      nodeModules.every((c) => production.some((r) => r.stage.name === c.from)),
+      'node_modules come only from the production install',
+    );
   });
 
-  test('package.json: engines name the image\'s Node.js and not the end-of-life 20; allowScripts names every install script', () => {
+  test("package.json: engines name the image's Node.js and not the end-of-life 20; allowScripts names every install script", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string }; allowScripts?: Record<string, boolean> };
     const ranges = (pkg.engines?.node ?? '').split('||').map((r) => r.trim());
     const imageMajor = /^node:(\d+)/.exec(dockerfile.baseImage(final))![1]!;
@@ -364,7 +414,11 @@ describe('Dockerfile', () => {
       .filter(([key, entry]) => key !== '' && entry.hasInstallScript)
       .map(([key]) => key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length))
       .sort();
-    assert.deepEqual(Object.keys(pkg.allowScripts ?? {}).sort(), withScripts, 'every dependency with an install script is allowed (true) or denied (false) by name');
+    assert.deepEqual(
+      Object.keys(pkg.allowScripts ?? {}).sort(),
+      withScripts,
+      'every dependency with an install script is allowed (true) or denied (false) by name',
+    );
     assert.equal(pkg.allowScripts?.['better-sqlite3'], true, 'better-sqlite3 compiles its native addon at install');
   });
 
@@ -381,10 +435,13 @@ describe('Dockerfile', () => {
       const copiedBefore = dockerfile
         .lineage(run.stage)
         .flatMap((s) => dockerfile.copies(s))
-        .filter((c) => !c.from && (c.instruction.line < run.instruction.line))
+        .filter((c) => !c.from && c.instruction.line < run.instruction.line)
         .flatMap((c) => c.sources);
       for (const file of needed) {
-        assert.ok(copiedBefore.some((source) => covers(source, file)), `Dockerfile:${run.instruction.line}: the postinstall imports ${file}; COPY it before npm ci`);
+        assert.ok(
+          copiedBefore.some((source) => covers(source, file)),
+          `Dockerfile:${run.instruction.line}: the postinstall imports ${file}; COPY it before npm ci`,
+        );
       }
     }
   });
@@ -409,7 +466,10 @@ describe('Dockerfile', () => {
     }
     const runtimeFiles = dockerfile.copies(final).flatMap((c) => c.sources.map((s) => path.normalize(s).replace(/\/$/, '')));
     for (const file of ['bin', 'dist', 'package.json', 'package-lock.json', 'playwright.config.ts', 'journeys']) {
-      assert.ok(runtimeFiles.some((s) => s.endsWith(file)), `the runtime stage copies ${file}`);
+      assert.ok(
+        runtimeFiles.some((s) => s.endsWith(file)),
+        `the runtime stage copies ${file}`,
+      );
     }
     assert.ok(!runtimeFiles.some((s) => s === 'src' || s === '.'), 'the runtime ships dist/, not src/');
   });
@@ -451,25 +511,28 @@ describe('Dockerfile', () => {
     assert.equal(env.PULSE_HOST, '0.0.0.0');
     assert.equal(env.PULSE_LOG_FORMAT, 'json');
     assert.equal(env.PULSE_DATA_DIR, '/data');
-    assert.ok(dockerfile.commands(final).some((c) => c.words.includes('chown') && c.words.includes('/data')), 'the pulse user owns /data');
+    assert.ok(
+      dockerfile.commands(final).some((c) => c.words.includes('chown') && c.words.includes('/data')),
+      'the pulse user owns /data',
+    );
     const result = resolveConfig({ env: { ...env, PULSE_LOCATION: 'eu-west-1' }, cwd: '/app' });
     assert.deepEqual(result.problems, []);
     assert.equal(String(result.config?.port), dockerfile.last(final, 'EXPOSE')?.args);
     assert.equal(result.config?.dataDir, '/data');
   });
 
-  test(
-    "package.json resolves 'pulse' to dist/ in the image, which has no src/",
-    () => {
-      const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string>; exports?: unknown };
-      assert.ok(pkg.scripts?.build, 'npm run build exists');
-      const conditions = new Set([...nodeConditions(dockerfile.env(final).NODE_OPTIONS), 'node', 'import', 'default']);
-      const entries: [string, unknown][] = typeof pkg.exports === 'object' && pkg.exports !== null && Object.keys(pkg.exports).every((k) => k.startsWith('.')) ? Object.entries(pkg.exports) : [['.', pkg.exports]];
-      for (const [subpath, entry] of entries) {
-        assert.match(exportTarget(entry, conditions) ?? '(none)', /^\.\/dist\/.+\.js$/, `exports['${subpath}'] in the image`);
-      }
-    },
-  );
+  test("package.json resolves 'pulse' to dist/ in the image, which has no src/", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string>; exports?: unknown };
+    assert.ok(pkg.scripts?.build, 'npm run build exists');
+    const conditions = new Set([...nodeConditions(dockerfile.env(final).NODE_OPTIONS), 'node', 'import', 'default']);
+    const entries: [string, unknown][] =
+      typeof pkg.exports === 'object' && pkg.exports !== null && Object.keys(pkg.exports).every((k) => k.startsWith('.'))
+        ? Object.entries(pkg.exports)
+        : [['.', pkg.exports]];
+    for (const [subpath, entry] of entries) {
+      assert.match(exportTarget(entry, conditions) ?? '(none)', /^\.\/dist\/.+\.js$/, `exports['${subpath}'] in the image`);
+    }
+  });
 });
 
 // ---- Kubernetes manifests --------------------------------------------------------------------
@@ -541,13 +604,19 @@ interface KeyValues extends Manifest {
 }
 
 function yamlFiles(): string[] {
-  return readdirSync(K8S_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+  return readdirSync(K8S_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 }
 
 function loadManifests(): Manifest[] {
   return yamlFiles().flatMap((file) =>
     parseAllDocuments(readFileSync(path.join(K8S_DIR, file), 'utf8')).flatMap((doc) => {
-      assert.deepEqual(doc.errors.map((e) => e.message), [], `${file} parses`);
+      assert.deepEqual(
+        doc.errors.map((e) => e.message),
+        [],
+        `${file} parses`,
+      );
       const value = doc.toJS() as Omit<Manifest, 'file'> | null;
       return value === null ? [] : [{ ...value, file }];
     }),
@@ -612,7 +681,10 @@ describe('Kubernetes manifests', () => {
     const kustomization = ofKind<Manifest & { resources?: string[] }>(manifests, 'Kustomization');
     assert.equal(kustomization.length, 1);
     const listed = [...(kustomization[0]!.resources ?? [])].sort();
-    assert.deepEqual(listed, yamlFiles().filter((f) => f !== kustomization[0]!.file));
+    assert.deepEqual(
+      listed,
+      yamlFiles().filter((f) => f !== kustomization[0]!.file),
+    );
   });
 
   test('one StatefulSet per location, each a valid pulse config on every shard', () => {
@@ -630,7 +702,10 @@ describe('Kubernetes manifests', () => {
       assert.equal(env.PULSE_HOST, '0.0.0.0', `${name}: PULSE_HOST`);
       assert.equal(set.spec.template.metadata?.labels?.location, env.PULSE_LOCATION, `${name}: pod label location (the ServiceMonitor relabels it)`);
 
-      const params = Object.assign({}, ...(container.envFrom ?? []).map((f) => secrets.find((s) => s.metadata?.name === f.secretRef?.name)?.stringData ?? {})) as Record<string, string>;
+      const params = Object.assign(
+        {},
+        ...(container.envFrom ?? []).map((f) => secrets.find((s) => s.metadata?.name === f.secretRef?.name)?.stringData ?? {}),
+      ) as Record<string, string>;
       const shards = [];
       for (let ordinal = 0; ordinal < replicas; ordinal += 1) {
         const podEnv = { ...dockerfile.env(dockerfile.final), ...params, ...env, HOSTNAME: `${name}-${ordinal}` };
@@ -639,12 +714,19 @@ describe('Kubernetes manifests', () => {
         const config = result.config!;
         shards.push(config.shard);
         const grace = set.spec.template.spec.terminationGracePeriodSeconds ?? 30;
-        assert.ok(grace * 1000 > config.gracePeriodMs, `${name}: terminationGracePeriodSeconds (${grace}) exceeds PULSE_GRACE_PERIOD (${config.gracePeriodMs / 1000}s)`);
+        assert.ok(
+          grace * 1000 > config.gracePeriodMs,
+          `${name}: terminationGracePeriodSeconds (${grace}) exceeds PULSE_GRACE_PERIOD (${config.gracePeriodMs / 1000}s)`,
+        );
         const mounts = (container.volumeMounts ?? []).map((m) => m.mountPath);
         assert.ok(mounts.includes(config.dataDir), `${name}: ${config.dataDir} (PULSE_DATA_DIR) is a volume`);
         assert.ok(mounts.includes(config.journeysDir), `${name}: ${config.journeysDir} (PULSE_JOURNEYS) is mounted`);
       }
-      assert.deepEqual(shards, Array.from({ length: replicas }, (_, i) => ({ index: i + 1, total: replicas })), `${name}: pod k runs shard k+1/${replicas}`);
+      assert.deepEqual(
+        shards,
+        Array.from({ length: replicas }, (_, i) => ({ index: i + 1, total: replicas })),
+        `${name}: pod k runs shard k+1/${replicas}`,
+      );
     }
   });
 
@@ -652,7 +734,10 @@ describe('Kubernetes manifests', () => {
     for (const set of sets) {
       assert.ok(selects(set.spec.selector?.matchLabels, set.spec.template.metadata?.labels), `${set.metadata?.name}: selector matches its pods`);
       for (const other of sets.filter((s) => s !== set)) {
-        assert.ok(!selects(set.spec.selector?.matchLabels, other.spec.template.metadata?.labels), `${set.metadata?.name} does not select ${other.metadata?.name}'s pods`);
+        assert.ok(
+          !selects(set.spec.selector?.matchLabels, other.spec.template.metadata?.labels),
+          `${set.metadata?.name} does not select ${other.metadata?.name}'s pods`,
+        );
       }
     }
   });
@@ -664,7 +749,11 @@ describe('Kubernetes manifests', () => {
       const container = pulseContainer(set);
       const http = container.ports?.find((p) => p.name === 'http');
       assert.equal(http?.containerPort, imagePort, `${name}: port http is the image's EXPOSE`);
-      for (const [probe, expected] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz'], ['startupProbe', '/healthz']] as const) {
+      for (const [probe, expected] of [
+        ['livenessProbe', '/healthz'],
+        ['readinessProbe', '/readyz'],
+        ['startupProbe', '/healthz'],
+      ] as const) {
         assert.equal(container[probe]?.httpGet?.path, expected, `${name}: ${probe}`);
         assert.ok([http?.name, http?.containerPort].includes(container[probe]?.httpGet?.port), `${name}: ${probe} on port http`);
       }
@@ -673,7 +762,10 @@ describe('Kubernetes manifests', () => {
         for (const resource of ['cpu', 'memory']) assert.ok(container.resources?.[kind]?.[resource] !== undefined, `${name}: resources.${kind}.${resource}`);
       }
       for (const resource of ['cpu', 'memory']) {
-        assert.ok(quantity(container.resources!.requests![resource]) <= quantity(container.resources!.limits![resource]), `${name}: ${resource} request within its limit`);
+        assert.ok(
+          quantity(container.resources!.requests![resource]) <= quantity(container.resources!.limits![resource]),
+          `${name}: ${resource} request within its limit`,
+        );
       }
 
       const volume = (mountPath: string) => pod.volumes?.find((v) => v.name === container.volumeMounts?.find((m) => m.mountPath === mountPath)?.name);
@@ -714,7 +806,10 @@ describe('Kubernetes manifests', () => {
     assert.ok(selects(monitor.spec.selector?.matchLabels, services[0]?.metadata?.labels), 'it selects the Service by its labels');
     const endpoint = monitor.spec.endpoints?.find((e) => e.port === 'http');
     assert.equal(endpoint?.path, '/metrics');
-    assert.ok(endpoint?.relabelings?.some((r) => r.targetLabel === 'location'), 'a relabeling sets location');
+    assert.ok(
+      endpoint?.relabelings?.some((r) => r.targetLabel === 'location'),
+      'a relabeling sets location',
+    );
   });
 
   test('one PodDisruptionBudget per location, at most one shard down', () => {
@@ -723,7 +818,10 @@ describe('Kubernetes manifests', () => {
       const mine = budgets.filter((b) => selects(b.spec.selector?.matchLabels, set.spec.template.metadata?.labels));
       assert.equal(mine.length, 1, `${set.metadata?.name}: one PDB`);
       assert.equal(mine[0]!.spec.maxUnavailable, 1);
-      assert.ok(sets.filter((s) => selects(mine[0]!.spec.selector?.matchLabels, s.spec.template.metadata?.labels)).length === 1, `${mine[0]!.metadata?.name} covers one location`);
+      assert.ok(
+        sets.filter((s) => selects(mine[0]!.spec.selector?.matchLabels, s.spec.template.metadata?.labels)).length === 1,
+        `${mine[0]!.metadata?.name} covers one location`,
+      );
     }
   });
 
@@ -731,10 +829,18 @@ describe('Kubernetes manifests', () => {
     for (const set of sets) {
       const container = pulseContainer(set);
       for (const from of container.envFrom ?? []) {
-        if (from.secretRef) assert.ok(secrets.some((s) => s.metadata?.name === from.secretRef!.name), `Secret ${from.secretRef.name}`);
+        if (from.secretRef)
+          assert.ok(
+            secrets.some((s) => s.metadata?.name === from.secretRef!.name),
+            `Secret ${from.secretRef.name}`,
+          );
       }
       for (const volume of set.spec.template.spec.volumes ?? []) {
-        if (volume.configMap) assert.ok(configMaps.some((c) => c.metadata?.name === volume.configMap!.name), `ConfigMap ${volume.configMap.name}`);
+        if (volume.configMap)
+          assert.ok(
+            configMaps.some((c) => c.metadata?.name === volume.configMap!.name),
+            `ConfigMap ${volume.configMap.name}`,
+          );
       }
     }
     for (const secret of secrets) {
@@ -754,6 +860,10 @@ describe('Kubernetes manifests', () => {
 
     const registry = await loadInOwnWorker({ dir: 'journeys', cwd: dir });
     assert.deepEqual(registry.problems.map(formatProblem), []);
-    assert.equal(registry.journeys.length, Object.keys(files).filter((k) => k.endsWith('.journey.ts')).length, 'each journey once, not once per ConfigMap symlink');
+    assert.equal(
+      registry.journeys.length,
+      Object.keys(files).filter((k) => k.endsWith('.journey.ts')).length,
+      'each journey once, not once per ConfigMap symlink',
+    );
   });
 });

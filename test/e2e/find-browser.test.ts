@@ -21,14 +21,21 @@ describe('finding a browser', () => {
   });
 
   test('this machine has the Debian headless shell, and pulse picks it', () => {
-    assert.ok(SYSTEM_HEADLESS_SHELLS.some((p) => existsSync(p)), 'apt-get install chromium-headless-shell');
+    assert.ok(
+      SYSTEM_HEADLESS_SHELLS.some((p) => existsSync(p)),
+      'apt-get install chromium-headless-shell',
+    );
     assert.equal(findBrowser({ playwrightManaged: false }).source, 'system-headless-shell');
   });
 
   test('none found: an error that says how to get one', () => {
     assert.throws(
       () => findBrowser({ playwrightManaged: false, systemHeadlessShells: [], systemChromiums: [] }),
-      (error: unknown) => error instanceof PulseError && error.code === 'browser-not-found' && /apt-get install chromium-headless-shell/.test(error.message) && /npx playwright install chromium/.test(error.message),
+      (error: unknown) =>
+        error instanceof PulseError &&
+        error.code === 'browser-not-found' &&
+        /apt-get install chromium-headless-shell/.test(error.message) &&
+        /npx playwright install chromium/.test(error.message),
     );
   });
 

@@ -19,9 +19,13 @@ describe('evidence and crashes on hostile targets', () => {
   let canary: JourneyDefinition;
   before(async () => {
     hostile = await startHostileTargets();
-    canary = writeJourney(rig.dir, { name: 'canary', retries: 0 }, `async ({ page, step, params }) => {
+    canary = writeJourney(
+      rig.dir,
+      { name: 'canary', retries: 0 },
+      `async ({ page, step, params }) => {
       await step('open', async () => { await page.goto(params.baseUrl); });
-    }`);
+    }`,
+    );
   });
   after(async () => {
     await hostile?.close();
@@ -29,12 +33,16 @@ describe('evidence and crashes on hostile targets', () => {
 
   /** A journey that opens `target` and waits for what never comes, beside a canary run. */
   const failAt = async (name: string, target: string, wait = "await expect(page.getByText('never there')).toBeVisible();"): Promise<RunResult> => {
-    const def = writeJourney(rig.dir, { name, timeout: '25s', stepTimeout: '4s', retries: 0 }, `async ({ page, step, params }) => {
+    const def = writeJourney(
+      rig.dir,
+      { name, timeout: '25s', stepTimeout: '4s', retries: 0 },
+      `async ({ page, step, params }) => {
       await step('open', async () => {
         await page.goto(params.target, { waitUntil: 'commit' });
         ${wait}
       });
-    }`);
+    }`,
+    );
     const runner = rig.runner({ params: { baseUrl: rig.shop.url, target: `${hostile.url}${target}` } });
     const [result, beat] = await Promise.all([runner.run(def), runner.run(canary)]);
     assert.equal(beat.status, 'success', `the canary beside ${name}: ${beat.error?.message}`);
@@ -42,12 +50,18 @@ describe('evidence and crashes on hostile targets', () => {
   };
   const artifact = (file: string | undefined) => path.join(rig.dataDir, 'artifacts', file ?? 'missing');
 
-  for (const [name, target, heading] of [['trickle', '/trickle', 'Arriving slowly'], ['endless', '/endless', 'Endless']] as const) {
+  for (const [name, target, heading] of [
+    ['trickle', '/trickle', 'Arriving slowly'],
+    ['endless', '/endless', 'Endless'],
+  ] as const) {
     test(`${name}: a failed run keeps a picture of the moment and the DOM as it stood`, { timeout: 90_000 }, async () => {
       const result = await failAt(name, target);
       assert.equal(result.status, 'failure', result.error?.message);
       const { screenshot, html } = result.artifacts;
-      assert.ok(screenshot && pngSize(artifact(screenshot)).width > 0, `a real PNG: ${JSON.stringify(result.artifacts)} ${result.artifacts.notCaptured ? readFileSync(artifact(result.artifacts.notCaptured), 'utf8') : ''}`);
+      assert.ok(
+        screenshot && pngSize(artifact(screenshot)).width > 0,
+        `a real PNG: ${JSON.stringify(result.artifacts)} ${result.artifacts.notCaptured ? readFileSync(artifact(result.artifacts.notCaptured), 'utf8') : ''}`,
+      );
       assert.ok(html && statSync(artifact(html)).size > 0, 'the page HTML is kept, not empty');
       assert.match(readFileSync(artifact(html), 'utf8'), new RegExp(heading));
     });
@@ -67,17 +81,21 @@ describe('evidence and crashes on hostile targets', () => {
     }
   });
 
-  test('a renderer that dies of the page hoarding memory: reason crash, with Chromium\'s termination status in the run\'s error', { timeout: 90_000 }, async () => {
-    const result = await failAt('hog', '/hog', 'await page.waitForTimeout(15_000);');
-    assert.equal(result.error?.reason, 'crash', result.error?.message);
-    // V8 running out of heap ends the renderer like any other fatal error (a trap, code 5); only an
-    // 'oom' status would put it on the target's page, and this Chromium does not give one for it.
-    assert.match(result.error?.message ?? '', /renderer crashed \(Chromium's termination status: crashed, code \d+\)/);
-    assert.equal(result.status, 'error');
-    assert.equal(result.cause, 'prober');
-  });
+  test(
+    "a renderer that dies of the page hoarding memory: reason crash, with Chromium's termination status in the run's error",
+    { timeout: 90_000 },
+    async () => {
+      const result = await failAt('hog', '/hog', 'await page.waitForTimeout(15_000);');
+      assert.equal(result.error?.reason, 'crash', result.error?.message);
+      // V8 running out of heap ends the renderer like any other fatal error (a trap, code 5); only an
+      // 'oom' status would put it on the target's page, and this Chromium does not give one for it.
+      assert.match(result.error?.message ?? '', /renderer crashed \(Chromium's termination status: crashed, code \d+\)/);
+      assert.equal(result.status, 'error');
+      assert.equal(result.cause, 'prober');
+    },
+  );
 
-  test('a renderer killed from outside (not the page\'s doing): reason crash, cause prober', { timeout: 90_000 }, async () => {
+  test("a renderer killed from outside (not the page's doing): reason crash, cause prober", { timeout: 90_000 }, async () => {
     const result = await failAt('killed', '/endless', "await page.goto('chrome://crash').catch(() => undefined); await page.waitForTimeout(5_000);");
     assert.equal(result.status, 'error', result.error?.message);
     assert.equal(result.error?.reason, 'crash');

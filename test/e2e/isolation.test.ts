@@ -30,13 +30,61 @@ interface Row {
 }
 
 const TABLE: Row[] = [
-  { journey: 'sync-loop', status: 'failure', reason: 'script', step: 'spin', cause: 'journey', error: /past the run budget of 3000 ms \(a synchronous loop or a blocking call\?\); pulse ended the worker/, workerEnded: 'budget' },
-  { journey: 'exits', status: 'failure', reason: 'script', step: 'exit', cause: 'journey', error: /the journey called process\.exit\(3\)/, workerEnded: 'fault' },
-  { journey: 'throws-in-timer', status: 'failure', reason: 'script', step: 'schedule a throw', cause: 'journey', error: /threw outside any awaited step: Error: thrown from a timer \(at .*throws-in-timer\.journey\.ts:7\)/, workerEnded: 'fault' },
-  { journey: 'rejects', status: 'failure', reason: 'script', step: 'forget an await', cause: 'journey', error: /rejected with nobody awaiting it: Error: nobody awaits me/, workerEnded: 'fault' },
-  { journey: 'leaks-memory', status: 'failure', reason: 'script', step: 'hoard', cause: 'journey', error: /ran out of memory .*its cap is 256 MiB \(PULSE_WORKER_MEMORY\)/, workerEnded: 'memory' },
+  {
+    journey: 'sync-loop',
+    status: 'failure',
+    reason: 'script',
+    step: 'spin',
+    cause: 'journey',
+    error: /past the run budget of 3000 ms \(a synchronous loop or a blocking call\?\); pulse ended the worker/,
+    workerEnded: 'budget',
+  },
+  {
+    journey: 'exits',
+    status: 'failure',
+    reason: 'script',
+    step: 'exit',
+    cause: 'journey',
+    error: /the journey called process\.exit\(3\)/,
+    workerEnded: 'fault',
+  },
+  {
+    journey: 'throws-in-timer',
+    status: 'failure',
+    reason: 'script',
+    step: 'schedule a throw',
+    cause: 'journey',
+    error: /threw outside any awaited step: Error: thrown from a timer \(at .*throws-in-timer\.journey\.ts:7\)/,
+    workerEnded: 'fault',
+  },
+  {
+    journey: 'rejects',
+    status: 'failure',
+    reason: 'script',
+    step: 'forget an await',
+    cause: 'journey',
+    error: /rejected with nobody awaiting it: Error: nobody awaits me/,
+    workerEnded: 'fault',
+  },
+  {
+    journey: 'leaks-memory',
+    status: 'failure',
+    reason: 'script',
+    step: 'hoard',
+    cause: 'journey',
+    error: /ran out of memory .*its cap is 256 MiB \(PULSE_WORKER_MEMORY\)/,
+    workerEnded: 'memory',
+  },
   { journey: 'replaces-globals', status: 'failure', reason: 'script', step: undefined, cause: 'journey', error: /replaced .*Date\.now/, workerEnded: 'fault' },
-  { journey: 'closes-browser', status: 'failure', reason: 'script', step: 'close the browser', cause: 'journey', error: /the journey called browser\.close\(\)/, workerEnded: 'fault' },
+  {
+    journey: 'closes-browser',
+    status: 'failure',
+    reason: 'script',
+    step: 'close the browser',
+    cause: 'journey',
+    error: /the journey called browser\.close\(\)/,
+    workerEnded: 'fault',
+  },
   { journey: 'crashes-renderer', status: 'error', reason: 'crash', step: 'read the title', cause: 'prober', error: /renderer crashed/, workerEnded: 'error' },
   // Its step timer could not fire, but a step that ended after its step budget failed all the same.
   { journey: 'overruns-step-budget', status: 'failure', reason: 'timeout', step: 'block', cause: 'journey', error: /step timeout of 1000 ms exceeded/ },
@@ -94,7 +142,11 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
 
     const window = pulse.lines.slice(windowStart);
     const canary = window.filter((line) => isRunEnd(line) && line.journey === 'canary');
-    assert.deepEqual(canary.filter((line) => line.event !== 'heartbeat'), [], 'the canary never failed');
+    assert.deepEqual(
+      canary.filter((line) => line.event !== 'heartbeat'),
+      [],
+      'the canary never failed',
+    );
     // A tick every 3 s: allow the first and last of the window and one late start.
     assert.ok(canary.length >= WINDOW_MS / CANARY_EVERY_MS - 3, `canary heartbeats: ${canary.length}`);
     const skipped = window.filter((line) => line.event === 'run_skipped' && line.journey === 'canary');
@@ -121,7 +173,11 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
       const replaced = (run: LogLine) => pulse.lines.find((line) => line.event === 'worker_replaced' && line.runId === run.runId);
       if (!row.workerEnded) {
         // A fault that leaves the worker fit keeps it: no run of this journey replaced one.
-        assert.deepEqual(runs.filter(replaced).map((run) => run.runId), [], `${row.journey} ended no worker`);
+        assert.deepEqual(
+          runs.filter(replaced).map((run) => run.runId),
+          [],
+          `${row.journey} ended no worker`,
+        );
         return;
       }
       const attempts = pulse.lines.filter((line) => line.event === 'attempt_done');

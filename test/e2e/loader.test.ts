@@ -11,7 +11,10 @@ const FIXTURES = 'test/fixtures/invalid-journeys';
 describe('loading journeys', () => {
   test('every broken file is reported with its file, and the valid journeys still load', async () => {
     const registry = await loadInOwnWorker({ dir: FIXTURES });
-    assert.deepEqual(registry.journeys.map((j) => j.name), ['good', 'same-name']);
+    assert.deepEqual(
+      registry.journeys.map((j) => j.name),
+      ['good', 'same-name'],
+    );
     const lines = registry.problems.map(formatProblem);
     const expectOne = (pattern: RegExp) => assert.equal(lines.filter((l) => pattern.test(l)).length, 1, `${pattern} in\n${lines.join('\n')}`);
     expectOne(/syntax-error\.journey\.ts: cannot be loaded: syntax error at line 4:\d+/);
@@ -20,7 +23,10 @@ describe('loading journeys', () => {
     expectOne(/bad-schedule\.journey\.ts:3: schedule: '\*\/5 \* \* \*' is not a valid cron expression.*; fix: /);
     expectOne(/bad-schedule\.journey\.ts:3: timeout: "soon" is not a duration/);
     assert.ok(!lines.some((l) => l.includes('helper.ts')), 'files without the .journey.ts suffix are not loaded');
-    assert.ok(lines.every((l) => l.includes('; fix: ')), 'every problem says how to fix it');
+    assert.ok(
+      lines.every((l) => l.includes('; fix: ')),
+      'every problem says how to fix it',
+    );
   });
 
   test('pulse validate lists all four kinds of problem at once and exits non-zero', async () => {
@@ -38,7 +44,10 @@ describe('loading journeys', () => {
     const run = await runPulse(['validate', '--journeys', 'test/fixtures/import-faults'], { env: { PULSE_LOAD_TIMEOUT: '1s' }, timeoutMs: 30_000 });
     const took = Date.now() - started;
     assert.equal(run.code, 1, run.stderr);
-    assert.match(run.stderr, /✗ test\/fixtures\/import-faults\/hangs\.journey\.ts: did not finish loading within 1000 ms \(a top-level await that never settles, or a loop at import\?\); fix: /);
+    assert.match(
+      run.stderr,
+      /✗ test\/fixtures\/import-faults\/hangs\.journey\.ts: did not finish loading within 1000 ms \(a top-level await that never settles, or a loop at import\?\); fix: /,
+    );
     assert.match(run.stderr, /✗ test\/fixtures\/import-faults\/loops\.journey\.ts: did not finish loading within 1000 ms/);
     assert.match(run.stderr, /✗ test\/fixtures\/import-faults\/exits\.journey\.ts: cannot be loaded: the journey called process\.exit\(0\)/);
     assert.match(run.stdout, /1 valid journey: good/);

@@ -27,15 +27,23 @@ describe('on-call operations', () => {
   before(async () => {
     shop = await startShop();
     dir = journeyDir('operations');
-    writeJourney(dir, { name: 'home', schedule: NEVER, retries: 0, tags: ['shop'] }, `async ({ page, step, params }) => {
+    writeJourney(
+      dir,
+      { name: 'home', schedule: NEVER, retries: 0, tags: ['shop'] },
+      `async ({ page, step, params }) => {
       await step('open home', async () => {
         await page.goto(params.baseUrl);
         await new Promise((resolve) => setTimeout(resolve, 800));
       });
-    }`);
-    writeJourney(dir, { name: 'ticking', schedule: '* * * * * *', retries: 0, tags: ['busy'] }, `async ({ step }) => {
+    }`,
+    );
+    writeJourney(
+      dir,
+      { name: 'ticking', schedule: '* * * * * *', retries: 0, tags: ['busy'] },
+      `async ({ step }) => {
       await step('tick', async () => undefined);
-    }`);
+    }`,
+    );
   });
   after(async () => {
     await shop.close();
@@ -92,9 +100,21 @@ describe('on-call operations', () => {
 
     const guarded = daemon(t, tempDir(t));
     await guarded.started();
-    assert.equal((await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401, 'no credentials');
-    assert.equal((await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { ...json, 'content-type': 'text/plain' }, body: '{}' })).status, 415, 'a body a cross-site form could send');
-    assert.equal((await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { ...json, origin: 'https://evil.example' }, body: '{}' })).status, 403, 'another origin');
+    assert.equal(
+      (await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+      401,
+      'no credentials',
+    );
+    assert.equal(
+      (await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { ...json, 'content-type': 'text/plain' }, body: '{}' })).status,
+      415,
+      'a body a cross-site form could send',
+    );
+    assert.equal(
+      (await fetch(`${guarded.url}/api/journeys/home/runs`, { method: 'POST', headers: { ...json, origin: 'https://evil.example' }, body: '{}' })).status,
+      403,
+      'another origin',
+    );
     assert.equal((await fetch(`${guarded.url}/api/journeys/nope/runs`, { method: 'POST', headers: json, body: '{}' })).status, 404);
 
     // Bad pauses are refused with what to fix, and hold nothing.
@@ -119,11 +139,17 @@ describe('on-call operations', () => {
     const pulse = daemon(t, dataDir);
     await pulse.started();
     await pulse.waitFor((l) => l.event === 'heartbeat' && l.journey === 'ticking', 20_000);
-    const paused = await fetch(`${pulse.url}/api/pauses`, { method: 'POST', headers: json, body: JSON.stringify({ tag: 'busy', for: '12s', reason: 'deploy of the ticker' }) });
+    const paused = await fetch(`${pulse.url}/api/pauses`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ tag: 'busy', for: '12s', reason: 'deploy of the ticker' }),
+    });
     assert.equal(paused.status, 201);
     const pause = ((await paused.json()) as { pause: { id: number; until: string; by: string } }).pause;
     assert.equal(pause.by, 'token');
-    const skips = parseSamples(await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_runs_skipped_total', { journey: 'ticking', reason: 'paused' }) ?? 0) >= 2));
+    const skips = parseSamples(
+      await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_runs_skipped_total', { journey: 'ticking', reason: 'paused' }) ?? 0) >= 2),
+    );
     assert.ok((sample(skips, 'pulse_runs_skipped_total', { journey: 'ticking', reason: 'paused' }) ?? 0) >= 2, 'paused ticks are counted');
     assert.equal(sample(skips, 'pulse_journey_paused', { journey: 'ticking' }), 1);
     assert.equal(sample(skips, 'pulse_journey_paused', { journey: 'home' }), 0, 'other journeys are not held');
@@ -133,7 +159,10 @@ describe('on-call operations', () => {
     const again = daemon(t, dataDir);
     await again.started();
     const listed = (await (await fetch(`${again.url}/api/pauses`, { headers: json })).json()) as { pauses: { id: number; reason: string }[] };
-    assert.deepEqual(listed.pauses.map((p) => [p.id, p.reason]), [[pause.id, 'deploy of the ticker']]);
+    assert.deepEqual(
+      listed.pauses.map((p) => [p.id, p.reason]),
+      [[pause.id, 'deploy of the ticker']],
+    );
     const restored = parseSamples(await again.metricsWhen((text) => sample(parseSamples(text), 'pulse_journey_paused', { journey: 'ticking' }) === 1));
     assert.equal(sample(restored, 'pulse_journey_paused', { journey: 'ticking' }), 1);
     const page = await (await fetch(`${again.url}/journeys/ticking`, { headers: json })).text();
@@ -143,12 +172,20 @@ describe('on-call operations', () => {
     assert.equal(sample(expired, 'pulse_journey_paused', { journey: 'ticking' }), 0, 'over by itself');
 
     // Pause again, then resume early: it runs again at once.
-    assert.equal((await fetch(`${again.url}/api/pauses`, { method: 'POST', headers: json, body: JSON.stringify({ journey: 'ticking', for: '1h', reason: 'long' }) })).status, 201);
+    assert.equal(
+      (await fetch(`${again.url}/api/pauses`, { method: 'POST', headers: json, body: JSON.stringify({ journey: 'ticking', for: '1h', reason: 'long' }) }))
+        .status,
+      201,
+    );
     const resumed = await fetch(`${again.url}/api/pauses/resume`, { method: 'POST', headers: json, body: JSON.stringify({ journey: 'ticking' }) });
     assert.equal(resumed.status, 200);
     const at = Date.now();
     await again.waitFor((l) => l.event === 'heartbeat' && l.journey === 'ticking' && Date.parse(l.time) > at, 10_000);
-    assert.equal((await fetch(`${again.url}/api/pauses`, { method: 'POST', headers: json, body: JSON.stringify({ journey: 'typo', for: '1h', reason: 'x' }) })).status, 404, 'a pause of nothing is a typo');
+    assert.equal(
+      (await fetch(`${again.url}/api/pauses`, { method: 'POST', headers: json, body: JSON.stringify({ journey: 'typo', for: '1h', reason: 'x' }) })).status,
+      404,
+      'a pause of nothing is a typo',
+    );
   });
 
   test('the CLI: pulse trigger, pause and resume against a running daemon', async (t) => {
@@ -199,7 +236,14 @@ describe('on-call operations', () => {
 
       // The UI's own pages cannot even send a request (CSP connect-src 'none'); a form post with the
       // browser's stored credentials but without the page's token is refused.
-      const blocked = await page.evaluate(async (url) => fetch(url, { method: 'POST', body: 'for=30m&reason=x' }).then(() => 'sent', () => 'blocked'), `${pulse.url}/journeys/home/pause`);
+      const blocked = await page.evaluate(
+        async (url) =>
+          fetch(url, { method: 'POST', body: 'for=30m&reason=x' }).then(
+            () => 'sent',
+            () => 'blocked',
+          ),
+        `${pulse.url}/journeys/home/pause`,
+      );
       assert.equal(blocked, 'blocked');
       const noToken = await context.request.post(`${pulse.url}/journeys/home/pause`, { form: { for: '30m', reason: 'x' } });
       assert.equal(noToken.status(), 403);
@@ -221,7 +265,10 @@ describe('on-call operations', () => {
     const runs: RunResult[] = [];
     // home: 10 successes in 24 h, 3 of them flaky; 2 more successes 3 days ago, 1 flaky; a failure (not counted).
     for (let i = 0; i < 10; i += 1) runs.push(run('home', now - (i + 1) * 600_000, i < 3));
-    runs.push(run('home', now - 3 * 86_400_000, true), run('home', now - 3 * 86_400_000 - 1_000, false), { ...run('home', now - 700_000, false), status: 'failure' });
+    runs.push(run('home', now - 3 * 86_400_000, true), run('home', now - 3 * 86_400_000 - 1_000, false), {
+      ...run('home', now - 700_000, false),
+      status: 'failure',
+    });
     // ticking: 4 successes, 1 flaky.
     for (let i = 0; i < 4; i += 1) runs.push(run('ticking', now - (i + 1) * 60_000, i === 0));
     for (const r of runs) await store.writer.onResult(r);
@@ -234,7 +281,9 @@ describe('on-call operations', () => {
 
     const pulse = daemon(t, dataDir, AUTH, NEVER);
     await pulse.started();
-    const api = (await (await fetch(`${pulse.url}/api/journeys`, { headers: json })).json()) as { journeys: { name: string; flaky24h: { share: number }; flaky7d: { share: number } }[] };
+    const api = (await (await fetch(`${pulse.url}/api/journeys`, { headers: json })).json()) as {
+      journeys: { name: string; flaky24h: { share: number }; flaky7d: { share: number } }[];
+    };
     const home = api.journeys.find((j) => j.name === 'home')!;
     assert.equal(home.flaky24h.share, expected('home', 86_400_000));
     assert.equal(home.flaky24h.share, 0.3);
@@ -250,7 +299,10 @@ function run(journey: string, startedMs: number, flaky: boolean): RunResult {
   return {
     journey,
     location: 'local',
-    runId: `${new Date(startedMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${Math.random().toString(16).slice(2, 8)}`,
+    runId: `${new Date(startedMs)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${Math.random().toString(16).slice(2, 8)}`,
     status: 'success',
     startedAt: new Date(startedMs).toISOString(),
     durationMs: 500,

@@ -155,9 +155,7 @@ function allPanels(dashboard: Dashboard): Panel[] {
 }
 
 function dashboardExprs(dashboard: Dashboard): { panel: string; expr: string }[] {
-  return allPanels(dashboard).flatMap((panel) =>
-    (panel.targets ?? []).map((target) => ({ panel: `${panel.id} "${panel.title}"`, expr: target.expr ?? '' })),
-  );
+  return allPanels(dashboard).flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel: `${panel.id} "${panel.title}"`, expr: target.expr ?? '' })));
 }
 
 test('promtool check rules passes on every rules file', async () => {
@@ -236,13 +234,19 @@ test('only the product pages: a critical alert is about the target, the heartbea
   // Every alert about pulse itself carries cause="prober", so that Alertmanager routes it to pulse's owners.
   const prober = (await readFile(path.join(prometheusDir, 'alerts.yml'), 'utf8')).split(/^\s*- name: pulse\.prober\s*$/m)[1] ?? '';
   const proberAlerts = alertBlocks(`groups:\n  - name: pulse.prober\n${prober}`);
-  assert.ok(proberAlerts.some((a) => a.name === 'PulseProberDown'), 'PulseProberDown is in the pulse.prober group');
+  assert.ok(
+    proberAlerts.some((a) => a.name === 'PulseProberDown'),
+    'PulseProberDown is in the pulse.prober group',
+  );
   for (const { name, text } of proberAlerts) assert.match(text, /^\s+cause:\s*prober\s*$/m, `${name}: cause prober`);
 });
 
 test('per-location journey alerts name the replica that runs the journey, so its PulseProberDown can hold them', async () => {
   const alerts = alertBlocks(await readFile(path.join(prometheusDir, 'alerts.yml'), 'utf8'));
-  const named = alerts.filter(({ text }) => /group_left \(instance\) pulse:journey_instance:info/.test(text)).map((a) => a.name).sort();
+  const named = alerts
+    .filter(({ text }) => /group_left \(instance\) pulse:journey_instance:info/.test(text))
+    .map((a) => a.name)
+    .sort();
   assert.deepEqual(named, [
     'PulseHeartbeatFlatlined',
     'PulseJourneyCodeFailing',

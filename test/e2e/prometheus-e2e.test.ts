@@ -31,7 +31,12 @@ const REWRITES: Rewrite<'recording.yml' | 'alerts.yml'>[] = [
   // for: durations: 2m (down everywhere) and 1m (heartbeat flatlined) become 3 s; 5m, 3m and 15m become 5 s.
   { file: 'alerts.yml', from: 'for: 2m', to: 'for: 3s', why: 'PulseJourneyDownEverywhere' },
   { file: 'alerts.yml', from: 'for: 1m', to: 'for: 3s', why: 'PulseHeartbeatFlatlined, PulseProberDown' },
-  { file: 'alerts.yml', from: 'for: 5m', to: 'for: 5s', why: 'PulseJourneyDownInLocation, PulseJourneySuccessRateLow, PulseJourneyThirdPartyFailing, PulseJourneyCodeFailing' },
+  {
+    file: 'alerts.yml',
+    from: 'for: 5m',
+    to: 'for: 5s',
+    why: 'PulseJourneyDownInLocation, PulseJourneySuccessRateLow, PulseJourneyThirdPartyFailing, PulseJourneyCodeFailing',
+  },
   { file: 'alerts.yml', from: 'for: 3m', to: 'for: 5s', why: 'PulseTargetDown' },
   { file: 'alerts.yml', from: 'for: 15m', to: 'for: 5s', why: 'PulseJourneyFlaky' },
 ];
@@ -74,61 +79,76 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
   }
 }
 
-test('Prometheus with the shipped rules over a real pulse run: ratio 1 while healthy, checkout down alert on checkout500, resolved when mended', { timeout: 150_000 }, async (t) => {
-  const dir = tempDir(t);
-  const shop = await startShop();
-  t.after(() => shop.close());
-  const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'e2e-1', '--schedule', '*/2 * * * * *']);
-  t.after(() => pulse.stop());
-  const pulseUrl = new URL(await pulse.started());
+test(
+  'Prometheus with the shipped rules over a real pulse run: ratio 1 while healthy, checkout down alert on checkout500, resolved when mended',
+  { timeout: 150_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const shop = await startShop();
+    t.after(() => shop.close());
+    const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'e2e-1', '--schedule', '*/2 * * * * *']);
+    t.after(() => pulse.stop());
+    const pulseUrl = new URL(await pulse.started());
 
-  const ruleFiles = await writeTestRules(dir);
-  const config = {
-    global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: ruleFiles,
-    scrape_configs: [{ job_name: 'pulse', static_configs: [{ targets: [pulseUrl.host] }] }],
-  };
-  // JSON is YAML.
-  await writeFile(path.join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-  const prometheus = await startServerBinary({
-    binary: '/usr/bin/prometheus',
-    install: 'apt-get install prometheus',
-    args: [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, '--web.listen-address={address}', '--log.level=warn'],
-  });
-  t.after(() => prometheus.stop());
+    const ruleFiles = await writeTestRules(dir);
+    const config = {
+      global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+      rule_files: ruleFiles,
+      scrape_configs: [{ job_name: 'pulse', static_configs: [{ targets: [pulseUrl.host] }] }],
+    };
+    // JSON is YAML.
+    await writeFile(path.join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
+    const prometheus = await startServerBinary({
+      binary: '/usr/bin/prometheus',
+      install: 'apt-get install prometheus',
+      args: [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+        '--web.listen-address={address}',
+        '--log.level=warn',
+      ],
+    });
+    t.after(() => prometheus.stop());
 
-  const query = async (expr: string) => api<{ result: PromSample[] }>(prometheus.url, `/api/v1/query?query=${encodeURIComponent(expr)}`).then((d) => d.result);
-  const checkoutAlerts = async () => (await api<{ alerts: PromAlert[] }>(prometheus.url, '/api/v1/alerts')).alerts.filter((a) => a.labels.journey === 'checkout' && DOWN_ALERTS.has(a.labels.alertname ?? ''));
-  const ratio = 'pulse:journey_success_ratio:rate5m{journey="checkout",location="e2e-1"}';
+    const query = async (expr: string) =>
+      api<{ result: PromSample[] }>(prometheus.url, `/api/v1/query?query=${encodeURIComponent(expr)}`).then((d) => d.result);
+    const checkoutAlerts = async () =>
+      (await api<{ alerts: PromAlert[] }>(prometheus.url, '/api/v1/alerts')).alerts.filter(
+        (a) => a.labels.journey === 'checkout' && DOWN_ALERTS.has(a.labels.alertname ?? ''),
+      );
+    const ratio = 'pulse:journey_success_ratio:rate5m{journey="checkout",location="e2e-1"}';
 
-  // (a) Healthy: the target is scraped and checkout's success ratio over the window is 1.
-  await eventually('pulse scraped (up == 1)', 30_000, async () => ((await query('up{job="pulse"}'))[0]?.value[1] === '1' ? true : undefined));
-  const healthy = await eventually('a success ratio for checkout', 40_000, async () => (await query(ratio))[0]);
-  assert.equal(healthy.value.value[1], '1', 'every checkout run succeeded');
-  assert.deepEqual(await checkoutAlerts(), [], 'no down alert while healthy');
-  t.diagnostic(`success ratio 1 after ${healthy.ms} ms`);
+    // (a) Healthy: the target is scraped and checkout's success ratio over the window is 1.
+    await eventually('pulse scraped (up == 1)', 30_000, async () => ((await query('up{job="pulse"}'))[0]?.value[1] === '1' ? true : undefined));
+    const healthy = await eventually('a success ratio for checkout', 40_000, async () => (await query(ratio))[0]);
+    assert.equal(healthy.value.value[1], '1', 'every checkout run succeeded');
+    assert.deepEqual(await checkoutAlerts(), [], 'no down alert while healthy');
+    t.diagnostic(`success ratio 1 after ${healthy.ms} ms`);
 
-  // (b) Broken checkout: a journey-down alert for checkout goes pending, then firing.
-  shop.setFaults({ checkout500: true });
-  t.after(() => shop.resetFaults());
-  const pending = await eventually('a checkout down alert pending or firing', 60_000, async () => (await checkoutAlerts())[0]);
-  assert.ok(['pending', 'firing'].includes(pending.value.state));
-  t.diagnostic(`${pending.value.labels.alertname} ${pending.value.state} ${pending.ms} ms after the fault`);
-  // With a 2 s schedule the flatline alert may fire first; the down-everywhere one must fire too.
-  const firing = await eventually('the checkout down alert firing', 60_000 - pending.ms, async () => (await checkoutAlerts()).find((a) => a.state === 'firing' && a.labels.alertname === 'PulseJourneyDownEverywhere'));
-  assert.equal(firing.value.labels.alertname, 'PulseJourneyDownEverywhere', 'one location probes it, and it is down there');
-  assert.equal(firing.value.labels.location, undefined, 'aggregated over locations');
-  assert.equal(firing.value.labels.severity, 'critical');
-  t.diagnostic(`firing ${pending.ms + firing.ms} ms after the fault`);
-  const [broken] = await query(ratio);
-  assert.ok(broken && Number(broken.value[1]) < 1, `success ratio below 1 while broken: ${broken?.value[1]}`);
+    // (b) Broken checkout: a journey-down alert for checkout goes pending, then firing.
+    shop.setFaults({ checkout500: true });
+    t.after(() => shop.resetFaults());
+    const pending = await eventually('a checkout down alert pending or firing', 60_000, async () => (await checkoutAlerts())[0]);
+    assert.ok(['pending', 'firing'].includes(pending.value.state));
+    t.diagnostic(`${pending.value.labels.alertname} ${pending.value.state} ${pending.ms} ms after the fault`);
+    // With a 2 s schedule the flatline alert may fire first; the down-everywhere one must fire too.
+    const firing = await eventually('the checkout down alert firing', 60_000 - pending.ms, async () =>
+      (await checkoutAlerts()).find((a) => a.state === 'firing' && a.labels.alertname === 'PulseJourneyDownEverywhere'),
+    );
+    assert.equal(firing.value.labels.alertname, 'PulseJourneyDownEverywhere', 'one location probes it, and it is down there');
+    assert.equal(firing.value.labels.location, undefined, 'aggregated over locations');
+    assert.equal(firing.value.labels.severity, 'critical');
+    t.diagnostic(`firing ${pending.ms + firing.ms} ms after the fault`);
+    const [broken] = await query(ratio);
+    assert.ok(broken && Number(broken.value[1]) < 1, `success ratio below 1 while broken: ${broken?.value[1]}`);
 
-  // (c) Mended: the alert resolves and leaves /api/v1/alerts.
-  shop.resetFaults();
-  const resolved = await eventually('the checkout down alert resolved', 60_000, async () => ((await checkoutAlerts()).length === 0 ? true : undefined));
-  t.diagnostic(`resolved ${resolved.ms} ms after mending`);
-  assert.equal((await query('pulse_journey_up{journey="checkout"}'))[0]?.value[1], '1');
+    // (c) Mended: the alert resolves and leaves /api/v1/alerts.
+    shop.resetFaults();
+    const resolved = await eventually('the checkout down alert resolved', 60_000, async () => ((await checkoutAlerts()).length === 0 ? true : undefined));
+    t.diagnostic(`resolved ${resolved.ms} ms after mending`);
+    assert.equal((await query('pulse_journey_up{journey="checkout"}'))[0]?.value[1], '1');
 
-  assert.equal(await prometheus.stop(), 0, 'Prometheus stopped cleanly');
-  assert.equal(await pulse.stop(), 0, 'pulse stopped cleanly');
-});
+    assert.equal(await prometheus.stop(), 0, 'Prometheus stopped cleanly');
+    assert.equal(await pulse.stop(), 0, 'pulse stopped cleanly');
+  },
+);

@@ -131,7 +131,7 @@ async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 10_
 }
 
 describe('webhook sink', () => {
-  test("ping: one POST per run, to the URL with {journey} and {location} filled in; <url>/fail with step and reason when it failed", async (t) => {
+  test('ping: one POST per run, to the URL with {journey} and {location} filled in; <url>/fail with step and reason when it failed', async (t) => {
     const receiver = await startReceiver(t);
     const { sink, outcomes } = webhook(t, { url: `${receiver.url}/ping/{journey}/{location}?src=pulse` });
     sink.onResult(runResult());
@@ -143,10 +143,18 @@ describe('webhook sink', () => {
     assert.deepEqual(outcomes, { delivered: 4, failed: 0, dropped: 0 });
     assert.deepEqual(
       receiver.requests.map((r) => `${r.method} ${r.url}`),
-      ['POST /ping/checkout/test-1?src=pulse', 'POST /ping/checkout/test-1?src=pulse', 'POST /ping/checkout/test-1/fail?src=pulse', 'POST /ping/search/eu%20west%2F1/fail?src=pulse'],
+      [
+        'POST /ping/checkout/test-1?src=pulse',
+        'POST /ping/checkout/test-1?src=pulse',
+        'POST /ping/checkout/test-1/fail?src=pulse',
+        'POST /ping/search/eu%20west%2F1/fail?src=pulse',
+      ],
     );
     assert.equal(receiver.requests[0]!.body, 'checkout in test-1: success in 1840 ms, 1 attempt');
-    assert.equal(receiver.requests[2]!.body, "checkout in test-1: failure in 1840 ms, 2 attempts at step 'check out' (http): POST http://shop/checkout answered HTTP 500");
+    assert.equal(
+      receiver.requests[2]!.body,
+      "checkout in test-1: failure in 1840 ms, 2 attempts at step 'check out' (http): POST http://shop/checkout answered HTTP 500",
+    );
     assert.match(receiver.requests[3]!.body, /^search in eu west\/1: error .*: browser disconnected$/);
   });
 
@@ -222,7 +230,10 @@ describe('webhook sink', () => {
     receiver.setMode('ok');
     receiver.release();
     await sink.close();
-    assert.deepEqual(receiver.requests.map((r) => r.url), ['/j1', '/j4', '/j5', '/j6']);
+    assert.deepEqual(
+      receiver.requests.map((r) => r.url),
+      ['/j1', '/j4', '/j5', '/j6'],
+    );
     assert.deepEqual(outcomes, { delivered: 4, failed: 0, dropped: 2 });
   });
 
@@ -253,7 +264,10 @@ describe('pushgateway sink payload', () => {
     assert.equal(sample(ok, 'pulse_journey_last_run_status', { result: 'error' }), 0);
     assert.ok(Math.abs(sample(ok, 'pulse_journey_last_success_timestamp_seconds')! - Date.now() / 1000) < 5);
     assert.equal(sample(ok, 'pulse_journey_last_run_timestamp_seconds'), sample(ok, 'pulse_journey_last_success_timestamp_seconds'));
-    assert.deepEqual(STEPS.map((step) => sample(ok, 'pulse_step_last_duration_seconds', { step })), [0.4, 0.5, 0.6]);
+    assert.deepEqual(
+      STEPS.map((step) => sample(ok, 'pulse_step_last_duration_seconds', { step })),
+      [0.4, 0.5, 0.6],
+    );
     assert.ok(![...ok.keys()].some((key) => key.includes('journey=')), 'grouping labels come from the URL, not the series');
 
     const failed = parseSamples(await renderPush(failedRun()));
@@ -279,14 +293,21 @@ describe('push settings', () => {
     assert.ok(both.config, JSON.stringify(both.problems));
     assert.equal(both.config.pushgatewayUrl, 'http://127.0.0.1:9091');
     assert.equal(both.config.webhookKind, 'uptime-kuma');
-    assert.deepEqual(createPushSinks(both.config, { warn: () => {} }).map((s) => s.name), ['pushgateway', 'webhook']);
+    assert.deepEqual(
+      createPushSinks(both.config, { warn: () => {} }).map((s) => s.name),
+      ['pushgateway', 'webhook'],
+    );
 
     const bad = resolveConfig({ env: { PULSE_PUSHGATEWAY_URL: 'pushgateway:9091', PULSE_WEBHOOK_URL: 'hc-ping.com/{journey}', PULSE_WEBHOOK_KIND: 'slack' } });
     assert.equal(bad.config, undefined);
     const lines = bad.problems.map(formatProblem);
     assert.deepEqual(
       lines.filter((p) => /PUSHGATEWAY|WEBHOOK/.test(p)).map((p) => p.split(':')[0]),
-      ['PULSE_PUSHGATEWAY_URL (--pushgateway-url)="pushgateway', 'PULSE_WEBHOOK_URL (--webhook-url)="hc-ping.com/{journey}"', 'PULSE_WEBHOOK_KIND (--webhook-kind)="slack"'],
+      [
+        'PULSE_PUSHGATEWAY_URL (--pushgateway-url)="pushgateway',
+        'PULSE_WEBHOOK_URL (--webhook-url)="hc-ping.com/{journey}"',
+        'PULSE_WEBHOOK_KIND (--webhook-kind)="slack"',
+      ],
     );
     assert.ok(lines.some((p) => p.includes('must be one of ping, uptime-kuma')));
   });

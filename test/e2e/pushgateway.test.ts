@@ -76,7 +76,11 @@ describe('pulse once pushing to a real Pushgateway', () => {
       'the last success survives a failed run in a new process',
     );
     for (const step of STEPS) {
-      assert.equal(sample(metrics, 'pulse_step_last_duration_seconds', { ...checkout, step }), sample(before, 'pulse_step_last_duration_seconds', { ...checkout, step }), `step ${step} of the last success`);
+      assert.equal(
+        sample(metrics, 'pulse_step_last_duration_seconds', { ...checkout, step }),
+        sample(before, 'pulse_step_last_duration_seconds', { ...checkout, step }),
+        `step ${step} of the last success`,
+      );
     }
 
     const search = { job: 'pulse', journey: 'search', location: 'ci-1' };

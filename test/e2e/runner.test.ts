@@ -34,13 +34,27 @@ describe('runner', () => {
     const stepsRunner = runner({ params: { baseUrl: rig.shop.url, flag } });
     const ok = await stepsRunner.run(def);
     assert.equal(ok.status, 'success', ok.error?.message);
-    assert.deepEqual(ok.steps.map((s) => [s.name, s.status]), [['open', 'passed'], ['check heading', 'passed'], ['search', 'passed']]);
+    assert.deepEqual(
+      ok.steps.map((s) => [s.name, s.status]),
+      [
+        ['open', 'passed'],
+        ['check heading', 'passed'],
+        ['search', 'passed'],
+      ],
+    );
     assert.ok(ok.steps.every((s) => s.durationMs > 0));
 
     writeFileSync(flag, '1');
     const bad = await stepsRunner.run(def);
     assert.equal(bad.status, 'failure');
-    assert.deepEqual(bad.steps.map((s) => [s.name, s.status]), [['open', 'passed'], ['check heading', 'failed'], ['search', 'skipped']]);
+    assert.deepEqual(
+      bad.steps.map((s) => [s.name, s.status]),
+      [
+        ['open', 'passed'],
+        ['check heading', 'failed'],
+        ['search', 'skipped'],
+      ],
+    );
     assert.equal(bad.error?.step, 'check heading');
     assert.equal(bad.error?.reason, 'assertion');
     assert.doesNotMatch(bad.error.message, new RegExp(`${String.fromCharCode(27)}\\[`), 'no terminal colours in the message');
@@ -64,7 +78,13 @@ describe('runner', () => {
     const result = await runner().run(def);
     assert.equal(result.status, 'failure');
     assert.equal(result.error?.step, 'breaks');
-    assert.deepEqual(result.steps.map((s) => [s.name, s.status]), [['breaks', 'failed'], ['after', 'skipped']]);
+    assert.deepEqual(
+      result.steps.map((s) => [s.name, s.status]),
+      [
+        ['breaks', 'failed'],
+        ['after', 'skipped'],
+      ],
+    );
   });
 
   test('a run that hits its timeout is cut off, names its step, and still has a screenshot', async (t) => {
@@ -116,7 +136,10 @@ describe('runner', () => {
     assert.equal(result.status, 'success', result.error?.message);
     assert.equal(result.attempts, 2);
     assert.equal(result.flaky, true);
-    assert.deepEqual(result.attemptResults.map((a) => a.status), ['failure', 'success']);
+    assert.deepEqual(
+      result.attemptResults.map((a) => a.status),
+      ['failure', 'success'],
+    );
     assert.equal(result.attemptResults[0]?.error?.reason, 'http', 'the 404 page is what the user saw');
     assert.equal(result.artifacts.trace, undefined, 'a passing retry keeps no trace');
     assert.ok(result.artifacts.screenshot, 'the failed first attempt still has its screenshot');
@@ -178,7 +201,12 @@ describe('runner', () => {
         });
       }`,
     );
-    const result = await runner({ params: { baseUrl: rig.shop.url, password: secret }, secrets: [secret], redact: createRedactor([secret]), trace: 'on-retry' }).run(def);
+    const result = await runner({
+      params: { baseUrl: rig.shop.url, password: secret },
+      secrets: [secret],
+      redact: createRedactor([secret]),
+      trace: 'on-retry',
+    }).run(def);
     assert.equal(result.status, 'failure');
     assert.ok(result.artifacts.trace && result.artifacts.html && result.artifacts.console);
     const zip = readFileSync(path.join(rig.dataDir, 'artifacts', result.artifacts.trace));
@@ -216,7 +244,10 @@ describe('runner', () => {
       assert.equal(result.status, 'failure');
       assert.equal(result.error?.message, 'target broke');
       assert.deepEqual(result.artifacts, {});
-      assert.ok(warnings.some((w) => /could not capture the artifact folder/.test(w)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => /could not capture the artifact folder/.test(w)),
+        warnings.join('\n'),
+      );
     } finally {
       await logging.close();
       removeDir(blocked);

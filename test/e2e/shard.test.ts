@@ -64,7 +64,20 @@ describe('shards and locations', () => {
 
   test('three pulse run processes, shards 1/3, 2/3, 3/3 over 20 journeys: each journey runs on exactly one', async (t) => {
     const daemons = [1, 2, 3].map((index) => {
-      const daemon = new DaemonProcess(['--journeys', DIR, '--base-url', shop.url, '--data-dir', tempDir(t), '--shard', `${index}/3`, '--concurrency', '2', '--location', 'eu-1']);
+      const daemon = new DaemonProcess([
+        '--journeys',
+        DIR,
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        tempDir(t),
+        '--shard',
+        `${index}/3`,
+        '--concurrency',
+        '2',
+        '--location',
+        'eu-1',
+      ]);
       t.after(() => daemon.stop());
       return daemon;
     });
@@ -93,14 +106,30 @@ describe('shards and locations', () => {
 
   test('two locations side by side: two series per journey', async (t) => {
     const [eu, us] = ['eu-1', 'us-1'].map((location) => {
-      const daemon = new DaemonProcess(['--journeys', 'journeys', '--base-url', shop.url, '--data-dir', tempDir(t), '--location', location, '--schedule', '*/2 * * * * *']);
+      const daemon = new DaemonProcess([
+        '--journeys',
+        'journeys',
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        tempDir(t),
+        '--location',
+        location,
+        '--schedule',
+        '*/2 * * * * *',
+      ]);
       t.after(() => daemon.stop());
       return daemon;
     }) as [DaemonProcess, DaemonProcess];
     await Promise.all([eu.started(), us.started()]);
-    await Promise.all([eu.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search'), us.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search')]);
+    await Promise.all([
+      eu.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search'),
+      us.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search'),
+    ]);
     const beat = (text: string) => /^pulse_heartbeats_total\{journey="search"[^}]*\} [1-9]/m.test(text);
-    const series = [...(await eu.metricsWhen(beat)).split('\n'), ...(await us.metricsWhen(beat)).split('\n')].filter((l) => l.startsWith('pulse_heartbeats_total{journey="search"'));
+    const series = [...(await eu.metricsWhen(beat)).split('\n'), ...(await us.metricsWhen(beat)).split('\n')].filter((l) =>
+      l.startsWith('pulse_heartbeats_total{journey="search"'),
+    );
     assert.equal(series.length, 2, series.join('\n'));
     assert.ok(series.some((s) => s.includes('location="eu-1"')) && series.some((s) => s.includes('location="us-1"')));
     const line = us.lines.find((l) => l.event === 'heartbeat')!;

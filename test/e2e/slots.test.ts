@@ -29,7 +29,9 @@ describe('a browser per slot', () => {
   test('two slots, two browsers: each worker launched its own, warm before the first run', () => {
     assert.equal(rig.prober.workers.browserPids.length, 2);
     assert.equal(new Set(rig.prober.workers.browserPids).size, 2);
-    const mains = browserMains(process.pid).map((main) => main.pid).sort();
+    const mains = browserMains(process.pid)
+      .map((main) => main.pid)
+      .sort();
     assert.deepEqual(mains, [...rig.prober.workers.browserPids].sort());
   });
 
@@ -64,7 +66,7 @@ describe('a browser per slot', () => {
     assert.equal((await runner().run(canary)).status, 'success');
   });
 
-  test('a browser killed under one slot\'s run is that run\'s prober error; the run in the other slot succeeds', async () => {
+  test("a browser killed under one slot's run is that run's prober error; the run in the other slot succeeds", async () => {
     const victim = writeJourney(
       rig.dir,
       { name: 'victim', timeout: '20s', retries: 0 },
@@ -101,7 +103,7 @@ describe('a browser per slot', () => {
     assert.equal((await runner().run(canary)).status, 'success');
   });
 
-  test('memory a run leaves over the worker\'s cap, built faster than the sampler looks, fails that run, and the next run starts in a fresh worker', async () => {
+  test("memory a run leaves over the worker's cap, built faster than the sampler looks, fails that run, and the next run starts in a fresh worker", async () => {
     const small = new TestProber({ workers: 1, memoryLimitBytes: 400 * 1024 * 1024 });
     try {
       const hoarder = writeJourney(
@@ -119,7 +121,10 @@ describe('a browser per slot', () => {
       assert.equal(hoarded.status, 'failure', 'never a heartbeat with the worker over its cap');
       assert.equal(hoarded.cause, 'journey');
       assert.match(hoarded.error?.message ?? '', /ran out of memory .*its cap is 400 MiB/);
-      assert.ok(small.replaced.some((event) => event.reason === 'memory' && event.journey === 'hoarder'), 'the worker is replaced, naming the journey');
+      assert.ok(
+        small.replaced.some((event) => event.reason === 'memory' && event.journey === 'hoarder'),
+        'the worker is replaced, naming the journey',
+      );
       const next = await run.run(canary);
       assert.equal(next.status, 'success', `the next run is not blamed: ${next.error?.message}`);
     } finally {

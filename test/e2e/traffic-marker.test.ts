@@ -89,10 +89,13 @@ describe('synthetic traffic is marked', () => {
   let prober: TestProber;
   let dataDir: string;
   let dir: string;
-  const runner = (extra: Partial<RunnerOptions> = {}) => prober.runner({ params: { baseUrl: own.url, other: other.url }, location: 'test-1', dataDir, ...extra });
+  const runner = (extra: Partial<RunnerOptions> = {}) =>
+    prober.runner({ params: { baseUrl: own.url, other: other.url }, location: 'test-1', dataDir, ...extra });
   // The page's own traceparent (on /api/traced) is the page's doing, not pulse's.
   const marked = (request: RecordedRequest) =>
-    request.headers['x-pulse-run-id'] !== undefined || request.headers['x-pulse-attempt'] !== undefined || (request.headers.traceparent !== undefined && request.headers.traceparent !== PAGE_TRACEPARENT);
+    request.headers['x-pulse-run-id'] !== undefined ||
+    request.headers['x-pulse-attempt'] !== undefined ||
+    (request.headers.traceparent !== undefined && request.headers.traceparent !== PAGE_TRACEPARENT);
   const clear = () => {
     own.requests.length = 0;
     other.requests.length = 0;
@@ -105,7 +108,11 @@ describe('synthetic traffic is marked', () => {
       if (request.method === 'OPTIONS') {
         // /strict refuses every cross-origin request that needs a preflight; the rest allow x-custom.
         if (where === '/strict') return send(response, 204, 'text/plain', '');
-        return send(response, 204, 'text/plain', '', { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, PUT', 'access-control-allow-headers': 'x-custom' });
+        return send(response, 204, 'text/plain', '', {
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': 'GET, PUT',
+          'access-control-allow-headers': 'x-custom',
+        });
       }
       if (where === '/landing') return send(response, 200, 'text/html', '<!doctype html><title>landing</title><h1>elsewhere</h1>');
       if (where === '/lib.js') return send(response, 200, 'text/javascript', 'window.libLoaded = true;');
@@ -120,7 +127,7 @@ describe('synthetic traffic is marked', () => {
       const where = (request.url ?? '').split('?')[0];
       if (where === '/') return send(response, 200, 'text/html', markedPage(url, other.url, api.url));
       if (where === '/plain') return send(response, 200, 'text/html', '<!doctype html><title>plain</title><h1>plain</h1>');
-      if (where === '/style.css') return send(response, 200, 'text/css', "@font-face { font-family: Marked; src: url(/font.ttf); } h1 { color: teal; }");
+      if (where === '/style.css') return send(response, 200, 'text/css', '@font-face { font-family: Marked; src: url(/font.ttf); } h1 { color: teal; }');
       if (where === '/app.js') return send(response, 200, 'text/javascript', 'window.appLoaded = true;');
       if (where === '/events') return send(response, 200, 'text/event-stream', 'retry: 60000\ndata: hello\n\n');
       if (where === '/api/beacon-seen') return send(response, 200, 'text/plain', own.requests.some((r) => r.path === '/beacon') ? 'yes' : 'no');
@@ -162,61 +169,89 @@ describe('synthetic traffic is marked', () => {
       }`,
     );
 
-  test("documents, fetch, XHR, EventSource and beacons to own origins (the base URL's and the journey's origins) carry the run id, the attempt and a traceparent of the run; static assets never do, the other origin never sees them, and CORS works as without pulse", { timeout: 180_000 }, async () => {
-    const def = visit();
-    clear();
-    const result = await runner().run(def);
-    assert.equal(result.status, 'success', result.error?.message);
-    assert.match(result.traceId ?? '', /^[0-9a-f]{32}$/);
-    assert.doesNotMatch(result.traceId!, /^0+$/);
+  test(
+    "documents, fetch, XHR, EventSource and beacons to own origins (the base URL's and the journey's origins) carry the run id, the attempt and a traceparent of the run; static assets never do, the other origin never sees them, and CORS works as without pulse",
+    { timeout: 180_000 },
+    async () => {
+      const def = visit();
+      clear();
+      const result = await runner().run(def);
+      assert.equal(result.status, 'success', result.error?.message);
+      assert.match(result.traceId ?? '', /^[0-9a-f]{32}$/);
+      assert.doesNotMatch(result.traceId!, /^0+$/);
 
-    const ownHttp = own.requests.filter((r) => !r.upgrade);
-    const paths = new Set(ownHttp.map((r) => r.path));
-    const traced = ['/', '/frame', '/api/cart', '/api/traced', '/api/xhr', '/events', '/beacon', '/api/beacon-seen', '/to-own', '/api/after-redirect', '/to-other', '/away'];
-    for (const expected of [...traced, ...OWN_STATIC]) {
-      assert.ok(paths.has(expected), `${expected} reached the own origin: ${[...paths].join(' ')}`);
-    }
-    // Scripts, stylesheets, images, fonts and media are never paused, so never marked.
-    const statics = ownHttp.filter((r) => OWN_STATIC.includes(r.path));
-    assert.deepEqual(statics.filter(marked).map((r) => r.path), [], 'no marker on an own static asset');
-    const ownMarked = ownHttp.filter((r) => !OWN_STATIC.includes(r.path));
-    assert.deepEqual([...new Set(ownMarked.map((r) => r.path))].sort(), [...traced].sort(), 'nothing else reached the own origin');
-    const beacon = ownMarked.find((r) => r.path === '/beacon');
-    assert.equal(beacon?.method, 'POST', 'the beacon went out as one');
-    const spans = new Set<string>();
-    for (const request of ownMarked) {
-      assert.equal(request.headers['x-pulse-run-id'], result.runId, `run id on ${request.path}`);
-      assert.equal(request.headers['x-pulse-attempt'], '1', `attempt on ${request.path}`);
-      if (request.path === '/api/traced') {
-        assert.equal(request.headers.traceparent, PAGE_TRACEPARENT, "the page's own traceparent is left alone");
-        continue;
+      const ownHttp = own.requests.filter((r) => !r.upgrade);
+      const paths = new Set(ownHttp.map((r) => r.path));
+      const traced = [
+        '/',
+        '/frame',
+        '/api/cart',
+        '/api/traced',
+        '/api/xhr',
+        '/events',
+        '/beacon',
+        '/api/beacon-seen',
+        '/to-own',
+        '/api/after-redirect',
+        '/to-other',
+        '/away',
+      ];
+      for (const expected of [...traced, ...OWN_STATIC]) {
+        assert.ok(paths.has(expected), `${expected} reached the own origin: ${[...paths].join(' ')}`);
       }
-      const match = TRACEPARENT.exec(String(request.headers.traceparent));
-      assert.ok(match, `a valid traceparent on ${request.path}: ${String(request.headers.traceparent)}`);
-      assert.equal(match[1], result.traceId, `the run's trace id on ${request.path}`);
-      assert.doesNotMatch(match[2]!, /^0+$/);
-      spans.add(match[2]!);
-    }
-    assert.equal(spans.size, ownMarked.length - 1, 'a fresh span id per request');
+      // Scripts, stylesheets, images, fonts and media are never paused, so never marked.
+      const statics = ownHttp.filter((r) => OWN_STATIC.includes(r.path));
+      assert.deepEqual(
+        statics.filter(marked).map((r) => r.path),
+        [],
+        'no marker on an own static asset',
+      );
+      const ownMarked = ownHttp.filter((r) => !OWN_STATIC.includes(r.path));
+      assert.deepEqual([...new Set(ownMarked.map((r) => r.path))].sort(), [...traced].sort(), 'nothing else reached the own origin');
+      const beacon = ownMarked.find((r) => r.path === '/beacon');
+      assert.equal(beacon?.method, 'POST', 'the beacon went out as one');
+      const spans = new Set<string>();
+      for (const request of ownMarked) {
+        assert.equal(request.headers['x-pulse-run-id'], result.runId, `run id on ${request.path}`);
+        assert.equal(request.headers['x-pulse-attempt'], '1', `attempt on ${request.path}`);
+        if (request.path === '/api/traced') {
+          assert.equal(request.headers.traceparent, PAGE_TRACEPARENT, "the page's own traceparent is left alone");
+          continue;
+        }
+        const match = TRACEPARENT.exec(String(request.headers.traceparent));
+        assert.ok(match, `a valid traceparent on ${request.path}: ${String(request.headers.traceparent)}`);
+        assert.equal(match[1], result.traceId, `the run's trace id on ${request.path}`);
+        assert.doesNotMatch(match[2]!, /^0+$/);
+        spans.add(match[2]!);
+      }
+      assert.equal(spans.size, ownMarked.length - 1, 'a fresh span id per request');
 
-    // The API is an own origin too: marked, and the browser asked it no preflight for the marker's headers.
-    assert.deepEqual(api.requests.map((r) => `${r.method} ${r.path}`), ['POST /api/orders']);
-    assert.equal(api.requests[0]!.headers['x-pulse-run-id'], result.runId);
-    assert.equal(TRACEPARENT.exec(String(api.requests[0]!.headers.traceparent))?.[1], result.traceId);
+      // The API is an own origin too: marked, and the browser asked it no preflight for the marker's headers.
+      assert.deepEqual(
+        api.requests.map((r) => `${r.method} ${r.path}`),
+        ['POST /api/orders'],
+      );
+      assert.equal(api.requests[0]!.headers['x-pulse-run-id'], result.runId);
+      assert.equal(TRACEPARENT.exec(String(api.requests[0]!.headers.traceparent))?.[1], result.traceId);
 
-    const socket = own.requests.filter((r) => r.upgrade);
-    assert.equal(socket.length, 1, 'the WebSocket handshake reached the own origin');
-    assert.ok(!marked(socket[0]!), `no marker on a WebSocket: ${JSON.stringify(socket[0]!.headers)}`);
+      const socket = own.requests.filter((r) => r.upgrade);
+      assert.equal(socket.length, 1, 'the WebSocket handshake reached the own origin');
+      assert.ok(!marked(socket[0]!), `no marker on a WebSocket: ${JSON.stringify(socket[0]!.headers)}`);
 
-    const seen = other.requests.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['GET /pixel.png', 'GET /lib.js', 'OPTIONS /api/put', 'PUT /api/put', 'OPTIONS /strict', 'GET /landed', 'GET /landing']) {
-      assert.ok(seen.includes(expected), `${expected} reached the other origin: ${seen.join(', ')}`);
-    }
-    // The browser itself asked the other origin, and obeyed its refusal: pulse answered no preflight.
-    assert.ok(!seen.includes('PUT /strict'), 'a refused preflight still stops the request');
-    const leaked = other.requests.filter(marked);
-    assert.deepEqual(leaked.map((r) => `${r.method} ${r.path}`), [], 'no marker on another origin, not even after a redirect from an own one');
-  });
+      const seen = other.requests.map((r) => `${r.method} ${r.path}`);
+      for (const expected of ['GET /pixel.png', 'GET /lib.js', 'OPTIONS /api/put', 'PUT /api/put', 'OPTIONS /strict', 'GET /landed', 'GET /landing']) {
+        assert.ok(seen.includes(expected), `${expected} reached the other origin: ${seen.join(', ')}`);
+      }
+      // The browser itself asked the other origin, and obeyed its refusal: pulse answered no preflight.
+      assert.ok(!seen.includes('PUT /strict'), 'a refused preflight still stops the request');
+      const leaked = other.requests.filter(marked);
+      assert.deepEqual(
+        leaked.map((r) => `${r.method} ${r.path}`),
+        [],
+        'no marker on another origin, not even after a redirect from an own one',
+      );
+    },
+  );
 
   test('with marking off nothing is marked and the run has no trace id', { timeout: 120_000 }, async () => {
     const def = visit();
@@ -225,9 +260,18 @@ describe('synthetic traffic is marked', () => {
     assert.equal(result.status, 'success', result.error?.message);
     assert.equal(result.traceId, undefined);
     assert.ok(own.requests.length > 5, 'the journey reached the own origin');
-    assert.deepEqual(own.requests.filter(marked).map((r) => r.path), []);
-    assert.deepEqual(other.requests.filter(marked).map((r) => r.path), []);
-    assert.deepEqual(api.requests.filter(marked).map((r) => r.path), []);
+    assert.deepEqual(
+      own.requests.filter(marked).map((r) => r.path),
+      [],
+    );
+    assert.deepEqual(
+      other.requests.filter(marked).map((r) => r.path),
+      [],
+    );
+    assert.deepEqual(
+      api.requests.filter(marked).map((r) => r.path),
+      [],
+    );
   });
 
   test("a journey's own routes still apply, pages it opens are marked, and a retry keeps the trace with attempt 2", { timeout: 120_000 }, async () => {
@@ -268,62 +312,77 @@ describe('synthetic traffic is marked', () => {
       assert.equal(request.headers['x-pulse-run-id'], result.runId);
     }
     const second = own.requests.filter((r) => r.path === '/second');
-    assert.deepEqual(second.map((r) => r.headers['x-pulse-attempt']), ['1', '2'], 'the page the journey opened is marked, in each attempt');
-    for (const request of own.requests) assert.equal(TRACEPARENT.exec(String(request.headers.traceparent))?.[1], result.traceId, `one trace for both attempts: ${request.path}`);
+    assert.deepEqual(
+      second.map((r) => r.headers['x-pulse-attempt']),
+      ['1', '2'],
+      'the page the journey opened is marked, in each attempt',
+    );
+    for (const request of own.requests)
+      assert.equal(TRACEPARENT.exec(String(request.headers.traceparent))?.[1], result.traceId, `one trace for both attempts: ${request.path}`);
   });
 
-  test('the daemon shows the trace id: heartbeat line, /api/runs/<id>, the run page; pulse once --json has it unless PULSE_MARK_TRAFFIC=off', { timeout: 240_000 }, async (t) => {
-    const daemonJourneys = journeyDir('traffic-daemon');
-    t.after(() => removeDir(daemonJourneys));
-    writeJourney(
-      daemonJourneys,
-      { name: 'shown', retries: 0 },
-      `async ({ page, step, params }) => {
+  test(
+    'the daemon shows the trace id: heartbeat line, /api/runs/<id>, the run page; pulse once --json has it unless PULSE_MARK_TRAFFIC=off',
+    { timeout: 240_000 },
+    async (t) => {
+      const daemonJourneys = journeyDir('traffic-daemon');
+      t.after(() => removeDir(daemonJourneys));
+      writeJourney(
+        daemonJourneys,
+        { name: 'shown', retries: 0 },
+        `async ({ page, step, params }) => {
         await step('open', async () => {
           await page.goto(params.baseUrl + '/plain');
           await expect(page.getByRole('heading', { name: 'plain' })).toBeVisible();
         });
       }`,
-    );
-    const daemon = new DaemonProcess(['--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--schedule', '*/2 * * * * *']);
-    t.after(() => daemon.stop());
-    await daemon.started();
-    const heartbeat = await daemon.waitFor((line) => line.event === 'heartbeat' && line.journey === 'shown', 90_000);
-    const traceId = String(heartbeat.traceId);
-    assert.match(traceId, /^[0-9a-f]{32}$/, JSON.stringify(heartbeat));
-    const runId = String(heartbeat.runId);
-    const requests = own.requests.filter((r) => r.headers['x-pulse-run-id'] === runId);
-    assert.ok(requests.length > 0, 'the target saw the run');
-    for (const request of requests) assert.equal(TRACEPARENT.exec(String(request.headers.traceparent))?.[1], traceId);
+      );
+      const daemon = new DaemonProcess(['--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--schedule', '*/2 * * * * *']);
+      t.after(() => daemon.stop());
+      await daemon.started();
+      const heartbeat = await daemon.waitFor((line) => line.event === 'heartbeat' && line.journey === 'shown', 90_000);
+      const traceId = String(heartbeat.traceId);
+      assert.match(traceId, /^[0-9a-f]{32}$/, JSON.stringify(heartbeat));
+      const runId = String(heartbeat.runId);
+      const requests = own.requests.filter((r) => r.headers['x-pulse-run-id'] === runId);
+      assert.ok(requests.length > 0, 'the target saw the run');
+      for (const request of requests) assert.equal(TRACEPARENT.exec(String(request.headers.traceparent))?.[1], traceId);
 
-    let api: { traceId?: string; runId?: string } = {};
-    for (let tries = 0; tries < 50 && api.runId !== runId; tries += 1) {
-      const response = await fetch(`${daemon.url}/api/runs/${encodeURIComponent(runId)}`);
-      if (response.ok) api = (await response.json()) as typeof api;
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.equal(api.runId, runId, 'the run is in the store');
-    assert.equal(api.traceId, traceId);
-    const page = await (await fetch(`${daemon.url}/runs/${encodeURIComponent(runId)}`)).text();
-    assert.match(page, new RegExp(`<dt>trace id</dt><dd><code data-testid="trace-id">${traceId}</code></dd>`));
-    await daemon.stop();
+      let api: { traceId?: string; runId?: string } = {};
+      for (let tries = 0; tries < 50 && api.runId !== runId; tries += 1) {
+        const response = await fetch(`${daemon.url}/api/runs/${encodeURIComponent(runId)}`);
+        if (response.ok) api = (await response.json()) as typeof api;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(api.runId, runId, 'the run is in the store');
+      assert.equal(api.traceId, traceId);
+      const page = await (await fetch(`${daemon.url}/runs/${encodeURIComponent(runId)}`)).text();
+      assert.match(page, new RegExp(`<dt>trace id</dt><dd><code data-testid="trace-id">${traceId}</code></dd>`));
+      await daemon.stop();
 
-    const once = async (env: NodeJS.ProcessEnv) => {
-      const run = await runPulse(['once', 'shown', '--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--json'], { env, timeoutMs: 90_000 });
-      assert.equal(run.code, 0, run.stderr);
-      const [result] = JSON.parse(run.stdout) as RunResult[];
-      assert.ok(result);
-      return result;
-    };
-    const on = await once({});
-    assert.match(on.traceId ?? '', /^[0-9a-f]{32}$/);
-    assert.ok(own.requests.some((r) => r.headers['x-pulse-run-id'] === on.runId && r.headers.traceparent?.includes(on.traceId!)));
-    clear();
-    const off = await once({ PULSE_MARK_TRAFFIC: 'off' });
-    assert.equal(off.traceId, undefined);
-    assert.ok(own.requests.length > 0);
-    assert.deepEqual(own.requests.filter(marked).map((r) => r.path), []);
-  });
+      const once = async (env: NodeJS.ProcessEnv) => {
+        const run = await runPulse(['once', 'shown', '--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--json'], {
+          env,
+          timeoutMs: 90_000,
+        });
+        assert.equal(run.code, 0, run.stderr);
+        const [result] = JSON.parse(run.stdout) as RunResult[];
+        assert.ok(result);
+        return result;
+      };
+      const on = await once({});
+      assert.match(on.traceId ?? '', /^[0-9a-f]{32}$/);
+      assert.ok(own.requests.some((r) => r.headers['x-pulse-run-id'] === on.runId && r.headers.traceparent?.includes(on.traceId!)));
+      clear();
+      const off = await once({ PULSE_MARK_TRAFFIC: 'off' });
+      assert.equal(off.traceId, undefined);
+      assert.ok(own.requests.length > 0);
+      assert.deepEqual(
+        own.requests.filter(marked).map((r) => r.path),
+        [],
+      );
+    },
+  );
 });
 
 describe('traffic marker parts', () => {
@@ -331,7 +390,9 @@ describe('traffic marker parts', () => {
     assert.equal(resolveConfig({ env: {} }).config?.markTraffic, true);
     assert.equal(resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'off' } }).config?.markTraffic, false);
     const bad = resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'yes' } });
-    assert.deepEqual(bad.problems.map(formatProblem), ['PULSE_MARK_TRAFFIC="yes": must be one of on, off; fix: correct the value, or leave it out to use the default on']);
+    assert.deepEqual(bad.problems.map(formatProblem), [
+      'PULSE_MARK_TRAFFIC="yes": must be one of on, off; fix: correct the value, or leave it out to use the default on',
+    ]);
   });
 
   test('trace and span ids are random hex of the W3C sizes and never all zero', () => {
@@ -346,11 +407,37 @@ describe('traffic marker parts', () => {
 
   test('the journey_failed and heartbeat lines carry the trace id', () => {
     const lines: Record<string, unknown>[] = [];
-    const log = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const log = createLogger({
+      level: 'info',
+      format: 'json',
+      destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
     const sink = new HeartbeatLogSink({ log });
-    const base = { journey: 'checkout', location: 'eu-1', runId: '20261126T064512Z-3f9a1c', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', startedAt: new Date().toISOString(), durationMs: 10, attempts: 1, flaky: false, artifacts: {}, attemptResults: [] };
-    sink.onResult({ ...base, status: 'failure', steps: [{ name: 'open', status: 'failed', durationMs: 10 }], error: { message: 'broken', step: 'open', reason: 'assertion' } });
+    const base = {
+      journey: 'checkout',
+      location: 'eu-1',
+      runId: '20261126T064512Z-3f9a1c',
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      startedAt: new Date().toISOString(),
+      durationMs: 10,
+      attempts: 1,
+      flaky: false,
+      artifacts: {},
+      attemptResults: [],
+    };
+    sink.onResult({
+      ...base,
+      status: 'failure',
+      steps: [{ name: 'open', status: 'failed', durationMs: 10 }],
+      error: { message: 'broken', step: 'open', reason: 'assertion' },
+    });
     sink.onResult({ ...base, status: 'success', steps: [{ name: 'open', status: 'passed', durationMs: 10 }] });
-    assert.deepEqual(lines.map((line) => [line.event, line.traceId]), [['journey_failed', base.traceId], ['heartbeat', base.traceId]]);
+    assert.deepEqual(
+      lines.map((line) => [line.event, line.traceId]),
+      [
+        ['journey_failed', base.traceId],
+        ['heartbeat', base.traceId],
+      ],
+    );
   });
 });

@@ -113,7 +113,7 @@ describe('web vitals and network per step', () => {
   });
 });
 
-describe('certificates of the journey\'s own https origins', () => {
+describe("certificates of the journey's own https origins", () => {
   let server: Server;
   let url: string;
   let notAfter: number;
@@ -127,7 +127,29 @@ describe('certificates of the journey\'s own https origins', () => {
     const key = path.join(dataDir, 'key.pem');
     const cert = path.join(dataDir, 'cert.pem');
     // A certificate made for this test, valid for 20 days: the browser trusts it for this run only.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '20', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '20',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const pem = readFileSync(cert);
     notAfter = Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000);
     server = createServer({ key: readFileSync(key), cert: pem }, (_request, response) => {
@@ -155,9 +177,7 @@ describe('certificates of the journey\'s own https origins', () => {
         });
       }`,
     );
-    const result = await prober
-      .runner({ params: { baseUrl: url }, location: 'tls-1', dataDir, contextOptions: { ignoreHTTPSErrors: true } })
-      .run(def);
+    const result = await prober.runner({ params: { baseUrl: url }, location: 'tls-1', dataDir, contextOptions: { ignoreHTTPSErrors: true } }).run(def);
     assert.equal(result.status, 'success', result.error?.message);
     assert.equal(result.certificates?.length, 1, JSON.stringify(result.certificates));
     const [certificate] = result.certificates;
@@ -186,8 +206,20 @@ describe('web vitals in /metrics', () => {
       attempts: 1,
       flaky: false,
       steps: [
-        { name: 'open', status: 'passed', durationMs: 500, vitals: [{ kind: 'load', url: 'https://shop/', ttfbMs: 80, fcpMs: 300, lcpMs: 900, cls: 0.02 }], network: { requests: 3, bytes: 12_000, failed: 0 } },
-        { name: 'buy', status: 'passed', durationMs: 500, vitals: [{ kind: 'load', url: 'https://shop/buy', continued: true, lcpMs: 1_200, cls: 0.15, inpMs: 240 }], network: { requests: 1, bytes: 800, failed: 0 } },
+        {
+          name: 'open',
+          status: 'passed',
+          durationMs: 500,
+          vitals: [{ kind: 'load', url: 'https://shop/', ttfbMs: 80, fcpMs: 300, lcpMs: 900, cls: 0.02 }],
+          network: { requests: 3, bytes: 12_000, failed: 0 },
+        },
+        {
+          name: 'buy',
+          status: 'passed',
+          durationMs: 500,
+          vitals: [{ kind: 'load', url: 'https://shop/buy', continued: true, lcpMs: 1_200, cls: 0.15, inpMs: 240 }],
+          network: { requests: 1, bytes: 800, failed: 0 },
+        },
       ],
       artifacts: {},
       attemptResults: [],
@@ -207,7 +239,11 @@ describe('web vitals in /metrics', () => {
     assert.equal(await value('pulse_journey_layout_shift'), 0.15);
     assert.equal(await value('pulse_journey_transfer_bytes'), 12_800);
     assert.equal(await value('pulse_journey_certificate_expiry_timestamp_seconds'), 1_900_000_000, 'the earliest of the origins');
-    metrics.onResult({ ...base, runId: 'r2', steps: [{ name: 'open', status: 'passed', durationMs: 400, vitals: [{ kind: 'load', url: 'https://shop/', ttfbMs: 50, cls: 0 }] }] });
+    metrics.onResult({
+      ...base,
+      runId: 'r2',
+      steps: [{ name: 'open', status: 'passed', durationMs: 400, vitals: [{ kind: 'load', url: 'https://shop/', ttfbMs: 50, cls: 0 }] }],
+    });
     assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'lcp' }), 1.2, 'no LCP this time: the last one stands');
     assert.equal(await value('pulse_journey_web_vital_seconds', { vital: 'ttfb' }), 0.05);
   });

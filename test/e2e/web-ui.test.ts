@@ -69,8 +69,13 @@ describe('on-call UI, API and evidence', () => {
 
   test('after a restart the history is there; the overview shows checkout down, the run page names the failed step and its screenshot loads', async (t) => {
     const daemon = await restarted(t);
-    const runs = (await (await fetch(`${daemon.url}/api/runs?journey=checkout&status=failure`, { headers: BEARER })).json()) as { runs: { runId: string; step: string }[] };
-    assert.ok(runs.runs.some((r) => r.runId === failed.runId), 'the failed run survived the restart');
+    const runs = (await (await fetch(`${daemon.url}/api/runs?journey=checkout&status=failure`, { headers: BEARER })).json()) as {
+      runs: { runId: string; step: string }[];
+    };
+    assert.ok(
+      runs.runs.some((r) => r.runId === failed.runId),
+      'the failed run survived the restart',
+    );
 
     const context = await browser.newContext({ extraHTTPHeaders: BEARER });
     t.after(() => context.close());
@@ -85,7 +90,9 @@ describe('on-call UI, API and evidence', () => {
     assert.match(await page.locator('tr.failed-step').innerText(), /see order number/);
     const image = page.getByRole('img', { name: /screenshot of the page when checkout failed/ });
     await image.waitFor();
-    const width = await image.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : new Promise<number>((resolve) => (img.onload = () => resolve(img.naturalWidth)))));
+    const width = await image.evaluate((img: HTMLImageElement) =>
+      img.complete ? img.naturalWidth : new Promise<number>((resolve) => (img.onload = () => resolve(img.naturalWidth))),
+    );
     assert.ok(width > 0, `screenshot natural width ${width}`);
     for (const label of ['page HTML', 'console and network log', 'Playwright trace']) await page.getByRole('link', { name: label }).first().waitFor();
     assert.match(await page.locator('main').innerText(), /npx playwright show-trace/);
@@ -116,7 +123,10 @@ describe('on-call UI, API and evidence', () => {
     await page.goto(daemon.url);
     await page.waitForTimeout(300);
     assert.deepEqual(dialogs, []);
-    assert.deepEqual(consoleMessages.filter((m) => m.includes('xss')), []);
+    assert.deepEqual(
+      consoleMessages.filter((m) => m.includes('xss')),
+      [],
+    );
   });
 
   test('the artifact route never serves a file outside the data folder', async (t) => {
@@ -144,7 +154,11 @@ describe('on-call UI, API and evidence', () => {
     const screenshot = (failed.artifacts as Record<string, string>).screenshot!;
     for (const path of ['/', '/journeys/checkout', `/runs/${failed.runId}`, '/api/journeys', '/api/runs', `/api/runs/${failed.runId}`, screenshot]) {
       assert.equal((await fetch(`${daemon.url}${path}`)).status, 401, `${path} without credentials`);
-      assert.equal((await fetch(`${daemon.url}${path}`, { headers: { authorization: 'Bearer wrong-token-000000000' } })).status, 401, `${path} with a wrong token`);
+      assert.equal(
+        (await fetch(`${daemon.url}${path}`, { headers: { authorization: 'Bearer wrong-token-000000000' } })).status,
+        401,
+        `${path} with a wrong token`,
+      );
       assert.equal((await fetch(`${daemon.url}${path}`, { headers: BEARER })).status, 200, `${path} with the token`);
       assert.equal((await fetch(`${daemon.url}${path}`, { headers: BASIC })).status, 200, `${path} with basic auth`);
     }

@@ -21,7 +21,12 @@ function tableAfter(markdown: string, heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(first)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split('|').map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
   }
   assert.match(rows[1]?.join('|') ?? '', /^-+(\|-+:?)*$/, `a header separator under '${heading}'`);
   return rows.slice(2);
@@ -54,10 +59,17 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
   // Per page: pulse against the floor, and pulse's own CPU reading against the measured one; then
   // spawn-per-run, lag, lag under a flood, /metrics, soak RSS, memory per slot, browser processes.
   assert.equal(targets.length, 11, 'one row per target');
-  for (const page of ['checkout', 'catalog']) assert.ok(targets.some(([target]) => target?.includes(`\`${page}\``) && target.includes('the floor')), `the floor target on ${page}`);
+  for (const page of ['checkout', 'catalog'])
+    assert.ok(
+      targets.some(([target]) => target?.includes(`\`${page}\``) && target.includes('the floor')),
+      `the floor target on ${page}`,
+    );
   for (const [target, , verdict] of targets) assert.match(verdict ?? '', /^\*\*(PASS|MISS|n\/a)\*\*$/, `a verdict for ${target}`);
   // Every section ran, so every target was measured.
-  assert.ok(targets.every(([, measured]) => measured !== '–'), JSON.stringify(targets));
+  assert.ok(
+    targets.every(([, measured]) => measured !== '–'),
+    JSON.stringify(targets),
+  );
 
   for (const heading of ['## 1. Cost per heartbeat: `checkout`', '## 1b. Cost per heartbeat: `catalog`']) {
     const cost = tableAfter(markdown, heading);
@@ -72,18 +84,36 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
   // Daemon, each worker and each browser as RSS / PSS, at every capacity level.
   const slots = tableAfter(markdown, '## 2b. Memory per slot');
   assert.ok(slots.length >= 1, 'memory per slot measured');
-  for (const row of slots) assert.ok([row[1], row[3], row[4]].every((cell) => /MiB \/ [\d.]+ MiB$/.test(cell ?? '')), JSON.stringify(row));
+  for (const row of slots)
+    assert.ok(
+      [row[1], row[3], row[4]].every((cell) => /MiB \/ [\d.]+ MiB$/.test(cell ?? '')),
+      JSON.stringify(row),
+    );
   // The block the docs quote, between its markers.
   assert.match(markdown, /<!-- figures from bench\/RESULTS.md[^]*CPU-s per heartbeat[^]*<!-- end of figures from bench\/RESULTS.md -->/);
 
-  for (const heading of ['## 5. Full Chromium vs headless shell', '## 2. Capacity', '### At 80% of capacity', '### At 80% of capacity under a UI flood', '## 3. Scrape', '## 4. Soak']) {
+  for (const heading of [
+    '## 5. Full Chromium vs headless shell',
+    '## 2. Capacity',
+    '### At 80% of capacity',
+    '### At 80% of capacity under a UI flood',
+    '## 3. Scrape',
+    '## 4. Soak',
+  ]) {
     const rows = tableAfter(markdown, heading);
     assert.ok(rows.length >= 1, `rows under ${heading}`);
   }
   const soak = tableAfter(markdown, '## 4. Soak');
   // pulse RSS (all), daemon RSS, journey workers (count × RSS each), browser PSS, browser processes.
   assert.ok(
-    soak.every((row) => /MiB$/.test(row[2] ?? '') && /MiB$/.test(row[3] ?? '') && /^\d+ × [\d.]+ MiB$/.test(row[4] ?? '') && /MiB$/.test(row[5] ?? '') && NUMBER.test(row[6] ?? '')),
+    soak.every(
+      (row) =>
+        /MiB$/.test(row[2] ?? '') &&
+        /MiB$/.test(row[3] ?? '') &&
+        /^\d+ × [\d.]+ MiB$/.test(row[4] ?? '') &&
+        /MiB$/.test(row[5] ?? '') &&
+        NUMBER.test(row[6] ?? ''),
+    ),
     JSON.stringify(soak),
   );
   assert.match(markdown, /\n## Findings\n/);

@@ -93,7 +93,10 @@ describe('the built daemon, production dependencies only, as a non-root user', (
 
   test('pulse run beats, passes its built-in control journey, writes its store in the data folder, and stops on SIGTERM with exit 0', async () => {
     // The control journey is a journey file of dist/ too: it must load and pass from the build.
-    const run = await asUser(['run', '--base-url', shop.url, '--port', '0', '--schedule', '*/2 * * * * *'], 90_000, { PULSE_CONTROL_INTERVAL: '1s', PULSE_LOG_LEVEL: 'debug' });
+    const run = await asUser(['run', '--base-url', shop.url, '--port', '0', '--schedule', '*/2 * * * * *'], 90_000, {
+      PULSE_CONTROL_INTERVAL: '1s',
+      PULSE_LOG_LEVEL: 'debug',
+    });
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const events = run.lines.map((line) => (JSON.parse(line) as { event?: string }).event);
     assert.ok(events.filter((e) => e === 'heartbeat').length >= 2);
@@ -104,25 +107,33 @@ describe('the built daemon, production dependencies only, as a non-root user', (
   });
 
   // Only root can make a folder this test's user cannot write; elsewhere the skip is shown, not passed.
-  test('a data folder the user cannot write is a clear error, not a crash loop of runs', { skip: isRoot ? false : 'needs root, to run pulse as a user who cannot write the data folder' }, async () => {
-    const locked = makeTempDir('pulse-locked-');
-    mkdirSync(path.join(locked, 'data'));
-    try {
-      const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, [path.join(app, 'bin', 'pulse.js'), 'run', '--base-url', shop.url, '--port', '0', '--data-dir', path.join(locked, 'data')], {
-          cwd: app,
-          uid,
-          gid,
-          env: { PATH: process.env.PATH, HOME: data, PULSE_LOG_FORMAT: 'json' },
+  test(
+    'a data folder the user cannot write is a clear error, not a crash loop of runs',
+    { skip: isRoot ? false : 'needs root, to run pulse as a user who cannot write the data folder' },
+    async () => {
+      const locked = makeTempDir('pulse-locked-');
+      mkdirSync(path.join(locked, 'data'));
+      try {
+        const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const p = spawn(
+            process.execPath,
+            [path.join(app, 'bin', 'pulse.js'), 'run', '--base-url', shop.url, '--port', '0', '--data-dir', path.join(locked, 'data')],
+            {
+              cwd: app,
+              uid,
+              gid,
+              env: { PATH: process.env.PATH, HOME: data, PULSE_LOG_FORMAT: 'json' },
+            },
+          );
+          let stderr = '';
+          p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+          p.on('close', (code) => resolve({ code, stderr }));
         });
-        let stderr = '';
-        p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        p.on('close', (code) => resolve({ code, stderr }));
-      });
-      assert.notEqual(child.code, 0);
-      assert.match(child.stderr, /PULSE_DATA_DIR .* is not writable/);
-    } finally {
-      removeDir(locked);
-    }
-  });
+        assert.notEqual(child.code, 0);
+        assert.match(child.stderr, /PULSE_DATA_DIR .* is not writable/);
+      } finally {
+        removeDir(locked);
+      }
+    },
+  );
 });

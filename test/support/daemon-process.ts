@@ -48,7 +48,13 @@ export class DaemonProcess {
     for (;;) {
       const found = this.lines.slice(from).find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-8).map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no matching log line within ${timeoutMs} ms; last lines:\n${this.lines
+            .slice(-8)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}\nstderr: ${this.stderr}`,
+        );
       if (this.child.exitCode !== null) throw new Error(`pulse run exited with ${this.child.exitCode}\nstderr: ${this.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

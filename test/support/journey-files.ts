@@ -20,7 +20,11 @@ export function writeJourney(dir: string, options: Partial<JourneyOptions> & { n
   const full: JourneyOptions = { schedule: '* * * * *', ...options };
   const file = path.join(dir, `${options.name}.journey.ts`);
   writeFileSync(file, `import { expect, journey } from 'pulse';\n${prelude}\nexport default journey(${JSON.stringify(full)}, ${body});\nvoid expect;\n`);
-  const { definition, problems } = validateJourney(journey(full, async () => undefined), path.relative(process.cwd(), file), file);
+  const { definition, problems } = validateJourney(
+    journey(full, async () => undefined),
+    path.relative(process.cwd(), file),
+    file,
+  );
   if (!definition) throw new Error(JSON.stringify(problems));
   return definition;
 }

@@ -18,7 +18,17 @@ export function runResult(overrides: Partial<RunResult> = {}): RunResult {
     flaky: false,
     steps,
     artifacts: {},
-    attemptResults: [{ attempt: 1, status, durationMs: 461, steps, artifacts: {}, ...(overrides.error ? { error: overrides.error } : {}), ...(overrides.cause ? { cause: overrides.cause } : {}) }],
+    attemptResults: [
+      {
+        attempt: 1,
+        status,
+        durationMs: 461,
+        steps,
+        artifacts: {},
+        ...(overrides.error ? { error: overrides.error } : {}),
+        ...(overrides.cause ? { cause: overrides.cause } : {}),
+      },
+    ],
     ...overrides,
   };
 }

@@ -33,7 +33,11 @@ export async function startServerBinary(options: ServerBinaryOptions): Promise<S
     throw new Error(`${options.binary} not found: ${options.install}`);
   }
   const address = `127.0.0.1:${await freePort()}`;
-  const child = spawn(options.binary, options.args.map((arg) => arg.replaceAll('{address}', address)), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    options.binary,
+    options.args.map((arg) => arg.replaceAll('{address}', address)),
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -52,7 +52,12 @@ export interface ShopRig {
  * For the enclosing describe: the demo shop, a TestProber, a data folder and a journey folder,
  * made before its tests and removed after them.
  */
-export function shopRig(name: string, location: string, defaults: Partial<RunnerOptions> = {}, proberOptions: ConstructorParameters<typeof TestProber>[0] = {}): ShopRig {
+export function shopRig(
+  name: string,
+  location: string,
+  defaults: Partial<RunnerOptions> = {},
+  proberOptions: ConstructorParameters<typeof TestProber>[0] = {},
+): ShopRig {
   const parts: { shop?: Shop; prober?: TestProber; dataDir?: string; dir?: string } = {};
   const made = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('shopRig: used outside the tests of its describe block');
@@ -83,6 +88,7 @@ export function shopRig(name: string, location: string, defaults: Partial<Runner
     get dir() {
       return made(parts.dir);
     },
-    runner: (extra = {}) => made(parts.prober).runner({ params: { baseUrl: made(parts.shop).url }, location, dataDir: made(parts.dataDir), ...defaults, ...extra }),
+    runner: (extra = {}) =>
+      made(parts.prober).runner({ params: { baseUrl: made(parts.shop).url }, location, dataDir: made(parts.dataDir), ...defaults, ...extra }),
   };
 }

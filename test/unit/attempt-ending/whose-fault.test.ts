@@ -4,9 +4,12 @@ import { failedAttempt, whoseFault, type Ending } from '../../../src/attempt-end
 import type { AttemptResult } from '../../../src/result.ts';
 import { WORKER_END_REASONS, type WorkerEnding } from '../../../src/worker-protocol.ts';
 
-const ended = (reason: WorkerEnding['reason'], during: WorkerEnding['during']): Ending => ({ kind: 'worker-ended', worker: { reason, message: reason, during } });
+const ended = (reason: WorkerEnding['reason'], during: WorkerEnding['during']): Ending => ({
+  kind: 'worker-ended',
+  worker: { reason, message: reason, during },
+});
 
-test('an ending is the journey\'s when its own code caused it, pulse\'s otherwise', () => {
+test("an ending is the journey's when its own code caused it, pulse's otherwise", () => {
   const table: [Ending, 'journey' | 'prober'][] = [
     [{ kind: 'not-loaded' }, 'journey'],
     [{ kind: 'replaced-globals' }, 'journey'],
@@ -31,7 +34,7 @@ test('an ending is the journey\'s when its own code caused it, pulse\'s otherwis
   for (const reason of WORKER_END_REASONS) assert.match(whoseFault(ended(reason, 'journey')), /^(journey|prober)$/);
 });
 
-test('a failed attempt is a script failure of the journey, or pulse\'s error without a reason', () => {
+test("a failed attempt is a script failure of the journey, or pulse's error without a reason", () => {
   assert.deepEqual(failedAttempt({ kind: 'not-loaded' }, { message: 'did not load' }, { attempt: 2, durationMs: 5 }), {
     attempt: 2,
     status: 'failure',
@@ -66,7 +69,12 @@ test('an ending that overrides a result keeps its evidence and replaces how it e
     usage: { cpuSeconds: 1, peakRssBytes: 2 },
   };
   const error = failedAttempt({ kind: 'browser-lost' }, { message: 'browser disconnected during the run: net::ERR_CONNECTION_RESET', step: 'pay' }, failure);
-  assert.deepEqual(error, { ...failure, status: 'error', cause: 'prober', error: { message: 'browser disconnected during the run: net::ERR_CONNECTION_RESET', step: 'pay', reason: 'crash' } });
+  assert.deepEqual(error, {
+    ...failure,
+    status: 'error',
+    cause: 'prober',
+    error: { message: 'browser disconnected during the run: net::ERR_CONNECTION_RESET', step: 'pay', reason: 'crash' },
+  });
   const starved = failedAttempt({ kind: 'starved' }, { message: 'starved' }, failure);
   assert.deepEqual(starved.error, { message: 'starved' });
 });

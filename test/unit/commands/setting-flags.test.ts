@@ -16,13 +16,32 @@ test('each command has exactly the flags the table puts on it, each naming its v
     assert.ok(expected.length > 0, name);
     assert.deepEqual(command.options.map((o) => o.flags).sort(), expected.sort(), name);
     const help = command.helpInformation();
-    for (const setting of SETTING_KEYS.map(settingOf)) if (setting.flag?.on.includes(name)) assert.ok(help.includes(`(${setting.env})`), `${name} --help names ${setting.env}`);
+    for (const setting of SETTING_KEYS.map(settingOf))
+      if (setting.flag?.on.includes(name)) assert.ok(help.includes(`(${setting.env})`), `${name} --help names ${setting.env}`);
   }
 });
 
 test('flags parsed by commander read as their variables would', () => {
   const run = withSettingFlags(new Command('run')).exitOverride();
-  run.parse(['--port', '8080', '--grace-period', '10s', '--base-url', 'http://shop.test/', '--param', 'testUser=qa', '--param', 'coupon=X', '--shard', '2/3', '--log-level', 'warn'], { from: 'user' });
+  run.parse(
+    [
+      '--port',
+      '8080',
+      '--grace-period',
+      '10s',
+      '--base-url',
+      'http://shop.test/',
+      '--param',
+      'testUser=qa',
+      '--param',
+      'coupon=X',
+      '--shard',
+      '2/3',
+      '--log-level',
+      'warn',
+    ],
+    { from: 'user' },
+  );
   const flags: Flags = run.opts();
   const { config, problems } = resolveConfig({ env: {}, flags, cwd: '/srv/pulse' });
   assert.deepEqual(problems, []);

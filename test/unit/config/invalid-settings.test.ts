@@ -35,7 +35,11 @@ for (const c of cases) {
 }
 
 test('a secret value is never echoed back in a problem', () => {
-  const secrets = new Set<string>(SETTING_KEYS.map(settingOf).filter((s) => s.secret).map((s) => s.env));
+  const secrets = new Set<string>(
+    SETTING_KEYS.map(settingOf)
+      .filter((s) => s.secret)
+      .map((s) => s.env),
+  );
   assert.ok(secrets.size > 0);
   for (const c of cases) {
     for (const [name, value] of Object.entries(c.env ?? {})) {

@@ -99,7 +99,11 @@ test('every variable read into its type', () => {
 
 test('URLs that paths are appended to lose their trailing slashes; the webhook template is kept as written', () => {
   const config = configOf({
-    env: { PULSE_PUBLIC_URL: 'https://pulse.example.com/', PULSE_PUSHGATEWAY_URL: 'http://pushgateway:9091//', PULSE_WEBHOOK_URL: 'https://hc-ping.com/key/{journey}/' },
+    env: {
+      PULSE_PUBLIC_URL: 'https://pulse.example.com/',
+      PULSE_PUSHGATEWAY_URL: 'http://pushgateway:9091//',
+      PULSE_WEBHOOK_URL: 'https://hc-ping.com/key/{journey}/',
+    },
     flags: { url: 'http://127.0.0.1:9477/' },
   });
   assert.equal(config.publicUrl, 'https://pulse.example.com');
@@ -110,14 +114,23 @@ test('URLs that paths are appended to lose their trailing slashes; the webhook t
 
 test('params: --base-url over --param over PULSE_PARAM_*; secret ones by name or by PULSE_SECRET_PARAMS', () => {
   const config = configOf({
-    env: { PULSE_PARAM_BASE_URL: 'http://env.example', PULSE_PARAM_TEST_USER: 'qa', PULSE_PARAM_CARD_NUMBER: '4111', PULSE_PARAM_API_KEY: 'k-1', PULSE_SECRET_PARAMS: 'CARD_NUMBER, otpSeed,' },
+    env: {
+      PULSE_PARAM_BASE_URL: 'http://env.example',
+      PULSE_PARAM_TEST_USER: 'qa',
+      PULSE_PARAM_CARD_NUMBER: '4111',
+      PULSE_PARAM_API_KEY: 'k-1',
+      PULSE_SECRET_PARAMS: 'CARD_NUMBER, otpSeed,',
+    },
     flags: { param: ['baseUrl=http://param.example', 'otpSeed=s-1', 'testUser=qa2'], baseUrl: 'http://flag.example' },
   });
   assert.deepEqual(config.params, { baseUrl: 'http://flag.example', testUser: 'qa2', cardNumber: '4111', apiKey: 'k-1', otpSeed: 's-1' });
   assert.deepEqual([...config.secretParams].sort(), ['apiKey', 'cardNumber', 'otpSeed']);
   assert.deepEqual(secretValues(config).sort(), ['4111', 'k-1', 's-1']);
   assert.deepEqual(secretPartners({ ...config, auth: { ...config.auth, user: 'oncall' } }).sort(), ['http://flag.example', 'oncall', 'qa2']);
-  assert.equal(configOf({ env: { PULSE_PARAM_BASE_URL: 'http://env.example' }, flags: { param: ['baseUrl=http://param.example'] } }).params.baseUrl, 'http://param.example');
+  assert.equal(
+    configOf({ env: { PULSE_PARAM_BASE_URL: 'http://env.example' }, flags: { param: ['baseUrl=http://param.example'] } }).params.baseUrl,
+    'http://param.example',
+  );
   assert.equal(configOf({ env: { PULSE_PARAM_BASE_URL: 'http://env.example' } }).params.baseUrl, 'http://env.example');
 });
 
@@ -139,8 +152,10 @@ test('auth: a good token, or a user and password', () => {
   assert.deepEqual(config.auth, { token: '0123456789abcdef', user: 'oncall', password: 'correct horse', metrics: false });
 });
 
-test('PULSE_ALLOW_VARS lets another program\'s variable through, and the tooling\'s own are known', () => {
-  configOf({ env: { PULSE_AUDIO_SERVER: 'unix:/run/pulse', PULSE_ALLOW_VARS: 'PULSE_AUDIO_SERVER', PULSE_SKIP_BROWSER_INSTALL: '1', PULSE_DEMO_PORT: '3200' } });
+test("PULSE_ALLOW_VARS lets another program's variable through, and the tooling's own are known", () => {
+  configOf({
+    env: { PULSE_AUDIO_SERVER: 'unix:/run/pulse', PULSE_ALLOW_VARS: 'PULSE_AUDIO_SERVER', PULSE_SKIP_BROWSER_INSTALL: '1', PULSE_DEMO_PORT: '3200' },
+  });
 });
 
 test('readSetting: one setting from the environment alone, blank as unset, a bad one as the same problem line', () => {
@@ -150,6 +165,8 @@ test('readSetting: one setting from the environment alone, blank as unset, a bad
   assert.deepEqual(readSetting('systemBrowserPaths', { PULSE_SYSTEM_BROWSER_PATHS: '/a:/b' }), ['/a', '/b']);
   assert.throws(
     () => readSetting('port', { PULSE_PORT: 'x' }),
-    (error: unknown) => error instanceof PulseError && error.message.includes('PULSE_PORT (--port)="x": must be a whole number; fix: correct the value, or leave it out to use the default 9477'),
+    (error: unknown) =>
+      error instanceof PulseError &&
+      error.message.includes('PULSE_PORT (--port)="x": must be a whole number; fix: correct the value, or leave it out to use the default 9477'),
   );
 });

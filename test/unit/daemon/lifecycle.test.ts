@@ -50,5 +50,8 @@ test('a part that fails to stop is logged, the others still stop, and the stop f
   await part('web');
   await assert.rejects(life.stop(), (error: unknown) => error instanceof AggregateError && /store cannot stop/.test(String(error.errors[0])));
   assert.deepEqual(said, ['start lock', 'start store', 'start web', 'stop web', 'stop store', 'stop lock']);
-  assert.deepEqual(errors.map((e) => e.part), ['store']);
+  assert.deepEqual(
+    errors.map((e) => e.part),
+    ['store'],
+  );
 });

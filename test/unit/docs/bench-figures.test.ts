@@ -18,7 +18,12 @@ test('the docs that quote the bench carry the figures block of bench/RESULTS.md 
 });
 
 test('no other doc quotes the figures: npm run bench would leave its block behind', () => {
-  const docs = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const docs = [
+    'README.md',
+    ...readdirSync('docs')
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
   assert.ok(docs.includes('docs/scaling.md'), JSON.stringify(docs));
   const quoting = docs.filter((doc) => read(doc).includes(FIGURES_BEGIN));
   assert.deepEqual(quoting.sort(), [...FIGURE_DOCS].sort(), 'quote the figures only in FIGURE_DOCS (bench/figures.ts), or add the doc there');

@@ -90,7 +90,7 @@ function harness(journeys: Journey[], extra: Partial<SchedulerOptions> = {}) {
 }
 
 describe('scheduler on an injected clock', () => {
-  test('a tick waits for the journey\'s jitter on the clock, then runs once, planned at tick plus jitter, and reports its lag', async () => {
+  test("a tick waits for the journey's jitter on the clock, then runs once, planned at tick plus jitter, and reports its lag", async () => {
     const { clock, scheduler, started, lags, startedCount, finishAll } = harness([journey('checkout')]);
     const jitter = jitterMs('checkout', 60);
     assert.ok(jitter > 0, 'checkout has a jitter to wait for');
@@ -128,14 +128,17 @@ describe('scheduler on an injected clock', () => {
     await scheduler.stop(1_000);
   });
 
-  test('a paused journey\'s tick is skipped as paused and starts nothing; a missed tick is skipped as missed', async () => {
+  test("a paused journey's tick is skipped as paused and starts nothing; a missed tick is skipped as missed", async () => {
     const { clock, scheduler, started, skipped } = harness([journey('checkout'), journey('search')], { isPaused: (j) => j.name === 'search' });
     scheduler.start();
     clock.tick('search');
     clock.tasks.get('checkout')!.onMissed();
     clock.advance(60_000);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(skipped, [['search', 'paused'], ['checkout', 'missed']]);
+    assert.deepEqual(skipped, [
+      ['search', 'paused'],
+      ['checkout', 'missed'],
+    ]);
     assert.equal(started.length, 0);
     await scheduler.stop(1_000);
   });

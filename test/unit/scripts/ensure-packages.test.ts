@@ -40,12 +40,25 @@ function packagesIn(dir: string, names: string[]): DebianPackage[] {
 describe('npm test installs the Debian packages it needs first', () => {
   test('the suite needs the browser, the fonts and the Prometheus tools, Alertmanager included', () => {
     const names = TEST_PACKAGES.map((p) => p.name);
-    for (const name of ['chromium-headless-shell', 'chromium', 'fonts-liberation', 'fonts-noto-color-emoji', 'prometheus', 'prometheus-pushgateway', 'prometheus-alertmanager']) {
+    for (const name of [
+      'chromium-headless-shell',
+      'chromium',
+      'fonts-liberation',
+      'fonts-noto-color-emoji',
+      'prometheus',
+      'prometheus-pushgateway',
+      'prometheus-alertmanager',
+    ]) {
       assert.ok(names.includes(name), name);
     }
     const provided = TEST_PACKAGES.flatMap((p) => p.provides);
-    for (const tool of ['promtool', '/usr/bin/prometheus', '/usr/bin/prometheus-pushgateway', '/usr/bin/prometheus-alertmanager', 'amtool']) assert.ok(provided.includes(tool), tool);
-    assert.deepEqual(missingPackages(TEST_PACKAGES).map((m) => m.pkg.name), [], 'this machine has them (the pretest saw to it)');
+    for (const tool of ['promtool', '/usr/bin/prometheus', '/usr/bin/prometheus-pushgateway', '/usr/bin/prometheus-alertmanager', 'amtool'])
+      assert.ok(provided.includes(tool), tool);
+    assert.deepEqual(
+      missingPackages(TEST_PACKAGES).map((m) => m.pkg.name),
+      [],
+      'this machine has them (the pretest saw to it)',
+    );
   });
 
   test('all present: no apt-get at all', (t) => {
@@ -88,7 +101,10 @@ describe('npm test installs the Debian packages it needs first', () => {
   test('no apt at all: the files that are missing, and no apt command', (t) => {
     const dir = tempDir(t);
     const lines: string[] = [];
-    assert.equal(ensurePackages(packagesIn(dir, ['b']), { label: 'npm test', isRoot: true, aptGet: path.join(dir, 'no-apt-get'), log: (l) => lines.push(l) }), false);
+    assert.equal(
+      ensurePackages(packagesIn(dir, ['b']), { label: 'npm test', isRoot: true, aptGet: path.join(dir, 'no-apt-get'), log: (l) => lines.push(l) }),
+      false,
+    );
     assert.doesNotMatch(lines.join('\n'), /apt-get install/);
     assert.match(lines.join('\n'), /Debian\/Ubuntu package names/);
   });

@@ -12,7 +12,9 @@ test('docs/settings.md is what the settings table makes (run `npm run docs:setti
 });
 
 test('the reference has a row for every setting, with its flag and default', () => {
-  const rows = settingsReference().split('\n').filter((line) => line.startsWith('| `PULSE_'));
+  const rows = settingsReference()
+    .split('\n')
+    .filter((line) => line.startsWith('| `PULSE_'));
   for (const key of SETTING_KEYS) {
     const setting = settingOf(key);
     const row = rows.find((line) => line.startsWith(`| \`${setting.env}\` |`));

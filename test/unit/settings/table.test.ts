@@ -10,7 +10,10 @@ const settings = SETTING_KEYS.map((key) => ({ key, ...settingOf(key) }));
 test('the table is not empty and every variable is named once', () => {
   assert.ok(settings.length > 30);
   const names = [...settings.map((s) => s.env), PARAMS.env, ALLOW_VARIABLES.env, ...TOOLING_VARIABLES.map((v) => v.env)];
-  assert.deepEqual(names.filter((name, i) => names.indexOf(name) !== i), []);
+  assert.deepEqual(
+    names.filter((name, i) => names.indexOf(name) !== i),
+    [],
+  );
   for (const name of names) assert.match(name, /^PULSE_[A-Z0-9_<>]+$/);
 });
 
@@ -18,7 +21,10 @@ test('every flag is named once, and commander hands its value over under the nam
   const flags = [...settings.flatMap((s) => (s.flag ? [s.flag] : [])), PARAMS.flag];
   assert.ok(flags.length > 15);
   const specs = flags.map((f) => f.spec);
-  assert.deepEqual(specs.filter((spec, i) => specs.indexOf(spec) !== i), []);
+  assert.deepEqual(
+    specs.filter((spec, i) => specs.indexOf(spec) !== i),
+    [],
+  );
   for (const flag of flags) {
     assert.ok(flag.on.length > 0, `${flag.spec} is on some command`);
     assert.equal(flagAttribute(flag.spec), new Option(flag.spec).attributeName(), flag.spec);

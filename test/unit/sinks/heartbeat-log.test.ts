@@ -7,11 +7,15 @@ import { runResult } from '../../support/run-result.ts';
 /** A heartbeat log sink writing through pino into memory; the lines read back as JSON. */
 function sink(publicUrl?: string) {
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  const log = createLogger({
+    level: 'info',
+    format: 'json',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
   return { lines, sink: new HeartbeatLogSink({ log, ...(publicUrl ? { publicUrl } : {}) }) };
 }
 
-test('a success is one info heartbeat line bound to journey and runId, with each step\'s rounded duration', () => {
+test("a success is one info heartbeat line bound to journey and runId, with each step's rounded duration", () => {
   const { lines, sink: heartbeat } = sink();
   heartbeat.onResult(runResult({ traceId: 'a'.repeat(32) }));
   assert.equal(lines.length, 1);

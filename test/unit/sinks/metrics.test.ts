@@ -44,7 +44,8 @@ test('registered journeys: interval published, counters start at 0 for every res
   const samples = await read();
   assert.equal(sample(samples, 'pulse_journey_interval_seconds', { journey: 'checkout' }), 300);
   for (const result of ['success', 'failure', 'error']) assert.equal(sample(samples, 'pulse_journey_runs_total', { journey: 'checkout', result }), 0, result);
-  for (const reason of ['overlap', 'saturated', 'shutdown', 'missed', 'paused']) assert.equal(sample(samples, 'pulse_runs_skipped_total', { journey: 'checkout', reason }), 0, reason);
+  for (const reason of ['overlap', 'saturated', 'shutdown', 'missed', 'paused'])
+    assert.equal(sample(samples, 'pulse_runs_skipped_total', { journey: 'checkout', reason }), 0, reason);
   assert.equal(sample(samples, 'pulse_shard_journeys', { shard: '1/1' }), 1);
 });
 
@@ -75,7 +76,7 @@ test('a failure counts step, reason and cause, and sets up 0 and the last cause'
   assert.equal(sample(samples, 'pulse_heartbeats_total', labels), undefined);
 });
 
-test('an error is the prober\'s: no failure counted, last cause prober', async () => {
+test("an error is the prober's: no failure counted, last cause prober", async () => {
   const { sink, read } = metrics();
   sink.onResult(runResult({ status: 'error', steps: [], error: { message: 'browser gone' } }));
   const samples = await read();
@@ -84,13 +85,20 @@ test('an error is the prober\'s: no failure counted, last cause prober', async (
   assert.equal(sample(samples, 'pulse_journey_failures_total'), undefined);
 });
 
-test('what a journey costs: CPU of every run (failures too) adds up, the peak memory is the last run\'s; a run without a reading changes neither', async () => {
+test("what a journey costs: CPU of every run (failures too) adds up, the peak memory is the last run's; a run without a reading changes neither", async () => {
   const { sink, read } = metrics();
   sink.registerJourneys([{ name: 'checkout', schedule: '*/5 * * * *', timezone: 'UTC' } as Journey]);
   const labels = { journey: 'checkout', location: 'unit-1' };
   assert.equal(sample(await read(), 'pulse_journey_cpu_seconds_total', labels), 0, 'starts at 0');
   sink.onResult(runResult({ usage: { cpuSeconds: 1.25, peakRssBytes: 300_000_000 } }));
-  sink.onResult(runResult({ status: 'failure', error: { message: 'x', reason: 'assertion', step: 'add to cart' }, cause: 'target', usage: { cpuSeconds: 0.5, peakRssBytes: 250_000_000 } }));
+  sink.onResult(
+    runResult({
+      status: 'failure',
+      error: { message: 'x', reason: 'assertion', step: 'add to cart' },
+      cause: 'target',
+      usage: { cpuSeconds: 0.5, peakRssBytes: 250_000_000 },
+    }),
+  );
   sink.onResult(runResult({ status: 'error', error: { message: 'no worker' }, cause: 'prober' }));
   const samples = await read();
   assert.equal(sample(samples, 'pulse_journey_cpu_seconds_total', labels), 1.75);
@@ -102,7 +110,9 @@ test('step labels stay bounded: past the limit, new step names count as other', 
   const steps = Array.from({ length: MAX_STEP_LABELS + 5 }, (_, i) => ({ name: `step ${i}`, status: 'passed' as const, durationMs: 1 }));
   sink.onResult(runResult({ steps }));
   const samples = await read();
-  const stepLabels = new Set([...samples.keys()].filter((key) => key.startsWith('pulse_step_duration_seconds_count')).map((key) => /step="([^"]*)"/.exec(key)?.[1]));
+  const stepLabels = new Set(
+    [...samples.keys()].filter((key) => key.startsWith('pulse_step_duration_seconds_count')).map((key) => /step="([^"]*)"/.exec(key)?.[1]),
+  );
   assert.equal(stepLabels.size, MAX_STEP_LABELS + 1);
   assert.ok(stepLabels.has(OTHER_STEP));
   assert.equal(sample(samples, 'pulse_step_duration_seconds_count', { step: OTHER_STEP }), 5);
@@ -124,7 +134,12 @@ test('skips, lag and prober health', async () => {
 test('events reach every listener; one that throws is logged and the next still hears', async () => {
   const { prober, read } = metrics();
   const errors: { listener?: string; kind?: string }[] = [];
-  const broken = { name: 'broken', hear: (event: ProberEvent) => { if (event.kind === 'skipped' || event.kind === 'pushed') throw new Error('boom'); } };
+  const broken = {
+    name: 'broken',
+    hear: (event: ProberEvent) => {
+      if (event.kind === 'skipped' || event.kind === 'pushed') throw new Error('boom');
+    },
+  };
   const events = new ProberEvents({ error: (fields) => errors.push(fields) });
   events.subscribe(broken, prober);
   events.emit({ kind: 'skipped', journey: 'checkout', reason: 'saturated' });
@@ -141,7 +156,10 @@ test('events reach every listener; one that throws is logged and the next still 
   assert.equal(sample(samples, 'pulse_store_failures_total', { operation: 'write' }), 1);
   assert.equal(sample(samples, 'pulse_store_resets_total'), 1);
   assert.equal(sample(samples, 'pulse_push_deliveries_total', { sink: 'pushgateway', outcome: 'failed' }), 1);
-  assert.deepEqual(errors.map((e) => `${e.listener} ${e.kind}`), ['broken skipped', 'broken pushed']);
+  assert.deepEqual(
+    errors.map((e) => `${e.listener} ${e.kind}`),
+    ['broken skipped', 'broken pushed'],
+  );
 });
 
 test('sinks hear a result in the order of their stages, whatever order they were added in; one that throws or rejects is logged and the rest still hear', async () => {

@@ -26,7 +26,14 @@ test('every statement is prepared when the store opens; no query, page of a jour
   const at = Date.UTC(2026, 0, 1, 12);
   for (const journey of ['checkout', 'search', 'login']) {
     for (let i = 0; i < 5; i += 1) {
-      await store.writer.onResult(runResult({ journey, runId: `20260101T12000${i}Z-${journey}`, startedAt: new Date(at - i * 60_000).toISOString(), status: i === 1 ? 'failure' : 'success' }));
+      await store.writer.onResult(
+        runResult({
+          journey,
+          runId: `20260101T12000${i}Z-${journey}`,
+          startedAt: new Date(at - i * 60_000).toISOString(),
+          status: i === 1 ? 'failure' : 'success',
+        }),
+      );
     }
   }
   const opened = prepares.count;
@@ -68,7 +75,7 @@ test('a result is readable at once; its evidence is sized afterwards, off the re
   assert.equal(store.queries.getRun(result.runId)?.status, 'failure', 'in the store before the other sinks tell of it');
   assert.equal(store.queries.getRun(result.runId)?.artifactBytes, 0, 'not sized yet: no folder walk on the result path');
   await store.writer.close();
-  assert.equal(store.queries.getRun(result.runId)?.artifactBytes, 1_234, 'every attempt\'s evidence counts');
+  assert.equal(store.queries.getRun(result.runId)?.artifactBytes, 1_234, "every attempt's evidence counts");
   await writing;
 });
 

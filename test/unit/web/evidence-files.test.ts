@@ -104,8 +104,22 @@ test('openEvidence opens regular files under the folder and nothing a link, a do
   const real = await openEvidence(root, 'home/run-1/real.txt');
   assert.ok(real, 'a real file opens');
   t.after(() => real.handle.close());
-  assert.equal((await real.handle.readFile('utf8')), INSIDE);
-  for (const refused of ['etc/passwd', 'home/run-2/passwd', 'home/run-1/passwd', 'home/run-1/system', 'home/run-1/store', 'home/run-1/inside-link.txt', 'home/run-1/.hidden', 'home/run-1/fifo.html', 'home/run-1', '../runs.sqlite', '/etc/passwd', 'home/run-1/real.txt\0', '']) {
+  assert.equal(await real.handle.readFile('utf8'), INSIDE);
+  for (const refused of [
+    'etc/passwd',
+    'home/run-2/passwd',
+    'home/run-1/passwd',
+    'home/run-1/system',
+    'home/run-1/store',
+    'home/run-1/inside-link.txt',
+    'home/run-1/.hidden',
+    'home/run-1/fifo.html',
+    'home/run-1',
+    '../runs.sqlite',
+    '/etc/passwd',
+    'home/run-1/real.txt\0',
+    '',
+  ]) {
     assert.equal(await openEvidence(root, refused), undefined, refused);
   }
 });
@@ -117,8 +131,23 @@ test('no spelling of a path through a planted link reads a file outside the arti
   assert.equal(real.status, 200, 'real evidence is served');
   assert.equal(real.body, INSIDE);
   const encodedReal = await rawGet(port, '/%61rtifacts/home/run-1/real.txt');
-  assert.ok(encodedReal.status === 200 ? encodedReal.body === INSIDE : encodedReal.status === 404, 'an encoded spelling of a real file serves that file or nothing');
-  const targets = ['etc/passwd', 'etc/screenshot.png', 'home/run-2/passwd', 'home/run-1/passwd', 'home/run-1/system', 'home/run-1/store', 'home/run-1/.hidden', 'home/run-1/fifo.html', '../runs.sqlite', '../../outside/passwd', '../../../../../../etc/passwd'];
+  assert.ok(
+    encodedReal.status === 200 ? encodedReal.body === INSIDE : encodedReal.status === 404,
+    'an encoded spelling of a real file serves that file or nothing',
+  );
+  const targets = [
+    'etc/passwd',
+    'etc/screenshot.png',
+    'home/run-2/passwd',
+    'home/run-1/passwd',
+    'home/run-1/system',
+    'home/run-1/store',
+    'home/run-1/.hidden',
+    'home/run-1/fifo.html',
+    '../runs.sqlite',
+    '../../outside/passwd',
+    '../../../../../../etc/passwd',
+  ];
   let tried = 0;
   for (const target of targets) {
     for (const spelling of spellings(target)) {
@@ -135,7 +164,13 @@ test('with a token set, no spelling reaches evidence without it, and open routes
   const { root } = plantedDataDir(t);
   const token = 'evidence-token-0123456789abcdef';
   const port = await serve(t, root, { token });
-  for (const spelling of ['/artifacts/home/run-1/real.txt', '/%61rtifacts/home/run-1/real.txt', '/control/../artifacts/home/run-1/real.txt', '/control/%2e%2e/artifacts/home/run-1/real.txt', '/%63ontrol/../artifacts/home/run-1/real.txt']) {
+  for (const spelling of [
+    '/artifacts/home/run-1/real.txt',
+    '/%61rtifacts/home/run-1/real.txt',
+    '/control/../artifacts/home/run-1/real.txt',
+    '/control/%2e%2e/artifacts/home/run-1/real.txt',
+    '/%63ontrol/../artifacts/home/run-1/real.txt',
+  ]) {
     const response = await rawGet(port, spelling);
     assert.ok(response.status === 401 || response.status === 404, `${spelling} answered ${response.status}`);
     assert.doesNotMatch(response.body, /real evidence/, spelling);

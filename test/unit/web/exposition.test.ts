@@ -20,7 +20,7 @@ const until = async (what: string, check: () => Promise<boolean>) => {
   }
 };
 
-test('a scrape serves the registry body plus the live metrics, with the registry\'s content type', async (t) => {
+test("a scrape serves the registry body plus the live metrics, with the registry's content type", async (t) => {
   const { registry, runs, exposition } = setup();
   t.after(() => exposition.close());
   runs.inc();
@@ -40,7 +40,7 @@ test('a change is not seen until invalidate(); after it the body is rebuilt off 
   await until('the rebuilt body', async () => /^pulse_journey_runs_total 2$/m.test(await exposition.metrics()));
 });
 
-test('without a live registry the body is the registry\'s alone', async () => {
+test("without a live registry the body is the registry's alone", async () => {
   const registry = new Registry();
   new Counter({ name: 'pulse_x_total', help: 'x', registers: [registry] });
   const exposition = new CachedExposition({ registry });

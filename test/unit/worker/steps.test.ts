@@ -25,7 +25,15 @@ function steps(stepTimeoutMs = 1_000) {
   };
   const clock = new BodyClock(60_000);
   clock.start();
-  const step = stepFunction({ log, stepTimeoutMs, clock, redact: (text) => text.replaceAll('secret', '***'), network, vitals: undefined, callsInFlight: () => [] });
+  const step = stepFunction({
+    log,
+    stepTimeoutMs,
+    clock,
+    redact: (text) => text.replaceAll('secret', '***'),
+    network,
+    vitals: undefined,
+    callsInFlight: () => [],
+  });
   return { log, step, events, ended };
 }
 
@@ -46,9 +54,21 @@ describe('stepFunction', () => {
   test('the first failure decides and is rethrown; later steps are recorded as skipped and throw', async () => {
     const { log, step } = steps();
     const boom = new Error('boom');
-    await assert.rejects(step('pay', () => Promise.reject(boom)), boom);
-    await assert.rejects(step('confirm', () => 'never'), (error: unknown) => error instanceof StepSkippedError && error.message === "step 'confirm' skipped: step 'pay' failed");
-    assert.deepEqual(log.steps.map((s) => [s.name, s.status]), [['pay', 'failed'], ['confirm', 'skipped']]);
+    await assert.rejects(
+      step('pay', () => Promise.reject(boom)),
+      boom,
+    );
+    await assert.rejects(
+      step('confirm', () => 'never'),
+      (error: unknown) => error instanceof StepSkippedError && error.message === "step 'confirm' skipped: step 'pay' failed",
+    );
+    assert.deepEqual(
+      log.steps.map((s) => [s.name, s.status]),
+      [
+        ['pay', 'failed'],
+        ['confirm', 'skipped'],
+      ],
+    );
     assert.deepEqual(log.failed, { name: 'pay', error: boom });
   });
 
@@ -59,15 +79,24 @@ describe('stepFunction', () => {
       return 'done';
     });
     await assert.rejects(blocked, (error: unknown) => error instanceof BudgetExceededError && error.scope === 'step' && error.budgetMs === 30);
-    assert.deepEqual(log.steps.map((s) => [s.name, s.status]), [['block', 'failed']]);
+    assert.deepEqual(
+      log.steps.map((s) => [s.name, s.status]),
+      [['block', 'failed']],
+    );
     assert.ok(log.steps[0]!.durationMs >= 80);
     assert.equal(log.failed?.name, 'block');
   });
 
   test('a step over its budget fails with a BudgetExceededError naming the budget', async () => {
     const { log, step } = steps(20);
-    await assert.rejects(step('hang', () => new Promise(() => undefined)), (error: unknown) => error instanceof BudgetExceededError && error.scope === 'step' && error.budgetMs === 20);
-    assert.deepEqual(log.steps.map((s) => [s.name, s.status]), [['hang', 'failed']]);
+    await assert.rejects(
+      step('hang', () => new Promise(() => undefined)),
+      (error: unknown) => error instanceof BudgetExceededError && error.scope === 'step' && error.budgetMs === 20,
+    );
+    assert.deepEqual(
+      log.steps.map((s) => [s.name, s.status]),
+      [['hang', 'failed']],
+    );
   });
 
   test('once the attempt ended, no step starts and one still running is not recorded', async () => {
@@ -79,7 +108,10 @@ describe('stepFunction', () => {
     log.end();
     finish();
     await running;
-    await assert.rejects(step('late', () => 'never'), (error: unknown) => error instanceof StepSkippedError && /not run: the attempt has ended/.test(error.message));
+    await assert.rejects(
+      step('late', () => 'never'),
+      (error: unknown) => error instanceof StepSkippedError && /not run: the attempt has ended/.test(error.message),
+    );
     assert.deepEqual(ended, []);
     assert.deepEqual(log.steps, []);
   });
@@ -92,7 +124,10 @@ describe('StepLog after the attempt ended', () => {
     log.end();
     const budget = new BudgetExceededError('run', 1_000);
     log.cutOff(budget);
-    assert.deepEqual(log.steps.map((s) => [s.name, s.status]), [['stuck', 'failed']]);
+    assert.deepEqual(
+      log.steps.map((s) => [s.name, s.status]),
+      [['stuck', 'failed']],
+    );
     assert.deepEqual(log.failed, { name: 'stuck', error: budget });
   });
 
@@ -103,7 +138,13 @@ describe('StepLog after the attempt ended', () => {
     log.end();
     const fault = new Error('the journey called browser.close()');
     log.failNamed('close it', fault);
-    assert.deepEqual(log.steps.map((s) => [s.name, s.status]), [['close it', 'failed'], ['next', 'failed']]);
+    assert.deepEqual(
+      log.steps.map((s) => [s.name, s.status]),
+      [
+        ['close it', 'failed'],
+        ['next', 'failed'],
+      ],
+    );
     assert.deepEqual(log.failed, { name: 'close it', error: fault });
   });
 
@@ -115,7 +156,10 @@ describe('StepLog after the attempt ended', () => {
     log.end();
     const fault = new Error('kept its worker busy');
     log.failAt(before, fault);
-    assert.deepEqual(log.steps.map((s) => s.status), ['failed', 'passed']);
+    assert.deepEqual(
+      log.steps.map((s) => s.status),
+      ['failed', 'passed'],
+    );
     assert.deepEqual(log.failed, { name: 'first', error: fault });
     log.failAt(before, new Error('again'));
     assert.equal(log.failed?.error, fault);
