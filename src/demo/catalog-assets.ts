@@ -192,11 +192,8 @@ for (const product of PRODUCTS) {
     .slice(0, 2)
     .map((word) => word[0])
     .join('');
-  IMAGES[`products/${product.slug}.svg`] = html`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160" viewBox="0 0 240 160">
-    <rect width="240" height="160" fill="${CATEGORY_COLOURS[product.category]}" />
-    <path d="M0 130 L60 80 L110 115 L170 55 L240 120 L240 160 L0 160Z" fill="#fff" opacity="0.25" />
-    <text x="120" y="92" font-family="system-ui, sans-serif" font-size="44" font-weight="700" fill="#fff" text-anchor="middle">${initials}</text>
-  </svg>`.value;
+  IMAGES[`products/${product.slug}.svg`] =
+    html`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160" viewBox="0 0 240 160"><rect width="240" height="160" fill="${CATEGORY_COLOURS[product.category]}"/><path d="M0 130 L60 80 L110 115 L170 55 L240 120 L240 160 L0 160Z" fill="#fff" opacity="0.25"/><text x="120" y="92" font-family="system-ui, sans-serif" font-size="44" font-weight="700" fill="#fff" text-anchor="middle">${initials}</text></svg>`.value;
 }
 
 /** Where the catalog page and its API find a product's picture. */

@@ -56,32 +56,31 @@ export interface LayoutOptions {
 export function layout({ title, cartCount, body, script, head }: LayoutOptions): SafeHtml {
   const fullTitle = title === 'Pulse Demo Shop' ? title : `${title} · Pulse Demo Shop`;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${fullTitle}</title>
-        <link rel="icon" href="data:," />
-        <style>
-          ${STYLES}
-        </style>
-        ${head ? html` ${head}` : ''}
-      </head>
-      <body>
-        <header class="site-header">
-          <a class="brand" href="/">Pulse Demo Shop</a>
-          <nav aria-label="Site">
-            <a class="cart-link" href="/cart" data-cart-link>Cart (${cartCount})</a>
-          </nav>
-        </header>
-        <main>${body}</main>
-        ${
-          script
-            ? html`<script>
-                ${script};
-              </script>`
-            : ''
-        }
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${fullTitle}</title>
+<link rel="icon" href="data:,">
+<style>${STYLES}</style>${
+    head
+      ? html`
+${head}`
+      : ''
+  }
+</head>
+<body>
+<header class="site-header">
+<a class="brand" href="/">Pulse Demo Shop</a>
+<nav aria-label="Site">
+<a class="cart-link" href="/cart" data-cart-link>Cart (${cartCount})</a>
+</nav>
+</header>
+<main>
+${body}
+</main>
+${script ? html`<script>${script}</script>` : ''}
+</body>
+</html>
+`;
 }

@@ -14,25 +14,24 @@ export interface PageContext {
 
 function searchForm(query: string): SafeHtml {
   return html`<form role="search" action="/search" method="get">
-    <div>
-      <label for="search-q">Search products</label>
-      <input id="search-q" name="q" type="search" value="${query}" />
-    </div>
-    <button type="submit">Search</button>
-  </form>`;
+<div>
+<label for="search-q">Search products</label>
+<input id="search-q" name="q" type="search" value="${query}">
+</div>
+<button type="submit">Search</button>
+</form>`;
 }
 
 function productList(products: readonly Product[]): SafeHtml {
   return html`<ul class="products" aria-label="Products">
-    ${products.map(
-      (p) =>
-        html`<li>
-          <a href="/products/${p.slug}">${p.name}</a>
-          <p>${p.description}</p>
-          <p class="price">${formatPrice(p.priceCents)}</p>
-        </li> `,
-    )}
-  </ul>`;
+${products.map(
+  (p) => html`<li>
+<a href="/products/${p.slug}">${p.name}</a>
+<p>${p.description}</p>
+<p class="price">${formatPrice(p.priceCents)}</p>
+</li>
+`,
+)}</ul>`;
 }
 
 export function homePage(ctx: PageContext, products: readonly Product[]): SafeHtml {
@@ -40,8 +39,9 @@ export function homePage(ctx: PageContext, products: readonly Product[]): SafeHt
     title: 'Pulse Demo Shop',
     cartCount: ctx.cartCount,
     body: html`<h1>Pulse Demo Shop</h1>
-      <p>Gear for the trail, the hills and the campsite. <a href="/catalog">Browse the catalog by category</a>.</p>
-      ${searchForm('')} ${productList(products)}`,
+<p>Gear for the trail, the hills and the campsite. <a href="/catalog">Browse the catalog by category</a>.</p>
+${searchForm('')}
+${productList(products)}`,
   });
 }
 
@@ -50,7 +50,8 @@ export function searchPage(ctx: PageContext, query: string, products: readonly P
     title: 'Search results',
     cartCount: ctx.cartCount,
     body: html`<h1>Search results</h1>
-      ${searchForm(query)} ${products.length > 0 ? productList(products) : html`<p>No products match “${query}”.</p>`}`,
+${searchForm(query)}
+${products.length > 0 ? productList(products) : html`<p>No products match “${query}”.</p>`}`,
   });
 }
 
@@ -64,36 +65,36 @@ export function catalogPage(ctx: PageContext): SafeHtml {
     cartCount: ctx.cartCount,
     head: raw(
       [
-        ...CATALOG_STYLESHEETS.map((href) => html`<link rel="stylesheet" href="${href}" />`),
+        ...CATALOG_STYLESHEETS.map((href) => html`<link rel="stylesheet" href="${href}">`),
         ...CATALOG_SCRIPTS.map((src) => html`<script defer src="${src}"></script>`),
       ]
         .map((tag) => tag.value)
         .join('\n'),
     ),
     body: html`<div class="catalog">
-      <section class="catalog-banner">
-        <img src="${catalogImageUrl('logo.svg')}" alt="" width="64" height="64" />
-        <div>
-          <p><span class="stars" aria-hidden="true">${STAR.repeat(5)}</span> Loved by people who walk far</p>
-          <p id="catalog-featured">Finding today's pick…</p>
-        </div>
-      </section>
-      <h1>Catalog</h1>
-      <ul class="perks">
-        <li><img src="${catalogImageUrl('icon-truck.svg')}" alt="" width="20" height="20" /> Free shipping over $50</li>
-        <li><img src="${catalogImageUrl('icon-return.svg')}" alt="" width="20" height="20" /> 30-day returns</li>
-      </ul>
-      <div class="catalog-layout">
-        <section class="catalog-filters" aria-labelledby="catalog-filters-heading">
-          <h2 id="catalog-filters-heading"><img src="${catalogImageUrl('icon-filter.svg')}" alt="" width="20" height="20" /> Categories</h2>
-          <div id="catalog-filters" role="group" aria-labelledby="catalog-filters-heading"></div>
-        </section>
-        <div>
-          <p role="status" id="catalog-status">Loading the catalog…</p>
-          <ul id="catalog-products" class="catalog-grid" aria-label="Catalog" aria-busy="true"></ul>
-        </div>
-      </div>
-    </div>`,
+<section class="catalog-banner">
+<img src="${catalogImageUrl('logo.svg')}" alt="" width="64" height="64">
+<div>
+<p><span class="stars" aria-hidden="true">${STAR.repeat(5)}</span> Loved by people who walk far</p>
+<p id="catalog-featured">Finding today's pick…</p>
+</div>
+</section>
+<h1>Catalog</h1>
+<ul class="perks">
+<li><img src="${catalogImageUrl('icon-truck.svg')}" alt="" width="20" height="20"> Free shipping over $50</li>
+<li><img src="${catalogImageUrl('icon-return.svg')}" alt="" width="20" height="20"> 30-day returns</li>
+</ul>
+<div class="catalog-layout">
+<section class="catalog-filters" aria-labelledby="catalog-filters-heading">
+<h2 id="catalog-filters-heading"><img src="${catalogImageUrl('icon-filter.svg')}" alt="" width="20" height="20"> Categories</h2>
+<div id="catalog-filters" role="group" aria-labelledby="catalog-filters-heading"></div>
+</section>
+<div>
+<p role="status" id="catalog-status">Loading the catalog…</p>
+<ul id="catalog-products" class="catalog-grid" aria-label="Catalog" aria-busy="true"></ul>
+</div>
+</div>
+</div>`,
   });
 }
 
@@ -149,20 +150,20 @@ export function productPage(ctx: PageContext, { product, hideAddToCart, jsError,
     title: product.name,
     cartCount: ctx.cartCount,
     body: html`<article class="product">
-      <h1>${product.name}</h1>
-      <p>${product.description}</p>
-      <p class="price">${formatPrice(product.priceCents)}</p>
-      <div class="buy">
-        <div>
-          <label for="quantity">Quantity</label>
-          <input id="quantity" name="quantity" type="number" min="1" max="10" value="1" inputmode="numeric" />
-        </div>
-        ${hideAddToCart ? '' : html`<button type="button" id="add-to-cart" data-slug="${product.slug}" data-name="${product.name}" ${thirdPartyScript ? raw(' disabled') : ''}>Add to cart</button>`}
-      </div>
-      ${thirdPartyScript ? html`<script src="${thirdPartyScript}" onload="document.getElementById('add-to-cart')?.removeAttribute('disabled')"></script>` : ''}
-      <p role="status" id="cart-status"></p>
-      <p><a href="/">Back to all products</a></p>
-    </article>`,
+<h1>${product.name}</h1>
+<p>${product.description}</p>
+<p class="price">${formatPrice(product.priceCents)}</p>
+<div class="buy">
+<div>
+<label for="quantity">Quantity</label>
+<input id="quantity" name="quantity" type="number" min="1" max="10" value="1" inputmode="numeric">
+</div>
+${hideAddToCart ? '' : html`<button type="button" id="add-to-cart" data-slug="${product.slug}" data-name="${product.name}"${thirdPartyScript ? raw(' disabled') : ''}>Add to cart</button>`}
+</div>
+${thirdPartyScript ? html`<script src="${thirdPartyScript}" onload="document.getElementById('add-to-cart')?.removeAttribute('disabled')"></script>` : ''}
+<p role="status" id="cart-status"></p>
+<p><a href="/">Back to all products</a></p>
+</article>`,
     script: raw((jsError ? `\n${JS_ERROR_LINE}\n` : '') + ADD_TO_CART_SCRIPT),
   });
 }
@@ -173,8 +174,8 @@ export function cartPage(ctx: PageContext, lines: readonly CartLine[]): SafeHtml
       title: 'Your cart',
       cartCount: ctx.cartCount,
       body: html`<h1>Your cart</h1>
-        <p>Your cart is empty.</p>
-        <p><a href="/">Continue shopping</a></p>`,
+<p>Your cart is empty.</p>
+<p><a href="/">Continue shopping</a></p>`,
     });
   }
   const total = lines.reduce((sum, line) => sum + line.lineCents, 0);
@@ -184,58 +185,42 @@ export function cartPage(ctx: PageContext, lines: readonly CartLine[]): SafeHtml
     title: 'Your cart',
     cartCount: ctx.cartCount,
     body: html`<h1>Your cart</h1>
-      <form method="post" action="/cart/update">
-        <table>
-          <caption>
-            Items in your cart
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Product</th>
-              <th scope="col">Price</th>
-              <th scope="col">Quantity</th>
-              <th scope="col"><span class="visually-hidden">Remove</span></th>
-              <th scope="col">Total</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${lines.map(
-              ({ product, quantity, lineCents }) =>
-                html`<tr>
-                  <th scope="row"><a href="/products/${product.slug}">${product.name}</a></th>
-                  <td>${formatPrice(product.priceCents)}</td>
-                  <td>
-                    <label class="visually-hidden" for="qty-${product.slug}">Quantity for ${product.name}</label
-                    ><input id="qty-${product.slug}" name="qty.${product.slug}" type="number" min="0" max="99" value="${quantity}" inputmode="numeric" />
-                  </td>
-                  <td><button type="submit" class="secondary" form="remove-item" name="slug" value="${product.slug}">Remove</button></td>
-                  <td>${formatPrice(lineCents)}</td>
-                </tr> `,
-            )}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row" colspan="4">Total</th>
-              <td>${formatPrice(total)}</td>
-            </tr>
-          </tfoot>
-        </table>
-        <div class="actions">
-          <button type="submit" class="secondary">Update cart</button>
-          <a class="button" href="/checkout">Proceed to checkout</a>
-        </div>
-      </form>
-      <form id="remove-item" method="post" action="/cart/remove"></form>
-      <p><a href="/">Continue shopping</a></p>`,
+<form method="post" action="/cart/update">
+<table>
+<caption>Items in your cart</caption>
+<thead>
+<tr><th scope="col">Product</th><th scope="col">Price</th><th scope="col">Quantity</th><th scope="col"><span class="visually-hidden">Remove</span></th><th scope="col">Total</th></tr>
+</thead>
+<tbody>
+${lines.map(
+  ({ product, quantity, lineCents }) => html`<tr>
+<th scope="row"><a href="/products/${product.slug}">${product.name}</a></th>
+<td>${formatPrice(product.priceCents)}</td>
+<td><label class="visually-hidden" for="qty-${product.slug}">Quantity for ${product.name}</label><input id="qty-${product.slug}" name="qty.${product.slug}" type="number" min="0" max="99" value="${quantity}" inputmode="numeric"></td>
+<td><button type="submit" class="secondary" form="remove-item" name="slug" value="${product.slug}">Remove</button></td>
+<td>${formatPrice(lineCents)}</td>
+</tr>
+`,
+)}</tbody>
+<tfoot>
+<tr><th scope="row" colspan="4">Total</th><td>${formatPrice(total)}</td></tr>
+</tfoot>
+</table>
+<div class="actions">
+<button type="submit" class="secondary">Update cart</button>
+<a class="button" href="/checkout">Proceed to checkout</a>
+</div>
+</form>
+<form id="remove-item" method="post" action="/cart/remove"></form>
+<p><a href="/">Continue shopping</a></p>`,
   });
 }
 
 function orderSummary(lines: readonly CartLine[]): SafeHtml {
   const total = lines.reduce((sum, line) => sum + line.lineCents, 0);
   return html`<ul>
-      ${lines.map(({ product, quantity, lineCents }) => html`<li>${quantity} × ${product.name}: ${formatPrice(lineCents)}</li> `)}
-    </ul>
-    <p>Order total: <strong>${formatPrice(total)}</strong></p>`;
+${lines.map(({ product, quantity, lineCents }) => html`<li>${quantity} × ${product.name}: ${formatPrice(lineCents)}</li>\n`)}</ul>
+<p>Order total: <strong>${formatPrice(total)}</strong></p>`;
 }
 
 export interface CheckoutPageOptions {
@@ -257,46 +242,39 @@ export function checkoutPage(ctx: PageContext, { lines, values, errors }: Checko
     // The card number is never echoed back into the page.
     const value = field.name === 'cardNumber' ? '' : values[field.name];
     return html`<div class="field">
-      <label for="${id}">${field.label}</label>
-      ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
-      ${error ? html`<p class="field-error" id="${id}-error"><span class="visually-hidden">Error: </span>${error}</p>` : ''}
-      <input
-        id="${id}"
-        name="${field.name}"
-        type="${field.type}"
-        autocomplete="${field.autocomplete}"
-        value="${value}"
-        ${
-          field.name === 'cardNumber' ? raw(' inputmode="numeric"') : ''
-        }${error ? raw(' aria-invalid="true"') : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}
-      />
-    </div> `;
+<label for="${id}">${field.label}</label>
+${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
+${error ? html`<p class="field-error" id="${id}-error"><span class="visually-hidden">Error: </span>${error}</p>` : ''}
+<input id="${id}" name="${field.name}" type="${field.type}" autocomplete="${field.autocomplete}" value="${value}"${
+      field.name === 'cardNumber' ? raw(' inputmode="numeric"') : ''
+    }${error ? raw(' aria-invalid="true"') : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}>
+</div>
+`;
   });
   return layout({
     title: problems.length > 0 ? 'Error: Checkout' : 'Checkout',
     cartCount: ctx.cartCount,
     body: html`<h1>Checkout</h1>
-      ${
-        problems.length > 0
-          ? html`<div class="error-summary" role="alert">
-              <h2>Please fix the following</h2>
-              <ul>
-                ${problems.map((p) => html`<li><a href="#${p.id}">${p.message}</a></li> `)}
-              </ul>
-            </div>`
-          : ''
-      }
-      <div class="checkout">
-        <form method="post" action="/checkout" novalidate>
-          ${fields}
-          <button type="submit">Place order</button>
-        </form>
-        <section class="summary" aria-labelledby="summary-heading">
-          <h2 id="summary-heading">Order summary</h2>
-          ${orderSummary(lines)}
-          <p><a href="/cart">Edit your cart</a></p>
-        </section>
-      </div>`,
+${
+  problems.length > 0
+    ? html`<div class="error-summary" role="alert">
+<h2>Please fix the following</h2>
+<ul>
+${problems.map((p) => html`<li><a href="#${p.id}">${p.message}</a></li>\n`)}</ul>
+</div>`
+    : ''
+}
+<div class="checkout">
+<form method="post" action="/checkout" novalidate>
+${fields}
+<button type="submit">Place order</button>
+</form>
+<section class="summary" aria-labelledby="summary-heading">
+<h2 id="summary-heading">Order summary</h2>
+${orderSummary(lines)}
+<p><a href="/cart">Edit your cart</a></p>
+</section>
+</div>`,
   });
 }
 
@@ -305,38 +283,18 @@ export function orderPage(ctx: PageContext, order: Order): SafeHtml {
     title: 'Thank you for your order',
     cartCount: ctx.cartCount,
     body: html`<h1>Thank you for your order</h1>
-      <p>Your order number is <strong data-testid="order-number">${order.number}</strong>.</p>
-      <table>
-        <caption>
-          Items in your order
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Product</th>
-            <th scope="col">Price</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">Total</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${order.lines.map(
-            ({ product, quantity, lineCents }) =>
-              html`<tr>
-                <th scope="row">${product.name}</th>
-                <td>${formatPrice(product.priceCents)}</td>
-                <td>${quantity}</td>
-                <td>${formatPrice(lineCents)}</td>
-              </tr> `,
-          )}
-        </tbody>
-        <tfoot>
-          <tr>
-            <th scope="row" colspan="3">Total</th>
-            <td>${formatPrice(order.totalCents)}</td>
-          </tr>
-        </tfoot>
-      </table>
-      <p><a href="/">Continue shopping</a></p>`,
+<p>Your order number is <strong data-testid="order-number">${order.number}</strong>.</p>
+<table>
+<caption>Items in your order</caption>
+<thead><tr><th scope="col">Product</th><th scope="col">Price</th><th scope="col">Quantity</th><th scope="col">Total</th></tr></thead>
+<tbody>
+${order.lines.map(
+  ({ product, quantity, lineCents }) =>
+    html`<tr><th scope="row">${product.name}</th><td>${formatPrice(product.priceCents)}</td><td>${quantity}</td><td>${formatPrice(lineCents)}</td></tr>\n`,
+)}</tbody>
+<tfoot><tr><th scope="row" colspan="3">Total</th><td>${formatPrice(order.totalCents)}</td></tr></tfoot>
+</table>
+<p><a href="/">Continue shopping</a></p>`,
   });
 }
 
@@ -346,7 +304,7 @@ export function messagePage(ctx: PageContext, heading: string, message: string):
     title: heading,
     cartCount: ctx.cartCount,
     body: html`<h1>${heading}</h1>
-      <p>${message}</p>
-      <p><a href="/">Back to the shop</a></p>`,
+<p>${message}</p>
+<p><a href="/">Back to the shop</a></p>`,
   });
 }

@@ -30,24 +30,18 @@ export function stepChart(runs: StepSeriesPoint[], options: ChartOptions = STEP_
   const x = (i: number) => PAD.left + (i * (WIDTH - PAD.left - PAD.right)) / (runs.length - 1);
   const y = (value: number) => PAD.top + (1 - value / max) * (HEIGHT - PAD.top - PAD.bottom);
   const ticks = [0, 0.5, 1].map((f) => f * max);
-  return html`<svg
-      role="img"
-      aria-label="${options.label} over the last ${runs.length} successful runs"
-      viewBox="0 0 ${WIDTH} ${HEIGHT}"
-      width="100%"
-      style="background:#fff;border:1px solid #d1d9e0"
-    >
-      ${ticks.map((tick) => html`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#eaeef2" /><text x="${PAD.left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#59636e">${options.format(tick)}</text>`)}
-      ${names.map((name, index) => {
-        const points = runs
-          .map((run, i) => {
-            const step = run.steps.find((s) => s.name === name);
-            return step ? `${x(i).toFixed(1)},${y(step.durationMs).toFixed(1)}` : undefined;
-          })
-          .filter(Boolean)
-          .join(' ');
-        return html`<polyline fill="none" stroke="${COLOURS[index % COLOURS.length]}" stroke-width="1.5" points="${points}"><title>${name}</title></polyline>`;
-      })}
-    </svg>
-    <p>${names.map((name, index) => html`<span style="color:${COLOURS[index % COLOURS.length]}">■</span> ${name} &nbsp; `)}</p>`;
+  return html`<svg role="img" aria-label="${options.label} over the last ${runs.length} successful runs" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" style="background:#fff;border:1px solid #d1d9e0">
+${ticks.map((tick) => html`<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#eaeef2"/><text x="${PAD.left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#59636e">${options.format(tick)}</text>`)}
+${names.map((name, index) => {
+  const points = runs
+    .map((run, i) => {
+      const step = run.steps.find((s) => s.name === name);
+      return step ? `${x(i).toFixed(1)},${y(step.durationMs).toFixed(1)}` : undefined;
+    })
+    .filter(Boolean)
+    .join(' ');
+  return html`<polyline fill="none" stroke="${COLOURS[index % COLOURS.length]}" stroke-width="1.5" points="${points}"><title>${name}</title></polyline>`;
+})}
+</svg>
+<p>${names.map((name, index) => html`<span style="color:${COLOURS[index % COLOURS.length]}">■</span> ${name} &nbsp; `)}</p>`;
 }

@@ -27,107 +27,41 @@ export interface JourneyPageData {
 
 export function journeyPage(data: JourneyPageData, location: string, now = Date.now()): SafeHtml {
   const { stats } = data;
-  const body = html`<h1>
-      ${stats.journey}
-      ${stats.lastRun ? statusBadge(stats.lastRun.status === 'success' ? 'up' : 'down', stats.lastRun.status === 'success' ? 'UP' : 'DOWN') : ''}${stats.lastRun?.degraded ? html` ${statusBadge('degraded', 'DEGRADED')}` : ''}
-    </h1>
-    <dl class="facts">
-      <dt>schedule</dt>
-      <dd>${data.schedule ?? 'not configured on this replica'}</dd>
-      ${
-        data.file
-          ? html`<dt>file</dt>
-              <dd><code>${data.file}</code></dd>`
-          : ''
-      }
-      <dt>last success</dt>
-      <dd>${ago(stats.lastSuccessAt, now)}</dd>
-      <dt>success rate</dt>
-      <dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
-      <dt>duration</dt>
-      <dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)</dd>
-      <dt>cost</dt>
-      <dd data-testid="cost">${describeCost(stats.cost24h, stats.lastRun)}</dd>
-      <dt>flaky</dt>
-      <dd data-flaky-24h="${stats.flaky24h.share ?? ''}">
-        ${flakeShare(stats.flaky24h)} of successful runs needed a retry over 24 h, ${flakeShare(stats.flaky7d)} over 7 days
-      </dd>
-      ${
-        data.thresholds
-          ? html`<dt>thresholds</dt>
-              <dd data-testid="thresholds">${describeThresholds(data.thresholds)}</dd>
-              <dt>degraded</dt>
-              <dd data-degraded-24h="${stats.degraded24h.share ?? ''}">
-                ${stats.degraded24h.share === undefined ? '–' : `${percent(stats.degraded24h.share)} (${stats.degraded24h.degraded} of ${stats.degraded24h.successes})`}
-                of successful runs broke a threshold over 24 h
-              </dd>`
-          : ''
-      }
-    </dl>
-    ${data.notice?.started ? html`<p class="note">Run <a href="/runs/${encodeURIComponent(data.notice.started)}">${data.notice.started}</a> started; it shows up here when it ends.</p>` : ''}
-    ${data.notice?.busy !== undefined ? html`<p class="note">A run of this journey is in flight already${data.notice.busy ? html` (<a href="/runs/${encodeURIComponent(data.notice.busy)}">${data.notice.busy}</a>)` : ''}; no second one was started.</p>` : ''}
-    ${data.pauses.map((pause) => html`<p class="note paused" data-pause-id="${pause.id}"><strong>Paused</strong> (${describeScope(pause.scope)}) until ${time(pause.until)}, ${left(pause.until, now)}, by ${pause.by}: ${pause.reason}</p>`)}
-    ${data.controls ? controls(stats.journey, data.controls.csrf, data.pauses.length > 0) : ''}
-    <h2>Step durations</h2>
-    ${stepChart(data.history)} ${vitalsCharts(data.history)}
-    <h2>Failures</h2>
-    ${
-      data.failures.length === 0
-        ? html`<p class="muted">No failures in the recent history.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>when</th>
-                <th>step</th>
-                <th>reason</th>
-                <th>cause</th>
-                <th>error</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${data.failures.map(
-                (run) =>
-                  html`<tr>
-                    <td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td>
-                    <td>${run.error?.step ?? '–'}</td>
-                    <td>${run.error?.reason ?? run.status}</td>
-                    <td>${run.cause ?? '–'}</td>
-                    <td>${firstLine(run.error?.message)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-    }
-    <h2>Recent runs</h2>
-    <table>
-      <thead>
-        <tr>
-          <th>started</th>
-          <th>status</th>
-          <th>duration</th>
-          <th>attempts</th>
-          <th>failed step</th>
-          <th>reason</th>
-          <th>cause</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${data.runs.map(
-          (run) =>
-            html`<tr>
-              <td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td>
-              <td>
-                ${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}
-              </td>
-              <td>${ms(run.durationMs)}</td>
-              <td>${run.attempts}</td>
-              <td>${run.error?.step ?? ''}</td>
-              <td>${run.error?.reason ?? ''}</td>
-              <td>${run.cause ?? ''}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+  const body = html`<h1>${stats.journey} ${stats.lastRun ? statusBadge(stats.lastRun.status === 'success' ? 'up' : 'down', stats.lastRun.status === 'success' ? 'UP' : 'DOWN') : ''}${stats.lastRun?.degraded ? html` ${statusBadge('degraded', 'DEGRADED')}` : ''}</h1>
+<dl class="facts">
+<dt>schedule</dt><dd>${data.schedule ?? 'not configured on this replica'}</dd>
+${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
+<dt>last success</dt><dd>${ago(stats.lastSuccessAt, now)}</dd>
+<dt>success rate</dt><dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
+<dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)</dd>
+<dt>cost</dt><dd data-testid="cost">${describeCost(stats.cost24h, stats.lastRun)}</dd>
+<dt>flaky</dt><dd data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)} of successful runs needed a retry over 24 h, ${flakeShare(stats.flaky7d)} over 7 days</dd>
+${
+  data.thresholds
+    ? html`<dt>thresholds</dt><dd data-testid="thresholds">${describeThresholds(data.thresholds)}</dd>
+<dt>degraded</dt><dd data-degraded-24h="${stats.degraded24h.share ?? ''}">${stats.degraded24h.share === undefined ? '–' : `${percent(stats.degraded24h.share)} (${stats.degraded24h.degraded} of ${stats.degraded24h.successes})`} of successful runs broke a threshold over 24 h</dd>`
+    : ''
+}
+</dl>
+${data.notice?.started ? html`<p class="note">Run <a href="/runs/${encodeURIComponent(data.notice.started)}">${data.notice.started}</a> started; it shows up here when it ends.</p>` : ''}
+${data.notice?.busy !== undefined ? html`<p class="note">A run of this journey is in flight already${data.notice.busy ? html` (<a href="/runs/${encodeURIComponent(data.notice.busy)}">${data.notice.busy}</a>)` : ''}; no second one was started.</p>` : ''}
+${data.pauses.map((pause) => html`<p class="note paused" data-pause-id="${pause.id}"><strong>Paused</strong> (${describeScope(pause.scope)}) until ${time(pause.until)}, ${left(pause.until, now)}, by ${pause.by}: ${pause.reason}</p>`)}
+${data.controls ? controls(stats.journey, data.controls.csrf, data.pauses.length > 0) : ''}
+<h2>Step durations</h2>
+${stepChart(data.history)}
+${vitalsCharts(data.history)}
+<h2>Failures</h2>
+${
+  data.failures.length === 0
+    ? html`<p class="muted">No failures in the recent history.</p>`
+    : html`<table><thead><tr><th>when</th><th>step</th><th>reason</th><th>cause</th><th>error</th></tr></thead><tbody>
+${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${run.error?.step ?? '–'}</td><td>${run.error?.reason ?? run.status}</td><td>${run.cause ?? '–'}</td><td>${firstLine(run.error?.message)}</td></tr>`)}
+</tbody></table>`
+}
+<h2>Recent runs</h2>
+<table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
+${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
+</tbody></table>`;
   return layout({ title: stats.journey, location }, body);
 }
 
@@ -146,12 +80,9 @@ function vitalsCharts(history: StepSeriesPoint[]): SafeHtml {
   });
   const shifts = runs.map((run) => ({ steps: [{ name: 'CLS', durationMs: run.cls ?? 0 }] }));
   return html`<h2>Web vitals</h2>
-    <p class="muted">
-      The worst page view of each successful run: time to first byte, first and largest contentful paint, interaction to next paint; then cumulative layout
-      shift.
-    </p>
-    ${stepChart(timed, { label: 'web vitals', format: (value) => `${Math.round(value)} ms` })}
-    ${stepChart(shifts, { label: 'cumulative layout shift', format: (value) => value.toFixed(2) })}`;
+<p class="muted">The worst page view of each successful run: time to first byte, first and largest contentful paint, interaction to next paint; then cumulative layout shift.</p>
+${stepChart(timed, { label: 'web vitals', format: (value) => `${Math.round(value)} ms` })}
+${stepChart(shifts, { label: 'cumulative layout shift', format: (value) => value.toFixed(2) })}`;
 }
 
 /** e.g. "1.21 CPU-s per run (median of 40 runs, 24 h), 48.4 CPU-s in all; peak memory 412 MiB (last run), at most 430 MiB". */
@@ -177,27 +108,16 @@ function describeThresholds(thresholds: ThresholdLimits): string {
 function controls(journey: string, csrf: string, paused: boolean): SafeHtml {
   const action = (what: string) => `/journeys/${encodeURIComponent(journey)}/${what}`;
   return html`<div class="controls">
-    <form method="post" action="${action('run')}"><input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Run now</button></form>
-    ${
-      paused
-        ? html`<form method="post" action="${action('resume')}"><input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Resume</button></form>`
-        : html`<form method="post" action="${action('pause')}">
-            <input type="hidden" name="csrf" value="${csrf}" />
-            <label
-              >Pause for
-              <select name="for">
-                <option>30m</option>
-                <option>1h</option>
-                <option>2h</option>
-                <option>8h</option>
-                <option>1d</option>
-              </select></label
-            >
-            <label>because <input name="reason" required maxlength="500" placeholder="deploy of checkout-service" /></label>
-            <button type="submit">Pause</button>
-          </form>`
-    }
-  </div>`;
+<form method="post" action="${action('run')}"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Run now</button></form>
+${
+  paused
+    ? html`<form method="post" action="${action('resume')}"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Resume</button></form>`
+    : html`<form method="post" action="${action('pause')}"><input type="hidden" name="csrf" value="${csrf}">
+<label>Pause for <select name="for"><option>30m</option><option>1h</option><option>2h</option><option>8h</option><option>1d</option></select></label>
+<label>because <input name="reason" required maxlength="500" placeholder="deploy of checkout-service"></label>
+<button type="submit">Pause</button></form>`
+}
+</div>`;
 }
 
 function firstLine(text: string | undefined): string {

@@ -44,21 +44,21 @@ export interface LayoutOptions {
 
 export function layout(options: LayoutOptions, body: HtmlValue): SafeHtml {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}" />` : ''}
-        <title>${options.title} · pulse</title>
-        <style>
-          ${STYLE}
-        </style>
-      </head>
-      <body>
-        <header><a href="/">pulse</a><span class="where">location ${options.location}</span></header>
-        <main>${body}</main>
-      </body>
-    </html>`;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
+<title>${options.title} · pulse</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><a href="/">pulse</a><span class="where">location ${options.location}</span></header>
+<main>
+${body}
+</main>
+</body>
+</html>`;
 }
 
 export function statusBadge(status: string, label = status): SafeHtml {
