@@ -60,6 +60,9 @@ export function originOf(url: string): string | undefined {
 export function originProblem(entry: unknown): string | undefined {
   if (typeof entry !== 'string') return `${JSON.stringify(entry)} is not a string`;
   if (/^https?:\/\/\*\.[^/:*]+(?::\d+)?\/?$/i.test(entry.trim())) return undefined;
+  // A '*' anywhere else would be taken for a host name that matches nothing, silently.
+  if (entry.includes('*') && originOf(entry))
+    return `'${entry}' is not an http(s) origin: a wildcard is written https://*.example.com, with nothing after the host or port`;
   if (!originOf(entry)) return `'${entry}' is not an http(s) origin`;
   return undefined;
 }
