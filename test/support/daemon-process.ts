@@ -10,6 +10,25 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** Daemons of this test process still running. */
+const live = new Set<ChildProcess>();
+let reaperSet = false;
+
+/**
+ * A test process that ends, or is ended, takes its daemons with it, so that none goes on probing
+ * (and loading the machine) through the test files after it; their workers and browsers follow.
+ */
+function endWithThisProcess(child: ChildProcess): void {
+  if (!reaperSet) {
+    reaperSet = true;
+    process.on('exit', () => {
+      for (const each of live) each.kill('SIGKILL');
+    });
+  }
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+}
+
 /** A real `pulse run` child process whose JSON log lines the test can wait on. */
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
@@ -25,6 +44,7 @@ export class DaemonProcess {
       env: { ...process.env, PULSE_LOG_FORMAT: 'json', PULSE_LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    endWithThisProcess(this.child);
     this.child.stdout!.on('data', (chunk: Buffer) => this.#read(chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     // 'close', not 'exit': the last log lines may still be in the pipe when the process exits.
