@@ -107,12 +107,14 @@ export interface DaemonSpec {
 }
 
 export interface DaemonParts {
+  /** Where the HTTP port listens, e.g. http://127.0.0.1:9477. */
   url: string;
   metrics: { runs: RunMetrics; prober: ProberMetrics };
   registry: Registry;
   store: RunStore;
   journeys: readonly JourneyDefinition[];
   prober: Prober;
+  /** pulse's own health: the control journey and the daemon's checks. */
   health: ProberHealth;
   operations: Operations;
   scheduler: Scheduler;

@@ -1,30 +1,13 @@
-import type { Registry } from 'prom-client';
-import { composeDaemon, type Composition, type DaemonSpec } from './compose.ts';
+import { composeDaemon, type Composition, type DaemonParts, type DaemonSpec } from './compose.ts';
 import type { Config } from './config.ts';
-import type { ProberHealth } from './control/prober-health.ts';
-import type { JourneyDefinition } from './journey.ts';
-import type { Operations } from './operations/operations.ts';
-import type { Prober } from './prober.ts';
-import type { ProberMetrics } from './sinks/prober-metrics.ts';
-import type { RunMetrics } from './sinks/run-metrics.ts';
-import type { RunStore } from './store/run-store.ts';
 
 export interface DaemonOptions extends DaemonSpec {
   /** What the daemon is made of (compose.ts): settings, logger, redactor, events, sinks, lifecycle. */
   pulse: Composition;
 }
 
-export interface Daemon {
-  /** Where the HTTP port listens, e.g. http://127.0.0.1:9477. */
-  url: string;
-  metrics: { runs: RunMetrics; prober: ProberMetrics };
-  registry: Registry;
-  store: RunStore;
-  journeys: readonly JourneyDefinition[];
-  prober: Prober;
-  /** pulse's own health: the control journey and the daemon's checks. */
-  health: ProberHealth;
-  operations: Operations;
+/** The daemon's parts as tests and commands see them, and its graceful stop. */
+export interface Daemon extends Omit<DaemonParts, 'scheduler' | 'dispatcher'> {
   /** Graceful stop: no new runs, in-flight runs finish within the grace period, then every part in reverse. */
   stop(): Promise<void>;
 }
