@@ -118,7 +118,6 @@ export interface DaemonParts {
   health: ProberHealth;
   operations: Operations;
   scheduler: Scheduler;
-  dispatcher: Dispatcher;
 }
 
 /** The daemon's parts, in start order: what records, what probes, what serves. */
@@ -138,7 +137,6 @@ export async function composeDaemon(pulse: Composition, options: DaemonSpec): Pr
     health,
     operations: serving.operations,
     scheduler: serving.scheduler,
-    dispatcher: serving.dispatcher,
   };
 }
 
@@ -249,7 +247,7 @@ async function startServing(
           journey: control.definition,
           intervalMs: config.controlIntervalMs!,
           runner: prober.runner,
-          plan: { params: { baseUrl: web.controlBaseUrl }, trace: 'off', secrets: [], partners: [], contextOptions: {}, markTraffic: true, vitals: true },
+          plan: { params: { baseUrl: web.controlBaseUrl }, trace: 'off', secrets: [], partners: [], contextOptions: {} },
           slots: scheduler,
           log,
           onResult: (result) => health.controlResult(result),
@@ -263,7 +261,7 @@ async function startServing(
     },
     () => dispatcher.drain({ scheduler, controlLoop, graceMs: config.gracePeriodMs }),
   );
-  return { web, operations, scheduler, dispatcher };
+  return { web, operations, scheduler };
 }
 
 /** The data folder must exist and be writable before any run depends on it. */

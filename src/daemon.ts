@@ -7,7 +7,7 @@ export interface DaemonOptions extends DaemonSpec {
 }
 
 /** The daemon's parts as tests and commands see them, and its graceful stop. */
-export interface Daemon extends Omit<DaemonParts, 'scheduler' | 'dispatcher'> {
+export interface Daemon extends Omit<DaemonParts, 'scheduler'> {
   /** Graceful stop: no new runs, in-flight runs finish within the grace period, then every part in reverse. */
   stop(): Promise<void>;
 }

@@ -36,8 +36,6 @@ export type ProberEvent =
   /** One push of a push sink ended so. */
   | { kind: 'pushed'; sink: string; outcome: DeliveryOutcome };
 
-export type ProberEventKind = ProberEvent['kind'];
-
 export interface Listener {
   readonly name: string;
   hear(event: ProberEvent): void;
