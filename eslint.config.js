@@ -59,7 +59,7 @@ export const LAYERS = [
 ];
 
 /** For each layer, every later layer is a place it may not import from. */
-const layerZones = LAYERS.flatMap((layer, index) =>
+export const layerZones = LAYERS.flatMap((layer, index) =>
   LAYERS.slice(index + 1).flatMap((later) =>
     layer.paths.flatMap((target) =>
       later.paths.map((from) => ({
