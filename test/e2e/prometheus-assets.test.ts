@@ -256,6 +256,7 @@ test('per-location journey alerts name the replica that runs the journey, so its
     'PulseJourneySuccessRateLow',
     'PulseJourneyThirdPartyFailing',
     'PulseProberErrors',
+    'PulseStepNearTimeout',
   ]);
   const proberDown = alerts.find((a) => a.name === 'PulseProberDown');
   assert.ok(proberDown, 'PulseProberDown is defined');
