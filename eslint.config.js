@@ -24,6 +24,7 @@ export const LAYERS = [
       'src/result.ts',
       'src/web-vitals.ts',
       'src/thresholds.ts',
+      'src/near-miss.ts',
       'src/journey.ts',
       'src/index.ts',
       'src/config.ts',

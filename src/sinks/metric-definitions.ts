@@ -2,6 +2,7 @@
 // Pushgateway sink both build their series from this table, so a name means one thing wherever
 // Prometheus finds it.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { NEAR_MISS_PERCENTILE, NEAR_MISS_SHARE } from '../near-miss.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -90,6 +91,19 @@ export const RUN_METRICS = {
     labels: ['journey', 'location'],
   }),
   interval: define({ name: 'pulse_journey_interval_seconds', type: 'gauge', help: 'Expected interval between runs, from the schedule.', labels: ['journey'] }),
+  // The budgets a journey's runs are held to, from its definition: known before its first run.
+  timeout: define({
+    name: 'pulse_journey_timeout_seconds',
+    type: 'gauge',
+    help: 'Budget of each attempt of the journey (its timeout option): an attempt still running then is cut off and fails.',
+    labels: ['journey'],
+  }),
+  stepTimeout: define({
+    name: 'pulse_journey_step_timeout_seconds',
+    type: 'gauge',
+    help: 'Budget of each step of the journey (its stepTimeout option, else its timeout): a step still running then fails with reason timeout.',
+    labels: ['journey'],
+  }),
   duration: define({
     name: 'pulse_journey_duration_seconds',
     type: 'histogram',
@@ -103,6 +117,12 @@ export const RUN_METRICS = {
     help: 'Duration of each step of successful runs.',
     labels: ['journey', 'location', 'step'],
     buckets: STEP_BUCKETS,
+  }),
+  stepNearMisses: define({
+    name: 'pulse_step_near_misses_total',
+    type: 'counter',
+    help: `Steps of successful runs that took more than ${NEAR_MISS_SHARE * 100}% of their step timeout (near misses); over pulse_step_duration_seconds_count, more than ${(1 - NEAR_MISS_PERCENTILE).toFixed(2)} means the step's p${NEAR_MISS_PERCENTILE * 100} is past ${NEAR_MISS_SHARE * 100}% of its timeout.`,
+    labels: ['journey', 'location', 'step'],
   }),
   // What the user felt, per journey rather than per step, as gauges of the last success rather
   // than histograms: six series a journey and location, so /metrics stays near its size.

@@ -18,6 +18,7 @@ const STYLE = raw(`
   .success, .up { background: var(--ok); } .failure, .down { background: var(--bad); } .error { background: var(--err); } .skipped, .unknown { background: var(--skip); }
   .badge.degraded, .strip a.degraded { background: var(--warn); color: var(--fg); }
   tr.degraded-step td { background: #fff8e1; }
+  tr.near-miss td { background: #fff8e1; font-weight: 600; }
   .strip { display: flex; gap: 2px; }
   .strip a { width: 9px; height: 18px; border-radius: 2px; display: block; }
   .muted { color: var(--muted); }
