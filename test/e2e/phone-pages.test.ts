@@ -22,6 +22,8 @@ const BEARER = { authorization: `Bearer ${TOKEN}` };
 /** An iPhone-sized screen: the layout viewport follows the page's viewport meta tag, as on a phone. */
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 } };
+/** A daemon starts in seconds; on a machine shared with other test runs it may take much longer. */
+const STARTUP_MS = 180_000;
 const REASON = `deploy of the loyalty service ${'https://deploy.example/pipelines/loyalty-service/runs/'}${'4f3e2d1c'.repeat(12)}`;
 
 /** One HTML page of the UI, by the route that serves it. */
@@ -52,7 +54,7 @@ function measure(page: Page): Promise<Width> {
   return page.evaluate(() => {
     const width = document.documentElement.clientWidth;
     const outside: string[] = [];
-    for (const element of document.body.querySelectorAll('*')) {
+    for (const element of Array.from(document.body.querySelectorAll('*'))) {
       let boxed = false;
       for (let parent = element.parentElement; parent && parent !== document.body; parent = parent.parentElement) {
         if (getComputedStyle(parent).overflowX !== 'visible') {
@@ -89,7 +91,7 @@ function copied(page: Page, selector: string): Promise<{ text: string; right: nu
       const selection = window.getSelection()!;
       selection.removeAllRanges();
       selection.addRange(range);
-      return { text: selection.toString(), right: Math.max(...[...range.getClientRects()].map((rect) => rect.right)) };
+      return { text: selection.toString(), right: Math.max(...Array.from(range.getClientRects()).map((rect) => rect.right)) };
     });
 }
 
@@ -109,7 +111,7 @@ describe('the on-call pages on a phone', () => {
     // First a daemon that runs the journeys every two seconds until it has the runs the pages need.
     const runs = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *']);
     try {
-      await runs.started();
+      await runs.waitFor((l) => l.event === 'started', STARTUP_MS);
       failed = await runs.waitFor((l) => l.event === 'journey_failed' && l.journey === LONG, 180_000);
       let from = 0;
       for (let count = 0; count < 3; count++) {
@@ -121,7 +123,7 @@ describe('the on-call pages on a phone', () => {
     }
     // Then one that runs nothing on its own, with auth (so the journey page shows its forms), over the same history.
     pulse = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '0 0 1 1 *'], { PULSE_AUTH_TOKEN: TOKEN });
-    await pulse.started();
+    await pulse.waitFor((l) => l.event === 'started', STARTUP_MS);
     const pause = await fetch(`${pulse.url}/api/pauses`, {
       method: 'POST',
       headers: { ...BEARER, 'content-type': 'application/json' },
@@ -255,7 +257,7 @@ describe('the on-call pages on a phone', () => {
       if (width.scrollWidth > 1280) scrolling.push(`${path}: ${width.scrollWidth} px wide`);
       const boxes = await page.evaluate(
         () =>
-          [...document.querySelectorAll('table')].filter((table) => {
+          Array.from(document.querySelectorAll('table')).filter((table) => {
             const box = table.parentElement!;
             return getComputedStyle(box).overflowX !== 'visible' && box.scrollWidth > box.clientWidth + 1;
           }).length,
@@ -264,7 +266,7 @@ describe('the on-call pages on a phone', () => {
       // The tables take the width of the page as before, not the width of their content.
       const narrow = await page.evaluate(() => {
         const main = document.querySelector('main')?.getBoundingClientRect().width ?? 0;
-        return [...document.querySelectorAll('main table')].filter((table) => table.getBoundingClientRect().width < main - 60).length;
+        return Array.from(document.querySelectorAll('main table')).filter((table) => table.getBoundingClientRect().width < main - 60).length;
       });
       if (narrow > 0) scrolling.push(`${path}: ${narrow} table(s) narrower than the page`);
     }

@@ -60,7 +60,7 @@ ${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(ru
 }
 <h2>Recent runs</h2>
 <div class="scroll-box"><table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
-${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
+${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td class="figure">${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
 </tbody></table></div>`;
   return layout({ title: stats.journey, location }, body);
 }

@@ -17,6 +17,8 @@ const STYLE = raw(`
   .scroll-box { max-width: 100%; overflow-x: auto; }
   /* Ids, names, URLs and error text with no space to wrap at break anywhere, even in a table cell; the text stays whole to copy. */
   code, .breakable { overflow-wrap: anywhere; }
+  /* A figure and its unit ("120 ms", "4.2 KiB") stay on one line. */
+  .figure { white-space: nowrap; }
   a { color: #0969da; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12px; }
   .success, .up { background: var(--ok); } .failure, .down { background: var(--bad); } .error { background: var(--err); } .skipped, .unknown { background: var(--skip); }
@@ -43,6 +45,10 @@ const STYLE = raw(`
     header { padding: 10px 12px; }
     main { padding: 12px; }
     th, td { padding: 5px 8px; }
+    /* A column too narrow to read makes its table scroll instead. */
+    .scroll-box th, .scroll-box td { min-width: 5em; }
+    .scroll-box td.breakable, .scroll-box td:has(> .breakable, > code) { min-width: 12em; }
+    .waterfall td.bar { width: 35%; }
     .facts { grid-template-columns: minmax(0, 1fr); gap: 0; }
     .facts dd + dt { margin-top: 6px; }
   }

@@ -34,8 +34,8 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
 <td>${percent(stats.successRate1h)} <span class="muted">(${stats.runs1h})</span></td>
 <td>${percent(stats.successRate24h)} <span class="muted">(${stats.runs24h})</span></td>
 <td data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)}</td>
-<td>${ms(stats.p50Ms)}</td>
-<td>${ms(stats.p95Ms)}</td>
+<td class="figure">${ms(stats.p50Ms)}</td>
+<td class="figure">${ms(stats.p95Ms)}</td>
 <td><div class="strip">${[...stats.recent].reverse().map((run) => html`<a class="${run.status}${run.degraded ? ' degraded' : ''}" href="/runs/${encodeURIComponent(run.runId)}" title="${run.status}${run.degraded ? ', degraded' : ''} at ${time(run.startedAt)}"></a>`)}</div></td>
 </tr>`;
 })}

@@ -38,7 +38,7 @@ ${evidence(run, publicUrl)}
 ${
   run.attemptResults.length > 1
     ? html`<h2>Attempts</h2><div class="scroll-box"><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
-${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td>${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}</td></tr>`)}
+${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td class="figure">${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}</td></tr>`)}
 </tbody></table></div>`
     : ''
 }`;
@@ -87,8 +87,8 @@ ${steps
         view,
         index,
       ) => html`<tr>${index === 0 ? html`<td rowspan="${views.length}">${step.name}</td>` : ''}<td>${view ? html`${view.kind === 'route' ? 'route ' : view.continued ? 'same page ' : ''}<code>${pathOf(view.url)}</code>` : html`<span class="muted">no page view</span>`}</td>
-<td>${figure(view?.ttfbMs)}</td><td>${figure(view?.fcpMs)}</td><td>${figure(view?.lcpMs)}</td><td>${view ? view.cls.toFixed(3) : '–'}</td><td>${figure(view?.inpMs)}</td>
-${index === 0 ? html`<td rowspan="${views.length}">${network?.requests ?? '–'}</td><td rowspan="${views.length}">${network ? bytes(network.bytes) : '–'}</td><td rowspan="${views.length}">${network?.failed ?? '–'}</td><td rowspan="${views.length}">${network?.slowest ? html`<code>${network.slowest.key}</code> ${ms(network.slowest.ms)}` : '–'}</td>` : ''}</tr>`,
+<td class="figure">${figure(view?.ttfbMs)}</td><td class="figure">${figure(view?.fcpMs)}</td><td class="figure">${figure(view?.lcpMs)}</td><td>${view ? view.cls.toFixed(3) : '–'}</td><td class="figure">${figure(view?.inpMs)}</td>
+${index === 0 ? html`<td rowspan="${views.length}">${network?.requests ?? '–'}</td><td class="figure" rowspan="${views.length}">${network ? bytes(network.bytes) : '–'}</td><td rowspan="${views.length}">${network?.failed ?? '–'}</td><td rowspan="${views.length}">${network?.slowest ? html`<code>${network.slowest.key}</code> ${ms(network.slowest.ms)}` : '–'}</td>` : ''}</tr>`,
     );
   })}
 </tbody></table></div>`;
@@ -128,7 +128,7 @@ ${steps.map((step) => {
   const left = (offset / total) * 100;
   const width = (step.durationMs / total) * 100;
   offset += step.durationMs;
-  return html`<tr class="${step.status === 'failed' ? 'failed-step' : overThreshold.has(step.name) ? 'degraded-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td>${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
+  return html`<tr class="${step.status === 'failed' ? 'failed-step' : overThreshold.has(step.name) ? 'degraded-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td class="figure">${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
 <td class="bar"><div class="track">${step.status === 'skipped' ? '' : html`<div class="seg ${step.status}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div>`}</div></td></tr>`;
 })}
 </tbody></table></div>`;
