@@ -60,14 +60,14 @@ ${vitalsCharts(data.history)}
 ${
   data.failures.length === 0
     ? html`<p class="muted">No failures in the recent history.</p>`
-    : html`<table><thead><tr><th>when</th><th>step</th><th>reason</th><th>cause</th><th>error</th></tr></thead><tbody>
-${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${run.error?.step ?? '–'}</td><td>${run.error?.reason ?? run.status}</td><td>${run.cause ?? '–'}</td><td>${firstLine(run.error?.message)}</td></tr>`)}
-</tbody></table>`
+    : html`<div class="scroll-box"><table><thead><tr><th>when</th><th>step</th><th>reason</th><th>cause</th><th>error</th></tr></thead><tbody>
+${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${run.error?.step ?? '–'}</td><td>${run.error?.reason ?? run.status}</td><td>${run.cause ?? '–'}</td><td class="breakable">${firstLine(run.error?.message)}</td></tr>`)}
+</tbody></table></div>`
 }
 <h2>Recent runs</h2>
-<table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
-${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
-</tbody></table>`;
+<div class="scroll-box"><table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
+${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td class="figure">${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
+</tbody></table></div>`;
   return layout({ title: stats.journey, location }, body);
 }
 
