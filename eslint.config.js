@@ -25,6 +25,7 @@ export const LAYERS = [
       'src/web-vitals.ts',
       'src/thresholds.ts',
       'src/journey.ts',
+      'src/session.ts',
       'src/index.ts',
       'src/config.ts',
       'src/logger.ts',
