@@ -67,6 +67,8 @@ export function registerAccount(app: FastifyInstance, { pageContext }: AccountOp
 
   // Switches for tests, never subject to faults.
   app.get('/__account', (): AccountStats => ({ ...stats, active: sessions.size }));
+  // The tokens it issued and still honours, so a test can look for them where they must not be.
+  app.get('/__account/tokens', () => ({ tokens: [...sessions.keys()] }));
   app.post('/__account/revoke', () => {
     const revoked = sessions.size;
     stats.revoked += revoked;
