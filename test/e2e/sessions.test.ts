@@ -10,6 +10,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { encodingsOf } from '../../src/redact.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir } from '../support/journey-files.ts';
+import { runPulse } from '../support/pulse-cli.ts';
 import { removeDir, tempDir } from '../support/temp.ts';
 
 /** Never on its own: every run in these tests is asked for. */
@@ -132,10 +133,13 @@ describe('kept sessions', () => {
     mkdirSync(path.join(dataDir, 'sessions'), { recursive: true });
     writeFileSync(path.join(dataDir, 'sessions', 'shop-user.session'), '{"format":"pulse-session-1","salt":"AAAA","iv":"AAAA","tag":"AAAA","data":"AAAA"}');
 
-    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'], {
-      ...OPEN,
-      PULSE_SESSION_KEY: KEY,
-    });
+    const pulse = new DaemonProcess(
+      ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'],
+      {
+        ...OPEN,
+        PULSE_SESSION_KEY: KEY,
+      },
+    );
     t.after(() => pulse.stop());
     await started(pulse);
     const before = (await stats(shop)).signIns;
@@ -152,7 +156,10 @@ describe('kept sessions', () => {
     );
     assert.equal((await stats(shop)).signIns - before, 1, 'four runs, one sign-in');
     assert.deepEqual(runs.map(signIns), [1, 0, 0, 0], 'only the first run shows the sign-in step');
-    assert.ok(pulse.lines.some((line) => line.event === 'session_discarded' && line.session === 'shop-user'), 'the planted file was discarded with a log line');
+    assert.ok(
+      pulse.lines.some((line) => line.event === 'session_discarded' && line.session === 'shop-user'),
+      'the planted file was discarded with a log line',
+    );
     const file = path.join(dataDir, 'sessions', 'shop-user.session');
     assert.equal(statSync(file).mode & 0o777, 0o600, 'the kept session is readable by its owner only');
 
@@ -216,7 +223,10 @@ describe('kept sessions', () => {
     writeFileSync(path.join(dir, 'long.journey.ts'), accountJourney('long', 'long-user', 'longUser'));
     writeFileSync(path.join(dir, 'short.journey.ts'), accountJourney('short', 'short-user', 'shortUser'));
     const dataDir = tempDir(t);
-    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'], OPEN);
+    const pulse = new DaemonProcess(
+      ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'],
+      OPEN,
+    );
     t.after(() => pulse.stop());
     await started(pulse);
 
@@ -238,6 +248,23 @@ describe('kept sessions', () => {
       everyFile(dataDir).filter((entry) => entry.file.includes(`${path.sep}sessions${path.sep}`)),
       [],
       'nothing kept on disk',
+    );
+  });
+
+  test("a journey cannot take another's session by declaring one of the same name: validate names both places", async (t) => {
+    const dir = journeyDir('sessions-taken');
+    t.after(() => removeDir(dir));
+    writeFileSync(path.join(dir, 'shop-user.session.ts'), sessionFile('shop-user', '30m'));
+    writeFileSync(path.join(dir, 'account.journey.ts'), accountJourney('account', 'shop-user', 'shopUser'));
+    // The same name, declared in a file of its own: it would be handed the kept state of the first.
+    writeFileSync(path.join(dir, 'thief.session.ts'), sessionFile('shop-user', '30m').replace('export const shopUser', 'export const thief'));
+    writeFileSync(path.join(dir, 'thief.journey.ts'), accountJourney('thief', 'thief', 'thief'));
+    const validate = await runPulse(['validate', '--journeys', dir], { timeoutMs: 180_000 });
+    assert.equal(validate.code, 1, validate.stdout + validate.stderr);
+    const output = validate.stdout + validate.stderr;
+    assert.match(
+      output,
+      /thief\.journey\.ts:\d+: session\.name: 'shop-user' is the name of another session, declared at .*shop-user\.session\.ts:\d+ \(used by account\); this one is declared at .*thief\.session\.ts:\d+/,
     );
   });
 });
