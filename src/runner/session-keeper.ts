@@ -66,7 +66,10 @@ export class SessionKeeper {
     const fields = { event: 'session', session: name, ...use };
     if (report?.outcome === 'signed-in') {
       this.#keep(name, { state: report.state, signedInAt: this.#now() });
-      this.#options.log?.info({ ...fields, outcome: report.rejected ? 'signed-in-again' : 'signed-in' }, report.rejected ? `the target rejected the kept session ${name}; signed in again` : `signed in for session ${name}`);
+      this.#options.log?.info(
+        { ...fields, outcome: report.rejected ? 'signed-in-again' : 'signed-in' },
+        report.rejected ? `the target rejected the kept session ${name}; signed in again` : `signed in for session ${name}`,
+      );
       await this.#writeVault(name);
     } else if (report?.outcome === 'dropped' || (report?.outcome === 'reused' && failed && !session.checked)) {
       this.#options.log?.info(
@@ -107,7 +110,9 @@ export class SessionKeeper {
   async #writeVault(name: string): Promise<void> {
     const kept = this.#memory.get(name);
     if (!kept || !this.#options.vault) return;
-    await this.#options.vault.write(name, kept).catch((error: unknown) => this.#warn(name, `could not write its file, it stays in memory: ${describeError(error).message}`));
+    await this.#options.vault
+      .write(name, kept)
+      .catch((error: unknown) => this.#warn(name, `could not write its file, it stays in memory: ${describeError(error).message}`));
   }
 
   #warn(name: string, message: string): void {

@@ -156,7 +156,10 @@ export class SessionVault {
   }
 
   async #discard(name: string, why: string): Promise<undefined> {
-    this.#log?.warn({ event: 'session_discarded', session: name, file: this.fileOf(name) }, `the kept session ${name} was discarded: ${why}; the next run signs in anew`);
+    this.#log?.warn(
+      { event: 'session_discarded', session: name, file: this.fileOf(name) },
+      `the kept session ${name} was discarded: ${why}; the next run signs in anew`,
+    );
     await rm(this.fileOf(name), { force: true }).catch(() => undefined);
     return undefined;
   }

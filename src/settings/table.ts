@@ -296,8 +296,7 @@ export const SETTINGS = {
   }),
   sessionKey: setting({
     env: 'PULSE_SESSION_KEY',
-    description:
-      'key that kept sign-ins (`session()`) are encrypted with in `<data>/sessions`: 64 hex digits or base64 of 32 bytes as the key itself, anything else a passphrase (scrypt); without it sessions are kept in memory only',
+    description: 'key of kept sign-ins (`session()`) in `<data>/sessions`: 64 hex digits or base64 of 32 bytes, else a passphrase; unset: kept in memory only',
     fix: 'generate one with `openssl rand -hex 32`, or leave it out to keep sessions in memory only',
     secret: true,
     parse: z.string().min(16, 'must be at least 16 characters'),
