@@ -122,6 +122,36 @@ describe('kept sessions', () => {
   });
   after(() => shop.close());
 
+  test("the shop's sign-in: a wrong password is refused and counted, the account page needs the cookie, a revoked cookie no longer opens it", async () => {
+    const form = (password: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: 'shopper@demo.test', password }).toString(),
+      redirect: 'manual' as const,
+    });
+    const before = (await (await fetch(`${shop.url}/__account`)).json()) as { signIns: number; failedSignIns: number };
+    const wrong = await fetch(`${shop.url}/account/sign-in`, form('not-the-password'));
+    assert.equal(wrong.status, 401);
+    assert.match(await wrong.text(), /The email or the password is wrong/);
+    assert.equal((await fetch(`${shop.url}/account`, { redirect: 'manual' })).headers.get('location'), '/account/sign-in');
+
+    const right = await fetch(`${shop.url}/account/sign-in`, form('demo-shopper-password'));
+    assert.equal(right.status, 303);
+    const cookie = right.headers
+      .getSetCookie()
+      .map((line) => /^(shop_account=[^;]+)/.exec(line)?.[1])
+      .find((found) => found !== undefined);
+    assert.ok(cookie, 'a session cookie is issued');
+    const account = await fetch(`${shop.url}/account`, { headers: { cookie }, redirect: 'manual' });
+    assert.equal(account.status, 200);
+    assert.match(await account.text(), /Signed in as <strong data-account-email>shopper@demo.test<\/strong>/);
+    const after = (await (await fetch(`${shop.url}/__account`)).json()) as { signIns: number; failedSignIns: number };
+    assert.deepEqual([after.signIns - before.signIns, after.failedSignIns - before.failedSignIns], [1, 1]);
+
+    await fetch(`${shop.url}/__account/revoke`, { method: 'POST' });
+    assert.equal((await fetch(`${shop.url}/account`, { headers: { cookie }, redirect: 'manual' })).status, 303, 'revoked');
+  });
+
   test('with a key: reused across runs (one sign-in for four runs), signed in once again when the shop revokes it, found in clear nowhere', async (t) => {
     const dir = journeyDir('sessions');
     t.after(() => removeDir(dir));
