@@ -13,6 +13,9 @@ import { SessionKeeper } from './runner/session-keeper.ts';
 import { SessionVault } from './runner/session-vault.ts';
 import { WorkerPool } from './runner/worker-pool.ts';
 
+/** Values of kept sessions the daemon's redactor holds: those of the states kept now and the few before (an attempt may still run on one). */
+const KEPT_VALUES_REDACTED = 256;
+
 export interface Prober {
   browser: FoundBrowser;
   /** The journey workers, each with its own browser. */
@@ -50,7 +53,7 @@ export async function createProber({ config, log, redact: given, events, workers
   const secrets = secretValues(config);
   const partners = secretPartners(config);
   // What kept sessions hold is hidden from the daemon's own lines too (a journey that prints a cookie).
-  const redact = growingRedactor(given, partners);
+  const redact = growingRedactor(given, partners, KEPT_VALUES_REDACTED);
   const sessions = new SessionKeeper({
     ...(config.sessionKey ? { vault: new SessionVault({ dataDir: config.dataDir, key: config.sessionKey, log }) } : {}),
     log,

@@ -69,8 +69,11 @@ export interface GrowingRedactor extends Redactor {
   add(values: Iterable<string>): void;
 }
 
-/** `base` first, then every value added so far, in every form `createRedactor` knows. */
-export function growingRedactor(base: Redactor, partners: Iterable<string> = []): GrowingRedactor {
+/**
+ * `base` first, then the values added so far, in every form `createRedactor` knows: the last
+ * `keep` of them, so that one living as long as the daemon (a new session cookie every TTL) stays small.
+ */
+export function growingRedactor(base: Redactor, partners: Iterable<string> = [], keep = Number.POSITIVE_INFINITY): GrowingRedactor {
   const others = [...partners];
   const added = new Set<string>();
   let more: Redactor = createRedactor([]);
@@ -79,9 +82,18 @@ export function growingRedactor(base: Redactor, partners: Iterable<string> = [])
     active: { get: () => base.active !== false || more.active === true },
     add: {
       value: (values: Iterable<string>) => {
-        const before = added.size;
-        for (const value of values) added.add(value);
-        if (added.size !== before) more = createRedactor(added, others);
+        let changed = false;
+        for (const value of values) {
+          // Seen again: it moves to the newest end.
+          added.delete(value);
+          added.add(value);
+          changed = true;
+        }
+        for (const oldest of added) {
+          if (added.size <= keep) break;
+          added.delete(oldest);
+        }
+        if (changed) more = createRedactor(added, others);
       },
     },
   }) as GrowingRedactor;

@@ -12,6 +12,15 @@ test('a growing redactor hides the params it started with and every value added 
   assert.equal(redact.active, true);
 });
 
+test('a growing redactor with a limit keeps the newest values: one that lives as long as the daemon stays small', () => {
+  const redact = growingRedactor(createRedactor([]), [], 2);
+  redact.add(['first-value-1']);
+  redact.add(['second-value-2']);
+  redact.add(['first-value-1']);
+  redact.add(['third-value-3']);
+  assert.equal(redact('first-value-1 second-value-2 third-value-3'), `${REDACTED} second-value-2 ${REDACTED}`, 'the value seen again counts as new');
+});
+
 test('a growing redactor over nothing is inactive until a value is added', () => {
   const redact = growingRedactor(createRedactor([]));
   assert.equal(redact.active, false);
