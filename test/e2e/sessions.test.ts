@@ -29,7 +29,7 @@ interface Stats {
   signIns: number;
 }
 
-function sessionFile(name: string, ttl: string): string {
+function sessionFile(name: string, ttl: string, checked = true): string {
   return `import { expect, session } from 'pulse';
 export const ${name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())} = session({
   name: '${name}',
@@ -41,7 +41,7 @@ export const ${name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())} = ses
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
   },
-  isSignedIn: async ({ context, params }) => (await context.request.get(params.baseUrl + '/account', { maxRedirects: 0 })).status() === 200,
+${checked ? "  isSignedIn: async ({ context, params }) => (await context.request.get(params.baseUrl + '/account', { maxRedirects: 0 })).status() === 200," : ''}
 });
 `;
 }
@@ -245,13 +245,15 @@ describe('kept sessions', () => {
     }
   });
 
-  test('without a key: kept in memory only, nothing written; a short TTL signs in again once it has passed', async (t) => {
+  test('without a key: kept in memory only, nothing written; a short TTL signs in again once it has passed; without a check, a revoked session costs one failed attempt', async (t) => {
     const dir = journeyDir('sessions-memory');
     t.after(() => removeDir(dir));
     writeFileSync(path.join(dir, 'long-user.session.ts'), sessionFile('long-user', '30m'));
     writeFileSync(path.join(dir, 'short-user.session.ts'), sessionFile('short-user', '1s'));
     writeFileSync(path.join(dir, 'long.journey.ts'), accountJourney('long', 'long-user', 'longUser'));
     writeFileSync(path.join(dir, 'short.journey.ts'), accountJourney('short', 'short-user', 'shortUser'));
+    writeFileSync(path.join(dir, 'unchecked-user.session.ts'), sessionFile('unchecked-user', '30m', false));
+    writeFileSync(path.join(dir, 'unchecked.journey.ts'), accountJourney('unchecked', 'unchecked-user', 'uncheckedUser'));
     const dataDir = tempDir(t);
     const pulse = new DaemonProcess(
       ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'],
@@ -271,6 +273,17 @@ describe('kept sessions', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
     }
     assert.equal((await stats(shop)).signIns - short, 3, 'three runs further apart than the TTL, three sign-ins');
+
+    // Without isSignedIn a revoked session is found by the failure it causes: dropped, and the retry signs in.
+    assert.equal((await runNow(pulse, 'unchecked')).status, 'success', 'the first run signs in');
+    const signedBefore = (await stats(shop)).signIns;
+    assert.equal((await runNow(pulse, 'unchecked')).attempts, 1, 'kept: one attempt');
+    assert.equal((await stats(shop)).signIns, signedBefore, 'no sign-in while the session holds');
+    await fetch(`${shop.url}/__account/revoke`, { method: 'POST' });
+    const revoked = (await runNow(pulse, 'unchecked')) as Run & { flaky?: boolean };
+    assert.deepEqual([revoked.status, revoked.attempts, revoked.flaky], ['success', 2, true], 'the retry signed in and passed');
+    assert.equal((await stats(shop)).signIns - signedBefore, 1);
+    assert.ok(pulse.lines.some((line) => line.event === 'session' && line.session === 'unchecked-user' && line.outcome === 'dropped'));
 
     assert.ok(pulse.lines.some((line) => line.event === 'sessions_in_memory'));
     await pulse.stop();
