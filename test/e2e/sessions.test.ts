@@ -64,6 +64,7 @@ export default journey({ name: '${name}', schedule: '${NEVER}', retries: 1, time
 const LEAK = `await step('leak the session', async () => {
     const token = (await context.cookies()).find((cookie) => cookie.name === 'shop_account')?.value ?? 'none';
     console.log('the cookie is ' + token);
+    console.log('the key is ' + (process.env.PULSE_SESSION_KEY ?? 'not in my environment'));
     await page.evaluate((value) => document.body.insertAdjacentHTML('beforeend', '<p id="leak">' + value + '</p>'), token);
     throw new Error('leaked ' + token);
   });`;
@@ -232,6 +233,15 @@ describe('kept sessions', () => {
     assert.ok(
       pulse.lines.some((line) => line.event === 'journey_output' && String(line.text).includes('the cookie is')),
       "the journey's print reached the log",
+    );
+    assert.ok(
+      pulse.lines.some((line) => line.event === 'journey_output' && line.text === 'the key is not in my environment'),
+      "the session key is not in the journey worker's environment",
+    );
+    assert.deepEqual(
+      places.filter((place) => place.bytes.includes(KEY)).map((place) => place.file),
+      [],
+      'nor anywhere else',
     );
     for (const token of seen) {
       for (const form of encodingsOf(token)) {
