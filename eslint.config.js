@@ -26,6 +26,7 @@ export const LAYERS = [
       'src/thresholds.ts',
       'src/near-miss.ts',
       'src/journey.ts',
+      'src/session.ts',
       'src/index.ts',
       'src/config.ts',
       'src/logger.ts',
