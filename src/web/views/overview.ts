@@ -48,9 +48,16 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
 function proberPanel(prober: ProberStatus, now: number): SafeHtml {
   const last = prober.control.lastRun;
   const interval = prober.control.intervalMs;
-  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}">
-<h2>Prober health ${prober.up ? statusBadge('up', 'UP') : statusBadge('down', 'DOWN')} <span class="muted">since ${ago(prober.since, now)}</span></h2>
+  const badge =
+    prober.state === 'up' ? statusBadge('up', 'UP') : prober.state === 'degraded' ? statusBadge('degraded', 'DEGRADED') : statusBadge('down', 'DOWN');
+  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}" data-prober-state="${prober.state}">
+<h2>Prober health ${badge} <span class="muted">since ${ago(prober.since, now)}</span></h2>
 ${prober.up ? '' : html`<p class="note">pulse itself is sick: failures and errors below may be its own, and the alerts of this replica's journeys are held (PulseProberDown).</p>`}
+${
+  prober.state === 'degraded' && prober.store
+    ? html`<p class="note" data-store-condition="${prober.store.condition}"><strong>Degraded:</strong> ${prober.store.message}. Probing, the heartbeat and the metrics go on and the journeys' alerts are not held, but run history and evidence are being lost. Fix: ${prober.store.fix}.</p>`
+    : ''
+}
 <table>
 <thead><tr><th>check</th><th>state</th><th>detail</th></tr></thead>
 <tbody>
