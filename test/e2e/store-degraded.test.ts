@@ -199,12 +199,14 @@ describe('a data folder that fails under a running daemon: degraded, not down', 
    * the turn to degraded (or, on a machine where other checks fail, the turn's line naming the
    * store among them); never a lock "taken over".
    */
-  function assertPlainWords(lines: LogLine[], pattern: RegExp, canProbe: boolean): void {
+  function assertPlainWords(t: TestContext, lines: LogLine[], pattern: RegExp, canProbe: boolean): void {
     const failed = lines.find((each) => each.event === 'store_failed' && pattern.test(String(each.msg)));
     assert.ok(failed, `a store_failed line in plain words: ${JSON.stringify(lines.filter((each) => each.event === 'store_failed').slice(0, 2))}`);
     assert.match(String(failed.msg), /fix: /);
     const turn = lines.find((each) => each.event === (canProbe ? 'prober_degraded' : 'prober_down') && pattern.test(String(each.msg)));
     assert.ok(turn, `the turn is logged in plain words: ${JSON.stringify(lines.filter((each) => /^prober_/.test(String(each.event))))}`);
+    t.diagnostic(`store_failed: ${String(failed.msg)}`);
+    t.diagnostic(`${String(turn.event)}: ${String(turn.msg)}`);
     if (canProbe) {
       assert.match(String(turn.msg), /fix: /);
       assert.match(String(turn.msg), /Journey alerts are not held/);
@@ -217,7 +219,7 @@ describe('a data folder that fails under a running daemon: degraded, not down', 
     const disk = diskThatTurnsReadOnly();
     const { pulse, seen, canProbe } = await spoiledUnderPulse(t, disk, 'read_only');
     const escaped = disk.dataDir.replace(/[/.]/g, '\\$&');
-    assertPlainWords(pulse.lines.slice(seen), new RegExp(`the data folder ${escaped} is read-only`), canProbe);
+    assertPlainWords(t, pulse.lines.slice(seen), new RegExp(`the data folder ${escaped} is read-only`), canProbe);
     const failed = pulse.lines.slice(seen).find((line) => line.event === 'store_failed');
     assert.ok(failed, 'the failed writes are logged');
     assert.equal(failed.condition, 'read_only');
@@ -228,18 +230,20 @@ describe('a data folder that fails under a running daemon: degraded, not down', 
     assert.equal(lost.condition, 'read_only');
     assert.match(String(lost.msg), new RegExp(`the data folder lock cannot be kept: the data folder ${escaped} is read-only`));
     assert.doesNotMatch(String(lost.msg), /taken over/);
+    t.diagnostic(`data_lock_lost: ${String(lost.msg)}`);
 
     assert.equal(await pulse.stop(), 0, `SIGTERM exits 0: ${pulse.stderr}`);
     assert.ok(!pulse.lines.some((line) => line.event === 'stop_failed'), 'every part stopped cleanly');
     const left = pulse.lines.find((line) => line.event === 'data_lock_left');
     assert.match(String(left?.msg), /stays behind \(the data folder .* is read-only\)/);
+    t.diagnostic(`data_lock_left: ${String(left?.msg)}`);
   });
 
   test('a data folder on a disk that fills up (tmpfs filled to the last byte, ENOSPC)', { timeout: 300_000 }, async (t) => {
     const disk = diskThatFillsUp();
     const { pulse, seen, canProbe } = await spoiledUnderPulse(t, disk, 'full');
     const escaped = disk.dataDir.replace(/[/.]/g, '\\$&');
-    assertPlainWords(pulse.lines.slice(seen), new RegExp(`no space left on the device holding the data folder ${escaped}`), canProbe);
+    assertPlainWords(t, pulse.lines.slice(seen), new RegExp(`no space left on the device holding the data folder ${escaped}`), canProbe);
     assert.equal(await pulse.stop(), 0, `SIGTERM exits 0: ${pulse.stderr}`);
     assert.ok(!pulse.lines.some((line) => line.event === 'stop_failed'), 'every part stopped cleanly');
   });
