@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { LIMITS, ProberHealth, type ProberStatus } from '../../../src/control/prober-health.ts';
 import type { StoreDiagnosis } from '../../../src/events.ts';
 import { describeCondition } from '../../../src/store/data-folder.ts';
+import { overviewPage } from '../../../src/web/views/overview.ts';
 
 function harness() {
   let now = 1_000_000;
@@ -67,4 +68,22 @@ test('a prober that cannot probe is down, whatever its store; store failures in 
   assert.equal(failing.store?.condition, 'failing');
   h.advance(LIMITS.storeWindowMs + 1);
   assert.equal(h.health.evaluate().state, 'up');
+});
+
+test('the prober panel: DEGRADED with the reason in plain words and the fix, the store row apart from the checks that take pulse down', () => {
+  const h = harness();
+  h.setStore(describeCondition('read_only', '/data/<pulse>'));
+  const page = overviewPage([], 'unit-1', Date.now(), undefined, h.health.evaluate()).value;
+  assert.match(page, /data-prober-state="degraded"/);
+  assert.match(page, /<span class="badge degraded">DEGRADED<\/span>/);
+  assert.match(page, /data-store-condition="read_only"><strong>Run store degraded:<\/strong> the data folder \/data\/&lt;pulse&gt; is read-only\./);
+  assert.match(page, /the journeys' alerts are not held/);
+  assert.match(page, /Fix: its file system was mounted or turned read-only/);
+  assert.doesNotMatch(page, /pulse itself is sick/);
+  h.setLaunchFailure('spawn ENOENT');
+  const down = overviewPage([], 'unit-1', Date.now(), undefined, h.health.evaluate()).value;
+  assert.match(down, /data-prober-state="down"/);
+  assert.match(down, /pulse itself is sick/);
+  assert.match(down, /data-store-condition="read_only"/, 'the store is told while down too');
+  assert.doesNotMatch(down, /alerts are not held/);
 });
