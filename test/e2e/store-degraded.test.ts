@@ -208,7 +208,9 @@ describe('a data folder that fails under a running daemon: degraded, not down', 
     if (canProbe) {
       assert.match(String(turn.msg), /fix: /);
       assert.match(String(turn.msg), /Journey alerts are not held/);
-      assert.ok(!lines.some((each) => each.event === 'prober_down'), 'never logged down');
+      // Down only ever for other checks (the machine may starve a moment), never for the store alone.
+      const downForStore = lines.filter((each) => each.event === 'prober_down' && JSON.stringify(each.failing) === '["store"]');
+      assert.deepEqual(downForStore, [], 'never logged down for the store');
     }
     assert.ok(!lines.some((each) => /taken over by another process/.test(String(each.msg))), 'no lock "taken over" when the disk is at fault');
   }
