@@ -231,13 +231,19 @@ export const PROBER_METRICS = {
   proberUp: define({
     name: 'pulse_prober_up',
     type: 'gauge',
-    help: 'pulse watching itself: 1 while every prober health check passes (the control journey among them), else 0; journey alerts of this replica are held while it is 0.',
+    help: 'pulse watching itself: 1 while pulse can probe (the control journey passes, the daemon is not starved, its browser stays up), else 0; journey alerts of this replica are held while it is 0. A failing run store degrades pulse (pulse_store_degraded) without taking it down.',
     labels: ['location'],
+  }),
+  storeDegraded: define({
+    name: 'pulse_store_degraded',
+    type: 'gauge',
+    help: 'pulse probes on, but its run store cannot keep history as it should: 1 for the reason now (read_only, full, not_permitted, io_error: what the data folder says; in_memory: history kept in memory only; lock_lost: the data folder lock was taken over; failing: writes keep failing), 0 for the others.',
+    labels: ['location', 'reason'],
   }),
   proberCheckUp: define({
     name: 'pulse_prober_check_up',
     type: 'gauge',
-    help: 'Each prober health check: control (the built-in control journey passes), event_loop (daemon event-loop lag), cpu (CPU pressure, where the kernel reports it), browser (relaunches, launch failures), store (run store failures); 1 passing, 0 failing.',
+    help: 'Each prober health check: control (the built-in control journey passes), event_loop (daemon event-loop lag), cpu (CPU pressure, where the kernel reports it), browser (relaunches, launch failures), store (the run store or its data folder failing: degrades pulse, does not take it down); 1 passing, 0 failing.',
     labels: ['location', 'check'],
   }),
 } as const;

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../html.ts';
-import type { ProberStatus } from '../../control/prober-health.ts';
+import { DEGRADING_CHECKS, type ProberCheck, type ProberStatus } from '../../control/prober-health.ts';
 import type { StoreHealth } from '../../store/database.ts';
 import type { JourneyStats } from '../../store/run-queries.ts';
 import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
@@ -48,13 +48,23 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
 function proberPanel(prober: ProberStatus, now: number): SafeHtml {
   const last = prober.control.lastRun;
   const interval = prober.control.intervalMs;
-  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}">
-<h2>Prober health ${prober.up ? statusBadge('up', 'UP') : statusBadge('down', 'DOWN')} <span class="muted">since ${ago(prober.since, now)}</span></h2>
+  const badge =
+    prober.state === 'up' ? statusBadge('up', 'UP') : prober.state === 'degraded' ? statusBadge('degraded', 'DEGRADED') : statusBadge('down', 'DOWN');
+  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}" data-prober-state="${prober.state}">
+<h2>Prober health ${badge} <span class="muted">since ${ago(prober.since, now)}</span></h2>
 ${prober.up ? '' : html`<p class="note">pulse itself is sick: failures and errors below may be its own, and the alerts of this replica's journeys are held (PulseProberDown).</p>`}
+${
+  prober.store
+    ? html`<p class="note" data-store-condition="${prober.store.condition}"><strong>Run store degraded:</strong> ${prober.store.message}. Probing, the heartbeat and the metrics go on${prober.up ? html` and the journeys' alerts are not held` : ''}, but run history and evidence are being lost. Fix: ${prober.store.fix}.</p>`
+    : ''
+}
 <div class="scroll-box"><table>
 <thead><tr><th>check</th><th>state</th><th>detail</th></tr></thead>
 <tbody>
-${Object.entries(prober.checks).map(([check, state]) => html`<tr data-check="${check}"><td>${check}</td><td>${state.ok ? statusBadge('up', 'OK') : statusBadge('down', 'FAILING')}</td><td>${state.detail}</td></tr>`)}
+${Object.entries(prober.checks).map(
+  ([check, state]) =>
+    html`<tr data-check="${check}"><td>${check}</td><td>${state.ok ? statusBadge('up', 'OK') : DEGRADING_CHECKS.has(check as ProberCheck) ? statusBadge('degraded', 'FAILING') : statusBadge('down', 'FAILING')}</td><td>${state.detail}</td></tr>`,
+)}
 </tbody>
 </table></div>
 <p class="muted">${

@@ -176,6 +176,21 @@ test('skips, lag and prober health', async () => {
   assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'store' }), 1);
 });
 
+test('a degraded store: pulse_prober_up stays 1, the store check 0, pulse_store_degraded 1 for its reason and 0 for the rest', async () => {
+  const { prober, read } = metrics();
+  let samples = await read();
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'full' }), 0, 'every reason exported at 0 from the start');
+  prober.setProberHealth(true, { control: true, store: false }, 'full');
+  samples = await read();
+  assert.equal(sample(samples, 'pulse_prober_up', { location: 'unit-1' }), 1);
+  assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'store' }), 0);
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'full' }), 1);
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'read_only' }), 0);
+  prober.setProberHealth(true, { control: true, store: true });
+  samples = await read();
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'full' }), 0, 'mended');
+});
+
 test('events reach every listener; one that throws is logged and the next still hears', async () => {
   const { prober, read } = metrics();
   const errors: { listener?: string; kind?: string }[] = [];
