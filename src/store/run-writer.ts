@@ -22,9 +22,15 @@ interface InFlightRow {
 function prepareWrites(db: Database.Database) {
   const insertRun = db.prepare<[Record<string, unknown>]>(`
     INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-      started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded, cpu_seconds, peak_rss_bytes)
+      started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded, cpu_seconds, peak_rss_bytes,
+      journey_version, journey_commit)
     VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-      @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded, @cpu_seconds, @peak_rss_bytes)`);
+      @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded, @cpu_seconds, @peak_rss_bytes,
+      @journey_version, @journey_commit)`);
+  // Each distinct version once, with its source: what a later run's diff is made from.
+  const insertVersion = db.prepare<[string, string, string, string | null, number]>(
+    'INSERT OR IGNORE INTO journey_versions (hash, journey, files, unresolved, first_seen_ms) VALUES (?, ?, ?, ?, ?)',
+  );
   const insertStep = db.prepare<[string, number, string, string, number, string | null, string | null]>(
     'INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -34,6 +40,9 @@ function prepareWrites(db: Database.Database) {
     record: db.transaction((result: RunResult) => {
       endRun.run(result.runId);
       deleteSteps.run(result.runId);
+      const { version } = result;
+      if (version)
+        insertVersion.run(version.hash, result.journey, JSON.stringify(version.files), version.unresolved ? JSON.stringify(version.unresolved) : null, Date.now());
       insertRun.run(runRow(result));
       result.steps.forEach((step, position) =>
         insertStep.run(
@@ -149,6 +158,8 @@ function runRow(result: RunResult): Record<string, unknown> {
     degraded: result.degraded?.length ? JSON.stringify(result.degraded) : null,
     cpu_seconds: result.usage?.cpuSeconds ?? null,
     peak_rss_bytes: result.usage ? Math.round(result.usage.peakRssBytes) : null,
+    journey_version: result.version?.hash ?? null,
+    journey_commit: result.version?.commit ?? null,
   };
 }
 
