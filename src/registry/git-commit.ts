@@ -56,7 +56,8 @@ async function readHead({ gitDir, commonDir }: GitDir): Promise<string | undefin
     if (OBJECT_ID.test(value)) return value;
     const ref = /^ref:\s*(.+)$/.exec(value)?.[1]?.trim();
     if (!ref || !REF_NAME.test(ref)) return undefined;
-    const loose = (await readFile(path.join(gitDir, ref), 'utf8').catch(() => undefined)) ?? (await readFile(path.join(commonDir, ref), 'utf8').catch(() => undefined));
+    const loose =
+      (await readFile(path.join(gitDir, ref), 'utf8').catch(() => undefined)) ?? (await readFile(path.join(commonDir, ref), 'utf8').catch(() => undefined));
     if (loose === undefined) return packedRef(commonDir, ref);
     value = loose.trim();
   }
@@ -75,9 +76,14 @@ async function packedRef(commonDir: string, ref: string): Promise<string | undef
 /** git itself, for what .git alone did not tell; no git, or no answer within the deadline, is no commit. */
 function revParse(dir: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', ['-c', 'core.fsmonitor=false', '-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'], { timeout: GIT_DEADLINE_MS, encoding: 'utf8' }, (error, stdout) => {
-      const id = stdout?.trim();
-      resolve(!error && id && OBJECT_ID.test(id) ? id : undefined);
-    });
+    execFile(
+      'git',
+      ['-c', 'core.fsmonitor=false', '-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'],
+      { timeout: GIT_DEADLINE_MS, encoding: 'utf8' },
+      (error, stdout) => {
+        const id = stdout?.trim();
+        resolve(!error && id && OBJECT_ID.test(id) ? id : undefined);
+      },
+    );
   });
 }

@@ -117,7 +117,14 @@ export class JourneyVersions {
 
 /** A path the journey wrote to a file of its own: relative, absolute or a file: URL; not a package. */
 function isLocal(specifier: string): boolean {
-  return specifier.startsWith('./') || specifier.startsWith('../') || specifier === '.' || specifier === '..' || path.isAbsolute(specifier) || specifier.startsWith('file:');
+  return (
+    specifier.startsWith('./') ||
+    specifier.startsWith('../') ||
+    specifier === '.' ||
+    specifier === '..' ||
+    path.isAbsolute(specifier) ||
+    specifier.startsWith('file:')
+  );
 }
 
 /** Where Node with tsx finds a local import: the file, its TypeScript source for a .js name, an added extension, or an index. */

@@ -20,9 +20,7 @@ function prepareLedger(db: Database.Database) {
     inFlight: db.prepare<[], { run_id: string }>('SELECT run_id FROM in_flight'),
     markPruned: db.transaction((runIds: readonly string[], at: string) => runIds.forEach((id) => mark.run(at, id))),
     deleteBefore: db.prepare<[number]>('DELETE FROM runs WHERE started_ms < ?'),
-    deleteUnusedVersions: db.prepare<[]>(
-      'DELETE FROM journey_versions WHERE hash NOT IN (SELECT journey_version FROM runs WHERE journey_version IS NOT NULL)',
-    ),
+    deleteUnusedVersions: db.prepare<[]>('DELETE FROM journey_versions WHERE hash NOT IN (SELECT journey_version FROM runs WHERE journey_version IS NOT NULL)'),
   };
 }
 

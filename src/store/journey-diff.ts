@@ -48,10 +48,18 @@ export function diffVersions(then: VersionSources, now: VersionSources): Journey
     const fresh = after.get(path);
     if (old?.text === fresh?.text) continue;
     if (old?.truncated || fresh?.truncated) partial = true;
-    const patch = structuredPatch(old ? `a/${path}` : '/dev/null', fresh ? `b/${path}` : '/dev/null', old?.text ?? '', fresh?.text ?? '', undefined, undefined, {
-      context: CONTEXT_LINES,
-      timeout: DIFF_TIMEOUT_MS,
-    });
+    const patch = structuredPatch(
+      old ? `a/${path}` : '/dev/null',
+      fresh ? `b/${path}` : '/dev/null',
+      old?.text ?? '',
+      fresh?.text ?? '',
+      undefined,
+      undefined,
+      {
+        context: CONTEXT_LINES,
+        timeout: DIFF_TIMEOUT_MS,
+      },
+    );
     if (!patch) {
       partial = true;
       continue;

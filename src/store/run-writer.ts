@@ -42,7 +42,13 @@ function prepareWrites(db: Database.Database) {
       deleteSteps.run(result.runId);
       const { version } = result;
       if (version)
-        insertVersion.run(version.hash, result.journey, JSON.stringify(version.files), version.unresolved ? JSON.stringify(version.unresolved) : null, Date.now());
+        insertVersion.run(
+          version.hash,
+          result.journey,
+          JSON.stringify(version.files),
+          version.unresolved ? JSON.stringify(version.unresolved) : null,
+          Date.now(),
+        );
       insertRun.run(runRow(result));
       result.steps.forEach((step, position) =>
         insertStep.run(

@@ -55,7 +55,10 @@ test('a version covers the journey file and the local modules it imports, transi
   writeFileSync(path.join(dir, 'lib/unused.ts'), 'export const unused = 2;\n');
   assert.equal((await versionOf(dir))?.hash, version.hash, 'a file the journey does not import changes nothing');
 
-  writeFileSync(path.join(dir, 'lib/forms.ts'), "import data from '../data/user.json' with { type: 'json' };\nexport const fill = (page: unknown) => [data, page];\n");
+  writeFileSync(
+    path.join(dir, 'lib/forms.ts'),
+    "import data from '../data/user.json' with { type: 'json' };\nexport const fill = (page: unknown) => [data, page];\n",
+  );
   const changed = await versionOf(dir);
   assert.notEqual(changed?.hash, version.hash, 'a change two imports deep is a new version');
 
@@ -85,7 +88,10 @@ test('a missing module is named in the version instead of failing it; creating t
     version?.files.map((file) => file.path),
     ['shop.journey.ts'],
   );
-  assert.deepEqual(version?.unresolved, ['./also-gone (imported by shop.journey.ts): no such file', './lib/gone.ts (imported by shop.journey.ts): no such file']);
+  assert.deepEqual(version?.unresolved, [
+    './also-gone (imported by shop.journey.ts): no such file',
+    './lib/gone.ts (imported by shop.journey.ts): no such file',
+  ]);
   write(dir, { 'lib/gone.ts': 'export const gone = 1;\n' });
   const found = await versionOf(dir);
   assert.notEqual(found?.hash, version?.hash);
@@ -98,7 +104,8 @@ test('a module reached through a symlink out of the journeys folder is left out 
   write(outside, { 'secret.ts': 'export const secret = "do not store me";\n' });
   const dir = tempDir(t);
   write(dir, {
-    'shop.journey.ts': "import { secret } from './lib/secret.ts';\nimport { shared } from '../shared.ts';\nimport { inside } from './linked/inside.ts';\nexport default [secret, shared, inside];\n",
+    'shop.journey.ts':
+      "import { secret } from './lib/secret.ts';\nimport { shared } from '../shared.ts';\nimport { inside } from './linked/inside.ts';\nexport default [secret, shared, inside];\n",
     'real/inside.ts': 'export const inside = 1;\n',
   });
   mkdirSync(path.join(dir, 'lib'));
@@ -150,7 +157,8 @@ test('a big module is hashed whole and kept cut, and a binary one is described r
 });
 
 test('the git commit: a checkout, a linked worktree, packed refs, a detached head, and no git at all', async (t) => {
-  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
   const repo = tempDir(t);
   git(repo, 'init', '-q', '-b', 'main');
   write(repo, { 'journeys/shop.journey.ts': 'export default 1;\n' });
