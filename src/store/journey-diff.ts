@@ -131,7 +131,7 @@ function spanEnd(lines: readonly string[], start: number): number {
       continue;
     }
     // The closing line of the call, at the call's own indent: `});`.
-    if (/^\s*[)}\]]/.test(text)) end = index;
+    if (indentOf(text) === indent && /^\s*[)}\]]/.test(text)) end = index;
     break;
   }
   return end;
