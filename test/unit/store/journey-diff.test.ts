@@ -34,8 +34,8 @@ test('a change inside a step body touches that step, not its neighbours; the dif
   assert.ok(touchesStep(diff, 'add to cart'));
   assert.ok(!touchesStep(diff, 'open home') && !touchesStep(diff, 'check out'));
   assert.match(diff.text, /^--- a\/checkout\.journey\.ts\n\+\+\+ b\/checkout\.journey\.ts\n@@ /m);
-  assert.match(diff.text, /^-    await page\.click\('#add'\);$/m);
-  assert.match(diff.text, /^\+    await page\.click\('#add-to-cart'\);$/m);
+  assert.match(diff.text, /^- {4}await page\.click\('#add'\);$/m);
+  assert.match(diff.text, /^\+ {4}await page\.click\('#add-to-cart'\);$/m);
   assert.ok(!diff.text.includes('lib/address.ts'), 'an unchanged file is not in the diff');
   assert.equal(diff.partial, false);
 });
@@ -109,7 +109,7 @@ test('since the last good run: the journey changed, with the diff, and whether t
   assert.equal(there?.then.hash, good.version!.hash);
   assert.equal(there?.then.commit, good.version!.commit);
   assert.equal(there?.now.hash, 'b'.repeat(64));
-  assert.match(there?.diff ?? '', /\+    await page\.click\('#add-to-cart'\);/);
+  assert.match(there?.diff ?? '', /\+ {4}await page\.click\('#add-to-cart'\);/);
   assert.equal(there?.atFailedStep, true);
 
   assert.equal(
