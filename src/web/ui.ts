@@ -202,6 +202,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       reason: run.error?.reason,
       cause: run.cause,
       degraded: run.degraded,
+      version: run.version,
       artifactsPruned: run.artifactsPrunedAt !== undefined,
       url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}`,
     };
