@@ -5,6 +5,9 @@ import type { Sink } from '../sinks/sink.ts';
 import type { StoreDatabase } from './database.ts';
 import { folderBytes } from './folder-bytes.ts';
 
+/** The sources kept per journey, newest first, whatever the retention: a version's source is up to 1 MiB. */
+export const MAX_VERSIONS_PER_JOURNEY = 50;
+
 /** A run that was in flight when pulse stopped, recorded at the next start. */
 export interface InterruptedRun {
   runId: string;
@@ -31,6 +34,11 @@ function prepareWrites(db: Database.Database) {
   const insertVersion = db.prepare<[string, string, string, string | null, number]>(
     'INSERT OR IGNORE INTO journey_versions (hash, journey, files, unresolved, first_seen_ms) VALUES (?, ?, ?, ?, ?)',
   );
+  // A journey that is a new version at every run (one that rewrites its own file) keeps the sources of its latest only.
+  const trimVersions = db.prepare<[string, string, number]>(
+    `DELETE FROM journey_versions WHERE journey = ? AND hash IN (
+      SELECT hash FROM journey_versions WHERE journey = ? ORDER BY first_seen_ms DESC, rowid DESC LIMIT -1 OFFSET ?)`,
+  );
   const insertStep = db.prepare<[string, number, string, string, number, string | null, string | null]>(
     'INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -41,14 +49,11 @@ function prepareWrites(db: Database.Database) {
       endRun.run(result.runId);
       deleteSteps.run(result.runId);
       const { version } = result;
-      if (version)
-        insertVersion.run(
-          version.hash,
-          result.journey,
-          JSON.stringify(version.files),
-          version.unresolved ? JSON.stringify(version.unresolved) : null,
-          Date.now(),
-        );
+      if (version) {
+        const unresolved = version.unresolved ? JSON.stringify(version.unresolved) : null;
+        const added = insertVersion.run(version.hash, result.journey, JSON.stringify(version.files), unresolved, Date.now());
+        if (added.changes > 0) trimVersions.run(result.journey, result.journey, MAX_VERSIONS_PER_JOURNEY);
+      }
       insertRun.run(runRow(result));
       result.steps.forEach((step, position) =>
         insertStep.run(

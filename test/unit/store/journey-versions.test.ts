@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { JourneyVersion } from '../../../src/journey.ts';
 import { pruneArtifacts } from '../../../src/store/retention.ts';
 import { openRunStore } from '../../../src/store/run-store.ts';
+import { MAX_VERSIONS_PER_JOURNEY } from '../../../src/store/run-writer.ts';
 import { runResult } from '../../support/run-result.ts';
 import { tempDir } from '../../support/temp.ts';
 
@@ -72,4 +73,23 @@ test('retention drops the source of a version once no kept run ran it, and keeps
   // A version whose source went comes back whole with the next run that runs it.
   await store.writer.onResult(runResult({ runId: '20260626T000000Z-back11', startedAt: new Date(now + 25 * DAY).toISOString(), version: version(1) }));
   assert.deepEqual(store.queries.journeyVersion(version(1).hash)?.files, version(1).files);
+});
+
+test('a journey that is a new version at every run keeps the sources of its latest versions only, and other journeys keep theirs', async (t) => {
+  const store = openRunStore({ dataDir: tempDir(t) });
+  t.after(() => store.close());
+  const hashOf = (n: number) => n.toString(16).padStart(64, '0');
+  const total = MAX_VERSIONS_PER_JOURNEY + 5;
+  await store.writer.onResult(runResult({ journey: 'search', runId: '20260101T000000Z-search', version: { ...version(7), hash: 'e'.repeat(64) } }));
+  for (let n = 1; n <= total; n += 1) {
+    await store.writer.onResult(runResult({ runId: `20260101T000000Z-${String(n).padStart(6, '0')}`, version: { ...version(1), hash: hashOf(n) } }));
+  }
+  const kept = Array.from({ length: total }, (_, i) => i + 1).filter((n) => store.queries.journeyVersion(hashOf(n)) !== undefined);
+  assert.deepEqual(
+    kept,
+    Array.from({ length: MAX_VERSIONS_PER_JOURNEY }, (_, i) => total - MAX_VERSIONS_PER_JOURNEY + 1 + i),
+    'the newest ones',
+  );
+  assert.ok(store.queries.journeyVersion('e'.repeat(64)), 'another journey is not trimmed');
+  assert.equal(store.queries.getRun('20260101T000000Z-000001')?.version?.hash, hashOf(1), 'the run still says which version it ran');
 });
