@@ -74,6 +74,8 @@ export class Runner {
   readonly #knownSteps = new Map<string, string[]>();
   /** A success that broke a threshold is still the heartbeat, marked degraded. */
   readonly #thresholds = new ThresholdJudge();
+  /** The last version of each journey, its source redacted: redacted once per version, not at every run. */
+  readonly #shownVersions = new Map<string, JourneyVersion>();
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -128,8 +130,18 @@ export class Runner {
       ...usageOfRun(attemptResults),
       trigger: options.trigger ?? { kind: 'schedule' },
       ...(degraded ? { degraded } : {}),
-      ...(version ? { version } : {}),
+      ...(version ? { version: this.#shown(journey.name, version) } : {}),
     };
+  }
+
+  /** The version as it leaves the runner: a secret written into the journey's source is redacted like any other text; the hash stays the source's. */
+  #shown(journey: string, version: JourneyVersion): JourneyVersion {
+    const known = this.#shownVersions.get(journey);
+    if (known && known.hash === version.hash && known.commit === version.commit) return known;
+    const redact = this.#options.redact ?? ((text: string) => text);
+    const shown: JourneyVersion = { ...version, files: version.files.map((file) => ({ ...file, text: redact(file.text) })) };
+    this.#shownVersions.set(journey, shown);
+    return shown;
   }
 
   async #attempt(

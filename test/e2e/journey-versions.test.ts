@@ -46,7 +46,9 @@ export default journey({ name: 'versioned', schedule: '${NEVER}', retries: 0 }, 
   });
 });
 `;
-const HELPER = `export const expectedHeading = 'A heading the shop never shows';\n`;
+const SECRET = 'hunter2-in-the-journey-source';
+// A secret written into a source by mistake: redacted in the stored source and the diff like anywhere else.
+const HELPER = `export const expectedHeading = 'A heading the shop never shows';\n// the test password used to be ${SECRET}\n`;
 
 interface ApiRun {
   runId: string;
@@ -77,7 +79,10 @@ describe('journey versions', () => {
     const first = await new JourneyVersions().of(file, dir);
     assert.ok(first);
 
-    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', tempDir(t), '--concurrency', '1'], { PULSE_AUTH_TOKEN: TOKEN });
+    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', tempDir(t), '--concurrency', '1'], {
+      PULSE_AUTH_TOKEN: TOKEN,
+      PULSE_PARAM_PASSWORD: SECRET,
+    });
     t.after(() => pulse.stop());
     await pulse.started();
 
@@ -136,6 +141,8 @@ describe('journey versions', () => {
     const diff = await page.getByTestId('journey-diff').innerText();
     assert.ok(diff.includes('+++ b/lib/headings.ts'), `the new helper module is in the diff:\n${diff}`);
     assert.ok(diff.includes(`+export const expectedHeading = 'A heading the shop never shows';`), diff);
+    assert.ok(diff.includes('+// the test password used to be [redacted]') && !diff.includes(SECRET), `the secret is redacted:\n${diff}`);
+    assert.ok(!JSON.stringify(three).includes(SECRET), 'and in the API');
     assert.ok(diff.includes("-    await expect(page.locator('h1').first()).toBeVisible({ timeout: 5_000 });"), diff);
     assert.ok(diff.includes("+    await expect(page.locator('h1').first()).toHaveText(expectedHeading, { timeout: 2_000 });"), diff);
     const changedLines = diff.split('\n').filter((line) => /^[+-](?![+-]{2} )/.test(line));
