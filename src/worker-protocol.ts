@@ -7,11 +7,11 @@
 import type { BrowserContext, BrowserContextOptions, LaunchOptions } from 'playwright';
 import type { AttemptResult, StepResult } from './result.ts';
 import type { Problem } from './problem.ts';
-import type { JourneyDefinition } from './journey.ts';
+import type { JourneyDefinition, JourneyVersion } from './journey.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {
-  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins'>;
+  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins' | 'folder'>;
   runId: string;
   attempt: number;
   /** The run's W3C trace id, set when synthetic traffic is marked (see traffic-marker.ts). */
@@ -85,11 +85,13 @@ export interface AttemptReport {
   session?: SessionReport;
   /** The worker process that ran the attempt, for logs; the daemon's side fills it in. */
   workerPid: number;
+  /** The version of the journey this worker imported (a worker keeps its first import of a file); absent when it never got to import it. */
+  version?: JourneyVersion;
 }
 
 export type ToWorker =
   /** Once, after `ready`: launch the worker's own browser with these options. */
-  { type: 'launch'; options: LaunchOptions } | { type: 'attempt'; request: AttemptRequest } | { type: 'load'; file: string; shown: string };
+  { type: 'launch'; options: LaunchOptions } | { type: 'attempt'; request: AttemptRequest } | { type: 'load'; file: string; shown: string; folder: string };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -211,10 +211,10 @@ export class JourneyWorker {
   }
 
   /** Imports one journey file and validates it, within `deadlineMs`; a worker that times out is ended. */
-  load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
+  load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome> {
     if (this.#state.is === 'running' || this.#state.is === 'loading') throw new Error('journey worker is busy');
     return new Promise((resolve) => {
-      if (!this.alive || !this.#send({ type: 'load', file, shown })) {
+      if (!this.alive || !this.#send({ type: 'load', file, shown, folder })) {
         resolve({ died: this.#describeExit() });
         return;
       }

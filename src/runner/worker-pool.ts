@@ -99,9 +99,9 @@ export class WorkerPool {
   }
 
   /** Imports and validates one journey file in the next free worker; a worker that overruns the deadline is replaced. */
-  async load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
+  async load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome> {
     const worker = await this.#acquire();
-    const outcome = await worker.load(file, shown, deadlineMs);
+    const outcome = await worker.load(file, shown, deadlineMs, folder);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
       this.#retire(worker, {
         reason: 'load',

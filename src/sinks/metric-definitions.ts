@@ -90,6 +90,12 @@ export const RUN_METRICS = {
     help: 'Unix time of the last successful run: when the heart last beat.',
     labels: ['journey', 'location'],
   }),
+  journeyInfo: define({
+    name: 'pulse_journey_info',
+    type: 'gauge',
+    help: 'Always 1: the version of the journey that ran last on this replica (the first 12 hex digits of the hash of its file and the local modules it imports), as loaded before its first run. One series per journey; when the version changes the old series goes.',
+    labels: ['journey', 'version'],
+  }),
   interval: define({ name: 'pulse_journey_interval_seconds', type: 'gauge', help: 'Expected interval between runs, from the schedule.', labels: ['journey'] }),
   // The budgets a journey's runs are held to, from its definition: known before its first run.
   timeout: define({

@@ -1,11 +1,13 @@
 // The journey worker: a child process of the daemon that imports journey files and runs their
 // attempts. Whatever journey code does here is caught, attributed to the attempt, and reported;
 // what cannot be caught (a blocked loop, a native crash, memory) ends this process, not the daemon.
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright';
-import type { JourneyParams } from '../journey.ts';
+import type { JourneyParams, JourneyVersion } from '../journey.ts';
 import { createRedactor, growingRedactor, sessionSecrets, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
+import { JourneyVersions } from '../registry/journey-version.ts';
 import type { AttemptResult } from '../result.ts';
 import { failedAttempt, type Ending } from '../attempt-ending.ts';
 import { runAttempt } from './attempt.ts';
@@ -69,6 +71,9 @@ process.exit = (code?: number | string | null) => {
 // The daemon went away: nobody is left to report to.
 process.on('disconnect', () => exit(0));
 
+/** What each journey file imported here was, kept as first imported, as Node keeps the module. */
+const versions = new JourneyVersions();
+
 /** The worker's own browser, launched when the daemon sends its options and kept warm across attempts. */
 let ownBrowser: OwnBrowser | undefined;
 
@@ -109,12 +114,15 @@ async function attempt(request: AttemptRequest): Promise<void> {
   let result: AttemptResult;
   let browserAfter: BrowserAfterAttempt | undefined = 'ok';
   let browser: Browser | undefined;
+  let version: JourneyVersion | undefined;
   try {
     post({ type: 'phase', phase: 'import' });
     const imported = await Promise.race([
-      withDeadline(importJourneyFile(journey.source, journey.source), journey.timeoutMs, `importing ${journey.source}`),
+      withDeadline(importJourneyFile(journey.source, journey.source, { versions, folder: journey.folder }), journey.timeoutMs, `importing ${journey.source}`),
       faulted,
     ]).catch((error: unknown) => ({ failure: describeError(error).message }));
+    // An import that did not finish still tried this version, once its files were read.
+    version = 'failure' in imported ? await peek(versions.of(journey.source, journey.folder ?? path.dirname(journey.source))) : imported.version;
     if ('failure' in imported) {
       result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.failure}`);
       faultMessage ??= result.error!.message;
@@ -187,8 +195,14 @@ async function attempt(request: AttemptRequest): Promise<void> {
       browser: browserAfter,
       ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}),
       ...(sessionReport ? { session: sessionReport } : {}),
+      ...(version ? { version } : {}),
     },
   });
+}
+
+/** A promise's value if it has settled by the next turn, else nothing: a version still being read is not waited for. */
+async function peek<T>(promise: Promise<T | undefined>): Promise<T | undefined> {
+  return Promise.race([promise.catch(() => undefined), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
 }
 
 /** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */
@@ -200,8 +214,8 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
   await ownBrowser.get().catch(() => undefined);
 }
 
-async function load(file: string, shown: string): Promise<void> {
-  const imported = await importJourneyFile(file, shown);
+async function load(file: string, shown: string, folder: string): Promise<void> {
+  const imported = await importJourneyFile(file, shown, { versions, folder });
   post({ type: 'loaded', file, definition: imported.definition, problems: imported.problems });
 }
 
@@ -212,6 +226,6 @@ const guard = new GlobalsGuard();
 process.on('message', (message: ToWorker) => {
   if (message.type === 'launch') void launch(message);
   else if (message.type === 'attempt') void attempt(message.request);
-  else if (message.type === 'load') void load(message.file, message.shown);
+  else if (message.type === 'load') void load(message.file, message.shown, message.folder);
 });
 post({ type: 'ready' });
