@@ -50,7 +50,7 @@ for (let i = 0; i < RUNS; i += 1) {
   else await journey();
   const c1 = cpu();
   const t0 = performance.now();
-  const { found: left, worn } = check.end();
+  const { found: left, worn } = check.end({ handles: true });
   checkMs.push(performance.now() - t0);
   found.push(...left.map((leftover) => leftover.message), ...(worn ? [worn] : []));
   runCpu[owned ? 'owned' : 'plain'].push(c1 - c0);

@@ -144,13 +144,14 @@ export class WorkerPool {
   }
 
   async #start(): Promise<void> {
-    let started: JourneyWorker | undefined;
+    const slot: { worker?: JourneyWorker } = {};
     const hooks: WorkerHooks = {
       ...this.#options.hooks,
       leftover: (event) => {
         this.#options.hooks?.leftover?.(event);
         // A leftover that struck an idle worker ended it: its replacement starts now, not when a run next needs it.
         queueMicrotask(() => {
+          const started = slot.worker;
           const index = started && !started.alive ? this.#idle.indexOf(started) : -1;
           if (index < 0 || !started) return;
           this.#idle.splice(index, 1);
@@ -163,7 +164,7 @@ export class WorkerPool {
       },
     };
     const worker = await JourneyWorker.start({ launch: this.#options.launch, memoryLimitBytes: this.#options.memoryLimitBytes, hooks, cwd: this.#options.cwd });
-    started = worker;
+    slot.worker = worker;
     if (this.#closed) {
       await worker.close();
       return;

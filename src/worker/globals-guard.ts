@@ -3,7 +3,6 @@
 // would change every later run in that worker, and pulse's own timing and reporting with it. The
 // own property descriptors of the intrinsics are taken once the worker is warm and compared after
 // every attempt: a replaced, added or removed property, or a changed flag, is a leftover of that run.
-import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -52,7 +51,7 @@ const WATCHED: Record<string, object | undefined> = {
   Atomics,
   Intl,
   Buffer,
-  'Buffer.prototype': Buffer.prototype,
+  'Buffer.prototype': Object.getPrototypeOf(Buffer.alloc(0)) as object,
   URL,
   'URL.prototype': URL.prototype,
   'URLSearchParams.prototype': URLSearchParams.prototype,

@@ -70,9 +70,12 @@ export class LeftoverCheck {
   /**
    * At the end of an attempt, once pulse has closed its context: what the attempt left, and
    * `worn` when the worker holds too much without this attempt having kept much of it (earlier
-   * runs kept a little each): the worker is replaced then too, and no run is charged.
+   * runs kept a little each): the worker is replaced then too, and no run is charged. Handles are
+   * looked at when `handles` (after a success: a failed or crashed attempt may leave pulse's own
+   * deadlines and the browser's abandoned calls pending; what its code left that strikes later is
+   * charged to it all the same, by where it came from).
    */
-  end(): { found: Leftover[]; worn?: string } {
+  end({ handles }: { handles: boolean }): { found: Leftover[]; worn?: string } {
     const found: Leftover[] = [];
     const peakBytes = process.resourceUsage().maxRSS * 1024;
     if (peakBytes > this.#capBytes)
@@ -90,14 +93,14 @@ export class LeftoverCheck {
         kind: 'memory',
         message: `it kept ${mib(kept.byThisRun)} after its run ended (in module variables or globals); a run may leave at most ${mib(this.#keptAllowanceBytes)} of its worker's ${mib(this.#capBytes)} cap (PULSE_WORKER_MEMORY)`,
       });
-    const extra = extraHandles(this.#handlesAtStart, handleCounts());
+    const extra = handles ? extraHandles(this.#handlesAtStart, handleCounts()) : [];
     if (extra.length > 0)
       found.push({ kind: 'handles', message: `it left ${extra.join(', ')} running after its run ended (a timer, interval, socket or server it did not stop)` });
     const changed = this.#globals.changed();
     if (changed.length > 0)
       found.push({
         kind: 'globals',
-        message: `it changed built-ins or globals it shares with pulse and later runs: ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ` and ${changed.length - 8} more` : ''}`,
+        message: `the journey replaced or changed built-ins or globals it shares with pulse and later runs: ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ` and ${changed.length - 8} more` : ''}`,
       });
     return worn ? { found, worn } : { found };
   }

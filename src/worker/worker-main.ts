@@ -16,7 +16,7 @@ import { withDeadline } from './deadline.ts';
 import { LeftoverCheck } from './leftovers.ts';
 import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
-import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker, WorkerEnding } from '../worker-protocol.ts';
+import type { AttemptRequest, BrowserAfterAttempt, FromWorker, Leftover, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.
@@ -182,7 +182,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
   result ??= failed({ kind: 'not-run' }, 'pulse could not run the attempt');
 
   // What the attempt left for the next one is its own: found now, charged to it, and its worker is not reused.
-  const { found, worn } = leftovers.end();
+  const { found, worn } = leftovers.end({ handles: result.status === 'success' });
   const leftBehind =
     found.length > 0 ? redact(`the run left its worker unfit for the next run: ${found.map((leftover) => leftover.message).join('; ')}`) : undefined;
   if (leftBehind !== undefined && result.status === 'success') result = failedAttempt({ kind: 'left-behind' }, { message: leftBehind }, result);
@@ -190,7 +190,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
   const ended: WorkerEnding | undefined = faultMessage
     ? { reason: 'fault', message: faultMessage, during: 'journey' }
     : leftBehind !== undefined
-      ? { reason: found.some((leftover) => leftover.kind === 'memory') ? 'memory' : 'leftover', message: leftBehind, during: 'journey' }
+      ? { reason: endReasonOf(found), message: leftBehind, during: 'journey' }
       : worn !== undefined
         ? { reason: 'leftover', message: worn, during: 'pulse' }
         : undefined;
@@ -203,6 +203,13 @@ async function attempt(request: AttemptRequest): Promise<void> {
       ...(found.length > 0 ? { leftovers: found.map((leftover) => ({ kind: leftover.kind, message: redact(leftover.message) })) } : {}),
     },
   });
+}
+
+/** Memory over the cap or kept is `memory`, changed built-ins a `fault` of the journey's code, anything else left running a `leftover`. */
+function endReasonOf(found: Leftover[]): WorkerEndReason {
+  if (found.some((leftover) => leftover.kind === 'memory')) return 'memory';
+  if (found.some((leftover) => leftover.kind === 'globals')) return 'fault';
+  return 'leftover';
 }
 
 /** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */

@@ -24,7 +24,7 @@ interface Row {
   error: RegExp[];
   /** The counter's kind; absent when the check that caught it may be the memory sampler during the run. */
   kind?: 'memory' | 'handles' | 'globals' | 'fault';
-  workerEnded: 'memory' | 'leftover';
+  workerEnded: 'memory' | 'leftover' | 'fault';
 }
 
 const TABLE: Row[] = [
@@ -41,7 +41,8 @@ const TABLE: Row[] = [
     journey: 'replaces-builtins',
     charged: 'result',
     kind: 'globals',
-    workerEnded: 'leftover',
+    // Changing what pulse shares with later runs is a fault of the journey's code, as replacing Date.now always was.
+    workerEnded: 'fault',
     error: [
       /RegExp\.prototype\.exec \(replaced\)/,
       /Map\.prototype\.get \(replaced\)/,
@@ -64,7 +65,6 @@ describe('leftovers: a worker hands nothing from one run to the next', () => {
     shop = await startShop();
   });
   after(async () => {
-    (await import('node:fs')).writeFileSync('/tmp/wc/lines.json', pulse.lines.map((l) => JSON.stringify(l)).join('\n')); // DEBUG
     await pulse?.stop();
     await shop.close();
     removeDir(dataDir);
