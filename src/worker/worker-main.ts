@@ -71,12 +71,20 @@ function journeyFrame(stack: string | undefined): string | undefined {
   return match ? `${match[1]}:${match[2]}` : undefined;
 }
 
-process.on('uncaughtException', (error) => fault(describeThrown('journey code threw outside any awaited step', error)));
-process.on('unhandledRejection', (reason) => fault(describeThrown('a promise in journey code rejected with nobody awaiting it', reason)));
+/** Faults already charged, which reach the handlers below again when nobody catches them. */
+const charged = new WeakSet<object>();
+process.on('uncaughtException', (error) => {
+  if (!charged.has(error)) fault(describeThrown('journey code threw outside any awaited step', error));
+});
+process.on('unhandledRejection', (reason) => {
+  if (!(typeof reason === 'object' && reason !== null && charged.has(reason)))
+    fault(describeThrown('a promise in journey code rejected with nobody awaiting it', reason));
+});
 // A journey must not end the process it shares with later runs; it gets an error instead.
 process.exit = (code?: number | string | null) => {
   const error = new JourneyFaultError(`the journey called process.exit(${code ?? ''}); a journey must not end its process`);
   fault(error);
+  charged.add(error);
   throw error;
 };
 // The daemon went away: nobody is left to report to.
