@@ -105,3 +105,21 @@ test('a peak over the cap during the run is found at its end, however short it w
   assert.equal(found[0]!.kind, 'memory');
   assert.match(found[0]!.message, /went up to \d+ MiB resident during the run, over its cap of 16 MiB/);
 });
+
+test('memory kept a little at a time by several runs wears the worker out, charged to none of them', () => {
+  const capBytes = Math.max(process.resourceUsage().maxRSS * 1024 * 2, 512 * MIB);
+  const allowance = capBytes / 8;
+  const check = new LeftoverCheck({ capBytes });
+  const kept: number[][] = [];
+  let worn: string | undefined;
+  for (let run = 0; run < 6 && worn === undefined; run += 1) {
+    check.begin();
+    // A third of the allowance each: under what charges a run, over it after three.
+    kept.push(new Array<number>(Math.ceil(allowance / 3 / 8)).fill(0.5));
+    const ended = check.end({ handles: true });
+    assert.deepEqual(ended.found, [], `run ${run} is charged nothing`);
+    worn = ended.worn;
+  }
+  assert.match(String(worn), /the worker holds \d+ MiB more than when it started, kept a little at a time by several runs/);
+  assert.ok(kept.length >= 3);
+});
