@@ -212,8 +212,14 @@ export const PROBER_METRICS = {
   workerRestarts: define({
     name: 'pulse_worker_restarts_total',
     type: 'counter',
-    help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, replaced globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY), exit (ended on its own), stalled (pulse side did not finish), error (after a prober error), load (a journey file did not load in time).',
+    help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, changed built-ins or globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY, during or at the end of a run, or kept after it), exit (ended on its own), stalled (pulse side did not finish), error (after a prober error), load (a journey file did not load in time), leftover (a run left live handles such as timers or sockets, or a leftover of an earlier run struck; also a worker worn by small leftovers of many runs).',
     labels: ['reason'],
+  }),
+  workerLeftovers: define({
+    name: 'pulse_worker_leftovers_total',
+    type: 'counter',
+    help: 'What a journey run left in its worker for the runs after it, by the journey that left it: memory (over the cap or kept after the run), handles (timers, sockets still live), globals (changed built-ins), fault (its code threw or rejected after its run ended). The worker is replaced each time.',
+    labels: ['journey', 'kind'],
   }),
   storeFailures: define({
     name: 'pulse_store_failures_total',
