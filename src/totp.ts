@@ -82,7 +82,9 @@ export function totpKey(params: Readonly<Record<string, unknown>>, name: string)
   const variable = `PULSE_PARAM_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
   const value = params[name];
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new TypeError(`totp(): params.${name} is not set; fix: set ${variable} (or --param ${name}=...) to the base32 secret the sign-in's authenticator was set up with`);
+    throw new TypeError(
+      `totp(): params.${name} is not set; fix: set ${variable} (or --param ${name}=...) to the base32 secret the sign-in's authenticator was set up with`,
+    );
   }
   // Inside pulse, params says which are redacted; a secret that is not would show in logs and evidence.
   const secret = (params as { [SECRET_PARAM_NAMES]?: readonly string[] })[SECRET_PARAM_NAMES];
@@ -92,7 +94,8 @@ export function totpKey(params: Readonly<Record<string, unknown>>, name: string)
     );
   }
   const key = decodeBase32(value);
-  if (!key.ok) throw new TypeError(`totp(): params.${name} ${key.message}; fix: set ${variable} to the base32 secret (A-Z and 2-7, as the authenticator app shows it)`);
+  if (!key.ok)
+    throw new TypeError(`totp(): params.${name} ${key.message}; fix: set ${variable} to the base32 secret (A-Z and 2-7, as the authenticator app shows it)`);
   return key.bytes;
 }
 

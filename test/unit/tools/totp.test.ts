@@ -80,7 +80,10 @@ test('a bad or missing secret is a TypeError naming the param and the fix, never
   const cases: [Record<string, string>, RegExp][] = [
     [{}, /^totp\(\): params\.mfaSecret is not set; fix: set PULSE_PARAM_MFA_SECRET \(or --param mfaSecret=\.\.\.\)/],
     [{ mfaSecret: '' }, /params\.mfaSecret is not set/],
-    [{ mfaSecret: 'not-base32-at-all!' }, /^totp\(\): params\.mfaSecret is not base32: a character outside A-Z and 2-7 at position 4; fix: set PULSE_PARAM_MFA_SECRET/],
+    [
+      { mfaSecret: 'not-base32-at-all!' },
+      /^totp\(\): params\.mfaSecret is not base32: a character outside A-Z and 2-7 at position 4; fix: set PULSE_PARAM_MFA_SECRET/,
+    ],
     [{ mfaSecret: 'GEZDGNBVG' }, /params\.mfaSecret is not base32: 9 characters cannot hold whole bytes/],
   ];
   for (const [params, message] of cases) {
