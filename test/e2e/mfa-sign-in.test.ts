@@ -112,6 +112,36 @@ describe('the mfa-sign-in journey: password, then a one-time code from totp()', 
     );
   });
 
+  test('the shop asks for the password again after five refused codes, so six digits cannot be guessed', async () => {
+    const post = async (path: string, body: Record<string, string>, cookie?: string) =>
+      fetch(`${shop.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+        body: new URLSearchParams(body).toString(),
+      });
+    const signIn = await post('/mfa/sign-in', { email: DEMO_MFA_ACCOUNT.email, password: DEMO_MFA_ACCOUNT.password });
+    assert.equal(signIn.status, 303);
+    assert.equal(signIn.headers.get('location'), '/mfa/code');
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const wrongPassword = await post('/mfa/sign-in', { email: DEMO_MFA_ACCOUNT.email, password: 'nope' });
+    assert.equal(wrongPassword.status, 401);
+    assert.match(await wrongPassword.text(), /Wrong email or password/);
+    for (let i = 1; i <= 4; i += 1) {
+      const refused = await post('/mfa/code', { code: '000000' }, cookie);
+      assert.equal(refused.status, 401);
+      assert.match(await refused.text(), /role="alert">That code was refused/);
+    }
+    const fifth = await post('/mfa/code', { code: '000000' }, cookie);
+    assert.equal(fifth.status, 401);
+    assert.match(await fifth.text(), /Too many tries: sign in again/);
+    const after = await post('/mfa/code', { code: '000000' }, cookie);
+    assert.equal(after.status, 303, 'the code page is closed until the password is given again');
+    assert.equal(after.headers.get('location'), '/mfa/sign-in');
+    const account = await fetch(`${shop.url}/mfa/account`, { redirect: 'manual', headers: { cookie } });
+    assert.equal(account.status, 303, 'not signed in');
+  });
+
   test("a secret that is not base32 fails the step as the journey's own fault, naming the param and not its value", { timeout: 180_000 }, async (t) => {
     const dataDir = tempDir(t);
     const run = await once(dataDir, { ...demoMfaEnv(), PULSE_PARAM_MFA_SECRET: 'not-a-base32-secret!' }, ['--retries', '0']);
