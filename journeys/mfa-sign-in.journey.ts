@@ -19,8 +19,11 @@ export default journey(
     });
 
     await step('sign in', async () => {
-      await page.getByLabel('Email').fill(params.mfaEmail ?? '');
-      await page.getByLabel('Password').fill(params.mfaPassword ?? '');
+      const { mfaEmail, mfaPassword } = params;
+      // Unset, the shop would answer "wrong password" and the run would blame it.
+      if (!mfaEmail || !mfaPassword) throw new TypeError('set PULSE_PARAM_MFA_EMAIL and PULSE_PARAM_MFA_PASSWORD: the account to sign in with');
+      await page.getByLabel('Email').fill(mfaEmail);
+      await page.getByLabel('Password').fill(mfaPassword);
       await page.getByRole('button', { name: 'Continue' }).click();
       await expect(page.getByRole('heading', { name: 'Enter your code' }), 'the shop took the email and password').toBeVisible();
       await page.getByLabel('One-time code').fill(await totp(params, 'mfaSecret'));
