@@ -73,7 +73,7 @@ describe('loading journeys', () => {
   test('pulse validate and list pass on the shipped examples', async () => {
     const validate = await runPulse(['validate']);
     assert.equal(validate.code, 0, validate.stderr);
-    assert.match(validate.stdout, /4 valid journeys: catalog, checkout, mfa-sign-in, search/);
+    assert.match(validate.stdout, /5 valid journeys: account, catalog, checkout, mfa-sign-in, search/);
     const list = await runPulse(['list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^checkout\s+\*\/1 \* \* \* \*\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+journeys\/checkout\.journey\.ts:\d+$/m);
