@@ -20,6 +20,8 @@ export const LAYERS = [
       'src/html.ts',
       'src/run-id.ts',
       'src/redact.ts',
+      'src/base32.ts',
+      'src/totp.ts',
       'src/artifacts.ts',
       'src/result.ts',
       'src/web-vitals.ts',

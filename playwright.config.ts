@@ -1,10 +1,12 @@
 import { defineConfig, devices } from '@playwright/test';
-import { pulseLaunchOptions } from 'pulse/playwright';
+import { pulseLaunchOptions, useDemoShopAccount } from 'pulse/playwright';
 
 // Shared browser options: pulse builds its contexts from `use`, and `npx playwright test`
 // runs every journey as a test with the same options, so both see the same browser.
 const demoPort = Number(process.env.PULSE_DEMO_PORT ?? 3100);
 const baseURL = process.env.PULSE_PARAM_BASE_URL ?? `http://127.0.0.1:${demoPort}`;
+// Against the bundled demo shop, the mfa-sign-in journey signs in with the demo's account.
+if (!process.env.PULSE_PARAM_BASE_URL) useDemoShopAccount();
 
 export default defineConfig({
   testDir: './journeys',

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { demoMfaEnv } from '../src/demo/mfa-account.ts';
 import { IMAGE_TEST_PACKAGES } from './debian-packages.ts';
 import { ensurePackages } from './ensure-packages.ts';
 import { npmBuildSecrets, writeBuildSecrets } from './npm-build-secrets.ts';
@@ -331,7 +332,9 @@ async function proveImage(e: Engine, tag: string, shop: Shop, name: string): Pro
   check(compiled.includes(`uid=${PULSE_UID}(pulse)`), `a container of the image runs as uid ${PULSE_UID} (pulse)`);
   check(/"nodedir": "\/usr\/local"/.test(compiled), "better-sqlite3 was compiled in the build against the image's Node.js headers, not downloaded");
 
-  const env = ['--env', 'PULSE_LOCATION=image-test', '--env', `PULSE_PARAM_BASE_URL=${shop.url}`];
+  // The demo shop's account, for the bundled mfa-sign-in journey.
+  const account = Object.entries(demoMfaEnv()).flatMap(([variable, value]) => ['--env', `${variable}=${value}`]);
+  const env = ['--env', 'PULSE_LOCATION=image-test', '--env', `PULSE_PARAM_BASE_URL=${shop.url}`, ...account];
   say(`once: pulse once against the demo shop at ${shop.url}`);
   const once = await engine(e, ['run', '--rm', '--name', `${name}-once`, '--network', 'host', ...e.runFlags, ...env, tag, 'once'], {
     echo: true,

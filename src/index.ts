@@ -3,4 +3,6 @@ export { journey } from './journey.ts';
 export type { Journey, JourneyBody, JourneyContext, JourneyOptions, JourneyParams, StepFn, StepThresholds, Thresholds, VitalThresholds } from './journey.ts';
 export { session } from './session.ts';
 export type { Session, SessionContext, SessionOptions } from './session.ts';
+export { totp } from './totp.ts';
+export type { TotpAlgorithm, TotpOptions } from './totp.ts';
 export { expect } from '@playwright/test';

@@ -145,6 +145,9 @@ export function shortVersion(hash: string): string {
 
 export const JOURNEY_BRAND = Symbol.for('pulse.journey');
 
+/** On the params a worker hands a journey (not enumerable): the names of those redacted, so totp() can refuse one that is not. */
+export const SECRET_PARAM_NAMES = Symbol.for('pulse.secretParamNames');
+
 /** What a journey file default-exports. */
 export interface Journey {
   readonly [JOURNEY_BRAND]: true;

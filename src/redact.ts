@@ -1,4 +1,5 @@
 import escapeHtml from 'escape-html';
+import { decodeBase32, normalBase32 } from './base32.ts';
 
 export interface Redactor {
   (text: string): string;
@@ -19,7 +20,7 @@ export function createRedactor(secrets: Iterable<string>, partners: Iterable<str
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret.length < 3) continue;
-    for (const form of encodingsOf(secret)) forms.add(form);
+    for (const spelling of [secret, ...base32Spellings(secret)]) for (const form of encodingsOf(spelling)) forms.add(form);
     for (const partner of others) {
       const pair = Buffer.from(`${partner}:${secret}`, 'utf8');
       forms.add(pair.toString('base64'));
@@ -58,6 +59,18 @@ export function encodingsOf(secret: string): string[] {
     base64.replace(/=+$/, ''),
     bytes.toString('base64url'),
   ];
+}
+
+/**
+ * A TOTP secret given as an authenticator app groups it ("jbsw y3dp ...") is also hidden as the
+ * base32 it stands for, in upper and lower case: how an otpauth:// link or an enrolment page writes it.
+ * Only for texts of 16 characters or more (80 bits, the shortest secret in use), so that a short
+ * password that happens to be letters is not hidden in its upper-case spelling everywhere.
+ */
+function base32Spellings(secret: string): string[] {
+  const normal = normalBase32(secret);
+  if (normal.length < 16 || !decodeBase32(secret).ok) return [];
+  return [normal, normal.toLowerCase()].filter((spelling) => spelling !== secret);
 }
 
 function lowerHex(encoded: string): string {

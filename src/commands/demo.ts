@@ -1,4 +1,5 @@
 import type { Flags } from '../config.ts';
+import { DEMO_MFA_PARAMS, demoMfaEnv } from '../demo/mfa-account.ts';
 import { startShop } from '../demo/shop.ts';
 import { parseFaultSpec } from '../demo/faults.ts';
 import { PulseError, describeError } from '../errors.ts';
@@ -40,7 +41,7 @@ export async function demo(flags: DemoFlags): Promise<number> {
       cause: error,
     });
   }
-  const config = configFrom({ ...flags, baseUrl: shop.url });
+  const config = configFrom({ ...flags, baseUrl: shop.url, param: [...demoAccountParams(flags), ...(flags.param ?? [])] });
   const running = runUntilSignalled({
     config,
     scheduleOverride: flags.schedule ?? DEMO_SCHEDULE,
@@ -60,5 +61,14 @@ export async function demo(flags: DemoFlags): Promise<number> {
   return running.catch(async (error: unknown) => {
     await shop.close();
     throw error;
+  });
+}
+
+/** The demo account's sign-in for the mfa-sign-in journey, as --param pairs, except those the user set. */
+function demoAccountParams(flags: DemoFlags): string[] {
+  const variables = Object.keys(demoMfaEnv());
+  return Object.entries(DEMO_MFA_PARAMS).flatMap(([name, value], index) => {
+    const given = process.env[variables[index]!] !== undefined || (flags.param ?? []).some((pair) => pair.startsWith(`${name}=`));
+    return given ? [] : [`${name}=${value}`];
   });
 }

@@ -9,6 +9,7 @@ import { CartStore } from './cart-store.ts';
 import { emptyCheckoutValues, readCheckoutValues, validateCheckout } from './checkout-form.ts';
 import { FAULT_NAMES, NO_FAULTS, describeFaultIssues, faultsSchema, type Faults } from './faults.ts';
 import type { SafeHtml } from '../html.ts';
+import { registerMfaSignIn } from './mfa-sign-in.ts';
 import { OrderStore, ORDER_NUMBER_PATTERN } from './order-store.ts';
 import { cartPage, catalogPage, checkoutPage, homePage, messagePage, orderPage, productPage, searchPage, type PageContext } from './pages.ts';
 import { newSessionId, readSessionId, sessionCookie } from './session.ts';
@@ -371,6 +372,8 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
     }
     return sendPage(reply, 200, orderPage(ctx(request), order));
   });
+
+  registerMfaSignIn(app, { sessionOf, ctx });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const url = urlOf(app.server.address() as AddressInfo);

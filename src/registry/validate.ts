@@ -5,6 +5,7 @@ import type { Journey, JourneyDefinition } from '../journey.ts';
 import { originOf, originProblem } from '../origins.ts';
 import type { Problem } from '../problem.ts';
 import { validateSession } from './validate-session.ts';
+import { readJourneySource, strictProblems } from './strict-source.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 
 const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -88,6 +89,8 @@ export function validateJourney(journey: Journey, file: string, source = path.re
   }
   const thresholds = validateThresholds(options.thresholds, problem);
   const session = validateSession(options.session, problem);
+  const scanned = readJourneySource(source, line === undefined ? undefined : Number(line));
+  problems.push(...strictProblems(options, options.name, scanned, (at) => (at === undefined ? declaredAt : `${file}:${at}`)));
   if (typeof journey.body !== 'function') {
     problem('body', 'is not a function', 'pass an async function as the second argument of journey()');
   }

@@ -12,6 +12,7 @@ import { ownOriginsOf } from '../origins.ts';
 import { compactStamp } from '../run-id.ts';
 import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
+import { RepeatedSteps } from './repeated-steps.ts';
 import { newTraceId } from '../trace-context.ts';
 import type { SessionKeeper } from './session-keeper.ts';
 import type { WorkerPool } from './worker-pool.ts';
@@ -79,6 +80,8 @@ export class Runner {
   readonly #thresholds = new ThresholdJudge();
   /** The last version of each journey, its source redacted: redacted once per version, not at every run. */
   readonly #shownVersions = new Map<string, JourneyVersion>();
+  /** A step name run twice in one attempt is said once per journey and name. */
+  readonly #repeated = new RepeatedSteps();
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -113,6 +116,7 @@ export class Runner {
       );
     else markUnreached(last.steps, this.#knownSteps.get(journey.name));
     const degraded = this.#thresholds.judge(journey, last, log);
+    this.#repeated.check(journey.name, last.steps, log);
     return {
       journey: journey.name,
       location: this.#options.location,

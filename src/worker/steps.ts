@@ -143,7 +143,7 @@ export interface StepOptions {
 
 /** The `step()` a journey's body is given. */
 export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vitals, callsInFlight }: StepOptions): StepFn {
-  return async (name, body) => {
+  return async (name, body, ...extra: unknown[]) => {
     const shown = redact(String(name));
     log.admit(shown);
     network.beginStep();
@@ -151,6 +151,9 @@ export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vital
     const started = log.start(shown);
     const budget = new Deadline(stepTimeoutMs, () => new BudgetExceededError('step', stepTimeoutMs, callsInFlight()));
     try {
+      // Not type-checked at run time: an options object would otherwise be ignored without a word.
+      if (extra.length > 0)
+        throw new TypeError(`step('${shown}') takes a name and a function, no options; set stepTimeout in the options of journey() instead`);
       const value = await Promise.race([Promise.resolve().then(body), budget.expired]);
       const durationMs = performance.now() - started;
       if (log.ended) return value;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright';
-import type { JourneyParams, JourneyVersion } from '../journey.ts';
+import { SECRET_PARAM_NAMES, type JourneyParams, type JourneyVersion } from '../journey.ts';
 import { createRedactor, growingRedactor, sessionSecrets, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
 import { JourneyVersions } from '../registry/journey-version.ts';
@@ -163,7 +163,11 @@ async function attempt(request: AttemptRequest): Promise<void> {
           result = failed({ kind: 'not-run' }, `could not launch the browser: ${describeError(error).message}`);
         }
         if (browser) {
-          const params = Object.freeze({ ...request.params }) as JourneyParams;
+          const secrets = new Set(request.secrets);
+          const params = { ...request.params } as JourneyParams;
+          const secretNames = Object.keys(params).filter((name) => secrets.has(params[name]!));
+          Object.defineProperty(params, SECRET_PARAM_NAMES, { value: Object.freeze(secretNames), enumerable: false });
+          Object.freeze(params);
           const declared = imported.journey.options.session;
           // Only the session the daemon handed over, and only to the journey that declares it by that name.
           const session = request.session && declared?.options.name === request.session.name ? declared : undefined;

@@ -22,6 +22,13 @@ describe('loading journeys', () => {
     expectOne(/nested\/duplicate-b\.journey\.ts:3: name: 'same-name' is already used by .*duplicate-a\.journey\.ts/);
     expectOne(/bad-schedule\.journey\.ts:3: schedule: '\*\/5 \* \* \*' is not a valid cron expression.*; fix: /);
     expectOne(/bad-schedule\.journey\.ts:3: timeout: "soon" is not a duration/);
+    expectOne(
+      /misspelled-options\.journey\.ts:8: retry: unknown option `retry` in journey 'misspelled-options': did you mean `retries`\?; fix: rename it to retries/,
+    );
+    expectOne(/misspelled-options\.journey\.ts:9: timout: unknown option `timout` .*did you mean `timeout`\?/);
+    expectOne(/misspelled-options\.journey\.ts:11: frobnicate: unknown option `frobnicate`/);
+    expectOne(/duplicate-steps\.journey\.ts:15: step\('open home'\): the step name 'open home' is already used at line 5/);
+    expectOne(/duplicate-steps\.journey\.ts:21: step\('check out'\): unknown option `timeout`: step\(\) takes a name and a function, no options/);
     assert.ok(!lines.some((l) => l.includes('helper.ts')), 'files without the .journey.ts suffix are not loaded');
     assert.ok(
       lines.every((l) => l.includes('; fix: ')),
@@ -29,14 +36,21 @@ describe('loading journeys', () => {
     );
   });
 
-  test('pulse validate lists all four kinds of problem at once and exits non-zero', async () => {
+  test('pulse validate lists every kind of problem at once, each at its file and line, and exits non-zero', async () => {
     const run = await runPulse(['validate', '--journeys', FIXTURES]);
     assert.equal(run.code, 1);
-    for (const file of ['syntax-error.journey.ts', 'throws-on-import.journey.ts', 'duplicate-b.journey.ts', 'bad-schedule.journey.ts']) {
+    for (const file of [
+      'syntax-error.journey.ts',
+      'throws-on-import.journey.ts',
+      'duplicate-b.journey.ts',
+      'bad-schedule.journey.ts',
+      'misspelled-options.journey.ts:8',
+      'duplicate-steps.journey.ts:15',
+    ]) {
       assert.match(run.stderr, new RegExp(`✗ ${FIXTURES}/(nested/)?${file.replace('.', '\\.')}`));
     }
     assert.match(run.stdout, /2 valid journeys: good, same-name/);
-    assert.match(run.stderr, /5 problems found/);
+    assert.match(run.stderr, /10 problems found/);
   });
 
   test('a file that hangs, loops or exits at import is reported by name within its deadline, and the rest still load', async () => {
@@ -59,7 +73,7 @@ describe('loading journeys', () => {
   test('pulse validate and list pass on the shipped examples', async () => {
     const validate = await runPulse(['validate']);
     assert.equal(validate.code, 0, validate.stderr);
-    assert.match(validate.stdout, /3 valid journeys: catalog, checkout, search/);
+    assert.match(validate.stdout, /5 valid journeys: account, catalog, checkout, mfa-sign-in, search/);
     const list = await runPulse(['list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^checkout\s+\*\/1 \* \* \* \*\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+journeys\/checkout\.journey\.ts:\d+$/m);

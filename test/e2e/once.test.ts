@@ -88,6 +88,6 @@ describe('pulse once against the demo shop', () => {
     dataDir = tempDir(t);
     const run = await once(['no-such-journey']);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /unknown journey 'no-such-journey'; known journeys: catalog, checkout, search/);
+    assert.match(run.stderr, /unknown journey 'no-such-journey'; known journeys: account, catalog, checkout, mfa-sign-in, search/);
   });
 });

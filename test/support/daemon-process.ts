@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { demoMfaEnv } from '../../src/demo/mfa-account.ts';
 import { PULSE_BIN, ROOT } from './pulse-cli.ts';
 
 export interface LogLine {
@@ -41,7 +42,8 @@ export class DaemonProcess {
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [PULSE_BIN, 'run', '--port', '0', ...args], {
       cwd: ROOT,
-      env: { ...process.env, PULSE_LOG_FORMAT: 'json', PULSE_LOG_LEVEL: 'debug', ...env },
+      // The demo shop's account, for the bundled mfa-sign-in journey: as a user of `pulse run` against it would set it.
+      env: { ...process.env, PULSE_LOG_FORMAT: 'json', PULSE_LOG_LEVEL: 'debug', ...demoMfaEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     endWithThisProcess(this.child);

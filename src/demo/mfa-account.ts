@@ -1,0 +1,47 @@
+// The demo shop's account behind a second factor: a sign-in with a password, then a one-time code
+// from an authenticator app (TOTP). A demo's credentials, published on purpose: `pulse demo` hands
+// them to the bundled mfa-sign-in journey as params, the secret one redacted like any other.
+import { decodeBase32 } from '../base32.ts';
+import { timeStep, totpAt, type TotpShape } from '../totp.ts';
+
+export interface MfaAccount {
+  email: string;
+  password: string;
+  /** Base32, as an authenticator app is set up with it. */
+  secret: string;
+}
+
+export const DEMO_MFA_ACCOUNT: MfaAccount = Object.freeze({
+  email: 'mfa.prober@example.com',
+  password: 'demo-shop-pass-2fa',
+  secret: 'OAKH3BGW6LHFM3G63BSKMGDPTWHHAGF4',
+});
+
+/** The params the mfa-sign-in journey reads, by the names journeys see them. */
+export const DEMO_MFA_PARAMS: Readonly<Record<string, string>> = Object.freeze({
+  mfaEmail: DEMO_MFA_ACCOUNT.email,
+  mfaPassword: DEMO_MFA_ACCOUNT.password,
+  mfaSecret: DEMO_MFA_ACCOUNT.secret,
+});
+
+/** The same as PULSE_PARAM_* variables (PULSE_PARAM_MFA_SECRET...), for what runs the journeys in a process of its own. */
+export function demoMfaEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(DEMO_MFA_PARAMS).map(([name, value]) => [`PULSE_PARAM_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`, value]),
+  );
+}
+
+const SHAPE: TotpShape = { algorithm: 'SHA1', digits: 6, period: 30 };
+
+/**
+ * Whether `code` is the account's code at `nowMs`: the current window or one either side, the
+ * network delay RFC 6238 (5.2) allows. A real verifier also refuses a code used once already; the
+ * demo does not, since `pulse demo` signs in every few seconds, many times in one window.
+ */
+export function verifyCode(account: MfaAccount, code: string, nowMs: number): boolean {
+  if (!/^\d{6}$/.test(code)) return false;
+  const key = decodeBase32(account.secret);
+  if (!key.ok) throw new Error(`the demo account's secret ${key.message}`);
+  const step = timeStep(nowMs, SHAPE.period);
+  return [step - 1, step, step + 1].some((at) => at >= 0 && totpAt(key.bytes, at * SHAPE.period * 1000, SHAPE) === code);
+}
