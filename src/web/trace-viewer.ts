@@ -2,6 +2,8 @@
 // second copy), served under a path of its own so that its service worker's scope holds nothing
 // else. Its files are served by name from that folder only, each opened as the evidence is (no
 // link followed, the real path checked); the trace it loads is an evidence file, checked the same way.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,24 +27,37 @@ const VIEWER_TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 };
 
-// The viewer runs its own scripts and a service worker, frames its snapshots (served by that worker,
-// which strips the target's scripts and sets their own policy), and reaches nothing but pulse.
-const VIEWER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "worker-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "media-src 'self' blob:",
-  "connect-src 'self' blob: data:",
-  "frame-src 'self'",
-  "manifest-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'self'",
-].join('; ');
+// The viewer runs its own scripts (and the one inline in its page, by hash) and a service worker,
+// frames its snapshots (served by that worker, which strips the target's scripts and sets their own
+// policy; a data: page while none is chosen), and reaches nothing but pulse.
+const viewerCsp = (inlineScripts: readonly string[]) =>
+  [
+    "default-src 'none'",
+    `script-src 'self'${inlineScripts.map((hash) => ` '${hash}'`).join('')}`,
+    "worker-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "media-src 'self' blob:",
+    "connect-src 'self' blob: data:",
+    "frame-src 'self' data:",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+
+/** The hashes of the inline scripts in the viewer's page, read from the file pulse serves. */
+function inlineScriptHashes(folder: string): string[] {
+  let page: string;
+  try {
+    page = readFileSync(path.join(folder, 'index.html'), 'utf8');
+  } catch {
+    return [];
+  }
+  return [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) => `sha256-${createHash('sha256').update(match[1]!).digest('base64')}`);
+}
 
 /** The viewer's folder inside the playwright-core that pulse's own playwright loads. */
 export function traceViewerFolder(): string {
@@ -81,6 +96,7 @@ export interface TraceViewerOptions {
 /** GET /runs/:id/trace (opens the viewer on it), the viewer's files, and the traces it loads. */
 export function registerTraceViewer(app: FastifyInstance, options: TraceViewerOptions): void {
   const folder = options.folder ?? traceViewerFolder();
+  const csp = viewerCsp(inlineScriptHashes(folder));
 
   app.get<{ Params: { id: string }; Querystring: { attempt?: string } }>('/runs/:id/trace', async (request, reply) => {
     const run = options.store.getRun(request.params.id);
@@ -104,7 +120,7 @@ export function registerTraceViewer(app: FastifyInstance, options: TraceViewerOp
     const relative = request.params['*'];
     const trace = relative.endsWith('.zip') ? await openEvidence(options.artifactsRoot, relative) : undefined;
     if (!trace) return reply.code(404).type('text/plain').send('no such trace');
-    return send(request, reply, trace, 'application/zip', 'private, max-age=3600');
+    return send(request, reply, trace, { type: 'application/zip', cacheControl: 'private, max-age=3600', csp });
   });
 
   app.get<{ Params: { '*': string } }>(`${TRACE_VIEWER_PREFIX}*`, async (request, reply) => {
@@ -114,7 +130,7 @@ export function registerTraceViewer(app: FastifyInstance, options: TraceViewerOp
     if (!type || !file) return reply.code(404).type('text/plain').send('no such file in the trace viewer');
     // Hashed file names never change; the page and the service worker are checked at every load.
     const hashed = /\.[A-Za-z0-9_-]{8}\.(js|css|ttf)$/.test(relative) || relative.startsWith('assets/');
-    return send(request, reply, file, type, hashed ? 'private, max-age=86400' : 'no-cache');
+    return send(request, reply, file, { type, cacheControl: hashed ? 'private, max-age=86400' : 'no-cache', csp });
   });
 }
 
@@ -125,13 +141,18 @@ function traceOf(run: RunRecord, attempt: number | undefined): string | undefine
   return run.attemptResults.find((each) => each.attempt === attempt)?.artifacts.trace;
 }
 
-async function send(request: FastifyRequest, reply: FastifyReply, file: OpenedEvidence, type: string, cacheControl: string): Promise<FastifyReply> {
+async function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: OpenedEvidence,
+  headers: { type: string; cacheControl: string; csp: string },
+): Promise<FastifyReply> {
   reply
-    .header('content-type', type)
+    .header('content-type', headers.type)
     .header('content-length', file.stat.size)
     .header('last-modified', file.stat.mtime.toUTCString())
-    .header('cache-control', cacheControl)
-    .header('content-security-policy', VIEWER_CSP)
+    .header('cache-control', headers.cacheControl)
+    .header('content-security-policy', headers.csp)
     // Links out of the viewer must not carry the trace's address.
     .header('referrer-policy', 'no-referrer');
   if (request.method === 'HEAD') {
