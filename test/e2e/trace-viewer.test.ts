@@ -57,6 +57,7 @@ describe('the trace viewer served by pulse', () => {
   let browser: Browser;
   let dataDir: string;
   let failed: LogLine;
+  let scripted: LogLine;
   /** The failed run's trace, relative to the artifacts folder. */
   let trace: string;
 
@@ -74,6 +75,7 @@ describe('the trace viewer served by pulse', () => {
     try {
       await startedWithin(first);
       failed = await first.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 120_000);
+      scripted = await first.waitFor((l) => l.event === 'journey_failed' && l.journey === 'scripted-page', 120_000);
     } finally {
       await first.stop();
     }
@@ -89,10 +91,13 @@ describe('the trace viewer served by pulse', () => {
 
   // The history survives: each test reads it with a daemon of its own that runs nothing.
   const daemon = async (t: { after: (fn: () => Promise<unknown>) => void }, env: NodeJS.ProcessEnv = {}) => {
-    const started = new DaemonProcess(['--journeys', 'test/fixtures/trace-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '0 0 1 1 *'], {
-      PULSE_CONTROL_INTERVAL: 'off',
-      ...env,
-    });
+    const started = new DaemonProcess(
+      ['--journeys', 'test/fixtures/trace-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '0 0 1 1 *'],
+      {
+        PULSE_CONTROL_INTERVAL: 'off',
+        ...env,
+      },
+    );
     t.after(() => started.stop());
     await startedWithin(started);
     return started;
@@ -104,7 +109,7 @@ describe('the trace viewer served by pulse', () => {
     return context;
   };
 
-  test('Open trace on a failed run opens the viewer on that run\'s trace, listing the failed step\'s actions; so does the attempt\'s', async (t) => {
+  test("Open trace on a failed run opens the viewer on that run's trace, listing the failed step's actions; so does the attempt's", async (t) => {
     const pulse = await daemon(t);
     const page = await (await newContext(t)).newPage();
     await page.goto(`${pulse.url}${String(failed.runUrl)}`);
@@ -159,7 +164,11 @@ describe('the trace viewer served by pulse', () => {
     const viewerFiles = ['/trace-viewer/index.html', '/trace-viewer/sw.bundle.js'];
     for (const file of [traceFile, ...viewerFiles]) {
       assert.equal((await rawGet(pulse.url, file)).status, 401, `${file} without the pass or the token`);
-      assert.equal((await rawGet(pulse.url, file, { cookie: `${TRACE_PASS_COOKIE}=${pass.value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` })).status, 401, `${file} with a forged pass`);
+      assert.equal(
+        (await rawGet(pulse.url, file, { cookie: `${TRACE_PASS_COOKIE}=${pass.value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` })).status,
+        401,
+        `${file} with a forged pass`,
+      );
       assert.equal((await rawGet(pulse.url, file, { authorization: 'Bearer wrong-token-0000000000' })).status, 401, `${file} with a wrong token`);
       assert.equal((await rawGet(pulse.url, file, withPass)).status, 200, `${file} with the pass`);
       assert.equal((await rawGet(pulse.url, file, BEARER)).status, 200, `${file} with the token`);
@@ -174,6 +183,37 @@ describe('the trace viewer served by pulse', () => {
     assert.equal(served.body.slice(0, 2), 'PK');
   });
 
+  test("a target page's scripts and handlers in a trace never run in the viewer, on pulse's origin", async (t) => {
+    const pulse = await daemon(t);
+    const page = await (await newContext(t)).newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto(`${pulse.url}${String(scripted.runUrl)}`);
+    await page.getByTestId('open-trace').first().click();
+    const failedAction = page.getByRole('treeitem').filter({ hasText: 'never shown' });
+    await failedAction.first().waitFor({ timeout: 60_000 });
+    // Show the snapshot of the page as it was, and press its button there.
+    await page.getByRole('treeitem').filter({ hasText: 'scripted page' }).first().click();
+    const snapshot = page.frameLocator('iframe.snapshot-visible');
+    await snapshot.getByRole('heading', { name: 'scripted page' }).waitFor({ timeout: 30_000 });
+    await snapshot.getByRole('button', { name: 'press' }).click({ force: true });
+    // The script's mark lives in the page's window, not its DOM: a snapshot that ran it would have it.
+    const snapshots = page.frames().filter((frame) => frame.url().includes('/trace-viewer/snapshot/'));
+    assert.ok(
+      snapshots.length > 0,
+      page
+        .frames()
+        .map((frame) => frame.url())
+        .join(' '),
+    );
+    for (const frame of snapshots) assert.equal(await frame.evaluate(() => (window as { ranHere?: number }).ranHere), undefined, frame.url());
+    await page.waitForTimeout(1_000);
+    assert.deepEqual(dialogs, []);
+  });
+
   test("the viewer's files go out with their types, from its own folder only; a trace is a zip in the evidence and nothing else", async (t) => {
     const pulse = await daemon(t);
     const index = await rawGet(pulse.url, '/trace-viewer/index.html');
@@ -183,7 +223,12 @@ describe('the trace viewer served by pulse', () => {
     assert.equal(index.headers['referrer-policy'], 'no-referrer');
     const referenced = [...index.body.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1]!);
     assert.ok(referenced.some((file) => file.endsWith('.js')) && referenced.some((file) => file.endsWith('.css')), referenced.join(' '));
-    const types: Record<string, RegExp> = { '.js': /^text\/javascript/, '.css': /^text\/css/, '.svg': /^image\/svg\+xml$/, '.webmanifest': /^application\/manifest\+json$/ };
+    const types: Record<string, RegExp> = {
+      '.js': /^text\/javascript/,
+      '.css': /^text\/css/,
+      '.svg': /^image\/svg\+xml$/,
+      '.webmanifest': /^application\/manifest\+json$/,
+    };
     for (const file of referenced) {
       const answer = await rawGet(pulse.url, `/trace-viewer/${file}`);
       assert.equal(answer.status, 200, file);
