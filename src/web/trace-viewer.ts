@@ -29,7 +29,8 @@ const VIEWER_TYPES: Record<string, string> = {
 
 // The viewer runs its own scripts (and the one inline in its page, by hash) and a service worker,
 // frames its snapshots (served by that worker, which strips the target's scripts and sets their own
-// policy; a data: page while none is chosen), and reaches nothing but pulse.
+// policy; a data: page while none is chosen), and reaches nothing but pulse. The policy sent with the
+// service worker's script binds the worker too, so it cannot fetch a trace from another origin.
 const viewerCsp = (inlineScripts: readonly string[]) =>
   [
     "default-src 'none'",
@@ -39,7 +40,8 @@ const viewerCsp = (inlineScripts: readonly string[]) =>
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
     "media-src 'self' blob:",
-    "connect-src 'self' blob: data:",
+    // Not data:: a link whose ?trace= carries a whole trace inline must not load one made elsewhere.
+    "connect-src 'self' blob:",
     "frame-src 'self' data:",
     "manifest-src 'self'",
     "object-src 'none'",

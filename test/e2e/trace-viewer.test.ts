@@ -235,7 +235,9 @@ describe('the trace viewer served by pulse', () => {
       assert.match(String(answer.headers['content-type']), types[path.extname(file)]!, file);
       assert.equal(answer.headers['x-content-type-options'], 'nosniff', file);
     }
-    assert.match(String((await rawGet(pulse.url, '/trace-viewer/sw.bundle.js')).headers['content-type']), /^text\/javascript/);
+    const worker = await rawGet(pulse.url, '/trace-viewer/sw.bundle.js');
+    assert.match(String(worker.headers['content-type']), /^text\/javascript/);
+    assert.match(String(worker.headers['content-security-policy']), /connect-src 'self' blob:;/, 'the service worker fetches traces from pulse only');
 
     // A link planted as a trace in the evidence leads nowhere.
     const runDir = path.join(dataDir, 'artifacts', path.dirname(trace));
