@@ -70,6 +70,8 @@ export interface CostOptions {
   runs: number;
   /** Runs per block; each in-process block launches its browser, warms it with one run, and closes it. */
   blockSize: number;
+  /** A discarded run of every variant before the measured rounds (module caches, JIT, the page cache). */
+  warmUp: boolean;
   elastic: boolean;
   /** Variants to measure; every one (elastic when `elastic`, full Chromium when found) unless given. */
   variants?: readonly VariantId[];
@@ -204,13 +206,14 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
 
   try {
     // Warm-up of every variant, discarded: module caches, JIT, the page cache of both Chromium builds.
-    log('  warm-up');
-    if (wanted.has('pulse')) await inProcess('pulse', pulse, options.headlessShell, 2, 0, false);
-    if (wanted.has('floor')) await inProcess('floor', floor, options.headlessShell, 2, 0, false);
-    if (wanted.has('pulse-unmarked')) await inProcess('pulse-unmarked', pulse, options.headlessShell, 2, 0, false);
-    if (wanted.has('pulse-plain')) await inProcess('pulse-plain', pulse, options.headlessShell, 2, 0, false);
-    if (options.fullChromium && wanted.has('pulse-full')) await inProcess('pulse-full', pulse, options.fullChromium, 1, 0, false);
-    const spawnProblem = wanted.has('spawn') ? await spawned('spawn', 1, false) : undefined;
+    if (options.warmUp) log('  warm-up');
+    const warming = (id: VariantId) => options.warmUp && wanted.has(id);
+    if (warming('pulse')) await inProcess('pulse', pulse, options.headlessShell, 2, 0, false);
+    if (warming('floor')) await inProcess('floor', floor, options.headlessShell, 2, 0, false);
+    if (warming('pulse-unmarked')) await inProcess('pulse-unmarked', pulse, options.headlessShell, 2, 0, false);
+    if (warming('pulse-plain')) await inProcess('pulse-plain', pulse, options.headlessShell, 2, 0, false);
+    if (options.fullChromium && warming('pulse-full')) await inProcess('pulse-full', pulse, options.fullChromium, 1, 0, false);
+    const spawnProblem = warming('spawn') ? await spawned('spawn', 1, false) : undefined;
     if (spawnProblem) log(`  spawn-per-run warm-up failed: ${spawnProblem.slice(0, 300)}`);
     if (elasticOk) {
       const problem = await spawned('elastic', 1, false);

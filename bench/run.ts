@@ -187,6 +187,8 @@ async function main(): Promise<number> {
         fullChromium,
         runs: settings.runs,
         blockSize: settings.quick ? settings.runs : 10,
+        // Quick figures mean nothing, so they need no warm-up; each block still warms its browser.
+        warmUp: !settings.quick,
         elastic: settings.elastic,
         ...(settings.variants ? { variants: settings.variants } : {}),
         cgroup: true,

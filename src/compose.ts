@@ -12,7 +12,7 @@ import { cpuPressureSource, ProberHealth, type ProberStatus } from './control/pr
 import { Dispatcher } from './dispatch.ts';
 import { PulseError, describeError } from './errors.ts';
 import { eventLog } from './event-log.ts';
-import { ProberEvents } from './events.ts';
+import { ProberEvents, type StoreDiagnosis } from './events.ts';
 import type { JourneyDefinition } from './journey.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger, logStrayRejections, type Logger } from './logger.ts';
@@ -29,9 +29,10 @@ import { ProberMetrics } from './sinks/prober-metrics.ts';
 import { createPushSinks } from './sinks/push-sinks.ts';
 import { RunMetrics } from './sinks/run-metrics.ts';
 import { SinkFanout } from './sinks/sink.ts';
-import { lockDataFolder } from './store/data-lock.ts';
+import { lockDataFolder, type LockLoss } from './store/data-lock.ts';
 import { startRetention } from './store/retention.ts';
 import { openRunStore, type RunStore } from './store/run-store.ts';
+import { storeCondition } from './store/store-condition.ts';
 import { CachedExposition } from './web/exposition.ts';
 import { createWebServer } from './web/server.ts';
 import { registerUi } from './web/ui.ts';
@@ -147,14 +148,26 @@ type Probing = Awaited<ReturnType<typeof startProbing>>;
 async function startRecording(pulse: Composition, options: DaemonSpec) {
   const { config, log, life, sinks, events } = pulse;
   await life.start('data folder', () => ensureWritable(config.dataDir));
+  let lockLoss: LockLoss | undefined;
   await life.start(
     'data lock',
     () =>
       lockDataFolder(config.dataDir, {
-        onCompromised: (error) =>
-          log.error({ event: 'data_lock_lost', err: error.message }, 'the data folder lock was taken over by another process; two writers may now share it'),
+        onLost: (loss) => {
+          lockLoss = loss;
+          const { diagnosis } = loss;
+          log.error(
+            { event: 'data_lock_lost', condition: diagnosis.condition, dataDir: config.dataDir, err: loss.error, fix: diagnosis.fix },
+            diagnosis.condition === 'lock_lost'
+              ? `${diagnosis.message}; fix: ${diagnosis.fix}`
+              : `the data folder lock cannot be kept: ${diagnosis.message}; fix: ${diagnosis.fix}`,
+          );
+        },
       }),
-    (lock) => lock.release(),
+    async (lock) => {
+      const left = await lock.release();
+      if (left) log.warn({ event: 'data_lock_left', dataDir: config.dataDir }, left);
+    },
   );
   const { registry, metrics, exposition } = await life.start(
     'metrics',
@@ -177,11 +190,11 @@ async function startRecording(pulse: Composition, options: DaemonSpec) {
       `run of ${run.journey} was in flight when pulse stopped; recorded as an error`,
     );
   }
-  return { registry, metrics, exposition, store };
+  return { registry, metrics, exposition, store, lockLoss: () => lockLoss };
 }
 
 /** The journey workers with their browsers, the journeys loaded in them, retention, pulse's own health. */
-async function startProbing(pulse: Composition, options: DaemonSpec, { metrics, store }: Recording) {
+async function startProbing(pulse: Composition, options: DaemonSpec, { metrics, store, lockLoss }: Recording) {
   const { config, log, life, events } = pulse;
   const prober = await pulse.startProber();
   // The workers start (each launching its browser) as the journey files load in them.
@@ -197,7 +210,8 @@ async function startProbing(pulse: Composition, options: DaemonSpec, { metrics, 
     (retention) => retention.stop(),
   );
   await warmWorkers(prober, log);
-  const health = proberHealth(config, prober, metrics.prober, log, control);
+  const storeNow = storeCondition({ dataDir: config.dataDir, store: () => store.queries.health(), lock: lockLoss });
+  const health = proberHealth(config, prober, metrics.prober, log, control, storeNow);
   events.subscribe(health);
   return { prober, loaded, journeys, control, health };
 }
@@ -341,6 +355,7 @@ function proberHealth(
   metrics: ProberMetrics,
   log: Logger,
   control: { definition: JourneyDefinition } | { problem: string } | undefined,
+  store: () => StoreDiagnosis | undefined,
 ): ProberHealth {
   const definition = control && 'definition' in control ? control.definition : undefined;
   const health = new ProberHealth({
@@ -348,7 +363,9 @@ function proberHealth(
     controlBudgetMs: definition ? definition.timeoutMs * (definition.retries + 1) : 0,
     browserLaunchFailure: () => prober.workers.browsers.failure,
     cpuPressure: cpuPressureSource(),
-    publish: (status) => metrics.setProberHealth(status.up, Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.ok]))),
+    storeCondition: store,
+    publish: (status) =>
+      metrics.setProberHealth(status.up, Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.ok])), status.store?.condition),
     changed: (status) => logProberChange(log, status),
   });
   if (control && 'problem' in control) {
@@ -388,6 +405,7 @@ async function startWeb({ config, exposition, store, journeys, operations, healt
       const checks = { journeysLoaded: loaded.journeys.length > 0, browserLaunched: prober.workers.browsers.launched };
       return { ready: checks.journeysLoaded && checks.browserLaunched, checks };
     },
+    prober: () => health.status,
     routes: (app) =>
       registerUi(app, { store: store.queries, journeys, artifactsRoot: artifactsDir(config.dataDir), config, operations, prober: () => health.status }),
   });
@@ -419,8 +437,14 @@ function controlBaseUrl(host: string, address: string | { port: number } | null)
 function logProberChange(log: Logger, status: ProberStatus): void {
   const failing = Object.entries(status.checks).filter(([, state]) => !state.ok);
   const details = Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.detail]));
-  if (status.up) log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
-  else
+  if (status.state === 'up') log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
+  else if (status.state === 'degraded') {
+    const store = status.store;
+    log.error(
+      { event: 'prober_degraded', failing: failing.map(([check]) => check), condition: store?.condition, fix: store?.fix, checks: details },
+      `pulse probes on, degraded: ${store ? `${store.message}; run history and evidence are being lost; fix: ${store.fix}` : failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}. Journey alerts are not held`,
+    );
+  } else
     log.warn(
       { event: 'prober_down', failing: failing.map(([check]) => check), checks: details },
       `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`,

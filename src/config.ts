@@ -76,6 +76,8 @@ export interface Config {
   auth: { token: string | undefined; user: string | undefined; password: string | undefined; metrics: boolean };
   /** Run now, pause and resume without auth: only on a network where everyone may. */
   allowOpenWrites: boolean;
+  /** The key kept sessions are encrypted with at rest; none: kept in memory only. */
+  sessionKey: string | undefined;
   /** A running daemon, for `pulse trigger`, `pause` and `resume`. */
   url: string | undefined;
   /** How often the built-in control journey runs against pulse's own page; undefined when off. */
@@ -176,6 +178,7 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
       metrics: value('authMetrics'),
     },
     allowOpenWrites: value('allowOpenWrites'),
+    sessionKey: value('sessionKey'),
     url: value('url'),
     controlIntervalMs: value('controlIntervalMs'),
   };

@@ -28,10 +28,13 @@ function write(log: Logger, event: ProberEvent): void {
           operation: problem.operation,
           err: problem.message,
           ...(problem.reset ? { reset: true, setAside: problem.reset.setAside } : {}),
+          ...(problem.diagnosis ? { condition: problem.diagnosis.condition, fix: problem.diagnosis.fix } : {}),
         },
         problem.reset
           ? `run store started afresh${problem.reset.setAside ? `; the damaged file is kept at ${problem.reset.setAside}` : ''}`
-          : `run store ${problem.operation} failed`,
+          : problem.diagnosis
+            ? `run store ${problem.operation} failed: ${problem.diagnosis.message}; fix: ${problem.diagnosis.fix}`
+            : `run store ${problem.operation} failed`,
       );
       return;
     }

@@ -11,12 +11,31 @@ export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'saturated', 'shu
 export type StoreOperation = 'open' | 'write' | 'read' | 'retention' | 'missing';
 export const STORE_OPERATIONS: readonly StoreOperation[] = ['open', 'write', 'read', 'retention', 'missing'];
 
+/**
+ * Why the run store cannot keep history as it should, as a bounded label: the data folder is
+ * read-only, full, not this user's to write, failing at the device; the store fell back to memory,
+ * lost its lock, or keeps failing for a reason not known. Probing goes on in every case: pulse is
+ * degraded, not down.
+ */
+export type StoreCondition = 'read_only' | 'full' | 'not_permitted' | 'io_error' | 'in_memory' | 'lock_lost' | 'failing';
+export const STORE_CONDITIONS: readonly StoreCondition[] = ['read_only', 'full', 'not_permitted', 'io_error', 'in_memory', 'lock_lost', 'failing'];
+
+/** A store condition in plain words naming the data folder, and what mends it. */
+export interface StoreDiagnosis {
+  condition: StoreCondition;
+  /** e.g. "the data folder /var/lib/pulse is read-only". */
+  message: string;
+  fix: string;
+}
+
 export interface StoreProblem {
   operation: StoreOperation;
   message: string;
   at: string;
   /** The store was started afresh; where the damaged file was kept, when there was one. */
   reset?: { setAside: string | undefined };
+  /** What the data folder says about it, when it says something (read-only, full, not permitted). */
+  diagnosis?: StoreDiagnosis;
 }
 
 /** What became of one push of a push sink. */

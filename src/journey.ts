@@ -1,4 +1,5 @@
 import type { BrowserContext, Page } from 'playwright';
+import type { Session, SessionDefinition } from './session.ts';
 import type { ThresholdLimits } from './thresholds.ts';
 
 /** Parameters handed to every journey: from PULSE_PARAM_* variables and --param flags. */
@@ -48,6 +49,11 @@ export interface JourneyOptions {
    * `{ duration: '20s', lcp: '2.5s', cls: 0.1, steps: { 'add to cart': { duration: '2s' } } }`.
    */
   thresholds?: Thresholds;
+  /**
+   * A kept sign-in (session() from 'pulse'): the journey starts signed in with the session's kept
+   * state, which pulse signs in for when there is none, it expired, or the target rejected it.
+   */
+  session?: Session;
 }
 
 /** Limits on what the user felt: the worst page view's web vitals. */
@@ -93,6 +99,8 @@ export interface JourneyDefinition {
   origins: readonly string[];
   /** What a successful run should stay within (the `thresholds` option, in ms); absent when none. */
   thresholds?: ThresholdLimits;
+  /** The kept sign-in the journey starts with (the `session` option); absent when none. */
+  session?: SessionDefinition;
   /** Path relative to the working folder. */
   file: string;
   /** Absolute path of the file, what a worker imports. */

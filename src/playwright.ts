@@ -10,6 +10,7 @@ import { notAJourney } from './registry/import-journey.ts';
 import { findJourneyFiles } from './registry/load.ts';
 import { validateJourney } from './registry/validate.ts';
 import { CHROMIUM_ARGS, findBrowser } from './runner/find-browser.ts';
+import { signInStepName } from './session.ts';
 
 /** Playwright Test was asked to show a window: headed, the inspector or UI mode. */
 function wantsWindow(): boolean {
@@ -58,7 +59,11 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
       const params: JourneyParams = { ...fromEnv, baseUrl: fromEnv.baseUrl ?? baseURL ?? '' };
       if (!params.baseUrl)
         throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
-      await exported.body({ page, context, params, step: (name, body) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs }) });
+      const step = <T>(name: string, body: () => Promise<T> | T) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs });
+      // Under Playwright Test nothing is kept between runs: a journey with a session signs in first, every time.
+      const session = exported.options.session;
+      if (session) await step(signInStepName(session.options.name), () => session.options.signIn({ page, context, params }));
+      await exported.body({ page, context, params, step });
     });
   }
 }

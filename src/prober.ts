@@ -4,12 +4,17 @@ import { PulseError } from './errors.ts';
 import type { ProberEvents } from './events.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
-import type { Redactor } from './redact.ts';
+import { growingRedactor, type Redactor } from './redact.ts';
 import { loadPlaywrightUse, type PlaywrightUse } from './playwright-use.ts';
 import { browserLaunchOptions, findBrowser, type FoundBrowser } from './runner/find-browser.ts';
 import { findCpuPressureFile, readCpuStallMicros } from './control/cpu-pressure.ts';
 import { Runner } from './runner/runner.ts';
+import { SessionKeeper } from './runner/session-keeper.ts';
+import { SessionVault } from './runner/session-vault.ts';
 import { WorkerPool } from './runner/worker-pool.ts';
+
+/** Values of kept sessions the daemon's redactor holds: those of the states kept now and the few before (an attempt may still run on one). */
+const KEPT_VALUES_REDACTED = 256;
 
 export interface Prober {
   browser: FoundBrowser;
@@ -34,7 +39,7 @@ export interface ProberOptions {
 }
 
 /** The browser, the journey workers and the runner, built from one Config. Throws a PulseError when no browser or base URL is to be had. */
-export async function createProber({ config, log, redact, events, workers: size }: ProberOptions): Promise<Prober> {
+export async function createProber({ config, log, redact: given, events, workers: size }: ProberOptions): Promise<Prober> {
   const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
   const browser = findBrowser({
     configuredPath: config.browserPath ?? use.executablePath,
@@ -47,6 +52,13 @@ export async function createProber({ config, log, redact, events, workers: size 
   const params = { ...config.params, baseUrl } as JourneyParams;
   const secrets = secretValues(config);
   const partners = secretPartners(config);
+  // What kept sessions hold is hidden from the daemon's own lines too (a journey that prints a cookie).
+  const redact = growingRedactor(given, partners, KEPT_VALUES_REDACTED);
+  const sessions = new SessionKeeper({
+    ...(config.sessionKey ? { vault: new SessionVault({ dataDir: config.dataDir, key: config.sessionKey, log }) } : {}),
+    log,
+    learned: (values) => redact.add(values),
+  });
   const workers = new WorkerPool({
     size: size ?? config.concurrency,
     launch: browserLaunchOptions(browser, use.launchOptions),
@@ -75,6 +87,7 @@ export async function createProber({ config, log, redact, events, workers: size 
     vitals: config.webVitals,
     redact,
     log,
+    sessions,
     ...(pressureFile ? { cpuStallMicros: () => readCpuStallMicros(pressureFile) } : {}),
   });
   return { browser, workers, runner, use, redact, close: () => workers.close() };

@@ -63,3 +63,50 @@ export function encodingsOf(secret: string): string[] {
 function lowerHex(encoded: string): string {
   return encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
 }
+
+/** A redactor that takes more values as a run learns them, such as the cookies a sign-in sets. */
+export interface GrowingRedactor extends Redactor {
+  add(values: Iterable<string>): void;
+}
+
+/**
+ * `base` first, then the values added so far, in every form `createRedactor` knows: the last
+ * `keep` of them, so that one living as long as the daemon (a new session cookie every TTL) stays small.
+ */
+export function growingRedactor(base: Redactor, partners: Iterable<string> = [], keep = Number.POSITIVE_INFINITY): GrowingRedactor {
+  const others = [...partners];
+  const added = new Set<string>();
+  let more: Redactor = createRedactor([]);
+  const redact = (text: string) => more(base(text));
+  return Object.defineProperties(redact, {
+    active: { get: () => base.active !== false || more.active === true },
+    add: {
+      value: (values: Iterable<string>) => {
+        let changed = false;
+        for (const value of values) {
+          // Seen again: it moves to the newest end.
+          added.delete(value);
+          added.add(value);
+          changed = true;
+        }
+        for (const oldest of added) {
+          if (added.size <= keep) break;
+          added.delete(oldest);
+        }
+        if (changed) more = createRedactor(added, others);
+      },
+    },
+  }) as GrowingRedactor;
+}
+
+/**
+ * The values of a signed-in state worth hiding: every cookie value and local-storage value of
+ * 8 characters or more. Shorter ones (`1`, `dark`, `true`) are flags, not credentials, and hiding
+ * them would blank the same word all over the evidence.
+ */
+export function sessionSecrets(state: { cookies: readonly { value: string }[]; origins: readonly { localStorage: readonly { value: string }[] }[] }): string[] {
+  const values = [...state.cookies.map((cookie) => cookie.value), ...state.origins.flatMap((origin) => origin.localStorage.map((item) => item.value))];
+  return [...new Set(values.filter((value) => value.length >= SESSION_SECRET_MIN_LENGTH))];
+}
+
+const SESSION_SECRET_MIN_LENGTH = 8;

@@ -4,7 +4,7 @@
  * does (loops, exits, throws, leaks, replaced globals) reaches the daemon. Both sides import this
  * module; it imports neither.
  */
-import type { BrowserContextOptions, LaunchOptions } from 'playwright';
+import type { BrowserContext, BrowserContextOptions, LaunchOptions } from 'playwright';
 import type { AttemptResult, StepResult } from './result.ts';
 import type { Problem } from './problem.ts';
 import type { JourneyDefinition } from './journey.ts';
@@ -30,7 +30,22 @@ export interface AttemptRequest {
   observe: boolean;
   /** Evidence goes to `<artifactsRoot>/<journey>/<runId>/`. */
   artifactsRoot: string;
+  /**
+   * The kept sign-in this journey declares, and only that one: its name, and its state when one
+   * is kept and unexpired (absent: the attempt signs in first).
+   */
+  session?: { name: string; state?: SessionState };
 }
+
+/** A signed-in browser state: cookies and local storage by origin, as Playwright's storageState(). */
+export type SessionState = Awaited<ReturnType<BrowserContext['storageState']>>;
+
+/**
+ * What an attempt did with its session: `signed-in`, with the fresh state to keep (`rejected`: the
+ * kept one failed the session's check); `reused` the kept state as it was; `dropped` the kept one,
+ * which the check rejected and whose sign-in then failed.
+ */
+export type SessionReport = { outcome: 'signed-in'; state: SessionState; rejected: boolean } | { outcome: 'reused' } | { outcome: 'dropped' };
 
 /**
  * The worker's browser after an attempt: still `ok`; `lost` (crashed or killed, not by the journey);
@@ -66,6 +81,8 @@ export interface AttemptReport {
   browser?: BrowserAfterAttempt;
   /** Set when the attempt's worker must not run another attempt (`fault`: the journey's code misbehaved), and why. */
   ended?: WorkerEnding;
+  /** What became of the journey's session, when it declares one and the worker got that far. Never leaves the runner. */
+  session?: SessionReport;
   /** The worker process that ran the attempt, for logs; the daemon's side fills it in. */
   workerPid: number;
 }

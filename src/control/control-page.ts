@@ -7,6 +7,7 @@ const PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pulse control page</title>
 <script src="/control/control.js" defer></script>
 </head>

@@ -1,10 +1,20 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { Listener, ProberEvent } from '../events.ts';
+import type { Listener, ProberEvent, StoreDiagnosis } from '../events.ts';
 import type { RunResult } from '../result.ts';
 import { findCpuPressureFile, readCpuPressure } from './cpu-pressure.ts';
 
-/** What pulse checks about itself; `pulse_prober_up` is 1 only while every present check passes. */
+/** What pulse checks about itself; `pulse_prober_up` is 1 only while every present check that decides probing passes. */
 export type ProberCheck = 'control' | 'event_loop' | 'cpu' | 'browser' | 'store';
+
+/**
+ * Checks whose failure degrades pulse without taking it down: a failing run store loses history
+ * and evidence, but the runs, the heartbeat and the metrics go on, so the journeys' alerts must
+ * not be held for it.
+ */
+export const DEGRADING_CHECKS: ReadonlySet<ProberCheck> = new Set(['store']);
+
+/** up: every check passes; degraded: pulse probes, but a degrading check fails; down: pulse cannot be trusted to probe. */
+export type ProberState = 'up' | 'degraded' | 'down';
 
 export interface CheckState {
   ok: boolean;
@@ -23,10 +33,14 @@ export interface ControlRun {
 }
 
 export interface ProberStatus {
+  /** pulse can probe: every check that decides it passes (a degraded pulse is up). */
   up: boolean;
+  state: ProberState;
+  /** While the store check fails: why, in plain words naming the data folder, and the fix. */
+  store?: StoreDiagnosis;
   /** When it was last computed (ISO). */
   at: string;
-  /** Since when it has been up or down (ISO). */
+  /** Since when it has been in this state (ISO). */
   since: string;
   /** Only the checks that can be measured here (cpu needs PSI; control can be turned off). */
   checks: Partial<Record<ProberCheck, CheckState>>;
@@ -55,6 +69,8 @@ export interface ProberHealthOptions {
   controlIntervalMs: number | undefined;
   /** The control journey's own budget (all attempts), added to the staleness limit. */
   controlBudgetMs: number;
+  /** What is wrong with the run store or its data folder now (read-only, full, ...); undefined while all is well. */
+  storeCondition?: () => StoreDiagnosis | undefined;
   /** Why the browser could not be launched the last time, if it could not. */
   browserLaunchFailure: () => string | undefined;
   /** CPU pressure (PSI some avg60, 0-100) now; undefined where the kernel does not report it. */
@@ -64,7 +80,7 @@ export interface ProberHealthOptions {
   now?: () => number;
   /** Told every computed status (metrics). */
   publish: (status: ProberStatus) => void;
-  /** Told when up turns down or back (logs). */
+  /** Told when the state turns (up, degraded, down), and when the reason it is degraded changes (logs). */
   changed: (status: ProberStatus) => void;
 }
 
@@ -97,7 +113,8 @@ export function cpuPressureSource(): (() => number | undefined) | undefined {
 
 /**
  * pulse watching itself: the control journey's last result and the daemon's own health (event
- * loop, CPU, browser, run store) become one verdict per replica, `pulse_prober_up`.
+ * loop, CPU, browser, run store) become one verdict per replica: up, degraded (probing goes on,
+ * the run store fails) or down (`pulse_prober_up` 0: the journeys' alerts are held).
  */
 export class ProberHealth implements Listener {
   readonly name = 'prober-health';
@@ -186,15 +203,20 @@ export class ProberHealth implements Listener {
     const cpu = this.#cpuCheck();
     if (cpu) checks.cpu = cpu;
     checks.browser = this.#browserCheck(now);
-    checks.store = this.#storeCheck(now);
+    const store = this.#storeCheck(now);
+    checks.store = store.check;
 
-    const up = Object.values(checks).every((check) => check.ok);
+    const entries = Object.entries(checks) as [ProberCheck, CheckState][];
+    const up = entries.every(([check, state]) => state.ok || DEGRADING_CHECKS.has(check));
+    const state: ProberState = !up ? 'down' : entries.every(([, each]) => each.ok) ? 'up' : 'degraded';
     const previous = this.#status;
     const at = new Date(now).toISOString();
     const status: ProberStatus = {
       up,
+      state,
+      ...(store.diagnosis ? { store: store.diagnosis } : {}),
       at,
-      since: previous && previous.up === up ? previous.since : at,
+      since: previous && previous.state === state ? previous.since : at,
       checks,
       control: {
         intervalMs: this.#options.controlIntervalMs,
@@ -204,8 +226,9 @@ export class ProberHealth implements Listener {
     };
     this.#status = status;
     this.#options.publish(status);
-    // The first verdict is news only when it is bad; after that, every turn is.
-    if (previous ? previous.up !== up : !up) this.#options.changed(status);
+    // The first verdict is news only when it is bad; after that, every turn is, and a new reason to be degraded.
+    const news = previous ? previous.state !== state || previous.store?.condition !== status.store?.condition : state !== 'up';
+    if (news) this.#options.changed(status);
     return status;
   }
 
@@ -266,12 +289,21 @@ export class ProberHealth implements Listener {
     };
   }
 
-  #storeCheck(now: number): CheckState {
+  /** The store now (read-only, full, in memory, failing writes), else its failures within the window. */
+  #storeCheck(now: number): { check: CheckState; diagnosis?: StoreDiagnosis } {
     this.#storeFailures = this.#storeFailures.filter((at) => now - at <= LIMITS.storeWindowMs);
     const count = this.#storeFailures.length;
+    const failures = `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})`;
+    const diagnosis = this.#options.storeCondition?.();
+    if (diagnosis) return { check: { ok: false, detail: `${diagnosis.message}; fix: ${diagnosis.fix} (${failures})` }, diagnosis };
+    if (count < LIMITS.storeFailures) return { check: { ok: true, detail: failures } };
     return {
-      ok: count < LIMITS.storeFailures,
-      detail: `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})`,
+      check: { ok: false, detail: failures },
+      diagnosis: {
+        condition: 'failing',
+        message: `the run store failed ${count} times in the last ${LIMITS.storeWindowMs / 60_000} min`,
+        fix: 'the store_failed lines in the log say at what and why',
+      },
     };
   }
 }

@@ -4,6 +4,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CATEGORIES, FEATURED_SLUG, PRODUCTS, findCategory, findProduct, searchProducts, type Product } from './catalog.ts';
 import { CATALOG_ASSET_PREFIX, catalogAsset, productImageUrl } from './catalog-assets.ts';
+import { registerAccount } from './account.ts';
 import { CartStore } from './cart-store.ts';
 import { emptyCheckoutValues, readCheckoutValues, validateCheckout } from './checkout-form.ts';
 import { FAULT_NAMES, NO_FAULTS, describeFaultIssues, faultsSchema, type Faults } from './faults.ts';
@@ -39,7 +40,7 @@ const addToCartBody = z.object({
 
 /** Paths that are never subject to faults. */
 function isControlPath(path: string): boolean {
-  return path === '/__faults' || path === '/healthz';
+  return path === '/__faults' || path === '/healthz' || path === '/__account' || path.startsWith('/__account/');
 }
 
 /** Not counted by failOneIn: the favicon and the catalog page's files (the other pages inline theirs). */
@@ -254,6 +255,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
   app.delete('/__faults', () => resetFaults());
 
   app.get('/favicon.ico', (_request, reply) => reply.code(204).send());
+  registerAccount(app, { pageContext: ctx });
 
   app.get('/', (request, reply) => sendPage(reply, 200, homePage(ctx(request), PRODUCTS)));
 

@@ -116,6 +116,16 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       });
       continue;
     }
+    const sameSession = definition.session && [...byName.values()].find((other) => other.session?.name === definition.session!.name);
+    if (sameSession && sameSession.session!.declaredAt !== definition.session!.declaredAt) {
+      problems.push({
+        where: definition.declaredAt,
+        field: 'session.name',
+        message: `'${definition.session!.name}' is the name of another session, declared at ${sameSession.session!.declaredAt} (used by ${sameSession.name}); this one is declared at ${definition.session!.declaredAt}`,
+        fix: 'import the one session() both journeys need from its file, or give this one a name of its own',
+      });
+      continue;
+    }
     byName.set(definition.name, definition);
   }
   const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -4,6 +4,7 @@ import { parseDuration } from '../duration.ts';
 import type { Journey, JourneyDefinition } from '../journey.ts';
 import { originOf, originProblem } from '../origins.ts';
 import type { Problem } from '../problem.ts';
+import { validateSession } from './validate-session.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 
 const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -86,6 +87,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
     }
   }
   const thresholds = validateThresholds(options.thresholds, problem);
+  const session = validateSession(options.session, problem);
   if (typeof journey.body !== 'function') {
     problem('body', 'is not a function', 'pass an async function as the second argument of journey()');
   }
@@ -103,6 +105,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
       tags: Object.freeze([...tags]),
       origins: Object.freeze(origins.map((entry) => (entry.includes('*') ? entry.trim().replace(/\/$/, '').toLowerCase() : originOf(entry)!))),
       ...(thresholds ? { thresholds } : {}),
+      ...(session ? { session } : {}),
       file,
       source,
       declaredAt,

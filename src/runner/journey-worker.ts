@@ -10,6 +10,7 @@ import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
 import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
 import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEnding } from '../worker-protocol.ts';
+import { settingOf } from '../settings/table.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
@@ -94,6 +95,8 @@ export class JourneyWorker {
     this.#child = fork(ENTRY, [], {
       cwd: options.cwd,
       execArgv: [`--max-old-space-size=${heapMb}`],
+      // Journey code never gets the key of kept sessions; the worker is handed the one state its journey declares.
+      env: withoutVariable(process.env, settingOf('sessionKey').env),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
       // A group of its own: a terminal's Ctrl-C or a group-wide SIGTERM reaches the daemon only, which ends its children itself.
@@ -479,6 +482,10 @@ function usageOf(running: Running, after: SlotReading | undefined, browserPid: n
 function workerRssBytes(pid: number): number | undefined {
   const stat = readStat(pid);
   return stat ? stat.rssPages * PAGE_BYTES : undefined;
+}
+
+function withoutVariable(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => key !== name));
 }
 
 /** SIGKILL to a process group (Playwright starts Chromium as the leader of its own). */

@@ -13,6 +13,7 @@ import { compactStamp } from '../run-id.ts';
 import { describeError } from '../errors.ts';
 import { ThresholdJudge } from '../thresholds.ts';
 import { newTraceId } from '../trace-context.ts';
+import type { SessionKeeper } from './session-keeper.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 /** Where a runner reports what went wrong on its side; a pino logger fits. */
@@ -47,6 +48,8 @@ export interface RunnerOptions {
    * attempt that spent most of its time starved is pulse's side, not the target's.
    */
   cpuStallMicros?: () => number | undefined;
+  /** Kept sign-ins: a journey that declares a session gets its state, and its sign-ins are kept. */
+  sessions?: SessionKeeper;
 }
 
 /** An attempt whose tasks waited for a CPU this share of its time was starved. */
@@ -139,7 +142,9 @@ export class Runner {
     const mode = settings.trace ?? defaultOf('trace');
     const stalledBefore = this.#options.cpuStallMicros?.();
     const attemptStarted = performance.now();
+    const { sessions } = this.#options;
     try {
+      const kept = journey.session && sessions ? await sessions.take(journey.session) : undefined;
       const report = await workers.attempt({
         journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
         runId,
@@ -153,7 +158,10 @@ export class Runner {
         vitals: settings.vitals ?? true,
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
+        ...(journey.session && sessions ? { session: { name: journey.session.name, ...(kept ? { state: kept } : {}) } } : {}),
       });
+      if (journey.session && sessions)
+        await sessions.settle(journey.session, report.session, report.result.status !== 'success', { journey: journey.name, runId, attempt });
       log?.debug?.(
         { event: 'attempt_done', journey: journey.name, runId, attempt, workerPid: report.workerPid, status: report.result.status },
         `attempt ${attempt} of ${journey.name} ran in worker ${report.workerPid}`,

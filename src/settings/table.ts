@@ -294,6 +294,13 @@ export const SETTINGS = {
     secret: true,
     parse: z.string().min(16, 'must be at least 16 characters'),
   }),
+  sessionKey: setting({
+    env: 'PULSE_SESSION_KEY',
+    description: 'key of kept sign-ins (`session()`) in `<data>/sessions`: 64 hex digits or base64 of 32 bytes, else a passphrase; unset: kept in memory only',
+    fix: 'generate one with `openssl rand -hex 32`, or leave it out to keep sessions in memory only',
+    secret: true,
+    parse: z.string().min(16, 'must be at least 16 characters'),
+  }),
   authUser: setting({
     env: 'PULSE_AUTH_USER',
     description: 'basic-auth user, set together with `PULSE_AUTH_PASSWORD`',

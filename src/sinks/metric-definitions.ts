@@ -2,6 +2,7 @@
 // Pushgateway sink both build their series from this table, so a name means one thing wherever
 // Prometheus finds it.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { NEAR_MISS_PERCENTILE, NEAR_MISS_SHARE } from '../near-miss.ts';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -90,6 +91,19 @@ export const RUN_METRICS = {
     labels: ['journey', 'location'],
   }),
   interval: define({ name: 'pulse_journey_interval_seconds', type: 'gauge', help: 'Expected interval between runs, from the schedule.', labels: ['journey'] }),
+  // The budgets a journey's runs are held to, from its definition: known before its first run.
+  timeout: define({
+    name: 'pulse_journey_timeout_seconds',
+    type: 'gauge',
+    help: 'Budget of each attempt of the journey (its timeout option): an attempt still running then is cut off and fails.',
+    labels: ['journey'],
+  }),
+  stepTimeout: define({
+    name: 'pulse_journey_step_timeout_seconds',
+    type: 'gauge',
+    help: 'Budget of each step of the journey (its stepTimeout option, else its timeout): a step still running then fails with reason timeout.',
+    labels: ['journey'],
+  }),
   duration: define({
     name: 'pulse_journey_duration_seconds',
     type: 'histogram',
@@ -103,6 +117,12 @@ export const RUN_METRICS = {
     help: 'Duration of each step of successful runs.',
     labels: ['journey', 'location', 'step'],
     buckets: STEP_BUCKETS,
+  }),
+  stepNearMisses: define({
+    name: 'pulse_step_near_misses_total',
+    type: 'counter',
+    help: `Steps of successful runs that took more than ${NEAR_MISS_SHARE * 100}% of their step timeout (near misses); over pulse_step_duration_seconds_count, more than ${(1 - NEAR_MISS_PERCENTILE).toFixed(2)} means the step's p${NEAR_MISS_PERCENTILE * 100} is past ${NEAR_MISS_SHARE * 100}% of its timeout.`,
+    labels: ['journey', 'location', 'step'],
   }),
   // What the user felt, per journey rather than per step, as gauges of the last success rather
   // than histograms: six series a journey and location, so /metrics stays near its size.
@@ -211,13 +231,19 @@ export const PROBER_METRICS = {
   proberUp: define({
     name: 'pulse_prober_up',
     type: 'gauge',
-    help: 'pulse watching itself: 1 while every prober health check passes (the control journey among them), else 0; journey alerts of this replica are held while it is 0.',
+    help: 'pulse watching itself: 1 while pulse can probe (the control journey passes, the daemon is not starved, its browser stays up), else 0; journey alerts of this replica are held while it is 0. A failing run store degrades pulse (pulse_store_degraded) without taking it down.',
     labels: ['location'],
+  }),
+  storeDegraded: define({
+    name: 'pulse_store_degraded',
+    type: 'gauge',
+    help: 'pulse probes on, but its run store cannot keep history as it should: 1 for the reason now (read_only, full, not_permitted, io_error: what the data folder says; in_memory: history kept in memory only; lock_lost: the data folder lock was taken over; failing: writes keep failing), 0 for the others.',
+    labels: ['location', 'reason'],
   }),
   proberCheckUp: define({
     name: 'pulse_prober_check_up',
     type: 'gauge',
-    help: 'Each prober health check: control (the built-in control journey passes), event_loop (daemon event-loop lag), cpu (CPU pressure, where the kernel reports it), browser (relaunches, launch failures), store (run store failures); 1 passing, 0 failing.',
+    help: 'Each prober health check: control (the built-in control journey passes), event_loop (daemon event-loop lag), cpu (CPU pressure, where the kernel reports it), browser (relaunches, launch failures), store (the run store or its data folder failing: degrades pulse, does not take it down); 1 passing, 0 failing.',
     labels: ['location', 'check'],
   }),
 } as const;

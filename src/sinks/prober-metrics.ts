@@ -1,4 +1,4 @@
-import { SKIP_REASONS, STORE_OPERATIONS, type Listener, type ProberEvent } from '../events.ts';
+import { SKIP_REASONS, STORE_CONDITIONS, STORE_OPERATIONS, type Listener, type ProberEvent, type StoreCondition } from '../events.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import { WORKER_END_REASONS } from '../worker-protocol.ts';
 import { PROBER_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
@@ -23,6 +23,7 @@ export class ProberMetrics implements Listener {
   readonly #pushDeliveries;
   readonly #proberUp;
   readonly #proberCheckUp;
+  readonly #storeDegraded;
 
   constructor(options: MetricsSinkOptions) {
     const { registry } = options;
@@ -41,6 +42,8 @@ export class ProberMetrics implements Listener {
     this.#pushDeliveries = counter(M.pushDeliveries, registry);
     this.#proberUp = gauge(M.proberUp, registry);
     this.#proberCheckUp = gauge(M.proberCheckUp, registry);
+    this.#storeDegraded = gauge(M.storeDegraded, registry);
+    for (const reason of STORE_CONDITIONS) this.#storeDegraded.set({ location: this.#location, reason }, 0);
   }
 
   /** The journeys this replica owns: every skip counter starts at 0, none paused yet. */
@@ -91,11 +94,15 @@ export class ProberMetrics implements Listener {
     if (changed) this.#changed();
   }
 
-  /** pulse's own health: the verdict and each check's; a check left out (not measurable here) is not exported. */
-  setProberHealth(up: boolean, checks: Readonly<Record<string, boolean>>): void {
+  /**
+   * pulse's own health: whether it can probe, each check's state (a check left out, not
+   * measurable here, is not exported), and why the store is degraded, when it is.
+   */
+  setProberHealth(up: boolean, checks: Readonly<Record<string, boolean>>, storeDegraded?: StoreCondition): void {
     const location = this.#location;
     this.#proberUp.set({ location }, up ? 1 : 0);
     for (const [check, ok] of Object.entries(checks)) this.#proberCheckUp.set({ location, check }, ok ? 1 : 0);
+    for (const reason of STORE_CONDITIONS) this.#storeDegraded.set({ location, reason }, reason === storeDegraded ? 1 : 0);
     this.#changed();
   }
 }

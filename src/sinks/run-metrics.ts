@@ -1,6 +1,7 @@
 import type { JourneyDefinition } from '../journey.ts';
 import { FAILURE_CAUSES, FAILURE_REASONS, RUN_STATUSES, type RunResult } from '../result.ts';
 import { judgedMetrics } from '../thresholds.ts';
+import { isNearMiss } from '../near-miss.ts';
 import { intervalSeconds } from '../scheduler/schedule.ts';
 import { TIMED_VITALS, runBytes, runVitals } from '../web-vitals.ts';
 import { RUN_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
@@ -28,6 +29,11 @@ export class RunMetrics implements Sink {
   readonly #lastRunCause;
   readonly #lastSuccess;
   readonly #interval;
+  readonly #timeout;
+  readonly #stepTimeout;
+  readonly #stepNearMisses;
+  /** Each registered journey's step timeout, what a near miss is judged against. */
+  readonly #stepTimeoutsMs = new Map<string, number>();
   readonly #duration;
   readonly #stepDuration;
   readonly #webVital;
@@ -60,6 +66,9 @@ export class RunMetrics implements Sink {
     this.#lastRunCause = gauge(M.lastRunCause, registry);
     this.#lastSuccess = gauge(M.lastSuccess, registry);
     this.#interval = gauge(M.interval, registry);
+    this.#timeout = gauge(M.timeout, registry);
+    this.#stepTimeout = gauge(M.stepTimeout, registry);
+    this.#stepNearMisses = counter(M.stepNearMisses, registry);
     this.#duration = histogram(M.duration, registry);
     this.#stepDuration = histogram(M.stepDuration, registry);
     this.#webVital = gauge(M.webVital, registry);
@@ -75,6 +84,9 @@ export class RunMetrics implements Sink {
     const location = this.#location;
     for (const journey of journeys) {
       this.#interval.set({ journey: journey.name }, intervalSeconds(options.scheduleOverride ?? journey.schedule, journey.timezone));
+      this.#timeout.set({ journey: journey.name }, journey.timeoutMs / 1000);
+      this.#stepTimeout.set({ journey: journey.name }, journey.stepTimeoutMs / 1000);
+      this.#stepTimeoutsMs.set(journey.name, journey.stepTimeoutMs);
       this.#heartbeats.inc({ journey: journey.name, location }, 0);
       this.#flakyRuns.inc({ journey: journey.name, location }, 0);
       this.#cpu.inc({ journey: journey.name, location }, 0);
@@ -118,8 +130,13 @@ export class RunMetrics implements Sink {
       this.#heartbeats.inc(labels);
       this.#lastSuccess.set(labels, Date.parse(result.startedAt) / 1000 + result.durationMs / 1000);
       this.#duration.observe(labels, result.durationMs / 1000);
+      const stepTimeoutMs = this.#stepTimeoutsMs.get(result.journey);
       for (const step of result.steps) {
-        if (step.status === 'passed') this.#stepDuration.observe({ ...labels, step: this.#stepLabel(result.journey, step.name) }, step.durationMs / 1000);
+        if (step.status !== 'passed') continue;
+        const stepLabels = { ...labels, step: this.#stepLabel(result.journey, step.name) };
+        this.#stepDuration.observe(stepLabels, step.durationMs / 1000);
+        // Every step series with a known timeout has its near-miss counter beside its count, from 0.
+        if (stepTimeoutMs !== undefined) this.#stepNearMisses.inc(stepLabels, isNearMiss(step.durationMs, stepTimeoutMs) ? 1 : 0);
       }
       if (result.flaky) this.#flakyRuns.inc(labels);
       this.#felt(labels, result);

@@ -2,7 +2,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { PulseError } from '../errors.ts';
+import { PulseError, describeError } from '../errors.ts';
+import type { StoreDiagnosis } from '../events.ts';
+import { conditionOfErrno, describeCondition, probeDataFolder, tryWrite } from './data-folder.ts';
 
 /** Who holds a data folder: written beside the lock so that the one refused can be told. */
 export interface LockHolder {
@@ -17,12 +19,26 @@ const HOLDER = 'pulse.lock.json';
 const UPDATE_MS = 10_000;
 const STALE_MS = 30_000;
 
+/** The lock could not be kept: why, in plain words. */
+export interface LockLoss {
+  /** Taken over by another process, or not refreshed because the folder refuses writes (read-only, full, ...). */
+  diagnosis: StoreDiagnosis;
+  /** What the lock library said. */
+  error: string;
+}
+
+/** The held lock: released at stop, never failing the stop (a read-only folder keeps its lock, which the next start takes over). */
+export interface DataLock {
+  /** Undefined when released; else what was left behind and why. */
+  release(): Promise<string | undefined>;
+}
+
 /**
  * One writer per data folder: two daemons on one folder would interleave their history. Taken
  * at start, released at stop; a lock left by a process that died is taken over (at once on the
  * same host when its pid is gone, after STALE_MS from another host sharing the volume).
  */
-export async function lockDataFolder(dataDir: string, options: { onCompromised?: (error: Error) => void } = {}): Promise<{ release: () => Promise<void> }> {
+export async function lockDataFolder(dataDir: string, options: { onLost?: (loss: LockLoss) => void } = {}): Promise<DataLock> {
   const lockPath = path.join(dataDir, LOCK);
   const holderPath = path.join(dataDir, HOLDER);
   const take = () =>
@@ -32,8 +48,8 @@ export async function lockDataFolder(dataDir: string, options: { onCompromised?:
       stale: STALE_MS,
       update: UPDATE_MS,
       retries: 0,
-      // Default is to throw from a timer; a daemon whose lock was taken over says so and carries on probing.
-      onCompromised: options.onCompromised ?? (() => undefined),
+      // Default is to throw from a timer; a daemon whose lock was lost says why and carries on probing.
+      onCompromised: (error) => options.onLost?.({ diagnosis: whyLost(error, dataDir), error: describeError(error).message }),
     });
   let release: () => Promise<void>;
   try {
@@ -56,10 +72,26 @@ export async function lockDataFolder(dataDir: string, options: { onCompromised?:
   writeFileSync(holderPath, `${JSON.stringify(holder)}\n`);
   return {
     release: async () => {
-      rmSync(holderPath, { force: true });
+      let left: string | undefined;
+      try {
+        rmSync(holderPath, { force: true });
+      } catch (error) {
+        const why = probeDataFolder(dataDir) ?? describeCondition(conditionOfErrno(error) ?? 'failing', dataDir);
+        left = `the lock ${lockPath} stays behind (${why.message}); the next pulse on this host takes it over`;
+      }
       await release().catch(() => undefined);
+      return left;
     },
   };
+}
+
+/**
+ * A lock is lost when its refresh fails past the stale limit or its time is no longer ours. When
+ * the folder refuses writes (read-only, full, not permitted), that is what to tell, not a takeover.
+ */
+function whyLost(error: Error, dataDir: string): StoreDiagnosis {
+  const condition = conditionOfErrno(error) ?? probeDataFolder(dataDir)?.condition ?? tryWrite(dataDir);
+  return describeCondition(condition ?? 'lock_lost', dataDir);
 }
 
 function readHolder(file: string): LockHolder | undefined {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PulseError, describeError } from '../errors.ts';
 import type { StoreOperation, StoreProblem } from '../events.ts';
 import { compactStamp } from '../run-id.ts';
+import { diagnoseWriteError } from './data-folder.ts';
 import { migrate } from './migrations.ts';
 
 const STORE_FILE = 'runs.sqlite';
@@ -18,6 +19,8 @@ export interface StoreHealth {
   resets: StoreProblem[];
   /** History is not being kept on disk (the data folder refuses a database). */
   inMemory: boolean;
+  /** The last operation failed and none has succeeded since: the store is failing now, not only once. */
+  failing: StoreProblem | undefined;
 }
 
 export interface StoreDatabaseOptions {
@@ -35,6 +38,7 @@ export interface StoreDatabaseOptions {
  */
 export class StoreDatabase {
   readonly file: string;
+  readonly #dataDir: string;
   readonly #onProblem: (problem: StoreProblem) => void;
   #db!: Database.Database;
   /** Each side's statements, prepared again on every new connection (a fresh file after a reset). */
@@ -42,9 +46,10 @@ export class StoreDatabase {
   /** Identity of the file the connection writes to, to notice it being deleted or replaced. */
   #inode: number | undefined;
   #checkedAt = 0;
-  readonly #health: StoreHealth = { failures: 0, last: undefined, resets: [], inMemory: false };
+  readonly #health: StoreHealth = { failures: 0, last: undefined, resets: [], inMemory: false, failing: undefined };
 
   constructor(options: StoreDatabaseOptions) {
+    this.#dataDir = options.dataDir;
     this.file = path.join(options.dataDir, STORE_FILE);
     this.#onProblem = options.onProblem ?? (() => undefined);
     mkdirSync(options.dataDir, { recursive: true });
@@ -71,7 +76,10 @@ export class StoreDatabase {
   guard<T>(operation: StoreOperation, fallback: T, body: () => T): T {
     this.#checkFile();
     try {
-      return body();
+      const answer = body();
+      // Only a write proves the folder takes writes again: reads go on from a full or read-only disk.
+      if (operation === 'write') this.#health.failing = undefined;
+      return answer;
     } catch (error) {
       if (isCorruption(error)) {
         this.#closeQuietly();
@@ -109,7 +117,7 @@ export class StoreDatabase {
       this.#closeQuietly();
       this.#connect(':memory:');
       this.#health.inMemory = true;
-      this.#report('open', new Error(`${describeError(error).message}; run history is kept in memory only until pulse restarts`));
+      this.#report('open', withCode(`${describeError(error).message}; run history is kept in memory only until pulse restarts`, error));
     }
   }
 
@@ -174,9 +182,18 @@ export class StoreDatabase {
   }
 
   #report(operation: StoreOperation, error: unknown, reset?: { setAside: string | undefined }): void {
-    const problem: StoreProblem = { operation, message: describeError(error).message, at: new Date().toISOString(), ...(reset ? { reset } : {}) };
+    const diagnosis = diagnoseWriteError(error, this.#dataDir);
+    const problem: StoreProblem = {
+      operation,
+      message: describeError(error).message,
+      at: new Date().toISOString(),
+      ...(reset ? { reset } : {}),
+      ...(diagnosis ? { diagnosis } : {}),
+    };
     this.#health.failures += 1;
     this.#health.last = problem;
+    // A reset starts afresh; the fresh store is not failing until it fails itself.
+    this.#health.failing = reset ? undefined : problem;
     if (reset) this.#health.resets.push(problem);
     this.#onProblem(problem);
   }
@@ -208,4 +225,10 @@ export class StoreDatabase {
 function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+}
+
+/** A new message around an error, keeping its code and errno, which say what the folder refused. */
+function withCode(message: string, error: unknown): Error {
+  const { code, errno } = error as { code?: unknown; errno?: unknown };
+  return Object.assign(new Error(message), { code, errno });
 }

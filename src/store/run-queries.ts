@@ -13,6 +13,7 @@ import type {
   StepNetwork,
   StepResult,
 } from '../result.ts';
+import { NEAR_MISS_PERCENTILE } from '../near-miss.ts';
 import type { StoreDatabase, StoreHealth } from './database.ts';
 
 /** A stored run: the RunResult as it went out, plus what happened to it since. */
@@ -77,6 +78,22 @@ export interface CostFigure {
   cpuTotalSeconds: number;
   /** The highest peak of resident memory among them. */
   peakRssBytes: number | undefined;
+}
+
+/** How long one step of a journey's successful runs took over a window: how near its timeout it runs. */
+export interface StepFigure {
+  name: string;
+  /** Successful runs in which the step passed. */
+  runs: number;
+  /** Nearest-rank p95 of its duration in them: over a share of the timeout exactly when more than 5% of them were. */
+  p95Ms: number;
+}
+
+/** The steps of a journey's successful runs over a window, in the order of the latest run; past `limit` names, only counted. */
+export interface StepFigures {
+  steps: StepFigure[];
+  /** Step names past the limit (a journey that builds them from data). */
+  more: number;
 }
 
 /** Step durations of one successful run, for the chart on the journey page. */
@@ -187,6 +204,11 @@ function prepareQueries(db: Database.Database) {
     ),
     successes: db.prepare<[string, number], { run_id: string; started_at: string }>(
       "SELECT run_id, started_at FROM runs WHERE journey = ? AND status = 'success' ORDER BY started_ms DESC LIMIT ?",
+    ),
+    passedSteps: db.prepare<[string, number], { name: string; duration_ms: number }>(
+      `SELECT s.name, s.duration_ms FROM runs r JOIN steps s ON s.run_id = r.run_id
+       WHERE r.journey = ? AND r.status = 'success' AND r.started_ms >= ? AND s.status = 'passed'
+       ORDER BY r.started_ms DESC, r.run_id DESC, s.position`,
     ),
     // The run ids go in as one JSON array: one statement for any number of runs.
     steps: db.prepare<[string], StepRow>(
@@ -311,6 +333,23 @@ export class RunQueries {
         startedAt: run.started_at,
         steps: (steps.get(run.run_id) ?? []).map((s) => ({ name: s.name, durationMs: s.durationMs, ...(s.vitals ? { vitals: s.vitals } : {}) })),
       }));
+    });
+  }
+
+  /** The p95 of each step of the journey's successful runs over the last 24 h, as the alert on near misses judges it. */
+  stepFigures(journey: string, now = Date.now(), limit = 50): StepFigures {
+    return this.#database.guard('read', { steps: [], more: 0 }, () => {
+      const byName = new Map<string, number[]>();
+      for (const row of this.#sql().passedSteps.all(journey, now - 24 * HOUR)) {
+        const durations = byName.get(row.name);
+        if (durations) durations.push(row.duration_ms);
+        else byName.set(row.name, [row.duration_ms]);
+      }
+      const steps = [...byName].slice(0, limit).map(([name, durations]) => {
+        durations.sort((a, b) => a - b);
+        return { name, runs: durations.length, p95Ms: percentile(durations, NEAR_MISS_PERCENTILE)! };
+      });
+      return { steps, more: Math.max(0, byName.size - limit) };
     });
   }
 

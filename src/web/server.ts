@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CONTROL_PREFIX, registerControlPage } from '../control/control-page.ts';
+import type { ProberStatus } from '../control/prober-health.ts';
 import { registerClientLimit } from './client-limit.ts';
 import type { MetricsSource } from './exposition.ts';
 
@@ -13,6 +14,8 @@ export interface WebServerOptions {
   /** A prom-client Registry, or the daemon's cached exposition. */
   metrics: MetricsSource;
   readiness: () => Readiness;
+  /** pulse's own health, told beside liveness and readiness (it changes neither: restarting mends no full disk). */
+  prober?: () => ProberStatus;
   /** Adds more routes (the on-call UI and API) before the server listens. */
   routes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -45,15 +48,25 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     const body = await options.metrics.metrics();
     return reply.header('content-type', options.metrics.contentType).header('cache-control', 'no-store').send(body);
   });
-  app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  const prober = () => (options.prober ? proberSummary(options.prober()) : {});
+  app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok', ...prober() }));
   app.get('/readyz', async (_request, reply) => {
     const readiness = options.readiness();
     return reply
       .code(readiness.ready ? 200 : 503)
       .header('cache-control', 'no-store')
-      .send({ status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+      .send({ status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks, ...prober() });
   });
   registerControlPage(app);
   await options.routes?.(app);
   return app;
+}
+
+/** The prober's state for the probes' answers: up, degraded or down, and while not up, what fails and why. */
+function proberSummary(status: ProberStatus): { prober: ProberStatus['state']; problems?: { check: string; detail: string }[] } {
+  if (status.state === 'up') return { prober: 'up' };
+  const problems = Object.entries(status.checks)
+    .filter(([, state]) => !state.ok)
+    .map(([check, state]) => ({ check, detail: state.detail }));
+  return { prober: status.state, problems };
 }

@@ -114,6 +114,8 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
           schedule: definition?.schedule,
           file: definition?.declaredAt,
           ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
+          ...(definition ? { budgets: { timeoutMs: definition.timeoutMs, stepTimeoutMs: definition.stepTimeoutMs } } : {}),
+          stepFigures: store.stepFigures(name),
           runs,
           failures,
           history: store.stepHistory(name, 60),

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright';
 import type { JourneyParams } from '../journey.ts';
-import { createRedactor, type Redactor } from '../redact.ts';
+import { createRedactor, growingRedactor, sessionSecrets, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
 import type { AttemptResult } from '../result.ts';
 import { failedAttempt, type Ending } from '../attempt-ending.ts';
@@ -15,7 +15,8 @@ import { withDeadline } from './deadline.ts';
 import { GlobalsGuard } from './globals-guard.ts';
 import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
-import type { AttemptRequest, BrowserAfterAttempt, FromWorker, ToWorker } from '../worker-protocol.ts';
+import type { AttemptRequest, BrowserAfterAttempt, FromWorker, SessionReport, ToWorker } from '../worker-protocol.ts';
+import { sessionBody } from './session-body.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
 // pulse's own references, taken before any journey code can replace them.
@@ -95,7 +96,12 @@ async function attempt(request: AttemptRequest): Promise<void> {
       raise(error);
     },
   };
-  const redact = redactorFor(request.secrets, request.partners);
+  // A journey's kept session: its values are hidden from everything the attempt reports or keeps.
+  const kept = request.session?.state;
+  const growing = request.session ? growingRedactor(redactorFor(request.secrets, request.partners), request.partners) : undefined;
+  if (growing && kept) growing.add(sessionSecrets(kept));
+  const redact = growing ?? redactorFor(request.secrets, request.partners);
+  let sessionReport: SessionReport | undefined;
   const started = now();
   const failed = (ending: Ending, message: string): AttemptResult =>
     failedAttempt(ending, { message: redact(stripAnsi(message)) }, { attempt: request.attempt, durationMs: now() - started });
@@ -124,13 +130,19 @@ async function attempt(request: AttemptRequest): Promise<void> {
       }
       if (browser) {
         const params = Object.freeze({ ...request.params }) as JourneyParams;
+        const declared = imported.journey.options.session;
+        // Only the session the daemon handed over, and only to the journey that declares it by that name.
+        const session = request.session && declared?.options.name === request.session.name ? declared : undefined;
         const report = await runAttempt({
-          body: imported.journey.body,
+          body:
+            session && growing
+              ? sessionBody({ body: imported.journey.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) })
+              : imported.journey.body,
           journey,
           runId: request.runId,
           attempt: request.attempt,
           browser,
-          contextOptions: request.contextOptions,
+          contextOptions: session && kept ? { ...request.contextOptions, storageState: kept } : request.contextOptions,
           params,
           ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
           tracing: request.tracing,
@@ -170,7 +182,12 @@ async function attempt(request: AttemptRequest): Promise<void> {
   // A fault of the journey's code, whenever raised, leaves the worker unfit for another attempt.
   post({
     type: 'attempt-done',
-    report: { result, browser: browserAfter, ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}) },
+    report: {
+      result,
+      browser: browserAfter,
+      ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}),
+      ...(sessionReport ? { session: sessionReport } : {}),
+    },
   });
 }
 

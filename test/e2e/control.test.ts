@@ -276,7 +276,21 @@ describe('pulse run with its control journey', () => {
 
   test("passes against pulse's own page behind auth, counts for the prober only, never as a journey", { timeout: 120_000 }, async (t) => {
     const pulse = new DaemonProcess(
-      ['--base-url', shop.url, '--data-dir', tempDir(t), '--location', 'test-1', '--schedule', '*/2 * * * * *', '--host', '0.0.0.0'],
+      // The checkout alone: the test is about the control journey beside one journey, not the bundled three.
+      [
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        tempDir(t),
+        '--location',
+        'test-1',
+        '--journeys',
+        'test/fixtures/checkout-only',
+        '--schedule',
+        '*/2 * * * * *',
+        '--host',
+        '0.0.0.0',
+      ],
       {
         PULSE_CONTROL_INTERVAL: '1s',
         PULSE_AUTH_TOKEN: TOKEN,
@@ -305,7 +319,7 @@ describe('pulse run with its control journey', () => {
     assert.doesNotMatch(metrics, /pulse-control/, 'no journey metric for the control journey');
 
     const journeys = (await (await fetch(`${base}/api/journeys`, auth)).json()) as { journeys: { name: string }[] };
-    assert.deepEqual(journeys.journeys.map((j) => j.name).sort(), ['catalog', 'checkout', 'search']);
+    assert.deepEqual(journeys.journeys.map((j) => j.name).sort(), ['checkout'], 'the journeys it was given, and no control journey');
     const runs = (await (await fetch(`${base}/api/runs?journey=pulse-control`, auth)).json()) as { runs: unknown[] };
     assert.deepEqual(runs.runs, [], 'no control run in the run store');
     const overview = await (await fetch(`${base}/`, auth)).text();

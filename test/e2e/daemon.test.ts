@@ -12,6 +12,9 @@ import { tempDir } from '../support/temp.ts';
 
 const isHeartbeat = (journey: string) => (line: LogLine) => line.event === 'heartbeat' && line.journey === journey;
 
+// The tests about one journey run the checkout alone, not all the bundled journeys every two seconds.
+const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only'];
+
 describe('pulse run, the daemon', () => {
   let shop: Shop;
   before(async () => {
@@ -28,7 +31,7 @@ describe('pulse run, the daemon', () => {
   };
 
   test('heartbeats on a short schedule: counters grow, step histograms per step, up = 1, fresh last success, JSON log lines with every step', async (t) => {
-    const pulse = daemon(t, ['--schedule', '*/2 * * * * *']);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     const first = parseSamples(await pulse.metrics());
@@ -69,7 +72,7 @@ describe('pulse run, the daemon', () => {
   test('a webhook nobody answers: the push is retried, given up and counted; the daemon beats on and the run is kept', async (t) => {
     // A port that was free a moment ago and that nothing listens on: every try is refused.
     const dead = `http://127.0.0.1:${await freePort()}/ping`;
-    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--webhook-url', dead]);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--webhook-url', dead]);
     await pulse.started();
     const first = await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     const failed = await pulse.waitFor((line) => line.event === 'push_failed' && line.sink === 'webhook', 60_000);
@@ -127,7 +130,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('/metrics passes promtool check metrics with no complaint about pulse_ metrics', async (t) => {
-    const pulse = daemon(t, ['--schedule', '*/2 * * * * *']);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     const text = await pulse.metricsWhen((body) => body.includes('pulse_step_duration_seconds_bucket'));
@@ -138,7 +141,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('Chromium killed mid-run: that run is an error, the browser is relaunched, the next run succeeds, the daemon lives on', async (t) => {
-    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--concurrency', '1']);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--concurrency', '1']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     shop.setFaults({ delayMs: 1_500 });
@@ -166,7 +169,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('SIGTERM during a run: the run completes and is recorded, exit 0 within the grace period, no Chromium left', async (t) => {
-    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--grace-period', '20s']);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--grace-period', '20s']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     shop.setFaults({ delayMs: 700 });

@@ -21,7 +21,8 @@ describe('npx playwright test runs the journeys', () => {
     assert.match(run.stdout, /checkout @shop @critical/);
     assert.match(run.stdout, /search @shop/);
     assert.match(run.stdout, /catalog @shop/);
-    assert.match(run.stdout, /3 passed/);
+    assert.match(run.stdout, /account @shop/);
+    assert.match(run.stdout, /4 passed/);
   });
 
   test('with the checkout fault on, the checkout test fails at its step', async (t) => {
@@ -30,6 +31,6 @@ describe('npx playwright test runs the journeys', () => {
     assert.match(run.stdout, /1 failed/);
     assert.match(run.stdout, /checkout @shop @critical/);
     assert.match(run.stdout, /see order number/, 'the failing test.step is named');
-    assert.match(run.stdout, /2 passed/, 'search and catalog are unaffected');
+    assert.match(run.stdout, /3 passed/, 'search, catalog and account are unaffected');
   });
 });

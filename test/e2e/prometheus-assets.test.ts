@@ -35,7 +35,7 @@ interface ToolRun {
 /** Runs promtool; a missing promtool is a failure with the fix, never a skip. */
 function promtool(args: readonly string[], cwd = prometheusDir): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    execFile('promtool', [...args], { cwd, timeout: 15_000 }, (error, stdout, stderr) => {
+    execFile('promtool', [...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
       if (error === null) {
         resolve({ code: 0, output });
@@ -46,7 +46,7 @@ function promtool(args: readonly string[], cwd = prometheusDir): Promise<ToolRun
         return;
       }
       if (error.killed) {
-        reject(new Error(`promtool ${args.join(' ')} timed out after 15s\n${output}`));
+        reject(new Error(`promtool ${args.join(' ')} timed out after 120s\n${output}`));
         return;
       }
       resolve({ code: typeof error.code === 'number' ? error.code : 1, output: output || error.message });
@@ -256,6 +256,7 @@ test('per-location journey alerts name the replica that runs the journey, so its
     'PulseJourneySuccessRateLow',
     'PulseJourneyThirdPartyFailing',
     'PulseProberErrors',
+    'PulseStepNearTimeout',
   ]);
   const proberDown = alerts.find((a) => a.name === 'PulseProberDown');
   assert.ok(proberDown, 'PulseProberDown is defined');

@@ -1,6 +1,7 @@
 import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
-import type { CostFigure, JourneyStats, RunRecord } from '../../store/run-queries.ts';
+import type { CostFigure, JourneyStats, RunRecord, StepFigures } from '../../store/run-queries.ts';
+import { NEAR_MISS_SHARE, timeoutShare } from '../../near-miss.ts';
 import { ago, flakeShare, left, mebibytes, ms, percent, thresholdFigure, time } from '../format.ts';
 import type { ThresholdLimits } from '../../thresholds.ts';
 import { THRESHOLD_METRICS } from '../../result.ts';
@@ -20,6 +21,10 @@ export interface JourneyPageData {
   file: string | undefined;
   /** The journey's thresholds, when it has any (on this replica's definition). */
   thresholds?: ThresholdLimits;
+  /** The budgets of an attempt and of each step, from this replica's definition; absent where it is not configured. */
+  budgets?: { timeoutMs: number; stepTimeoutMs: number };
+  /** Each step's p95 over 24 h, to hold against its timeout. */
+  stepFigures: StepFigures;
   runs: RunRecord[];
   failures: RunRecord[];
   history: StepSeriesPoint[];
@@ -33,7 +38,7 @@ export function journeyPage(data: JourneyPageData, location: string, now = Date.
 ${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
 <dt>last success</dt><dd>${ago(stats.lastSuccessAt, now)}</dd>
 <dt>success rate</dt><dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
-<dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)</dd>
+<dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)${data.budgets ? `; budget ${ms(data.budgets.timeoutMs)} an attempt, ${ms(data.budgets.stepTimeoutMs)} a step` : ''}</dd>
 <dt>cost</dt><dd data-testid="cost">${describeCost(stats.cost24h, stats.lastRun)}</dd>
 <dt>flaky</dt><dd data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)} of successful runs needed a retry over 24 h, ${flakeShare(stats.flaky7d)} over 7 days</dd>
 ${
@@ -49,20 +54,41 @@ ${data.pauses.map((pause) => html`<p class="note paused" data-pause-id="${pause.
 ${data.controls ? controls(stats.journey, data.controls.csrf, data.pauses.length > 0) : ''}
 <h2>Step durations</h2>
 ${stepChart(data.history)}
+${nearMisses(data.stepFigures, data.budgets?.stepTimeoutMs)}
 ${vitalsCharts(data.history)}
 <h2>Failures</h2>
 ${
   data.failures.length === 0
     ? html`<p class="muted">No failures in the recent history.</p>`
-    : html`<table><thead><tr><th>when</th><th>step</th><th>reason</th><th>cause</th><th>error</th></tr></thead><tbody>
-${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${run.error?.step ?? '–'}</td><td>${run.error?.reason ?? run.status}</td><td>${run.cause ?? '–'}</td><td>${firstLine(run.error?.message)}</td></tr>`)}
-</tbody></table>`
+    : html`<div class="scroll-box"><table><thead><tr><th>when</th><th>step</th><th>reason</th><th>cause</th><th>error</th></tr></thead><tbody>
+${data.failures.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${run.error?.step ?? '–'}</td><td>${run.error?.reason ?? run.status}</td><td>${run.cause ?? '–'}</td><td class="breakable">${firstLine(run.error?.message)}</td></tr>`)}
+</tbody></table></div>`
 }
 <h2>Recent runs</h2>
-<table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
-${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td>${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
-</tbody></table>`;
+<div class="scroll-box"><table><thead><tr><th>started</th><th>status</th><th>duration</th><th>attempts</th><th>failed step</th><th>reason</th><th>cause</th></tr></thead><tbody>
+${data.runs.map((run) => html`<tr><td><a href="/runs/${encodeURIComponent(run.runId)}">${time(run.startedAt)}</a></td><td>${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}${run.flaky ? html` <span class="muted">flaky</span>` : ''}</td><td class="figure">${ms(run.durationMs)}</td><td>${run.attempts}</td><td>${run.error?.step ?? ''}</td><td>${run.error?.reason ?? ''}</td><td>${run.cause ?? ''}</td></tr>`)}
+</tbody></table></div>`;
   return layout({ title: stats.journey, location }, body);
+}
+
+/** How near its timeout each step runs: its p95 over 24 h as a share of the step timeout, highlighted past a near miss. */
+function nearMisses(figures: StepFigures, stepTimeoutMs: number | undefined): SafeHtml {
+  if (figures.steps.length === 0) return html``;
+  const line = NEAR_MISS_SHARE * 100;
+  return html`<h2>Near misses</h2>
+<p class="muted">${
+    stepTimeoutMs === undefined
+      ? 'The p95 of each step in successful runs over 24 h; its step timeout is not known here (the journey is not configured on this replica).'
+      : `The p95 of each step in successful runs over 24 h, against its step timeout of ${ms(stepTimeoutMs)}: past ${line}% is highlighted, and an hour of that warns the team (PulseStepNearTimeout).`
+  }</p>
+<div class="scroll-box"><table class="near-misses"><thead><tr><th>step</th><th>runs</th><th>p95 of the timeout</th></tr></thead><tbody>
+${figures.steps.map((step) => {
+  const share = stepTimeoutMs === undefined ? undefined : timeoutShare(step.p95Ms, stepTimeoutMs);
+  const near = share !== undefined && share > NEAR_MISS_SHARE;
+  return html`<tr${near ? html` class="near-miss"` : ''} data-step="${step.name}" data-timeout-share="${share ?? ''}"><td>${step.name}</td><td>${step.runs}</td><td>p95 ${ms(step.p95Ms)}${stepTimeoutMs === undefined ? '' : ` of ${ms(stepTimeoutMs)} (${percent(share)})`}</td></tr>`;
+})}
+</tbody></table></div>
+${figures.more > 0 ? html`<p class="muted">and ${figures.more} more step names, left out.</p>` : ''}`;
 }
 
 /** What users felt over time: the worst of each web vital per successful run. */

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../html.ts';
-import type { ProberStatus } from '../../control/prober-health.ts';
+import { DEGRADING_CHECKS, type ProberCheck, type ProberStatus } from '../../control/prober-health.ts';
 import type { StoreHealth } from '../../store/database.ts';
 import type { JourneyStats } from '../../store/run-queries.ts';
 import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
@@ -17,7 +17,7 @@ export function overviewPage(rows: OverviewRow[], location: string, now = Date.n
   const body = html`<h1>Journeys</h1>
 ${prober ? proberPanel(prober, now) : ''}
 ${store ? storeNotice(store, now) : ''}
-<table>
+<div class="scroll-box"><table>
 <thead><tr><th><a href="/">journey</a></th><th>state</th><th>last success</th><th>success 1 h</th><th>success 24 h</th><th><a href="/?sort=flaky" title="sort by the share of successful runs that needed a retry, 24 h">flaky 24 h</a></th><th>p50</th><th>p95</th><th>last runs (newest right)</th></tr></thead>
 <tbody>
 ${rows.map(({ stats, schedule, pausedUntil }) => {
@@ -28,19 +28,19 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
       ? html`${statusBadge('up', 'UP')}${last.degraded ? html` ${statusBadge('degraded', 'DEGRADED')}` : ''}`
       : statusBadge('down', last.status === 'error' ? 'DOWN (prober error)' : 'DOWN');
   return html`<tr data-journey="${stats.journey}">
-<td><a href="/journeys/${encodeURIComponent(stats.journey)}">${stats.journey}</a>${schedule ? html`<div class="muted">${schedule}</div>` : ''}</td>
+<td><a class="breakable" href="/journeys/${encodeURIComponent(stats.journey)}">${stats.journey}</a>${schedule ? html`<div class="muted">${schedule}</div>` : ''}</td>
 <td>${state}${stats.since ? html`<div class="muted">since ${ago(stats.since, now)}</div>` : ''}${pausedUntil ? html`<div><span class="badge skipped">PAUSED</span> <span class="muted">${left(pausedUntil, now)}</span></div>` : ''}</td>
 <td>${ago(stats.lastSuccessAt, now)}</td>
 <td>${percent(stats.successRate1h)} <span class="muted">(${stats.runs1h})</span></td>
 <td>${percent(stats.successRate24h)} <span class="muted">(${stats.runs24h})</span></td>
 <td data-flaky-24h="${stats.flaky24h.share ?? ''}">${flakeShare(stats.flaky24h)}</td>
-<td>${ms(stats.p50Ms)}</td>
-<td>${ms(stats.p95Ms)}</td>
+<td class="figure">${ms(stats.p50Ms)}</td>
+<td class="figure">${ms(stats.p95Ms)}</td>
 <td><div class="strip">${[...stats.recent].reverse().map((run) => html`<a class="${run.status}${run.degraded ? ' degraded' : ''}" href="/runs/${encodeURIComponent(run.runId)}" title="${run.status}${run.degraded ? ', degraded' : ''} at ${time(run.startedAt)}"></a>`)}</div></td>
 </tr>`;
 })}
 </tbody>
-</table>`;
+</table></div>`;
   return layout({ title: 'Journeys', location, refreshSeconds: 30 }, body);
 }
 
@@ -48,15 +48,25 @@ ${rows.map(({ stats, schedule, pausedUntil }) => {
 function proberPanel(prober: ProberStatus, now: number): SafeHtml {
   const last = prober.control.lastRun;
   const interval = prober.control.intervalMs;
-  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}">
-<h2>Prober health ${prober.up ? statusBadge('up', 'UP') : statusBadge('down', 'DOWN')} <span class="muted">since ${ago(prober.since, now)}</span></h2>
+  const badge =
+    prober.state === 'up' ? statusBadge('up', 'UP') : prober.state === 'degraded' ? statusBadge('degraded', 'DEGRADED') : statusBadge('down', 'DOWN');
+  return html`<section class="prober" data-prober-up="${prober.up ? '1' : '0'}" data-prober-state="${prober.state}">
+<h2>Prober health ${badge} <span class="muted">since ${ago(prober.since, now)}</span></h2>
 ${prober.up ? '' : html`<p class="note">pulse itself is sick: failures and errors below may be its own, and the alerts of this replica's journeys are held (PulseProberDown).</p>`}
-<table>
+${
+  prober.store
+    ? html`<p class="note" data-store-condition="${prober.store.condition}"><strong>Run store degraded:</strong> ${prober.store.message}. Probing, the heartbeat and the metrics go on${prober.up ? html` and the journeys' alerts are not held` : ''}, but run history and evidence are being lost. Fix: ${prober.store.fix}.</p>`
+    : ''
+}
+<div class="scroll-box"><table>
 <thead><tr><th>check</th><th>state</th><th>detail</th></tr></thead>
 <tbody>
-${Object.entries(prober.checks).map(([check, state]) => html`<tr data-check="${check}"><td>${check}</td><td>${state.ok ? statusBadge('up', 'OK') : statusBadge('down', 'FAILING')}</td><td>${state.detail}</td></tr>`)}
+${Object.entries(prober.checks).map(
+  ([check, state]) =>
+    html`<tr data-check="${check}"><td>${check}</td><td>${state.ok ? statusBadge('up', 'OK') : DEGRADING_CHECKS.has(check as ProberCheck) ? statusBadge('degraded', 'FAILING') : statusBadge('down', 'FAILING')}</td><td>${state.detail}</td></tr>`,
+)}
 </tbody>
-</table>
+</table></div>
 <p class="muted">${
     interval === undefined
       ? 'The control journey is off (PULSE_CONTROL_INTERVAL=off).'

@@ -38,9 +38,9 @@ ${certificatesTable(run)}
 ${evidence(run, publicUrl, traces)}
 ${
   run.attemptResults.length > 1
-    ? html`<h2>Attempts</h2><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
-${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td>${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}${attempt.artifacts.trace && run.artifactsPrunedAt === undefined && traces === 'viewer' ? html` · ${openTraceLink(traces, run.runId, attempt.attempt)}` : ''}</td></tr>`)}
-</tbody></table>`
+    ? html`<h2>Attempts</h2><div class="scroll-box"><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
+${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td class="figure">${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}${attempt.artifacts.trace && run.artifactsPrunedAt === undefined && traces === 'viewer' ? html` · ${openTraceLink(traces, run.runId, attempt.attempt)}` : ''}</td></tr>`)}
+</tbody></table></div>`
     : ''
 }`;
   return layout({ title: `${run.journey} ${run.runId}`, location }, body);
@@ -50,9 +50,9 @@ ${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${
 function degradedSection(breaches: readonly Breach[]): SafeHtml {
   return html`<h2>Thresholds broken</h2>
 <p class="muted">The run succeeded and counts as a heartbeat, but broke ${breaches.length === 1 ? 'a threshold' : `${breaches.length} thresholds`} of its journey.</p>
-<table data-testid="degraded"><thead><tr><th>step</th><th>metric</th><th>threshold</th><th>measured</th></tr></thead><tbody>
+<div class="scroll-box"><table data-testid="degraded"><thead><tr><th>step</th><th>metric</th><th>threshold</th><th>measured</th></tr></thead><tbody>
 ${breaches.map((breach) => html`<tr data-step="${breach.step ?? ''}" data-metric="${breach.metric}"><td>${breach.step ?? html`<span class="muted">the whole run</span>`}</td><td>${breach.metric}</td><td>${thresholdFigure(breach.metric, breach.limit)}</td><td><strong>${thresholdFigure(breach.metric, breach.actual)}</strong></td></tr>`)}
-</tbody></table>`;
+</tbody></table></div>`;
 }
 
 function sinceSection(since: SinceLastGood | undefined): SafeHtml {
@@ -77,7 +77,7 @@ function feltTable(steps: StepResult[]): SafeHtml {
   if (!steps.some((step) => step.vitals?.length || step.network)) return html``;
   const figure = (value: number | undefined) => (value === undefined ? '–' : ms(value));
   return html`<h2>What the user felt</h2>
-<table data-testid="vitals"><thead><tr><th>step</th><th>page</th><th>TTFB</th><th>FCP</th><th>LCP</th><th>CLS</th><th>INP</th><th>requests</th><th>bytes</th><th>failed</th><th>slowest request</th></tr></thead><tbody>
+<div class="scroll-box"><table data-testid="vitals"><thead><tr><th>step</th><th>page</th><th>TTFB</th><th>FCP</th><th>LCP</th><th>CLS</th><th>INP</th><th>requests</th><th>bytes</th><th>failed</th><th>slowest request</th></tr></thead><tbody>
 ${steps
   .filter((step) => step.status !== 'skipped')
   .map((step) => {
@@ -88,20 +88,20 @@ ${steps
         view,
         index,
       ) => html`<tr>${index === 0 ? html`<td rowspan="${views.length}">${step.name}</td>` : ''}<td>${view ? html`${view.kind === 'route' ? 'route ' : view.continued ? 'same page ' : ''}<code>${pathOf(view.url)}</code>` : html`<span class="muted">no page view</span>`}</td>
-<td>${figure(view?.ttfbMs)}</td><td>${figure(view?.fcpMs)}</td><td>${figure(view?.lcpMs)}</td><td>${view ? view.cls.toFixed(3) : '–'}</td><td>${figure(view?.inpMs)}</td>
-${index === 0 ? html`<td rowspan="${views.length}">${network?.requests ?? '–'}</td><td rowspan="${views.length}">${network ? bytes(network.bytes) : '–'}</td><td rowspan="${views.length}">${network?.failed ?? '–'}</td><td rowspan="${views.length}">${network?.slowest ? html`<code>${network.slowest.key}</code> ${ms(network.slowest.ms)}` : '–'}</td>` : ''}</tr>`,
+<td class="figure">${figure(view?.ttfbMs)}</td><td class="figure">${figure(view?.fcpMs)}</td><td class="figure">${figure(view?.lcpMs)}</td><td>${view ? view.cls.toFixed(3) : '–'}</td><td class="figure">${figure(view?.inpMs)}</td>
+${index === 0 ? html`<td rowspan="${views.length}">${network?.requests ?? '–'}</td><td class="figure" rowspan="${views.length}">${network ? bytes(network.bytes) : '–'}</td><td rowspan="${views.length}">${network?.failed ?? '–'}</td><td rowspan="${views.length}">${network?.slowest ? html`<code>${network.slowest.key}</code> ${ms(network.slowest.ms)}` : '–'}</td>` : ''}</tr>`,
     );
   })}
-</tbody></table>`;
+</tbody></table></div>`;
 }
 
 function certificatesTable(run: RunRecord): SafeHtml {
   if (!run.certificates?.length) return html``;
   const now = Date.now() / 1000;
   return html`<h2>Certificates</h2>
-<table data-testid="certificates"><thead><tr><th>origin</th><th>subject</th><th>issuer</th><th>expires</th><th>days left</th></tr></thead><tbody>
+<div class="scroll-box"><table data-testid="certificates"><thead><tr><th>origin</th><th>subject</th><th>issuer</th><th>expires</th><th>days left</th></tr></thead><tbody>
 ${run.certificates.map((c) => html`<tr><td><code>${c.origin}</code></td><td>${c.subject ?? '–'}</td><td>${c.issuer ?? '–'}</td><td>${time(new Date(c.validTo * 1000).toISOString())}</td><td>${Math.floor((c.validTo - now) / 86_400)}</td></tr>`)}
-</tbody></table>`;
+</tbody></table></div>`;
 }
 
 function pathOf(url: string): string {
@@ -124,15 +124,15 @@ function waterfall(steps: StepResult[], overThreshold: ReadonlySet<string> = new
     steps.reduce((sum, s) => sum + s.durationMs, 0),
   );
   let offset = 0;
-  return html`<table class="waterfall"><thead><tr><th>step</th><th>status</th><th>duration</th><th>timeline</th></tr></thead><tbody>
+  return html`<div class="scroll-box"><table class="waterfall"><thead><tr><th>step</th><th>status</th><th>duration</th><th>timeline</th></tr></thead><tbody>
 ${steps.map((step) => {
   const left = (offset / total) * 100;
   const width = (step.durationMs / total) * 100;
   offset += step.durationMs;
-  return html`<tr class="${step.status === 'failed' ? 'failed-step' : overThreshold.has(step.name) ? 'degraded-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td>${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
+  return html`<tr class="${step.status === 'failed' ? 'failed-step' : overThreshold.has(step.name) ? 'degraded-step' : ''}"><td>${step.status === 'failed' ? '✗ ' : step.status === 'skipped' ? '– ' : '✓ '}${step.name}</td><td>${step.status}</td><td class="figure">${step.status === 'skipped' ? '' : ms(step.durationMs)}</td>
 <td class="bar"><div class="track">${step.status === 'skipped' ? '' : html`<div class="seg ${step.status}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div>`}</div></td></tr>`;
 })}
-</tbody></table>`;
+</tbody></table></div>`;
 }
 
 function evidence(run: RunRecord, publicUrl: string | undefined, traces: TraceOpening): SafeHtml {

@@ -43,6 +43,7 @@ test('nothing set: every default, paths resolved against the working folder', ()
     retention: { artifactMaxAgeMs: 7 * 86_400_000, artifactMaxBytes: 1024 ** 3, historyMaxAgeMs: 30 * 86_400_000 },
     auth: { token: undefined, user: undefined, password: undefined, metrics: false },
     allowOpenWrites: false,
+    sessionKey: undefined,
     url: undefined,
     controlIntervalMs: 30_000,
   });

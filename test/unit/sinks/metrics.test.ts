@@ -105,6 +105,51 @@ test("what a journey costs: CPU of every run (failures too) adds up, the peak me
   assert.equal(sample(samples, 'pulse_journey_last_run_peak_memory_bytes', labels), 250_000_000);
 });
 
+test("near misses: the journey's budgets are published at registration; a passing step over 80% of its step timeout counts, one at 80% or in a failed run does not", async () => {
+  const { sink, read } = metrics();
+  sink.registerJourneys([{ name: 'checkout', schedule: '* * * * *', timezone: 'UTC', timeoutMs: 60_000, stepTimeoutMs: 400 } as Journey]);
+  let samples = await read();
+  assert.equal(sample(samples, 'pulse_journey_timeout_seconds', { journey: 'checkout' }), 60);
+  assert.equal(sample(samples, 'pulse_journey_step_timeout_seconds', { journey: 'checkout' }), 0.4);
+  const labels = { journey: 'checkout', location: 'unit-1' };
+  sink.onResult(runResult()); // open home 120.4 ms (30%), add to cart 340.6 ms (85%)
+  sink.onResult(
+    runResult({
+      steps: [
+        { name: 'open home', status: 'passed', durationMs: 320 },
+        { name: 'add to cart', status: 'passed', durationMs: 399 },
+      ],
+    }),
+  );
+  sink.onResult(
+    runResult({
+      status: 'failure',
+      error: { message: 'x', step: 'add to cart', reason: 'timeout' },
+      steps: [
+        { name: 'open home', status: 'passed', durationMs: 390 },
+        { name: 'add to cart', status: 'failed', durationMs: 400 },
+      ],
+    }),
+  );
+  samples = await read();
+  assert.equal(
+    sample(samples, 'pulse_step_near_misses_total', { ...labels, step: 'open home' }),
+    0,
+    'exactly 80% is no near miss, and a failed run counts in neither',
+  );
+  assert.equal(sample(samples, 'pulse_step_duration_seconds_count', { ...labels, step: 'open home' }), 2);
+  assert.equal(sample(samples, 'pulse_step_near_misses_total', { ...labels, step: 'add to cart' }), 2);
+  assert.equal(sample(samples, 'pulse_step_duration_seconds_count', { ...labels, step: 'add to cart' }), 2);
+});
+
+test('near misses of a journey not registered here are not guessed: no series', async () => {
+  const { sink, read } = metrics();
+  sink.onResult(runResult());
+  const samples = await read();
+  assert.equal(sample(samples, 'pulse_step_duration_seconds_count', { step: 'add to cart' }), 1);
+  assert.equal([...samples.keys()].filter((key) => key.startsWith('pulse_step_near_misses_total')).length, 0);
+});
+
 test('step labels stay bounded: past the limit, new step names count as other', async () => {
   const { sink, read } = metrics();
   const steps = Array.from({ length: MAX_STEP_LABELS + 5 }, (_, i) => ({ name: `step ${i}`, status: 'passed' as const, durationMs: 1 }));
@@ -129,6 +174,21 @@ test('skips, lag and prober health', async () => {
   assert.equal(sample(samples, 'pulse_prober_up', { location: 'unit-1' }), 0);
   assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'control' }), 0);
   assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'store' }), 1);
+});
+
+test('a degraded store: pulse_prober_up stays 1, the store check 0, pulse_store_degraded 1 for its reason and 0 for the rest', async () => {
+  const { prober, read } = metrics();
+  let samples = await read();
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'full' }), 0, 'every reason exported at 0 from the start');
+  prober.setProberHealth(true, { control: true, store: false }, 'full');
+  samples = await read();
+  assert.equal(sample(samples, 'pulse_prober_up', { location: 'unit-1' }), 1);
+  assert.equal(sample(samples, 'pulse_prober_check_up', { check: 'store' }), 0);
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'full' }), 1);
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'read_only' }), 0);
+  prober.setProberHealth(true, { control: true, store: true });
+  samples = await read();
+  assert.equal(sample(samples, 'pulse_store_degraded', { location: 'unit-1', reason: 'full' }), 0, 'mended');
 });
 
 test('events reach every listener; one that throws is logged and the next still hears', async () => {

@@ -1,0 +1,31 @@
+import type { StoreDiagnosis } from '../events.ts';
+import type { LockLoss } from './data-lock.ts';
+import type { StoreHealth } from './database.ts';
+import { describeCondition, probeDataFolder } from './data-folder.ts';
+
+export interface StoreConditionSources {
+  dataDir: string;
+  /** The run store's own account: in memory, failing now. */
+  store: () => StoreHealth;
+  /** The data folder lock, when it was lost. */
+  lock: () => LockLoss | undefined;
+}
+
+/**
+ * Whether the run store keeps history as it should right now, and if not, the one reason to tell:
+ * what the data folder says first (read-only, full, not permitted: the root of the rest), then a
+ * store kept in memory, a lost lock, and writes failing for a reason the folder does not show.
+ * Undefined while all is well. Cheap enough for every health evaluation: two system calls.
+ */
+export function storeCondition(sources: StoreConditionSources): () => StoreDiagnosis | undefined {
+  return () => {
+    const folder = probeDataFolder(sources.dataDir);
+    if (folder) return folder;
+    const store = sources.store();
+    if (store.inMemory) return describeCondition('in_memory', sources.dataDir);
+    const lock = sources.lock();
+    if (lock) return lock.diagnosis;
+    if (store.failing) return store.failing.diagnosis ?? describeCondition('failing', sources.dataDir);
+    return undefined;
+  };
+}
