@@ -128,7 +128,7 @@ describe('the trace viewer served by pulse', () => {
 
     // The attempts table: only the traced attempt (the retry) has its own Open trace.
     await page.goto(`${pulse.url}${String(failed.runUrl)}`);
-    const rows = page.locator('h2:text("Attempts") + table tbody tr');
+    const rows = page.locator('table:has(th:text-is("attempt")) tbody tr');
     assert.equal(await rows.count(), 2);
     assert.equal(await rows.nth(0).getByTestId('open-trace').count(), 0, 'attempt 1 ran without a trace');
     await rows.nth(1).getByTestId('open-trace').click();
@@ -271,9 +271,15 @@ describe('the trace viewer served by pulse', () => {
   test('over plain http on an address that is not loopback, the page says why in one sentence and offers the download and the command', async (t) => {
     const pulse = await daemon(t);
     const port = new URL(pulse.url).port;
-    const page = await (await newContext(t)).newPage();
+    // A phone: where the viewer cannot run is often where on-call reads on one.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    t.after(() => phone.close());
+    const page = await phone.newPage();
+    const fitsThePhone = async () =>
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), `${page.url()} scrolls sideways on a phone`);
 
     await page.goto(`http://${PLAIN_HOST}:${port}${String(failed.runUrl)}`);
+    await fitsThePhone();
     assert.equal(await page.evaluate(() => window.isSecureContext || 'serviceWorker' in navigator), false, 'the browser agrees: no service worker here');
     assert.equal(await page.getByTestId('trace-insecure').innerText(), NEEDS_SECURE_CONTEXT);
     assert.equal(await page.getByTestId('open-trace').count(), 0, 'no Open trace where it cannot open');
@@ -282,6 +288,10 @@ describe('the trace viewer served by pulse', () => {
     assert.match(await page.locator('main').innerText(), /npx playwright show-trace attempt-2-trace\.zip/);
 
     // Followed anyway, Open trace answers the same sentence, and hands out no pass.
+    await page.goto(`http://${PLAIN_HOST}:${port}/runs/${String(failed.runId)}/trace`);
+    assert.equal(await page.getByTestId('trace-insecure').innerText(), NEEDS_SECURE_CONTEXT);
+    await page.getByRole('link', { name: 'Download the trace' }).waitFor();
+    await fitsThePhone();
     const direct = await rawGet(pulse.url, `/runs/${String(failed.runId)}/trace`, { host: `${PLAIN_HOST}:${port}` });
     assert.equal(direct.status, 200);
     assert.ok(direct.body.includes(NEEDS_SECURE_CONTEXT));
