@@ -7,8 +7,8 @@ import type { WorkerEnding } from './worker-protocol.ts';
 export type Ending =
   /** The journey's file did not import, or did not define a valid journey. */
   | { kind: 'not-loaded' }
-  /** The journey replaced built-ins it shares with pulse and with later runs. */
-  | { kind: 'replaced-globals' }
+  /** The attempt left its worker unfit for later runs: memory kept, live handles, changed built-ins (worker-protocol.ts Leftover). */
+  | { kind: 'left-behind' }
   /** pulse could not get the attempt going: no worker, no browser, no context, a call of its own that failed. */
   | { kind: 'not-run' }
   /** The worker's browser went away under the attempt, not by the journey's doing. */
@@ -24,7 +24,7 @@ export type Fault = Extract<FailureCause, 'journey' | 'prober'>;
 export function whoseFault(ending: Ending): Fault {
   switch (ending.kind) {
     case 'not-loaded':
-    case 'replaced-globals':
+    case 'left-behind':
       return 'journey';
     case 'not-run':
     case 'browser-lost':
@@ -35,7 +35,7 @@ export function whoseFault(ending: Ending): Fault {
   }
 }
 
-/** Only journey code holds a worker past a budget or fills its memory; a fault or an exit is the journey's while its own code ran. */
+/** Only journey code holds a worker past a budget or fills its memory; a fault, an exit or a leftover is the journey's while its own code ran (or left it). */
 function whoEndedWorker({ reason, during }: WorkerEnding): Fault {
   switch (reason) {
     case 'budget':
@@ -44,6 +44,7 @@ function whoEndedWorker({ reason, during }: WorkerEnding): Fault {
       return 'journey';
     case 'fault':
     case 'exit':
+    case 'leftover':
       return during === 'journey' ? 'journey' : 'prober';
     case 'stalled':
     case 'error':

@@ -4,6 +4,7 @@
 // at a stop. A part is only ever handed parts started before it.
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { artifactsDir } from './artifacts.ts';
 import { secretPartners, secretValues, type Config } from './config.ts';
@@ -323,7 +324,7 @@ function openStore(config: Config, events: ProberEvents): RunStore {
 
 /** Imports the built-in control journey in a journey worker, as any journey file is. */
 async function loadControlJourney(prober: Prober, config: Config): Promise<{ definition: JourneyDefinition } | { problem: string }> {
-  const outcome = await prober.workers.load(CONTROL_JOURNEY_FILE, 'the built-in control journey', config.loadTimeoutMs);
+  const outcome = await prober.workers.load(CONTROL_JOURNEY_FILE, 'the built-in control journey', config.loadTimeoutMs, path.dirname(CONTROL_JOURNEY_FILE));
   if ('timedOut' in outcome) return { problem: `did not load within ${config.loadTimeoutMs} ms` };
   if ('died' in outcome) return { problem: `ended the worker that loaded it (${outcome.died})` };
   if (!outcome.definition) return { problem: outcome.problems.map(formatProblem).join('; ') || 'no definition' };

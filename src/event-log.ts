@@ -20,6 +20,12 @@ function write(log: Logger, event: ProberEvent): void {
         `journey worker ${event.pid} replaced (${event.reason})`,
       );
       return;
+    case 'worker-leftover':
+      log.error(
+        { event: 'worker_leftover', journey: event.journey, runId: event.runId, kind: event.leftover, err: event.message },
+        `a run of ${event.journey ?? 'a journey'} left its worker unfit for the next run (${event.leftover}); the worker is replaced`,
+      );
+      return;
     case 'store-problem': {
       const { problem } = event;
       log.error(

@@ -1,7 +1,7 @@
 // The prober's events: what happens around the runs rather than in them. The second contract
 // beside result.ts: the scheduler, the workers, the store and the push sinks emit; pulse's health,
 // its metrics and its log listen. A run's result never travels here, and no event is a result.
-import type { WorkerEndReason } from './worker-protocol.ts';
+import type { LeftoverKind, WorkerEndReason } from './worker-protocol.ts';
 
 /** Why the scheduler let a planned run go: it is counted, never silently dropped. */
 export type SkipReason = 'overlap' | 'saturated' | 'shutdown' | 'missed' | 'paused';
@@ -50,6 +50,11 @@ export type ProberEvent =
   | { kind: 'browser-relaunched'; reason: 'lost' | 'unresponsive' }
   /** A journey worker was ended and replaced; `message` is already redacted. */
   | { kind: 'worker-replaced'; reason: WorkerEndReason; pid: number | undefined; journey: string | undefined; runId: string | undefined; message: string }
+  /**
+   * A run left something in its worker for the runs after it: charged to its journey (undefined
+   * when it cannot be told); `message` is already redacted. The worker is replaced.
+   */
+  | { kind: 'worker-leftover'; leftover: LeftoverKind; journey: string | undefined; runId: string | undefined; message: string }
   /** The run store failed at something, or was started afresh. */
   | { kind: 'store-problem'; problem: StoreProblem }
   /** One push of a push sink ended so. */

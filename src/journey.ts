@@ -107,6 +107,40 @@ export interface JourneyDefinition {
   source: string;
   /** file:line of the journey() call (the file alone when unknown): where problems point. Not the probe site. */
   declaredAt: string;
+  /** The journeys folder it was found in, absolute: the local modules of its version are those inside it. */
+  folder?: string;
+  /** The version loaded: absent for a definition made without loading its file. */
+  version?: JourneyVersion;
+}
+
+/** One file of a journey's version: the journey file or a local module it imports. */
+export interface JourneySource {
+  /** Relative to the journeys folder, with forward slashes. */
+  path: string;
+  text: string;
+  /** The text was cut to keep the stored source small; the hash covers the whole file. */
+  truncated?: true;
+}
+
+/**
+ * Which code of a journey ran: a hash of its file and of the local modules it imports (relative
+ * imports, transitively, inside the journeys folder; packages are not part of it), plus the git
+ * commit checked out where the folder is a git checkout.
+ */
+export interface JourneyVersion {
+  /** sha-256, hex, over each file's path and content. */
+  hash: string;
+  /** The commit checked out in the journeys folder's git repository, when there is one. */
+  commit?: string;
+  /** The journey file first, then its local modules by path. */
+  files: JourneySource[];
+  /** Local imports left out, each with why: a missing file, or one outside the journeys folder. */
+  unresolved?: string[];
+}
+
+/** How a version is shown and labelled: the first 12 hex digits of its hash. */
+export function shortVersion(hash: string): string {
+  return hash.slice(0, 12);
 }
 
 export const JOURNEY_BRAND = Symbol.for('pulse.journey');

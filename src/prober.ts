@@ -67,8 +67,8 @@ export async function createProber({ config, log, redact: given, events, workers
     hooks: {
       output: ({ stream, text, journey, runId }) => log.info({ event: 'journey_output', journey, runId, stream, text: redact(text) }, 'journey output'),
       warn: (fields, message) => log.warn(fields, message),
-      strayFault: (journey, message) =>
-        log.error({ event: 'journey_stray_fault', journey, err: redact(message) }, 'a leftover of an earlier run misbehaved; its worker is replaced'),
+      leftover: ({ journey, runId, leftover }) =>
+        events.emit({ kind: 'worker-leftover', leftover: leftover.kind, journey, runId, message: redact(leftover.message) }),
     },
     onReplaced: ({ reason, message, pid, journey, runId }) => events.emit({ kind: 'worker-replaced', reason, pid, journey, runId, message: redact(message) }),
   });

@@ -2,6 +2,7 @@
  * The one contract between running and reporting: every sink consumes a RunResult,
  * and no sink reaches back into the runner.
  */
+import type { JourneyVersion } from './journey.ts';
 
 /** success: the heartbeat; failure: the target is broken; error: pulse could not run it. */
 export const RUN_STATUSES = ['success', 'failure', 'error'] as const;
@@ -184,6 +185,8 @@ export interface RunResult {
    * a success and still the heartbeat, marked degraded. Set only on a success, and never empty.
    */
   degraded?: Breach[];
+  /** The version of the journey that ran (its file and local modules, the git commit); absent when no attempt got to import it. */
+  version?: JourneyVersion;
 }
 
 /** What a threshold judges: the duration of the run or a step, or a web vital of its page views. */

@@ -7,11 +7,11 @@
 import type { BrowserContext, BrowserContextOptions, LaunchOptions } from 'playwright';
 import type { AttemptResult, StepResult } from './result.ts';
 import type { Problem } from './problem.ts';
-import type { JourneyDefinition } from './journey.ts';
+import type { JourneyDefinition, JourneyVersion } from './journey.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {
-  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins'>;
+  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins' | 'folder'>;
   runId: string;
   attempt: number;
   /** The run's W3C trace id, set when synthetic traffic is marked (see traffic-marker.ts). */
@@ -60,8 +60,21 @@ export type BrowserAfterAttempt = 'ok' | 'lost' | 'closed' | 'unresponsive';
 export type AttemptPhase = 'import' | 'setup' | 'body' | 'capture';
 
 /** Why a worker was ended or replaced: a bounded label (`browser`: its browser went away or stopped answering). */
-export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser';
-export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser'];
+export type WorkerEndReason = 'fault' | 'budget' | 'memory' | 'exit' | 'stalled' | 'error' | 'load' | 'browser' | 'leftover';
+export const WORKER_END_REASONS: readonly WorkerEndReason[] = ['fault', 'budget', 'memory', 'exit', 'stalled', 'error', 'load', 'browser', 'leftover'];
+
+/**
+ * What a run leaves in its worker for the runs after it: memory it kept or went over the cap with,
+ * live handles (timers, sockets), changed built-ins or globals, or its code striking (a throw, a
+ * rejection) after it ended. A bounded label.
+ */
+export type LeftoverKind = 'memory' | 'handles' | 'globals' | 'fault';
+export const LEFTOVER_KINDS: readonly LeftoverKind[] = ['memory', 'handles', 'globals', 'fault'];
+
+export interface Leftover {
+  kind: LeftoverKind;
+  message: string;
+}
 
 /** Why a worker must not run another attempt (whose fault that is, attempt-ending.ts decides). */
 export interface WorkerEnding {
@@ -69,6 +82,8 @@ export interface WorkerEnding {
   message: string;
   /** Where the attempt was then: in its journey's own code (import, body), or in pulse's (start, set-up, evidence; no attempt at all). */
   during: 'journey' | 'pulse';
+  /** The run whose leftover ended the worker, when it is not the attempt the worker was running (if any). */
+  leftBy?: { journey: string | undefined; runId: string | undefined };
 }
 
 /**
@@ -83,13 +98,17 @@ export interface AttemptReport {
   ended?: WorkerEnding;
   /** What became of the journey's session, when it declares one and the worker got that far. Never leaves the runner. */
   session?: SessionReport;
+  /** What the attempt left in its worker, found at its end; the worker is not reused after any. */
+  leftovers?: Leftover[];
   /** The worker process that ran the attempt, for logs; the daemon's side fills it in. */
   workerPid: number;
+  /** The version of the journey this worker imported (a worker keeps its first import of a file); absent when it never got to import it. */
+  version?: JourneyVersion;
 }
 
 export type ToWorker =
   /** Once, after `ready`: launch the worker's own browser with these options. */
-  { type: 'launch'; options: LaunchOptions } | { type: 'attempt'; request: AttemptRequest } | { type: 'load'; file: string; shown: string };
+  { type: 'launch'; options: LaunchOptions } | { type: 'attempt'; request: AttemptRequest } | { type: 'load'; file: string; shown: string; folder: string };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -103,5 +122,8 @@ export type FromWorker =
   | { type: 'attempt-done'; report: Omit<AttemptReport, 'workerPid'> }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
   | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
-  /** Journey code misbehaved while no attempt was running (a timer left behind by an earlier run). */
-  | { type: 'stray-fault'; journey: string | undefined; message: string };
+  /**
+   * Code of an earlier run (or of a journey file while it loaded) misbehaved after it ended: a timer
+   * it left threw, a promise of it rejected. Never the fault of the attempt running now, if any.
+   */
+  | { type: 'leftover'; journey: string | undefined; runId: string | undefined; leftover: Leftover };

@@ -50,10 +50,15 @@ export async function once(options: OnceOptions): Promise<boolean> {
     await life.stop();
   }
   // The run keeps the deciding attempt's observations; each attempt's own copy would only repeat them.
+  // The journey's version goes out as its hash and commit, without the source it was made from.
   if (options.json)
     out.write(
       `${JSON.stringify(
-        results.map((result) => ({ ...result, attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt) })),
+        results.map(({ version, ...result }) => ({
+          ...result,
+          attemptResults: result.attemptResults.map(({ observed: _observed, ...attempt }) => attempt),
+          ...(version ? { version: { hash: version.hash, ...(version.commit ? { commit: version.commit } : {}) } } : {}),
+        })),
         null,
         2,
       )}\n`,

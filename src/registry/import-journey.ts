@@ -1,19 +1,33 @@
 // Inside a worker: import one journey file and check what it exports. Journey code runs here,
 // never in the daemon, so an import that throws, exits or hangs costs only the worker.
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeError } from '../errors.ts';
-import { isJourney, type Journey, type JourneyDefinition } from '../journey.ts';
+import { isJourney, type Journey, type JourneyDefinition, type JourneyVersion } from '../journey.ts';
 import type { Problem } from '../problem.ts';
+import type { JourneyVersions } from './journey-version.ts';
 import { validateJourney } from './validate.ts';
 
 export interface ImportedJourney {
   journey?: Journey;
   definition?: JourneyDefinition;
   problems: Problem[];
+  /** The version imported, whether or not it loaded; absent when the file could not be read. */
+  version?: JourneyVersion;
+}
+
+export interface ImportOptions {
+  /** The versions of this process's imports: told before the import, so the version is the code that loads. */
+  versions: JourneyVersions;
+  /** The journeys folder (absolute); the file's own folder when not given. */
+  folder?: string;
 }
 
 /** Imports `file` (absolute); `shown` is how problems name it. */
-export async function importJourneyFile(file: string, shown: string): Promise<ImportedJourney> {
+export async function importJourneyFile(file: string, shown: string, options: ImportOptions): Promise<ImportedJourney> {
+  const folder = options.folder ?? path.dirname(file);
+  const version = await options.versions.of(file, folder);
+  const versioned = version ? { version } : {};
   let exported: unknown;
   try {
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
@@ -23,11 +37,12 @@ export async function importJourneyFile(file: string, shown: string): Promise<Im
       problems: [
         { where: shown, message: `cannot be loaded: ${importFailure(error, file)}`, fix: 'correct the file at that spot, then run `pulse validate` again' },
       ],
+      ...versioned,
     };
   }
-  if (!isJourney(exported)) return { problems: [notAJourney(shown)] };
+  if (!isJourney(exported)) return { problems: [notAJourney(shown)], ...versioned };
   const { definition, problems } = validateJourney(exported, shown, file);
-  return { journey: exported, definition, problems };
+  return { journey: exported, definition: definition && { ...definition, folder, ...versioned }, problems, ...versioned };
 }
 
 /** A file whose default export is no journey(): the loader and Playwright Test report it alike. */

@@ -31,7 +31,8 @@ export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] 
 
 /** Where journey files are imported: never the calling process. */
 export interface JourneyLoader {
-  load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome>;
+  /** `folder` is the journeys folder: the local modules of the file's version are those inside it. */
+  load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome>;
 }
 
 /** Finds `*.journey.ts` files below dir, sorted, so helpers and page objects beside them are never run. */
@@ -86,7 +87,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   const loader = options.workers;
   for (const file of files) {
     const shown = path.relative(cwd, file);
-    const outcome = await loader.load(file, shown, timeoutMs);
+    const outcome = await loader.load(file, shown, timeoutMs, dir);
     if ('timedOut' in outcome || 'died' in outcome) {
       problems.push(
         'timedOut' in outcome

@@ -9,7 +9,7 @@ import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
 import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
-import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, ToWorker, WorkerEnding } from '../worker-protocol.ts';
+import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, Leftover, ToWorker, WorkerEnding } from '../worker-protocol.ts';
 import { settingOf } from '../settings/table.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
@@ -33,8 +33,11 @@ export interface WorkerHooks {
   output?: (line: { stream: 'stdout' | 'stderr'; text: string; journey?: string; runId?: string }) => void;
   /** pulse's side of the worker had something to say (evidence that could not be written). */
   warn?(fields: Record<string, unknown>, message: string): void;
-  /** A leftover of an earlier attempt misbehaved while the worker was idle. */
-  strayFault?(journey: string | undefined, message: string): void;
+  /**
+   * A run left something in its worker (found at its end, or striking later): charged to that run's
+   * journey (undefined when it cannot be told), never to another run.
+   */
+  leftover?(event: { journey: string | undefined; runId: string | undefined; leftover: Leftover }): void;
   /** The worker's browser came up (`relaunch`: it replaced one that had gone away), or could not. */
   browser?(event: { launched: true; relaunch: boolean } | { launched: false; failure: string }): void;
 }
@@ -88,11 +91,13 @@ export class JourneyWorker {
   #browserPid: number | undefined;
   #browserFailure: string | undefined;
   #browserAnswered: (() => void) | undefined;
+  /** A leftover of an earlier run struck while this attempt ran: the worker ends after it, and nothing that befalls the attempt now is its own fault. */
+  #struck: WorkerEnding | undefined;
 
   private constructor(options: WorkerOptions) {
     this.#options = options;
     const heapMb = Math.max(64, Math.floor(options.memoryLimitBytes / 1024 / 1024));
-    this.#child = fork(ENTRY, [], {
+    this.#child = fork(ENTRY, [String(options.memoryLimitBytes)], {
       cwd: options.cwd,
       execArgv: [`--max-old-space-size=${heapMb}`],
       // Journey code never gets the key of kept sessions; the worker is handed the one state its journey declares.
@@ -170,6 +175,11 @@ export class JourneyWorker {
     return this.#state.is !== 'ended';
   }
 
+  /** Why pulse ended the worker, once it has. */
+  get endedBecause(): WorkerEnding | undefined {
+    return this.#state.is === 'ended' && this.#state.by === 'pulse' ? this.#state.why : undefined;
+  }
+
   /** The worker's browser: its main process while it runs, or why the last launch failed. */
   get browser(): { pid: number | undefined; failure: string | undefined } {
     return { pid: this.alive ? this.#browserPid : undefined, failure: this.#browserFailure };
@@ -211,10 +221,10 @@ export class JourneyWorker {
   }
 
   /** Imports one journey file and validates it, within `deadlineMs`; a worker that times out is ended. */
-  load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
+  load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome> {
     if (this.#state.is === 'running' || this.#state.is === 'loading') throw new Error('journey worker is busy');
     return new Promise((resolve) => {
-      if (!this.alive || !this.#send({ type: 'load', file, shown })) {
+      if (!this.alive || !this.#send({ type: 'load', file, shown, folder })) {
         resolve({ died: this.#describeExit() });
         return;
       }
@@ -239,8 +249,9 @@ export class JourneyWorker {
   }
 
   /** pulse ends the worker: the process and its browser go at once, and an attempt it ran ends with it. */
-  #end(why: WorkerEnding): void {
+  #end(ending: WorkerEnding): void {
     const state = this.#state;
+    const why = state.is === 'running' ? this.#afterStrike(ending) : ending;
     // The first reason pulse gave stands.
     this.#state = { is: 'ended', why: state.is === 'ended' && state.by === 'pulse' ? state.why : why, by: 'pulse' };
     if (this.#exit === undefined) this.#child.kill('SIGKILL');
@@ -307,15 +318,19 @@ export class JourneyWorker {
       case 'log':
         this.#options.hooks?.warn?.(message.fields, message.message);
         return;
-      case 'stray-fault':
-        this.#options.hooks?.strayFault?.(message.journey, message.message);
-        // Not the running attempt's code: it had not started when the leftover struck.
-        this.#end({
-          reason: 'fault',
-          message: `the worker was lost to a leftover of an earlier run of ${message.journey ?? 'a journey'}: ${message.message}`,
+      case 'leftover': {
+        this.#options.hooks?.leftover?.({ journey: message.journey, runId: message.runId, leftover: message.leftover });
+        // Not the running attempt's code: it goes on, and the worker is not reused after it.
+        const why: WorkerEnding = {
+          reason: 'leftover',
+          message: `a leftover of an earlier run of ${message.journey ?? 'a journey'} struck in this worker: ${message.leftover.message}`,
           during: 'pulse',
-        });
+          leftBy: { journey: message.journey, runId: message.runId },
+        };
+        if (running) this.#struck ??= why;
+        else this.#end(why);
         return;
+      }
       case 'ready':
         return;
     }
@@ -389,8 +404,19 @@ export class JourneyWorker {
     this.#resolve(running, { result, ended: why });
   }
 
+  /** After a leftover of an earlier run struck, the worker's end is that leftover's doing, not the attempt's. */
+  #afterStrike(why: WorkerEnding): WorkerEnding {
+    const struck = this.#struck;
+    if (!struck) return why;
+    return { reason: 'leftover', message: `${why.message}, after ${struck.message}`, during: 'pulse', ...(struck.leftBy ? { leftBy: struck.leftBy } : {}) };
+  }
+
   /** Why a worker died on its own: out of memory, or ended by its code (process.kill, abort, a native crash). */
   #deathCause(phase: Running['phase'] | undefined): WorkerEnding {
+    return this.#afterStrike(this.#diedOf(phase));
+  }
+
+  #diedOf(phase: Running['phase'] | undefined): WorkerEnding {
     if (/heap out of memory|Reached heap limit/i.test(this.#stderrTail)) {
       return { reason: 'memory', message: memoryMessage(this.#options.memoryLimitBytes), during: duringPhase(phase) };
     }
@@ -411,20 +437,24 @@ export class JourneyWorker {
     const after = this.#exit === undefined ? readSlot(this.pid, this.#browserPid) : undefined;
     const usage = usageOf(running, after, this.#browserPid);
     const result: AttemptResult = usage ? { ...report.result, usage } : report.result;
-    // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's.
+    // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's;
+    // the worker finds it itself (its peak), this is the last word from outside.
     const cap = this.#options.memoryLimitBytes;
     if (!report.ended && after && after.workerRssBytes > cap) {
-      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)`, during: 'pulse' as const };
+      const ended = { reason: 'memory' as const, message: `${memoryMessage(cap, after.workerRssBytes)} (at the end of the run)`, during: 'journey' as const };
       this.#end(ended);
       running.resolve({
         ...report,
         ended,
+        leftovers: [...(report.leftovers ?? []), { kind: 'memory', message: ended.message }],
         result: result.status === 'success' ? failedAttempt({ kind: 'worker-ended', worker: ended }, { message: ended.message }, result) : result,
         workerPid: this.pid,
       });
       return;
     }
-    running.resolve({ ...report, result, workerPid: this.pid });
+    // A leftover of an earlier run struck during this attempt: its result stands, and the worker goes after it.
+    const struck = report.ended ? undefined : this.#struck;
+    running.resolve({ ...report, ...(struck ? { ended: struck } : {}), result, workerPid: this.pid });
   }
 
   #describeExit(): string {

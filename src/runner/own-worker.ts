@@ -10,9 +10,9 @@ export async function loadInOwnWorker(options: Omit<LoadOptions, 'workers'> & { 
   const cwd = options.cwd ?? process.cwd();
   let own: JourneyWorker | undefined;
   const workers: JourneyLoader = {
-    load: async (file, shown, deadlineMs) => {
+    load: async (file, shown, deadlineMs, folder) => {
       own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? defaultOf('workerMemoryBytes'), cwd });
-      const outcome = await own.load(file, shown, deadlineMs);
+      const outcome = await own.load(file, shown, deadlineMs, folder);
       // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
       if ('timedOut' in outcome || 'died' in outcome) own = undefined;
       return outcome;

@@ -5,7 +5,7 @@ import { artifactsDir } from '../artifacts.ts';
 import { failedAttempt, whoseFault } from '../attempt-ending.ts';
 import type { TraceMode } from '../config.ts';
 import { defaultOf } from '../settings/table.ts';
-import type { JourneyDefinition, JourneyParams } from '../journey.ts';
+import type { JourneyDefinition, JourneyParams, JourneyVersion } from '../journey.ts';
 import type { Redactor } from '../redact.ts';
 import type { Artifacts, AttemptResult, ResourceUsage, RunResult, RunTrigger, StepResult } from '../result.ts';
 import { ownOriginsOf } from '../origins.ts';
@@ -77,6 +77,8 @@ export class Runner {
   readonly #knownSteps = new Map<string, string[]>();
   /** A success that broke a threshold is still the heartbeat, marked degraded. */
   readonly #thresholds = new ThresholdJudge();
+  /** The last version of each journey, its source redacted: redacted once per version, not at every run. */
+  readonly #shownVersions = new Map<string, JourneyVersion>();
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -94,9 +96,12 @@ export class Runner {
     const startedAt = new Date().toISOString();
     const log = options.log ?? this.#options.log;
     const attemptResults: AttemptResult[] = [];
+    // What ran: the version the deciding attempt's worker imported (a worker keeps its first import of a file).
+    let version: JourneyVersion | undefined;
     for (let attempt = 1; attempt <= journey.retries + 1; attempt += 1) {
-      const result = await this.#attempt(journey, { runId, traceId, attempt }, settings, log);
+      const { result, ran } = await this.#attempt(journey, { runId, traceId, attempt }, settings, log);
       attemptResults.push(result);
+      version = ran ?? version;
       // Only a failure is worth another try; a prober error is reported as it is.
       if (result.status !== 'failure') break;
     }
@@ -128,7 +133,18 @@ export class Runner {
       ...usageOfRun(attemptResults),
       trigger: options.trigger ?? { kind: 'schedule' },
       ...(degraded ? { degraded } : {}),
+      ...(version ? { version: this.#shown(journey.name, version) } : {}),
     };
+  }
+
+  /** The version as it leaves the runner: a secret written into the journey's source is redacted like any other text; the hash stays the source's. */
+  #shown(journey: string, version: JourneyVersion): JourneyVersion {
+    const known = this.#shownVersions.get(journey);
+    if (known && known.hash === version.hash && known.commit === version.commit) return known;
+    const redact = this.#options.redact ?? ((text: string) => text);
+    const shown: JourneyVersion = { ...version, files: version.files.map((file) => ({ ...file, text: redact(file.text) })) };
+    this.#shownVersions.set(journey, shown);
+    return shown;
   }
 
   async #attempt(
@@ -136,7 +152,7 @@ export class Runner {
     { runId, traceId, attempt }: { runId: string; traceId: string | undefined; attempt: number },
     settings: RunnerOptions,
     log: RunnerLog | undefined,
-  ): Promise<AttemptResult> {
+  ): Promise<{ result: AttemptResult; ran?: JourneyVersion }> {
     const { workers } = this.#options;
     const redact = this.#options.redact ?? ((text: string) => text);
     const mode = settings.trace ?? defaultOf('trace');
@@ -146,7 +162,14 @@ export class Runner {
     try {
       const kept = journey.session && sessions ? await sessions.take(journey.session) : undefined;
       const report = await workers.attempt({
-        journey: { name: journey.name, source: journey.source, timeoutMs: journey.timeoutMs, stepTimeoutMs: journey.stepTimeoutMs, origins: journey.origins },
+        journey: {
+          name: journey.name,
+          source: journey.source,
+          timeoutMs: journey.timeoutMs,
+          stepTimeoutMs: journey.stepTimeoutMs,
+          origins: journey.origins,
+          ...(journey.folder ? { folder: journey.folder } : {}),
+        },
         runId,
         attempt,
         ...(traceId ? { traceId } : {}),
@@ -175,13 +198,15 @@ export class Runner {
       });
       if (proberSide?.kind === 'starved')
         log?.warn({ event: 'attempt_starved', journey: journey.name, runId, attempt, share: Math.round(proberSide.share * 100) / 100 }, proberSide.note);
-      return proberSide ? asProberError(report.result, proberSide, redact) : report.result;
+      return { result: proberSide ? asProberError(report.result, proberSide, redact) : report.result, ...(report.version ? { ran: report.version } : {}) };
     } catch (error) {
-      return failedAttempt(
-        { kind: 'not-run' },
-        { message: redact(`could not start a journey worker: ${describeError(error).message}`) },
-        { attempt, durationMs: 0 },
-      );
+      return {
+        result: failedAttempt(
+          { kind: 'not-run' },
+          { message: redact(`could not start a journey worker: ${describeError(error).message}`) },
+          { attempt, durationMs: 0 },
+        ),
+      };
     }
   }
 }

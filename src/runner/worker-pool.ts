@@ -75,6 +75,8 @@ export class WorkerPool {
     const worker = await this.#acquire();
     this.#busy.set(worker, request.runId);
     const report = await worker.attempt(request).finally(() => this.#busy.delete(worker));
+    // What the attempt left is charged to its journey; its report's `ended` retires the worker below.
+    for (const leftover of report.leftovers ?? []) this.#options.hooks?.leftover?.({ journey: request.journey.name, runId: request.runId, leftover });
     // After a prober error (a crashed renderer, a lost browser) the next attempt starts clean too, browser and all.
     const browserGone = report.browser !== undefined && report.browser !== 'ok';
     if (report.browser === 'lost' || report.browser === 'unresponsive') this.#options.onBrowserRestart?.(report.browser);
@@ -99,9 +101,9 @@ export class WorkerPool {
   }
 
   /** Imports and validates one journey file in the next free worker; a worker that overruns the deadline is replaced. */
-  async load(file: string, shown: string, deadlineMs: number): Promise<LoadOutcome> {
+  async load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome> {
     const worker = await this.#acquire();
-    const outcome = await worker.load(file, shown, deadlineMs);
+    const outcome = await worker.load(file, shown, deadlineMs, folder);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
       this.#retire(worker, {
         reason: 'load',
@@ -126,7 +128,7 @@ export class WorkerPool {
     while (this.#idle.length > 0) {
       const worker = this.#idle.pop()!;
       if (worker.alive) return worker;
-      this.#retire(worker, { reason: 'exit', message: 'the worker ended while idle', during: 'pulse' });
+      this.#retire(worker, worker.endedBecause ?? { reason: 'exit', message: 'the worker ended while idle', during: 'pulse' });
     }
     if (this.#all.size + this.#starting.size < this.#options.size) {
       await this.#spawn();
@@ -142,14 +144,27 @@ export class WorkerPool {
   }
 
   async #start(): Promise<void> {
+    const slot: { worker?: JourneyWorker } = {};
     const hooks: WorkerHooks = {
       ...this.#options.hooks,
+      leftover: (event) => {
+        this.#options.hooks?.leftover?.(event);
+        // A leftover that struck an idle worker ended it: its replacement starts now, not when a run next needs it.
+        queueMicrotask(() => {
+          const started = slot.worker;
+          const index = started && !started.alive ? this.#idle.indexOf(started) : -1;
+          if (index < 0 || !started) return;
+          this.#idle.splice(index, 1);
+          this.#retire(started, started.endedBecause ?? { reason: 'leftover', message: 'a leftover of an earlier run ended the worker', during: 'pulse' });
+        });
+      },
       browser: (event) => {
         this.#lastLaunch = event.launched ? { launched: true, failure: undefined } : { launched: false, failure: event.failure };
         if (event.launched && event.relaunch) this.#options.onBrowserRestart?.('lost');
       },
     };
     const worker = await JourneyWorker.start({ launch: this.#options.launch, memoryLimitBytes: this.#options.memoryLimitBytes, hooks, cwd: this.#options.cwd });
+    slot.worker = worker;
     if (this.#closed) {
       await worker.close();
       return;
@@ -168,7 +183,9 @@ export class WorkerPool {
   #retire(worker: JourneyWorker, why: WorkerEnding, request?: AttemptRequest): void {
     worker.kill(why);
     this.#all.delete(worker);
-    this.#options.onReplaced?.({ reason: why.reason, message: why.message, pid: worker.pid, journey: request?.journey.name, runId: request?.runId });
+    // A leftover of an earlier run names that run, not the attempt it happened to strike in.
+    const whose = why.leftBy ?? { journey: request?.journey.name, runId: request?.runId };
+    this.#options.onReplaced?.({ reason: why.reason, message: why.message, pid: worker.pid, journey: whose.journey, runId: whose.runId });
     if (!this.#closed) this.#replace();
   }
 

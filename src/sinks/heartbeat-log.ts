@@ -1,4 +1,5 @@
 import { artifactUrl } from '../artifacts.ts';
+import { shortVersion } from '../journey.ts';
 import type { Logger } from '../logger.ts';
 import { artifactFiles, type Artifacts, type RunResult } from '../result.ts';
 import { describeBreach } from '../thresholds.ts';
@@ -21,8 +22,14 @@ export class HeartbeatLogSink implements Sink {
   constructor(private readonly options: HeartbeatLogOptions) {}
 
   onResult(result: RunResult): void {
-    // location is bound once in the daemon's base logger; traceId joins the line to the target's traces.
-    const log = this.options.log.child({ journey: result.journey, runId: result.runId, ...(result.traceId ? { traceId: result.traceId } : {}) });
+    // location is bound once in the daemon's base logger; traceId joins the line to the target's traces;
+    // journeyVersion says which code of the journey ran (its short hash).
+    const log = this.options.log.child({
+      journey: result.journey,
+      runId: result.runId,
+      ...(result.traceId ? { traceId: result.traceId } : {}),
+      ...(result.version ? { journeyVersion: shortVersion(result.version.hash) } : {}),
+    });
     const base = this.options.publicUrl ?? '';
     const durationMs = Math.round(result.durationMs);
     if (result.status === 'success') {

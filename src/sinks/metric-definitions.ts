@@ -90,6 +90,12 @@ export const RUN_METRICS = {
     help: 'Unix time of the last successful run: when the heart last beat.',
     labels: ['journey', 'location'],
   }),
+  journeyInfo: define({
+    name: 'pulse_journey_info',
+    type: 'gauge',
+    help: 'Always 1: the version of the journey that ran last on this replica (the first 12 hex digits of the hash of its file and the local modules it imports), as loaded before its first run. One series per journey; when the version changes the old series goes.',
+    labels: ['journey', 'version'],
+  }),
   interval: define({ name: 'pulse_journey_interval_seconds', type: 'gauge', help: 'Expected interval between runs, from the schedule.', labels: ['journey'] }),
   // The budgets a journey's runs are held to, from its definition: known before its first run.
   timeout: define({
@@ -206,8 +212,14 @@ export const PROBER_METRICS = {
   workerRestarts: define({
     name: 'pulse_worker_restarts_total',
     type: 'counter',
-    help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, replaced globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY), exit (ended on its own), stalled (pulse side did not finish), error (after a prober error), load (a journey file did not load in time).',
+    help: 'Journey workers ended and replaced: fault (journey code exited, threw outside a step, closed its browser, changed built-ins or globals), budget (blocked past its budget), memory (over PULSE_WORKER_MEMORY, during or at the end of a run, or kept after it), exit (ended on its own), stalled (pulse side did not finish), error (after a prober error), load (a journey file did not load in time), leftover (a run left live handles such as timers or sockets, or a leftover of an earlier run struck; also a worker worn by small leftovers of many runs).',
     labels: ['reason'],
+  }),
+  workerLeftovers: define({
+    name: 'pulse_worker_leftovers_total',
+    type: 'counter',
+    help: 'What a journey run left in its worker for the runs after it, by the journey that left it: memory (over the cap or kept after the run), handles (timers, sockets still live), globals (changed built-ins), fault (its code threw or rejected after its run ended). The worker is replaced each time.',
+    labels: ['journey', 'kind'],
   }),
   storeFailures: define({
     name: 'pulse_store_failures_total',

@@ -1,6 +1,6 @@
 import { SKIP_REASONS, STORE_CONDITIONS, STORE_OPERATIONS, type Listener, type ProberEvent, type StoreCondition } from '../events.ts';
 import type { JourneyDefinition } from '../journey.ts';
-import { WORKER_END_REASONS } from '../worker-protocol.ts';
+import { LEFTOVER_KINDS, WORKER_END_REASONS } from '../worker-protocol.ts';
 import { PROBER_METRICS as M, counter, gauge, histogram, type MetricsSinkOptions } from './metric-definitions.ts';
 
 /**
@@ -17,6 +17,7 @@ export class ProberMetrics implements Listener {
   readonly #scheduleLag;
   readonly #browserRestarts;
   readonly #workerRestarts;
+  readonly #workerLeftovers;
   readonly #storeFailures;
   readonly #storeResets;
   readonly #shardJourneys;
@@ -35,6 +36,7 @@ export class ProberMetrics implements Listener {
     this.#browserRestarts = counter(M.browserRestarts, registry);
     this.#workerRestarts = counter(M.workerRestarts, registry);
     for (const reason of WORKER_END_REASONS) this.#workerRestarts.inc({ reason }, 0);
+    this.#workerLeftovers = counter(M.workerLeftovers, registry);
     this.#storeFailures = counter(M.storeFailures, registry);
     for (const operation of STORE_OPERATIONS) this.#storeFailures.inc({ operation }, 0);
     this.#storeResets = counter(M.storeResets, registry);
@@ -51,6 +53,7 @@ export class ProberMetrics implements Listener {
     for (const journey of journeys) {
       this.#paused.set({ journey: journey.name, location: this.#location }, 0);
       for (const reason of SKIP_REASONS) this.#skipped.inc({ journey: journey.name, reason }, 0);
+      for (const kind of LEFTOVER_KINDS) this.#workerLeftovers.inc({ journey: journey.name, kind }, 0);
     }
     this.#shardJourneys.set({ shard: options.shard ?? '1/1' }, journeys.length);
     this.#changed();
@@ -69,6 +72,10 @@ export class ProberMetrics implements Listener {
         break;
       case 'worker-replaced':
         this.#workerRestarts.inc({ reason: event.reason });
+        break;
+      case 'worker-leftover':
+        // A leftover of a file's import or of a run no longer known is counted under journey="".
+        this.#workerLeftovers.inc({ journey: event.journey ?? '', kind: event.leftover });
         break;
       case 'store-problem':
         this.#storeFailures.inc({ operation: event.problem.operation });

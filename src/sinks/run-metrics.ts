@@ -1,4 +1,4 @@
-import type { JourneyDefinition } from '../journey.ts';
+import { shortVersion, type JourneyDefinition } from '../journey.ts';
 import { FAILURE_CAUSES, FAILURE_REASONS, RUN_STATUSES, type RunResult } from '../result.ts';
 import { judgedMetrics } from '../thresholds.ts';
 import { isNearMiss } from '../near-miss.ts';
@@ -34,6 +34,9 @@ export class RunMetrics implements Sink {
   readonly #stepNearMisses;
   /** Each registered journey's step timeout, what a near miss is judged against. */
   readonly #stepTimeoutsMs = new Map<string, number>();
+  readonly #journeyInfo;
+  /** The version label each journey's info series carries now: one series per journey. */
+  readonly #versions = new Map<string, string>();
   readonly #duration;
   readonly #stepDuration;
   readonly #webVital;
@@ -69,6 +72,7 @@ export class RunMetrics implements Sink {
     this.#timeout = gauge(M.timeout, registry);
     this.#stepTimeout = gauge(M.stepTimeout, registry);
     this.#stepNearMisses = counter(M.stepNearMisses, registry);
+    this.#journeyInfo = gauge(M.journeyInfo, registry);
     this.#duration = histogram(M.duration, registry);
     this.#stepDuration = histogram(M.stepDuration, registry);
     this.#webVital = gauge(M.webVital, registry);
@@ -87,6 +91,7 @@ export class RunMetrics implements Sink {
       this.#timeout.set({ journey: journey.name }, journey.timeoutMs / 1000);
       this.#stepTimeout.set({ journey: journey.name }, journey.stepTimeoutMs / 1000);
       this.#stepTimeoutsMs.set(journey.name, journey.stepTimeoutMs);
+      if (journey.version) this.#setVersion(journey.name, journey.version.hash);
       this.#heartbeats.inc({ journey: journey.name, location }, 0);
       this.#flakyRuns.inc({ journey: journey.name, location }, 0);
       this.#cpu.inc({ journey: journey.name, location }, 0);
@@ -117,8 +122,19 @@ export class RunMetrics implements Sink {
     for (const metric of new Set(result.degraded!.map((breach) => breach.metric))) this.#thresholdBreaches.inc({ ...labels, metric });
   }
 
+  /** The journey's info series names this version; the series of the version before it goes. */
+  #setVersion(journey: string, hash: string): void {
+    const version = shortVersion(hash);
+    const before = this.#versions.get(journey);
+    if (before === version) return;
+    if (before !== undefined) this.#journeyInfo.remove({ journey, version: before });
+    this.#versions.set(journey, version);
+    this.#journeyInfo.set({ journey, version }, 1);
+  }
+
   onResult(result: RunResult): void {
     const labels = { journey: result.journey, location: result.location };
+    if (result.version) this.#setVersion(result.journey, result.version.hash);
     this.#runs.inc({ ...labels, result: result.status });
     for (const attempt of result.attemptResults) this.#attempts.inc({ ...labels, result: attempt.status });
     this.#up.set(labels, result.status === 'success' ? 1 : 0);

@@ -20,6 +20,7 @@ function prepareLedger(db: Database.Database) {
     inFlight: db.prepare<[], { run_id: string }>('SELECT run_id FROM in_flight'),
     markPruned: db.transaction((runIds: readonly string[], at: string) => runIds.forEach((id) => mark.run(at, id))),
     deleteBefore: db.prepare<[number]>('DELETE FROM runs WHERE started_ms < ?'),
+    deleteUnusedVersions: db.prepare<[]>('DELETE FROM journey_versions WHERE hash NOT IN (SELECT journey_version FROM runs WHERE journey_version IS NOT NULL)'),
   };
 }
 
@@ -68,5 +69,10 @@ export class EvidenceLedger {
   /** Forgets runs that started before the cut-off (their steps go with them). */
   deleteRunsBefore(cutoffMs: number): number {
     return this.#database.guard('retention', 0, () => this.#sql().deleteBefore.run(cutoffMs).changes);
+  }
+
+  /** Forgets the source of every journey version no stored run ran any more. */
+  deleteUnusedVersions(): number {
+    return this.#database.guard('retention', 0, () => this.#sql().deleteUnusedVersions.run().changes);
   }
 }

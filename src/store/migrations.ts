@@ -98,6 +98,22 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ALTER TABLE runs ADD COLUMN peak_rss_bytes INTEGER;
     `);
   },
+  // Which version of its journey each run ran (a hash of the journey file and its local modules,
+  // and the git commit), and the source of each distinct version, kept while a run refers to it.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN journey_version TEXT;
+      ALTER TABLE runs ADD COLUMN journey_commit TEXT;
+      CREATE INDEX runs_by_journey_version ON runs (journey_version);
+      CREATE TABLE journey_versions (
+        hash TEXT PRIMARY KEY,
+        journey TEXT NOT NULL,
+        files TEXT NOT NULL,
+        unresolved TEXT,
+        first_seen_ms INTEGER NOT NULL
+      );
+    `);
+  },
 ];
 
 export function migrate(db: Database): { from: number; to: number } {

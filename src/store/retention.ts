@@ -20,6 +20,8 @@ export interface PruneOutcome {
   prunedOrphans: number;
   freedBytes: number;
   deletedRuns: number;
+  /** Journey versions whose source was dropped: no stored run ran them any more. */
+  deletedVersions: number;
 }
 
 interface Evidence {
@@ -66,7 +68,9 @@ export async function pruneArtifacts(options: { ledger: EvidenceLedger; artifact
   }
   ledger.markPruned(pruned, new Date(now));
   const deletedRuns = ledger.deleteRunsBefore(now - policy.historyMaxAgeMs);
-  return { prunedRuns: pruned.length, prunedOrphans, freedBytes, deletedRuns };
+  // A version's source lives as long as a run that ran it.
+  const deletedVersions = ledger.deleteUnusedVersions();
+  return { prunedRuns: pruned.length, prunedOrphans, freedBytes, deletedRuns, deletedVersions };
 }
 
 /** Every evidence folder under the root, oldest first: stored runs by their row, orphans by their run id's time (or mtime). */
@@ -129,7 +133,7 @@ export function startRetention(options: {
       .then(() => pruneArtifacts(options))
       .then(
         (outcome) => {
-          if (outcome.prunedRuns > 0 || outcome.prunedOrphans > 0 || outcome.deletedRuns > 0) options.onPruned(outcome);
+          if (outcome.prunedRuns > 0 || outcome.prunedOrphans > 0 || outcome.deletedRuns > 0 || outcome.deletedVersions > 0) options.onPruned(outcome);
         },
         (error: unknown) => options.onError(error),
       );

@@ -14,10 +14,15 @@ import type {
   StepResult,
 } from '../result.ts';
 import { NEAR_MISS_PERCENTILE } from '../near-miss.ts';
+import type { JourneyVersion } from '../journey.ts';
 import type { StoreDatabase, StoreHealth } from './database.ts';
 
+/** Which version of its journey a stored run ran; its source is kept once per version (journeyVersion). */
+export type RunVersion = Pick<JourneyVersion, 'hash' | 'commit'>;
+
 /** A stored run: the RunResult as it went out, plus what happened to it since. */
-export interface RunRecord extends RunResult {
+export interface RunRecord extends Omit<RunResult, 'version'> {
+  version?: RunVersion;
   artifactBytes: number;
   /** When retention deleted the evidence files; the run itself stays. */
   artifactsPrunedAt: string | undefined;
@@ -129,6 +134,8 @@ interface RunRow {
   degraded: string | null;
   cpu_seconds: number | null;
   peak_rss_bytes: number | null;
+  journey_version: string | null;
+  journey_commit: string | null;
 }
 
 interface StepRow {
@@ -210,6 +217,7 @@ function prepareQueries(db: Database.Database) {
        WHERE r.journey = ? AND r.status = 'success' AND r.started_ms >= ? AND s.status = 'passed'
        ORDER BY r.started_ms DESC, r.run_id DESC, s.position`,
     ),
+    version: db.prepare<[string], { files: string; unresolved: string | null }>('SELECT files, unresolved FROM journey_versions WHERE hash = ?'),
     // The run ids go in as one JSON array: one statement for any number of runs.
     steps: db.prepare<[string], StepRow>(
       'SELECT run_id, name, status, duration_ms, vitals, network FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, position',
@@ -322,6 +330,19 @@ export class RunQueries {
     });
   }
 
+  /** The source of a version a stored run ran (without the commit: that is the run's); undefined when it is not kept. */
+  journeyVersion(hash: string): Omit<JourneyVersion, 'commit'> | undefined {
+    return this.#database.guard('read', undefined, () => {
+      const row = this.#sql().version.get(hash);
+      if (!row) return undefined;
+      return {
+        hash,
+        files: JSON.parse(row.files) as JourneyVersion['files'],
+        ...(row.unresolved ? { unresolved: JSON.parse(row.unresolved) as string[] } : {}),
+      };
+    });
+  }
+
   /** Step durations of the last successful runs, oldest first, for the chart on the journey page. */
   stepHistory(journey: string, limit = 50): StepTimes[] {
     return this.#database.guard('read', [], () => {
@@ -418,6 +439,7 @@ function toRecord(row: RunRow, steps: StepResult[]): RunRecord {
     ...(row.certificates ? { certificates: JSON.parse(row.certificates) as CertificateInfo[] } : {}),
     ...(row.degraded ? { degraded: JSON.parse(row.degraded) as Breach[] } : {}),
     ...(row.cpu_seconds !== null && row.peak_rss_bytes !== null ? { usage: { cpuSeconds: row.cpu_seconds, peakRssBytes: row.peak_rss_bytes } } : {}),
+    ...(row.journey_version ? { version: { hash: row.journey_version, ...(row.journey_commit ? { commit: row.journey_commit } : {}) } } : {}),
     artifactBytes: row.artifact_bytes,
     artifactsPrunedAt: row.artifacts_pruned_at ?? undefined,
   };

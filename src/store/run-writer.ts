@@ -5,6 +5,9 @@ import type { Sink } from '../sinks/sink.ts';
 import type { StoreDatabase } from './database.ts';
 import { folderBytes } from './folder-bytes.ts';
 
+/** The sources kept per journey, newest first, whatever the retention: a version's source is up to 1 MiB. */
+export const MAX_VERSIONS_PER_JOURNEY = 50;
+
 /** A run that was in flight when pulse stopped, recorded at the next start. */
 export interface InterruptedRun {
   runId: string;
@@ -22,9 +25,20 @@ interface InFlightRow {
 function prepareWrites(db: Database.Database) {
   const insertRun = db.prepare<[Record<string, unknown>]>(`
     INSERT OR REPLACE INTO runs (run_id, journey, location, status, reason, failed_step, error, attempts, flaky,
-      started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded, cpu_seconds, peak_rss_bytes)
+      started_at, started_ms, duration_ms, artifacts, artifact_bytes, attempt_results, trigger, triggered_by, cause, observed, trace_id, certificates, degraded, cpu_seconds, peak_rss_bytes,
+      journey_version, journey_commit)
     VALUES (@run_id, @journey, @location, @status, @reason, @failed_step, @error, @attempts, @flaky,
-      @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded, @cpu_seconds, @peak_rss_bytes)`);
+      @started_at, @started_ms, @duration_ms, @artifacts, 0, @attempt_results, @trigger, @triggered_by, @cause, @observed, @trace_id, @certificates, @degraded, @cpu_seconds, @peak_rss_bytes,
+      @journey_version, @journey_commit)`);
+  // Each distinct version once, with its source: what a later run's diff is made from.
+  const insertVersion = db.prepare<[string, string, string, string | null, number]>(
+    'INSERT OR IGNORE INTO journey_versions (hash, journey, files, unresolved, first_seen_ms) VALUES (?, ?, ?, ?, ?)',
+  );
+  // A journey that is a new version at every run (one that rewrites its own file) keeps the sources of its latest only.
+  const trimVersions = db.prepare<[string, string, number]>(
+    `DELETE FROM journey_versions WHERE journey = ? AND hash IN (
+      SELECT hash FROM journey_versions WHERE journey = ? ORDER BY first_seen_ms DESC, rowid DESC LIMIT -1 OFFSET ?)`,
+  );
   const insertStep = db.prepare<[string, number, string, string, number, string | null, string | null]>(
     'INSERT INTO steps (run_id, position, name, status, duration_ms, vitals, network) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -34,6 +48,12 @@ function prepareWrites(db: Database.Database) {
     record: db.transaction((result: RunResult) => {
       endRun.run(result.runId);
       deleteSteps.run(result.runId);
+      const { version } = result;
+      if (version) {
+        const unresolved = version.unresolved ? JSON.stringify(version.unresolved) : null;
+        const added = insertVersion.run(version.hash, result.journey, JSON.stringify(version.files), unresolved, Date.now());
+        if (added.changes > 0) trimVersions.run(result.journey, result.journey, MAX_VERSIONS_PER_JOURNEY);
+      }
       insertRun.run(runRow(result));
       result.steps.forEach((step, position) =>
         insertStep.run(
@@ -149,6 +169,8 @@ function runRow(result: RunResult): Record<string, unknown> {
     degraded: result.degraded?.length ? JSON.stringify(result.degraded) : null,
     cpu_seconds: result.usage?.cpuSeconds ?? null,
     peak_rss_bytes: result.usage ? Math.round(result.usage.peakRssBytes) : null,
+    journey_version: result.version?.hash ?? null,
+    journey_commit: result.version?.commit ?? null,
   };
 }
 

@@ -1,12 +1,35 @@
 // What a failed run did differently from the last good run of the same journey and location:
 // the first question on-call ask ("what changed?"), answered from the small per-run summaries.
-import type { Observations, StepResult } from '../result.ts';
+import type { JourneyVersion } from '../journey.ts';
+import type { Observations, RunError, StepResult } from '../result.ts';
+import { diffVersions, touchesStep, type VersionSources } from './journey-diff.ts';
 
 export interface ComparedRun {
   runId: string;
   startedAt: string;
   steps: readonly StepResult[];
   observed?: Observations;
+  error?: RunError;
+  /** The version of its journey it ran, when recorded. */
+  version?: Pick<JourneyVersion, 'hash' | 'commit'>;
+}
+
+/** The sources of the two runs' versions, where the store still keeps them. */
+export interface ComparedSources {
+  now?: VersionSources;
+  then?: VersionSources;
+}
+
+/** The journey itself is not what the last good run ran. */
+export interface JourneyChange {
+  then: Pick<JourneyVersion, 'hash' | 'commit'>;
+  now: Pick<JourneyVersion, 'hash' | 'commit'>;
+  /** A unified diff of the sources, the good run's version to this one's; undefined when either source is no longer kept. */
+  diff?: string;
+  /** The diff covers less than the whole change (a source cut to its size limit, a very long diff). */
+  partial?: true;
+  /** The failed step is new, or the change touched it: its call or body, or a line naming it. */
+  atFailedStep: boolean;
 }
 
 export interface SinceLastGood {
@@ -24,6 +47,8 @@ export interface SinceLastGood {
   slowerSteps: { name: string; nowMs: number; thenMs: number }[];
   /** The summaries needed were kept for both runs (runs before this pulse version have none). */
   complete: boolean;
+  /** Set when the run ran another version of its journey than the good run; absent when the same, or unknown for either. */
+  journeyChanged?: JourneyChange;
 }
 
 const SLOWER_FACTOR = 2;
@@ -34,7 +59,7 @@ function isMuchSlower(nowMs: number, thenMs: number): boolean {
   return nowMs >= thenMs * SLOWER_FACTOR && nowMs - thenMs >= SLOWER_BY_MS;
 }
 
-export function compareWithLastGood(failed: ComparedRun, good: ComparedRun): SinceLastGood {
+export function compareWithLastGood(failed: ComparedRun, good: ComparedRun, sources: ComparedSources = {}): SinceLastGood {
   const now = failed.observed;
   const then = good.observed;
   const thenRequests = new Map((then?.requests ?? []).map((request) => [request.key, request]));
@@ -68,5 +93,23 @@ export function compareWithLastGood(failed: ComparedRun, good: ComparedRun): Sin
     slowerRequests: slowerRequests.slice(0, MAX_LISTED),
     slowerSteps,
     complete: now !== undefined && then !== undefined,
+    ...journeyChange(failed, good, sources),
+  };
+}
+
+/** The journey's change between the good run and the failed one, and whether it reached the step that failed. */
+function journeyChange(failed: ComparedRun, good: ComparedRun, sources: ComparedSources): { journeyChanged?: JourneyChange } {
+  if (!failed.version || !good.version || failed.version.hash === good.version.hash) return {};
+  const diff = sources.now && sources.then ? diffVersions(sources.then, sources.now) : undefined;
+  const step = failed.error?.step;
+  const isNew = step !== undefined && !good.steps.some((s) => s.name === step);
+  return {
+    journeyChanged: {
+      then: good.version,
+      now: failed.version,
+      ...(diff ? { diff: diff.text } : {}),
+      ...(diff?.partial ? { partial: true as const } : {}),
+      atFailedStep: step !== undefined && (isNew || (diff !== undefined && touchesStep(diff, step))),
+    },
   };
 }

@@ -187,7 +187,11 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   function sinceLastGood(run: RunRecord): SinceLastGood | undefined {
     if (run.status === 'success') return undefined;
     const good = store.lastSuccessBefore(run.journey, run.location, Date.parse(run.startedAt));
-    return good ? compareWithLastGood(run, good) : undefined;
+    if (!good) return undefined;
+    // The sources are read only when the journey changed: the diff is made from them.
+    const changed = run.version && good.version && run.version.hash !== good.version.hash;
+    const sources = changed ? { now: store.journeyVersion(run.version!.hash), then: store.journeyVersion(good.version!.hash) } : {};
+    return compareWithLastGood(run, good, sources);
   }
 
   function summary(run: RunRecord) {
@@ -205,6 +209,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
       reason: run.error?.reason,
       cause: run.cause,
       degraded: run.degraded,
+      version: run.version,
       artifactsPruned: run.artifactsPrunedAt !== undefined,
       url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}`,
     };

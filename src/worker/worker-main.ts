@@ -1,21 +1,24 @@
 // The journey worker: a child process of the daemon that imports journey files and runs their
 // attempts. Whatever journey code does here is caught, attributed to the attempt, and reported;
 // what cannot be caught (a blocked loop, a native crash, memory) ends this process, not the daemon.
+import path from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright';
-import type { JourneyParams } from '../journey.ts';
+import type { JourneyParams, JourneyVersion } from '../journey.ts';
 import { createRedactor, growingRedactor, sessionSecrets, type Redactor } from '../redact.ts';
 import { importJourneyFile } from '../registry/import-journey.ts';
+import { JourneyVersions } from '../registry/journey-version.ts';
 import type { AttemptResult } from '../result.ts';
 import { failedAttempt, type Ending } from '../attempt-ending.ts';
 import { runAttempt } from './attempt.ts';
 import { describeError } from '../errors.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
-import { GlobalsGuard } from './globals-guard.ts';
+import { LeftoverCheck } from './leftovers.ts';
 import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
-import type { AttemptRequest, BrowserAfterAttempt, FromWorker, SessionReport, ToWorker } from '../worker-protocol.ts';
+import type { AttemptRequest, BrowserAfterAttempt, FromWorker, Leftover, SessionReport, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
 import { sessionBody } from './session-body.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
@@ -31,19 +34,32 @@ const post = (message: FromWorker) => {
   }
 };
 
+/** The memory cap the daemon gave this worker (PULSE_WORKER_MEMORY), its first argument. */
+const capBytes = Number(process.argv[2]);
+
 /** The attempt in progress, for faults raised outside its awaited chain. */
-let current: { journey: string; raise: (error: JourneyFaultError) => void } | undefined;
+let current: { runId: string; raise: (error: JourneyFaultError) => void } | undefined;
 /** The journey that ran last, to name it when one of its leftovers misbehaves later. */
 let lastJourney: string | undefined;
 
-function fault(error: JourneyFaultError): void {
-  if (current) {
+/**
+ * Whose code is running: every callback, timer and promise made during an attempt (or while a
+ * journey file loads) carries it, so a fault is charged to the run whose code raised it, however
+ * late, and never to the attempt that happens to be running then.
+ */
+const owner = new AsyncLocalStorage<{ journey: string | undefined; runId: string | undefined }>();
+
+/** True when the fault was the running attempt's own; otherwise it is reported as a leftover of whoever left it. */
+function fault(error: JourneyFaultError): boolean {
+  const origin = owner.getStore();
+  if (current && (origin === undefined || origin.runId === current.runId)) {
     current.raise(error);
-    return;
+    return true;
   }
-  // Nothing is running: a leftover of an earlier attempt. Say whose, then leave; the daemon starts a fresh worker.
-  post({ type: 'stray-fault', journey: lastJourney, message: error.message });
-  setImmediate(() => exit(70));
+  // A leftover of an earlier attempt or of a file's import: say whose. With nothing running, leave; the daemon starts a fresh worker.
+  post({ type: 'leftover', journey: origin ? origin.journey : lastJourney, runId: origin?.runId, leftover: { kind: 'fault', message: error.message } });
+  if (!current) setImmediate(() => exit(70));
+  return false;
 }
 
 function describeThrown(what: string, thrown: unknown): JourneyFaultError {
@@ -58,16 +74,27 @@ function journeyFrame(stack: string | undefined): string | undefined {
   return match ? `${match[1]}:${match[2]}` : undefined;
 }
 
-process.on('uncaughtException', (error) => fault(describeThrown('journey code threw outside any awaited step', error)));
-process.on('unhandledRejection', (reason) => fault(describeThrown('a promise in journey code rejected with nobody awaiting it', reason)));
+/** Faults already charged, which reach the handlers below again when nobody catches them. */
+const charged = new WeakSet<object>();
+process.on('uncaughtException', (error) => {
+  if (!charged.has(error)) fault(describeThrown('journey code threw outside any awaited step', error));
+});
+process.on('unhandledRejection', (reason) => {
+  if (!(typeof reason === 'object' && reason !== null && charged.has(reason)))
+    fault(describeThrown('a promise in journey code rejected with nobody awaiting it', reason));
+});
 // A journey must not end the process it shares with later runs; it gets an error instead.
 process.exit = (code?: number | string | null) => {
   const error = new JourneyFaultError(`the journey called process.exit(${code ?? ''}); a journey must not end its process`);
-  if (current) current.raise(error);
+  fault(error);
+  charged.add(error);
   throw error;
 };
 // The daemon went away: nobody is left to report to.
 process.on('disconnect', () => exit(0));
+
+/** What each journey file imported here was, kept as first imported, as Node keeps the module. */
+const versions = new JourneyVersions();
 
 /** The worker's own browser, launched when the daemon sends its options and kept warm across attempts. */
 let ownBrowser: OwnBrowser | undefined;
@@ -90,7 +117,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
   faulted.catch(() => undefined);
   let faultMessage: string | undefined;
   current = {
-    journey: journey.name,
+    runId: request.runId,
     raise: (error) => {
       faultMessage ??= error.message;
       raise(error);
@@ -106,89 +133,118 @@ async function attempt(request: AttemptRequest): Promise<void> {
   const failed = (ending: Ending, message: string): AttemptResult =>
     failedAttempt(ending, { message: redact(stripAnsi(message)) }, { attempt: request.attempt, durationMs: now() - started });
 
-  let result: AttemptResult;
+  let result: AttemptResult | undefined;
   let browserAfter: BrowserAfterAttempt | undefined = 'ok';
   let browser: Browser | undefined;
+  let version: JourneyVersion | undefined;
+  leftovers.begin();
   try {
-    post({ type: 'phase', phase: 'import' });
-    const imported = await Promise.race([
-      withDeadline(importJourneyFile(journey.source, journey.source), journey.timeoutMs, `importing ${journey.source}`),
-      faulted,
-    ]).catch((error: unknown) => ({ failure: describeError(error).message }));
-    if ('failure' in imported) {
-      result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.failure}`);
-      faultMessage ??= result.error!.message;
-    } else if (!imported.journey) {
-      result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
-    } else {
-      post({ type: 'phase', phase: 'setup' });
-      try {
-        if (!ownBrowser) throw new Error('the daemon sent no launch options');
-        browser = await ownBrowser.get();
-      } catch (error) {
-        result = failed({ kind: 'not-run' }, `could not launch the browser: ${describeError(error).message}`);
-      }
-      if (browser) {
-        const params = Object.freeze({ ...request.params }) as JourneyParams;
-        const declared = imported.journey.options.session;
-        // Only the session the daemon handed over, and only to the journey that declares it by that name.
-        const session = request.session && declared?.options.name === request.session.name ? declared : undefined;
-        const report = await runAttempt({
-          body:
-            session && growing
-              ? sessionBody({ body: imported.journey.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) })
-              : imported.journey.body,
-          journey,
-          runId: request.runId,
-          attempt: request.attempt,
-          browser,
-          contextOptions: session && kept ? { ...request.contextOptions, storageState: kept } : request.contextOptions,
-          params,
-          ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
-          tracing: request.tracing,
-          vitals: request.vitals,
-          observe: request.observe,
-          artifactsRoot: request.artifactsRoot,
-          marker: trafficMarkerFor(request, (message) => post({ type: 'log', fields: { journey: journey.name, runId: request.runId }, message })),
-          redact,
-          fault: faulted,
-          crashesSince: (since) => ownBrowser?.crashesSince(since) ?? [],
-          log: { warn: (fields, message) => post({ type: 'log', fields: { ...fields }, message }) },
-          events: {
-            phase: (phase) => post({ type: 'phase', phase }),
-            stepStarted: (name) => post({ type: 'step-started', name }),
-            stepEnded: (step) => post({ type: 'step-ended', step }),
-          },
-        });
-        result = report.result;
-        browserAfter = report.browser;
-        if (report.ended) faultMessage ??= report.ended.message;
+    await owner.run({ journey: journey.name, runId: request.runId }, async () => {
+      post({ type: 'phase', phase: 'import' });
+      const imported = await Promise.race([
+        withDeadline(importJourneyFile(journey.source, journey.source, { versions, folder: journey.folder }), journey.timeoutMs, `importing ${journey.source}`),
+        faulted,
+      ]).catch((error: unknown) => ({ failure: describeError(error).message }));
+      // An import that did not finish still tried this version, once its files were read.
+      version = 'failure' in imported ? await peek(versions.of(journey.source, journey.folder ?? path.dirname(journey.source))) : imported.version;
+      if ('failure' in imported) {
+        result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.failure}`);
+        faultMessage ??= result.error!.message;
+      } else if (!imported.journey) {
+        result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
       } else {
-        result ??= failed({ kind: 'not-run' }, 'could not launch the browser');
+        post({ type: 'phase', phase: 'setup' });
+        try {
+          if (!ownBrowser) throw new Error('the daemon sent no launch options');
+          const own = ownBrowser;
+          // pulse's own: a browser launched now (the last one went away) is no run's leftover.
+          browser = await owner.exit(() => leftovers.pulseOpens(() => own.get()));
+        } catch (error) {
+          result = failed({ kind: 'not-run' }, `could not launch the browser: ${describeError(error).message}`);
+        }
+        if (browser) {
+          const params = Object.freeze({ ...request.params }) as JourneyParams;
+          const declared = imported.journey.options.session;
+          // Only the session the daemon handed over, and only to the journey that declares it by that name.
+          const session = request.session && declared?.options.name === request.session.name ? declared : undefined;
+          const report = await runAttempt({
+            body:
+              session && growing
+                ? sessionBody({ body: imported.journey.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) })
+                : imported.journey.body,
+            journey,
+            runId: request.runId,
+            attempt: request.attempt,
+            browser,
+            contextOptions: session && kept ? { ...request.contextOptions, storageState: kept } : request.contextOptions,
+            params,
+            ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
+            tracing: request.tracing,
+            vitals: request.vitals,
+            observe: request.observe,
+            artifactsRoot: request.artifactsRoot,
+            marker: trafficMarkerFor(request, (message) => post({ type: 'log', fields: { journey: journey.name, runId: request.runId }, message })),
+            redact,
+            fault: faulted,
+            crashesSince: (since) => ownBrowser?.crashesSince(since) ?? [],
+            log: { warn: (fields, message) => post({ type: 'log', fields: { ...fields }, message }) },
+            events: {
+              phase: (phase) => post({ type: 'phase', phase }),
+              stepStarted: (name) => post({ type: 'step-started', name }),
+              stepEnded: (step) => post({ type: 'step-ended', step }),
+            },
+          });
+          result = report.result;
+          browserAfter = report.browser;
+          if (report.ended) faultMessage ??= report.ended.message;
+        } else {
+          result ??= failed({ kind: 'not-run' }, 'could not launch the browser');
+        }
       }
-    }
+    });
   } catch (error) {
     result = failed({ kind: 'not-run' }, `pulse could not run the attempt: ${describeError(error).message}`);
   } finally {
     current = undefined;
   }
+  result ??= failed({ kind: 'not-run' }, 'pulse could not run the attempt');
 
-  const replaced = guard.changed();
-  if (replaced.length > 0) {
-    const message = `the journey replaced ${replaced.join(', ')}; a journey must not change the built-ins it shares with pulse`;
-    faultMessage ??= message;
-    if (result.status === 'success') result = failedAttempt({ kind: 'replaced-globals' }, { message }, result);
-  }
+  // What the attempt left for the next one is its own: found now, charged to it, and its worker is not reused.
+  const { found, worn } = leftovers.end({ handles: result.status === 'success' });
+  const leftBehind =
+    found.length > 0 ? redact(`the run left its worker unfit for the next run: ${found.map((leftover) => leftover.message).join('; ')}`) : undefined;
+  if (leftBehind !== undefined && result.status === 'success') result = failedAttempt({ kind: 'left-behind' }, { message: leftBehind }, result);
   // A fault of the journey's code, whenever raised, leaves the worker unfit for another attempt.
+  const ended: WorkerEnding | undefined = faultMessage
+    ? { reason: 'fault', message: faultMessage, during: 'journey' }
+    : leftBehind !== undefined
+      ? { reason: endReasonOf(found), message: leftBehind, during: 'journey' }
+      : worn !== undefined
+        ? { reason: 'leftover', message: worn, during: 'pulse' }
+        : undefined;
   post({
     type: 'attempt-done',
     report: {
       result,
       browser: browserAfter,
-      ...(faultMessage ? { ended: { reason: 'fault', message: faultMessage, during: 'journey' } } : {}),
+      ...(ended ? { ended } : {}),
+      ...(found.length > 0 ? { leftovers: found.map((leftover) => ({ kind: leftover.kind, message: redact(leftover.message) })) } : {}),
       ...(sessionReport ? { session: sessionReport } : {}),
+      ...(version ? { version } : {}),
     },
   });
+}
+
+/** A promise's value if it has settled by the next turn, else nothing: a version still being read is not waited for. */
+async function peek<T>(promise: Promise<T | undefined>): Promise<T | undefined> {
+  return Promise.race([promise.catch(() => undefined), new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+}
+
+/** Memory over the cap or kept is `memory`, changed built-ins a `fault` of the journey's code, anything else left running a `leftover`. */
+function endReasonOf(found: Leftover[]): WorkerEndReason {
+  if (found.some((leftover) => leftover.kind === 'memory')) return 'memory';
+  if (found.some((leftover) => leftover.kind === 'globals')) return 'fault';
+  return 'leftover';
 }
 
 /** Launches the worker's browser before it takes a run; a failure is reported, and the first attempt tries again. */
@@ -200,18 +256,19 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
   await ownBrowser.get().catch(() => undefined);
 }
 
-async function load(file: string, shown: string): Promise<void> {
-  const imported = await importJourneyFile(file, shown);
+async function load(file: string, shown: string, folder: string): Promise<void> {
+  // What a file's top-level code starts is charged to the file, never to a run that happens to be going.
+  const imported = await owner.run({ journey: shown, runId: undefined }, () => importJourneyFile(file, shown, { versions, folder }));
   post({ type: 'loaded', file, definition: imported.definition, problems: imported.problems });
 }
 
 // Warm up before the baseline of the globals: Playwright and the authoring entry journeys import.
 await import('../index.ts');
-const guard = new GlobalsGuard();
+const leftovers = new LeftoverCheck({ capBytes });
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'launch') void launch(message);
   else if (message.type === 'attempt') void attempt(message.request);
-  else if (message.type === 'load') void load(message.file, message.shown);
+  else if (message.type === 'load') void load(message.file, message.shown, message.folder);
 });
 post({ type: 'ready' });

@@ -1,14 +1,24 @@
 // Bad journeys beside a healthy canary in one real daemon: whatever a journey's code does, the
 // daemon stays up and answers, the canary keeps beating, and the bad run is recorded as what it was.
 import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
-import { tempDir } from '../support/temp.ts';
+import { journeyDir } from '../support/journey-files.ts';
+import { removeDir, tempDir } from '../support/temp.ts';
 
 const FIXTURES = 'test/fixtures/isolation';
+
+/** The journeys of the folder itself; those in leftovers/ beside them share one worker in a daemon of their own (isolation-leftovers.test.ts). */
+function folderJourneys(): string {
+  const dir = journeyDir('isolation');
+  for (const file of readdirSync(FIXTURES)) if (file.endsWith('.journey.ts')) copyFileSync(path.join(FIXTURES, file), path.join(dir, file));
+  return dir;
+}
 /**
  * Every bad journey runs at least twice in this window (each every 15 s), the canary every 3 s: a
  * run of it (with web vitals and the traffic marker) was seen past 2 s on two cores shared with
@@ -97,6 +107,7 @@ const isRunEnd = (line: LogLine) => line.event === 'heartbeat' || line.event ===
 describe('isolation: journey code cannot blind the daemon or falsify another journey', () => {
   let shop: Shop;
   let pulse: DaemonProcess;
+  const journeys = folderJourneys();
   const probes: { ms: number; ok: boolean }[] = [];
   let windowStart = 0;
 
@@ -106,13 +117,14 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
   after(async () => {
     await pulse?.stop();
     await shop.close();
+    removeDir(journeys);
   });
 
   test('the daemon starts on time although one journey file never finishes loading', async (t) => {
     const started = performance.now();
     // A slot for every journey and the control journey: the canary must never wait behind the bad
     // ones for a slot (that is saturation, not what a journey's code does to its neighbours).
-    pulse = new DaemonProcess(['--journeys', FIXTURES, '--base-url', shop.url, '--data-dir', tempDir(t), '--location', 'iso-1', '--concurrency', '12'], {
+    pulse = new DaemonProcess(['--journeys', journeys, '--base-url', shop.url, '--data-dir', tempDir(t), '--location', 'iso-1', '--concurrency', '12'], {
       PULSE_LOAD_TIMEOUT: '2s',
       PULSE_WORKER_MEMORY: '256MiB',
     });

@@ -1,8 +1,9 @@
 import { artifactUrl } from '../../artifacts.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { Artifacts, Breach, FailureCause, StepResult } from '../../result.ts';
-import type { RunRecord } from '../../store/run-queries.ts';
-import type { SinceLastGood } from '../../store/since-last-good.ts';
+import { shortVersion } from '../../journey.ts';
+import type { RunRecord, RunVersion } from '../../store/run-queries.ts';
+import type { JourneyChange, SinceLastGood } from '../../store/since-last-good.ts';
 import { ms, thresholdFigure, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
 import { openTraceLink, traceHelp, type TraceOpening } from './trace-page.ts';
@@ -25,8 +26,9 @@ ${run.traceId ? html`<dt>trace id</dt><dd><code data-testid="trace-id">${run.tra
 <dt>duration</dt><dd>${ms(run.durationMs)}</dd>
 <dt>attempts</dt><dd>${run.attempts}${run.flaky ? ' (flaky: succeeded on a retry)' : ''}</dd>
 <dt>location</dt><dd>${run.location}</dd>
+${run.version ? html`<dt>journey version</dt><dd data-testid="journey-version">${versionLabel(run.version)}</dd>` : ''}
 ${run.error ? html`<dt>failed step</dt><dd data-testid="failed-step">${run.error.step ?? 'outside any step'}</dd><dt>reason</dt><dd>${run.error.reason ?? 'prober error: pulse could not run the journey'}</dd>` : ''}
-${run.cause ? html`<dt>cause</dt><dd data-testid="cause"><strong>${run.cause}</strong>: ${CAUSES[run.cause]}</dd>` : ''}
+${run.cause ? html`<dt>cause</dt><dd data-testid="cause"><strong>${run.cause}</strong>: ${CAUSES[run.cause]}${changedHere(run, since) ? html`. <strong data-testid="journey-changed-here">The journey changed at this step since the last good run</strong>: read the change below before suspecting the product.` : ''}</dd>` : ''}
 </dl>
 ${run.error ? html`<h2>Error</h2><pre class="error">${run.error.message}</pre>` : ''}
 ${run.status === 'success' ? '' : sinceSection(since)}
@@ -55,15 +57,41 @@ ${breaches.map((breach) => html`<tr data-step="${breach.step ?? ''}" data-metric
 </tbody></table></div>`;
 }
 
+/** A version as on-call read it: the short hash (the full one on hover), and the git commit where there is one. */
+function versionLabel(version: RunVersion): SafeHtml {
+  return html`<code class="break" title="${version.hash}">${shortVersion(version.hash)}</code>${version.commit ? html` at git commit <code class="break" title="${version.commit}">${version.commit.slice(0, 12)}</code>` : ''}`;
+}
+
+/** The run failed at a step its journey changed (or added) since the last good run: pulse's own code is no suspect, the journey's new code is. */
+function changedHere(run: RunRecord, since: SinceLastGood | undefined): boolean {
+  return run.status !== 'success' && run.cause !== 'prober' && since?.journeyChanged?.atFailedStep === true;
+}
+
+function journeyChangeSection(change: JourneyChange): SafeHtml {
+  return html`<h3>The journey changed</h3>
+<div data-testid="journey-changed">
+<p>The last good run ran version ${versionLabel(change.then)}; this run ran ${versionLabel(change.now)}.${change.atFailedStep ? ' The change reaches the step that failed.' : ''}</p>
+${
+  change.diff === undefined
+    ? html`<p class="muted">The source of one of the two versions is no longer kept (retention), so there is no diff to show.</p>`
+    : change.diff === ''
+      ? html`<p class="muted">The files themselves are the same; what changed is an import left out of the version (a missing file, or one outside the journeys folder).</p>`
+      : html`${change.partial ? html`<p class="muted">Part of the change only: a source was cut to its size limit, or the diff is too long to show whole.</p>` : ''}<div class="scroll-box"><pre class="diff" data-testid="journey-diff">${change.diff}</pre></div>`
+}
+</div>`;
+}
+
 function sinceSection(since: SinceLastGood | undefined): SafeHtml {
   if (!since)
     return html`<h2>Since the last good run</h2><p class="muted" data-testid="since-last-good">No earlier successful run of this journey here to compare with.</p>`;
   const nothing =
+    !since.journeyChanged &&
     since.newConsole.length + since.newlyFailing.length + since.failingUnseen.length + since.slowerRequests.length + since.slowerSteps.length === 0;
   return html`<h2>Since the last good run</h2>
 <div data-testid="since-last-good">
 <p class="muted">Compared with <a href="/runs/${encodeURIComponent(since.runId)}">${since.runId}</a> (${time(since.startedAt)}).${since.complete ? '' : ' One of the two runs kept no summary of its requests (recorded before pulse kept them), so this is partial.'}</p>
 ${nothing ? html`<p>Nothing new: no new console error, no request that failed now and worked then, nothing much slower.</p>` : ''}
+${since.journeyChanged ? journeyChangeSection(since.journeyChanged) : ''}
 ${since.newlyFailing.length ? html`<h3>Failing now, fine then</h3><ul data-testid="newly-failing">${since.newlyFailing.map((r) => html`<li><code>${r.key}</code>: now ${r.now}, then ${r.then}</li>`)}</ul>` : ''}
 ${since.failingUnseen.length ? html`<h3>Failing now, not requested then</h3><ul>${since.failingUnseen.map((r) => html`<li><code>${r.key}</code>: ${r.now}</li>`)}</ul>` : ''}
 ${since.newConsole.length ? html`<h3>New console errors</h3><ul data-testid="new-console">${since.newConsole.map((line) => html`<li><code>${line}</code></li>`)}</ul>` : ''}

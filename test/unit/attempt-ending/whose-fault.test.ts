@@ -12,7 +12,7 @@ const ended = (reason: WorkerEnding['reason'], during: WorkerEnding['during']): 
 test("an ending is the journey's when its own code caused it, pulse's otherwise", () => {
   const table: [Ending, 'journey' | 'prober'][] = [
     [{ kind: 'not-loaded' }, 'journey'],
-    [{ kind: 'replaced-globals' }, 'journey'],
+    [{ kind: 'left-behind' }, 'journey'],
     [{ kind: 'not-run' }, 'prober'],
     [{ kind: 'browser-lost' }, 'prober'],
     [{ kind: 'starved' }, 'prober'],
@@ -28,6 +28,9 @@ test("an ending is the journey's when its own code caused it, pulse's otherwise"
     [ended('stalled', 'pulse'), 'prober'],
     [ended('error', 'pulse'), 'prober'],
     [ended('browser', 'pulse'), 'prober'],
+    // What a run left is its own; a leftover of an earlier run that struck in this attempt is not.
+    [ended('leftover', 'journey'), 'journey'],
+    [ended('leftover', 'pulse'), 'prober'],
   ];
   for (const [ending, fault] of table) assert.equal(whoseFault(ending), fault, JSON.stringify(ending));
   // Every reason a worker ends for has an answer.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { ProberEvents, type ProberEvent } from '../../../src/events.ts';
+import type { JourneyVersion } from '../../../src/journey.ts';
 import { ALL_METRICS } from '../../../src/sinks/metric-definitions.ts';
 import { ProberMetrics } from '../../../src/sinks/prober-metrics.ts';
 import { renderPush } from '../../../src/sinks/pushgateway.ts';
@@ -260,4 +261,33 @@ test('one definition per metric name: /metrics and a push declare every shared n
     assert.equal(defined.get(name)?.type, type, `${name}: declared as in the table`);
     assert.equal(defined.get(name)?.help, help, `${name}: help as in the table`);
   }
+});
+
+test('pulse_journey_info: the version loaded, then the version each run ran; one series per journey, the old one removed', async () => {
+  const { sink, read } = metrics();
+  const version = (digit: string): JourneyVersion => ({ hash: digit.repeat(64), files: [] });
+  const info = async () => [...(await read())].filter(([key]) => key.startsWith('pulse_journey_info{')).sort(([a], [b]) => a.localeCompare(b));
+  sink.registerJourneys([
+    { name: 'checkout', schedule: '*/5 * * * *', timezone: 'UTC', version: version('a') } as Journey,
+    { name: 'search', schedule: '*/5 * * * *', timezone: 'UTC' } as Journey,
+  ]);
+  assert.deepEqual(await info(), [['pulse_journey_info{journey="checkout",version="aaaaaaaaaaaa"}', 1]], 'a journey loaded without a version has no series');
+
+  sink.onResult(runResult({ version: version('a') }));
+  sink.onResult(runResult({ version: version('b'), status: 'failure', error: { message: 'x', step: 'add to cart', reason: 'assertion' } }));
+  sink.onResult(runResult({ journey: 'search', version: version('c') }));
+  sink.onResult(runResult({ journey: 'search' }));
+  assert.deepEqual(await info(), [
+    ['pulse_journey_info{journey="checkout",version="bbbbbbbbbbbb"}', 1],
+    ['pulse_journey_info{journey="search",version="cccccccccccc"}', 1],
+  ]);
+  sink.onResult(runResult({ version: version('a') }));
+  assert.deepEqual(
+    await info(),
+    [
+      ['pulse_journey_info{journey="checkout",version="aaaaaaaaaaaa"}', 1],
+      ['pulse_journey_info{journey="search",version="cccccccccccc"}', 1],
+    ],
+    'back to an earlier version: still one series',
+  );
 });

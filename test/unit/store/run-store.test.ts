@@ -60,6 +60,8 @@ test('every statement is prepared when the store opens; no query, page of a jour
   store.ledger.runsWithArtifacts();
   store.ledger.inFlightRunIds();
   store.ledger.markPruned(['20260101T130000Z-flight']);
+  store.ledger.deleteUnusedVersions();
+  store.queries.journeyVersion('0'.repeat(64));
   store.pauses.activePauses();
   assert.equal(prepares.count, opened, 'nothing prepared after the store opened');
 });
