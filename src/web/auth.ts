@@ -9,11 +9,16 @@ import { CONTROL_PREFIX } from '../control/control-page.ts';
 /** Paths that stay open so that probes and scrapers work without credentials (and the control journey, under CONTROL_PREFIX). */
 const ALWAYS_OPEN = new Set(['/healthz', '/readyz']);
 
+export interface AuthOptions {
+  /** A request admitted without the credentials (the trace viewer's pass); checked before them. */
+  admit?: (request: FastifyRequest) => boolean;
+}
+
 /**
  * Optional auth for the UI, the API and the artifacts: a bearer token, basic credentials, or
  * either. /healthz and /readyz stay open; /metrics is protected only with PULSE_AUTH_METRICS=1.
  */
-export async function registerAuth(app: FastifyInstance, auth: Config['auth']): Promise<void> {
+export async function registerAuth(app: FastifyInstance, auth: Config['auth'], options: AuthOptions = {}): Promise<void> {
   const methods: ((request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void)[] = [];
   if (auth.token) {
     await app.register(fastifyBearerAuth, { keys: [auth.token], addHook: false });
@@ -38,6 +43,7 @@ export async function registerAuth(app: FastifyInstance, auth: Config['auth']): 
     const route = request.routeOptions.url;
     if (route === undefined) return check.call(app, request, reply, done);
     if (ALWAYS_OPEN.has(route) || route.startsWith(CONTROL_PREFIX) || (route === '/metrics' && !auth.metrics)) return done();
+    if (options.admit?.(request)) return done();
     return check.call(app, request, reply, done);
   });
 }

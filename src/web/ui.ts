@@ -12,6 +12,9 @@ import { compareWithLastGood, type SinceLastGood } from '../store/since-last-goo
 import { registerAuth } from './auth.ts';
 import { registerEvidenceFiles } from './evidence-files.ts';
 import { describePause, registerOperations } from './operations-routes.ts';
+import { TRACE_VIEWER_PREFIX } from './trace-links.ts';
+import { TracePass } from './trace-pass.ts';
+import { admittedByPass, canRunViewer, registerTraceViewer } from './trace-viewer.ts';
 import { ViewCache } from './view-cache.ts';
 import { journeyPage } from './views/journey-page.ts';
 import { overviewPage } from './views/overview.ts';
@@ -62,9 +65,11 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     referrerPolicy: { policy: 'same-origin' },
     hsts: false,
   });
-  await registerAuth(app, config.auth);
+  const tracePass = new TracePass({ path: TRACE_VIEWER_PREFIX });
+  await registerAuth(app, config.auth, { admit: admittedByPass(tracePass) });
 
   registerEvidenceFiles(app, options.artifactsRoot);
+  registerTraceViewer(app, { store, artifactsRoot: options.artifactsRoot, pass: tracePass, location: config.location, publicUrl: config.publicUrl });
 
   // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
   const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);
@@ -130,7 +135,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(runPage(run, config.location, config.publicUrl, sinceLastGood(run)).value);
+      .send(runPage(run, config.location, config.publicUrl, sinceLastGood(run), canRunViewer(request, config.publicUrl) ? 'viewer' : 'download').value);
   });
 
   app.get('/api/journeys', async () =>

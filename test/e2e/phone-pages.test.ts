@@ -35,6 +35,8 @@ interface UiPage {
 /** Routes that answer with something other than a page of pulse's own, and why. */
 const NOT_UI_PAGES: Record<string, string> = {
   '/artifacts/*': "evidence files as they were captured (the page HTML is the target's own page, not pulse's)",
+  '/runs/:id/trace':
+    "opens Playwright's own trace viewer, not a page of pulse's; where the viewer cannot run, its page of one sentence is checked at 390 px in trace-viewer.test.ts",
 };
 
 interface Width {

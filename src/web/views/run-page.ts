@@ -6,6 +6,7 @@ import type { RunRecord, RunVersion } from '../../store/run-queries.ts';
 import type { JourneyChange, SinceLastGood } from '../../store/since-last-good.ts';
 import { ms, thresholdFigure, time } from '../format.ts';
 import { layout, statusBadge } from './layout.ts';
+import { openTraceLink, traceHelp, type TraceOpening } from './trace-page.ts';
 
 /** One run: the step waterfall with the failed step marked, the error, the screenshot and links to the rest. */
 /** What each cause tells on-call to do first. */
@@ -16,7 +17,7 @@ const CAUSES: Record<FailureCause, string> = {
   prober: "pulse's side: it could not run or observe the journey (browser, renderer, worker, store)",
 };
 
-export function runPage(run: RunRecord, location: string, publicUrl: string | undefined, since?: SinceLastGood): SafeHtml {
+export function runPage(run: RunRecord, location: string, publicUrl: string | undefined, since?: SinceLastGood, traces: TraceOpening = 'viewer'): SafeHtml {
   const body = html`<h1><a href="/journeys/${encodeURIComponent(run.journey)}">${run.journey}</a> run ${statusBadge(run.status)}${run.degraded ? html` ${statusBadge('degraded')}` : ''}</h1>
 <dl class="facts">
 <dt>run</dt><dd><code>${run.runId}</code></dd>
@@ -36,11 +37,11 @@ ${run.degraded ? degradedSection(run.degraded) : ''}
 ${waterfall(run.steps, new Set(run.degraded?.flatMap((breach) => (breach.step === undefined ? [] : [breach.step]))))}
 ${feltTable(run.steps)}
 ${certificatesTable(run)}
-${evidence(run, publicUrl)}
+${evidence(run, publicUrl, traces)}
 ${
   run.attemptResults.length > 1
     ? html`<h2>Attempts</h2><div class="scroll-box"><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
-${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td class="figure">${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}</td></tr>`)}
+${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td class="figure">${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}${attempt.artifacts.trace && run.artifactsPrunedAt === undefined && traces === 'viewer' ? html` · ${openTraceLink(traces, run.runId, attempt.attempt)}` : ''}</td></tr>`)}
 </tbody></table></div>`
     : ''
 }`;
@@ -162,23 +163,16 @@ ${steps.map((step) => {
 </tbody></table></div>`;
 }
 
-function evidence(run: RunRecord, publicUrl: string | undefined): SafeHtml {
+function evidence(run: RunRecord, publicUrl: string | undefined, traces: TraceOpening): SafeHtml {
   const { artifacts } = run;
   if (run.artifactsPrunedAt) {
     return html`<h2>Evidence</h2><p class="note" data-testid="pruned">The evidence of this run (screenshot, page HTML, console log, trace) was removed by retention at ${time(run.artifactsPrunedAt)}.</p>`;
   }
   if (Object.keys(artifacts).length === 0) return html``;
-  const traceUrl = artifacts.trace ? artifactUrl(artifacts.trace, publicUrl) : undefined;
   return html`<h2>Evidence</h2>
 <p>${links(artifacts, false)}</p>
-${traceUrl && artifacts.trace ? traceHint(traceUrl, artifacts.trace) : ''}
+${artifacts.trace ? traceHelp(traces, run, artifacts.trace, publicUrl) : ''}
 ${artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><img class="screenshot" alt="screenshot of the page when ${run.journey} failed" src="${artifactUrl(artifacts.screenshot)}">` : ''}${artifacts.notCaptured ? html`<p class="note" data-testid="not-captured">Some evidence could not be captured (the page's renderer did not answer): <a href="${artifactUrl(artifacts.notCaptured)}">what, and why</a>.</p>` : ''}`;
-}
-
-// show-trace opens a URL itself when the UI is reachable at its public URL; otherwise the downloaded file.
-function traceHint(traceUrl: string, file: string): SafeHtml {
-  const target = traceUrl.startsWith('http') ? traceUrl : (file.split('/').pop() ?? 'trace.zip');
-  return html`<p class="muted">Open the trace in Playwright's trace viewer: ${traceUrl.startsWith('http') ? '' : 'download it, then '}<code>npx playwright show-trace ${target}</code></p>`;
 }
 
 function links(artifacts: Artifacts, pruned: boolean): SafeHtml {
