@@ -49,6 +49,9 @@ let lastJourney: string | undefined;
  */
 const owner = new AsyncLocalStorage<{ journey: string | undefined; runId: string | undefined }>();
 
+/** The journey files being loaded now, by the name their loads run under. */
+const loading = new Set<string>();
+
 /** True when the fault was the running attempt's own; otherwise it is reported as a leftover of whoever left it. */
 function fault(error: JourneyFaultError): boolean {
   const origin = owner.getStore();
@@ -56,6 +59,8 @@ function fault(error: JourneyFaultError): boolean {
     current.raise(error);
     return true;
   }
+  // A file still loading: its fault (process.exit at its top level) is thrown into its import, which reports it as that file's problem.
+  if (origin !== undefined && origin.runId === undefined && origin.journey !== undefined && loading.has(origin.journey)) return false;
   // A leftover of an earlier attempt or of a file's import: say whose. With nothing running, leave; the daemon starts a fresh worker.
   post({ type: 'leftover', journey: origin ? origin.journey : lastJourney, runId: origin?.runId, leftover: { kind: 'fault', message: error.message } });
   if (!current) setImmediate(() => exit(70));
@@ -262,7 +267,10 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
 
 async function load(file: string, shown: string, folder: string): Promise<void> {
   // What a file's top-level code starts is charged to the file, never to a run that happens to be going.
-  const imported = await owner.run({ journey: shown, runId: undefined }, () => importJourneyFile(file, shown, { versions, folder }));
+  loading.add(shown);
+  const imported = await owner
+    .run({ journey: shown, runId: undefined }, () => importJourneyFile(file, shown, { versions, folder }))
+    .finally(() => loading.delete(shown));
   post({ type: 'loaded', file, definition: imported.definition, problems: imported.problems });
 }
 
