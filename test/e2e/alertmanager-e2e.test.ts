@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -19,6 +18,7 @@ import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { browserMains } from '../support/processes.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
+import { startPrometheus } from '../support/prometheus-server.ts';
 import { startServerBinary } from '../support/server-binary.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -82,10 +82,6 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
   }
 }
 
-interface PromAlert {
-  labels: Record<string, string>;
-  state: 'pending' | 'firing';
-}
 interface AmAlert {
   labels: Record<string, string>;
   status: { state: string; inhibitedBy: string[]; silencedBy: string[] };
@@ -164,33 +160,11 @@ test(
       await rewritten(path.join(PROMETHEUS_DIR, 'recording.yml'), 'recording.yml', path.join(dir, 'recording.yml')),
       await rewritten(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'alerts.yml', path.join(dir, 'alerts.yml')),
     ];
-    const config = {
-      global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-      rule_files: ruleFiles,
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(alertmanager.url).host] }] }] },
-      scrape_configs: [{ job_name: 'pulse', static_configs: [{ targets: [instance] }] }],
-    };
-    // JSON is YAML.
-    await writeFile(path.join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-    const prometheus = await startServerBinary({
-      binary: '/usr/bin/prometheus',
-      install: 'apt-get install -y prometheus',
-      args: [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        '--web.listen-address={address}',
-        '--log.level=warn',
-      ],
-    });
+    const prometheus = await startPrometheus({ dir, ruleFiles, targets: [instance], alertmanager: new URL(alertmanager.url).host });
     t.after(() => prometheus.stop());
 
-    const query = async (expr: string) =>
-      (
-        await json<{ data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(
-          `${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`,
-        )
-      ).data.result;
-    const promAlerts = async () => (await json<{ data: { alerts: PromAlert[] } }>(`${prometheus.url}/api/v1/alerts`)).data.alerts;
+    const query = prometheus.query;
+    const promAlerts = prometheus.alerts;
     const delivered = () =>
       webhook.received.flatMap(({ path: at, receivedAt, body }) =>
         body.alerts.map((alert) => ({ at, receivedAt, status: alert.status, labels: alert.labels })),

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { startShop } from '../../src/demo/shop.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
-import { startServerBinary } from '../support/server-binary.ts';
+import { startPrometheus, type PromAlert } from '../support/prometheus-server.ts';
 import { tempDir } from '../support/temp.ts';
 
 const RULES_DIR = path.join(ROOT, 'deploy', 'prometheus');
@@ -52,23 +52,6 @@ async function writeTestRules(dir: string): Promise<string[]> {
   return files;
 }
 
-interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-interface PromAlert {
-  labels: Record<string, string>;
-  state: 'pending' | 'firing';
-  activeAt: string;
-}
-
-async function api<T>(base: string, pathAndQuery: string): Promise<T> {
-  const response = await fetch(`${base}${pathAndQuery}`, { signal: AbortSignal.timeout(5_000) });
-  const body = (await response.json()) as { status: string; data: T; error?: string };
-  if (body.status !== 'success') throw new Error(`${pathAndQuery}: ${body.error}`);
-  return body.data;
-}
-
 async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<{ value: T; ms: number }> {
   const start = Date.now();
   for (;;) {
@@ -91,31 +74,11 @@ test(
     const pulseUrl = new URL(await pulse.started());
 
     const ruleFiles = await writeTestRules(dir);
-    const config = {
-      global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-      rule_files: ruleFiles,
-      scrape_configs: [{ job_name: 'pulse', static_configs: [{ targets: [pulseUrl.host] }] }],
-    };
-    // JSON is YAML.
-    await writeFile(path.join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-    const prometheus = await startServerBinary({
-      binary: '/usr/bin/prometheus',
-      install: 'apt-get install prometheus',
-      args: [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        '--web.listen-address={address}',
-        '--log.level=warn',
-      ],
-    });
+    const prometheus = await startPrometheus({ dir, ruleFiles, targets: [pulseUrl.host] });
     t.after(() => prometheus.stop());
 
-    const query = async (expr: string) =>
-      api<{ result: PromSample[] }>(prometheus.url, `/api/v1/query?query=${encodeURIComponent(expr)}`).then((d) => d.result);
-    const checkoutAlerts = async () =>
-      (await api<{ alerts: PromAlert[] }>(prometheus.url, '/api/v1/alerts')).alerts.filter(
-        (a) => a.labels.journey === 'checkout' && DOWN_ALERTS.has(a.labels.alertname ?? ''),
-      );
+    const query = prometheus.query;
+    const checkoutAlerts = async () => (await prometheus.alerts()).filter((a) => a.labels.journey === 'checkout' && DOWN_ALERTS.has(a.labels.alertname ?? ''));
     const ratio = 'pulse:journey_success_ratio:rate5m{journey="checkout",location="e2e-1"}';
 
     // (a) Healthy: the target is scraped and checkout's success ratio over the window is 1.

@@ -8,7 +8,6 @@
  * it in plain words naming the data folder; SIGTERM exits 0.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
@@ -16,7 +15,7 @@ import { diskThatFillsUp, diskThatTurnsReadOnly, mountsUnavailable, type Hostile
 import { DaemonProcess, ROOT, type LogLine } from '../support/daemon-process.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
-import { startServerBinary } from '../support/server-binary.ts';
+import { startPrometheus } from '../support/prometheus-server.ts';
 import { tempDir } from '../support/temp.ts';
 
 const JOURNEYS = path.join(ROOT, 'test', 'fixtures', 'hostile-disks', 'journeys');
@@ -80,29 +79,9 @@ describe('a data folder that fails under a running daemon: degraded, not down', 
     const ruleFiles: string[] = [];
     for (const file of ['recording.yml', 'alerts.yml'] as const)
       ruleFiles.push(await writeRewritten(path.join(RULES_DIR, file), file, path.join(dir, file), REWRITES));
-    const config = {
-      global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-      rule_files: ruleFiles,
-      scrape_configs: [{ job_name: 'pulse', static_configs: [{ targets: [instance] }] }],
-    };
-    await writeFile(path.join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-    const prometheus = await startServerBinary({
-      binary: '/usr/bin/prometheus',
-      install: 'apt-get install -y prometheus',
-      args: [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
-        '--web.listen-address={address}',
-        '--log.level=warn',
-      ],
-    });
+    const prometheus = await startPrometheus({ dir, ruleFiles, targets: [instance] });
     t.after(() => prometheus.stop());
-    const query = async (expr: string) =>
-      (
-        await json<{ data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(
-          `${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`,
-        )
-      ).body.data.result;
+    const query = prometheus.query;
     const prober = async () => (await json<ProberApi>(`${pulseUrl.origin}/api/prober`)).body;
 
     // Sound first: the canary beats, the store check passes, Prometheus scrapes it.
