@@ -117,7 +117,10 @@ describe('the run store heals instead of stopping the prober', () => {
     const pageSize = 4096;
     assert.ok(statSync(file).size > 20 * pageSize, 'several pages');
     const pristine = readFileSync(file);
-    damage(file, 12 * pageSize + 100, 2000);
+    // A page in the middle of the file holds runs and steps; the first pages are the schema and
+    // tables that may be empty, where bytes past the page's header are unused space.
+    const dataPage = Math.floor(statSync(file).size / pageSize / 2);
+    damage(file, dataPage * pageSize + 100, 2000);
     const problems: StoreProblem[] = [];
     const store = openRunStore({ dataDir, onProblem: (p) => problems.push(p) });
     t.after(() => store.close());
@@ -130,7 +133,7 @@ describe('the run store heals instead of stopping the prober', () => {
     // notices the new file, checks it, and moves it aside too.
     await store.writer.onResult(result('checkout', '20261201T000000Z-keep01', new Date().toISOString()));
     const damaged = Buffer.from(pristine);
-    damaged.fill(0x5a, 12 * pageSize + 100, 12 * pageSize + 2100);
+    damaged.fill(0x5a, dataPage * pageSize + 100, dataPage * pageSize + 2100);
     writeFileSync(`${file}.incoming`, damaged);
     renameSync(`${file}.incoming`, file);
     const before = problems.length;
