@@ -111,7 +111,10 @@ export async function totp(params: Readonly<Record<string, unknown>>, name: stri
   }
   const key = totpKey(params, name);
   const now = options.now ?? Date.now;
-  const waitMs = waitBeforeCode(now(), shape.period, minRemaining);
-  if (waitMs > 0) await sleep(waitMs);
-  return totpAt(key, now(), shape);
+  const asked = now();
+  const waitMs = waitBeforeCode(asked, shape.period, minRemaining);
+  if (waitMs === 0) return totpAt(key, asked, shape);
+  await sleep(waitMs);
+  // A timer may wake a millisecond before the wall clock says the window ended: never the expiring code.
+  return totpAt(key, Math.max(now(), asked + waitMs), shape);
 }
