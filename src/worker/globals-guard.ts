@@ -7,6 +7,10 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+// Node's fetch installs its global dispatcher (symbols on globalThis) the first time it is used:
+// used once here, before any baseline, so that a journey's first fetch() is not taken for a change.
+await fetch('data:,').then((response) => response.arrayBuffer());
+
 /** The built-ins whose members pulse, Playwright and journeys rely on; their own properties are watched. */
 const WATCHED: Record<string, object | undefined> = {
   globalThis,

@@ -7,6 +7,13 @@ import { LeftoverCheck } from '../../../src/worker/leftovers.ts';
 
 const MIB = 1024 * 1024;
 
+test("a journey's fetch() is not a change: Node's own dispatcher, which its first use installs on globalThis, was there before the baseline", async () => {
+  const guard = new GlobalsGuard();
+  const response = await fetch('data:,hello');
+  assert.equal(await response.text(), 'hello');
+  assert.deepEqual(guard.changed(), []);
+});
+
 test('replaced, added and removed built-ins and changed values are named; put back, nothing is', () => {
   const guard = new GlobalsGuard();
   assert.deepEqual(guard.changed(), [], 'nothing changed yet');
