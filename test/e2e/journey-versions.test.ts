@@ -11,7 +11,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { shortVersion } from '../../src/journey.ts';
 import { JourneyVersions } from '../../src/registry/journey-version.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { DaemonProcess } from '../support/daemon-process.ts';
 import { journeyDir } from '../support/journey-files.ts';
 import { parseSamples } from '../support/prom-text.ts';
 import { removeDir, tempDir } from '../support/temp.ts';
@@ -66,6 +66,9 @@ describe('journey versions', () => {
     shop = await startShop();
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
     dir = journeyDir('versions');
+    // A git checkout of its own, so that the commit is known whether or not the tree under test is one.
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['-c', 'user.name=pulse test', '-c', 'user.email=test@127.0.0.1', 'commit', '-q', '--allow-empty', '-m', 'the journeys'], { cwd: dir });
   });
   after(async () => {
     await browser?.close();
@@ -97,7 +100,7 @@ describe('journey versions', () => {
     const one = await runNow(pulse);
     assert.equal(one.status, 'success');
     assert.equal(one.version?.hash, first.hash, 'the run ran the version on disk');
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
     assert.equal(one.version?.commit, head, 'the journeys folder is in a git checkout: its commit is recorded');
 
     // The journey changes while the daemon runs. pulse does not reload it: its worker keeps the module it imported.
