@@ -18,6 +18,7 @@ import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { browserMains } from '../support/processes.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
+import { eventually } from '../support/eventually.ts';
 import { startPrometheus } from '../support/prometheus-server.ts';
 import { startServerBinary } from '../support/server-binary.ts';
 import { tempDir } from '../support/temp.ts';
@@ -70,16 +71,6 @@ async function startWebhook(): Promise<{ url: string; received: { path: string; 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 interface AmAlert {

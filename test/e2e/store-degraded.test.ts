@@ -15,6 +15,7 @@ import { diskThatFillsUp, diskThatTurnsReadOnly, mountsUnavailable, type Hostile
 import { DaemonProcess, ROOT, type LogLine } from '../support/daemon-process.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
+import { eventually } from '../support/eventually.ts';
 import { startPrometheus } from '../support/prometheus-server.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -37,16 +38,6 @@ interface ProberApi {
 async function json<T>(url: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   return { status: response.status, body: (await response.json()) as T };
-}
-
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 const unavailable = mountsUnavailable();
