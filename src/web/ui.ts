@@ -33,6 +33,8 @@ export interface UiOptions {
 }
 
 const VIEW_TTL_MS = 1_000;
+/** A failed run against the last good one does not change once both are stored; retention may drop one, so not forever. */
+const COMPARISON_TTL_MS = 10 * 60_000;
 
 const runsQuery = z.object({
   journey: z.string().max(100).optional(),
@@ -74,6 +76,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
   // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
   const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);
   const cached = <T>(key: string, compute: () => T) => views.get(key, compute) as T;
+  const comparisons = new ViewCache<SinceLastGood | undefined>(COMPARISON_TTL_MS, 100);
   const journeyNames = () => cached('names', () => [...new Set([...configured.keys(), ...store.journeysWithHistory()])].sort());
 
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
@@ -183,15 +186,21 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     return { ...run, sinceLastGood: sinceLastGood(run) ?? null, url: `${config.publicUrl ?? ''}/runs/${encodeURIComponent(run.runId)}` };
   });
 
-  /** For a run that did not succeed: what differs from the last good run of its journey and location. */
+  /**
+   * For a run that did not succeed: what differs from the last good run of its journey and
+   * location. Neither run changes once stored, so the answer (with its diff of the journey's
+   * sources, the costly part) is kept per run: a page reloaded or polled does not redo it.
+   */
   function sinceLastGood(run: RunRecord): SinceLastGood | undefined {
     if (run.status === 'success') return undefined;
-    const good = store.lastSuccessBefore(run.journey, run.location, Date.parse(run.startedAt));
-    if (!good) return undefined;
-    // The sources are read only when the journey changed: the diff is made from them.
-    const changed = run.version && good.version && run.version.hash !== good.version.hash;
-    const sources = changed ? { now: store.journeyVersion(run.version!.hash), then: store.journeyVersion(good.version!.hash) } : {};
-    return compareWithLastGood(run, good, sources);
+    return comparisons.get(run.runId, () => {
+      const good = store.lastSuccessBefore(run.journey, run.location, Date.parse(run.startedAt));
+      if (!good) return undefined;
+      // The sources are read only when the versions differ: the diff is made from them.
+      const [now, then] = [run.version?.hash, good.version?.hash];
+      const sources = now && then && now !== then ? { now: store.journeyVersion(now), then: store.journeyVersion(then) } : {};
+      return compareWithLastGood(run, good, sources);
+    });
   }
 
   function summary(run: RunRecord) {
