@@ -63,7 +63,7 @@ export function waitBeforeCode(nowMs: number, period: number, minRemaining: numb
 }
 
 /** The options checked, or why not; the message starts with the option's name. */
-export function totpShape(options: TotpOptions): TotpShape {
+function totpShape(options: TotpOptions): TotpShape {
   const algorithm = String(options.algorithm ?? 'SHA1')
     .toUpperCase()
     .replace('-', '') as TotpAlgorithm;
@@ -78,7 +78,7 @@ export function totpShape(options: TotpOptions): TotpShape {
 }
 
 /** The key in a param, or a TypeError that names the param and the fix (never its value). */
-export function totpKey(params: Readonly<Record<string, unknown>>, name: string): Buffer {
+function totpKey(params: Readonly<Record<string, unknown>>, name: string): Buffer {
   const variable = `PULSE_PARAM_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
   const value = params[name];
   if (typeof value !== 'string' || value.trim() === '') {

@@ -19,7 +19,7 @@ const EVERY_OPTION: Record<keyof JourneyOptions, true> = {
   thresholds: true,
   session: true,
 };
-export const JOURNEY_OPTION_KEYS: readonly string[] = Object.keys(EVERY_OPTION);
+const JOURNEY_OPTION_KEYS: readonly string[] = Object.keys(EVERY_OPTION);
 
 /** What people write for an option under another name. */
 const MEANT: Readonly<Record<string, string>> = {
