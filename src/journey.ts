@@ -166,9 +166,10 @@ export function isJourney(value: unknown): value is Journey {
   return typeof value === 'object' && value !== null && (value as Partial<Journey>)[JOURNEY_BRAND] === true;
 }
 
-function callerLocation(): string | undefined {
+/** file:line of the code that called journey() or session(), when the stack tells. */
+export function callerLocation(): string | undefined {
   const frames = new Error().stack?.split('\n').slice(1) ?? [];
-  // Frame 0 is callerLocation, frame 1 is journey(); the next is the journey file.
+  // Frame 0 is callerLocation, frame 1 is journey() or session(); the next is the file that calls it.
   const frame = frames[2];
   const match = frame && /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame.trim());
   if (!match) return undefined;

@@ -1,7 +1,7 @@
 // session(): a sign-in that pulse keeps between runs, as Playwright's setup project keeps its
 // storageState; the journeys that declare it start signed in until it expires or is rejected.
 import type { BrowserContext, Page } from 'playwright';
-import type { JourneyParams } from './journey.ts';
+import { callerLocation, type JourneyParams } from './journey.ts';
 
 /** What a sign-in and its check are given: the run's own page and context, and its params. */
 export interface SessionContext {
@@ -62,13 +62,4 @@ export function isSession(value: unknown): value is Session {
 /** The step a sign-in shows as in the run's waterfall. */
 export function signInStepName(name: string): string {
   return `sign in (${name})`;
-}
-
-function callerLocation(): string | undefined {
-  const frames = new Error().stack?.split('\n').slice(1) ?? [];
-  // Frame 0 is callerLocation, frame 1 is session(); the next is the file that declares it.
-  const frame = frames[2];
-  const match = frame && /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame.trim());
-  if (!match) return undefined;
-  return `${match[1]!.replace(/^file:\/\//, '')}:${match[2]}`;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { parseDuration } from '../duration.ts';
 import { isSession, type SessionDefinition } from '../session.ts';
+import { NAME_PATTERN } from './name-pattern.ts';
 
-const SESSION_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** A sign-in kept longer than a month is a credential left lying around, not a cache. */
 const MAX_TTL_MS = 30 * 86_400_000;
 
@@ -25,7 +25,7 @@ export function validateSession(value: unknown, problem: Report): SessionDefinit
     wrong = true;
     problem(`session.${field}`, message, fix);
   };
-  if (typeof options.name !== 'string' || !SESSION_NAME.test(options.name)) {
+  if (typeof options.name !== 'string' || !NAME_PATTERN.test(options.name)) {
     report('name', `${JSON.stringify(options.name)} is not a valid session name`, "use lower-case letters, digits and single dashes, e.g. 'shop-user'");
   }
   const parsed = typeof options.ttl === 'string' || typeof options.ttl === 'number' ? parseDuration(options.ttl) : undefined;

@@ -4,11 +4,11 @@ import { parseDuration } from '../duration.ts';
 import type { Journey, JourneyDefinition } from '../journey.ts';
 import { originOf, originProblem } from '../origins.ts';
 import type { Problem } from '../problem.ts';
+import { NAME_PATTERN } from './name-pattern.ts';
 import { validateSession } from './validate-session.ts';
 import { readJourneySource, strictProblems } from './strict-source.ts';
 import { validateThresholds } from './validate-thresholds.ts';
 
-const JOURNEY_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRIES = 1;
 const MAX_RETRIES = 5;
@@ -35,7 +35,7 @@ export function validateJourney(journey: Journey, file: string, source = path.re
   const declaredAt = line ? `${file}:${line}` : file;
   const problem = (field: string, message: string, fix: string) => problems.push({ where: declaredAt, field, message, fix });
 
-  if (typeof options.name !== 'string' || !JOURNEY_NAME.test(options.name)) {
+  if (typeof options.name !== 'string' || !NAME_PATTERN.test(options.name)) {
     problem(
       'name',
       `${JSON.stringify(options.name)} is not a valid journey name`,
