@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeBase32 } from './base32.ts';
 import { SECRET_PARAM_NAMES } from './journey.ts';
+import { paramVariable } from './settings/table.ts';
 
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 
@@ -79,7 +80,7 @@ function totpShape(options: TotpOptions): TotpShape {
 
 /** The key in a param, or a TypeError that names the param and the fix (never its value). */
 function totpKey(params: Readonly<Record<string, unknown>>, name: string): Buffer {
-  const variable = `PULSE_PARAM_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  const variable = paramVariable(name);
   const value = params[name];
   if (typeof value !== 'string' || value.trim() === '') {
     throw new TypeError(

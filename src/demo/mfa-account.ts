@@ -2,6 +2,7 @@
 // from an authenticator app (TOTP). A demo's credentials, published on purpose: `pulse demo` hands
 // them to the bundled mfa-sign-in journey as params, the secret one redacted like any other.
 import { decodeBase32 } from '../base32.ts';
+import { paramVariable } from '../settings/table.ts';
 import { timeStep, totpAt, type TotpShape } from '../totp.ts';
 
 export interface MfaAccount {
@@ -26,9 +27,7 @@ export const DEMO_MFA_PARAMS: Readonly<Record<string, string>> = Object.freeze({
 
 /** The same as PULSE_PARAM_* variables (PULSE_PARAM_MFA_SECRET...), for what runs the journeys in a process of its own. */
 export function demoMfaEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(DEMO_MFA_PARAMS).map(([name, value]) => [`PULSE_PARAM_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`, value]),
-  );
+  return Object.fromEntries(Object.entries(DEMO_MFA_PARAMS).map(([name, value]) => [paramVariable(name), value]));
 }
 
 const SHAPE: TotpShape = { algorithm: 'SHA1', digits: 6, period: 30 };

@@ -377,6 +377,11 @@ export const PARAMS = {
   description: 'a journey param: `PULSE_PARAM_TEST_USER` is `params.testUser`; the flag is repeatable and wins',
 } as const;
 
+/** The variable of a journey param: testUser is PULSE_PARAM_TEST_USER (config.ts reads it back as testUser). */
+export function paramVariable(name: string): string {
+  return `${PARAMS.prefix}${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
 /** Lets another program's variable that shares the prefix through the unknown-variable check. */
 export const ALLOW_VARIABLES = {
   env: 'PULSE_ALLOW_VARS',
