@@ -4,7 +4,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LaunchOptions } from 'playwright';
 import type { TestType, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions } from '@playwright/test';
 import { paramsFromEnv, readSetting } from './config.ts';
-import { demoMfaEnv } from './demo/mfa-account.ts';
 import { PulseError } from './errors.ts';
 import { isJourney, type JourneyParams } from './journey.ts';
 import { notAJourney } from './registry/import-journey.ts';
@@ -69,10 +68,5 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
   }
 }
 
-/**
- * For a config that starts the bundled demo shop: its account behind a second factor as the params
- * the mfa-sign-in journey reads (PULSE_PARAM_MFA_*), each unless set already.
- */
-export function useDemoShopAccount(env: NodeJS.ProcessEnv = process.env): void {
-  for (const [variable, value] of Object.entries(demoMfaEnv())) env[variable] ??= value;
-}
+// For a config that starts the bundled demo shop: its account behind a second factor as params.
+export { useDemoShopAccount } from './demo/mfa-account.ts';

@@ -1,5 +1,5 @@
 import type { Flags } from '../config.ts';
-import { DEMO_MFA_PARAMS, demoMfaEnv } from '../demo/mfa-account.ts';
+import { useDemoShopAccount } from '../demo/mfa-account.ts';
 import { startShop } from '../demo/shop.ts';
 import { parseFaultSpec } from '../demo/faults.ts';
 import { PulseError, describeError } from '../errors.ts';
@@ -29,6 +29,8 @@ export async function demo(flags: DemoFlags): Promise<number> {
   if (!Number.isInteger(shopPort) || shopPort < 0 || shopPort > 65535) {
     throw new PulseError({ message: `--shop-port ${flags.shopPort} is not a port number`, fix: 'give a number from 0 to 65535' });
   }
+  // The bundled mfa-sign-in journey signs in with the demo's account, unless the user names another.
+  useDemoShopAccount();
   // Settings first: a bad one must not leave a shop running that keeps the process alive.
   configFrom({ ...flags, baseUrl: `http://127.0.0.1:${shopPort || 3100}` });
   let shop;
@@ -41,7 +43,7 @@ export async function demo(flags: DemoFlags): Promise<number> {
       cause: error,
     });
   }
-  const config = configFrom({ ...flags, baseUrl: shop.url, param: [...demoAccountParams(flags), ...(flags.param ?? [])] });
+  const config = configFrom({ ...flags, baseUrl: shop.url });
   const running = runUntilSignalled({
     config,
     scheduleOverride: flags.schedule ?? DEMO_SCHEDULE,
@@ -61,14 +63,5 @@ export async function demo(flags: DemoFlags): Promise<number> {
   return running.catch(async (error: unknown) => {
     await shop.close();
     throw error;
-  });
-}
-
-/** The demo account's sign-in for the mfa-sign-in journey, as --param pairs, except those the user set. */
-function demoAccountParams(flags: DemoFlags): string[] {
-  const variables = Object.keys(demoMfaEnv());
-  return Object.entries(DEMO_MFA_PARAMS).flatMap(([name, value], index) => {
-    const given = process.env[variables[index]!] !== undefined || (flags.param ?? []).some((pair) => pair.startsWith(`${name}=`));
-    return given ? [] : [`${name}=${value}`];
   });
 }

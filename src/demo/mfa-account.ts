@@ -30,6 +30,15 @@ export function demoMfaEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(DEMO_MFA_PARAMS).map(([name, value]) => [paramVariable(name), value]));
 }
 
+/**
+ * For what runs the bundled journeys against the bundled shop (`pulse demo`, a Playwright config):
+ * the demo account as the params the mfa-sign-in journey reads, each variable unless set already.
+ * Call it before the settings are read; a --param still wins, as over any PULSE_PARAM_ variable.
+ */
+export function useDemoShopAccount(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [variable, value] of Object.entries(demoMfaEnv())) env[variable] ??= value;
+}
+
 const SHAPE: TotpShape = { algorithm: 'SHA1', digits: 6, period: 30 };
 
 /**
