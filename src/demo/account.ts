@@ -1,19 +1,17 @@
 // The shop's customer accounts: a sign-in that issues a session cookie, a page behind it, and the
 // switches a test needs: how many sign-ins there were, and revoking every session at once (a
 // password reset or a security incident on the shop's side).
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { html, type SafeHtml } from '../html.ts';
-import { layout } from './layout.ts';
-import type { PageContext } from './pages.ts';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { accountPage, sendPage, signInPage, type PageContext } from './pages.ts';
+import { readCookie, rememberSession, sameCredentials } from './session.ts';
 
 /** The shop's one customer account, published on its sign-in page as the checkout's test card is. */
 export const DEMO_ACCOUNT = Object.freeze({ email: 'shopper@demo.test', password: 'demo-shopper-password' });
 
 const ACCOUNT_COOKIE = 'shop_account';
 const TOKEN = /^[A-Za-z0-9_-]{32}$/;
-/** Signed-in sessions the shop remembers at most; the oldest go first. */
-const MAX_SESSIONS = 10_000;
+const SIGN_IN = { action: '/account/sign-in', hint: `Demo account: ${DEMO_ACCOUNT.email}, password ${DEMO_ACCOUNT.password}.` };
 
 export interface AccountOptions {
   pageContext: (request: FastifyRequest) => PageContext;
@@ -31,36 +29,36 @@ export interface AccountStats {
 export function registerAccount(app: FastifyInstance, { pageContext }: AccountOptions): void {
   const sessions = new Map<string, string>();
   const stats = { signIns: 0, failedSignIns: 0, revoked: 0 };
+  const tokenOf = (request: FastifyRequest) => readCookie(request.headers.cookie, ACCOUNT_COOKIE, TOKEN);
   const signedIn = (request: FastifyRequest): string | undefined => {
-    const token = readAccountToken(request.headers.cookie);
+    const token = tokenOf(request);
     return token === undefined ? undefined : sessions.get(token);
   };
 
-  app.get('/account/sign-in', (request, reply) => sendPage(reply, 200, signInPage(pageContext(request), undefined)));
+  app.get('/account/sign-in', (request, reply) => sendPage(reply, 200, signInPage(pageContext(request), SIGN_IN)));
 
   app.post('/account/sign-in', (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
-    if (!sameText(email.toLowerCase(), DEMO_ACCOUNT.email) || !sameText(password, DEMO_ACCOUNT.password)) {
+    if (!sameCredentials({ email, password }, DEMO_ACCOUNT)) {
       stats.failedSignIns += 1;
-      return sendPage(reply, 401, signInPage(pageContext(request), 'The email or the password is wrong.'));
+      return sendPage(reply, 401, signInPage(pageContext(request), { ...SIGN_IN, error: 'The email or the password is wrong.' }));
     }
     stats.signIns += 1;
     const token = randomBytes(24).toString('base64url');
-    if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
-    sessions.set(token, DEMO_ACCOUNT.email);
+    rememberSession(sessions, token, DEMO_ACCOUNT.email);
     return reply.header('set-cookie', `${ACCOUNT_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax`).redirect('/account', 303);
   });
 
   app.get('/account', (request, reply) => {
     const email = signedIn(request);
     if (email === undefined) return reply.redirect('/account/sign-in', 303);
-    return sendPage(reply, 200, accountPage(pageContext(request), email));
+    return sendPage(reply, 200, accountPage(pageContext(request), { email, signOutAction: '/account/sign-out' }));
   });
 
   app.post('/account/sign-out', (request, reply) => {
-    const token = readAccountToken(request.headers.cookie);
+    const token = tokenOf(request);
     if (token !== undefined) sessions.delete(token);
     return reply.header('set-cookie', `${ACCOUNT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`).redirect('/account/sign-in', 303);
   });
@@ -74,59 +72,5 @@ export function registerAccount(app: FastifyInstance, { pageContext }: AccountOp
     stats.revoked += revoked;
     sessions.clear();
     return { revoked };
-  });
-}
-
-/** The account token from a Cookie header, if it holds a well-formed shop_account. */
-function readAccountToken(cookieHeader: string | undefined): string | undefined {
-  for (const part of (cookieHeader ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1 || part.slice(0, eq).trim() !== ACCOUNT_COOKIE) continue;
-    const value = part.slice(eq + 1).trim();
-    if (TOKEN.test(value)) return value;
-  }
-  return undefined;
-}
-
-function sameText(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function sendPage(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(page.value);
-}
-
-function signInPage(ctx: PageContext, error: string | undefined): SafeHtml {
-  return layout({
-    title: 'Sign in',
-    cartCount: ctx.cartCount,
-    body: html`<h1>Sign in</h1>
-${error ? html`<div class="error-summary" role="alert"><p>${error}</p></div>` : ''}
-<p class="hint">Demo account: ${DEMO_ACCOUNT.email}, password ${DEMO_ACCOUNT.password}.</p>
-<form method="post" action="/account/sign-in">
-<div class="field">
-<label for="account-email">Email</label>
-<input id="account-email" name="email" type="email" autocomplete="username" required>
-</div>
-<div class="field">
-<label for="account-password">Password</label>
-<input id="account-password" name="password" type="password" autocomplete="current-password" required>
-</div>
-<button type="submit">Sign in</button>
-</form>`,
-  });
-}
-
-function accountPage(ctx: PageContext, email: string): SafeHtml {
-  return layout({
-    title: 'Your account',
-    cartCount: ctx.cartCount,
-    body: html`<h1>Your account</h1>
-<p>Signed in as <strong data-account-email>${email}</strong>.</p>
-<h2>Your orders</h2>
-<p>No orders yet. <a href="/">Browse the shop</a></p>
-<form method="post" action="/account/sign-out"><button type="submit" class="secondary">Sign out</button></form>`,
   });
 }

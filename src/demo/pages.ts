@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { formatPrice, type Product } from './catalog.ts';
 import { CATALOG_SCRIPTS, CATALOG_STYLESHEETS, catalogImageUrl } from './catalog-assets.ts';
 import type { CartLine } from './cart-store.ts';
@@ -10,6 +11,11 @@ import type { Order } from './order-store.ts';
 /** What every page needs to know about the visitor. */
 export interface PageContext {
   cartCount: number;
+}
+
+/** Sends a page as the answer, with its status. */
+export function sendPage(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(page.value);
 }
 
 function searchForm(query: string): SafeHtml {
@@ -306,5 +312,78 @@ export function messagePage(ctx: PageContext, heading: string, message: string):
     body: html`<h1>${heading}</h1>
 <p>${message}</p>
 <p><a href="/">Back to the shop</a></p>`,
+  });
+}
+
+/** What went wrong with a sign-in form, read out at once. */
+function errorBox(error: string | undefined): SafeHtml | '' {
+  return error ? html`<p class="error-summary" role="alert">${error}</p>` : '';
+}
+
+export interface SignInPageOptions {
+  /** Where the form posts. */
+  action: string;
+  /** The email given, kept in the form. */
+  email?: string;
+  error?: string;
+  /** A line above the form, such as the demo account's sign-in. */
+  hint?: string;
+  /** The button's label, 'Sign in' by default ('Continue' when a code follows). */
+  submit?: string;
+}
+
+export function signInPage(ctx: PageContext, { action, email = '', error, hint, submit = 'Sign in' }: SignInPageOptions): SafeHtml {
+  return layout({
+    title: 'Sign in',
+    cartCount: ctx.cartCount,
+    body: html`<h1>Sign in</h1>
+${errorBox(error)}
+${hint ? html`<p class="hint">${hint}</p>` : ''}
+<form method="post" action="${action}">
+<div class="field">
+<label for="sign-in-email">Email</label>
+<input id="sign-in-email" name="email" type="email" autocomplete="username" value="${email}" required>
+</div>
+<div class="field">
+<label for="sign-in-password">Password</label>
+<input id="sign-in-password" name="password" type="password" autocomplete="current-password" required>
+</div>
+<button type="submit">${submit}</button>
+</form>`,
+  });
+}
+
+/** The second factor: the code of an authenticator app, posted to /mfa/code. */
+export function codePage(ctx: PageContext, { error }: { error?: string }): SafeHtml {
+  return layout({
+    title: 'Enter your code',
+    cartCount: ctx.cartCount,
+    body: html`<h1>Enter your code</h1>
+${errorBox(error)}
+<p class="hint" id="mfa-code-hint">The 6-digit code your authenticator app shows for Pulse Demo Shop.</p>
+<form method="post" action="/mfa/code">
+<div class="field"><label for="mfa-code">One-time code</label><input id="mfa-code" name="code" inputmode="numeric" autocomplete="one-time-code" aria-describedby="mfa-code-hint" maxlength="8"></div>
+<button type="submit">Verify</button>
+</form>`,
+  });
+}
+
+export interface AccountPageOptions {
+  email: string;
+  /** How the visitor signed in, after their email: 'with a password and a one-time code'. */
+  note?: string;
+  /** Where the sign-out form posts. */
+  signOutAction: string;
+}
+
+export function accountPage(ctx: PageContext, { email, note, signOutAction }: AccountPageOptions): SafeHtml {
+  return layout({
+    title: 'Your account',
+    cartCount: ctx.cartCount,
+    body: html`<h1>Your account</h1>
+<p>Signed in as <strong data-account-email>${email}</strong>${note ? html` ${note}` : ''}.</p>
+<h2>Your orders</h2>
+<p>No orders yet. <a href="/">Browse the shop</a></p>
+<form method="post" action="${signOutAction}"><button type="submit" class="secondary">Sign out</button></form>`,
   });
 }

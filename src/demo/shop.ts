@@ -8,10 +8,9 @@ import { registerAccount } from './account.ts';
 import { CartStore } from './cart-store.ts';
 import { emptyCheckoutValues, readCheckoutValues, validateCheckout } from './checkout-form.ts';
 import { FAULT_NAMES, NO_FAULTS, describeFaultIssues, faultsSchema, type Faults } from './faults.ts';
-import type { SafeHtml } from '../html.ts';
 import { registerMfaSignIn } from './mfa-sign-in.ts';
 import { OrderStore, ORDER_NUMBER_PATTERN } from './order-store.ts';
-import { cartPage, catalogPage, checkoutPage, homePage, messagePage, orderPage, productPage, searchPage, type PageContext } from './pages.ts';
+import { cartPage, catalogPage, checkoutPage, homePage, messagePage, orderPage, productPage, searchPage, sendPage, type PageContext } from './pages.ts';
 import { newSessionId, readSessionId, sessionCookie } from './session.ts';
 
 export interface ShopOptions {
@@ -68,10 +67,6 @@ function firstString(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
   return '';
-}
-
-function sendPage(reply: FastifyReply, status: number, page: SafeHtml): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(page.value);
 }
 
 function validFaults(f: Partial<Faults>): Partial<Faults> {
