@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEMO_MFA_ACCOUNT, verifyCode, type MfaAccount } from './mfa-account.ts';
 import { accountPage, codePage, sendPage, signInPage, type PageContext } from './pages.ts';
+import { rememberSession, sameCredentials } from './session.ts';
 
 export interface MfaSignInOptions {
   /** The visitor's shop session (its cookie). */
@@ -35,10 +36,10 @@ export function registerMfaSignIn(app: FastifyInstance, options: MfaSignInOption
 
   app.post('/mfa/sign-in', (request, reply) => {
     const email = field(request, 'email').trim();
-    if (email.toLowerCase() !== account.email || field(request, 'password') !== account.password) {
+    if (!sameCredentials({ email, password: field(request, 'password') }, account)) {
       return sendPage(reply, 401, signInPage(options.ctx(request), { ...SIGN_IN, email, error: 'Wrong email or password.' }));
     }
-    stages.set(options.sessionOf(request), { kind: 'password-ok', refused: 0 });
+    rememberSession(stages, options.sessionOf(request), { kind: 'password-ok', refused: 0 });
     return reply.redirect('/mfa/code', 303);
   });
 

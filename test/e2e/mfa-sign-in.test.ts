@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AdmZip from 'adm-zip';
 import { DEMO_MFA_ACCOUNT, demoMfaEnv } from '../../src/demo/mfa-account.ts';
+import { MAX_SESSIONS } from '../../src/demo/session.ts';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { encodingsOf } from '../../src/redact.ts';
 import type { RunResult } from '../../src/result.ts';
@@ -46,6 +47,22 @@ describe('the mfa-sign-in journey: password, then a one-time code from totp()', 
     shop = await startShop();
   });
   after(() => shop.close());
+
+  /** A form posted to the shop as a browser would, without following the redirect. */
+  const post = async (path: string, body: Record<string, string>, cookie?: string) =>
+    fetch(`${shop.url}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(body).toString(),
+    });
+  /** The password given in a new shop session: its cookie, with the code page open. */
+  const signIn = async (cookie?: string) => {
+    const response = await post('/mfa/sign-in', { email: DEMO_MFA_ACCOUNT.email, password: DEMO_MFA_ACCOUNT.password }, cookie);
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/mfa/code');
+    return cookie ?? response.headers.get('set-cookie')!.split(';')[0]!;
+  };
 
   const once = async (dataDir: string, env: NodeJS.ProcessEnv, extra: string[] = []) => {
     const run = await runPulse(['once', 'mfa-sign-in', '--base-url', shop.url, '--data-dir', dataDir, '--json', ...extra], { env, timeoutMs: 150_000 });
@@ -113,17 +130,7 @@ describe('the mfa-sign-in journey: password, then a one-time code from totp()', 
   });
 
   test('the shop asks for the password again after five refused codes, so six digits cannot be guessed', async () => {
-    const post = async (path: string, body: Record<string, string>, cookie?: string) =>
-      fetch(`${shop.url}${path}`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-        body: new URLSearchParams(body).toString(),
-      });
-    const signIn = await post('/mfa/sign-in', { email: DEMO_MFA_ACCOUNT.email, password: DEMO_MFA_ACCOUNT.password });
-    assert.equal(signIn.status, 303);
-    assert.equal(signIn.headers.get('location'), '/mfa/code');
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = await signIn();
     const wrongPassword = await post('/mfa/sign-in', { email: DEMO_MFA_ACCOUNT.email, password: 'nope' });
     assert.equal(wrongPassword.status, 401);
     assert.match(await wrongPassword.text(), /Wrong email or password/);
@@ -140,6 +147,19 @@ describe('the mfa-sign-in journey: password, then a one-time code from totp()', 
     assert.equal(after.headers.get('location'), '/mfa/sign-in');
     const account = await fetch(`${shop.url}/mfa/account`, { redirect: 'manual', headers: { cookie } });
     assert.equal(account.status, 303, 'not signed in');
+  });
+
+  test('the shop remembers at most MAX_SESSIONS sign-ins under way, forgetting the oldest: `pulse demo` signs in every 5 s', { timeout: 300_000 }, async () => {
+    const codePage = async (cookie: string) => (await fetch(`${shop.url}/mfa/code`, { redirect: 'manual', headers: { cookie } })).status;
+    const oldest = await signIn();
+    assert.equal(await codePage(oldest), 200, 'the code page is open after the password');
+    let newest = oldest;
+    for (let done = 0; done < MAX_SESSIONS; done += 25) {
+      const cookies = await Promise.all(Array.from({ length: Math.min(25, MAX_SESSIONS - done) }, () => signIn()));
+      newest = cookies.at(-1)!;
+    }
+    assert.equal(await codePage(oldest), 303, 'the oldest sign-in under way is forgotten');
+    assert.equal(await codePage(newest), 200, 'the newest is kept');
   });
 
   test("a secret that is not base32 fails the step as the journey's own fault, naming the param and not its value", { timeout: 180_000 }, async (t) => {
