@@ -32,6 +32,9 @@ export interface TotpShape {
   period: number;
 }
 
+/** What a code is made with when the options do not say: what most authenticator apps use. */
+export const TOTP_DEFAULTS: Readonly<TotpShape> = Object.freeze({ algorithm: 'SHA1', digits: 6, period: 30 });
+
 const ALGORITHMS: readonly TotpAlgorithm[] = ['SHA1', 'SHA256', 'SHA512'];
 const DEFAULT_MIN_REMAINING = 3;
 
@@ -65,13 +68,13 @@ export function waitBeforeCode(nowMs: number, period: number, minRemaining: numb
 
 /** The options checked, or why not; the message starts with the option's name. */
 function totpShape(options: TotpOptions): TotpShape {
-  const algorithm = String(options.algorithm ?? 'SHA1')
+  const algorithm = String(options.algorithm ?? TOTP_DEFAULTS.algorithm)
     .toUpperCase()
     .replace('-', '') as TotpAlgorithm;
   if (!ALGORITHMS.includes(algorithm)) throw new TypeError(`totp(): algorithm ${JSON.stringify(options.algorithm)} is not one of SHA1, SHA256, SHA512`);
-  const digits = options.digits ?? 6;
+  const digits = options.digits ?? TOTP_DEFAULTS.digits;
   if (!Number.isInteger(digits) || digits < 6 || digits > 8) throw new TypeError(`totp(): digits ${JSON.stringify(options.digits)} is not 6, 7 or 8`);
-  const period = options.period ?? 30;
+  const period = options.period ?? TOTP_DEFAULTS.period;
   if (!Number.isInteger(period) || period < 1 || period > 300) {
     throw new TypeError(`totp(): period ${JSON.stringify(options.period)} is not a whole number of seconds from 1 to 300 (usually 30)`);
   }

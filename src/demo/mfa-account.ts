@@ -3,7 +3,7 @@
 // them to the bundled mfa-sign-in journey as params, the secret one redacted like any other.
 import { decodeBase32 } from '../base32.ts';
 import { paramVariable } from '../settings/table.ts';
-import { timeStep, totpAt, type TotpShape } from '../totp.ts';
+import { TOTP_DEFAULTS, hotp, timeStep } from '../totp.ts';
 
 export interface MfaAccount {
   email: string;
@@ -39,17 +39,19 @@ export function useDemoShopAccount(env: NodeJS.ProcessEnv = process.env): void {
   for (const [variable, value] of Object.entries(demoMfaEnv())) env[variable] ??= value;
 }
 
-const SHAPE: TotpShape = { algorithm: 'SHA1', digits: 6, period: 30 };
-
 /**
- * Whether `code` is the account's code at `nowMs`: the current window or one either side, the
- * network delay RFC 6238 (5.2) allows. A real verifier also refuses a code used once already; the
- * demo does not, since `pulse demo` signs in every few seconds, many times in one window.
+ * The check of the codes of a base32 secret, decoded once: whether `code` is the code at `nowMs` of
+ * the current window or of one either side, the network delay RFC 6238 (5.2) allows. A real
+ * verifier also refuses a code used once already; the demo does not, since `pulse demo` signs in
+ * every few seconds, many times in one window.
  */
-export function verifyCode(account: MfaAccount, code: string, nowMs: number): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  const key = decodeBase32(account.secret);
+export function codeVerifier(secret: string): (code: string, nowMs: number) => boolean {
+  const key = decodeBase32(secret);
   if (!key.ok) throw new Error(`the demo account's secret ${key.message}`);
-  const step = timeStep(nowMs, SHAPE.period);
-  return [step - 1, step, step + 1].some((at) => at >= 0 && totpAt(key.bytes, at * SHAPE.period * 1000, SHAPE) === code);
+  const { digits, period } = TOTP_DEFAULTS;
+  return (code, nowMs) => {
+    if (code.length !== digits || !/^\d+$/.test(code)) return false;
+    const step = timeStep(nowMs, period);
+    return [step - 1, step, step + 1].some((counter) => counter >= 0 && hotp(key.bytes, counter, TOTP_DEFAULTS) === code);
+  };
 }

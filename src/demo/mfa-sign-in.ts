@@ -1,7 +1,7 @@
 // The demo shop's sign-in with a second factor, under /mfa/: email and password, then the code
 // of an authenticator app, then the account page. Kept apart from the shop's other pages.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEMO_MFA_ACCOUNT, verifyCode, type MfaAccount } from './mfa-account.ts';
+import { DEMO_MFA_ACCOUNT, codeVerifier } from './mfa-account.ts';
 import { accountPage, codePage, sendPage, signInPage, type PageContext } from './pages.ts';
 import { rememberSession, sameCredentials } from './session.ts';
 
@@ -9,9 +9,6 @@ export interface MfaSignInOptions {
   /** The visitor's shop session (its cookie). */
   sessionOf(request: FastifyRequest): string;
   ctx(request: FastifyRequest): PageContext;
-  account?: MfaAccount;
-  /** ms since the epoch; Date.now by default. */
-  now?: () => number;
 }
 
 /** Refused codes before the password is asked for again, so that six digits cannot be guessed. */
@@ -21,11 +18,10 @@ const SIGN_IN = { action: '/mfa/sign-in', submit: 'Continue' };
 
 type Stage = { kind: 'password-ok'; refused: number } | { kind: 'signed-in' };
 
-export const CODE_REFUSED = 'That code was refused. Enter the current code from your authenticator app; check that its clock is right.';
+const CODE_REFUSED = 'That code was refused. Enter the current code from your authenticator app; check that its clock is right.';
 
 export function registerMfaSignIn(app: FastifyInstance, options: MfaSignInOptions): void {
-  const account = options.account ?? DEMO_MFA_ACCOUNT;
-  const now = options.now ?? Date.now;
+  const verifyCode = codeVerifier(DEMO_MFA_ACCOUNT.secret);
   const stages = new Map<string, Stage>();
   const field = (request: FastifyRequest, name: string) => {
     const value = (request.body as Record<string, unknown> | undefined)?.[name];
@@ -36,7 +32,7 @@ export function registerMfaSignIn(app: FastifyInstance, options: MfaSignInOption
 
   app.post('/mfa/sign-in', (request, reply) => {
     const email = field(request, 'email').trim();
-    if (!sameCredentials({ email, password: field(request, 'password') }, account)) {
+    if (!sameCredentials({ email, password: field(request, 'password') }, DEMO_MFA_ACCOUNT)) {
       return sendPage(reply, 401, signInPage(options.ctx(request), { ...SIGN_IN, email, error: 'Wrong email or password.' }));
     }
     rememberSession(stages, options.sessionOf(request), { kind: 'password-ok', refused: 0 });
@@ -52,7 +48,7 @@ export function registerMfaSignIn(app: FastifyInstance, options: MfaSignInOption
     const session = options.sessionOf(request);
     const stage = stages.get(session);
     if (stage?.kind !== 'password-ok') return reply.redirect('/mfa/sign-in', 303);
-    if (verifyCode(account, field(request, 'code').replace(/\s+/g, ''), now())) {
+    if (verifyCode(field(request, 'code').replace(/\s+/g, ''), Date.now())) {
       stages.set(session, { kind: 'signed-in' });
       return reply.redirect('/mfa/account', 303);
     }
@@ -71,7 +67,7 @@ export function registerMfaSignIn(app: FastifyInstance, options: MfaSignInOption
       reply,
       200,
       accountPage(options.ctx(request), {
-        email: account.email,
+        email: DEMO_MFA_ACCOUNT.email,
         note: 'with a password and a one-time code',
         signOutAction: '/mfa/sign-out',
       }),
