@@ -4,6 +4,7 @@
 import { decodeBase32 } from '../base32.ts';
 import { paramVariable } from '../settings/table.ts';
 import { TOTP_DEFAULTS, hotp, timeStep } from '../totp.ts';
+import { rememberSession, sameText } from './session.ts';
 
 export interface MfaAccount {
   email: string;
@@ -40,18 +41,28 @@ export function useDemoShopAccount(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /**
- * The check of the codes of a base32 secret, decoded once: whether `code` is the code at `nowMs` of
- * the current window or of one either side, the network delay RFC 6238 (5.2) allows. A real
- * verifier also refuses a code used once already; the demo does not, since `pulse demo` signs in
- * every few seconds, many times in one window.
+ * The check of the codes of a base32 secret, decoded once. A code is taken when it is the code of
+ * the current window or of one either side (the network delay RFC 6238 5.2 allows), compared in
+ * constant time, and of a later window than the code that last signed in the same shop session:
+ * a code replayed in that session is refused. A real verifier refuses a code used once already in
+ * any session; the demo takes it in another one, since `pulse demo` signs in every 5 s, in a fresh
+ * browser context each time. Sessions are remembered as sign-ins are (MAX_SESSIONS, the oldest go).
  */
-export function codeVerifier(secret: string): (code: string, nowMs: number) => boolean {
+export function codeVerifier(secret: string): (code: string, nowMs: number, session: string) => boolean {
   const key = decodeBase32(secret);
   if (!key.ok) throw new Error(`the demo account's secret ${key.message}`);
   const { digits, period } = TOTP_DEFAULTS;
-  return (code, nowMs) => {
-    if (code.length !== digits || !/^\d+$/.test(code)) return false;
+  /** Per shop session, the time step of the code it last signed in with. */
+  const lastUsed = new Map<string, number>();
+  return (code, nowMs, session) => {
+    if (code.length !== digits || !/^[0-9]+$/.test(code)) return false;
     const step = timeStep(nowMs, period);
-    return [step - 1, step, step + 1].some((counter) => counter >= 0 && hotp(key.bytes, counter, TOTP_DEFAULTS) === code);
+    // Each window is compared, so the time taken does not tell which one matched, if any.
+    const matching = [step - 1, step, step + 1].filter((counter) => counter >= 0 && sameText(code, hotp(key.bytes, counter, TOTP_DEFAULTS)));
+    const used = lastUsed.get(session) ?? -1;
+    const taken = matching.find((counter) => counter > used);
+    if (taken === undefined) return false;
+    rememberSession(lastUsed, session, taken);
+    return true;
   };
 }

@@ -48,7 +48,7 @@ export function registerMfaSignIn(app: FastifyInstance, options: MfaSignInOption
     const session = options.sessionOf(request);
     const stage = stages.get(session);
     if (stage?.kind !== 'password-ok') return reply.redirect('/mfa/sign-in', 303);
-    if (verifyCode(field(request, 'code').replace(/\s+/g, ''), Date.now())) {
+    if (verifyCode(field(request, 'code').replace(/\s+/g, ''), Date.now(), session)) {
       stages.set(session, { kind: 'signed-in' });
       return reply.redirect('/mfa/account', 303);
     }

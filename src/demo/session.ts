@@ -1,6 +1,6 @@
 // The shop's sessions and sign-ins: the cookies it reads, what it remembers per signed-in session (at
-// most MAX_SESSIONS, the oldest go first: the demo signs in every few seconds) and a password check
-// that takes as long whatever the guess.
+// most MAX_SESSIONS, the oldest go first: the demo signs in every few seconds) and a comparison of
+// secrets that takes as long whatever the guess.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 const SESSION_COOKIE = 'shop_session';
@@ -51,7 +51,8 @@ export function sameCredentials(given: { email: string; password: string }, acco
   return email && password;
 }
 
-function sameText(given: string, expected: string): boolean {
+/** Whether a text given is the one expected, compared in constant time: only a wrong length shows. */
+export function sameText(given: string, expected: string): boolean {
   const a = Buffer.from(given, 'utf8');
   const b = Buffer.from(expected, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);

@@ -3,11 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AdmZip from 'adm-zip';
+import { decodeBase32 } from '../../src/base32.ts';
 import { DEMO_MFA_ACCOUNT, demoMfaEnv } from '../../src/demo/mfa-account.ts';
 import { MAX_SESSIONS } from '../../src/demo/session.ts';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { encodingsOf } from '../../src/redact.ts';
 import type { RunResult } from '../../src/result.ts';
+import { TOTP_DEFAULTS, totpAt } from '../../src/totp.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -70,6 +72,29 @@ describe('the mfa-sign-in journey: password, then a one-time code from totp()', 
     assert.ok(result, `${run.stdout}\n${run.stderr}`);
     return { ...run, result };
   };
+
+  test('a code that signed a session in is refused when replayed in that session, after signing out and giving the password again', async () => {
+    const key = decodeBase32(DEMO_MFA_ACCOUNT.secret);
+    assert.ok(key.ok);
+    const code = totpAt(key.bytes, Date.now(), TOTP_DEFAULTS);
+    const cookie = await signIn();
+    const accepted = await post('/mfa/code', { code }, cookie);
+    assert.equal(accepted.status, 303);
+    assert.equal(accepted.headers.get('location'), '/mfa/account');
+    assert.equal((await post('/mfa/sign-out', {}, cookie)).status, 303);
+
+    await signIn(cookie);
+    const replayed = await post('/mfa/code', { code }, cookie);
+    assert.equal(replayed.status, 401, 'the same code, in the same session');
+    assert.match(await replayed.text(), /role="alert">That code was refused/);
+    const account = await fetch(`${shop.url}/mfa/account`, { redirect: 'manual', headers: { cookie } });
+    assert.equal(account.status, 303, 'not signed in');
+
+    // The demo's choice: `pulse demo` signs in every 5 s, each run in a browser context of its own.
+    const other = await post('/mfa/code', { code }, await signIn());
+    assert.equal(other.status, 303, 'another session takes it');
+    assert.equal(other.headers.get('location'), '/mfa/account');
+  });
 
   test('signs in against the demo shop with the account the demo hands it, and neither secret shows', { timeout: 180_000 }, async (t) => {
     const dataDir = tempDir(t);
