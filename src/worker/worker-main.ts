@@ -15,6 +15,7 @@ import { runAttempt } from './attempt.ts';
 import { describeError } from '../errors.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
+import { settleLazyGlobals } from './globals-guard.ts';
 import { LeftoverCheck } from './leftovers.ts';
 import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
@@ -276,6 +277,7 @@ async function load(file: string, shown: string, folder: string): Promise<void> 
 
 // Warm up before the baseline of the globals: Playwright and the authoring entry journeys import.
 await import('../index.ts');
+await settleLazyGlobals();
 const leftovers = new LeftoverCheck({ capBytes });
 
 process.on('message', (message: ToWorker) => {
