@@ -1,7 +1,7 @@
 // What the data folder itself says when the run store or the lock cannot write: read-only, full,
 // not this user's, a failing device. Told in plain words naming the folder, with the fix, so that
 // a log line or an alert says "no space left on the device holding /var/lib/pulse" rather than
-// an SQLite code or a lock "taken over".
+// an SQLite code or a lock "taken over" that did not happen.
 import { accessSync, closeSync, constants, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import path from 'node:path';
@@ -65,8 +65,8 @@ export function describeCondition(condition: StoreCondition, dataDir: string): S
     case 'lock_lost':
       return {
         condition,
-        message: `the lock on the data folder ${dataDir} was taken over by another process; two writers may now share it`,
-        fix: 'let one pulse only use this data folder (PULSE_DATA_DIR / --data-dir), then restart this one',
+        message: `the data folder lock on ${dataDir} is no longer held (taken over by another process, or not refreshed while the folder refused writes)`,
+        fix: 'restart pulse: it takes the lock again, or names the process that holds it',
       };
     case 'failing':
       return {
