@@ -30,6 +30,7 @@ import { ProberMetrics } from './sinks/prober-metrics.ts';
 import { createPushSinks } from './sinks/push-sinks.ts';
 import { RunMetrics } from './sinks/run-metrics.ts';
 import { SinkFanout } from './sinks/sink.ts';
+import { conditionOfErrno, describeCondition, probeDataFolder, tryWrite } from './store/data-folder.ts';
 import { lockDataFolder, type LockLoss } from './store/data-lock.ts';
 import { startRetention } from './store/retention.ts';
 import { openRunStore, type RunStore } from './store/run-store.ts';
@@ -279,17 +280,19 @@ async function startServing(
   return { web, operations, scheduler };
 }
 
-/** The data folder must exist and be writable before any run depends on it. */
+/** The data folder must exist and be writable before any run depends on it; if not, what the folder says (read-only, full, not this user's). */
 async function ensureWritable(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
     await mkdir(artifactsDir(dir), { recursive: true });
   } catch (error) {
-    const uid = process.getuid?.();
+    // ext4 turned read-only after an error says writable to access(2) and ENOENT to mkdir: only a write tells.
+    const condition = probeDataFolder(dir)?.condition ?? conditionOfErrno(error) ?? tryWrite(dir) ?? 'not_permitted';
+    const why = describeCondition(condition, dir);
     throw new PulseError({
-      message: `PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${describeError(error).message}`,
-      fix: 'give the user the folder (chown) or point PULSE_DATA_DIR at a writable one',
+      message: `PULSE_DATA_DIR '${dir}' is not writable: ${why.message} (${describeError(error).message})`,
+      fix: why.fix,
       cause: error,
     });
   }
