@@ -121,7 +121,8 @@ export type FromWorker =
   /** Which worker it was, the daemon's side knows. */
   | { type: 'attempt-done'; report: Omit<AttemptReport, 'workerPid'> }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
-  | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
+  /** `leftovers`: what the file's top-level code left in the worker (the worker is not reused after any). */
+  | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[]; leftovers?: Leftover[] }
   /**
    * Code of an earlier run (or of a journey file while it loaded) misbehaved after it ended: a timer
    * it left threw, a promise of it rejected. Never the fault of the attempt running now, if any.

@@ -105,11 +105,14 @@ export class WorkerPool {
     const worker = await this.#acquire();
     const outcome = await worker.load(file, shown, deadlineMs, folder);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
-      this.#retire(worker, {
-        reason: 'load',
-        message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`,
-        during: 'journey',
-      });
+      this.#retire(
+        worker,
+        worker.endedBecause ?? {
+          reason: 'load',
+          message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`,
+          during: 'journey',
+        },
+      );
     } else {
       this.#release(worker);
     }

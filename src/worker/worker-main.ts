@@ -280,8 +280,18 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
 async function load(file: string, shown: string, folder: string): Promise<void> {
   // What a file's top-level code starts is charged to the file, never to a run that happens to be going.
   loading.add(shown);
+  const idle = current === undefined;
+  if (idle) leftovers.begin();
   const imported = await owner.run({ journey: shown, runId: undefined }, () => importOnce(file, shown, folder)).finally(() => loading.delete(shown));
-  post({ type: 'loaded', file, definition: imported.definition, problems: imported.problems });
+  // What the file's top level left here would reach the next run in this worker, whoever's: told with the load.
+  const found = idle && current === undefined ? leftovers.end({ handles: true }).found : [];
+  post({
+    type: 'loaded',
+    file,
+    definition: imported.definition,
+    problems: imported.problems,
+    ...(found.length > 0 ? { leftovers: found.map((leftover) => ({ ...leftover, message: `importing ${shown}: ${leftover.message}` })) } : {}),
+  });
 }
 
 // Warm up before the baseline of the globals: Playwright and the authoring entry journeys import.
