@@ -2,7 +2,7 @@
 // not this user's, a failing device. Told in plain words naming the folder, with the fix, so that
 // a log line or an alert says "no space left on the device holding /var/lib/pulse" rather than
 // an SQLite code or a lock "taken over" that did not happen.
-import { accessSync, closeSync, constants, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import path from 'node:path';
 import type { StoreCondition, StoreDiagnosis, StoreOperation } from '../events.ts';
@@ -125,15 +125,27 @@ export function tryWrite(dataDir: string): StoreCondition | undefined {
     } finally {
       closeSync(fd);
     }
-    rmSync(file, { force: true });
+    removeFile(file);
     return undefined;
   } catch (error) {
     try {
-      rmSync(file, { force: true });
+      removeFile(file);
     } catch {
       // A folder that refused the write may refuse the removal too; the file was never made then.
     }
     return conditionOfErrno(error);
+  }
+}
+
+/**
+ * Removes a file that may already be gone. unlink(2), not rmSync: Node.js 24's rmSync reports a
+ * refused removal as an unknown error (errno -4094, no code), which hides a read-only folder.
+ */
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

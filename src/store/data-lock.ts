@@ -4,7 +4,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { PulseError, describeError } from '../errors.ts';
 import type { StoreDiagnosis } from '../events.ts';
-import { conditionOfErrno, describeCondition, probeDataFolder, tryWrite } from './data-folder.ts';
+import { conditionOfErrno, describeCondition, probeDataFolder, removeFile, tryWrite } from './data-folder.ts';
 
 /** Who holds a data folder: written beside the lock so that the one refused can be told. */
 export interface LockHolder {
@@ -74,7 +74,7 @@ export async function lockDataFolder(dataDir: string, options: { onLost?: (loss:
     release: async () => {
       let left: string | undefined;
       try {
-        rmSync(holderPath, { force: true });
+        removeFile(holderPath);
       } catch (error) {
         const condition = probeDataFolder(dataDir)?.condition ?? conditionOfErrno(error);
         const why = condition ? describeCondition(condition, dataDir).message : `${holderPath} cannot be removed: ${describeError(error).message}`;
