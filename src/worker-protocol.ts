@@ -49,9 +49,10 @@ export type SessionReport = { outcome: 'signed-in'; state: SessionState; rejecte
 
 /**
  * The worker's browser after an attempt: still `ok`; `lost` (crashed or killed, not by the journey);
+ * `lost-in-capture`, gone while pulse took the evidence of a failure already decided (which stands);
  * `closed` by the journey's own code; `unresponsive` to pulse's calls. Any but `ok` ends the worker.
  */
-export type BrowserAfterAttempt = 'ok' | 'lost' | 'closed' | 'unresponsive';
+export type BrowserAfterAttempt = 'ok' | 'lost' | 'lost-in-capture' | 'closed' | 'unresponsive';
 
 /**
  * What the worker is doing, so the daemon knows whose budget a stall breaks: `import` and `body`
