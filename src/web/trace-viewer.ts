@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunQueries, RunRecord } from '../store/run-queries.ts';
 import { openEvidence, type OpenedEvidence } from './evidence-files.ts';
-import { reachedOverHttps, reachedSecurely, type Reached } from './secure-context.ts';
+import { httpsPublicHost, reachOf, type Reach, type Reached } from './secure-context.ts';
 import { TRACE_VIEWER_PREFIX, TRACES_PREFIX, viewerUrl } from './trace-links.ts';
 import type { TracePass } from './trace-pass.ts';
 import { traceUnavailablePage } from './views/trace-page.ts';
@@ -70,14 +70,20 @@ export function traceViewerFolder(): string {
 }
 
 /** How the browser that sent this request reached pulse. */
-export function reachedBy(request: FastifyRequest, publicUrl: string | undefined): Reached {
+function reachedBy(request: FastifyRequest, httpsHost: string | undefined): Reached {
   const forwarded = request.headers['x-forwarded-proto'];
-  return { protocol: request.protocol, host: request.headers.host, forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded, publicUrl };
+  return {
+    protocol: request.protocol,
+    host: request.headers.host,
+    forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded,
+    httpsPublicHost: httpsHost,
+  };
 }
 
-/** Whether the browser that sent this request can run the viewer (see secure-context.ts). */
-export function canRunViewer(request: FastifyRequest, publicUrl: string | undefined): boolean {
-  return reachedSecurely(reachedBy(request, publicUrl));
+/** How each request reached pulse (see secure-context.ts), the public URL's https host worked out once. */
+export function requestReach(publicUrl: string | undefined): (request: FastifyRequest) => Reach {
+  const httpsHost = httpsPublicHost(publicUrl);
+  return (request) => reachOf(reachedBy(request, httpsHost));
 }
 
 /** For the auth: a request for the viewer or a trace under it that carries a valid pass. */
@@ -91,6 +97,8 @@ export interface TraceViewerOptions {
   pass: TracePass;
   location: string;
   publicUrl: string | undefined;
+  /** How a request reached pulse: requestReach(publicUrl). */
+  reach: (request: FastifyRequest) => Reach;
   /** The viewer's folder; traceViewerFolder() by default. */
   folder?: string;
 }
@@ -105,17 +113,14 @@ export function registerTraceViewer(app: FastifyInstance, options: TraceViewerOp
     const attempt = request.query.attempt === undefined ? undefined : Number(request.query.attempt);
     const file = run ? traceOf(run, attempt) : undefined;
     if (!run || !file) return reply.code(404).type('text/plain').send('no trace kept for this run or attempt');
-    const reached = reachedBy(request, options.publicUrl);
-    if (!reachedSecurely(reached)) {
+    const reach = options.reach(request);
+    if (!reach.secure) {
       return reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
         .send(traceUnavailablePage(run, file, options.location, options.publicUrl).value);
     }
-    return reply
-      .header('set-cookie', options.pass.issue(reachedOverHttps(reached)))
-      .header('cache-control', 'no-store')
-      .redirect(viewerUrl(file), 303);
+    return reply.header('set-cookie', options.pass.issue(reach.https)).header('cache-control', 'no-store').redirect(viewerUrl(file), 303);
   });
 
   app.get<{ Params: { '*': string } }>(`${TRACES_PREFIX}*`, async (request, reply) => {
