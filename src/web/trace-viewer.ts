@@ -94,7 +94,8 @@ export function admittedByPass(pass: TracePass): (request: FastifyRequest) => bo
 export interface TraceViewerOptions {
   store: Pick<RunQueries, 'getRun'>;
   artifactsRoot: string;
-  pass: TracePass;
+  /** The pass Open trace hands out; undefined without auth, where the viewer needs none. */
+  pass: TracePass | undefined;
   location: string;
   publicUrl: string | undefined;
   /** How a request reached pulse: requestReach(publicUrl). */
@@ -118,7 +119,8 @@ export function registerTraceViewer(app: FastifyInstance, options: TraceViewerOp
         .header('cache-control', 'no-store')
         .send(traceUnavailablePage(run, file, options.location, options.publicUrl).value);
     }
-    return reply.header('set-cookie', options.pass.issue(reach.https)).header('cache-control', 'no-store').redirect(viewerUrl(file), 303);
+    if (options.pass) reply.header('set-cookie', options.pass.issue(reach.https));
+    return reply.header('cache-control', 'no-store').redirect(viewerUrl(file), 303);
   });
 
   app.get<{ Params: { '*': string } }>(`${TRACES_PREFIX}*`, async (request, reply) => {

@@ -9,7 +9,7 @@ import type { Operations } from '../operations/operations.ts';
 import { RUN_STATUSES } from '../result.ts';
 import type { RunQueries, RunRecord } from '../store/run-queries.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
-import { registerAuth } from './auth.ts';
+import { authConfigured, registerAuth } from './auth.ts';
 import { registerEvidenceFiles } from './evidence-files.ts';
 import { describePause, registerOperations } from './operations-routes.ts';
 import { TRACE_VIEWER_PREFIX } from './trace-links.ts';
@@ -67,8 +67,9 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     referrerPolicy: { policy: 'same-origin' },
     hsts: false,
   });
-  const tracePass = new TracePass({ path: TRACE_VIEWER_PREFIX });
-  await registerAuth(app, config.auth, { admit: admittedByPass(tracePass) });
+  // Without auth the viewer is open like the rest: no pass to hand out.
+  const tracePass = authConfigured(config.auth) ? new TracePass({ path: TRACE_VIEWER_PREFIX }) : undefined;
+  await registerAuth(app, config.auth, tracePass ? { admit: admittedByPass(tracePass) } : {});
 
   registerEvidenceFiles(app, options.artifactsRoot);
   const reach = requestReach(config.publicUrl);
