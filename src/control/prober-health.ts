@@ -32,10 +32,19 @@ export interface ControlRun {
   step?: string;
 }
 
+/** A check that fails now: what it measured, and whether it only degrades pulse (DEGRADING_CHECKS). */
+export interface FailingCheck {
+  check: ProberCheck;
+  detail: string;
+  degrading: boolean;
+}
+
 export interface ProberStatus {
   /** pulse can probe: every check that decides it passes (a degraded pulse is up). */
   up: boolean;
   state: ProberState;
+  /** The checks that fail now, worked out once for every reader (logs, probes, the UI). */
+  failing: FailingCheck[];
   /** While the store check fails: why, in plain words naming the data folder, and the fix. */
   store?: StoreDiagnosis;
   /** When it was last computed (ISO). */
@@ -206,14 +215,17 @@ export class ProberHealth implements Listener {
     const store = this.#storeCheck(now);
     checks.store = store.check;
 
-    const entries = Object.entries(checks) as [ProberCheck, CheckState][];
-    const up = entries.every(([check, state]) => state.ok || DEGRADING_CHECKS.has(check));
-    const state: ProberState = !up ? 'down' : entries.every(([, each]) => each.ok) ? 'up' : 'degraded';
+    const failing = (Object.entries(checks) as [ProberCheck, CheckState][])
+      .filter(([, each]) => !each.ok)
+      .map(([check, each]) => ({ check, detail: each.detail, degrading: DEGRADING_CHECKS.has(check) }));
+    const up = failing.every((each) => each.degrading);
+    const state: ProberState = !up ? 'down' : failing.length === 0 ? 'up' : 'degraded';
     const previous = this.#status;
     const at = new Date(now).toISOString();
     const status: ProberStatus = {
       up,
       state,
+      failing,
       ...(store.diagnosis ? { store: store.diagnosis } : {}),
       at,
       since: previous && previous.state === state ? previous.since : at,

@@ -39,6 +39,11 @@ test('a failing store degrades pulse, it does not take it down; the reason is to
   assert.equal(degraded.checks.store?.ok, false);
   assert.match(degraded.checks.store.detail, /^no space left on the device holding the data folder \/data; fix: /);
   assert.equal(degraded.store?.condition, 'full');
+  assert.deepEqual(
+    degraded.failing.map(({ check, degrading }) => ({ check, degrading })),
+    [{ check: 'store', degrading: true }],
+    'the failing checks, worked out once',
+  );
   assert.equal(h.changes.length, 1);
   h.health.evaluate();
   assert.equal(h.changes.length, 1, 'the same reason again is no news');
@@ -59,6 +64,13 @@ test('a prober that cannot probe is down, whatever its store; store failures in 
   const down = h.health.evaluate();
   assert.equal(down.state, 'down');
   assert.equal(down.up, false);
+  assert.deepEqual(
+    down.failing.map(({ check, degrading }) => ({ check, degrading })),
+    [
+      { check: 'browser', degrading: false },
+      { check: 'store', degrading: true },
+    ],
+  );
   h.setLaunchFailure(undefined);
   h.setStore(undefined);
   assert.equal(h.health.evaluate().state, 'up');
