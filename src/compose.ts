@@ -356,7 +356,7 @@ function proberHealth(
   metrics: ProberMetrics,
   log: Logger,
   control: { definition: JourneyDefinition } | { problem: string } | undefined,
-  store: () => StoreDiagnosis | undefined,
+  store: (failingOften: boolean) => StoreDiagnosis | undefined,
 ): ProberHealth {
   const definition = control && 'definition' in control ? control.definition : undefined;
   const health = new ProberHealth({

@@ -14,18 +14,20 @@ export interface StoreConditionSources {
 /**
  * Whether the run store keeps history as it should right now, and if not, the one reason to tell:
  * what the data folder says first (read-only, full, not permitted: the root of the rest), then a
- * store kept in memory, a lost lock, and writes failing for a reason the folder does not show.
+ * store kept in memory, a lost lock, and writes failing for a reason the folder does not show:
+ * failing now, or `failingOften` (the prober counted too many failures lately, writes passing between).
  * Undefined while all is well. Cheap enough for every health evaluation: two system calls.
  */
-export function storeCondition(sources: StoreConditionSources): () => StoreDiagnosis | undefined {
-  return () => {
+export function storeCondition(sources: StoreConditionSources): (failingOften?: boolean) => StoreDiagnosis | undefined {
+  return (failingOften = false) => {
     const folder = probeDataFolder(sources.dataDir);
     if (folder) return folder;
     const store = sources.store();
     if (store.inMemory) return describeCondition('in_memory', sources.dataDir);
     const lock = sources.lock();
     if (lock) return lock.diagnosis;
-    if (store.failing) return store.failing.diagnosis ?? describeCondition('failing', sources.dataDir);
+    if (store.failing?.diagnosis) return store.failing.diagnosis;
+    if (store.failing || failingOften) return describeCondition('failing', sources.dataDir);
     return undefined;
   };
 }
