@@ -359,7 +359,7 @@ function proberHealth(
   metrics: ProberMetrics,
   log: Logger,
   control: { definition: JourneyDefinition } | { problem: string } | undefined,
-  store: () => StoreDiagnosis | undefined,
+  store: (failingOften: boolean) => StoreDiagnosis | undefined,
 ): ProberHealth {
   const definition = control && 'definition' in control ? control.definition : undefined;
   const health = new ProberHealth({
@@ -439,18 +439,17 @@ function controlBaseUrl(host: string, address: string | { port: number } | null)
 }
 
 function logProberChange(log: Logger, status: ProberStatus): void {
-  const failing = Object.entries(status.checks).filter(([, state]) => !state.ok);
   const details = Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.detail]));
   if (status.state === 'up') log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
   else if (status.state === 'degraded') {
     const store = status.store;
     log.error(
-      { event: 'prober_degraded', failing: failing.map(([check]) => check), condition: store?.condition, fix: store?.fix, checks: details },
-      `pulse probes on, degraded: ${store ? `${store.message}; run history and evidence are being lost; fix: ${store.fix}` : failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}. Journey alerts are not held`,
+      { event: 'prober_degraded', failing: status.failing.map(({ check }) => check), condition: store?.condition, fix: store?.fix, checks: details },
+      `pulse probes on, degraded: ${store ? `${store.message}; run history and evidence are being lost; fix: ${store.fix}` : status.failing.map(({ check, detail }) => `${check}: ${detail}`).join('; ')}. Journey alerts are not held`,
     );
   } else
     log.warn(
-      { event: 'prober_down', failing: failing.map(([check]) => check), checks: details },
-      `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`,
+      { event: 'prober_down', failing: status.failing.map(({ check }) => check), checks: details },
+      `pulse itself is sick (${status.failing.map(({ check, detail }) => `${check}: ${detail}`).join('; ')}); its journey alerts are held`,
     );
 }

@@ -33,6 +33,7 @@ test('the store now: nothing while all is well; a store in memory, a lost lock, 
   store = { ...healthy, failures: 1, last: failedWrite };
   lock = undefined;
   assert.equal(now(), undefined, 'a failure that a write since has mended is past');
+  assert.deepEqual(now(true), describeCondition('failing', dir), 'failing too often lately, in the same words as failing now');
 });
 
 test('a lock lost to a folder that refused writes: the refusal while writes still fail, then no longer held once the folder is mended', (t) => {
