@@ -39,6 +39,7 @@ export const LAYERS = [
       'src/origins.ts',
       'src/trace-context.ts',
       'src/process-tree.ts',
+      'src/regular-file.ts',
       // The protocol between the daemon's side and the worker's, and whose fault an attempt's ending is: both sides use them.
       'src/worker-protocol.ts',
       'src/attempt-ending.ts',

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { chromium } from 'playwright';
 import { browserLaunchOptions, findBrowser } from '../src/runner/find-browser.ts';
+import { settleLazyGlobals } from '../src/worker/globals-guard.ts';
 import { LeftoverCheck } from '../src/worker/leftovers.ts';
 import { startShopProcess } from './shop-process.ts';
 
@@ -21,6 +22,7 @@ await import('../src/index.ts');
 // The shop in a process of its own, as a target is: its sockets are not the worker's.
 const shop = await startShopProcess(process.cwd());
 const browser = await chromium.launch(browserLaunchOptions(findBrowser({})));
+await settleLazyGlobals();
 const check = new LeftoverCheck({ capBytes: CAP });
 const owner = new AsyncLocalStorage<{ runId: string }>();
 

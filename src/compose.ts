@@ -30,6 +30,7 @@ import { ProberMetrics } from './sinks/prober-metrics.ts';
 import { createPushSinks } from './sinks/push-sinks.ts';
 import { RunMetrics } from './sinks/run-metrics.ts';
 import { SinkFanout } from './sinks/sink.ts';
+import { conditionOfErrno, describeCondition, probeDataFolder, tryWrite } from './store/data-folder.ts';
 import { lockDataFolder, type LockLoss } from './store/data-lock.ts';
 import { startRetention } from './store/retention.ts';
 import { openRunStore, type RunStore } from './store/run-store.ts';
@@ -279,17 +280,19 @@ async function startServing(
   return { web, operations, scheduler };
 }
 
-/** The data folder must exist and be writable before any run depends on it. */
+/** The data folder must exist and be writable before any run depends on it; if not, what the folder says (read-only, full, not this user's). */
 async function ensureWritable(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
     await mkdir(artifactsDir(dir), { recursive: true });
   } catch (error) {
-    const uid = process.getuid?.();
+    // ext4 turned read-only after an error says writable to access(2) and ENOENT to mkdir: only a write tells.
+    const condition = probeDataFolder(dir)?.condition ?? conditionOfErrno(error) ?? tryWrite(dir) ?? 'not_permitted';
+    const why = describeCondition(condition, dir);
     throw new PulseError({
-      message: `PULSE_DATA_DIR '${dir}' is not writable by this user${uid === undefined ? '' : ` (uid ${uid})`}: ${describeError(error).message}`,
-      fix: 'give the user the folder (chown) or point PULSE_DATA_DIR at a writable one',
+      message: `PULSE_DATA_DIR '${dir}' is not writable: ${why.message} (${describeError(error).message})`,
+      fix: why.fix,
       cause: error,
     });
   }
@@ -356,7 +359,7 @@ function proberHealth(
   metrics: ProberMetrics,
   log: Logger,
   control: { definition: JourneyDefinition } | { problem: string } | undefined,
-  store: () => StoreDiagnosis | undefined,
+  store: (failingOften: boolean) => StoreDiagnosis | undefined,
 ): ProberHealth {
   const definition = control && 'definition' in control ? control.definition : undefined;
   const health = new ProberHealth({
@@ -436,18 +439,17 @@ function controlBaseUrl(host: string, address: string | { port: number } | null)
 }
 
 function logProberChange(log: Logger, status: ProberStatus): void {
-  const failing = Object.entries(status.checks).filter(([, state]) => !state.ok);
   const details = Object.fromEntries(Object.entries(status.checks).map(([check, state]) => [check, state.detail]));
   if (status.state === 'up') log.info({ event: 'prober_up', checks: details }, 'pulse is healthy again: every prober check passes');
   else if (status.state === 'degraded') {
     const store = status.store;
     log.error(
-      { event: 'prober_degraded', failing: failing.map(([check]) => check), condition: store?.condition, fix: store?.fix, checks: details },
-      `pulse probes on, degraded: ${store ? `${store.message}; run history and evidence are being lost; fix: ${store.fix}` : failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}. Journey alerts are not held`,
+      { event: 'prober_degraded', failing: status.failing.map(({ check }) => check), condition: store?.condition, fix: store?.fix, checks: details },
+      `pulse probes on, degraded: ${store ? `${store.message}; run history and evidence are being lost; fix: ${store.fix}` : status.failing.map(({ check, detail }) => `${check}: ${detail}`).join('; ')}. Journey alerts are not held`,
     );
   } else
     log.warn(
-      { event: 'prober_down', failing: failing.map(([check]) => check), checks: details },
-      `pulse itself is sick (${failing.map(([check, state]) => `${check}: ${state.detail}`).join('; ')}); its journey alerts are held`,
+      { event: 'prober_down', failing: status.failing.map(({ check }) => check), checks: details },
+      `pulse itself is sick (${status.failing.map(({ check, detail }) => `${check}: ${detail}`).join('; ')}); its journey alerts are held`,
     );
 }

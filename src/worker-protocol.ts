@@ -49,9 +49,10 @@ export type SessionReport = { outcome: 'signed-in'; state: SessionState; rejecte
 
 /**
  * The worker's browser after an attempt: still `ok`; `lost` (crashed or killed, not by the journey);
+ * `lost-in-capture`, gone while pulse took the evidence of a failure already decided (which stands);
  * `closed` by the journey's own code; `unresponsive` to pulse's calls. Any but `ok` ends the worker.
  */
-export type BrowserAfterAttempt = 'ok' | 'lost' | 'closed' | 'unresponsive';
+export type BrowserAfterAttempt = 'ok' | 'lost' | 'lost-in-capture' | 'closed' | 'unresponsive';
 
 /**
  * What the worker is doing, so the daemon knows whose budget a stall breaks: `import` and `body`
@@ -121,7 +122,8 @@ export type FromWorker =
   /** Which worker it was, the daemon's side knows. */
   | { type: 'attempt-done'; report: Omit<AttemptReport, 'workerPid'> }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
-  | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[] }
+  /** `leftovers`: what the file's top-level code left in the worker (the worker is not reused after any). */
+  | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[]; leftovers?: Leftover[] }
   /**
    * Code of an earlier run (or of a journey file while it loaded) misbehaved after it ended: a timer
    * it left threw, a promise of it rejected. Never the fault of the attempt running now, if any.

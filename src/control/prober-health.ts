@@ -32,10 +32,19 @@ export interface ControlRun {
   step?: string;
 }
 
+/** A check that fails now: what it measured, and whether it only degrades pulse (DEGRADING_CHECKS). */
+export interface FailingCheck {
+  check: ProberCheck;
+  detail: string;
+  degrading: boolean;
+}
+
 export interface ProberStatus {
   /** pulse can probe: every check that decides it passes (a degraded pulse is up). */
   up: boolean;
   state: ProberState;
+  /** The checks that fail now, worked out once for every reader (logs, probes, the UI). */
+  failing: FailingCheck[];
   /** While the store check fails: why, in plain words naming the data folder, and the fix. */
   store?: StoreDiagnosis;
   /** When it was last computed (ISO). */
@@ -69,8 +78,11 @@ export interface ProberHealthOptions {
   controlIntervalMs: number | undefined;
   /** The control journey's own budget (all attempts), added to the staleness limit. */
   controlBudgetMs: number;
-  /** What is wrong with the run store or its data folder now (read-only, full, ...); undefined while all is well. */
-  storeCondition?: () => StoreDiagnosis | undefined;
+  /**
+   * What is wrong with the run store or its data folder now (read-only, full, ...), undefined while
+   * all is well: the one judge of its condition, told whether the store failed too often in the window.
+   */
+  storeCondition?: (failingOften: boolean) => StoreDiagnosis | undefined;
   /** Why the browser could not be launched the last time, if it could not. */
   browserLaunchFailure: () => string | undefined;
   /** CPU pressure (PSI some avg60, 0-100) now; undefined where the kernel does not report it. */
@@ -206,14 +218,17 @@ export class ProberHealth implements Listener {
     const store = this.#storeCheck(now);
     checks.store = store.check;
 
-    const entries = Object.entries(checks) as [ProberCheck, CheckState][];
-    const up = entries.every(([check, state]) => state.ok || DEGRADING_CHECKS.has(check));
-    const state: ProberState = !up ? 'down' : entries.every(([, each]) => each.ok) ? 'up' : 'degraded';
+    const failing = (Object.entries(checks) as [ProberCheck, CheckState][])
+      .filter(([, each]) => !each.ok)
+      .map(([check, each]) => ({ check, detail: each.detail, degrading: DEGRADING_CHECKS.has(check) }));
+    const up = failing.every((each) => each.degrading);
+    const state: ProberState = !up ? 'down' : failing.length === 0 ? 'up' : 'degraded';
     const previous = this.#status;
     const at = new Date(now).toISOString();
     const status: ProberStatus = {
       up,
       state,
+      failing,
       ...(store.diagnosis ? { store: store.diagnosis } : {}),
       at,
       since: previous && previous.state === state ? previous.since : at,
@@ -289,22 +304,14 @@ export class ProberHealth implements Listener {
     };
   }
 
-  /** The store now (read-only, full, in memory, failing writes), else its failures within the window. */
+  /** The store's condition as storeCondition judges it; the detail adds the failures counted within the window. */
   #storeCheck(now: number): { check: CheckState; diagnosis?: StoreDiagnosis } {
     this.#storeFailures = this.#storeFailures.filter((at) => now - at <= LIMITS.storeWindowMs);
     const count = this.#storeFailures.length;
     const failures = `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})`;
-    const diagnosis = this.#options.storeCondition?.();
-    if (diagnosis) return { check: { ok: false, detail: `${diagnosis.message}; fix: ${diagnosis.fix} (${failures})` }, diagnosis };
-    if (count < LIMITS.storeFailures) return { check: { ok: true, detail: failures } };
-    return {
-      check: { ok: false, detail: failures },
-      diagnosis: {
-        condition: 'failing',
-        message: `the run store failed ${count} times in the last ${LIMITS.storeWindowMs / 60_000} min`,
-        fix: 'the store_failed lines in the log say at what and why',
-      },
-    };
+    const diagnosis = this.#options.storeCondition?.(count >= LIMITS.storeFailures);
+    if (!diagnosis) return { check: { ok: true, detail: failures } };
+    return { check: { ok: false, detail: `${diagnosis.message}; fix: ${diagnosis.fix} (${failures})` }, diagnosis };
   }
 }
 

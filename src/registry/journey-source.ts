@@ -60,7 +60,8 @@ export function scanJourneySource(text: string, journeyLine?: number): JourneySo
  * position; the literals themselves by where they start.
  */
 function maskSource(text: string): { code: string; literals: Map<number, Literal> } {
-  const out = [...text];
+  // By UTF-16 unit, as every index here counts: an emoji is two.
+  const out = text.split('');
   const literals = new Map<number, Literal>();
   const blank = (from: number, to: number) => {
     for (let i = from; i < to; i += 1) if (out[i] !== '\n') out[i] = i === from || i === to - 1 ? out[i]! : '_';

@@ -314,6 +314,7 @@ export class JourneyWorker {
         clearTimeout(state.deadline);
         this.#state = { is: 'idle' };
         state.resolve({ definition: message.definition, problems: message.problems });
+        if (message.leftovers?.length) this.#leftByImport(message.definition?.name, message.leftovers);
         return;
       case 'log':
         this.#options.hooks?.warn?.(message.fields, message.message);
@@ -455,6 +456,21 @@ export class JourneyWorker {
     // A leftover of an earlier run struck during this attempt: its result stands, and the worker goes after it.
     const struck = report.ended ? undefined : this.#struck;
     running.resolve({ ...report, ...(struck ? { ended: struck } : {}), result, workerPid: this.pid });
+  }
+
+  /**
+   * What a journey file's top-level code left in this worker (a replaced built-in, memory, a timer)
+   * would reach whichever run comes next here: told under the file's journey, and the worker ends
+   * before it takes a run. The journey's own runs meet it at their import, and are charged for it.
+   */
+  #leftByImport(journey: string | undefined, leftovers: Leftover[]): void {
+    for (const leftover of leftovers) this.#options.hooks?.leftover?.({ journey, runId: undefined, leftover });
+    this.#end({
+      reason: 'leftover',
+      message: `importing the journey file left the worker unfit for a run: ${leftovers.map((leftover) => leftover.message).join('; ')}`,
+      during: 'journey',
+      leftBy: { journey, runId: undefined },
+    });
   }
 
   #describeExit(): string {

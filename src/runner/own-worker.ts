@@ -13,8 +13,8 @@ export async function loadInOwnWorker(options: Omit<LoadOptions, 'workers'> & { 
     load: async (file, shown, deadlineMs, folder) => {
       own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? defaultOf('workerMemoryBytes'), cwd });
       const outcome = await own.load(file, shown, deadlineMs, folder);
-      // A worker that timed out was ended, one that died is gone: the next file gets a fresh one.
-      if ('timedOut' in outcome || 'died' in outcome) own = undefined;
+      // A worker that timed out was ended, one that died is gone, one a file's import left unfit was ended: the next file gets a fresh one.
+      if ('timedOut' in outcome || 'died' in outcome || !own.alive) own = undefined;
       return outcome;
     },
   };

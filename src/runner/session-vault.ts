@@ -2,11 +2,13 @@
 // PULSE_SESSION_KEY and the session's name as authenticated data, so a file can be neither read
 // without the key nor passed off as another session's. A file that does not open (another key,
 // damaged, planted) is discarded with a log line and the journey signs in anew; it never stops a run.
+// Nor does one that is not a regular file (a FIFO, a device, a link): it is never waited on or read.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeError } from '../errors.ts';
+import { openRegularFile } from '../regular-file.ts';
 import type { SessionState } from '../worker-protocol.ts';
 
 /** A kept sign-in: the browser state it left, and when (epoch ms), which its TTL counts from. */
@@ -82,9 +84,11 @@ export class SessionVault {
     const file = this.fileOf(name);
     let text: string;
     try {
-      const handle = await open(file, 'r');
+      const opened = await openRegularFile(file);
+      if (!opened) return await this.#discard(name, 'it is not a regular file (a link, a FIFO, a device or a directory)');
+      const { handle } = opened;
       try {
-        const { size } = await handle.stat();
+        const { size } = opened.stat;
         if (size > MAX_FILE_BYTES) return await this.#discard(name, `it is ${size} bytes, more than a kept session ever is`);
         text = await handle.readFile('utf8');
       } finally {

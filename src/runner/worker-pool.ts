@@ -79,7 +79,8 @@ export class WorkerPool {
     for (const leftover of report.leftovers ?? []) this.#options.hooks?.leftover?.({ journey: request.journey.name, runId: request.runId, leftover });
     // After a prober error (a crashed renderer, a lost browser) the next attempt starts clean too, browser and all.
     const browserGone = report.browser !== undefined && report.browser !== 'ok';
-    if (report.browser === 'lost' || report.browser === 'unresponsive') this.#options.onBrowserRestart?.(report.browser);
+    if (report.browser === 'lost' || report.browser === 'lost-in-capture') this.#options.onBrowserRestart?.('lost');
+    if (report.browser === 'unresponsive') this.#options.onBrowserRestart?.('unresponsive');
     const ended =
       report.ended ??
       (report.result.status === 'error'
@@ -105,11 +106,14 @@ export class WorkerPool {
     const worker = await this.#acquire();
     const outcome = await worker.load(file, shown, deadlineMs, folder);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
-      this.#retire(worker, {
-        reason: 'load',
-        message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`,
-        during: 'journey',
-      });
+      this.#retire(
+        worker,
+        worker.endedBecause ?? {
+          reason: 'load',
+          message: 'timedOut' in outcome ? `loading ${shown} took longer than ${deadlineMs} ms` : `loading ${shown} ended the worker`,
+          during: 'journey',
+        },
+      );
     } else {
       this.#release(worker);
     }

@@ -249,7 +249,7 @@ export const PROBER_METRICS = {
   storeDegraded: define({
     name: 'pulse_store_degraded',
     type: 'gauge',
-    help: 'pulse probes on, but its run store cannot keep history as it should: 1 for the reason now (read_only, full, not_permitted, io_error: what the data folder says; in_memory: history kept in memory only; lock_lost: the data folder lock was taken over; failing: writes keep failing), 0 for the others.',
+    help: 'pulse probes on, but its run store cannot keep history as it should: 1 for the reason now (read_only, full, not_permitted, io_error: what the data folder says; in_memory: history kept in memory only; lock_lost: the data folder lock is no longer held, taken over or not refreshed; failing: writes keep failing), 0 for the others.',
     labels: ['location', 'reason'],
   }),
   proberCheckUp: define({

@@ -1,11 +1,11 @@
 // What the data folder itself says when the run store or the lock cannot write: read-only, full,
 // not this user's, a failing device. Told in plain words naming the folder, with the fix, so that
 // a log line or an alert says "no space left on the device holding /var/lib/pulse" rather than
-// an SQLite code or a lock "taken over".
-import { accessSync, closeSync, constants, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+// an SQLite code or a lock "taken over" that did not happen.
+import { accessSync, closeSync, constants, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import path from 'node:path';
-import type { StoreCondition, StoreDiagnosis } from '../events.ts';
+import type { StoreCondition, StoreDiagnosis, StoreOperation } from '../events.ts';
 
 /** Errors of the system that name a condition of the folder. */
 const BY_ERRNO: Readonly<Record<string, StoreCondition>> = {
@@ -16,6 +16,9 @@ const BY_ERRNO: Readonly<Record<string, StoreCondition>> = {
   EPERM: 'not_permitted',
   EIO: 'io_error',
 };
+
+/** The operations that write to the folder: only their failures are worth a write of ours to tell why. */
+const WRITES: ReadonlySet<StoreOperation> = new Set(['open', 'write', 'retention']);
 
 /** SQLite's own codes for the same (better-sqlite3 gives SQLite's extended code, not the errno). */
 const BY_SQLITE: readonly (readonly [RegExp, StoreCondition])[] = [
@@ -62,8 +65,8 @@ export function describeCondition(condition: StoreCondition, dataDir: string): S
     case 'lock_lost':
       return {
         condition,
-        message: `the lock on the data folder ${dataDir} was taken over by another process; two writers may now share it`,
-        fix: 'let one pulse only use this data folder (PULSE_DATA_DIR / --data-dir), then restart this one',
+        message: `the data folder lock on ${dataDir} is no longer held (taken over by another process, or not refreshed while the folder refused writes)`,
+        fix: 'restart pulse: it takes the lock again, or names the process that holds it',
       };
     case 'failing':
       return {
@@ -99,13 +102,16 @@ export function probeDataFolder(dataDir: string): StoreDiagnosis | undefined {
 }
 
 /**
- * Why a write to the data folder failed: what the folder says now first, asked and then tried
- * with a few bytes of its own (SQLite reports a write refused by a read-only file system as an
- * I/O error, and a file system that turned read-only after an error may still call itself
- * read-write to access(2): only a write tells), then the error's own errno or SQLite code.
+ * Why a store operation failed, in the folder's terms. The error's own errno or SQLite code first:
+ * a full, read-only or refused write says so itself, and a read never touches the folder. Only an
+ * ambiguous code (SQLite's I/O error, cannot open) on a write or an open asks the folder and tries a
+ * write of a few bytes: SQLite reports a write refused by a read-only file system as an I/O error,
+ * and ext4 turned read-only after an error still calls itself writable to access(2).
  */
-export function diagnoseWriteError(error: unknown, dataDir: string): StoreDiagnosis | undefined {
-  const condition = probeDataFolder(dataDir)?.condition ?? tryWrite(dataDir) ?? conditionOfErrno(error) ?? conditionOfSqlite(error);
+export function diagnoseStoreError(error: unknown, dataDir: string, operation: StoreOperation): StoreDiagnosis | undefined {
+  const own = conditionOfErrno(error) ?? conditionOfSqlite(error);
+  const folder = isAmbiguous(error) && WRITES.has(operation) ? (probeDataFolder(dataDir)?.condition ?? tryWrite(dataDir)) : undefined;
+  const condition = folder ?? own;
   return condition ? describeCondition(condition, dataDir) : undefined;
 }
 
@@ -119,15 +125,27 @@ export function tryWrite(dataDir: string): StoreCondition | undefined {
     } finally {
       closeSync(fd);
     }
-    rmSync(file, { force: true });
+    removeFile(file);
     return undefined;
   } catch (error) {
     try {
-      rmSync(file, { force: true });
+      removeFile(file);
     } catch {
       // A folder that refused the write may refuse the removal too; the file was never made then.
     }
     return conditionOfErrno(error);
+  }
+}
+
+/**
+ * Removes a file that may already be gone. unlink(2), not rmSync: Node.js 24's rmSync reports a
+ * refused removal as an unknown error (errno -4094, no code), which hides a read-only folder.
+ */
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 
@@ -140,6 +158,12 @@ export function conditionOfErrno(error: unknown): StoreCondition | undefined {
     if (name && name in BY_ERRNO) return BY_ERRNO[name];
   }
   return undefined;
+}
+
+/** SQLite codes that may hide a folder refusing writes (an I/O error, a file it cannot open). */
+function isAmbiguous(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(IOERR|CANTOPEN)/.test(code);
 }
 
 function conditionOfSqlite(error: unknown): StoreCondition | undefined {

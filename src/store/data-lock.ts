@@ -4,7 +4,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { PulseError, describeError } from '../errors.ts';
 import type { StoreDiagnosis } from '../events.ts';
-import { conditionOfErrno, describeCondition, probeDataFolder, tryWrite } from './data-folder.ts';
+import { conditionOfErrno, describeCondition, probeDataFolder, removeFile, tryWrite } from './data-folder.ts';
 
 /** Who holds a data folder: written beside the lock so that the one refused can be told. */
 export interface LockHolder {
@@ -21,7 +21,7 @@ const STALE_MS = 30_000;
 
 /** The lock could not be kept: why, in plain words. */
 export interface LockLoss {
-  /** Taken over by another process, or not refreshed because the folder refuses writes (read-only, full, ...). */
+  /** Why, when it was lost (for the log): taken over, or not refreshed because the folder refused writes (read-only, full, ...). lostLockNow says what it is now. */
   diagnosis: StoreDiagnosis;
   /** What the lock library said. */
   error: string;
@@ -74,10 +74,11 @@ export async function lockDataFolder(dataDir: string, options: { onLost?: (loss:
     release: async () => {
       let left: string | undefined;
       try {
-        rmSync(holderPath, { force: true });
+        removeFile(holderPath);
       } catch (error) {
-        const why = probeDataFolder(dataDir) ?? describeCondition(conditionOfErrno(error) ?? 'failing', dataDir);
-        left = `the lock ${lockPath} stays behind (${why.message}); the next pulse on this host takes it over`;
+        const condition = probeDataFolder(dataDir)?.condition ?? conditionOfErrno(error);
+        const why = condition ? describeCondition(condition, dataDir).message : `${holderPath} cannot be removed: ${describeError(error).message}`;
+        left = `the lock ${lockPath} stays behind (${why}); the next pulse on this host takes it over`;
       }
       await release().catch(() => undefined);
       return left;
@@ -91,12 +92,30 @@ export async function lockDataFolder(dataDir: string, options: { onLost?: (loss:
  */
 function whyLost(error: Error, dataDir: string): StoreDiagnosis {
   const condition = conditionOfErrno(error) ?? probeDataFolder(dataDir)?.condition ?? tryWrite(dataDir);
-  return describeCondition(condition ?? 'lock_lost', dataDir);
+  return condition ? describeCondition(condition, dataDir) : lostLockNow(dataDir);
 }
 
+/**
+ * What a lost lock is now, asked of its holder file: taken over when it names another process
+ * (which says so), else no longer held, for a reason past (a takeover since ended, or refreshes
+ * refused by a folder that may take writes again).
+ */
+export function lostLockNow(dataDir: string): StoreDiagnosis {
+  const holder = readHolder(path.join(dataDir, HOLDER));
+  if (!holder || (holder.pid === process.pid && holder.host === hostname())) return describeCondition('lock_lost', dataDir);
+  return {
+    condition: 'lock_lost',
+    message: `the lock on the data folder ${dataDir} was taken over by pulse pid ${holder.pid} on ${holder.host} since ${holder.since}; two writers may now share it`,
+    fix: 'let one pulse only use this data folder (PULSE_DATA_DIR / --data-dir), then restart this one',
+  };
+}
+
+/** The holder file's account, when it is one (a file written by hand or cut short names no one). */
 function readHolder(file: string): LockHolder | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
+    const holder = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder> | null;
+    if (typeof holder?.pid !== 'number' || typeof holder.host !== 'string' || typeof holder.since !== 'string') return undefined;
+    return { pid: holder.pid, host: holder.host, since: holder.since };
   } catch {
     return undefined;
   }

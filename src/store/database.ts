@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PulseError, describeError } from '../errors.ts';
 import type { StoreOperation, StoreProblem } from '../events.ts';
 import { compactStamp } from '../run-id.ts';
-import { diagnoseWriteError } from './data-folder.ts';
+import { diagnoseStoreError } from './data-folder.ts';
 import { migrate } from './migrations.ts';
 
 const STORE_FILE = 'runs.sqlite';
@@ -182,7 +182,7 @@ export class StoreDatabase {
   }
 
   #report(operation: StoreOperation, error: unknown, reset?: { setAside: string | undefined }): void {
-    const diagnosis = diagnoseWriteError(error, this.#dataDir);
+    const diagnosis = diagnoseStoreError(error, this.#dataDir, operation);
     const problem: StoreProblem = {
       operation,
       message: describeError(error).message,

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { z } from 'zod';
 import type {
   Artifacts,
   AttemptResult,
@@ -16,6 +17,19 @@ import type {
 import { NEAR_MISS_PERCENTILE } from '../near-miss.ts';
 import type { JourneyVersion } from '../journey.ts';
 import type { StoreDatabase, StoreHealth } from './database.ts';
+
+/** A kept version's files and left-out imports as stored: checked on the way out, since the row is only text. */
+const storedFiles = z.array(z.object({ path: z.string(), text: z.string(), truncated: z.literal(true).optional() }));
+const storedUnresolved = z.array(z.string());
+
+/** The value of JSON text, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Which version of its journey a stored run ran; its source is kept once per version (journeyVersion). */
 export type RunVersion = Pick<JourneyVersion, 'hash' | 'commit'>;
@@ -332,15 +346,13 @@ export class RunQueries {
 
   /** The source of a version a stored run ran (without the commit: that is the run's); undefined when it is not kept. */
   journeyVersion(hash: string): Omit<JourneyVersion, 'commit'> | undefined {
-    return this.#database.guard('read', undefined, () => {
-      const row = this.#sql().version.get(hash);
-      if (!row) return undefined;
-      return {
-        hash,
-        files: JSON.parse(row.files) as JourneyVersion['files'],
-        ...(row.unresolved ? { unresolved: JSON.parse(row.unresolved) as string[] } : {}),
-      };
-    });
+    const row = this.#database.guard('read', undefined, () => this.#sql().version.get(hash));
+    if (!row) return undefined;
+    // A row that does not read as a version (damaged, written by hand) is a source not kept: the store itself works.
+    const files = storedFiles.safeParse(parseJson(row.files));
+    const unresolved = row.unresolved ? storedUnresolved.safeParse(parseJson(row.unresolved)) : undefined;
+    if (!files.success || (unresolved && !unresolved.success)) return undefined;
+    return { hash, files: files.data, ...(unresolved ? { unresolved: unresolved.data } : {}) };
   }
 
   /** Step durations of the last successful runs, oldest first, for the chart on the journey page. */

@@ -44,29 +44,36 @@ function prepareWrites(db: Database.Database) {
   );
   const deleteSteps = db.prepare<[string]>('DELETE FROM steps WHERE run_id = ?');
   const endRun = db.prepare<[string]>('DELETE FROM in_flight WHERE run_id = ?');
+  /** Each journey's version last stored with this connection: the runs that follow it (nearly all) skip its source. */
+  const lastStored = new Map<string, string>();
+  const recordRun = db.transaction((result: RunResult) => {
+    endRun.run(result.runId);
+    deleteSteps.run(result.runId);
+    const { version } = result;
+    if (version && lastStored.get(result.journey) !== version.hash) {
+      const unresolved = version.unresolved ? JSON.stringify(version.unresolved) : null;
+      const added = insertVersion.run(version.hash, result.journey, JSON.stringify(version.files), unresolved, Date.now());
+      if (added.changes > 0) trimVersions.run(result.journey, result.journey, MAX_VERSIONS_PER_JOURNEY);
+    }
+    insertRun.run(runRow(result));
+    result.steps.forEach((step, position) =>
+      insertStep.run(
+        result.runId,
+        position,
+        step.name,
+        step.status,
+        step.durationMs,
+        step.vitals ? JSON.stringify(step.vitals) : null,
+        step.network ? JSON.stringify(step.network) : null,
+      ),
+    );
+  });
   return {
-    record: db.transaction((result: RunResult) => {
-      endRun.run(result.runId);
-      deleteSteps.run(result.runId);
-      const { version } = result;
-      if (version) {
-        const unresolved = version.unresolved ? JSON.stringify(version.unresolved) : null;
-        const added = insertVersion.run(version.hash, result.journey, JSON.stringify(version.files), unresolved, Date.now());
-        if (added.changes > 0) trimVersions.run(result.journey, result.journey, MAX_VERSIONS_PER_JOURNEY);
-      }
-      insertRun.run(runRow(result));
-      result.steps.forEach((step, position) =>
-        insertStep.run(
-          result.runId,
-          position,
-          step.name,
-          step.status,
-          step.durationMs,
-          step.vitals ? JSON.stringify(step.vitals) : null,
-          step.network ? JSON.stringify(step.network) : null,
-        ),
-      );
-    }),
+    record: (result: RunResult) => {
+      recordRun(result);
+      // Only once written: a rolled-back run leaves its version to the next run to store.
+      if (result.version) lastStored.set(result.journey, result.version.hash);
+    },
     setBytes: db.prepare<[number, string]>('UPDATE runs SET artifact_bytes = ? WHERE run_id = ?'),
     startRun: db.prepare<[string, string, string, string, number]>(
       'INSERT OR REPLACE INTO in_flight (run_id, journey, location, started_at, started_ms) VALUES (?, ?, ?, ?, ?)',

@@ -14,6 +14,11 @@ export interface AuthOptions {
   admit?: (request: FastifyRequest) => boolean;
 }
 
+/** Whether the UI asks for credentials at all: a token, or a user with a password. */
+export function authConfigured(auth: Config['auth']): boolean {
+  return Boolean(auth.token) || Boolean(auth.user && auth.password);
+}
+
 /**
  * Optional auth for the UI, the API and the artifacts: a bearer token, basic credentials, or
  * either. /healthz and /readyz stay open; /metrics is protected only with PULSE_AUTH_METRICS=1.

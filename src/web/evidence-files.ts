@@ -6,7 +6,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACTS_URL_PREFIX } from '../artifacts.ts';
 
 export interface OpenedEvidence {
@@ -34,17 +34,22 @@ const CONTENT_TYPES: Record<string, string> = {
  * A FIFO or device is never waited on (O_NONBLOCK) and never served.
  */
 export async function openEvidence(root: string, relative: string): Promise<OpenedEvidence | undefined> {
-  if (relative === '' || relative.includes('\0')) return undefined;
-  const inside = path.relative(root, path.resolve(root, relative));
-  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) return undefined;
-  // Nothing pulse writes starts with a dot; a hidden file there was put by someone else.
-  if (inside.split(path.sep).some((segment) => segment.startsWith('.'))) return undefined;
   let realRoot: string;
   try {
     realRoot = await realpath(root);
   } catch {
     return undefined;
   }
+  return openUnderRealFolder(realRoot, relative);
+}
+
+/** As openEvidence, under a folder whose real path is known already (one that does not move, resolved once). */
+export async function openUnderRealFolder(realRoot: string, relative: string): Promise<OpenedEvidence | undefined> {
+  if (relative === '' || relative.includes('\0')) return undefined;
+  const inside = path.relative(realRoot, path.resolve(realRoot, relative));
+  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) return undefined;
+  // Nothing pulse writes starts with a dot; a hidden file there was put by someone else.
+  if (inside.split(path.sep).some((segment) => segment.startsWith('.'))) return undefined;
   const wanted = path.join(realRoot, inside);
   let handle: FileHandle;
   try {
@@ -72,24 +77,41 @@ async function openedPath(handle: FileHandle, wanted: string): Promise<string> {
   }
 }
 
+export interface EvidenceHeaders {
+  type: string;
+  cacheControl: string;
+  csp?: string;
+  disposition?: 'attachment';
+}
+
+/** Sends an opened file (headers only for HEAD), closing it either way. */
+export async function sendEvidence(request: FastifyRequest, reply: FastifyReply, opened: OpenedEvidence, headers: EvidenceHeaders): Promise<FastifyReply> {
+  reply
+    .header('content-type', headers.type)
+    .header('content-length', opened.stat.size)
+    .header('last-modified', opened.stat.mtime.toUTCString())
+    .header('cache-control', headers.cacheControl);
+  if (headers.csp) reply.header('content-security-policy', headers.csp);
+  if (headers.disposition) reply.header('content-disposition', headers.disposition);
+  if (request.method === 'HEAD') {
+    await opened.handle.close();
+    return reply.send();
+  }
+  return reply.send(opened.handle.createReadStream());
+}
+
 /** GET (and HEAD) /artifacts/*: the evidence files, each checked by openEvidence. */
 export function registerEvidenceFiles(app: FastifyInstance, root: string): void {
   app.get<{ Params: { '*': string } }>(`${ARTIFACTS_URL_PREFIX}*`, async (request, reply) => {
     const evidence = await openEvidence(root, request.params['*']);
     if (!evidence) return reply.code(404).type('text/plain').send('no such evidence');
     const extension = path.extname(evidence.file).toLowerCase();
-    reply
-      .header('content-type', CONTENT_TYPES[extension] ?? 'application/octet-stream')
-      .header('content-length', evidence.stat.size)
-      .header('last-modified', evidence.stat.mtime.toUTCString())
-      .header('cache-control', 'private, max-age=3600');
-    // A captured page's HTML is the target's markup: shown sandboxed, scripts off.
-    if (extension === '.html') reply.header('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'");
-    if (extension === '.zip') reply.header('content-disposition', 'attachment');
-    if (request.method === 'HEAD') {
-      await evidence.handle.close();
-      return reply.send();
-    }
-    return reply.send(evidence.handle.createReadStream());
+    return sendEvidence(request, reply, evidence, {
+      type: CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      cacheControl: 'private, max-age=3600',
+      // A captured page's HTML is the target's markup: shown sandboxed, scripts off.
+      ...(extension === '.html' ? { csp: "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'" } : {}),
+      ...(extension === '.zip' ? { disposition: 'attachment' as const } : {}),
+    });
   });
 }

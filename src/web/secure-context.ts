@@ -10,28 +10,33 @@ export interface Reached {
   host: string | undefined;
   /** X-Forwarded-Proto from a proxy in front, which may have terminated TLS. */
   forwardedProto?: string | undefined;
-  /** PULSE_PUBLIC_URL: an https address people reach pulse at. */
-  publicUrl?: string | undefined;
+  /** The host of PULSE_PUBLIC_URL when it is https (httpsPublicHost): people reach pulse there over https. */
+  httpsPublicHost?: string | undefined;
 }
 
-/** Whether the page that asked is in a secure context, so that the trace viewer can run there. */
-export function reachedSecurely(reached: Reached): boolean {
-  const hostname = hostnameOf(reached.host);
-  return reachedOverHttps(reached) || (hostname !== undefined && isLoopback(hostname));
+export interface Reach {
+  /** The page that asked is in a secure context, so that the trace viewer can run there. */
+  secure: boolean;
+  /** The browser's side of the connection is https: pulse's own TLS, a proxy's, or the https public URL it was reached at. */
+  https: boolean;
 }
 
-/** Whether the browser's side of the connection is https: pulse's own TLS, a proxy's, or the https public URL it was reached at. */
-export function reachedOverHttps(reached: Reached): boolean {
-  if (reached.protocol === 'https') return true;
-  if (reached.forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https') return true;
+/** The host of an https public URL, worked out once; undefined for none, or one over plain http. */
+export function httpsPublicHost(publicUrl: string | undefined): string | undefined {
+  // The setting is validated at start; anything that still is not a URL has no https host.
+  if (publicUrl === undefined || !URL.canParse(publicUrl)) return undefined;
+  const url = new URL(publicUrl);
+  return url.protocol === 'https:' ? url.hostname : undefined;
+}
+
+/** How the browser reached pulse: over https, and whether in a secure context. */
+export function reachOf(reached: Reached): Reach {
   const hostname = hostnameOf(reached.host);
-  if (hostname === undefined || reached.publicUrl === undefined) return false;
-  try {
-    const publicUrl = new URL(reached.publicUrl);
-    return publicUrl.protocol === 'https:' && publicUrl.hostname === hostname;
-  } catch {
-    return false;
-  }
+  const https =
+    reached.protocol === 'https' ||
+    reached.forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https' ||
+    (hostname !== undefined && hostname === reached.httpsPublicHost);
+  return { https, secure: https || (hostname !== undefined && isLoopback(hostname)) };
 }
 
 function hostnameOf(host: string | undefined): string | undefined {

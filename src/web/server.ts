@@ -65,8 +65,5 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
 /** The prober's state for the probes' answers: up, degraded or down, and while not up, what fails and why. */
 function proberSummary(status: ProberStatus): { prober: ProberStatus['state']; problems?: { check: string; detail: string }[] } {
   if (status.state === 'up') return { prober: 'up' };
-  const problems = Object.entries(status.checks)
-    .filter(([, state]) => !state.ok)
-    .map(([check, state]) => ({ check, detail: state.detail }));
-  return { prober: status.state, problems };
+  return { prober: status.state, problems: status.failing.map(({ check, detail }) => ({ check, detail })) };
 }

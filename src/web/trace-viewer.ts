@@ -3,13 +3,13 @@
 // else. Its files are served by name from that folder only, each opened as the evidence is (no
 // link followed, the real path checked); the trace it loads is an evidence file, checked the same way.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunQueries, RunRecord } from '../store/run-queries.ts';
-import { openEvidence, type OpenedEvidence } from './evidence-files.ts';
-import { reachedOverHttps, reachedSecurely, type Reached } from './secure-context.ts';
+import { openEvidence, openUnderRealFolder, sendEvidence } from './evidence-files.ts';
+import { httpsPublicHost, reachOf, type Reach, type Reached } from './secure-context.ts';
 import { TRACE_VIEWER_PREFIX, TRACES_PREFIX, viewerUrl } from './trace-links.ts';
 import type { TracePass } from './trace-pass.ts';
 import { traceUnavailablePage } from './views/trace-page.ts';
@@ -70,14 +70,20 @@ export function traceViewerFolder(): string {
 }
 
 /** How the browser that sent this request reached pulse. */
-export function reachedBy(request: FastifyRequest, publicUrl: string | undefined): Reached {
+function reachedBy(request: FastifyRequest, httpsHost: string | undefined): Reached {
   const forwarded = request.headers['x-forwarded-proto'];
-  return { protocol: request.protocol, host: request.headers.host, forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded, publicUrl };
+  return {
+    protocol: request.protocol,
+    host: request.headers.host,
+    forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded,
+    httpsPublicHost: httpsHost,
+  };
 }
 
-/** Whether the browser that sent this request can run the viewer (see secure-context.ts). */
-export function canRunViewer(request: FastifyRequest, publicUrl: string | undefined): boolean {
-  return reachedSecurely(reachedBy(request, publicUrl));
+/** How each request reached pulse (see secure-context.ts), the public URL's https host worked out once. */
+export function requestReach(publicUrl: string | undefined): (request: FastifyRequest) => Reach {
+  const httpsHost = httpsPublicHost(publicUrl);
+  return (request) => reachOf(reachedBy(request, httpsHost));
 }
 
 /** For the auth: a request for the viewer or a trace under it that carries a valid pass. */
@@ -88,51 +94,52 @@ export function admittedByPass(pass: TracePass): (request: FastifyRequest) => bo
 export interface TraceViewerOptions {
   store: Pick<RunQueries, 'getRun'>;
   artifactsRoot: string;
-  pass: TracePass;
+  /** The pass Open trace hands out; undefined without auth, where the viewer needs none. */
+  pass: TracePass | undefined;
   location: string;
   publicUrl: string | undefined;
-  /** The viewer's folder; traceViewerFolder() by default. */
-  folder?: string;
+  /** How a request reached pulse: requestReach(publicUrl). */
+  reach: (request: FastifyRequest) => Reach;
 }
 
 /** GET /runs/:id/trace (opens the viewer on it), the viewer's files, and the traces it loads. */
 export function registerTraceViewer(app: FastifyInstance, options: TraceViewerOptions): void {
-  const folder = options.folder ?? traceViewerFolder();
-  const csp = viewerCsp(inlineScriptHashes(folder));
+  const folder = realFolder(traceViewerFolder());
+  const csp = viewerCsp(folder ? inlineScriptHashes(folder) : []);
 
   app.get<{ Params: { id: string }; Querystring: { attempt?: string } }>('/runs/:id/trace', async (request, reply) => {
     const run = options.store.getRun(request.params.id);
     const attempt = request.query.attempt === undefined ? undefined : Number(request.query.attempt);
     const file = run ? traceOf(run, attempt) : undefined;
     if (!run || !file) return reply.code(404).type('text/plain').send('no trace kept for this run or attempt');
-    const reached = reachedBy(request, options.publicUrl);
-    if (!reachedSecurely(reached)) {
+    const reach = options.reach(request);
+    if (!reach.secure) {
       return reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
         .send(traceUnavailablePage(run, file, options.location, options.publicUrl).value);
     }
-    return reply
-      .header('set-cookie', options.pass.issue(reachedOverHttps(reached)))
-      .header('cache-control', 'no-store')
-      .redirect(viewerUrl(file), 303);
+    if (options.pass) reply.header('set-cookie', options.pass.issue(reach.https));
+    return reply.header('cache-control', 'no-store').redirect(viewerUrl(file), 303);
   });
 
   app.get<{ Params: { '*': string } }>(`${TRACES_PREFIX}*`, async (request, reply) => {
     const relative = request.params['*'];
     const trace = relative.endsWith('.zip') ? await openEvidence(options.artifactsRoot, relative) : undefined;
     if (!trace) return reply.code(404).type('text/plain').send('no such trace');
-    return send(request, reply, trace, { type: 'application/zip', cacheControl: 'private, max-age=3600', csp });
+    noReferrer(reply);
+    return sendEvidence(request, reply, trace, { type: 'application/zip', cacheControl: 'private, max-age=3600', csp });
   });
 
   app.get<{ Params: { '*': string } }>(`${TRACE_VIEWER_PREFIX}*`, async (request, reply) => {
     const relative = request.params['*'];
     const type = VIEWER_TYPES[path.extname(relative).toLowerCase()];
-    const file = type ? await openEvidence(folder, relative) : undefined;
+    const file = type && folder ? await openUnderRealFolder(folder, relative) : undefined;
     if (!type || !file) return reply.code(404).type('text/plain').send('no such file in the trace viewer');
     // Hashed file names never change; the page and the service worker are checked at every load.
     const hashed = /\.[A-Za-z0-9_-]{8}\.(js|css|ttf)$/.test(relative) || relative.startsWith('assets/');
-    return send(request, reply, file, { type, cacheControl: hashed ? 'private, max-age=86400' : 'no-cache', csp });
+    noReferrer(reply);
+    return sendEvidence(request, reply, file, { type, cacheControl: hashed ? 'private, max-age=86400' : 'no-cache', csp });
   });
 }
 
@@ -143,23 +150,16 @@ function traceOf(run: RunRecord, attempt: number | undefined): string | undefine
   return run.attemptResults.find((each) => each.attempt === attempt)?.artifacts.trace;
 }
 
-async function send(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  file: OpenedEvidence,
-  headers: { type: string; cacheControl: string; csp: string },
-): Promise<FastifyReply> {
-  reply
-    .header('content-type', headers.type)
-    .header('content-length', file.stat.size)
-    .header('last-modified', file.stat.mtime.toUTCString())
-    .header('cache-control', headers.cacheControl)
-    .header('content-security-policy', headers.csp)
-    // Links out of the viewer must not carry the trace's address.
-    .header('referrer-policy', 'no-referrer');
-  if (request.method === 'HEAD') {
-    await file.handle.close();
-    return reply.send();
+/** The viewer's folder as it really is, resolved once: it lives inside playwright-core and does not move; undefined when absent. */
+function realFolder(folder: string): string | undefined {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return undefined;
   }
-  return reply.send(file.handle.createReadStream());
+}
+
+/** Links out of the viewer must not carry the trace's address. */
+function noReferrer(reply: FastifyReply): void {
+  reply.header('referrer-policy', 'no-referrer');
 }

@@ -9,12 +9,12 @@ import type { Operations } from '../operations/operations.ts';
 import { RUN_STATUSES } from '../result.ts';
 import type { RunQueries, RunRecord } from '../store/run-queries.ts';
 import { compareWithLastGood, type SinceLastGood } from '../store/since-last-good.ts';
-import { registerAuth } from './auth.ts';
+import { authConfigured, registerAuth } from './auth.ts';
 import { registerEvidenceFiles } from './evidence-files.ts';
 import { describePause, registerOperations } from './operations-routes.ts';
 import { TRACE_VIEWER_PREFIX } from './trace-links.ts';
 import { TracePass } from './trace-pass.ts';
-import { admittedByPass, canRunViewer, registerTraceViewer } from './trace-viewer.ts';
+import { admittedByPass, registerTraceViewer, requestReach } from './trace-viewer.ts';
 import { ViewCache } from './view-cache.ts';
 import { journeyPage } from './views/journey-page.ts';
 import { overviewPage } from './views/overview.ts';
@@ -67,11 +67,13 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     referrerPolicy: { policy: 'same-origin' },
     hsts: false,
   });
-  const tracePass = new TracePass({ path: TRACE_VIEWER_PREFIX });
-  await registerAuth(app, config.auth, { admit: admittedByPass(tracePass) });
+  // Without auth the viewer is open like the rest: no pass to hand out.
+  const tracePass = authConfigured(config.auth) ? new TracePass({ path: TRACE_VIEWER_PREFIX }) : undefined;
+  await registerAuth(app, config.auth, tracePass ? { admit: admittedByPass(tracePass) } : {});
 
   registerEvidenceFiles(app, options.artifactsRoot);
-  registerTraceViewer(app, { store, artifactsRoot: options.artifactsRoot, pass: tracePass, location: config.location, publicUrl: config.publicUrl });
+  const reach = requestReach(config.publicUrl);
+  registerTraceViewer(app, { store, artifactsRoot: options.artifactsRoot, pass: tracePass, location: config.location, publicUrl: config.publicUrl, reach });
 
   // Every view is a function of the store; a second of staleness costs nobody, and bounds what a flood of requests costs.
   const views = new ViewCache<unknown>(VIEW_TTL_MS, 200);
@@ -138,7 +140,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(runPage(run, config.location, config.publicUrl, sinceLastGood(run), canRunViewer(request, config.publicUrl) ? 'viewer' : 'download').value);
+      .send(runPage(run, config.location, config.publicUrl, sinceLastGood(run), reach(request).secure ? 'viewer' : 'download').value);
   });
 
   app.get('/api/journeys', async () =>

@@ -158,6 +158,9 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
   }
   // A browser that went away, or a context the journey closed, has nothing left to capture.
   const artifacts = decision.status === 'failure' && !watch.closed ? await captureFailure(options, stage) : {};
+  // Gone while pulse took the evidence (a renderer that ran out of memory serialising a huge page can
+  // take the browser with it): the failure was decided before and stands; the browser is replaced.
+  const lostInCapture = decision.status === 'failure' && lost === undefined && !options.browser.isConnected() ? { browser: 'lost-in-capture' as const } : {};
   return {
     result: {
       attempt,
@@ -170,6 +173,7 @@ async function drive(options: AttemptOptions, context: BrowserContext, message: 
       ...(await keptForEveryRun(options, recorder)),
     },
     ...closedBrowser,
+    ...lostInCapture,
     // The journey's own code decided the attempt: its worker is not reused.
     ...(decision.journeyFault !== undefined ? { ended: { reason: 'fault' as const, message: decision.journeyFault, during: 'journey' as const } } : {}),
   };

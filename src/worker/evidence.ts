@@ -196,6 +196,8 @@ export async function captureEvidence(options: CaptureOptions): Promise<Artifact
     artifacts.console = relative(target);
   };
   const results = await Promise.allSettled([screenshot(), html(), log()]);
+  if (page && page.context().browser()?.isConnected() === false)
+    notCaptured.push("The browser went away while pulse took this evidence (what is missing went with it); the attempt's outcome was decided before.");
   if (notCaptured.length > 0) {
     const note = file('not-captured.txt');
     await writeFile(note, redact(`${notCaptured.join('\n')}\n`)).then(

@@ -7,10 +7,6 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-// Node's fetch installs its global dispatcher (symbols on globalThis) the first time it is used:
-// used once here, before any baseline, so that a journey's first fetch() is not taken for a change.
-await fetch('data:,').then((response) => response.arrayBuffer());
-
 /** The built-ins whose members pulse, Playwright and journeys rely on; their own properties are watched. */
 const WATCHED: Record<string, object | undefined> = {
   globalThis,
@@ -90,7 +86,24 @@ const IGNORED = new Set([
   'process.mainModule',
 ]);
 
-/** Every watched property as it stood once the worker was warm, by object. */
+/**
+ * Node defines many globals lazily: a getter (atob, Headers, FormData, MessageChannel, DOMException
+ * ...) that replaces itself with the value at its first read, and fetch installs its dispatcher (symbols
+ * on globalThis) at its first use. Done once before a baseline is taken, so that a journey's first
+ * use of any of them is not taken for a change.
+ */
+export async function settleLazyGlobals(): Promise<void> {
+  for (const key of Reflect.ownKeys(globalThis)) {
+    try {
+      void (globalThis as Record<PropertyKey, unknown>)[key];
+    } catch {
+      // A getter that throws stays a getter: the baseline keeps it as it is.
+    }
+  }
+  await fetch('data:,').then((response) => response.arrayBuffer());
+}
+
+/** Every watched property as it stood once the worker was warm (after settleLazyGlobals), by object. */
 export class GlobalsGuard {
   readonly #baseline = new Map<string, Map<PropertyKey, PropertyDescriptor>>();
 

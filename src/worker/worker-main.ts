@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright';
 import { SECRET_PARAM_NAMES, type JourneyParams, type JourneyVersion } from '../journey.ts';
 import { createRedactor, growingRedactor, sessionSecrets, type Redactor } from '../redact.ts';
-import { importJourneyFile } from '../registry/import-journey.ts';
+import { importJourneyFile, type ImportedJourney } from '../registry/import-journey.ts';
 import { JourneyVersions } from '../registry/journey-version.ts';
 import type { AttemptResult } from '../result.ts';
 import { failedAttempt, type Ending } from '../attempt-ending.ts';
@@ -15,6 +15,7 @@ import { runAttempt } from './attempt.ts';
 import { describeError } from '../errors.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
+import { settleLazyGlobals } from './globals-guard.ts';
 import { LeftoverCheck } from './leftovers.ts';
 import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
@@ -101,6 +102,17 @@ process.on('disconnect', () => exit(0));
 /** What each journey file imported here was, kept as first imported, as Node keeps the module. */
 const versions = new JourneyVersions();
 
+/**
+ * Each journey file's import and check, once per worker: Node keeps the module (and a failed
+ * import's error) for the worker's life, so a later attempt has nothing new to import or check.
+ */
+const imports = new Map<string, Promise<ImportedJourney>>();
+function importOnce(file: string, shown: string, folder: string | undefined): Promise<ImportedJourney> {
+  let imported = imports.get(file);
+  if (!imported) imports.set(file, (imported = importJourneyFile(file, shown, { versions, ...(folder ? { folder } : {}) })));
+  return imported;
+}
+
 /** The worker's own browser, launched when the daemon sends its options and kept warm across attempts. */
 let ownBrowser: OwnBrowser | undefined;
 
@@ -147,7 +159,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
     await owner.run({ journey: journey.name, runId: request.runId }, async () => {
       post({ type: 'phase', phase: 'import' });
       const imported = await Promise.race([
-        withDeadline(importJourneyFile(journey.source, journey.source, { versions, folder: journey.folder }), journey.timeoutMs, `importing ${journey.source}`),
+        withDeadline(importOnce(journey.source, journey.source, journey.folder), journey.timeoutMs, `importing ${journey.source}`),
         faulted,
       ]).catch((error: unknown) => ({ failure: describeError(error).message }));
       // An import that did not finish still tried this version, once its files were read.
@@ -268,14 +280,23 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
 async function load(file: string, shown: string, folder: string): Promise<void> {
   // What a file's top-level code starts is charged to the file, never to a run that happens to be going.
   loading.add(shown);
-  const imported = await owner
-    .run({ journey: shown, runId: undefined }, () => importJourneyFile(file, shown, { versions, folder }))
-    .finally(() => loading.delete(shown));
-  post({ type: 'loaded', file, definition: imported.definition, problems: imported.problems });
+  const idle = current === undefined;
+  if (idle) leftovers.begin();
+  const imported = await owner.run({ journey: shown, runId: undefined }, () => importOnce(file, shown, folder)).finally(() => loading.delete(shown));
+  // What the file's top level left here would reach the next run in this worker, whoever's: told with the load.
+  const found = idle && current === undefined ? leftovers.end({ handles: true }).found : [];
+  post({
+    type: 'loaded',
+    file,
+    definition: imported.definition,
+    problems: imported.problems,
+    ...(found.length > 0 ? { leftovers: found.map((leftover) => ({ ...leftover, message: `importing ${shown}: ${leftover.message}` })) } : {}),
+  });
 }
 
 // Warm up before the baseline of the globals: Playwright and the authoring entry journeys import.
 await import('../index.ts');
+await settleLazyGlobals();
 const leftovers = new LeftoverCheck({ capBytes });
 
 process.on('message', (message: ToWorker) => {

@@ -69,6 +69,8 @@ describe('evidence and crashes on hostile targets', () => {
 
   test('huge: a renderer too busy to answer still leaves a note of what could not be captured and why, beside the log', { timeout: 90_000 }, async () => {
     const result = await failAt('huge', '/huge');
+    // With the test's small renderer heap, serialising the page for its evidence may run the renderer
+    // out of memory and take the browser with it: the failure was decided before and stands.
     assert.equal(result.status, 'failure', result.error?.message);
     const { screenshot, html, notCaptured, console: log } = result.artifacts;
     assert.ok(log && existsSync(artifact(log)), 'the console and network log');
@@ -77,7 +79,7 @@ describe('evidence and crashes on hostile targets', () => {
     if (!screenshot || !html) {
       const note = readFileSync(artifact(notCaptured), 'utf8');
       if (!screenshot) assert.match(note, /No picture of the page could be taken[^]*full page: [^]*viewport: [^]*last frame: /);
-      if (!html) assert.match(note, /The page's HTML could not be read/);
+      if (!html) assert.match(note, /The page's HTML could not be read|The browser went away while pulse took this evidence/);
     }
   });
 

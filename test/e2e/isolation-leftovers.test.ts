@@ -51,6 +51,14 @@ const TABLE: Row[] = [
     ],
   },
   { journey: 'leaves-hidden-timer', charged: 'log', kind: 'fault', workerEnded: 'leftover', error: [/thrown from a hidden timer left behind/] },
+  // What it changes at its import, in the worker that imports it for its run.
+  {
+    journey: 'patches-at-import',
+    charged: 'result',
+    kind: 'globals',
+    workerEnded: 'fault',
+    error: [/Error\.stackTraceLimit \(was 10, now 20\)/, /globalThis\.importedAt \(added\)/],
+  },
 ];
 
 const isRunEnd = (line: LogLine) => line.event === 'heartbeat' || line.event === 'journey_failed' || line.event === 'journey_error';
@@ -108,6 +116,16 @@ describe('leftovers: a worker hands nothing from one run to the next', () => {
       [],
       'no leftover is charged to the canary',
     );
+  });
+
+  test('a file that changes built-ins at its import: told when the daemon loads it, under its journey, and the worker that loaded it takes no run', () => {
+    const told = pulse.lines.filter((line) => line.event === 'worker_leftover' && line.journey === 'patches-at-import' && line.runId === undefined);
+    assert.ok(told.length >= 1, 'a worker_leftover line at load');
+    assert.match(String(told[0]!.err), /importing .*patches-at-import\.journey\.ts: .*Error\.stackTraceLimit \(was 10, now 20\)/);
+    const replaced = pulse.lines.find((line) => line.event === 'worker_replaced' && line.journey === 'patches-at-import' && line.runId === undefined);
+    assert.ok(replaced, 'the loading worker was replaced in its name');
+    const ranAfter = pulse.lines.slice(pulse.lines.indexOf(replaced)).filter((line) => line.event === 'attempt_done' && line.workerPid === replaced.pid);
+    assert.deepEqual(ranAfter, [], 'the worker that loaded it ran nothing');
   });
 
   for (const row of TABLE) {

@@ -16,6 +16,7 @@ import { DaemonProcess, ROOT, type LogLine } from '../support/daemon-process.ts'
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
 import { eventually } from '../support/eventually.ts';
+import { runPulse } from '../support/pulse-cli.ts';
 import { startPrometheus } from '../support/prometheus-server.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -208,6 +209,25 @@ describe('a data folder that fails under a running daemon: degraded, not down', 
     assert.match(String(left?.msg), /stays behind \(the data folder .* is read-only\)/);
     t.diagnostic(`data_lock_left: ${String(left?.msg)}`);
   });
+
+  test(
+    'a data folder read-only before the start: pulse refuses to start saying read-only, not that the user may not write',
+    { timeout: 120_000 },
+    async (t) => {
+      const disk = diskThatTurnsReadOnly();
+      t.after(() => disk.close());
+      disk.spoil();
+      const started = await runPulse(['run', '--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', disk.dataDir, '--port', '0'], {
+        timeoutMs: 60_000,
+      });
+      assert.notEqual(started.code, 0);
+      const escaped = disk.dataDir.replace(/[/.]/g, '\\$&');
+      assert.match(started.stderr, new RegExp(`PULSE_DATA_DIR '${escaped}' is not writable: the data folder ${escaped} is read-only`));
+      assert.match(started.stderr, /mount it read-write again/);
+      assert.doesNotMatch(started.stderr, /chown|may not write|by this user/);
+      t.diagnostic(started.stderr.trim());
+    },
+  );
 
   test('a data folder on a disk that fills up (tmpfs filled to the last byte, ENOSPC)', { timeout: 300_000 }, async (t) => {
     const disk = diskThatFillsUp();

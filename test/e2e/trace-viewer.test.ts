@@ -125,6 +125,12 @@ describe('the trace viewer served by pulse', () => {
     );
     await page.getByText(`checkout ${String(failed.runId)} attempt 2`).waitFor();
     assert.equal(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL), `${pulse.url}/trace-viewer/sw.bundle.js`);
+    // Without auth the viewer is open like the rest of the UI: no pass is handed out.
+    assert.deepEqual(
+      (await page.context().cookies(`${pulse.url}/trace-viewer/`)).map((cookie) => cookie.name),
+      [],
+      'no trace pass without auth',
+    );
 
     // The attempts table: only the traced attempt (the retry) has its own Open trace.
     await page.goto(`${pulse.url}${String(failed.runUrl)}`);
@@ -181,6 +187,15 @@ describe('the trace viewer served by pulse', () => {
     const served = await rawGet(pulse.url, traceFile, withPass);
     assert.equal(served.headers['content-type'], 'application/zip');
     assert.equal(served.body.slice(0, 2), 'PK');
+
+    // Behind a proxy that terminated TLS, the viewer is offered, and its pass is a Secure cookie.
+    const port = new URL(pulse.url).port;
+    const proxied = { host: `${PLAIN_HOST}:${port}`, 'x-forwarded-proto': 'https', ...BEARER };
+    assert.match((await rawGet(pulse.url, String(failed.runUrl), proxied)).body, /data-testid="open-trace"/);
+    const opened = await rawGet(pulse.url, `/runs/${String(failed.runId)}/trace`, proxied);
+    assert.equal(opened.status, 303);
+    assert.match(String(opened.headers.location), /^\/trace-viewer\/index\.html\?trace=/);
+    assert.match(String(opened.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
   });
 
   test("a target page's scripts and handlers in a trace never run in the viewer, on pulse's origin", async (t) => {
@@ -302,13 +317,5 @@ describe('the trace viewer served by pulse', () => {
     assert.equal(await page.evaluate(() => window.isSecureContext && 'serviceWorker' in navigator), true);
     assert.equal(await page.getByTestId('trace-insecure').count(), 0);
     await page.getByTestId('open-trace').first().waitFor();
-
-    // Behind a proxy that terminated TLS, the viewer is offered, and its pass is a Secure cookie.
-    const proxied = { host: `${PLAIN_HOST}:${port}`, 'x-forwarded-proto': 'https' };
-    assert.match((await rawGet(pulse.url, String(failed.runUrl), proxied)).body, /data-testid="open-trace"/);
-    const opened = await rawGet(pulse.url, `/runs/${String(failed.runId)}/trace`, proxied);
-    assert.equal(opened.status, 303);
-    assert.match(String(opened.headers.location), /^\/trace-viewer\/index\.html\?trace=/);
-    assert.match(String(opened.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
   });
 });

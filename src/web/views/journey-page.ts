@@ -1,7 +1,7 @@
 import { describeScope, type Pause } from '../../operations/pauses.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { CostFigure, JourneyStats, RunRecord, StepFigures } from '../../store/run-queries.ts';
-import { NEAR_MISS_SHARE, timeoutShare } from '../../near-miss.ts';
+import { isNearMiss, NEAR_MISS_SHARE, timeoutShare } from '../../near-miss.ts';
 import { ago, flakeShare, left, mebibytes, ms, percent, thresholdFigure, time } from '../format.ts';
 import type { ThresholdLimits } from '../../thresholds.ts';
 import { THRESHOLD_METRICS } from '../../result.ts';
@@ -84,7 +84,7 @@ function nearMisses(figures: StepFigures, stepTimeoutMs: number | undefined): Sa
 <div class="scroll-box"><table class="near-misses"><thead><tr><th>step</th><th>runs</th><th>p95 of the timeout</th></tr></thead><tbody>
 ${figures.steps.map((step) => {
   const share = stepTimeoutMs === undefined ? undefined : timeoutShare(step.p95Ms, stepTimeoutMs);
-  const near = share !== undefined && share > NEAR_MISS_SHARE;
+  const near = stepTimeoutMs !== undefined && isNearMiss(step.p95Ms, stepTimeoutMs);
   return html`<tr${near ? html` class="near-miss"` : ''} data-step="${step.name}" data-timeout-share="${share ?? ''}"><td>${step.name}</td><td>${step.runs}</td><td>p95 ${ms(step.p95Ms)}${stepTimeoutMs === undefined ? '' : ` of ${ms(stepTimeoutMs)} (${percent(share)})`}</td></tr>`;
 })}
 </tbody></table></div>

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../html.ts';
-import { DEGRADING_CHECKS, type ProberCheck, type ProberStatus } from '../../control/prober-health.ts';
+import type { ProberStatus } from '../../control/prober-health.ts';
 import type { StoreHealth } from '../../store/database.ts';
 import type { JourneyStats } from '../../store/run-queries.ts';
 import { ago, flakeShare, left, ms, percent, time } from '../format.ts';
@@ -61,10 +61,11 @@ ${
 <div class="scroll-box"><table>
 <thead><tr><th>check</th><th>state</th><th>detail</th></tr></thead>
 <tbody>
-${Object.entries(prober.checks).map(
-  ([check, state]) =>
-    html`<tr data-check="${check}"><td>${check}</td><td>${state.ok ? statusBadge('up', 'OK') : DEGRADING_CHECKS.has(check as ProberCheck) ? statusBadge('degraded', 'FAILING') : statusBadge('down', 'FAILING')}</td><td>${state.detail}</td></tr>`,
-)}
+${Object.entries(prober.checks).map(([check, state]) => {
+  const failing = prober.failing.find((each) => each.check === check);
+  const badge = !failing ? statusBadge('up', 'OK') : failing.degrading ? statusBadge('degraded', 'FAILING') : statusBadge('down', 'FAILING');
+  return html`<tr data-check="${check}"><td>${check}</td><td>${badge}</td><td>${state.detail}</td></tr>`;
+})}
 </tbody>
 </table></div>
 <p class="muted">${

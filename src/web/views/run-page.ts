@@ -41,7 +41,7 @@ ${evidence(run, publicUrl, traces)}
 ${
   run.attemptResults.length > 1
     ? html`<h2>Attempts</h2><div class="scroll-box"><table><thead><tr><th>attempt</th><th>status</th><th>duration</th><th>failed step</th><th>reason</th><th>cause</th><th>evidence</th></tr></thead><tbody>
-${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td class="figure">${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}${attempt.artifacts.trace && run.artifactsPrunedAt === undefined && traces === 'viewer' ? html` · ${openTraceLink(traces, run.runId, attempt.attempt)}` : ''}</td></tr>`)}
+${run.attemptResults.map((attempt) => html`<tr><td>${attempt.attempt}</td><td>${statusBadge(attempt.status)}</td><td class="figure">${ms(attempt.durationMs)}</td><td>${attempt.error?.step ?? ''}</td><td>${attempt.error?.reason ?? ''}</td><td>${attempt.cause ?? ''}</td><td>${links(attempt.artifacts, run.artifactsPrunedAt !== undefined)}${attempt.artifacts.trace && run.artifactsPrunedAt === undefined && traces === 'viewer' ? html` · ${openTraceLink(run.runId, attempt.attempt)}` : ''}</td></tr>`)}
 </tbody></table></div>`
     : ''
 }`;
@@ -59,12 +59,12 @@ ${breaches.map((breach) => html`<tr data-step="${breach.step ?? ''}" data-metric
 
 /** A version as on-call read it: the short hash (the full one on hover), and the git commit where there is one. */
 function versionLabel(version: RunVersion): SafeHtml {
-  return html`<code class="break" title="${version.hash}">${shortVersion(version.hash)}</code>${version.commit ? html` at git commit <code class="break" title="${version.commit}">${version.commit.slice(0, 12)}</code>` : ''}`;
+  return html`<code title="${version.hash}">${shortVersion(version.hash)}</code>${version.commit ? html` at git commit <code title="${version.commit}">${version.commit.slice(0, 12)}</code>` : ''}`;
 }
 
 /** The run failed at a step its journey changed (or added) since the last good run: pulse's own code is no suspect, the journey's new code is. */
 function changedHere(run: RunRecord, since: SinceLastGood | undefined): boolean {
-  return run.status !== 'success' && run.cause !== 'prober' && since?.journeyChanged?.atFailedStep === true;
+  return run.cause !== 'prober' && since?.journeyChanged?.atFailedStep === true;
 }
 
 function journeyChangeSection(change: JourneyChange): SafeHtml {
@@ -171,7 +171,7 @@ function evidence(run: RunRecord, publicUrl: string | undefined, traces: TraceOp
   if (Object.keys(artifacts).length === 0) return html``;
   return html`<h2>Evidence</h2>
 <p>${links(artifacts, false)}</p>
-${artifacts.trace ? traceHelp(traces, run, artifacts.trace, publicUrl) : ''}
+${artifacts.trace ? traceHelp(traces, run.runId, artifacts.trace, publicUrl) : ''}
 ${artifacts.screenshot ? html`<h2>Screenshot at the moment of failure</h2><img class="screenshot" alt="screenshot of the page when ${run.journey} failed" src="${artifactUrl(artifacts.screenshot)}">` : ''}${artifacts.notCaptured ? html`<p class="note" data-testid="not-captured">Some evidence could not be captured (the page's renderer did not answer): <a href="${artifactUrl(artifacts.notCaptured)}">what, and why</a>.</p>` : ''}`;
 }
 

@@ -1,11 +1,23 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { LIMITS, ProberHealth, type ProberStatus } from '../../../src/control/prober-health.ts';
 import type { StoreDiagnosis } from '../../../src/events.ts';
+import type { StoreHealth } from '../../../src/store/database.ts';
 import { describeCondition } from '../../../src/store/data-folder.ts';
+import { storeCondition } from '../../../src/store/store-condition.ts';
 import { overviewPage } from '../../../src/web/views/overview.ts';
+import { tempDir } from '../../support/temp.ts';
 
-function harness() {
+const healthy: StoreHealth = { failures: 0, last: undefined, resets: [], inMemory: false, failing: undefined };
+
+/** A store whose writes fail now for the reason given, or a healthy one. */
+function storeFailingFor(diagnosis: StoreDiagnosis | undefined): StoreHealth {
+  if (!diagnosis) return healthy;
+  const problem = { operation: 'write' as const, message: diagnosis.message, at: '2026-12-03T10:00:00.000Z', diagnosis };
+  return { ...healthy, failures: 1, last: problem, failing: problem };
+}
+
+function harness(t: TestContext) {
   let now = 1_000_000;
   let store: StoreDiagnosis | undefined;
   let launchFailure: string | undefined;
@@ -14,7 +26,12 @@ function harness() {
     controlIntervalMs: undefined,
     controlBudgetMs: 0,
     browserLaunchFailure: () => launchFailure,
-    storeCondition: () => store,
+    // The real judge of the store's condition, over a data folder that is sound.
+    storeCondition: storeCondition({
+      dataDir: tempDir(t),
+      store: () => storeFailingFor(store),
+      lock: () => undefined,
+    }),
     eventLoop: { take: () => ({ p99Ms: 10, maxMs: 20 }), close: () => undefined },
     now: () => now,
     publish: () => undefined,
@@ -29,8 +46,8 @@ function harness() {
   };
 }
 
-test('a failing store degrades pulse, it does not take it down; the reason is told, and each new reason is news', () => {
-  const h = harness();
+test('a failing store degrades pulse, it does not take it down; the reason is told, and each new reason is news', (t) => {
+  const h = harness(t);
   assert.equal(h.health.evaluate().state, 'up');
   h.setStore(describeCondition('full', '/data'));
   const degraded = h.health.evaluate();
@@ -39,6 +56,11 @@ test('a failing store degrades pulse, it does not take it down; the reason is to
   assert.equal(degraded.checks.store?.ok, false);
   assert.match(degraded.checks.store.detail, /^no space left on the device holding the data folder \/data; fix: /);
   assert.equal(degraded.store?.condition, 'full');
+  assert.deepEqual(
+    degraded.failing.map(({ check, degrading }) => ({ check, degrading })),
+    [{ check: 'store', degrading: true }],
+    'the failing checks, worked out once',
+  );
   assert.equal(h.changes.length, 1);
   h.health.evaluate();
   assert.equal(h.changes.length, 1, 'the same reason again is no news');
@@ -52,13 +74,20 @@ test('a failing store degrades pulse, it does not take it down; the reason is to
   assert.equal(h.changes.length, 3);
 });
 
-test('a prober that cannot probe is down, whatever its store; store failures in a window alone degrade', () => {
-  const h = harness();
+test('a prober that cannot probe is down, whatever its store; store failures in a window alone degrade', (t) => {
+  const h = harness(t);
   h.setStore(describeCondition('read_only', '/data'));
   h.setLaunchFailure('spawn ENOENT');
   const down = h.health.evaluate();
   assert.equal(down.state, 'down');
   assert.equal(down.up, false);
+  assert.deepEqual(
+    down.failing.map(({ check, degrading }) => ({ check, degrading })),
+    [
+      { check: 'browser', degrading: false },
+      { check: 'store', degrading: true },
+    ],
+  );
   h.setLaunchFailure(undefined);
   h.setStore(undefined);
   assert.equal(h.health.evaluate().state, 'up');
@@ -70,8 +99,8 @@ test('a prober that cannot probe is down, whatever its store; store failures in 
   assert.equal(h.health.evaluate().state, 'up');
 });
 
-test('the prober panel: DEGRADED with the reason in plain words and the fix, the store row apart from the checks that take pulse down', () => {
-  const h = harness();
+test('the prober panel: DEGRADED with the reason in plain words and the fix, the store row apart from the checks that take pulse down', (t) => {
+  const h = harness(t);
   h.setStore(describeCondition('read_only', '/data/<pulse>'));
   const page = overviewPage([], 'unit-1', Date.now(), undefined, h.health.evaluate()).value;
   assert.match(page, /data-prober-state="degraded"/);

@@ -1,5 +1,19 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SessionKeeper } from '../../../src/runner/session-keeper.ts';
@@ -137,3 +151,59 @@ test('with a vault, a sign-in outlives the keeper; without one, nothing is writt
   await memory.take({ ...SESSION, name: 'other' });
   assert.equal(lines.filter((line) => line.fields.event === 'sessions_in_memory').length, 1);
 });
+
+/** What read() gave within `ms`, or 'still reading'. */
+async function readWithin(vault: SessionVault, name: string, ms: number): Promise<KeptSession | undefined | 'still reading'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still reading'>((resolve) => (timer = setTimeout(() => resolve('still reading'), ms)));
+  try {
+    return await Promise.race([vault.read(name), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('a session file that is not a regular file is discarded at once, never waited on or read: a FIFO, a device, a directory, a link', async (t) => {
+  const dataDir = tempDir(t);
+  const { lines, log } = recorder();
+  const vault = new SessionVault({ dataDir, key: HEX_KEY, log });
+  await vault.write('shop-user', KEPT);
+  const outside = path.join(tempDir(t), 'elsewhere.txt');
+  writeFileSync(outside, 'not a session, and not pulse’s to remove');
+  const planted: [string, (file: string) => void][] = [
+    ['a FIFO', (file) => execFileSync('mkfifo', [file])],
+    ['a link to /dev/zero', (file) => symlinkSync('/dev/zero', file)],
+    ['a directory', (file) => mkdirSync(file)],
+    ['a link to a file outside', (file) => symlinkSync(outside, file)],
+  ];
+  for (const [what, plant] of planted) {
+    const file = vault.fileOf('shop-user');
+    rmSync(file, { force: true, recursive: true });
+    plant(file);
+    const before = process.memoryUsage().rss;
+    const read = await readWithin(vault, 'shop-user', 2_000);
+    // A reader blocked in open() on the FIFO is let go, so that a failing run still ends.
+    if (what === 'a FIFO') t.after(() => unblockFifo(file));
+    assert.equal(read, undefined, what);
+    assert.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, `${what}: nothing big was read`);
+    assert.equal(lines.at(-1)?.fields.event, 'session_discarded', what);
+  }
+  assert.equal(readFileSync(outside, 'utf8'), 'not a session, and not pulse’s to remove', 'the target of a link is untouched');
+
+  // A link planted where the file goes is replaced by a regular file on write; its target is untouched.
+  const file = vault.fileOf('shop-user');
+  rmSync(file, { force: true, recursive: true });
+  symlinkSync(outside, file);
+  await vault.write('shop-user', KEPT);
+  assert.ok(lstatSync(file).isFile(), 'a regular file, not the link');
+  assert.equal(readFileSync(outside, 'utf8'), 'not a session, and not pulse’s to remove');
+  assert.deepEqual(await vault.read('shop-user'), KEPT);
+});
+
+function unblockFifo(file: string): void {
+  try {
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // No reader waits on it (or it is gone): nothing to let go.
+  }
+}

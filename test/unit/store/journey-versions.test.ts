@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { test } from 'node:test';
 import type { JourneyVersion } from '../../../src/journey.ts';
+import { compareWithLastGood } from '../../../src/store/since-last-good.ts';
 import { pruneArtifacts } from '../../../src/store/retention.ts';
 import { openRunStore } from '../../../src/store/run-store.ts';
 import { MAX_VERSIONS_PER_JOURNEY } from '../../../src/store/run-writer.ts';
@@ -92,4 +95,31 @@ test('a journey that is a new version at every run keeps the sources of its late
   );
   assert.ok(store.queries.journeyVersion('e'.repeat(64)), 'another journey is not trimmed');
   assert.equal(store.queries.getRun('20260101T000000Z-000001')?.version?.hash, hashOf(1), 'the run still says which version it ran');
+});
+
+test('a stored version whose source is not JSON, or JSON of another shape, is a source not kept: no store problem, no diff', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openRunStore({ dataDir });
+  t.after(() => store.close());
+  await store.writer.onResult(runResult({ runId: '20260101T000000Z-good11', version: version(1) }));
+  await store.writer.onResult(runResult({ runId: '20260101T000100Z-fail22', startedAt: '2026-01-01T00:01:00.000Z', status: 'failure', version: version(2) }));
+  const good = store.queries.getRun('20260101T000000Z-good11')!;
+  const failed = store.queries.getRun('20260101T000100Z-fail22')!;
+  const raw = new Database(path.join(dataDir, 'runs.sqlite'));
+  t.after(() => raw.close());
+  for (const files of ['not json', '{}', '[{"path":1}]', 'null']) {
+    raw.prepare('UPDATE journey_versions SET files = ? WHERE hash = ?').run(files, version(1).hash);
+    assert.equal(store.queries.journeyVersion(version(1).hash), undefined, files);
+    assert.equal(store.queries.health().failing, undefined, `${files}: the store works, it is not failing`);
+    assert.equal(store.queries.health().failures, 0, files);
+    const sources = { now: store.queries.journeyVersion(version(2).hash), then: store.queries.journeyVersion(version(1).hash) };
+    const compared = compareWithLastGood(failed, good, sources);
+    assert.ok(compared.journeyChanged, `${files}: the change of version is still told`);
+    assert.equal(compared.journeyChanged.diff, undefined, `${files}: with one source not kept there is no diff`);
+  }
+  raw
+    .prepare('UPDATE journey_versions SET files = ?, unresolved = ? WHERE hash = ?')
+    .run(JSON.stringify(version(1).files), '{"not":"a list"}', version(1).hash);
+  assert.equal(store.queries.journeyVersion(version(1).hash), undefined, 'unresolved of another shape');
+  assert.equal(store.queries.health().failing, undefined);
 });

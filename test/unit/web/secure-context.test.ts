@@ -1,9 +1,17 @@
 // Where the trace viewer can run: a secure context, judged from how the request reached pulse.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { reachedOverHttps, reachedSecurely, type Reached } from '../../../src/web/secure-context.ts';
+import { httpsPublicHost, reachOf, type Reached } from '../../../src/web/secure-context.ts';
 
-const http = (host: string | undefined, more: Partial<Reached> = {}): Reached => ({ protocol: 'http', host, ...more });
+const reachedSecurely = (reached: Reached) => reachOf(reached).secure;
+const reachedOverHttps = (reached: Reached) => reachOf(reached).https;
+
+const http = (host: string | undefined, { publicUrl, ...more }: Partial<Reached> & { publicUrl?: string } = {}): Reached => ({
+  protocol: 'http',
+  host,
+  httpsPublicHost: httpsPublicHost(publicUrl),
+  ...more,
+});
 
 test('loopback hosts over plain http are secure contexts, as browsers count them', () => {
   for (const host of [

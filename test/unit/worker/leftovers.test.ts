@@ -1,16 +1,26 @@
 // The end-of-run check of a journey worker, in this process: what a run leaves is found, named,
 // and told apart from garbage and from what pulse itself holds.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { GlobalsGuard } from '../../../src/worker/globals-guard.ts';
+import { before, test } from 'node:test';
+import { GlobalsGuard, settleLazyGlobals } from '../../../src/worker/globals-guard.ts';
 import { LeftoverCheck } from '../../../src/worker/leftovers.ts';
 
 const MIB = 1024 * 1024;
 
-test("a journey's fetch() is not a change: Node's own dispatcher, which its first use installs on globalThis, was there before the baseline", async () => {
+before(settleLazyGlobals);
+
+test("a journey's first use of Node's lazy globals is not a change: fetch's dispatcher, atob, Headers, FormData, MessageChannel... were settled before the baseline", async () => {
   const guard = new GlobalsGuard();
   const response = await fetch('data:,hello');
   assert.equal(await response.text(), 'hello');
+  assert.equal(atob(btoa('u:p')), 'u:p');
+  new Headers({ a: 'b' });
+  new FormData();
+  new MessageChannel().port1.close();
+  new BroadcastChannel('pulse-test').close();
+  new DOMException('x');
+  new CompressionStream('gzip');
+  new TextDecoderStream();
   assert.deepEqual(guard.changed(), []);
 });
 
