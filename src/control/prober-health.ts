@@ -309,7 +309,10 @@ export class ProberHealth implements Listener {
     this.#storeFailures = this.#storeFailures.filter((at) => now - at <= LIMITS.storeWindowMs);
     const count = this.#storeFailures.length;
     const failures = `${count} run store failures in the last ${LIMITS.storeWindowMs / 60_000} min (limit ${LIMITS.storeFailures})`;
-    const diagnosis = this.#options.storeCondition?.(count >= LIMITS.storeFailures);
+    const often = count >= LIMITS.storeFailures;
+    // Without a judge of the store's condition, the failures counted are the whole of it.
+    if (!this.#options.storeCondition) return { check: { ok: !often, detail: failures } };
+    const diagnosis = this.#options.storeCondition(often);
     if (!diagnosis) return { check: { ok: true, detail: failures } };
     return { check: { ok: false, detail: `${diagnosis.message}; fix: ${diagnosis.fix} (${failures})` }, diagnosis };
   }
