@@ -459,7 +459,7 @@ export class JourneyWorker {
   }
 
   /**
-   * What a journey file's top-level code left in this worker (a replaced built-in, memory, a timer)
+   * What a journey file's top-level code left in this worker (a replaced built-in, kept memory)
    * would reach whichever run comes next here: told under the file's journey, and the worker ends
    * before it takes a run. The journey's own runs meet it at their import, and are charged for it.
    */
