@@ -3,11 +3,12 @@
 // link planted anywhere under the folder would otherwise lead out of it. So the file is opened
 // without following a final link, and the path the kernel says it opened must be the one asked
 // for, inside the real artifacts folder, and a regular file.
-import { constants, type Stats } from 'node:fs';
-import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readlink, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACTS_URL_PREFIX } from '../artifacts.ts';
+import { openRegularFile } from '../regular-file.ts';
 
 export interface OpenedEvidence {
   handle: FileHandle;
@@ -51,19 +52,15 @@ export async function openUnderRealFolder(realRoot: string, relative: string): P
   // Nothing pulse writes starts with a dot; a hidden file there was put by someone else.
   if (inside.split(path.sep).some((segment) => segment.startsWith('.'))) return undefined;
   const wanted = path.join(realRoot, inside);
-  let handle: FileHandle;
+  // No final link followed, no FIFO waited on, a regular file only; and the path the kernel opened is the one asked for.
+  const opened = await openRegularFile(wanted).catch(() => undefined);
+  if (!opened) return undefined;
   try {
-    handle = await open(wanted, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const file = await openedPath(opened.handle, wanted);
+    if (file !== wanted) throw new Error('not evidence');
+    return { handle: opened.handle, stat: opened.stat, file };
   } catch {
-    return undefined;
-  }
-  try {
-    const opened = await openedPath(handle, wanted);
-    const stat = await handle.stat();
-    if (opened !== wanted || !stat.isFile()) throw new Error('not evidence');
-    return { handle, stat, file: opened };
-  } catch {
-    await handle.close().catch(() => undefined);
+    await opened.handle.close().catch(() => undefined);
     return undefined;
   }
 }
