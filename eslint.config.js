@@ -46,6 +46,7 @@ export const LAYERS = [
     ],
   },
   { name: 'demo shop', paths: ['src/demo'] },
+  { name: 'spec files', paths: ['src/spec'] },
   { name: 'registry', paths: ['src/registry'] },
   { name: 'scheduler', paths: ['src/scheduler'] },
   { name: 'runner (daemon side)', paths: ['src/runner'] },

@@ -22,7 +22,7 @@ import { PauseBook } from './operations/pauses.ts';
 import { formatProblem } from './problem.ts';
 import { createProber, type Prober } from './prober.ts';
 import { createRedactor, type Redactor } from './redact.ts';
-import { loadJourneys, type Registry as JourneyRegistry } from './registry/load.ts';
+import { loadJourneys, specFilesOf, type Registry as JourneyRegistry } from './registry/load.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { HeartbeatLogSink } from './sinks/heartbeat-log.ts';
 import type { Sink } from './sinks/sink.ts';
@@ -200,7 +200,7 @@ async function startProbing(pulse: Composition, options: DaemonSpec, { metrics, 
   const { config, log, life, events } = pulse;
   const prober = await pulse.startProber();
   // The workers start (each launching its browser) as the journey files load in them.
-  const loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
+  const loaded = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers, specs: specFilesOf(config) });
   for (const problem of loaded.problems) log.error({ event: 'journey_invalid', problem: formatProblem(problem) }, 'journey not loaded');
   const control = config.controlIntervalMs === undefined ? undefined : await loadControlJourney(prober, config);
   const journeys = options.select ? options.select(loaded.journeys) : loaded.journeys;
@@ -330,8 +330,9 @@ async function loadControlJourney(prober: Prober, config: Config): Promise<{ def
   const outcome = await prober.workers.load(CONTROL_JOURNEY_FILE, 'the built-in control journey', config.loadTimeoutMs, path.dirname(CONTROL_JOURNEY_FILE));
   if ('timedOut' in outcome) return { problem: `did not load within ${config.loadTimeoutMs} ms` };
   if ('died' in outcome) return { problem: `ended the worker that loaded it (${outcome.died})` };
-  if (!outcome.definition) return { problem: outcome.problems.map(formatProblem).join('; ') || 'no definition' };
-  return { definition: outcome.definition };
+  const [definition] = outcome.definitions;
+  if (!definition) return { problem: outcome.problems.map(formatProblem).join('; ') || 'no definition' };
+  return { definition };
 }
 
 function startEvidenceRetention(config: Config, store: RunStore, log: Logger) {

@@ -39,6 +39,10 @@ export interface Config {
   playwrightConfig: string | undefined;
   /** Set explicitly, so it must exist (the default may be missing). */
   playwrightConfigRequired: boolean;
+  /** Glob of spec files in the journeys folder (relative to it); undefined: none. */
+  specs: string | undefined;
+  /** The Playwright projects whose spec tests run; undefined: all. */
+  projects: string[] | undefined;
   browserPath: string | undefined;
   /** Replaces the built-in list of system Chromium paths when set. */
   systemBrowserPaths: string[] | undefined;
@@ -144,6 +148,8 @@ export function resolveConfig(options: ResolveOptions = {}): ResolveResult {
     journeysDir: path.resolve(cwd, value('journeysDir')),
     playwrightConfig: playwrightConfig === 'none' ? undefined : path.resolve(cwd, playwrightConfig),
     playwrightConfigRequired: given('playwrightConfig') !== undefined,
+    specs: value('specs') === 'none' ? undefined : value('specs'),
+    projects: value('projects'),
     browserPath: value('browserPath'),
     systemBrowserPaths: value('systemBrowserPaths'),
     dataDir: path.resolve(cwd, value('dataDir')),

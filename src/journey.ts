@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from 'playwright';
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import type { Session, SessionDefinition } from './session.ts';
 import type { ThresholdLimits } from './thresholds.ts';
 
@@ -111,6 +111,35 @@ export interface JourneyDefinition {
   folder?: string;
   /** The version loaded: absent for a definition made without loading its file. */
   version?: JourneyVersion;
+  /** A test of a Playwright Test spec file: how its file is collected again in the worker that runs it. */
+  spec?: SpecOrigin;
+}
+
+/** Where a journey made from a spec file's test came from, and how that file is loaded again to find it. */
+export interface SpecOrigin {
+  /** The test's title path (describes, then the test), as Playwright shows it. */
+  title: string;
+  /** The project of playwright.config.ts it runs under; '' when the config declares none. */
+  project: string;
+  /** The settings the file was collected with: the same give the same journeys. */
+  load: SpecLoad;
+}
+
+/** How spec files are collected: the Playwright config read and the projects chosen. */
+export interface SpecLoad {
+  /** playwright.config.ts, absolute; absent when there is none. */
+  config?: string;
+  /** The projects whose tests are journeys; all of them when absent. */
+  projects?: readonly string[];
+}
+
+/** A test of a spec file that is no journey, and why (`pulse list` shows them). */
+export interface Unscheduled {
+  /** file:line of the test. */
+  where: string;
+  title: string;
+  project: string;
+  why: string;
 }
 
 /** One file of a journey's version: the journey file or a local module it imports. */
@@ -155,6 +184,8 @@ export interface Journey {
   readonly body: JourneyBody;
   /** file:line where journey() was called, when the stack tells. */
   readonly declaredAt: string | undefined;
+  /** A spec test's browser context options (its project's `use` and test.use()), instead of playwright.config.ts's first project's. */
+  readonly contextOptions?: BrowserContextOptions;
 }
 
 /** Declares a journey: default-export the result from a `*.journey.ts` file. */

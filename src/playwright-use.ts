@@ -14,7 +14,7 @@ export interface PlaywrightUse {
   file: string | undefined;
 }
 
-const CONTEXT_KEYS = [
+export const CONTEXT_KEYS = [
   'acceptDownloads',
   'baseURL',
   'bypassCSP',

@@ -7,11 +7,11 @@
 import type { BrowserContext, BrowserContextOptions, LaunchOptions } from 'playwright';
 import type { AttemptResult, StepResult } from './result.ts';
 import type { Problem } from './problem.ts';
-import type { JourneyDefinition, JourneyVersion } from './journey.ts';
+import type { JourneyDefinition, JourneyVersion, SpecLoad, Unscheduled } from './journey.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {
-  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins' | 'folder'>;
+  journey: Pick<JourneyDefinition, 'name' | 'source' | 'timeoutMs' | 'stepTimeoutMs' | 'origins' | 'folder' | 'spec'>;
   runId: string;
   attempt: number;
   /** The run's W3C trace id, set when synthetic traffic is marked (see traffic-marker.ts). */
@@ -109,7 +109,9 @@ export interface AttemptReport {
 
 export type ToWorker =
   /** Once, after `ready`: launch the worker's own browser with these options. */
-  { type: 'launch'; options: LaunchOptions } | { type: 'attempt'; request: AttemptRequest } | { type: 'load'; file: string; shown: string; folder: string };
+  | { type: 'launch'; options: LaunchOptions }
+  | { type: 'attempt'; request: AttemptRequest }
+  | { type: 'load'; file: string; shown: string; folder: string; spec?: SpecLoad };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -123,7 +125,7 @@ export type FromWorker =
   | { type: 'attempt-done'; report: Omit<AttemptReport, 'workerPid'> }
   | { type: 'log'; fields: Record<string, unknown>; message: string }
   /** `leftovers`: what the file's top-level code left in the worker (the worker is not reused after any). */
-  | { type: 'loaded'; file: string; definition?: JourneyDefinition; problems: Problem[]; leftovers?: Leftover[] }
+  | { type: 'loaded'; file: string; definitions: JourneyDefinition[]; unscheduled?: Unscheduled[]; problems: Problem[]; leftovers?: Leftover[] }
   /**
    * Code of an earlier run (or of a journey file while it loaded) misbehaved after it ended: a timer
    * it left threw, a promise of it rejected. Never the fault of the attempt running now, if any.

@@ -24,6 +24,12 @@ export async function list(options: ListOptions): Promise<boolean> {
   ]);
   const header = ['NAME', 'SCHEDULE', 'NEXT RUN (UTC)', 'FILE', options.ownerOf ? 'SHARD' : ''];
   options.out.write(table([header, ...rows]));
+  if (registry.unscheduled.length > 0) {
+    options.out.write('\nNot journeys (tests of spec files):\n');
+    options.out.write(
+      table([['TEST', 'PROJECT', 'FILE', 'WHY'], ...registry.unscheduled.map((test) => [test.title, test.project || '-', test.where, test.why])]),
+    );
+  }
   return registry.problems.length === 0;
 }
 

@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import { PulseError } from '../errors.ts';
 import type { JourneyDefinition } from '../journey.ts';
 import { artifactFiles, type RunResult, type StepResult } from '../result.ts';
-import { loadJourneys, type Registry } from '../registry/load.ts';
+import { loadJourneys, specFilesOf, type Registry } from '../registry/load.ts';
 import { printProblems } from './shared.ts';
 
 export interface OnceOptions {
@@ -35,7 +35,7 @@ export async function once(options: OnceOptions): Promise<boolean> {
   let registry: Registry | undefined;
   try {
     const prober = await pulse.startProber({ workers: 1 });
-    registry = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers });
+    registry = await loadJourneys({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, workers: prober.workers, specs: specFilesOf(config) });
     printProblems(registry, err);
     const chosen = pick(registry.journeys, names);
     for (const journey of chosen) {

@@ -3,6 +3,7 @@ import { resolveConfig, type Config, type Flags, type ResolveOptions } from '../
 import { PulseError } from '../errors.ts';
 import { formatProblem } from '../problem.ts';
 import type { Registry } from '../registry/load.ts';
+import { specFilesOf } from '../registry/load.ts';
 import { loadInOwnWorker } from '../runner/own-worker.ts';
 import { PARAMS, SETTING_KEYS, settingOf, type Flag } from '../settings/table.ts';
 
@@ -34,7 +35,7 @@ export function configFrom(flags: Flags, overrides?: ResolveOptions['overrides']
 
 /** Loads the journeys; problems are returned for the command to report its own way. */
 export async function loadRegistry(config: Config): Promise<Registry> {
-  return loadInOwnWorker({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes });
+  return loadInOwnWorker({ dir: config.journeysDir, timeoutMs: config.loadTimeoutMs, memoryLimitBytes: config.workerMemoryBytes, specs: specFilesOf(config) });
 }
 
 export function printProblems(registry: Registry, out: NodeJS.WritableStream): void {

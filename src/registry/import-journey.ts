@@ -3,10 +3,41 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeError } from '../errors.ts';
-import { isJourney, type Journey, type JourneyDefinition, type JourneyVersion } from '../journey.ts';
+import { isJourney, type Journey, type JourneyDefinition, type JourneyVersion, type SpecLoad, type Unscheduled } from '../journey.ts';
 import type { Problem } from '../problem.ts';
+import { importSpecFile } from './import-spec.ts';
 import type { JourneyVersions } from './journey-version.ts';
 import { validateJourney } from './validate.ts';
+
+/** What one file gave: a journey file its journey, a spec file one per test and project. */
+export interface ImportedFile {
+  journeys: ReadonlyMap<string, Journey>;
+  definitions: JourneyDefinition[];
+  unscheduled: Unscheduled[];
+  problems: Problem[];
+  /** The version imported, whether or not it loaded; absent when the file could not be read. */
+  version?: JourneyVersion;
+}
+
+/** Imports a journey file, or a spec file when `spec` says how to collect it. */
+export async function importFile(file: string, shown: string, options: ImportOptions & { spec?: SpecLoad }): Promise<ImportedFile> {
+  if (!options.spec) {
+    const imported = await importJourneyFile(file, shown, options);
+    const { journey, definition, problems, version } = imported;
+    return {
+      journeys: new Map(journey && definition ? [[definition.name, journey]] : []),
+      definitions: definition ? [definition] : [],
+      unscheduled: [],
+      problems,
+      ...(version ? { version } : {}),
+    };
+  }
+  const folder = options.folder ?? path.dirname(file);
+  const version = await options.versions.of(file, folder);
+  const versioned = version ? { version } : {};
+  const imported = await importSpecFile(file, shown, options.spec, folder);
+  return { ...imported, definitions: imported.definitions.map((definition) => ({ ...definition, folder, ...versioned })), ...versioned };
+}
 
 export interface ImportedJourney {
   journey?: Journey;

@@ -1,8 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import picomatch from 'picomatch';
+import type { Config } from '../config.ts';
 import { describeError } from '../errors.ts';
 import type { Problem } from '../problem.ts';
-import type { JourneyDefinition } from '../journey.ts';
+import type { JourneyDefinition, SpecLoad, Unscheduled } from '../journey.ts';
 import { defaultOf } from '../settings/table.ts';
 
 const JOURNEY_SUFFIX = '.journey.ts';
@@ -12,6 +14,8 @@ export interface Registry {
   journeys: JourneyDefinition[];
   /** Every problem found while loading, in file order. */
   problems: Problem[];
+  /** Tests of spec files that are no journeys, with why. */
+  unscheduled: Unscheduled[];
   /** The folder searched, absolute. */
   dir: string;
 }
@@ -24,19 +28,44 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Workers to load in: the prober's pool, so its workers start warm, or one of the command's own. */
   workers: JourneyLoader;
+  /** Playwright Test spec files to load as well; none when absent. */
+  specs?: SpecFiles;
 }
 
-/** What importing one journey file in a worker came to. */
-export type LoadOutcome = { definition?: JourneyDefinition; problems: Problem[] } | { timedOut: true } | { died: string };
+/** Which spec files are journeys, and how they are collected. */
+export interface SpecFiles {
+  /** A glob relative to the journeys folder. */
+  match: string;
+  load: SpecLoad;
+}
+
+/** The spec files of the settings: PULSE_SPECS, PULSE_PROJECTS and the Playwright config. */
+export function specFilesOf(config: Pick<Config, 'specs' | 'projects' | 'playwrightConfig'>): SpecFiles | undefined {
+  if (config.specs === undefined) return undefined;
+  return {
+    match: config.specs,
+    load: { ...(config.playwrightConfig ? { config: config.playwrightConfig } : {}), ...(config.projects ? { projects: config.projects } : {}) },
+  };
+}
+
+/** What importing one journey file in a worker came to: a journey file's one journey, a spec file's one per test and project. */
+export type LoadOutcome = { definitions: JourneyDefinition[]; unscheduled?: Unscheduled[]; problems: Problem[] } | { timedOut: true } | { died: string };
 
 /** Where journey files are imported: never the calling process. */
 export interface JourneyLoader {
-  /** `folder` is the journeys folder: the local modules of the file's version are those inside it. */
-  load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome>;
+  /** `folder` is the journeys folder: the local modules of the file's version are those inside it. `spec`: the file is a spec file. */
+  load(file: string, shown: string, deadlineMs: number, folder: string, spec?: SpecLoad): Promise<LoadOutcome>;
 }
 
-/** Finds `*.journey.ts` files below dir, sorted, so helpers and page objects beside them are never run. */
-export async function findJourneyFiles(dir: string): Promise<string[]> {
+/** Whether a file is a spec file (not a journey file), by the glob of the settings. */
+function specMatcher(dir: string, specs: SpecFiles | undefined): (file: string) => boolean {
+  if (!specs) return () => false;
+  const isMatch = picomatch(specs.match, { dot: false });
+  return (file) => !file.endsWith(JOURNEY_SUFFIX) && isMatch(path.relative(dir, file).split(path.sep).join('/'));
+}
+
+/** Finds `*.journey.ts` files (and spec files, when `isSpec` says so) below dir, sorted, so helpers and page objects beside them are never run. */
+export async function findJourneyFiles(dir: string, isSpec: (file: string) => boolean = () => false): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   // Dirent.path is the older name of parentPath (Node before 20.12).
   const parentOf = (entry: (typeof entries)[number]) => entry.parentPath ?? (entry as unknown as { path: string }).path;
@@ -47,8 +76,9 @@ export async function findJourneyFiles(dir: string): Promise<string[]> {
       .split(path.sep)
       .some((part) => part === 'node_modules' || part.startsWith('..'));
   return entries
-    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(JOURNEY_SUFFIX) && !skipped(entry))
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && !skipped(entry))
     .map((entry) => path.join(parentOf(entry), entry.name))
+    .filter((file) => file.endsWith(JOURNEY_SUFFIX) || isSpec(file))
     .sort();
 }
 
@@ -62,11 +92,13 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   const dir = path.resolve(cwd, options.dir);
   const timeoutMs = options.timeoutMs ?? defaultOf('loadTimeoutMs');
   const problems: Problem[] = [];
+  const unscheduled: Unscheduled[] = [];
   const byName = new Map<string, JourneyDefinition>();
+  const isSpec = specMatcher(dir, options.specs);
 
   let files: string[];
   try {
-    files = await findJourneyFiles(dir);
+    files = await findJourneyFiles(dir, isSpec);
   } catch (error) {
     const message = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'folder does not exist' : describeError(error).message;
     problems.push({
@@ -74,12 +106,12 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       message,
       fix: 'point PULSE_JOURNEYS or --journeys at the folder that holds your *.journey.ts files',
     });
-    return { journeys: [], problems, dir };
+    return { journeys: [], problems, unscheduled, dir };
   }
   if (files.length === 0) {
     problems.push({
       where: path.relative(cwd, dir) || '.',
-      message: `no *${JOURNEY_SUFFIX} files found`,
+      message: `no *${JOURNEY_SUFFIX}${options.specs ? ` or ${options.specs.match}` : ''} files found`,
       fix: `add a journey file such as checkout${JOURNEY_SUFFIX}, or point --journeys at the right folder`,
     });
   }
@@ -87,7 +119,7 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
   const loader = options.workers;
   for (const file of files) {
     const shown = path.relative(cwd, file);
-    const outcome = await loader.load(file, shown, timeoutMs, dir);
+    const outcome = await loader.load(file, shown, timeoutMs, dir, isSpec(file) ? options.specs!.load : undefined);
     if ('timedOut' in outcome || 'died' in outcome) {
       problems.push(
         'timedOut' in outcome
@@ -105,17 +137,24 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       continue;
     }
     problems.push(...outcome.problems);
-    const definition = outcome.definition;
-    if (!definition) continue;
+    unscheduled.push(...(outcome.unscheduled ?? []));
+    for (const definition of outcome.definitions) add(definition);
+  }
+  const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return { journeys, problems, unscheduled, dir };
+
+  function add(definition: JourneyDefinition): void {
     const existing = byName.get(definition.name);
     if (existing) {
       problems.push({
         where: definition.declaredAt,
         field: 'name',
         message: `'${definition.name}' is already used by ${existing.declaredAt}`,
-        fix: 'give every journey a unique name; it is a metric label',
+        fix: definition.spec
+          ? 'give the test a title of its own in its describe (the journey name is made from the file, the titles and the project)'
+          : 'give every journey a unique name; it is a metric label',
       });
-      continue;
+      return;
     }
     const sameSession = definition.session && [...byName.values()].find((other) => other.session?.name === definition.session!.name);
     if (sameSession && sameSession.session!.declaredAt !== definition.session!.declaredAt) {
@@ -125,10 +164,8 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
         message: `'${definition.session!.name}' is the name of another session, declared at ${sameSession.session!.declaredAt} (used by ${sameSession.name}); this one is declared at ${definition.session!.declaredAt}`,
         fix: 'import the one session() both journeys need from its file, or give this one a name of its own',
       });
-      continue;
+      return;
     }
     byName.set(definition.name, definition);
   }
-  const journeys = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-  return { journeys, problems, dir };
 }

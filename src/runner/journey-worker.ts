@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LaunchOptions } from 'playwright';
+import type { SpecLoad } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
@@ -221,10 +222,10 @@ export class JourneyWorker {
   }
 
   /** Imports one journey file and validates it, within `deadlineMs`; a worker that times out is ended. */
-  load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome> {
+  load(file: string, shown: string, deadlineMs: number, folder: string, spec?: SpecLoad): Promise<LoadOutcome> {
     if (this.#state.is === 'running' || this.#state.is === 'loading') throw new Error('journey worker is busy');
     return new Promise((resolve) => {
-      if (!this.alive || !this.#send({ type: 'load', file, shown, folder })) {
+      if (!this.alive || !this.#send({ type: 'load', file, shown, folder, ...(spec ? { spec } : {}) })) {
         resolve({ died: this.#describeExit() });
         return;
       }
@@ -313,8 +314,8 @@ export class JourneyWorker {
         if (state.is !== 'loading' || state.file !== message.file) return;
         clearTimeout(state.deadline);
         this.#state = { is: 'idle' };
-        state.resolve({ definition: message.definition, problems: message.problems });
-        if (message.leftovers?.length) this.#leftByImport(message.definition?.name, message.leftovers);
+        state.resolve({ definitions: message.definitions, problems: message.problems, ...(message.unscheduled ? { unscheduled: message.unscheduled } : {}) });
+        if (message.leftovers?.length) this.#leftByImport(message.definitions[0]?.name, message.leftovers);
         return;
       case 'log':
         this.#options.hooks?.warn?.(message.fields, message.message);

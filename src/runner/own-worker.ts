@@ -10,9 +10,9 @@ export async function loadInOwnWorker(options: Omit<LoadOptions, 'workers'> & { 
   const cwd = options.cwd ?? process.cwd();
   let own: JourneyWorker | undefined;
   const workers: JourneyLoader = {
-    load: async (file, shown, deadlineMs, folder) => {
+    load: async (file, shown, deadlineMs, folder, spec) => {
       own ??= await JourneyWorker.start({ memoryLimitBytes: options.memoryLimitBytes ?? defaultOf('workerMemoryBytes'), cwd });
-      const outcome = await own.load(file, shown, deadlineMs, folder);
+      const outcome = await own.load(file, shown, deadlineMs, folder, spec);
       // A worker that timed out was ended, one that died is gone, one a file's import left unfit was ended: the next file gets a fresh one.
       if ('timedOut' in outcome || 'died' in outcome || !own.alive) own = undefined;
       return outcome;

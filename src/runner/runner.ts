@@ -173,6 +173,7 @@ export class Runner {
           stepTimeoutMs: journey.stepTimeoutMs,
           origins: journey.origins,
           ...(journey.folder ? { folder: journey.folder } : {}),
+          ...(journey.spec ? { spec: journey.spec } : {}),
         },
         runId,
         attempt,

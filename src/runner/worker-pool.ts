@@ -1,5 +1,6 @@
 import type { LaunchOptions } from 'playwright';
 import type { AttemptReport, AttemptRequest, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
+import type { SpecLoad } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import { JourneyWorker, type WorkerHooks } from './journey-worker.ts';
 
@@ -102,9 +103,9 @@ export class WorkerPool {
   }
 
   /** Imports and validates one journey file in the next free worker; a worker that overruns the deadline is replaced. */
-  async load(file: string, shown: string, deadlineMs: number, folder: string): Promise<LoadOutcome> {
+  async load(file: string, shown: string, deadlineMs: number, folder: string, spec?: SpecLoad): Promise<LoadOutcome> {
     const worker = await this.#acquire();
-    const outcome = await worker.load(file, shown, deadlineMs, folder);
+    const outcome = await worker.load(file, shown, deadlineMs, folder, spec);
     if ('timedOut' in outcome || 'died' in outcome || !worker.alive) {
       this.#retire(
         worker,

@@ -12,6 +12,7 @@ import {
   oneOf,
   onOff,
   pathList,
+  relativeGlob,
   shard,
   size,
   text,
@@ -102,9 +103,22 @@ export const SETTINGS = {
   journeysDir: setting({
     env: 'PULSE_JOURNEYS',
     flag: { spec: '--journeys <dir>', on: LOADING },
-    description: 'folder searched for `*.journey.ts`',
+    description: 'folder searched for `*.journey.ts` and Playwright Test spec files',
     default: 'journeys',
     parse: text,
+  }),
+  specs: setting({
+    env: 'PULSE_SPECS',
+    flag: { spec: '--specs <glob>', on: LOADING },
+    description: 'Playwright Test files in the journeys folder whose tests are journeys (a glob relative to it), or `none`',
+    default: '**/*.spec.ts',
+    parse: relativeGlob,
+  }),
+  projects: setting({
+    env: 'PULSE_PROJECTS',
+    flag: { spec: '--projects <names>', on: LOADING },
+    description: 'comma-separated projects of the Playwright config whose spec tests run; all of them when not given',
+    parse: nameList,
   }),
   baseUrl: setting({
     env: 'PULSE_PARAM_BASE_URL',

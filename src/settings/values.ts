@@ -19,6 +19,12 @@ const LOCATION = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 
 export const text: Parser<string> = z.string().trim().min(1, 'must not be empty');
 
+/** A glob inside a folder (or `none`): relative, never reaching out of it with `..`. */
+export const relativeGlob: Parser<string> = text.refine(
+  (v) => v === 'none' || (!v.startsWith('/') && !v.split('/').includes('..')),
+  'must be a glob relative to the journeys folder, inside it (e.g. **/*.spec.ts), or none',
+);
+
 export function wholeNumber(min: number, max: number): Parser<number> {
   return z
     .string()

@@ -4,10 +4,10 @@
 import path from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import type { Browser } from 'playwright';
-import { SECRET_PARAM_NAMES, type JourneyParams, type JourneyVersion } from '../journey.ts';
+import type { Browser, BrowserContextOptions } from 'playwright';
+import { SECRET_PARAM_NAMES, type JourneyParams, type JourneyVersion, type SpecLoad } from '../journey.ts';
 import { createRedactor, growingRedactor, sessionSecrets, type Redactor } from '../redact.ts';
-import { importJourneyFile, type ImportedJourney } from '../registry/import-journey.ts';
+import { importFile, type ImportedFile } from '../registry/import-journey.ts';
 import { JourneyVersions } from '../registry/journey-version.ts';
 import type { AttemptResult } from '../result.ts';
 import { failedAttempt, type Ending } from '../attempt-ending.ts';
@@ -19,7 +19,18 @@ import { settleLazyGlobals } from './globals-guard.ts';
 import { LeftoverCheck } from './leftovers.ts';
 import { OwnOrigins } from '../origins.ts';
 import { OwnBrowser } from './own-browser.ts';
-import type { AttemptRequest, BrowserAfterAttempt, FromWorker, Leftover, SessionReport, ToWorker, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
+import type {
+  AttemptRequest,
+  BrowserAfterAttempt,
+  FromWorker,
+  Leftover,
+  SessionReport,
+  SessionState,
+  ToWorker,
+  WorkerEndReason,
+  WorkerEnding,
+} from '../worker-protocol.ts';
+import { redirectPlaywrightTest } from '../spec/redirect.ts';
 import { sessionBody } from './session-body.ts';
 import { trafficMarkerFor } from './traffic-marker.ts';
 
@@ -106,10 +117,11 @@ const versions = new JourneyVersions();
  * Each journey file's import and check, once per worker: Node keeps the module (and a failed
  * import's error) for the worker's life, so a later attempt has nothing new to import or check.
  */
-const imports = new Map<string, Promise<ImportedJourney>>();
-function importOnce(file: string, shown: string, folder: string | undefined): Promise<ImportedJourney> {
-  let imported = imports.get(file);
-  if (!imported) imports.set(file, (imported = importJourneyFile(file, shown, { versions, ...(folder ? { folder } : {}) })));
+const imports = new Map<string, Promise<ImportedFile>>();
+function importOnce(file: string, shown: string, folder: string | undefined, spec: SpecLoad | undefined): Promise<ImportedFile> {
+  const key = spec ? `${file}\u0000${JSON.stringify(spec)}` : file;
+  let imported = imports.get(key);
+  if (!imported) imports.set(key, (imported = importFile(file, shown, { versions, ...(folder ? { folder } : {}), ...(spec ? { spec } : {}) })));
   return imported;
 }
 
@@ -159,7 +171,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
     await owner.run({ journey: journey.name, runId: request.runId }, async () => {
       post({ type: 'phase', phase: 'import' });
       const imported = await Promise.race([
-        withDeadline(importOnce(journey.source, journey.source, journey.folder), journey.timeoutMs, `importing ${journey.source}`),
+        withDeadline(importOnce(journey.source, journey.source, journey.folder, journey.spec?.load), journey.timeoutMs, `importing ${journey.source}`),
         faulted,
       ]).catch((error: unknown) => ({ failure: describeError(error).message }));
       // An import that did not finish still tried this version, once its files were read.
@@ -167,8 +179,14 @@ async function attempt(request: AttemptRequest): Promise<void> {
       if ('failure' in imported) {
         result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.failure}`);
         faultMessage ??= result.error!.message;
-      } else if (!imported.journey) {
-        result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.problems.map((p) => p.message).join('; ')}`);
+      }
+      const own = 'failure' in imported ? undefined : imported.journeys.get(journey.name);
+      if ('failure' in imported) {
+        // Told above.
+      } else if (!own) {
+        const why =
+          imported.problems.map((p) => p.message).join('; ') || `it no longer declares ${journey.spec ? `the test '${journey.spec.title}'` : 'this journey'}`;
+        result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${why}`);
       } else {
         post({ type: 'phase', phase: 'setup' });
         try {
@@ -185,19 +203,17 @@ async function attempt(request: AttemptRequest): Promise<void> {
           const secretNames = Object.keys(params).filter((name) => secrets.has(params[name]!));
           Object.defineProperty(params, SECRET_PARAM_NAMES, { value: Object.freeze(secretNames), enumerable: false });
           Object.freeze(params);
-          const declared = imported.journey.options.session;
+          const declared = own.options.session;
           // Only the session the daemon handed over, and only to the journey that declares it by that name.
           const session = request.session && declared?.options.name === request.session.name ? declared : undefined;
           const report = await runAttempt({
             body:
-              session && growing
-                ? sessionBody({ body: imported.journey.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) })
-                : imported.journey.body,
+              session && growing ? sessionBody({ body: own.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) }) : own.body,
             journey,
             runId: request.runId,
             attempt: request.attempt,
             browser,
-            contextOptions: session && kept ? { ...request.contextOptions, storageState: kept } : request.contextOptions,
+            contextOptions: contextOptionsFor(own.contextOptions ?? request.contextOptions, own.contextOptions ? params.baseUrl : undefined, session && kept),
             params,
             ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
             tracing: request.tracing,
@@ -277,12 +293,17 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
   await ownBrowser.get().catch(() => undefined);
 }
 
-async function load(file: string, shown: string, folder: string): Promise<void> {
+/** A run's context options: a spec test's own (its baseURL the run's base URL when given), with the kept session's state when there is one. */
+function contextOptionsFor(given: BrowserContextOptions, baseUrl: string | undefined, kept: SessionState | undefined): BrowserContextOptions {
+  return { ...given, ...(baseUrl ? { baseURL: baseUrl } : {}), ...(kept ? { storageState: kept } : {}) };
+}
+
+async function load(file: string, shown: string, folder: string, spec: SpecLoad | undefined): Promise<void> {
   // What a file's top-level code starts is charged to the file, never to a run that happens to be going.
   loading.add(shown);
   const idle = current === undefined;
   if (idle) leftovers.begin();
-  const imported = await owner.run({ journey: shown, runId: undefined }, () => importOnce(file, shown, folder)).finally(() => loading.delete(shown));
+  const imported = await owner.run({ journey: shown, runId: undefined }, () => importOnce(file, shown, folder, spec)).finally(() => loading.delete(shown));
   // What the file's top level left here would reach the next run in this worker, whoever's: told with the load.
   // Not its live handles: pulse's own reads for the import may still be settling (Node.js 24 shows an
   // FSReqPromise then); a timer the file started is charged to it when it strikes, as any leftover's.
@@ -290,20 +311,24 @@ async function load(file: string, shown: string, folder: string): Promise<void> 
   post({
     type: 'loaded',
     file,
-    definition: imported.definition,
+    definitions: imported.definitions,
+    ...(imported.unscheduled.length > 0 ? { unscheduled: imported.unscheduled } : {}),
     problems: imported.problems,
     ...(found.length > 0 ? { leftovers: found.map((leftover) => ({ ...leftover, message: `importing ${shown}: ${leftover.message}` })) } : {}),
   });
 }
 
-// Warm up before the baseline of the globals: Playwright and the authoring entry journeys import.
+// Warm up before the baseline of the globals: Playwright and the authoring entry journeys import,
+// and the test API spec files get for '@playwright/test'.
 await import('../index.ts');
+await import('../spec/playwright-test.ts');
+redirectPlaywrightTest();
 await settleLazyGlobals();
 const leftovers = new LeftoverCheck({ capBytes });
 
 process.on('message', (message: ToWorker) => {
   if (message.type === 'launch') void launch(message);
   else if (message.type === 'attempt') void attempt(message.request);
-  else if (message.type === 'load') void load(message.file, message.shown, message.folder);
+  else if (message.type === 'load') void load(message.file, message.shown, message.folder, message.spec);
 });
 post({ type: 'ready' });

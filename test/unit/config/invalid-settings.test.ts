@@ -48,8 +48,8 @@ test('a secret value is never echoed back in a problem', () => {
   }
 });
 
-// A list parser takes any text, so these two cannot be given a bad value.
-const ALWAYS_VALID = new Set(['PULSE_SECRET_PARAMS', 'PULSE_SYSTEM_BROWSER_PATHS']);
+// A list parser takes any text, so these three cannot be given a bad value.
+const ALWAYS_VALID = new Set(['PULSE_SECRET_PARAMS', 'PULSE_SYSTEM_BROWSER_PATHS', 'PULSE_PROJECTS']);
 
 test('every setting that can be wrong has a bad input among the files', () => {
   const named = new Set(cases.flatMap((c) => c.problems.map((line) => /^PULSE_[A-Z0-9_]+/.exec(line)?.[0])));

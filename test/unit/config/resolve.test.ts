@@ -18,6 +18,8 @@ test('nothing set: every default, paths resolved against the working folder', ()
     journeysDir: '/srv/pulse/journeys',
     playwrightConfig: '/srv/pulse/playwright.config.ts',
     playwrightConfigRequired: false,
+    specs: '**/*.spec.ts',
+    projects: undefined,
     browserPath: undefined,
     systemBrowserPaths: undefined,
     dataDir: '/srv/pulse/.pulse-data',
