@@ -174,6 +174,9 @@ export function shortVersion(hash: string): string {
 
 export const JOURNEY_BRAND = Symbol.for('pulse.journey');
 
+/** The annotation declareJourneyTests() puts on the test it makes of a journey file: pulse loads the file itself, never that test. */
+export const JOURNEY_FILE_TEST = 'pulse-journey-file';
+
 /** On the params a worker hands a journey (not enumerable): the names of those redacted, so totp() can refuse one that is not. */
 export const SECRET_PARAM_NAMES = Symbol.for('pulse.secretParamNames');
 

@@ -5,7 +5,7 @@ import type { LaunchOptions } from 'playwright';
 import type { TestType, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions } from '@playwright/test';
 import { paramsFromEnv, readSetting } from './config.ts';
 import { PulseError } from './errors.ts';
-import { isJourney, type JourneyParams } from './journey.ts';
+import { JOURNEY_FILE_TEST, isJourney, type JourneyParams } from './journey.ts';
 import { notAJourney } from './registry/import-journey.ts';
 import { findJourneyFiles } from './registry/load.ts';
 import { validateJourney } from './registry/validate.ts';
@@ -53,7 +53,8 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
     if (!isJourney(exported)) throw new PulseError({ message: 'not a journey file', problems: [notAJourney(shown)] });
     const { definition, problems } = validateJourney(exported, shown);
     if (!definition) throw new PulseError({ message: 'invalid journey', problems });
-    test(definition.name, { tag: definition.tags.map((t) => `@${t}`) }, async ({ page, context, baseURL }, testInfo) => {
+    // Marked as a journey file's test: pulse, loading this spec, runs the journey file itself instead.
+    test(definition.name, { tag: definition.tags.map((t) => `@${t}`), annotation: { type: JOURNEY_FILE_TEST, description: shown } }, async ({ page, context, baseURL }, testInfo) => {
       testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
       const fromEnv = paramsFromEnv();
       const params: JourneyParams = { ...fromEnv, baseUrl: fromEnv.baseUrl ?? baseURL ?? '' };

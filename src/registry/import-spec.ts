@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContextOptions } from 'playwright';
 import { describeError } from '../errors.ts';
-import { JOURNEY_BRAND, type Journey, type JourneyDefinition, type JourneyOptions, type SpecLoad, type Unscheduled } from '../journey.ts';
+import { JOURNEY_BRAND, JOURNEY_FILE_TEST, type Journey, type JourneyDefinition, type JourneyOptions, type SpecLoad, type Unscheduled } from '../journey.ts';
 import { CONTEXT_KEYS } from '../playwright-use.ts';
 import type { Problem } from '../problem.ts';
 import { SESSION_BRAND, type Session, type SessionContext } from '../session.ts';
@@ -107,7 +107,8 @@ class SpecJourneys {
   async make(): Promise<ImportedSpec> {
     const { collected } = this;
     for (const wrong of collected.misdeclared) this.#refuse(wrong.location, wrong.message, wrong.fix);
-    const tests = testsIn(collected.root);
+    // A journey file's test, declared by declareJourneyTests(): the journey file is loaded as such.
+    const tests = testsIn(collected.root).filter((test) => !test.annotations.some((annotation) => annotation.type === JOURNEY_FILE_TEST));
     const focused = [...suitesIn(collected.root).filter((suite) => suite.only), ...tests.filter((test) => test.only)];
     for (const entry of focused)
       this.#refuse(entry.location, '.only focuses this file on part of its tests', 'remove .only: pulse monitors every scheduled test of a file');
