@@ -418,7 +418,9 @@ export function journeyName(file: string, titles: string[], project: string): st
     .basename(file)
     .replace(/\.(spec|test|setup)\.[cm]?[jt]sx?$/, '')
     .replace(/\.[cm]?[jt]sx?$/, '');
-  return slug([stem, ...titles, project].filter(Boolean).join(' '));
+  // A describe named as its file ('shop' in shop.spec.ts) is said once.
+  const said = titles[0] !== undefined && slug(titles[0]) === slug(stem) ? titles.slice(1) : titles;
+  return slug([stem, ...said, project].filter(Boolean).join(' '));
 }
 
 export function slug(text: string): string {

@@ -69,7 +69,7 @@ export function specBody(plan: SpecBodyPlan): JourneyBody {
         },
       },
     });
-    if (plan.signingIn) keepInstead(lent.context, lent.context);
+    const restore = plan.signingIn ? keepInstead(lent.context, lent.context) : undefined;
     applyTimeouts(lent.context, plan.options);
     selectors.setTestIdAttribute(typeof plan.options.testIdAttribute === 'string' ? plan.options.testIdAttribute : 'data-testid');
     const run: SpecRun = { step: lent.step, info, stepPath: [], softErrors: [] };
@@ -111,6 +111,7 @@ export function specBody(plan: SpecBodyPlan): JourneyBody {
         failed ??= { error };
       }
       await Promise.all(requests.map((made) => made.dispose().catch(() => undefined)));
+      restore?.();
       if (failed) throw failed.error;
     });
   };
@@ -135,8 +136,10 @@ function requestOptions(options: Record<string, unknown>): Parameters<typeof req
  * is what pulse keeps, encrypted) and writes no file, so the signed-in state never lies on disk in
  * clear. A request context's state is put into the run's context.
  */
-function keepInstead(source: BrowserContext | APIRequestContext, context: BrowserContext): void {
-  const original = (options: { indexedDB?: boolean }) => source.storageState(options);
+function keepInstead(source: BrowserContext | APIRequestContext, context: BrowserContext): () => void {
+  const own = Object.getOwnPropertyDescriptor(source, 'storageState');
+  const method = source.storageState as (this: typeof source, options: { indexedDB?: boolean }) => ReturnType<BrowserContext['storageState']>;
+  const original = (options: { indexedDB?: boolean }) => method.call(source, options);
   const keep = async (options: { path?: string; indexedDB?: boolean } = {}) => {
     const { path: _written, ...rest } = options;
     const state = await original(rest);
@@ -144,6 +147,10 @@ function keepInstead(source: BrowserContext | APIRequestContext, context: Browse
     return state;
   };
   Object.defineProperty(source, 'storageState', { value: keep, configurable: true, writable: true });
+  return () => {
+    if (own) Object.defineProperty(source, 'storageState', own);
+    else delete (source as unknown as Record<string, unknown>).storageState;
+  };
 }
 
 function testInfo(plan: SpecBodyPlan): SpecTestInfo {
