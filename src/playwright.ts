@@ -54,18 +54,22 @@ export async function declareJourneyTests(test: Test, dir: string | URL): Promis
     const { definition, problems } = validateJourney(exported, shown);
     if (!definition) throw new PulseError({ message: 'invalid journey', problems });
     // Marked as a journey file's test: pulse, loading this spec, runs the journey file itself instead.
-    test(definition.name, { tag: definition.tags.map((t) => `@${t}`), annotation: { type: JOURNEY_FILE_TEST, description: shown } }, async ({ page, context, baseURL }, testInfo) => {
-      testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
-      const fromEnv = paramsFromEnv();
-      const params: JourneyParams = { ...fromEnv, baseUrl: fromEnv.baseUrl ?? baseURL ?? '' };
-      if (!params.baseUrl)
-        throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
-      const step = <T>(name: string, body: () => Promise<T> | T) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs });
-      // Under Playwright Test nothing is kept between runs: a journey with a session signs in first, every time.
-      const session = exported.options.session;
-      if (session) await step(signInStepName(session.options.name), () => session.options.signIn({ page, context, params }));
-      await exported.body({ page, context, params, step });
-    });
+    test(
+      definition.name,
+      { tag: definition.tags.map((t) => `@${t}`), annotation: { type: JOURNEY_FILE_TEST, description: shown } },
+      async ({ page, context, baseURL }, testInfo) => {
+        testInfo.setTimeout(definition.timeoutMs * (definition.retries + 1));
+        const fromEnv = paramsFromEnv();
+        const params: JourneyParams = { ...fromEnv, baseUrl: fromEnv.baseUrl ?? baseURL ?? '' };
+        if (!params.baseUrl)
+          throw new PulseError({ message: 'no base URL for the journey', fix: 'set use.baseURL in playwright.config.ts or PULSE_PARAM_BASE_URL' });
+        const step = <T>(name: string, body: () => Promise<T> | T) => test.step(name, async () => body(), { timeout: definition.stepTimeoutMs });
+        // Under Playwright Test nothing is kept between runs: a journey with a session signs in first, every time.
+        const session = exported.options.session;
+        if (session) await step(signInStepName(session.options.name), () => session.options.signIn({ page, context, params }));
+        await exported.body({ page, context, params, step });
+      },
+    );
   }
 }
 

@@ -2,11 +2,11 @@
 // never in the daemon, so an import that throws, exits or hangs costs only the worker.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeError } from '../errors.ts';
 import { isJourney, type Journey, type JourneyDefinition, type JourneyVersion, type SpecLoad, type Unscheduled } from '../journey.ts';
 import type { Problem } from '../problem.ts';
 import { importSpecFile } from './import-spec.ts';
 import type { JourneyVersions } from './journey-version.ts';
+import { importFailure } from './import-failure.ts';
 import { validateJourney } from './validate.ts';
 
 /** What one file gave: a journey file its journey, a spec file one per test and project. */
@@ -83,23 +83,4 @@ export function notAJourney(shown: string): Problem {
     message: 'does not default-export a journey',
     fix: 'end the file with `export default journey({ name, schedule }, async ({ page, step, params }) => { ... })`',
   };
-}
-
-/** One line saying what broke and where: esbuild's syntax error, or the throw site of an import-time error. */
-function importFailure(error: unknown, file: string): string {
-  const lines = describeError(error)
-    .message.split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  // esbuild: "Transform failed with 1 error:" then "/abs/file.ts:4:42: ERROR: Expected ...".
-  const syntax = lines.find((line) => line.startsWith(file));
-  if (syntax) return `syntax error at line ${syntax.slice(file.length + 1).replace(/: ERROR: /, ': ')}`;
-  const message = lines[0] ?? 'unknown error';
-  const stack = error instanceof Error ? (error.stack ?? '') : '';
-  const at = new RegExp(`${escapeRegExp(file)}:(\\d+):\\d+`).exec(stack);
-  return at ? `${message} (thrown at line ${at[1]})` : message;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContextOptions } from 'playwright';
 import { describeError } from '../errors.ts';
+import { parseDuration } from '../duration.ts';
 import { JOURNEY_BRAND, JOURNEY_FILE_TEST, type Journey, type JourneyDefinition, type JourneyOptions, type SpecLoad, type Unscheduled } from '../journey.ts';
 import { CONTEXT_KEYS } from '../playwright-use.ts';
 import type { Problem } from '../problem.ts';
@@ -15,9 +16,12 @@ import { BUILTIN_FIXTURES, fixtureNames } from '../spec/fixtures.ts';
 import { browserOf, loadSpecConfig, projectFiles, type SpecConfig, type SpecProject } from '../spec/projects.ts';
 import { redirectPlaywrightTest } from '../spec/redirect.ts';
 import { specBody, titlePath } from '../spec/spec-body.ts';
+import { importFailure } from './import-failure.ts';
 import { meantOption } from './strict-source.ts';
 import { validateJourney } from './validate.ts';
 
+/** The longest a journey may take (validate.ts says so for journey files). */
+const MAX_JOURNEY_MS = 3_600_000;
 /** Playwright Test's default test timeout. */
 const PLAYWRIGHT_TIMEOUT_MS = 30_000;
 /** How long a setup project's sign-in is kept when its tests say nothing. */
@@ -59,7 +63,11 @@ export async function importSpecFile(file: string, shown: string, load: SpecLoad
     loaded = await collectOnce(file);
   } catch (error) {
     return empty([
-      { where: shown, message: `cannot be loaded: ${firstLine(error)}`, fix: 'correct the file at that spot (npx playwright test --list shows it too)' },
+      {
+        where: shown,
+        message: `cannot be loaded: ${importFailure(error, file)}`,
+        fix: 'correct the file at that spot (npx playwright test --list shows it too)',
+      },
     ]);
   }
   return new SpecJourneys(file, shown, load, config, loaded.collected, loaded.namespace).make();
@@ -112,6 +120,8 @@ class SpecJourneys {
     const focused = [...suitesIn(collected.root).filter((suite) => suite.only), ...tests.filter((test) => test.only)];
     for (const entry of focused)
       this.#refuse(entry.location, '.only focuses this file on part of its tests', 'remove .only: pulse monitors every scheduled test of a file');
+    // Never half-run: a file focused on some of its tests gives no journey until it is not.
+    if (focused.length > 0) return { journeys: this.journeys, definitions: [], unscheduled: [], problems: this.problems };
     const defaults = this.#monitorDefaults();
     const chosen = this.#chosenProjects();
     const setups = setupProjects(this.config.projects, chosen);
@@ -172,11 +182,20 @@ class SpecJourneys {
       this.#unscheduled(test, project.name, "no schedule: give it (or its describe) the annotation { type: 'schedule', description: '*/5 * * * *' }");
       return;
     }
-    this.#scanBody(test, options);
-    const slow = modifiers.some((modifier) => modifier.kind === 'slow' && holds(modifier, options));
+    if (!this.#scanBody(test, options)) return;
+    const slow = modifiers.find((modifier) => modifier.kind === 'slow' && holds(modifier, options));
     const configured = [...suites].reverse().find((suite) => suite.timeoutMs !== undefined)?.timeoutMs;
     const given = annotated(annotations, 'timeout') ?? defaults.timeout ?? configured ?? project.timeoutMs ?? PLAYWRIGHT_TIMEOUT_MS;
     const timeout = slow ? tripled(given) : given;
+    const tripledMs = slow ? parseDuration(timeout) : undefined;
+    if (slow && tripledMs !== undefined && tripledMs > MAX_JOURNEY_MS) {
+      this.#refuse(
+        slow.location,
+        `test.slow() triples the test's timeout of ${String(given)} to ${Math.round(tripledMs / 60_000)} min, past the hour a journey may take`,
+        'give it a timeout of at most 20 min before test.slow(), or split the flow into several tests',
+      );
+      return;
+    }
     const retriesText = annotated(annotations, 'retries');
     const retries =
       (retriesText === undefined ? undefined : Number(retriesText)) ??
@@ -224,8 +243,9 @@ class SpecJourneys {
     this.definitions.push({ ...checked.definition, spec: { title, project: project.name, load: this.load } });
   }
 
-  /** What a test's text does that pulse cannot honour, and fixtures nothing provides. */
-  #scanBody(test: SpecTest, options: Record<string, unknown>): void {
+  /** What a test's text does that pulse cannot honour, and fixtures nothing provides: false when any is found. */
+  #scanBody(test: SpecTest, options: Record<string, unknown>): boolean {
+    const before = this.problems.length;
     const text = Function.prototype.toString.call(test.fn);
     const budget = /\b(?:test|testInfo|info)\s*\.\s*(setTimeout|slow)\s*\(/.exec(text);
     if (budget)
@@ -246,6 +266,7 @@ class SpecJourneys {
     const twice = titles.find((title, index) => titles.indexOf(title) !== index);
     if (twice !== undefined)
       this.#refuse(test.location, `test.step('${twice}') is written twice in this test: their timings would share one series`, 'give each step its own title');
+    return this.problems.length === before;
   }
 
   /** The sign-in of the setup projects a project depends on, kept by pulse under one name. */

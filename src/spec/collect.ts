@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FixtureSet } from './fixtures.ts';
+import { SpecMisuseError } from './running.ts';
 
 /** This folder: frames in it are pulse's, never the spec's own call site. */
 const OWN_FOLDER = path.dirname(fileURLToPath(import.meta.url)) + path.sep;
@@ -157,7 +158,7 @@ export async function collectFile(file: string, load: () => Promise<unknown>): P
 /** The file being collected, or a throw that says test() was called at the wrong moment. */
 export function collector(call: string, location: string): Collector {
   if (collecting) return collecting;
-  throw new Error(
+  throw new SpecMisuseError(
     `${call} was called at ${location}, outside the top level of a spec file and outside a test.describe() callback; declare tests while the file loads`,
   );
 }

@@ -2,6 +2,7 @@
 // context, request, ...) lent by pulse's run, those test.extend() adds (page objects, helpers),
 // option values from `use` and test.use(); each set up when a test or hook names it in its first
 // parameter, torn down in reverse order when the run ends.
+import { SpecMisuseError } from './running.ts';
 
 /** What a fixture is given to hand its value over: it resolves when the fixture is to be torn down. */
 export type Use = (value: unknown) => Promise<void>;
@@ -166,7 +167,7 @@ function splitTopLevel(text: string): string[] {
 }
 
 /** Thrown when a fixture is named that no definition, option or built-in provides. */
-export class UnknownFixtureError extends Error {
+export class UnknownFixtureError extends SpecMisuseError {
   override name = 'UnknownFixtureError';
 }
 
@@ -259,7 +260,7 @@ export class FixtureRun {
     const provided = new Promise<unknown>((resolve) => (provide = resolve));
     let used = false;
     const use: Use = async (value) => {
-      if (used) throw new Error(`${what} called use() twice`);
+      if (used) throw new SpecMisuseError(`${what} called use() twice`);
       used = true;
       provide(value);
       await released;
@@ -269,7 +270,7 @@ export class FixtureRun {
     const value = await Promise.race([
       provided,
       done.then(() => {
-        throw new Error(`${what} returned without calling use(value)`);
+        throw new SpecMisuseError(`${what} returned without calling use(value)`);
       }),
     ]);
     this.#teardowns.push(async () => {

@@ -49,7 +49,10 @@ export interface SpecRun {
 
 export const specRun = new AsyncLocalStorage<SpecRun>();
 
-/** A test that asked to be skipped while it ran: a monitor must run what it monitors. */
-export class SkippedAtRunError extends Error {
-  override name = 'SkippedAtRunError';
+/**
+ * A spec test used Playwright Test's API in a way no run can honour (test.skip() while it runs,
+ * test() inside a test, a fixture nothing defines): the journey's own code, never the target's.
+ */
+export class SpecMisuseError extends Error {
+  override name = 'SpecMisuseError';
 }

@@ -138,8 +138,8 @@ function requestOptions(options: Record<string, unknown>): Parameters<typeof req
  */
 function keepInstead(source: BrowserContext | APIRequestContext, context: BrowserContext): () => void {
   const own = Object.getOwnPropertyDescriptor(source, 'storageState');
-  const method = source.storageState as (this: typeof source, options: { indexedDB?: boolean }) => ReturnType<BrowserContext['storageState']>;
-  const original = (options: { indexedDB?: boolean }) => method.call(source, options);
+  // The method as it is now (the prototype's, or an earlier keep's), taken before it is replaced.
+  const original: (options: { indexedDB?: boolean }) => ReturnType<BrowserContext['storageState']> = source.storageState.bind(source);
   const keep = async (options: { path?: string; indexedDB?: boolean } = {}) => {
     const { path: _written, ...rest } = options;
     const state = await original(rest);

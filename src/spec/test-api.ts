@@ -16,7 +16,7 @@ import {
   type TestDetails,
 } from './collect.ts';
 import { FixtureSet } from './fixtures.ts';
-import { SkippedAtRunError, specRun } from './running.ts';
+import { SpecMisuseError, specRun } from './running.ts';
 
 type Fn = (...args: never[]) => unknown;
 /** The `test` function and everything hung on it, as spec files call it. */
@@ -68,7 +68,7 @@ function modifierCall(set: FixtureSet, kind: ModifierKind) {
       if (args.length > 0 && !condition) return;
       const why = typeof description === 'string' ? `: ${description}` : '';
       if (kind === 'slow') return;
-      throw new SkippedAtRunError(
+      throw new SpecMisuseError(
         kind === 'fail'
           ? `test.fail() was called while the test ran${why}: pulse does not monitor a test that is expected to fail`
           : `the test called test.${kind}() while it ran${why}: a monitor must run what it monitors`,

@@ -1,4 +1,5 @@
 import { describeError } from '../errors.ts';
+import { SpecMisuseError } from '../spec/running.ts';
 import type { FailureCause, FailureReason } from '../result.ts';
 import type { RequestProblem } from './requests.ts';
 
@@ -76,7 +77,7 @@ export function isTimeout(error: unknown): boolean {
 export function judgeFailure(error: unknown, evidence: VerdictEvidence): Verdict {
   if (error instanceof JourneyFaultError) return { reason: 'script', cause: 'journey', lead: [] };
   const { name, message } = describeError(error);
-  if (CODE_ERRORS.has(name) || MISUSE.test(stripAnsi(message))) return { reason: 'script', cause: 'journey', lead: [] };
+  if (CODE_ERRORS.has(name) || error instanceof SpecMisuseError || MISUSE.test(stripAnsi(message))) return { reason: 'script', cause: 'journey', lead: [] };
   const blocking = evidence.problems.filter((problem) => problem.blocking);
   if (error instanceof BudgetExceededError && error.waitingIn?.length === 0 && !evidence.stillLoading && blocking.length === 0) {
     return {
