@@ -346,7 +346,7 @@ class SpecJourneys {
       if (!this.config.projects.some((project) => project.name === name))
         this.problems.push({
           where: 'PULSE_PROJECTS',
-          value: name,
+          value: JSON.stringify(name),
           message: `no project of ${this.#configShown()} is named '${name}'`,
           fix: `name one of: ${this.config.projects.map((project) => project.name || "''").join(', ')}`,
         });

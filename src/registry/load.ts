@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Config } from '../config.ts';
 import { describeError } from '../errors.ts';
-import type { Problem } from '../problem.ts';
+import { formatProblem, type Problem } from '../problem.ts';
 import type { JourneyDefinition, SpecLoad, Unscheduled } from '../journey.ts';
 import { defaultOf } from '../settings/table.ts';
 
@@ -136,7 +136,8 @@ export async function loadJourneys(options: LoadOptions): Promise<Registry> {
       );
       continue;
     }
-    problems.push(...outcome.problems);
+    // What concerns every spec file (the config, PULSE_PROJECTS) is said once.
+    for (const problem of outcome.problems) if (!problems.some((known) => formatProblem(known) === formatProblem(problem))) problems.push(problem);
     unscheduled.push(...(outcome.unscheduled ?? []));
     for (const definition of outcome.definitions) add(definition);
   }
