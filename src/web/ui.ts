@@ -118,6 +118,7 @@ export async function registerUi(app: FastifyInstance, options: UiOptions): Prom
           stats: store.stats(name),
           schedule: definition?.schedule,
           file: definition?.declaredAt,
+          ...(definition?.spec ? { test: { title: definition.spec.title, project: definition.spec.project } } : {}),
           ...(definition?.thresholds ? { thresholds: definition.thresholds } : {}),
           ...(definition ? { budgets: { timeoutMs: definition.timeoutMs, stepTimeoutMs: definition.stepTimeoutMs } } : {}),
           stepFigures: store.stepFigures(name),

@@ -83,6 +83,10 @@ describe('Playwright Test spec files as journeys', () => {
     ]);
     assert.ok(purchase.includes('see the order number'));
 
+    // The journey page says which test of which project it runs.
+    const page = await (await fetch(`${pulse.url}/journeys/shop-a-shopper-buys-a-headlamp-mobile`)).text();
+    assert.match(page, /data-testid="spec-test">shop › a shopper buys a headlamp <span class="muted">\(project mobile\)<\/span>/);
+
     // The setup project signed in once, for both signed-in tests, as the first one's first step.
     const signedIn = JOURNEYS.filter((journey) => journey.endsWith('-signed-in')).map((journey) => runs.get(journey)!.steps.map((step) => step.name));
     assert.deepEqual(

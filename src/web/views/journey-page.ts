@@ -19,6 +19,8 @@ export interface JourneyPageData {
   notice?: { started?: string; busy?: string };
   schedule: string | undefined;
   file: string | undefined;
+  /** The Playwright test it runs, when it comes from a spec file: its title path and project. */
+  test?: { title: string; project: string };
   /** The journey's thresholds, when it has any (on this replica's definition). */
   thresholds?: ThresholdLimits;
   /** The budgets of an attempt and of each step, from this replica's definition; absent where it is not configured. */
@@ -36,6 +38,7 @@ export function journeyPage(data: JourneyPageData, location: string, now = Date.
 <dl class="facts">
 <dt>schedule</dt><dd>${data.schedule ?? 'not configured on this replica'}</dd>
 ${data.file ? html`<dt>file</dt><dd><code>${data.file}</code></dd>` : ''}
+${data.test ? html`<dt>Playwright test</dt><dd data-testid="spec-test">${data.test.title}${data.test.project ? html` <span class="muted">(project ${data.test.project})</span>` : ''}</dd>` : ''}
 <dt>last success</dt><dd>${ago(stats.lastSuccessAt, now)}</dd>
 <dt>success rate</dt><dd>${percent(stats.successRate1h)} over 1 h (${stats.runs1h} runs), ${percent(stats.successRate24h)} over 24 h (${stats.runs24h} runs)</dd>
 <dt>duration</dt><dd>p50 ${ms(stats.p50Ms)}, p95 ${ms(stats.p95Ms)} (successful runs, 24 h)${data.budgets ? `; budget ${ms(data.budgets.timeoutMs)} an attempt, ${ms(data.budgets.stepTimeoutMs)} a step` : ''}</dd>
