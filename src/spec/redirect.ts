@@ -2,7 +2,9 @@
 // spec files, their fixtures and the Playwright config, whether they are ES modules or CommonJS.
 // The real module is still what that API itself imports.
 import Module, { register } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as api from './playwright-test.ts';
 
 const SPECIFIERS = new Set(['@playwright/test', 'playwright/test']);
 
@@ -15,21 +17,31 @@ export async function resolve(specifier, context, next) {
   return next(specifier, context);
 }`;
 
+interface CommonJsLoader {
+  _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string;
+  _cache: Record<string, Module>;
+}
+
 let installed = false;
 
-/** From now on in this process, an import of '@playwright/test' (except the API's own) gets pulse's test API. */
+/** From now on in this process, an import or require() of '@playwright/test' gets pulse's test API. */
 export function redirectPlaywrightTest(): void {
   if (installed) return;
   installed = true;
   const target = new URL(import.meta.url.endsWith('.ts') ? './playwright-test.ts' : './playwright-test.js', import.meta.url).href;
   register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { target } });
-  // CommonJS spec files (a project without "type": "module") require() it: the same redirect there.
-  const loader = Module as unknown as { _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string };
+  // CommonJS spec files (a project without "type": "module") require() it: they get the very same
+  // module instance, through a cache entry of its own, never a second copy with its own state.
+  const loader = Module as unknown as CommonJsLoader;
+  const id = path.join(path.dirname(fileURLToPath(import.meta.url)), '(pulse test API for spec files)');
+  const cached = new Module(id);
+  cached.filename = id;
+  cached.loaded = true;
+  cached.exports = api;
+  loader._cache[id] = cached;
   const resolveFilename = loader._resolveFilename;
-  const targetPath = fileURLToPath(target);
   loader._resolveFilename = function (request, parent, ...rest) {
-    const from = (parent as { filename?: string } | undefined)?.filename;
-    if (SPECIFIERS.has(request) && from !== targetPath) return targetPath;
+    if (SPECIFIERS.has(request)) return id;
     return resolveFilename.call(this, request, parent, ...rest);
   };
 }

@@ -213,4 +213,29 @@ describe('Playwright Test spec files as journeys', () => {
     assert.equal(closed.cause, 'journey');
     assert.match(closed.message, /the journey called browser\.close\(\)/);
   });
+
+  test('a CommonJS spec file (a project without "type": "module") gets the same test API', async (t) => {
+    const run = await runPulse(
+      [
+        'once',
+        '--journeys',
+        path.join(ROOT, 'test', 'fixtures', 'specs-cjs'),
+        '--playwright-config',
+        'none',
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        tempDir(t),
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    const [result] = JSON.parse(run.stdout || '[]') as RunResult[];
+    assert.equal(result?.journey, 'home-the-home-page-answers', run.stderr);
+    assert.equal(result.status, 'success', JSON.stringify(result.error));
+    assert.deepEqual(
+      result.steps.map((step) => step.name),
+      ['open the shop'],
+    );
+  });
 });
