@@ -35,7 +35,8 @@ export class StepLog {
   /** When each recorded step ended (monotonic), to find the step a budget ran out in. */
   readonly #ends: number[] = [];
   #state: StepsState = { kind: 'passing' };
-  #running: { name: string; started: number } | undefined;
+  /** The steps running now, in the order they started: one inside another (test.step() nesting), or side by side. */
+  readonly #running: { name: string; started: number }[] = [];
 
   constructor(private readonly events: StepEvents) {}
 
@@ -47,9 +48,9 @@ export class StepLog {
     return this.#state.kind === 'ended';
   }
 
-  /** The name of the step running now (the last one started, when a journey runs steps side by side). */
+  /** The name of the step running now: the innermost, or the last one started when a journey runs steps side by side. */
   get running(): string | undefined {
-    return this.#running?.name;
+    return this.#running.at(-1)?.name;
   }
 
   /** Throws instead when the step may not run: the attempt ended, or an earlier step failed (then it is recorded as skipped). */
@@ -64,14 +65,15 @@ export class StepLog {
   /** The step starts now; returns when, on the monotonic clock. */
   start(name: string): number {
     const started = performance.now();
-    this.#running = { name, started };
+    this.#running.push({ name, started });
     this.events.stepStarted(name);
     return started;
   }
 
-  /** A step ended, however it did. */
-  settle(): void {
-    this.#running = undefined;
+  /** The step that started at `started` ended, however it did. */
+  settle(started: number): void {
+    const index = this.#running.findLastIndex((step) => step.started === started);
+    if (index >= 0) this.#running.splice(index, 1);
   }
 
   /** Recorded unless the attempt has ended. */
@@ -110,7 +112,7 @@ export class StepLog {
 
   /** The step that was running when the budget ran out counts as the failed one. */
   cutOff(error: unknown): void {
-    const running = this.#running;
+    const running = this.#running.at(-1);
     if (this.failed || !running) return;
     this.#record({ name: running.name, status: 'failed', durationMs: performance.now() - running.started });
     this.#fail({ name: running.name, error });
@@ -146,8 +148,13 @@ export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vital
   return async (name, body, ...extra: unknown[]) => {
     const shown = redact(String(name));
     log.admit(shown);
-    network.beginStep();
-    vitals?.reader.begin();
+    // A step inside (or beside) a running one leaves the requests and web vitals to that one: both
+    // are counted from a step's start, and one step's start must not cut the other's short.
+    const outer = log.running === undefined;
+    if (outer) {
+      network.beginStep();
+      vitals?.reader.begin();
+    }
     const started = log.start(shown);
     const budget = new Deadline(stepTimeoutMs, () => new BudgetExceededError('step', stepTimeoutMs, callsInFlight()));
     try {
@@ -160,6 +167,10 @@ export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vital
       // Its timer could not fire (the step kept the event loop to itself), but the step budget decides all
       // the same; past the run's budget too, the run's verdict (the journey hogged its worker) says more.
       if (durationMs > stepTimeoutMs && !clock.overBudget()) throw new BudgetExceededError('step', stepTimeoutMs, callsInFlight());
+      if (!outer) {
+        log.passed({ name: shown, status: 'passed', durationMs });
+        return value;
+      }
       // Read after the step's time is taken: measuring is pulse's cost, not the step's. A body past
       // its budget without the timer firing kept the event loop to itself: no read, so it ends at
       // once and is judged for that.
@@ -178,7 +189,7 @@ export function stepFunction({ log, stepTimeoutMs, clock, redact, network, vital
       log.threw(shown, started, error);
       throw error;
     } finally {
-      log.settle();
+      log.settle(started);
       budget.cancel();
     }
   };

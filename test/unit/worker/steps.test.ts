@@ -38,6 +38,40 @@ function steps(stepTimeoutMs = 1_000) {
 }
 
 describe('stepFunction', () => {
+  test('a step inside another (test.step() nesting) is timed on its own; the outer one keeps the requests, and is the running one again after it', async () => {
+    const { log, step } = steps();
+    const seen: (string | undefined)[] = [];
+    await step('outer', async () => {
+      seen.push(log.running);
+      await step('outer › inner', () => {
+        seen.push(log.running);
+      });
+      seen.push(log.running);
+    });
+    assert.deepEqual(seen, ['outer', 'outer › inner', 'outer']);
+    assert.equal(log.running, undefined);
+    const [inner, outer] = log.steps;
+    assert.equal(inner!.name, 'outer › inner');
+    assert.equal(inner!.network, undefined, 'the inner step did not start a new count of requests');
+    assert.equal(outer!.name, 'outer');
+    assert.deepEqual(outer!.network, { requests: 1, bytes: 0, failed: 0 }, 'one count, begun by the outer step only');
+  });
+
+  test('the budget cut off after an inner step ended falls on the outer step still running', async () => {
+    const { log, step } = steps();
+    let release!: () => void;
+    const held = step('outer', async () => {
+      await step('outer › inner', () => undefined);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const cut = new BudgetExceededError('run', 10, []);
+    log.cutOff(cut);
+    assert.equal(log.failed?.name, 'outer');
+    release();
+    await held;
+  });
+
   test('a passed step is timed, reported as it starts and ends, and carries its requests', async () => {
     const { log, step, events } = steps();
     assert.equal(await step('open secret page', () => 42), 42);
