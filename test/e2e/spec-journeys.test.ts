@@ -3,7 +3,7 @@
 // shop-suite-playwright.test.ts) runs unmodified, a heartbeat per test and project, its setup
 // project's sign-in kept as a session; what pulse cannot honour is refused at its line.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
@@ -63,6 +63,9 @@ describe('Playwright Test spec files as journeys', () => {
 
   test('the example suite under pulse run: a heartbeat per test and project, the setup sign-in done once and kept encrypted, never written by the setup test', async (t) => {
     const dataDir = tempDir(t);
+    // What a `playwright test` run of the suite saved (shop-suite-playwright.test.ts makes one): gone, to see pulse write none.
+    const stateFile = path.join(SUITE, 'playwright', '.auth', 'shopper.json');
+    rmSync(stateFile, { force: true });
     const pulse = new DaemonProcess([...SUITE_ARGS, '--base-url', shop.url, '--data-dir', dataDir, '--concurrency', '1'], {
       PULSE_ALLOW_OPEN_WRITES: '1',
       PULSE_SESSION_KEY: KEY,
@@ -103,7 +106,7 @@ describe('Playwright Test spec files as journeys', () => {
     assert.equal(signIns - signInsBefore, 1, 'one sign-in for both signed-in tests');
 
     // Kept by pulse, encrypted; the setup test's storageState({ path }) wrote nothing.
-    assert.equal(existsSync(path.join(SUITE, 'playwright', '.auth', 'shopper.json')), false, 'no storage state file in clear');
+    assert.equal(existsSync(stateFile), false, 'no storage state file in clear');
     const kept = readdirSync(path.join(dataDir, 'sessions'));
     assert.equal(kept.length, 1);
     const { tokens } = (await (await fetch(`${shop.url}/__account/tokens`)).json()) as { tokens: string[] };
