@@ -56,6 +56,23 @@ async function runNow(pulse: DaemonProcess, journey: string): Promise<Run> {
 
 describe('Playwright Test spec files as journeys', () => {
   let shop: Shop;
+  /** `pulse once --json` on a folder of test/fixtures, without a Playwright config, against the shop. */
+  const onceWithoutConfig = (fixture: string, dataDir: string) =>
+    runPulse(
+      [
+        'once',
+        '--journeys',
+        path.join(ROOT, 'test', 'fixtures', fixture),
+        '--playwright-config',
+        'none',
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        dataDir,
+        '--json',
+      ],
+      { timeoutMs: 240_000 },
+    );
   before(async () => {
     shop = await startShop();
   });
@@ -182,21 +199,7 @@ describe('Playwright Test spec files as journeys', () => {
   });
 
   test("a spec test misusing the API while it runs fails as the journey's own fault, with the daemon's other journeys unaffected", async (t) => {
-    const run = await runPulse(
-      [
-        'once',
-        '--journeys',
-        path.join(ROOT, 'test', 'fixtures', 'specs-runtime'),
-        '--playwright-config',
-        'none',
-        '--base-url',
-        shop.url,
-        '--data-dir',
-        tempDir(t),
-        '--json',
-      ],
-      { timeoutMs: 240_000 },
-    );
+    const run = await onceWithoutConfig('specs-runtime', tempDir(t));
     const results = new Map((JSON.parse(run.stdout || '[]') as RunResult[]).map((result) => [result.journey, result]));
     assert.equal(results.size, 6, run.stderr);
     assert.equal(results.get('ok-the-home-page-answers')?.status, 'success', 'the healthy spec beside them');
@@ -224,21 +227,7 @@ describe('Playwright Test spec files as journeys', () => {
   });
 
   test('a CommonJS spec file (a project without "type": "module") gets the same test API', async (t) => {
-    const run = await runPulse(
-      [
-        'once',
-        '--journeys',
-        path.join(ROOT, 'test', 'fixtures', 'specs-cjs'),
-        '--playwright-config',
-        'none',
-        '--base-url',
-        shop.url,
-        '--data-dir',
-        tempDir(t),
-        '--json',
-      ],
-      { timeoutMs: 120_000 },
-    );
+    const run = await onceWithoutConfig('specs-cjs', tempDir(t));
     const [result] = JSON.parse(run.stdout || '[]') as RunResult[];
     assert.equal(result?.journey, 'home-the-home-page-answers', run.stderr);
     assert.equal(result.status, 'success', JSON.stringify(result.error));
