@@ -176,14 +176,12 @@ async function attempt(request: AttemptRequest): Promise<void> {
       ]).catch((error: unknown) => ({ failure: describeError(error).message }));
       // An import that did not finish still tried this version, once its files were read.
       version = 'failure' in imported ? await peek(versions.of(journey.source, journey.folder ?? path.dirname(journey.source))) : imported.version;
+      // A spec file's journey is one of its tests: found by the name it was loaded under.
+      const declared = 'failure' in imported ? undefined : imported.journeys.get(journey.name);
       if ('failure' in imported) {
         result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${imported.failure}`);
         faultMessage ??= result.error!.message;
-      }
-      const own = 'failure' in imported ? undefined : imported.journeys.get(journey.name);
-      if ('failure' in imported) {
-        // Told above.
-      } else if (!own) {
+      } else if (!declared) {
         const why =
           imported.problems.map((p) => p.message).join('; ') || `it no longer declares ${journey.spec ? `the test '${journey.spec.title}'` : 'this journey'}`;
         result = failed({ kind: 'not-loaded' }, `the journey file did not load: ${why}`);
@@ -203,17 +201,23 @@ async function attempt(request: AttemptRequest): Promise<void> {
           const secretNames = Object.keys(params).filter((name) => secrets.has(params[name]!));
           Object.defineProperty(params, SECRET_PARAM_NAMES, { value: Object.freeze(secretNames), enumerable: false });
           Object.freeze(params);
-          const declared = own.options.session;
+          const declaredSession = declared.options.session;
           // Only the session the daemon handed over, and only to the journey that declares it by that name.
-          const session = request.session && declared?.options.name === request.session.name ? declared : undefined;
+          const session = request.session && declaredSession?.options.name === request.session.name ? declaredSession : undefined;
           const report = await runAttempt({
             body:
-              session && growing ? sessionBody({ body: own.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) }) : own.body,
+              session && growing
+                ? sessionBody({ body: declared.body, session, kept, redact: growing, report: (outcome) => (sessionReport = outcome) })
+                : declared.body,
             journey,
             runId: request.runId,
             attempt: request.attempt,
             browser,
-            contextOptions: contextOptionsFor(own.contextOptions ?? request.contextOptions, own.contextOptions ? params.baseUrl : undefined, session && kept),
+            contextOptions: contextOptionsFor(
+              declared.contextOptions ?? request.contextOptions,
+              declared.contextOptions ? params.baseUrl : undefined,
+              session && kept,
+            ),
             params,
             ownOrigins: new OwnOrigins([params.baseUrl, ...journey.origins].filter((entry): entry is string => typeof entry === 'string' && entry !== '')),
             tracing: request.tracing,
