@@ -95,9 +95,9 @@ function isTuple(entry: unknown): entry is [unknown, { scope?: string; auto?: bo
  * does; undefined when the first parameter is no object pattern (then no fixture can be named).
  */
 export function fixtureNames(fn: (...args: never[]) => unknown): string[] | undefined {
-  const text = Function.prototype.toString.call(fn);
+  const text = withoutComments(Function.prototype.toString.call(fn));
   const open = firstParameterStart(text);
-  if (open === undefined) return [];
+  if (open === undefined) return undefined;
   let i = open;
   while (/\s/.test(text[i] ?? '')) i += 1;
   if (text[i] === ')') return [];
@@ -115,12 +115,34 @@ export function fixtureNames(fn: (...args: never[]) => unknown): string[] | unde
   return names;
 }
 
-/** Index just past the `(` that opens the parameter list, or undefined for an arrow function with one bare parameter. */
+/** Index just past the `(` that opens the parameter list, or undefined for an arrow function with one bare parameter (no pattern). */
 function firstParameterStart(text: string): number | undefined {
   const arrowBare = /^\s*(?:async\s+)?[A-Za-z_$][\w$]*\s*=>/.exec(text);
   if (arrowBare) return undefined;
   const open = text.indexOf('(');
   return open < 0 ? undefined : open + 1;
+}
+
+/** The text with each comment a space: a comment in a parameter list names no fixture (strings kept whole). */
+function withoutComments(text: string): string {
+  let kept = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i]!;
+    if (char === '"' || char === "'" || char === '`') {
+      const end = skipString(text, i);
+      kept += text.slice(i, end + 1);
+      i = end;
+    } else if (char === '/' && text[i + 1] === '/') {
+      const end = text.indexOf('\n', i);
+      kept += ' ';
+      i = end < 0 ? text.length : end - 1;
+    } else if (char === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      kept += ' ';
+      i = end < 0 ? text.length : end + 1;
+    } else kept += char;
+  }
+  return kept;
 }
 
 /** Index of the bracket that closes the one at `open`, strings skipped. */
