@@ -207,6 +207,8 @@ export interface FixtureRunOptions {
 export class FixtureRun {
   readonly #made = new Map<FixtureDefinition | string, Promise<unknown>>();
   readonly #teardowns: (() => Promise<void>)[] = [];
+  /** A fixture function given by test.use() as a definition, one per name, so it is made once like any fixture. */
+  readonly #overrides = new Map<string, FixtureDefinition>();
 
   constructor(private readonly options: FixtureRunOptions) {}
 
@@ -244,8 +246,14 @@ export class FixtureRun {
     const given = this.options.options[name];
     const definition = this.options.set.definitions.get(name);
     if (given !== undefined && !(definition?.builtin && typeof given !== 'function')) {
-      if (typeof given === 'function')
-        return this.#make({ ...(definition ?? blank(name)), value: given, builtin: false, parent: definition, location: 'test.use()' });
+      if (typeof given === 'function') {
+        let override = this.#overrides.get(name);
+        if (!override) {
+          override = { ...(definition ?? blank(name)), value: given, builtin: false, parent: definition, location: 'test.use()' };
+          this.#overrides.set(name, override);
+        }
+        return this.#make(override);
+      }
       if (!definition?.builtin) return Promise.resolve(given);
     }
     if (definition) return this.#make(definition);
