@@ -212,7 +212,10 @@ test('test.only, test.fail.only and describe.only (serial and parallel too) are 
 
 test('test.extend() makes a test object whose tests carry its fixtures; the base keeps its own', async () => {
   const base = makeTest(FixtureSet.builtins());
-  const extended = member(base, 'extend')({ shop: async ({ page }: Record<string, unknown>, use: (value: unknown) => Promise<void>) => use(page) }) as unknown as TestApi;
+  const extended = member(
+    base,
+    'extend',
+  )({ shop: async ({ page }: Record<string, unknown>, use: (value: unknown) => Promise<void>) => use(page) }) as unknown as TestApi;
   const { root } = await collectFile('/specs/extended.spec.ts', async () => {
     base('with the base', body);
     extended('with the shop', body);
@@ -302,7 +305,10 @@ test('a file whose top level throws leaves no collection behind, and the next fi
   // One file at a time: a second collection while one runs is refused, never mixed in.
   let release!: () => void;
   const first = collectFile('/specs/slow.spec.ts', () => new Promise<void>((resolve) => (release = resolve)));
-  await assert.rejects(collectFile('/specs/other.spec.ts', async () => undefined), /a spec file is being collected already; \/specs\/other\.spec\.ts must wait for it/);
+  await assert.rejects(
+    collectFile('/specs/other.spec.ts', async () => undefined),
+    /a spec file is being collected already; \/specs\/other\.spec\.ts must wait for it/,
+  );
   release();
   await first;
 });

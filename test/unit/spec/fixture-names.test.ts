@@ -27,7 +27,7 @@ const NAMED: [string, string[]][] = [
   ['async ({ a = (1, 2), b = x => ({ y: x }), c = 1 > 0 ? {} : [] }) => {}', ['a', 'b', 'c']],
   ['async ({ "quoted-key": q, \'single\': s, plain }) => {}', ['quoted-key', 'single', 'plain']],
   ['async ({ page: { url }, todo: [first, second] }) => {}', ['page', 'todo']],
-  ['async ({ a = "({", b = `}`, c = \'it\\\'s }\' }) => {}', ['a', 'b', 'c']],
+  ["async ({ a = \"({\", b = `}`, c = 'it\\'s }' }) => {}", ['a', 'b', 'c']],
   ['async ({ page, }) => {}', ['page']],
   ['async (\n  {\n    page,\n    context,\n  },\n  use,\n) => {}', ['page', 'context']],
   ['async ({}, use) => {}', []],

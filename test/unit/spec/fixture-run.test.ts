@@ -106,11 +106,14 @@ test('a fixture that names itself gets the definition it overrides, down to the 
   assert.deepEqual(given, { greeting: 'hello from the page, opened, again' });
   // Nothing before it: it cannot name itself.
   const alone = FixtureSet.builtins().extend({ lonely: async ({ lonely }: Fixtures, use: Use) => use(lonely) }, 'alone.ts:2:3');
-  await assert.rejects(runOf(alone).argumentsFor(async ({ lonely }: Fixtures) => lonely, 'the test'), (error: unknown) => {
-    assert.ok(error instanceof UnknownFixtureError);
-    assert.match(error.message, /fixture 'lonely' \(alone\.ts:2:3\) asks for 'lonely', which it overrides, but nothing defines it before/);
-    return true;
-  });
+  await assert.rejects(
+    runOf(alone).argumentsFor(async ({ lonely }: Fixtures) => lonely, 'the test'),
+    (error: unknown) => {
+      assert.ok(error instanceof UnknownFixtureError);
+      assert.match(error.message, /fixture 'lonely' \(alone\.ts:2:3\) asks for 'lonely', which it overrides, but nothing defines it before/);
+      return true;
+    },
+  );
 });
 
 test('a fixture that returns without use(), throws before it or calls it twice is told as misuse or by its own error', async () => {
@@ -129,13 +132,22 @@ test('a fixture that returns without use(), throws before it or calls it twice i
     },
     'hostile.spec.ts:4:2',
   );
-  await assert.rejects(runOf(set).argumentsFor(async ({ forgetful }: Fixtures) => forgetful, 'the test'), (error: unknown) => {
-    assert.ok(error instanceof SpecMisuseError);
-    assert.equal(error.message, "fixture 'forgetful' (hostile.spec.ts:4:2) returned without calling use(value)");
-    return true;
-  });
-  await assert.rejects(runOf(set).argumentsFor(async ({ plainFunction }: Fixtures) => plainFunction, 'the test'), SpecMisuseError);
-  await assert.rejects(runOf(set).argumentsFor(async ({ broken }: Fixtures) => broken, 'the test'), /^Error: the shop is down$/);
+  await assert.rejects(
+    runOf(set).argumentsFor(async ({ forgetful }: Fixtures) => forgetful, 'the test'),
+    (error: unknown) => {
+      assert.ok(error instanceof SpecMisuseError);
+      assert.equal(error.message, "fixture 'forgetful' (hostile.spec.ts:4:2) returned without calling use(value)");
+      return true;
+    },
+  );
+  await assert.rejects(
+    runOf(set).argumentsFor(async ({ plainFunction }: Fixtures) => plainFunction, 'the test'),
+    SpecMisuseError,
+  );
+  await assert.rejects(
+    runOf(set).argumentsFor(async ({ broken }: Fixtures) => broken, 'the test'),
+    /^Error: the shop is down$/,
+  );
   const greedy = runOf(set);
   assert.deepEqual(await greedy.argumentsFor(async ({ greedy }: Fixtures) => greedy, 'the test'), { greedy: 'the page' });
   await assert.rejects(greedy.tearDown(), (error: unknown) => {
@@ -175,22 +187,34 @@ test('test.use(): an option over its default, a function over a fixture, made on
   // A plain value for a lent built-in never replaces what the run lends.
   assert.deepEqual(await runOf(FixtureSet.builtins(), { page: 'a string' }).argumentsFor(async ({ page }: Fixtures) => page, 'the test'), { page: 'the page' });
   // An option set to undefined is given as undefined, not refused as unknown.
-  assert.deepEqual(await runOf(FixtureSet.builtins(), { storageState: undefined }).argumentsFor(async ({ storageState }: Fixtures) => storageState, 'the test'), {
-    storageState: undefined,
-  });
+  assert.deepEqual(
+    await runOf(FixtureSet.builtins(), { storageState: undefined }).argumentsFor(async ({ storageState }: Fixtures) => storageState, 'the test'),
+    {
+      storageState: undefined,
+    },
+  );
 });
 
 test('a fixture nothing provides, and a body that destructures nothing, are refused naming the test', async () => {
-  await assert.rejects(runOf(FixtureSet.builtins()).argumentsFor(async ({ todoPage }: Fixtures) => todoPage, "test 'adds a todo' (todo.spec.ts:5:1)"), (error: unknown) => {
-    assert.ok(error instanceof UnknownFixtureError);
-    assert.ok(error instanceof SpecMisuseError);
-    assert.equal(error.message, "test 'adds a todo' (todo.spec.ts:5:1) uses fixture 'todoPage', which no test.extend(), option or built-in fixture provides");
-    return true;
-  });
+  await assert.rejects(
+    runOf(FixtureSet.builtins()).argumentsFor(async ({ todoPage }: Fixtures) => todoPage, "test 'adds a todo' (todo.spec.ts:5:1)"),
+    (error: unknown) => {
+      assert.ok(error instanceof UnknownFixtureError);
+      assert.ok(error instanceof SpecMisuseError);
+      assert.equal(error.message, "test 'adds a todo' (todo.spec.ts:5:1) uses fixture 'todoPage', which no test.extend(), option or built-in fixture provides");
+      return true;
+    },
+  );
   const set = FixtureSet.builtins().extend({ needy: async ({ nowhere }: Fixtures, use: Use) => use(nowhere) }, 'needy.ts:1:1');
-  await assert.rejects(runOf(set).argumentsFor(async ({ needy }: Fixtures) => needy, 'the test'), /fixture 'needy' \(needy\.ts:1:1\) uses fixture 'nowhere'/);
+  await assert.rejects(
+    runOf(set).argumentsFor(async ({ needy }: Fixtures) => needy, 'the test'),
+    /fixture 'needy' \(needy\.ts:1:1\) uses fixture 'nowhere'/,
+  );
   const bare: unknown = vm.runInThisContext('(async page => page.goto("/"))');
-  await assert.rejects(runOf(set).argumentsFor(bare as (...args: never[]) => unknown, 'the test'), /the test: its first parameter must destructure the fixtures it uses/);
+  await assert.rejects(
+    runOf(set).argumentsFor(bare as (...args: never[]) => unknown, 'the test'),
+    /the test: its first parameter must destructure the fixtures it uses/,
+  );
 });
 
 test('auto fixtures are set up for every test and hook, named or not, and torn down with the rest', async () => {

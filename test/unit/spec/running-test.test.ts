@@ -77,7 +77,10 @@ test('test.step() names each step by the titles it is inside of, joined with " â
     'passed check out â€º pay',
     'passed check out',
   ]);
-  await assert.rejects(spec.step('stray', () => undefined), /^Error: test\.step\('stray'\) was called outside a running test, at /);
+  await assert.rejects(
+    spec.step('stray', () => undefined),
+    /^Error: test\.step\('stray'\) was called outside a running test, at /,
+  );
 });
 
 test('a step with its own timeout fails when it is over it; one within it passes and leaves no timer', async () => {
@@ -135,7 +138,11 @@ test('expect.soft lets the step go on and fails it at its end; outside a run it 
 test('test.skip(), fixme() and fail() while a test runs are misuse (a false condition is nothing); slow() is let be', async () => {
   const spec = api();
   await specRun.run(runOf(recordingStep([])), async () => {
-    assert.throws(() => spec.skip(), (error: unknown) => error instanceof SpecMisuseError && /the test called test\.skip\(\) while it ran: a monitor must run what it monitors/.test(error.message));
+    assert.throws(
+      () => spec.skip(),
+      (error: unknown) =>
+        error instanceof SpecMisuseError && /the test called test\.skip\(\) while it ran: a monitor must run what it monitors/.test(error.message),
+    );
     assert.throws(() => spec.skip(true, 'not on mobile'), /test\.skip\(\) while it ran: not on mobile: a monitor/);
     assert.throws(() => spec.fixme(1), /test\.fixme\(\) while it ran/);
     assert.throws(() => spec.fail(), /test\.fail\(\) was called while the test ran: pulse does not monitor a test that is expected to fail/);

@@ -51,7 +51,13 @@ test("Playwright's default testMatch: every *.spec.* and *.test.* below testDir,
   assert.ok(only);
   assert.equal(only.name, '');
   assert.equal(only.testDir, path.join(dir, 'tests'));
-  assert.deepEqual(takenBy(only, dir, FILES), ['tests/shop.spec.ts', 'tests/cart.test.mjs', 'tests/deep/account.spec.tsx', 'tests/.hidden/secret.spec.ts', 'tests/..odd.spec.ts']);
+  assert.deepEqual(takenBy(only, dir, FILES), [
+    'tests/shop.spec.ts',
+    'tests/cart.test.mjs',
+    'tests/deep/account.spec.tsx',
+    'tests/.hidden/secret.spec.ts',
+    'tests/..odd.spec.ts',
+  ]);
 });
 
 test('no config: one unnamed project over the folder with Playwright defaults', async (t) => {
@@ -93,7 +99,11 @@ test('testMatch and testIgnore as globs, regular expressions and lists, per proj
   const sticky = named(projects, 'sticky');
   assert.deepEqual(takenBy(sticky, dir, FILES), takenBy(sticky, dir, FILES));
   assert.deepEqual(takenBy(sticky, dir, FILES), ['tests/shop.spec.ts', 'tests/.hidden/secret.spec.ts', 'tests/..odd.spec.ts']);
-  assert.deepEqual(takenBy(named(projects, 'listed'), dir, FILES), ['tests/cart.test.mjs', 'tests/deep/account.spec.tsx'], 'an empty testIgnore list ignores nothing');
+  assert.deepEqual(
+    takenBy(named(projects, 'listed'), dir, FILES),
+    ['tests/cart.test.mjs', 'tests/deep/account.spec.tsx'],
+    'an empty testIgnore list ignores nothing',
+  );
   assert.deepEqual(takenBy(named(projects, 'ignoring'), dir, FILES), ['tests/deep/account.spec.tsx', 'tests/.hidden/secret.spec.ts', 'tests/..odd.spec.ts']);
   const elsewhere = named(projects, 'elsewhere');
   assert.equal(elsewhere.testDir, path.join(dir, 'other'));
@@ -121,7 +131,12 @@ export default {
   const setup = named(projects, 'setup');
   const mobile = named(projects, 'mobile');
   assert.deepEqual(setup.use, { baseURL: 'http://127.0.0.1:3000', locale: 'en-GB', viewport: { width: 1280, height: 720 } });
-  assert.deepEqual(mobile.use, { baseURL: 'http://127.0.0.1:3000', locale: 'en-GB', viewport: { width: 390, height: 844 }, storageState: '.auth/shopper.json' });
+  assert.deepEqual(mobile.use, {
+    baseURL: 'http://127.0.0.1:3000',
+    locale: 'en-GB',
+    viewport: { width: 390, height: 844 },
+    storageState: '.auth/shopper.json',
+  });
   assert.deepEqual([setup.retries, setup.timeoutMs, setup.dependencies], [1, 45_000, []]);
   assert.deepEqual([mobile.retries, mobile.timeoutMs, mobile.dependencies], [0, 45_000, ['setup']]);
   assert.deepEqual(mobile.metadata, { team: 'shop', tier: 2 });
