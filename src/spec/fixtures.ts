@@ -217,9 +217,9 @@ export class FixtureRun {
     const names = fixtureNames(fn);
     if (names === undefined)
       throw new UnknownFixtureError(`${what}: its first parameter must destructure the fixtures it uses, e.g. async ({ page }) => { ... }`);
-    for (const definition of this.options.set.definitions.values()) if (definition.auto) await this.#make(definition);
+    for (const definition of this.options.set.definitions.values()) if (definition.auto) await this.#make(definition, []);
     const values: Record<string, unknown> = {};
-    for (const name of names) values[name] = await this.#get(name, undefined, what);
+    for (const name of names) values[name] = await this.#get(name, undefined, what, []);
     return values;
   }
 
@@ -237,11 +237,11 @@ export class FixtureRun {
     if (first) throw first.error;
   }
 
-  /** A fixture by name, asked for by `by` (whose own name means its parent definition). */
-  #get(name: string, by: FixtureDefinition | undefined, what: string): Promise<unknown> {
+  /** A fixture by name, asked for by `by` (whose own name means its parent definition); `chain`: the fixtures being set up that led here. */
+  #get(name: string, by: FixtureDefinition | undefined, what: string, chain: readonly FixtureDefinition[]): Promise<unknown> {
     if (by && by.name === name) {
       if (!by.parent) throw new UnknownFixtureError(`fixture '${name}' (${by.location}) asks for '${name}', which it overrides, but nothing defines it before`);
-      return this.#make(by.parent);
+      return this.#make(by.parent, chain);
     }
     const given = this.options.options[name];
     const definition = this.options.set.definitions.get(name);
@@ -252,26 +252,32 @@ export class FixtureRun {
           override = { ...(definition ?? blank(name)), value: given, builtin: false, parent: definition, location: 'test.use()' };
           this.#overrides.set(name, override);
         }
-        return this.#make(override);
+        return this.#make(override, chain);
       }
       if (!definition?.builtin) return Promise.resolve(given);
     }
-    if (definition) return this.#make(definition);
+    if (definition) return this.#make(definition, chain);
     if (Object.hasOwn(this.options.options, name)) return Promise.resolve(given);
     throw new UnknownFixtureError(`${what} uses fixture '${name}', which no test.extend(), option or built-in fixture provides`);
   }
 
-  #make(definition: FixtureDefinition): Promise<unknown> {
+  #make(definition: FixtureDefinition, chain: readonly FixtureDefinition[]): Promise<unknown> {
+    // A fixture that needs itself through others would wait for itself for ever: say so instead.
+    const looped = chain.indexOf(definition);
+    if (looped >= 0) {
+      const cycle = [...chain.slice(looped), definition].map((entry) => `'${entry.name}' (${entry.location})`).join(' -> ');
+      throw new SpecMisuseError(`fixtures ${cycle} depend on each other in a cycle: none of them can be set up`);
+    }
     const key = definition.builtin ? definition.name : definition;
     let made = this.#made.get(key);
     if (!made) {
-      made = this.#setUp(definition);
+      made = this.#setUp(definition, [...chain, definition]);
       this.#made.set(key, made);
     }
     return made;
   }
 
-  async #setUp(definition: FixtureDefinition): Promise<unknown> {
+  async #setUp(definition: FixtureDefinition, chain: readonly FixtureDefinition[]): Promise<unknown> {
     if (definition.builtin) {
       const option = this.options.options[definition.name];
       const builtin = this.options.builtins[definition.name];
@@ -283,7 +289,7 @@ export class FixtureRun {
     const names = fixtureNames(fn);
     if (names === undefined) throw new UnknownFixtureError(`${what}: its first parameter must destructure the fixtures it uses`);
     const dependencies: Record<string, unknown> = {};
-    for (const name of names) dependencies[name] = await this.#get(name, definition, what);
+    for (const name of names) dependencies[name] = await this.#get(name, definition, what, chain);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let provide!: (value: unknown) => void;
