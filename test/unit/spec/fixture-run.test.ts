@@ -244,3 +244,30 @@ test('auto fixtures are set up for every test and hook, named or not, and torn d
   await run.tearDown();
   assert.deepEqual(log, ['watching the page', 'watch stopped']);
 });
+
+test('fixtures that need each other in a cycle are refused naming the cycle, never left waiting for ever', { timeout: 60_000 }, async () => {
+  const set = FixtureSet.builtins().extend(
+    {
+      account: async ({ basket }: Fixtures, use: Use) => use(basket),
+      basket: async ({ coupon }: Fixtures, use: Use) => use(coupon),
+      coupon: async ({ account }: Fixtures, use: Use) => use(account),
+    },
+    'loop.spec.ts:2:1',
+  );
+  await assert.rejects(
+    runOf(set).argumentsFor(async ({ basket }: Fixtures) => basket, 'the test'),
+    (error: unknown) => {
+      assert.ok(error instanceof SpecMisuseError);
+      assert.equal(
+        error.message,
+        "fixtures 'basket' (loop.spec.ts:2:1) -> 'coupon' (loop.spec.ts:2:1) -> 'account' (loop.spec.ts:2:1) -> 'basket' (loop.spec.ts:2:1) depend on each other in a cycle: none of them can be set up",
+      );
+      return true;
+    },
+  );
+  // An override that names itself is no cycle: it gets the definition it overrides.
+  const over = set
+    .extend({ account: async ({ page }: Fixtures, use: Use) => use(page) }, 'fix.ts:1:1')
+    .extend({ account: async ({ account }: Fixtures, use: Use) => use(`${String(account)}!`) }, 'fix.ts:2:1');
+  assert.deepEqual(await runOf(over).argumentsFor(async ({ account }: Fixtures) => account, 'the test'), { account: 'the page!' });
+});
