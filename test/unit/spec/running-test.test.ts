@@ -201,7 +201,7 @@ test('a journey body runs the hooks in Playwright Test order, each as a step, ar
       spec.afterEach('inner after 2', async () => log.push('inner afterEach 2'));
       spec.afterAll('inner afterAll 1', async () => log.push('inner afterAll 1'));
       spec.afterAll('inner afterAll 2', async () => log.push('inner afterAll 2'));
-      spec('adds a headlamp', async ({ page }) => log.push(`test on ${String(page)}`));
+      spec('adds a headlamp', async ({ page }: Record<string, unknown>) => log.push(`test on ${String(page)}`));
     });
   });
   await run();
@@ -251,7 +251,7 @@ test('after a failed test its after hooks still run (not as steps), fixtures are
       log.push('afterEach ran');
       throw new Error('the afterEach failed too');
     });
-    withCart('buys', async ({ cart }) => {
+    withCart('buys', async ({ cart }: Record<string, unknown>) => {
       log.push(`test with ${String(cart)}`);
       throw new Error('the pay button is missing');
     });
