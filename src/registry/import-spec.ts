@@ -1,6 +1,7 @@
 // Inside a worker: import one Playwright Test spec file and turn its tests into journeys, one per
 // test and chosen project of playwright.config.ts; what pulse cannot honour is refused at the
 // line it is written on, and a test that is no journey is told with why.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -441,18 +442,43 @@ export function journeyName(file: string, titles: string[], project: string): st
     .replace(/\.[cm]?[jt]sx?$/, '');
   // A describe named as its file ('shop' in shop.spec.ts) is said once.
   const said = titles[0] !== undefined && slug(titles[0]) === slug(stem) ? titles.slice(1) : titles;
-  return slug([stem, ...said, project].filter(Boolean).join(' '));
+  const parts = [stem, ...said, project].filter((part) => part.trim() !== '').map(spelled);
+  return capped(parts.join('-') || 'test');
 }
 
+/** The longest name made from titles: it names the run's evidence folder, and a file name takes at most 255 bytes. */
+const MAX_NAME = 100;
+
+/** A part of a name: its slug, or a short hash of it when nothing of it can be spelled in a name (購入, 🛒), so two such titles stay two journeys. */
+function spelled(part: string): string {
+  return bareSlug(part) || hashOf(part).slice(0, 6);
+}
+
+/** A name past MAX_NAME cut, with a hash of the whole so names that start alike stay apart. */
+function capped(name: string): string {
+  if (name.length <= MAX_NAME) return name;
+  return `${name.slice(0, MAX_NAME - 9).replace(/-+$/, '')}-${hashOf(name).slice(0, 8)}`;
+}
+
+function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Letters no decomposition takes apart, as they are spelled in plain Latin letters. */
+const SPELLED: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' };
+
 export function slug(text: string): string {
-  return (
-    text
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'test'
-  );
+  return bareSlug(text) || 'test';
+}
+
+function bareSlug(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[ßæœøłđðþı]/g, (letter) => SPELLED[letter] ?? letter)
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 function firstLine(error: unknown): string {

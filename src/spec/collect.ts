@@ -1,6 +1,7 @@
 // What a Playwright Test file declares, collected as it is imported: its describes, tests, hooks,
 // test.use() blocks and modifiers, each with the file:line it was written at. Nothing runs here:
 // a collected test is turned into a journey (spec-journeys.ts) and run by spec-body.ts.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FixtureSet } from './fixtures.ts';
@@ -125,15 +126,23 @@ export function annotationsOf(details: TestDetails): Annotation[] {
   return given.filter((entry): entry is Annotation => typeof entry === 'object' && entry !== null && typeof entry.type === 'string');
 }
 
+/**
+ * The describe whose callback is declaring: an async context, so what an async callback declares
+ * after an await lands in that describe (refused with it), never in whatever is declaring then.
+ */
+const declaringIn = new AsyncLocalStorage<Suite>();
+
 /** The file being imported now: where test(), describe() and hooks declare themselves. */
 class Collector {
   readonly root: Suite;
-  current: Suite;
   readonly misdeclared: Misdeclared[] = [];
 
   constructor(file: string) {
     this.root = newSuite('', file, undefined);
-    this.current = this.root;
+  }
+
+  get current(): Suite {
+    return declaringIn.getStore() ?? this.root;
   }
 }
 
@@ -167,24 +176,23 @@ export function isCollecting(): boolean {
   return collecting !== undefined;
 }
 
-/** Runs a describe's callback with it as the place its tests go. */
+/**
+ * Runs a describe's callback with it as the place its tests go. An async callback is refused at
+ * its line with everything in it: what it declares after an await would be declared half.
+ */
 export function within(suite: Suite, callback: () => unknown): void {
   const collector = collecting!;
   const outer = collector.current;
   outer.entries.push(suite);
-  collector.current = suite;
-  try {
-    const returned = callback();
-    if (returned instanceof Promise) {
-      returned.catch(() => undefined);
-      collector.misdeclared.push({
-        location: suite.location,
-        message: 'the test.describe() callback is async',
-        fix: 'make it a plain function: Playwright Test declares tests synchronously',
-      });
-    }
-  } finally {
-    collector.current = outer;
+  const returned = declaringIn.run(suite, callback);
+  if (returned instanceof Promise) {
+    returned.catch(() => undefined);
+    outer.entries.splice(outer.entries.indexOf(suite), 1);
+    collector.misdeclared.push({
+      location: suite.location,
+      message: 'the test.describe() callback is async',
+      fix: 'make it a plain function: Playwright Test declares tests synchronously',
+    });
   }
 }
 

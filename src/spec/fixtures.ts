@@ -95,9 +95,9 @@ function isTuple(entry: unknown): entry is [unknown, { scope?: string; auto?: bo
  * does; undefined when the first parameter is no object pattern (then no fixture can be named).
  */
 export function fixtureNames(fn: (...args: never[]) => unknown): string[] | undefined {
-  const text = Function.prototype.toString.call(fn);
+  const text = withoutComments(Function.prototype.toString.call(fn));
   const open = firstParameterStart(text);
-  if (open === undefined) return [];
+  if (open === undefined) return undefined;
   let i = open;
   while (/\s/.test(text[i] ?? '')) i += 1;
   if (text[i] === ')') return [];
@@ -115,12 +115,34 @@ export function fixtureNames(fn: (...args: never[]) => unknown): string[] | unde
   return names;
 }
 
-/** Index just past the `(` that opens the parameter list, or undefined for an arrow function with one bare parameter. */
+/** Index just past the `(` that opens the parameter list, or undefined for an arrow function with one bare parameter (no pattern). */
 function firstParameterStart(text: string): number | undefined {
   const arrowBare = /^\s*(?:async\s+)?[A-Za-z_$][\w$]*\s*=>/.exec(text);
   if (arrowBare) return undefined;
   const open = text.indexOf('(');
   return open < 0 ? undefined : open + 1;
+}
+
+/** The text with each comment a space: a comment in a parameter list names no fixture (strings kept whole). */
+function withoutComments(text: string): string {
+  let kept = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i]!;
+    if (char === '"' || char === "'" || char === '`') {
+      const end = skipString(text, i);
+      kept += text.slice(i, end + 1);
+      i = end;
+    } else if (char === '/' && text[i + 1] === '/') {
+      const end = text.indexOf('\n', i);
+      kept += ' ';
+      i = end < 0 ? text.length : end - 1;
+    } else if (char === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      kept += ' ';
+      i = end < 0 ? text.length : end + 1;
+    } else kept += char;
+  }
+  return kept;
 }
 
 /** Index of the bracket that closes the one at `open`, strings skipped. */
@@ -185,6 +207,8 @@ export interface FixtureRunOptions {
 export class FixtureRun {
   readonly #made = new Map<FixtureDefinition | string, Promise<unknown>>();
   readonly #teardowns: (() => Promise<void>)[] = [];
+  /** A fixture function given by test.use() as a definition, one per name, so it is made once like any fixture. */
+  readonly #overrides = new Map<string, FixtureDefinition>();
 
   constructor(private readonly options: FixtureRunOptions) {}
 
@@ -193,9 +217,9 @@ export class FixtureRun {
     const names = fixtureNames(fn);
     if (names === undefined)
       throw new UnknownFixtureError(`${what}: its first parameter must destructure the fixtures it uses, e.g. async ({ page }) => { ... }`);
-    for (const definition of this.options.set.definitions.values()) if (definition.auto) await this.#make(definition);
+    for (const definition of this.options.set.definitions.values()) if (definition.auto) await this.#make(definition, []);
     const values: Record<string, unknown> = {};
-    for (const name of names) values[name] = await this.#get(name, undefined, what);
+    for (const name of names) values[name] = await this.#get(name, undefined, what, []);
     return values;
   }
 
@@ -213,35 +237,47 @@ export class FixtureRun {
     if (first) throw first.error;
   }
 
-  /** A fixture by name, asked for by `by` (whose own name means its parent definition). */
-  #get(name: string, by: FixtureDefinition | undefined, what: string): Promise<unknown> {
+  /** A fixture by name, asked for by `by` (whose own name means its parent definition); `chain`: the fixtures being set up that led here. */
+  #get(name: string, by: FixtureDefinition | undefined, what: string, chain: readonly FixtureDefinition[]): Promise<unknown> {
     if (by && by.name === name) {
       if (!by.parent) throw new UnknownFixtureError(`fixture '${name}' (${by.location}) asks for '${name}', which it overrides, but nothing defines it before`);
-      return this.#make(by.parent);
+      return this.#make(by.parent, chain);
     }
     const given = this.options.options[name];
     const definition = this.options.set.definitions.get(name);
     if (given !== undefined && !(definition?.builtin && typeof given !== 'function')) {
-      if (typeof given === 'function')
-        return this.#make({ ...(definition ?? blank(name)), value: given, builtin: false, parent: definition, location: 'test.use()' });
+      if (typeof given === 'function') {
+        let override = this.#overrides.get(name);
+        if (!override) {
+          override = { ...(definition ?? blank(name)), value: given, builtin: false, parent: definition, location: 'test.use()' };
+          this.#overrides.set(name, override);
+        }
+        return this.#make(override, chain);
+      }
       if (!definition?.builtin) return Promise.resolve(given);
     }
-    if (definition) return this.#make(definition);
+    if (definition) return this.#make(definition, chain);
     if (Object.hasOwn(this.options.options, name)) return Promise.resolve(given);
     throw new UnknownFixtureError(`${what} uses fixture '${name}', which no test.extend(), option or built-in fixture provides`);
   }
 
-  #make(definition: FixtureDefinition): Promise<unknown> {
+  #make(definition: FixtureDefinition, chain: readonly FixtureDefinition[]): Promise<unknown> {
+    // A fixture that needs itself through others would wait for itself for ever: say so instead.
+    const looped = chain.indexOf(definition);
+    if (looped >= 0) {
+      const cycle = [...chain.slice(looped), definition].map((entry) => `'${entry.name}' (${entry.location})`).join(' -> ');
+      throw new SpecMisuseError(`fixtures ${cycle} depend on each other in a cycle: none of them can be set up`);
+    }
     const key = definition.builtin ? definition.name : definition;
     let made = this.#made.get(key);
     if (!made) {
-      made = this.#setUp(definition);
+      made = this.#setUp(definition, [...chain, definition]);
       this.#made.set(key, made);
     }
     return made;
   }
 
-  async #setUp(definition: FixtureDefinition): Promise<unknown> {
+  async #setUp(definition: FixtureDefinition, chain: readonly FixtureDefinition[]): Promise<unknown> {
     if (definition.builtin) {
       const option = this.options.options[definition.name];
       const builtin = this.options.builtins[definition.name];
@@ -253,7 +289,7 @@ export class FixtureRun {
     const names = fixtureNames(fn);
     if (names === undefined) throw new UnknownFixtureError(`${what}: its first parameter must destructure the fixtures it uses`);
     const dependencies: Record<string, unknown> = {};
-    for (const name of names) dependencies[name] = await this.#get(name, definition, what);
+    for (const name of names) dependencies[name] = await this.#get(name, definition, what, chain);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let provide!: (value: unknown) => void;

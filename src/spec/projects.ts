@@ -73,7 +73,7 @@ function project(config: ConfigShape, entry: ProjectShape, dir: string): SpecPro
     testDir,
     takes: (file) => {
       const relative = path.relative(testDir, file);
-      if (relative.startsWith('..') || path.isAbsolute(relative)) return false;
+      if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return false;
       return match(file) && !ignored(file);
     },
   };

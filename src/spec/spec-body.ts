@@ -74,7 +74,9 @@ export function specBody(plan: SpecBodyPlan): JourneyBody {
     selectors.setTestIdAttribute(typeof plan.options.testIdAttribute === 'string' ? plan.options.testIdAttribute : 'data-testid');
     const run: SpecRun = { step: lent.step, info, stepPath: [], softErrors: [] };
     const suites = suitePath(test.parent);
-    const hooks = (kind: HookKind) => suites.flatMap((suite) => suite.hooks.filter((hook) => hook.kind === kind));
+    // Before hooks outermost describe first, after hooks innermost first; within a describe, as written (Playwright Test's order).
+    const hooks = (kind: HookKind) =>
+      (kind.startsWith('after') ? [...suites].reverse() : suites).flatMap((suite) => suite.hooks.filter((hook) => hook.kind === kind));
     const named = new Map<string, number>();
     const stepName = (hook: Hook) => {
       const base = hook.title ?? HOOK_STEP[hook.kind];
@@ -98,7 +100,7 @@ export function specBody(plan: SpecBodyPlan): JourneyBody {
         failed = { error };
       }
       // After hooks run whatever happened, as Playwright runs them (they often clean up); after a failure not as steps, and their errors do not replace it.
-      for (const hook of [...hooks('afterEach').reverse(), ...hooks('afterAll').reverse()]) {
+      for (const hook of [...hooks('afterEach'), ...hooks('afterAll')]) {
         try {
           await call(hook.fn, `the ${hook.kind} hook at ${hook.location}`, stepName(hook), failed === undefined);
         } catch (error) {
