@@ -256,7 +256,10 @@ class SpecJourneys {
         "give the budget as the annotation { type: 'timeout', description: '90s' }, test.describe.configure({ timeout }) or test.slow() outside the test body",
       );
     const known = new Set([...test.fixtures.definitions.keys(), ...Object.keys(options), ...BUILTIN_FIXTURES]);
-    for (const name of fixtureNames(test.fn) ?? [])
+    const named = fixtureNames(test.fn);
+    if (named === undefined)
+      this.#refuse(test.location, 'its first parameter does not destructure the fixtures it uses', 'write it as async ({ page }) => { ... }, naming the fixtures');
+    for (const name of named ?? [])
       if (!known.has(name))
         this.#refuse(
           test.location,

@@ -2,7 +2,6 @@
 // spec files, their fixtures and the Playwright config, whether they are ES modules or CommonJS.
 // The real module is still what that API itself imports.
 import Module, { register } from 'node:module';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as api from './playwright-test.ts';
 
@@ -19,7 +18,6 @@ export async function resolve(specifier, context, next) {
 
 interface CommonJsLoader {
   _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string;
-  _cache: Record<string, Module>;
 }
 
 let installed = false;
@@ -28,20 +26,17 @@ let installed = false;
 export function redirectPlaywrightTest(): void {
   if (installed) return;
   installed = true;
-  const target = new URL(import.meta.url.endsWith('.ts') ? './playwright-test.ts' : './playwright-test.js', import.meta.url).href;
+  const ts = import.meta.url.endsWith('.ts');
+  const target = new URL(ts ? './playwright-test.ts' : './playwright-test.js', import.meta.url).href;
   register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { target } });
-  // CommonJS spec files (a project without "type": "module") require() it: they get the very same
-  // module instance, through a cache entry of its own, never a second copy with its own state.
+  // CommonJS spec files require() it: a bridge module hands them the instance loaded here, as a
+  // real file, since Node.js 24 loads a require()d module through its ES module loader too.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('pulse.specTestApi')] = api;
+  const bridge = fileURLToPath(new URL(ts ? './commonjs-bridge.cts' : './commonjs-bridge.cjs', import.meta.url));
   const loader = Module as unknown as CommonJsLoader;
-  const id = path.join(path.dirname(fileURLToPath(import.meta.url)), '(pulse test API for spec files)');
-  const cached = new Module(id);
-  cached.filename = id;
-  cached.loaded = true;
-  cached.exports = api;
-  loader._cache[id] = cached;
   const resolveFilename = loader._resolveFilename;
   loader._resolveFilename = function (request, parent, ...rest) {
-    if (SPECIFIERS.has(request)) return id;
+    if (SPECIFIERS.has(request)) return bridge;
     return resolveFilename.call(this, request, parent, ...rest);
   };
 }
