@@ -67,6 +67,12 @@ function table(header: string[], rows: string[][]): string {
   );
 }
 
+/** Text in a table cell: a `|` of a title would end the cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** A ratio as a table shows it: '–' when either side has no figure. */
+const times = (ratio: number) => (Number.isFinite(ratio) ? `${fmt(ratio)}x` : '–');
+
 const medianOf = (side: SpecSide, value: (run: SpecRun) => number) => median(side.runs.map(value));
 
 export function specsSection(specs: SpecsResult, number: string): string {
@@ -74,10 +80,10 @@ export function specsSection(specs: SpecsResult, number: string): string {
   const { pulse, playwrightTest } = figures;
   const projects = [...new Set(specs.tests.map((test) => test.project))];
   const suiteRows = [
-    ['CPU-s per heartbeat', fmt(pulse.cpuS), fmt(playwrightTest.cpuS), `${fmt(figures.cpuRatio)}x`],
-    ['wall ms per heartbeat', fmt(pulse.wallMs, 4), fmt(playwrightTest.wallMs, 4), `${fmt(figures.wallRatio)}x`],
+    ['CPU-s per heartbeat', fmt(pulse.cpuS), fmt(playwrightTest.cpuS), times(figures.cpuRatio)],
+    ['wall ms per heartbeat', fmt(pulse.wallMs, 4), fmt(playwrightTest.wallMs, 4), times(figures.wallRatio)],
     ...(pulse.cgroupCpuS !== undefined && playwrightTest.cgroupCpuS !== undefined
-      ? [['CPU-s per heartbeat, cgroup check', fmt(pulse.cgroupCpuS), fmt(playwrightTest.cgroupCpuS), `${fmt(playwrightTest.cgroupCpuS / pulse.cgroupCpuS)}x`]]
+      ? [['CPU-s per heartbeat, cgroup check', fmt(pulse.cgroupCpuS), fmt(playwrightTest.cgroupCpuS), times(playwrightTest.cgroupCpuS / pulse.cgroupCpuS)]]
       : []),
     ['successful runs', String(pulse.heartbeats), String(playwrightTest.heartbeats), ''],
     ['of them signed in (the setup project ran)', String(pulse.signIns), String(playwrightTest.signIns), ''],
@@ -86,8 +92,8 @@ export function specsSection(specs: SpecsResult, number: string): string {
   const testRows = specs.tests.map((test) => {
     const cpu = (side: SpecSide) => medianOf(side, (run) => run.cpuS);
     return [
-      test.title,
-      test.project,
+      cell(test.title),
+      cell(test.project),
       String(test.pulse.runs.length),
       fmt(cpu(test.pulse)),
       fmt(
@@ -100,7 +106,7 @@ export function specsSection(specs: SpecsResult, number: string): string {
         medianOf(test.playwrightTest, (run) => run.wallMs),
         4,
       ),
-      `${fmt(cpu(test.playwrightTest) / cpu(test.pulse))}x`,
+      times(cpu(test.playwrightTest) / cpu(test.pulse)),
       `${test.pulse.failures} / ${test.playwrightTest.failures}`,
     ];
   });
@@ -137,11 +143,11 @@ export function specsSection(specs: SpecsResult, number: string): string {
 /** One line for stdout. */
 export function specsSummary(specs: SpecsResult): string {
   const { pulse, playwrightTest, cpuRatio } = specFigures(specs);
-  return `specs: pulse ${fmt(pulse.cpuS)} CPU-s per heartbeat, playwright test per run ${fmt(playwrightTest.cpuS)} s: ${fmt(cpuRatio)}x (sign-ins ${pulse.signIns} vs ${playwrightTest.signIns}; failed ${pulse.failures} vs ${playwrightTest.failures})`;
+  return `specs: pulse ${fmt(pulse.cpuS)} CPU-s per heartbeat, playwright test per run ${fmt(playwrightTest.cpuS)} s: ${times(cpuRatio)} (sign-ins ${pulse.signIns} vs ${playwrightTest.signIns}; failed ${pulse.failures} vs ${playwrightTest.failures})`;
 }
 
 /** The finding it makes. */
 export function specsFinding(specs: SpecsResult): string {
   const { pulse, playwrightTest, cpuRatio } = specFigures(specs);
-  return `- The example Playwright suite run as pulse journeys costs ${fmt(pulse.cpuS)} CPU-s per heartbeat against ${fmt(playwrightTest.cpuS)} as one \`playwright test\` process per check (${fmt(cpuRatio)}x), the setup project's sign-in counted where each side runs it (${pulse.signIns} against ${playwrightTest.signIns} times).`;
+  return `- The example Playwright suite run as pulse journeys costs ${fmt(pulse.cpuS)} CPU-s per heartbeat against ${fmt(playwrightTest.cpuS)} as one \`playwright test\` process per check (${times(cpuRatio)}), the setup project's sign-in counted where each side runs it (${pulse.signIns} against ${playwrightTest.signIns} times).`;
 }
