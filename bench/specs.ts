@@ -3,6 +3,7 @@
 // journey worker runs each test once (as the daemon runs them), and one `playwright test` process
 // per test runs each once (as a cron job, or Checkly, starts a check); which side goes first
 // alternates every round, so machine noise hits both alike.
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CpuCgroup } from './proc.ts';
 import { inheritedEnv, spawnMeasured } from './spawn.ts';
@@ -11,6 +12,12 @@ import type { SpecSuite } from './worker.ts';
 
 /** The suite benched: the example suite against the demo shop, paths relative to the root. */
 export const SPEC_SUITE: SpecSuite = { dir: 'examples/shop-suite/tests', config: 'examples/shop-suite/playwright.config.ts' };
+
+/**
+ * Where the suite's setup project saves the signed-in state under `playwright test`
+ * (auth.setup.ts): a live session in clear, removed after the section unless it was there before.
+ */
+const SUITE_STATE_DIR = 'examples/shop-suite/playwright';
 
 export type SpecSideId = 'pulse' | 'playwright-test';
 
@@ -73,6 +80,8 @@ export function grepFor(title: string): string {
 
 export async function runSpecs(options: SpecsOptions): Promise<SpecsResult> {
   const { log, root } = options;
+  const stateDir = path.join(root, SUITE_STATE_DIR);
+  const stateDirBefore = existsSync(stateDir);
   const dataDir = path.join(options.tmpDir, 'specs-data');
   const pulse = await WorkerClient.start({
     cmd: 'init',
@@ -166,5 +175,6 @@ export async function runSpecs(options: SpecsOptions): Promise<SpecsResult> {
   } finally {
     await pulse.stop();
     spawnCgroup?.destroy();
+    if (!stateDirBefore) rmSync(stateDir, { recursive: true, force: true });
   }
 }

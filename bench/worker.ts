@@ -40,7 +40,7 @@ export interface InitRequest {
   logFile: string;
   /** Check the /proc figures against a CPU cgroup where the machine allows one. */
   cgroup: boolean;
-  /** The journey measured: journeys/<name>.journey.ts for pulse, its plain-Playwright twin for the floor. */
+  /** The journey measured: journeys/<name>.journey.ts for pulse, its plain-Playwright twin for the floor; unused with a suite. */
   journey: string;
   /** pulse only: run the scheduled tests of this Playwright Test suite instead of `journey`. */
   suite?: SpecSuite;
