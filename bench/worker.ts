@@ -1,7 +1,8 @@
 // One in-process variant (pulse's runner, or the plain-Playwright floor) in a process of its own,
-// driven over IPC by bench/run.ts. pulse runs either one journey of journeys/ or every scheduled
-// test of a Playwright Test suite (bench/specs.ts). Each variant measures itself: its own CPU (process.cpuUsage)
-// and its browser's process tree (/proc), so nothing of the harness or the other variant counts.
+// driven over IPC by bench/run.ts; pulse runs one journey of journeys/, or every scheduled test of
+// a Playwright Test suite (bench/specs.ts). Each variant measures itself: its own CPU
+// (process.cpuUsage) and its browser's process tree (/proc), so nothing of the harness or the
+// other variant counts.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
