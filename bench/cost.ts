@@ -5,7 +5,7 @@ import type { PlaywrightUse } from '../src/playwright-use.ts';
 import { CHROMIUM_ARGS } from '../src/runner/find-browser.ts';
 import { elasticCommand, prepareElastic, type ElasticSetup } from './elastic.ts';
 import { CpuCgroup } from './proc.ts';
-import { spawnMeasured } from './spawn.ts';
+import { inheritedEnv, spawnMeasured } from './spawn.ts';
 import type { MemorySample } from './worker.ts';
 import { WorkerClient } from './worker-client.ts';
 import { ALL_FEATURES, type PulseFeatures } from './worker.ts';
@@ -163,18 +163,12 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
     }
   };
 
-  const spawnEnv = (): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env))
-      if (!key.startsWith('PULSE_') && key !== 'NODE_TEST_CONTEXT' && key !== 'NODE_OPTIONS') env[key] = value;
-    return env;
-  };
   const playwrightTest = () =>
     spawnMeasured({
       command: path.join(options.root, 'node_modules/.bin/playwright'),
       args: ['test', '--grep', options.journey, '--reporter=line', '--workers=1', '--output', path.join(options.tmpDir, 'playwright-test-output')],
       cwd: options.root,
-      env: { ...spawnEnv(), CI: '1', PULSE_PARAM_BASE_URL: options.shopUrl, PULSE_BROWSER_PATH: options.headlessShell },
+      env: { ...inheritedEnv(), CI: '1', PULSE_PARAM_BASE_URL: options.shopUrl, PULSE_BROWSER_PATH: options.headlessShell },
       successPattern: /\b1 passed\b/,
       cgroup: spawnCgroup,
     });
@@ -187,7 +181,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       contextOptions: options.use.contextOptions,
     });
     // Elastic counts steps: all six of the journey passed.
-    return spawnMeasured({ ...command, env: spawnEnv(), successPattern: /\b6 passed\b/, cgroup: spawnCgroup });
+    return spawnMeasured({ ...command, env: inheritedEnv(), successPattern: /\b6 passed\b/, cgroup: spawnCgroup });
   };
   const spawned = async (id: VariantId, runs: number, keep: boolean) => {
     for (let i = 0; i < runs; i += 1) {

@@ -2,6 +2,8 @@
 import type { CapacityResult, LevelResult, MemoryPoint } from './capacity.ts';
 import type { CostResult, VariantId, VariantResult } from './cost.ts';
 import type { ScrapeResult } from './scrape.ts';
+import type { SpecsResult } from './specs.ts';
+import { specsFinding, specsSection, specsSummary } from './specs-report.ts';
 import { FIGURE_DOCS, renderFigures } from './figures.ts';
 import { fmt, fmtBytes, fmtPercent, median, summarize } from './stats.ts';
 
@@ -33,6 +35,8 @@ export interface BenchResults {
   moreCosts?: CostResult[];
   scrape?: ScrapeResult;
   capacity?: CapacityResult;
+  /** A Playwright Test suite as pulse journeys against `playwright test` per run. */
+  specs?: SpecsResult;
   /** Hand-written notes (bench/findings.md): what was changed from these measurements, before and after. */
   notes?: string;
 }
@@ -567,6 +571,7 @@ function findings(results: BenchResults): string {
     lines.push(
       `- /metrics at ${scrape.series} series (${fmtBytes(scrape.bodyBytes)}) takes ${fmt(scrape.httpMs.median)} ms median over HTTP from the daemon's cached body; rebuilding that body after results costs ${fmt(scrape.serialiseMs.median)} ms, at most once a second, off the scrape path.`,
     );
+  if (results.specs) lines.push(specsFinding(results.specs));
   return ['## Findings', '', ...lines].join('\n');
 }
 
@@ -629,7 +634,7 @@ export function renderMarkdown(results: BenchResults): string {
     `- **Spawn-per-run** variants are started once per run and waited for; their CPU is the growth of the bench process's own \`cutime+cstime\` (\`/proc/self/stat\`), since a process's counters carry every descendant it, or they, waited for, **plus** the processes that leave the tree before they end: when Chromium's main process exits its zygotes are re-parented to init, which reaps them, so their CPU (and that of the renderers they reaped) never reaches the bench's counters. The bench follows the spawned tree in /proc while it runs (members re-read every 20 ms, new ones found every 100 ms) and adds what re-parented members were last seen to have used${orphanNote(cost)}. \`playwright test\` runs \`journeys/journeys.spec.ts\` with \`--grep checkout --workers=1 --reporter=line\`, \`CI=1\`, \`PULSE_PARAM_BASE_URL\` (no webServer of its own) and \`PULSE_BROWSER_PATH\` set to the same headless shell.`,
     `- **cgroup check**: ${cost?.cgroupUsed ? 'where the kernel lets the bench create a cpuacct cgroup (root, cgroup v1 cpuacct or v2), the browser tree of each worker is moved into one after launch, and each spawned run starts inside one; the kernel then counts every process born inside, re-parented or not. The column shows that figure next to the /proc one.' : 'no CPU cgroup could be created on this machine, so the /proc figures stand alone.'}`,
     '- Rounds interleave the variants in blocks, rotating the order every round; before the first round every variant ran once or twice, discarded. Ticks are counted at USER_HZ = 100 a second, as on every Linux pulse runs on. Median and p95 are nearest-rank over successful runs; failed runs are counted and left out.',
-    '- Capacity, soak: see their sections. Scrape: in the bench process.',
+    `- Capacity, soak: see their sections. Scrape: in the bench process.${results.specs ? ' A Playwright Test suite against `playwright test` per run: see section 6.' : ''}`,
     '',
   ];
   if (cost) parts.push(costSection(cost, '1'), '');
@@ -638,6 +643,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (capacity) parts.push(capacitySection(capacity), '', memorySection(capacity), '');
   if (scrape) parts.push(scrapeSection(scrape), '');
   if (capacity) parts.push(soakSection(capacity), '');
+  if (results.specs) parts.push(specsSection(results.specs, '6'), '');
   parts.push(findings(results), '');
   parts.push(
     '## Figures the docs quote',
@@ -688,6 +694,7 @@ export function renderSummary(results: BenchResults): string {
     lines.push(
       `soak: RSS growth ${fmtPercent(soak.rssGrowth)}, browser PSS growth ${fmtPercent(soak.pssGrowth)}, browser processes ${soak.processesFirstHalf} -> ${soak.processesSecondHalf}`,
     );
+  if (results.specs) lines.push(specsSummary(results.specs));
   for (const check of targetChecks(results)) lines.push(`${check.verdict.padEnd(4)} ${check.target}: ${check.measured}`);
   return lines.join('\n');
 }

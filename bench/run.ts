@@ -1,6 +1,6 @@
 // `npm run bench`: what a heartbeat costs, how many this machine sustains, /metrics at scale, and a soak.
-//   node --import tsx bench/run.ts [--quick] [--out <file>] [--no-elastic] [--only cost,scrape,capacity]
-//                                  [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <s>]
+//   node --import tsx bench/run.ts [--quick] [--out <file>] [--no-elastic] [--only cost,scrape,capacity,specs]
+//                                  [--runs <n>] [--soak-runs <n>] [--spec-rounds <n>] [--profile <file.cpuprofile>] [--wait-idle <s>]
 //                                  [--variants pulse,pulse-unmarked,...] [--pages checkout,catalog]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,10 +17,11 @@ import { FIGURE_DOCS, renderFigures, withFigures } from './figures.ts';
 import { renderMarkdown, renderSummary, type BenchResults, type Machine } from './report.ts';
 import { runScrape, type ScrapeResult } from './scrape.ts';
 import { startShopProcess } from './shop-process.ts';
+import { runSpecs, type SpecsResult } from './specs.ts';
 import { median } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SECTIONS = ['cost', 'scrape', 'capacity'] as const;
+const SECTIONS = ['cost', 'scrape', 'capacity', 'specs'] as const;
 const DEFAULT_OUT = path.join(ROOT, 'bench/RESULTS.md');
 /**
  * The journeys whose cost per heartbeat is measured: the checkout (few requests per page) and a
@@ -30,7 +31,7 @@ const BENCH_PAGES = ['checkout', 'catalog'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--out <file>] [--no-elastic] [--only ${SECTIONS.join(',')}]
-                       [--runs <n>] [--soak-runs <n>] [--profile <file.cpuprofile>] [--wait-idle <seconds>]
+                       [--runs <n>] [--soak-runs <n>] [--spec-rounds <n>] [--profile <file.cpuprofile>] [--wait-idle <seconds>]
                        [--variants ${VARIANT_IDS.join(',')}] [--pages ${BENCH_PAGES.join(',')}]`;
 
 interface Settings {
@@ -44,6 +45,8 @@ interface Settings {
   pages: string[];
   runs: number;
   soakRuns: number;
+  /** Rounds of the spec-suite section: every scheduled test once per round on each side. */
+  specRounds: number;
   profile: string | undefined;
   waitIdleS: number;
 }
@@ -58,6 +61,7 @@ function readSettings(argv: string[]): Settings | 'help' {
       only: { type: 'string' },
       runs: { type: 'string' },
       'soak-runs': { type: 'string' },
+      'spec-rounds': { type: 'string' },
       profile: { type: 'string' },
       'wait-idle': { type: 'string' },
       variants: { type: 'string' },
@@ -104,6 +108,8 @@ function readSettings(argv: string[]): Settings | 'help' {
     variants: variants as VariantId[] | undefined,
     runs: count('runs', values.runs, quick ? 3 : 30, 1),
     soakRuns: count('soak-runs', values['soak-runs'], quick ? 20 : 1000, 4),
+    // A round is ten `playwright test` processes: about a minute on 2 cores.
+    specRounds: count('spec-rounds', values['spec-rounds'], quick ? 1 : 6, 1),
     profile: values.profile ? path.resolve(values.profile) : undefined,
     waitIdleS: count('wait-idle', values['wait-idle'], quick ? 0 : 60, 0),
   };
@@ -173,6 +179,7 @@ async function main(): Promise<number> {
   const costs: CostResult[] = [];
   let scrape: ScrapeResult | undefined;
   let capacity: CapacityResult | undefined;
+  let specs: SpecsResult | undefined;
   try {
     for (const page of settings.only.has('cost') ? settings.pages : []) {
       log(`cost per heartbeat of ${page}: ${settings.runs} runs per variant`);
@@ -230,6 +237,20 @@ async function main(): Promise<number> {
         log,
       });
     }
+    if (settings.only.has('specs')) {
+      log(`a Playwright Test suite: pulse against \`playwright test\` per run, ${settings.specRounds} round${settings.specRounds === 1 ? '' : 's'}`);
+      specs = await runSpecs({
+        root: ROOT,
+        tmpDir,
+        shopUrl: shop.url,
+        headlessShell,
+        rounds: settings.specRounds,
+        warmUp: !settings.quick,
+        cgroup: true,
+        log,
+      });
+      machine.chromiumVersions = { ...machine.chromiumVersions, [headlessShell]: specs.browserVersion };
+    }
   } finally {
     await shop.close();
     rmSync(tmpDir, { recursive: true, force: true });
@@ -246,6 +267,7 @@ async function main(): Promise<number> {
     ...(costs.length > 1 ? { moreCosts: costs.slice(1) } : {}),
     ...(scrape ? { scrape } : {}),
     ...(capacity ? { capacity } : {}),
+    ...(specs ? { specs } : {}),
     ...(!settings.quick && existsSync(notesFile) ? { notes: readFileSync(notesFile, 'utf8') } : {}),
   };
   mkdirSync(path.dirname(settings.out), { recursive: true });

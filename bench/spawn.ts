@@ -34,6 +34,14 @@ export interface SpawnOptions {
   timeoutMs?: number;
 }
 
+/** This process's environment without pulse's settings and Node.js's test and option variables: what a spawned run starts from. */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('PULSE_') && key !== 'NODE_TEST_CONTEXT' && key !== 'NODE_OPTIONS') env[key] = value;
+  return env;
+}
+
 export async function spawnMeasured(options: SpawnOptions): Promise<SpawnSample> {
   const { cgroup } = options;
   const launch = cgroup ? cgroup.wrap(options.command, options.args) : { command: options.command, args: [...options.args] };

@@ -1,7 +1,7 @@
 // The bench's side of a variant worker: start it, send it requests, wait for its answers.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { InitRequest, LaunchInfo, MemorySample, PulseFeatures, RunSample, WorkerRequest } from './worker.ts';
+import type { HarnessJourney, InitRequest, LaunchInfo, MemorySample, PulseFeatures, RunSample, WorkerRequest } from './worker.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -65,8 +65,17 @@ export class WorkerClient {
     return this.request({ cmd: 'launch', executablePath, ...(features ? { features } : {}) }) as Promise<LaunchInfo>;
   }
 
-  run(): Promise<RunSample> {
-    return this.request({ cmd: 'run' }) as Promise<RunSample>;
+  /** One run of the harness's journey, or of the one named (pulse with a suite). */
+  run(journey?: string): Promise<RunSample> {
+    return this.request({ cmd: 'run', ...(journey !== undefined ? { journey } : {}) }) as Promise<RunSample>;
+  }
+
+  journeys(): Promise<HarnessJourney[]> {
+    return this.request({ cmd: 'journeys' }) as Promise<HarnessJourney[]>;
+  }
+
+  async restartWindow(): Promise<void> {
+    await this.request({ cmd: 'restartWindow' });
   }
 
   memory(): Promise<MemorySample> {

@@ -1,6 +1,8 @@
 // One in-process variant (pulse's runner, or the plain-Playwright floor) in a process of its own,
-// driven over IPC by bench/run.ts. Each variant measures itself: its own CPU (process.cpuUsage)
-// and its browser's process tree (/proc), so nothing of the harness or the other variant counts.
+// driven over IPC by bench/run.ts; pulse runs one journey of journeys/, or every scheduled test of
+// a Playwright Test suite (bench/specs.ts). Each variant measures itself: its own CPU
+// (process.cpuUsage) and its browser's process tree (/proc), so nothing of the harness or the
+// other variant counts.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +14,9 @@ import { loadPlaywrightUse, type PlaywrightUse } from '../src/playwright-use.ts'
 import { createRedactor } from '../src/redact.ts';
 import { loadInOwnWorker } from '../src/runner/own-worker.ts';
 import type { JourneyDefinition } from '../src/journey.ts';
+import { formatProblem } from '../src/problem.ts';
+import { SessionKeeper } from '../src/runner/session-keeper.ts';
+import { signInStepName } from '../src/session.ts';
 import { WorkerPool } from '../src/runner/worker-pool.ts';
 import { defaultOf } from '../src/settings/table.ts';
 import { browserLaunchOptions } from '../src/runner/find-browser.ts';
@@ -36,8 +41,28 @@ export interface InitRequest {
   logFile: string;
   /** Check the /proc figures against a CPU cgroup where the machine allows one. */
   cgroup: boolean;
-  /** The journey measured: journeys/<name>.journey.ts for pulse, its plain-Playwright twin for the floor. */
+  /** The journey measured: journeys/<name>.journey.ts for pulse, its plain-Playwright twin for the floor; unused with a suite. */
   journey: string;
+  /** pulse only: run the scheduled tests of this Playwright Test suite instead of `journey`. */
+  suite?: SpecSuite;
+}
+
+/** A Playwright Test suite whose tests pulse runs as journeys, its paths relative to the root. */
+export interface SpecSuite {
+  /** The folder of its spec files: pulse's journeys folder. */
+  dir: string;
+  /** Its playwright.config.ts: projects, `use`, the setup project's sign-in. */
+  config: string;
+}
+
+/** A journey the pulse harness holds, as the bench needs to name it to `playwright test`. */
+export interface HarnessJourney {
+  name: string;
+  /** A spec test's title path (describes, then the test, joined with ' › '), and its project. */
+  title?: string;
+  project?: string;
+  /** The journey starts signed in with a kept session (a setup project's sign-in). */
+  session: boolean;
 }
 
 /** What one run of a harness says: whether it passed, and for pulse the CPU it attributed to the run. */
@@ -46,6 +71,8 @@ export interface HarnessRun {
   error?: string;
   /** pulse's own reading of the run (pulse_journey_cpu_seconds_total's increment). */
   attributedCpuS?: number;
+  /** pulse: the run signed in for its kept session (the session was missing or expired). */
+  signedIn?: boolean;
 }
 
 /** What pulse adds to a run beyond running it, each measured by turning it off. */
@@ -61,7 +88,11 @@ export type WorkerRequest =
   | InitRequest
   /** pulse only: what to turn off (PULSE_MARK_TRAFFIC=off, PULSE_WEB_VITALS=off, no per-run summary). */
   | { cmd: 'launch'; executablePath: string; features?: PulseFeatures }
-  | { cmd: 'run' }
+  /** `journey`: which of the harness's journeys (pulse with a suite); its one journey when absent. */
+  | { cmd: 'run'; journey?: string }
+  | { cmd: 'journeys' }
+  /** The next run's window starts at its own start: what the browser did idle since the last run is nobody's. */
+  | { cmd: 'restartWindow' }
   | { cmd: 'memory' }
   | { cmd: 'closeBrowser' }
   | { cmd: 'profile'; on: boolean; file?: string }
@@ -81,6 +112,8 @@ export interface RunSample {
   browserProcesses: number;
   /** pulse's own reading of the run's CPU, when it has one. */
   attributedCpuS?: number;
+  /** pulse: the run signed in for its kept session. */
+  signedIn?: boolean;
 }
 
 export interface MemorySample {
@@ -107,31 +140,51 @@ interface Harness {
   /** Other processes of the variant (pulse's journey worker), counted as its Node.js side. */
   helperPids?(): number[];
   workerPids?(): number[];
-  run(): Promise<HarnessRun>;
+  /** The journeys it can run (pulse), for the bench to name them. */
+  journeys?(): HarnessJourney[];
+  run(journey: string | undefined): Promise<HarnessRun>;
   closeBrowser(): Promise<void>;
 }
 
 /**
  * pulse as the daemon runs it: the journey in a pooled worker process driving its own browser,
- * a fresh context per run, real sinks (store, metrics, heartbeat log).
+ * a fresh context per run, real sinks (store, metrics, heartbeat log). With a suite, every
+ * scheduled test of its spec files (a journey per test and project), loaded as `pulse run
+ * --journeys <dir> --playwright-config <config>` loads them, with kept sessions as the daemon
+ * keeps them (in memory: no session key), so a setup project's sign-in runs where pulse runs it.
  */
 class PulseHarness implements Harness {
   #workers: WorkerPool | undefined;
   #runner: Runner | undefined;
+  /** Outlives the browser launches, as the daemon's keeper outlives replaced workers. */
+  readonly #sessions = new SessionKeeper();
 
   private constructor(
     private readonly init: InitRequest,
     private readonly use: PlaywrightUse,
-    private readonly journey: JourneyDefinition,
+    private readonly all: JourneyDefinition[],
     private readonly log: Logger,
     private readonly sinks: SinkFanout,
   ) {}
 
   static async create(init: InitRequest): Promise<PulseHarness> {
-    const use = await loadPlaywrightUse(path.join(init.root, 'playwright.config.ts'));
-    const loaded = await loadInOwnWorker({ dir: path.join(init.root, 'journeys'), cwd: init.root });
-    const journey = loaded.journeys.find((j) => j.name === init.journey);
-    if (!journey) throw new Error(`journeys/${init.journey}.journey.ts did not load: ${JSON.stringify(loaded.problems)}`);
+    const { suite } = init;
+    const config = path.resolve(init.root, suite?.config ?? 'playwright.config.ts');
+    const use = await loadPlaywrightUse(config);
+    const loaded = await loadInOwnWorker({
+      dir: path.resolve(init.root, suite?.dir ?? 'journeys'),
+      cwd: init.root,
+      ...(suite ? { specs: { match: defaultOf('specs'), load: { config } } } : {}),
+    });
+    let journeys: JourneyDefinition[];
+    if (suite) {
+      journeys = loaded.journeys.filter((j) => j.spec);
+      if (journeys.length === 0 || loaded.problems.length > 0)
+        throw new Error(`${suite.dir} did not load as pulse loads it: ${loaded.problems.map(formatProblem).join('; ') || 'no scheduled tests'}`);
+    } else {
+      journeys = loaded.journeys.filter((j) => j.name === init.journey);
+      if (journeys.length === 0) throw new Error(`journeys/${init.journey}.journey.ts did not load: ${JSON.stringify(loaded.problems)}`);
+    }
     mkdirSync(init.dataDir, { recursive: true });
     const log = createLogger({
       level: 'info',
@@ -141,9 +194,13 @@ class PulseHarness implements Harness {
       destination: pino.destination({ dest: init.logFile, sync: false, mkdir: true }),
     });
     const metrics = new RunMetrics({ registry: new Registry(), location: 'bench' });
-    metrics.registerJourneys([journey]);
+    metrics.registerJourneys(journeys);
     const sinks = new SinkFanout(log, [openRunStore({ dataDir: init.dataDir }).writer, metrics, new HeartbeatLogSink({ log })]);
-    return new PulseHarness(init, use, journey, log, sinks);
+    return new PulseHarness(init, use, journeys, log, sinks);
+  }
+
+  journeys(): HarnessJourney[] {
+    return this.all.map((j) => ({ name: j.name, ...(j.spec ? { title: j.spec.title, project: j.spec.project } : {}), session: j.session !== undefined }));
   }
 
   async launch(executablePath: string, features: PulseFeatures): Promise<string> {
@@ -162,6 +219,7 @@ class PulseHarness implements Harness {
       observe: features.observe,
       redact: createRedactor([]),
       log: this.log,
+      sessions: this.#sessions,
     });
     // The version, from a browser of the harness's own started with the same options (outside every measured window).
     const probe = await chromium.launch(launch);
@@ -183,16 +241,20 @@ class PulseHarness implements Harness {
   }
 
   // What the daemon's execute() does for one planned run.
-  async run(): Promise<HarnessRun> {
+  async run(name: string | undefined): Promise<HarnessRun> {
+    const journey = name === undefined ? this.all[0] : this.all.find((j) => j.name === name);
+    if (!journey) return { ok: false, error: `no journey '${name}' in this harness` };
     const runId = newRunId();
-    const runLog = this.log.child({ journey: this.journey.name, runId });
-    runLog.debug({ event: 'run_started' }, `run of ${this.journey.name} started`);
-    const result = await this.#runner!.run(this.journey, { runId, log: runLog });
+    const runLog = this.log.child({ journey: journey.name, runId });
+    runLog.debug({ event: 'run_started' }, `run of ${journey.name} started`);
+    const result = await this.#runner!.run(journey, { runId, log: runLog });
     await this.sinks.onResult(result);
     const attributed = result.usage ? { attributedCpuS: result.usage.cpuSeconds } : {};
+    const session = journey.session;
+    const signedIn = session ? { signedIn: result.steps.some((step) => step.name === signInStepName(session.name)) } : {};
     return result.status === 'success'
-      ? { ok: true, ...attributed }
-      : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500), ...attributed };
+      ? { ok: true, ...attributed, ...signedIn }
+      : { ok: false, error: `${result.status}: ${result.error?.step ?? ''} ${result.error?.message ?? ''}`.slice(0, 500), ...attributed, ...signedIn };
   }
 
   async closeBrowser(): Promise<void> {
@@ -262,7 +324,13 @@ class Worker {
       case 'launch':
         return this.#launch(request.executablePath, request.features ?? ALL_FEATURES);
       case 'run':
-        return this.#run();
+        return this.#run(request.journey);
+      case 'journeys':
+        return this.#harness!.journeys?.() ?? [];
+      case 'restartWindow':
+        this.#lastBrowserCpu = undefined;
+        this.#lastCgroupCpu = undefined;
+        return {};
       case 'memory':
         return this.#memory();
       case 'closeBrowser':
@@ -296,7 +364,7 @@ class Worker {
     return { browserVersion: version, mainPid: this.#mainPid, browserProcesses: tree.length, cgroup: this.#cgroup !== undefined };
   }
 
-  async #run(): Promise<RunSample> {
+  async #run(journey: string | undefined): Promise<RunSample> {
     // Browser windows are back to back: a closed context's renderer exits after close() returns,
     // and its last ticks land in the next run's window instead of between two windows.
     // /proc is read outside the node clock's window, so the harness's reading is not counted.
@@ -307,7 +375,7 @@ class Worker {
     const wall0 = performance.now();
     let outcome: HarnessRun;
     try {
-      outcome = await this.#harness!.run();
+      outcome = await this.#harness!.run(journey);
     } catch (error) {
       outcome = { ok: false, error: String(error).slice(0, 500) };
     }

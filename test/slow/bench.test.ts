@@ -34,15 +34,16 @@ function tableAfter(markdown: string, heading: string): string[][] {
 
 const NUMBER = /^-?\d+(\.\d+)?$/;
 
-test('npm run bench -- --quick writes a well-formed report to --out, and leaves bench/RESULTS.md alone', { timeout: 420_000 }, async (t) => {
+test('npm run bench -- --quick writes a well-formed report to --out, and leaves bench/RESULTS.md alone', { timeout: 600_000 }, async (t) => {
   const dir = tempDir(t, 'pulse-bench-test-');
   const out = path.join(dir, 'results.md');
   const before = existsSync(RESULTS) ? statSync(RESULTS).mtimeMs : undefined;
 
-  const run = await runCommand(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], { timeoutMs: 400_000 });
+  const run = await runCommand(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], { timeoutMs: 580_000 });
   assert.equal(run.code, 0, `bench failed:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`);
   assert.match(run.stdout, /pulse\/floor CPU \d/, 'the ratios on stdout');
   assert.match(run.stdout, /spawn\/pulse CPU \d/);
+  assert.match(run.stdout, /specs: pulse \d[\d.]* CPU-s per heartbeat, playwright test per run \d[\d.]* s: \d[\d.]*x/);
 
   const markdown = readFileSync(out, 'utf8');
   assert.match(markdown, /^# pulse bench results\n/);
@@ -116,5 +117,16 @@ test('npm run bench -- --quick writes a well-formed report to --out, and leaves 
     ),
     JSON.stringify(soak),
   );
+  // The example suite under pulse against `playwright test` per run: one round of its ten tests and projects.
+  const suite = Object.fromEntries(
+    tableAfter(markdown, '## 6. A Playwright Test suite: pulse against `playwright test` per run').map(([what, ...cells]) => [String(what), cells] as const),
+  );
+  const [pulseCpu, spawnCpu, ratio] = suite['CPU-s per heartbeat'] ?? [];
+  assert.match(pulseCpu ?? '', NUMBER, JSON.stringify(suite));
+  assert.match(spawnCpu ?? '', NUMBER);
+  assert.match(ratio ?? '', /^\d+(\.\d+)?x$/);
+  assert.deepEqual(suite['successful runs']?.slice(0, 2), ['10', '10'], 'every test and project ran on both sides');
+  // pulse keeps the setup project's sign-in; `playwright test` runs the setup project before each signed-in test.
+  assert.deepEqual(suite['of them signed in (the setup project ran)']?.slice(0, 2), ['1', '2']);
   assert.match(markdown, /\n## Findings\n/);
 });
