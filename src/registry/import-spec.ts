@@ -258,7 +258,11 @@ class SpecJourneys {
     const known = new Set([...test.fixtures.definitions.keys(), ...Object.keys(options), ...BUILTIN_FIXTURES]);
     const named = fixtureNames(test.fn);
     if (named === undefined)
-      this.#refuse(test.location, 'its first parameter does not destructure the fixtures it uses', 'write it as async ({ page }) => { ... }, naming the fixtures');
+      this.#refuse(
+        test.location,
+        'its first parameter does not destructure the fixtures it uses',
+        'write it as async ({ page }) => { ... }, naming the fixtures',
+      );
     for (const name of named ?? [])
       if (!known.has(name))
         this.#refuse(
