@@ -229,7 +229,7 @@ class SpecJourneys {
       ...(session ? { session } : {}),
     };
     const contextOptions = contextOptionsOf(options, session !== undefined, (given) => this.#configRelative(given));
-    const timeoutMs = typeof timeout === 'number' ? timeout : PLAYWRIGHT_TIMEOUT_MS;
+    const timeoutMs = parseDuration(timeout) ?? PLAYWRIGHT_TIMEOUT_MS;
     const journey: Journey = Object.freeze({
       [JOURNEY_BRAND]: true as const,
       options: journeyOptions,
