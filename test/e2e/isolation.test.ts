@@ -129,9 +129,9 @@ describe('isolation: journey code cannot blind the daemon or falsify another jou
       PULSE_LOAD_TIMEOUT: '2s',
       PULSE_WORKER_MEMORY: '256MiB',
     });
-    await pulse.started();
-    // Twelve workers, each starting its browser, on two cores: about 20 s; a start that waited on the
-    // file that never loads would take forever, not 60 s.
+    // Twelve workers, each starting its browser, on two cores: about 20 s, more on a busy machine; a
+    // start that waited on the file that never loads would take forever, not 60 s.
+    await pulse.waitFor((line) => line.event === 'started', 60_000);
     assert.ok(performance.now() - started < 60_000, 'started within 60 s');
     const invalid = pulse.lines.find((line) => line.event === 'journey_invalid');
     assert.match(String(invalid?.problem), /hangs-at-import\.journey\.ts: did not finish loading within 2000 ms/);
