@@ -187,8 +187,10 @@ class SpecJourneys {
     const slow = modifiers.find((modifier) => modifier.kind === 'slow' && holds(modifier, options));
     const configured = [...suites].reverse().find((suite) => suite.timeoutMs !== undefined)?.timeoutMs;
     const given = annotated(annotations, 'timeout') ?? defaults.timeout ?? configured ?? project.timeoutMs ?? PLAYWRIGHT_TIMEOUT_MS;
-    const timeout = slow ? tripled(given) : given;
-    const tripledMs = slow ? parseDuration(timeout) : undefined;
+    // test.slow() triples it, in ms; a timeout that is no duration goes to validateJourney as written, to be refused there.
+    const givenMs = parseDuration(given);
+    const tripledMs = slow && givenMs !== undefined ? givenMs * 3 : undefined;
+    const timeout = tripledMs ?? given;
     if (slow && tripledMs !== undefined && tripledMs > MAX_JOURNEY_MS) {
       this.#refuse(
         slow.location,
@@ -424,12 +426,6 @@ function holds(modifier: Modifier, options: Record<string, unknown>): boolean {
 /** The innermost annotation of this type: the test's over its describes'. */
 function annotated(annotations: Annotation[], type: string): string | undefined {
   return [...annotations].reverse().find((annotation) => annotation.type === type)?.description;
-}
-
-function tripled(timeout: string | number): string | number {
-  if (typeof timeout === 'number') return timeout * 3;
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(timeout.trim());
-  return match ? `${Number(match[1]) * 3}${match[2] ?? ''}` : timeout;
 }
 
 /** The browser context options of a spec test: its `use`'s context keys; a kept session's state comes from pulse. */
