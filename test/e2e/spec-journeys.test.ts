@@ -3,14 +3,15 @@
 // shop-suite-playwright.test.ts) runs unmodified, a heartbeat per test and project, its setup
 // project's sign-in kept as a session; what pulse cannot honour is refused at its line.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { RunResult } from '../../src/result.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { runPulse } from '../support/pulse-cli.ts';
-import { tempDir } from '../support/temp.ts';
+import { removeDir, tempDir } from '../support/temp.ts';
 
 const SUITE = path.join(ROOT, 'examples', 'shop-suite');
 const SUITE_ARGS = ['--journeys', path.join(SUITE, 'tests'), '--playwright-config', path.join(SUITE, 'playwright.config.ts')];
@@ -169,6 +170,24 @@ describe('Playwright Test spec files as journeys', () => {
       wrong.stderr + wrong.stdout,
       /PULSE_PROJECTS="tablet": no project of examples\/shop-suite\/playwright\.config\.ts is named 'tablet'; fix: name one of: setup, desktop, mobile, signed-in/,
     );
+  });
+
+  test('a Playwright config that throws is one problem naming it; the journey files beside the spec files still load', async (t) => {
+    const dir = journeyDir('spec-config');
+    t.after(() => removeDir(dir));
+    writeFileSync(path.join(dir, 'playwright.config.ts'), "throw new Error('the config reads a variable that is not set');\nexport default {};\n");
+    writeFileSync(path.join(dir, 'home.spec.ts'), "import { test } from '@playwright/test';\ntest('home', async ({ page }) => { await page.goto('/'); });\n");
+    writeJourney(
+      dir,
+      { name: 'plain', schedule: '*/5 * * * *' },
+      'async ({ page, step, params }) => { await step("open", async () => { await page.goto(params.baseUrl); }); }',
+    );
+    const run = await runPulse(['validate', '--journeys', dir, '--playwright-config', path.join(dir, 'playwright.config.ts')], { timeoutMs: 120_000 });
+    assert.equal(run.code, 1);
+    const out = run.stdout + run.stderr;
+    assert.match(out, /playwright\.config\.ts: cannot be loaded: the config reads a variable that is not set; fix: correct it/);
+    assert.match(out, /1 problem found/);
+    assert.match(out, /1 valid journey: plain/);
   });
 
   test('pulse validate refuses what pulse cannot honour, each at its line with a fix, and loads the rest', async () => {
