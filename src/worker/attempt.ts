@@ -76,10 +76,15 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
   const started = performance.now();
   const message = (text: string) => shorten(options.redact(stripAnsi(text)));
   // A call of pulse's own that ran out of time means the browser stopped answering: the daemon replaces it.
-  const proberError = (text: string, error: unknown): Report => ({
-    result: failedAttempt({ kind: 'not-run' }, { message: message(text) }, { attempt, durationMs: performance.now() - started }),
-    ...(error instanceof DeadlineError ? { browser: 'unresponsive' as const } : {}),
-  });
+  // The message says so, for on-call: "context.newPage did not answer" alone does not name the browser.
+  const proberError = (text: string, error: unknown): Report => {
+    const unresponsive = error instanceof DeadlineError;
+    const said = unresponsive ? `${text} (the browser stopped answering; its worker is replaced)` : text;
+    return {
+      result: failedAttempt({ kind: 'not-run' }, { message: message(said) }, { attempt, durationMs: performance.now() - started }),
+      ...(unresponsive ? { browser: 'unresponsive' as const } : {}),
+    };
+  };
 
   options.events.phase('setup');
   let context: BrowserContext;
