@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { startShop } from '../../src/demo/shop.ts';
 import { ROOT, runCommand, type CliResult } from '../support/pulse-cli.ts';
+import { folderCopy } from '../support/journey-files.ts';
 import { freePort } from '../support/ports.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -91,7 +92,7 @@ interface SuiteRun extends CliResult {
   tests: Ran[];
 }
 
-/** `playwright test -c examples/shop-suite` as QA would run it, from the repository's root. */
+/** `playwright test -c examples/shop-suite` as QA would run it, from the repository's root (on a copy of the folder). */
 async function runSuite(t: TestContext, options: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<SuiteRun> {
   const output = tempDir(t);
   const report = path.join(output, 'report.json');
@@ -106,7 +107,8 @@ async function runSuite(t: TestContext, options: { env?: NodeJS.ProcessEnv; args
     PLAYWRIGHT_JSON_OUTPUT_FILE: report,
     ...options.env,
   };
-  const args = ['test', '-c', SUITE, '--reporter=list,json', '--output', path.join(output, 'results'), ...(options.args ?? [])];
+  // A copy: the setup project writes its storage state beside the config, which another test file removes.
+  const args = ['test', '-c', folderCopy(t, path.join(ROOT, SUITE)), '--reporter=list,json', '--output', path.join(output, 'results'), ...(options.args ?? [])];
   const run = await runCommand(PLAYWRIGHT, args, { env, timeoutMs: 300_000 });
   let parsed: { suites: ReportSuite[] };
   try {

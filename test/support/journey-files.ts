@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { journey, type JourneyDefinition, type JourneyOptions } from '../../src/journey.ts';
 import { validateJourney } from '../../src/registry/validate.ts';
@@ -10,6 +10,18 @@ const GENERATED = path.resolve('test/fixtures/generated');
 export function journeyDir(prefix: string): string {
   mkdirSync(GENERATED, { recursive: true });
   return mkdtempSync(path.join(GENERATED, `${prefix}-`));
+}
+
+/**
+ * A copy of a folder of journeys or a Playwright suite (`examples/shop-suite`), removed after the
+ * test: what a run writes beside its files (a setup project's storage state) stays the test's own
+ * while other test files use the original at the same time.
+ */
+export function folderCopy(t: { after: (fn: () => void) => void }, from: string): string {
+  const dir = journeyDir(path.basename(from));
+  cpSync(from, dir, { recursive: true, filter: (source) => !source.split(path.sep).includes('.auth') });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /**
