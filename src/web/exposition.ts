@@ -1,9 +1,12 @@
 import type { Registry } from 'prom-client';
+import { deflateHead, gzipWith, type DeflatedHead } from './gzip-parts.ts';
 
 /** What /metrics serves: a prom-client Registry fits, and so does the cache below. */
 export interface MetricsSource {
   readonly contentType: string;
   metrics(): Promise<string>;
+  /** The same body gzip-compressed, where the source keeps it compressed (a scraper asks for gzip). */
+  gzipped?(): Promise<Buffer>;
 }
 
 export interface CachedExpositionOptions {
@@ -15,19 +18,32 @@ export interface CachedExpositionOptions {
   minIntervalMs?: number;
 }
 
+/** Metrics text is very repetitive: the fastest level already sends about a fifteenth of the bytes. */
+const GZIP_LEVEL = 1;
+/** A rebuild compresses its body too while someone asked for gzip this recently (Prometheus does, every scrape). */
+const GZIP_WANTED_MS = 10 * 60_000;
+
+/** One build of the pulse_* part: its text, and its deflate blocks once compressed. */
+interface Build {
+  readonly text: string;
+  deflated?: Promise<DeflatedHead>;
+}
+
 /**
  * Builds the pulse_* part of /metrics off the scrape path: a change schedules a rebuild (at
  * once, or a second after the last one), and a scrape sends the last body plus the live
  * process metrics. With hundreds of journeys a scrape then costs the HTTP transfer only, and
- * the series are at most about a second old.
+ * the series are at most about a second old. While scrapers ask for gzip, a rebuild compresses
+ * its body as well (on the thread pool), and a scrape compresses only the live part.
  */
 export class CachedExposition implements MetricsSource {
   readonly contentType: string;
   readonly #registry: Registry;
   readonly #live: Registry | undefined;
   readonly #minIntervalMs: number;
-  #body: Promise<string> | undefined;
+  #build: Promise<Build> | undefined;
   #builtAt = 0;
+  #gzipAskedAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: CachedExpositionOptions) {
@@ -49,22 +65,47 @@ export class CachedExposition implements MetricsSource {
   }
 
   async metrics(): Promise<string> {
-    this.#body ??= this.#rebuild();
-    const [body, live] = await Promise.all([this.#body, this.#live?.metrics() ?? Promise.resolve('')]);
-    return live ? `${body}${body.endsWith('\n') ? '' : '\n'}${live}` : body;
+    const [build, live] = await Promise.all([this.#current(), this.#liveText()]);
+    return `${build.text}${live}`;
   }
 
-  #rebuild(): Promise<string> {
+  async gzipped(): Promise<Buffer> {
+    this.#gzipAskedAt = Date.now();
+    const build = await this.#current();
+    // The first gzip scrape (or the first after a long while) compresses the body it finds, once.
+    build.deflated ??= deflateHead(Buffer.from(build.text), GZIP_LEVEL);
+    const [head, live] = await Promise.all([build.deflated, this.#liveText()]);
+    return gzipWith(head, Buffer.from(live));
+  }
+
+  #current(): Promise<Build> {
+    return (this.#build ??= this.#rebuild());
+  }
+
+  async #liveText(): Promise<string> {
+    return this.#live ? this.#live.metrics() : '';
+  }
+
+  #rebuild(): Promise<Build> {
     this.#builtAt = Date.now();
-    const next = this.#registry.metrics();
-    // Until the new body is ready, scrapes get the previous one.
+    const compress = this.#builtAt - this.#gzipAskedAt < GZIP_WANTED_MS;
+    const live = this.#live !== undefined;
+    const next = this.#registry.metrics().then(async (text): Promise<Build> => {
+      const build: Build = { text: live && text !== '' && !text.endsWith('\n') ? `${text}\n` : text };
+      if (compress) {
+        build.deflated = deflateHead(Buffer.from(build.text), GZIP_LEVEL);
+        await build.deflated;
+      }
+      return build;
+    });
+    // Until the new build is ready, scrapes get the previous one.
     next.then(
       () => {
-        this.#body = next;
+        this.#build = next;
       },
       () => undefined,
     );
-    return (this.#body ??= next);
+    return (this.#build ??= next);
   }
 
   close(): void {

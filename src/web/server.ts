@@ -1,3 +1,4 @@
+import negotiate from '@fastify/accept-negotiator';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CONTROL_PREFIX, registerControlPage } from '../control/control-page.ts';
 import type { ProberStatus } from '../control/prober-health.ts';
@@ -27,6 +28,8 @@ const TARPIT_MS = 1_000;
 /** Beyond this many open connections new ones are refused, whoever opens them. */
 const MAX_CONNECTIONS = 1_024;
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+/** What /metrics can send, best first; without gzip in Accept-Encoding, or with it at q=0, the text as it is. */
+const ENCODINGS = ['gzip', 'identity'];
 
 /** One port: /metrics, /healthz (alive), /readyz (journeys loaded, browser launched), plus whatever routes adds. */
 export async function createWebServer(options: WebServerOptions): Promise<FastifyInstance> {
@@ -44,9 +47,13 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   registerClientLimit(app, { burst: CLIENT_BURST, perSecond: CLIENT_PER_SECOND, tarpitMs: TARPIT_MS, open: OPEN_PATHS, openPrefixes: [CONTROL_PREFIX] });
   app.server.maxConnections = MAX_CONNECTIONS;
 
-  app.get('/metrics', async (_request, reply) => {
-    const body = await options.metrics.metrics();
-    return reply.header('content-type', options.metrics.contentType).header('cache-control', 'no-store').send(body);
+  app.get('/metrics', async (request, reply) => {
+    const source = options.metrics;
+    reply.header('content-type', source.contentType).header('cache-control', 'no-store').header('vary', 'accept-encoding');
+    // Prometheus asks for gzip: a fifteenth of the bytes, and the body was compressed before the scrape came.
+    if (source.gzipped && negotiate(request.headers['accept-encoding'] ?? '', ENCODINGS) === 'gzip')
+      return reply.header('content-encoding', 'gzip').send(await source.gzipped());
+    return reply.send(await source.metrics());
   });
   const prober = () => (options.prober ? proberSummary(options.prober()) : {});
   app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok', ...prober() }));

@@ -82,8 +82,9 @@ export class DaemonProcess {
     }
   }
 
+  /** Starting is not what a test times: with the other test files on the same cores it may take a while. */
   async started(): Promise<string> {
-    await this.waitFor((line) => line.event === 'started', 30_000);
+    await this.waitFor((line) => line.event === 'started', 90_000);
     return this.url;
   }
 

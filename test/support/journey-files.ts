@@ -5,6 +5,8 @@ import { validateJourney } from '../../src/registry/validate.ts';
 
 /** Journeys import 'pulse', which resolves only inside the package: generated files live under test/fixtures/generated. */
 const GENERATED = path.resolve('test/fixtures/generated');
+/** Copies of whole example folders (ignored by git, the lint and the type check). */
+const SCRATCH = path.resolve('.scratch');
 
 /** A fresh folder for generated journey files. */
 export function journeyDir(prefix: string): string {
@@ -18,7 +20,9 @@ export function journeyDir(prefix: string): string {
  * while other test files use the original at the same time.
  */
 export function folderCopy(t: { after: (fn: () => void) => void }, from: string): string {
-  const dir = journeyDir(path.basename(from));
+  // Two levels below the repository's root, as the original is: a config may find the root as '../..'.
+  mkdirSync(SCRATCH, { recursive: true });
+  const dir = mkdtempSync(path.join(SCRATCH, `${path.basename(from)}-`));
   cpSync(from, dir, { recursive: true, filter: (source) => !source.split(path.sep).includes('.auth') });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;

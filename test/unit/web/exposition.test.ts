@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Counter, Registry } from 'prom-client';
+import { gunzipSync } from 'node:zlib';
 import { CachedExposition } from '../../../src/web/exposition.ts';
 
 function setup(minIntervalMs = 20) {
@@ -46,4 +47,18 @@ test("without a live registry the body is the registry's alone", async () => {
   const exposition = new CachedExposition({ registry });
   assert.equal(await exposition.metrics(), await registry.metrics());
   exposition.close();
+});
+
+test('gzipped() is the same body compressed, live part included, and follows a rebuild', async (t) => {
+  const { runs, exposition } = setup();
+  t.after(() => exposition.close());
+  runs.inc();
+  assert.equal(gunzipSync(await exposition.gzipped()).toString(), await exposition.metrics());
+  runs.inc(4);
+  exposition.invalidate();
+  // Asked for gzip once, a rebuild compresses as it builds: the scrape after it finds both ready.
+  await until('the rebuilt body, compressed', async () => /^pulse_journey_runs_total 5$/m.test(gunzipSync(await exposition.gzipped()).toString()));
+  const text = gunzipSync(await exposition.gzipped()).toString();
+  assert.equal(text, await exposition.metrics());
+  assert.match(text, /^process_live_total 3$/m);
 });
