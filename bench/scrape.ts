@@ -7,7 +7,8 @@ import { validateJourney } from '../src/registry/validate.ts';
 import { ProberMetrics } from '../src/sinks/prober-metrics.ts';
 import { RUN_METRICS } from '../src/sinks/metric-definitions.ts';
 import { RunMetrics } from '../src/sinks/run-metrics.ts';
-import { CachedExposition, type MetricsSource } from '../src/web/exposition.ts';
+import { CachedExposition, GZIP_LEVEL, type MetricsSource } from '../src/web/exposition.ts';
+import { deflateHead } from '../src/web/gzip-parts.ts';
 import { createWebServer } from '../src/web/server.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -27,8 +28,14 @@ export interface ScrapeFigures {
   bodyBytes: number;
   /** registry.metrics(): the serialisation alone. */
   serialiseMs: Summary;
-  /** A real GET /metrics through createWebServer, over loopback TCP. */
+  /** A real GET /metrics through createWebServer, over loopback TCP, asking for gzip as Prometheus does (decompressed by the client, in the time). */
   httpMs: Summary;
+  /** The same GET asking for the text as it is (`Accept-Encoding: identity`). */
+  plainHttpMs: Summary;
+  /** Bytes on the wire with gzip. */
+  gzipBytes: number;
+  /** What a rebuild adds while scrapers ask for gzip: compressing the body (on the thread pool). */
+  compressMs: Summary;
   /** GET /metrics when the body is already built (a cached string): the floor of the HTTP part. */
   cachedHttpMs: Summary;
 }
@@ -143,12 +150,20 @@ async function measure(
     if (i >= warmup) serialise.push(performance.now() - t0);
   }
 
-  // The daemon's /metrics between results: the body was rebuilt after the last result, off the scrape path.
-  const { timings: http, bodyBytes } = await timeGets(exposition, warmup, options.iterations);
+  const compress: number[] = [];
+  for (let i = 0; i < warmup + options.iterations; i += 1) {
+    const t0 = performance.now();
+    await deflateHead(Buffer.from(body), GZIP_LEVEL);
+    if (i >= warmup) compress.push(performance.now() - t0);
+  }
+
+  // The daemon's /metrics between results: the body was rebuilt (and compressed) after the last result, off the scrape path.
+  const { timings: http, wireBytes: gzipBytes } = await timeGets(exposition, warmup, options.iterations, 'gzip');
+  const { timings: plainHttp, wireBytes: bodyBytes } = await timeGets(exposition, warmup, options.iterations, 'identity');
   exposition.close();
   // The body as a string already built: what serving a cache would cost.
   const cached = { metrics: async () => body, contentType: registry.contentType } as unknown as Registry;
-  const { timings: cachedHttp } = await timeGets(cached, warmup, options.iterations);
+  const { timings: cachedHttp } = await timeGets(cached, warmup, options.iterations, 'identity');
   const figures: ScrapeFigures = {
     journeys: options.journeys,
     steps: options.steps,
@@ -157,6 +172,9 @@ async function measure(
     bodyBytes,
     serialiseMs: summarize(serialise),
     httpMs: summarize(http),
+    plainHttpMs: summarize(plainHttp),
+    gzipBytes,
+    compressMs: summarize(compress),
     cachedHttpMs: summarize(cachedHttp),
   };
   if (!extra) return figures;
@@ -204,25 +222,32 @@ async function measure(
 }
 
 /** GET /metrics through the product's web server over loopback, as a scraper sees it. */
-async function timeGets(registry: MetricsSource, warmup: number, iterations: number): Promise<{ timings: number[]; bodyBytes: number }> {
+async function timeGets(
+  registry: MetricsSource,
+  warmup: number,
+  iterations: number,
+  encoding: 'gzip' | 'identity',
+): Promise<{ timings: number[]; wireBytes: number }> {
   const app = await createWebServer({ metrics: registry, readiness: () => ({ ready: true, checks: {} }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const timings: number[] = [];
-  let bodyBytes = 0;
+  let wireBytes = 0;
   try {
     for (let i = 0; i < warmup + iterations; i += 1) {
       const t0 = performance.now();
-      const response = await fetch(`${address}/metrics`);
-      const text = await response.text();
+      const response = await fetch(`${address}/metrics`, { headers: { 'accept-encoding': encoding } });
+      await response.text();
       const elapsed = performance.now() - t0;
       if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
-      bodyBytes = Buffer.byteLength(text);
+      if ((response.headers.get('content-encoding') ?? 'identity') !== encoding && registry.gzipped)
+        throw new Error(`GET /metrics asked for ${encoding}, got ${response.headers.get('content-encoding')}`);
+      wireBytes = Number(response.headers.get('content-length'));
       if (i >= warmup) timings.push(elapsed);
     }
   } finally {
     await app.close();
   }
-  return { timings, bodyBytes };
+  return { timings, wireBytes };
 }
 
 function result(journeyName: string, location: string, status: RunResult['status'], stepNames: string[], variant: number, felt: boolean): RunResult {

@@ -19,7 +19,7 @@ export interface CachedExpositionOptions {
 }
 
 /** Metrics text is very repetitive: the fastest level already sends about a fifteenth of the bytes. */
-const GZIP_LEVEL = 1;
+export const GZIP_LEVEL = 1;
 /** A rebuild compresses its body too while someone asked for gzip this recently (Prometheus does, every scrape). */
 const GZIP_WANTED_MS = 10 * 60_000;
 
