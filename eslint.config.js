@@ -78,7 +78,18 @@ export const layerZones = LAYERS.flatMap((layer, index) =>
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.scratch/**', 'bench/.cache/**', 'test/fixtures/**', '.pulse-data/**', '**/test-results/**', '**/playwright-report/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.scratch/**',
+      'bench/.cache/**',
+      'test/fixtures/**',
+      '.pulse-data/**',
+      '**/test-results/**',
+      '**/playwright-report/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
