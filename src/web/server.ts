@@ -50,7 +50,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
   app.get('/metrics', async (request, reply) => {
     const source = options.metrics;
     reply.header('content-type', source.contentType).header('cache-control', 'no-store').header('vary', 'accept-encoding');
-    // Prometheus asks for gzip: a fifteenth of the bytes, and the body was compressed before the scrape came.
+    // Prometheus asks for gzip: far fewer bytes, and the body was compressed before the scrape came.
     if (source.gzipped && negotiate(request.headers['accept-encoding'] ?? '', ENCODINGS) === 'gzip')
       return reply.header('content-encoding', 'gzip').send(await source.gzipped());
     return reply.send(await source.metrics());
