@@ -142,6 +142,8 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       for (let i = 0; i < runs; i += 1) {
         const s = await worker.run();
         if (!keep) continue;
+        // Its browser ended before the run did (pulse replaced the worker): the run's CPU cannot be told.
+        const measured = Number.isFinite(s.browserCpuS);
         result(id).browserProcesses.push(s.browserProcesses);
         record(
           id,
@@ -153,8 +155,8 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
             ...(s.browserCgroupCpuS !== undefined ? { cgroupCpuS: s.nodeCpuS + s.browserCgroupCpuS } : {}),
             ...(s.attributedCpuS !== undefined ? { attributedCpuS: s.attributedCpuS } : {}),
           },
-          s.ok,
-          s.error,
+          s.ok && measured,
+          measured ? s.error : `its browser was gone at the end of the run, so its CPU is unknown${s.error ? `; ${s.error}` : ''}`,
         );
       }
       if (keep) result(id).memory.push(await worker.memory());

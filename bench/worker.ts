@@ -368,6 +368,12 @@ class Worker {
     // Browser windows are back to back: a closed context's renderer exits after close() returns,
     // and its last ticks land in the next run's window instead of between two windows.
     // /proc is read outside the node clock's window, so the harness's reading is not counted.
+    // pulse may have replaced its worker, and with it the browser, since the last run: follow it.
+    const now = this.#harness!.browserMainPid?.();
+    if (now !== undefined && now !== this.#mainPid) {
+      this.#mainPid = now;
+      this.#lastBrowserCpu = undefined;
+    }
     const browser0 = this.#lastBrowserCpu ?? treeCpuSeconds(browserTree(this.#mainPid));
     const cgroup0 = this.#lastCgroupCpu ?? this.#cgroup?.usageSeconds();
     const helpers = this.#harness!.helperPids?.() ?? [];
@@ -383,8 +389,9 @@ class Worker {
     const node1 = nodeCpuSeconds() + helpersCpuSeconds(helpers);
     const cgroup1 = this.#cgroup?.usageSeconds();
     const tree = browserTree(this.#mainPid);
-    const browser1 = treeCpuSeconds(tree);
-    this.#lastBrowserCpu = browser1;
+    // A browser gone by the end of the run took its CPU with it: unknown, not zero.
+    const browser1 = tree.length > 0 ? treeCpuSeconds(tree) : Number.NaN;
+    this.#lastBrowserCpu = tree.length > 0 ? browser1 : undefined;
     this.#lastCgroupCpu = cgroup1;
     return {
       ...outcome,
@@ -397,7 +404,8 @@ class Worker {
   }
 
   #memory(): MemorySample {
-    const tree = this.#mainPid ? browserTree(this.#mainPid) : [];
+    const main = this.#harness?.browserMainPid?.() ?? this.#mainPid;
+    const tree = main ? browserTree(main) : [];
     const helpers = this.#harness?.helperPids?.() ?? [];
     const workers = this.#harness?.workerPids?.() ?? [];
     return {
