@@ -14,6 +14,15 @@ import { tempDir } from '../support/temp.ts';
 const NAMES = Array.from({ length: 20 }, (_, i) => `probe-${String(i + 1).padStart(2, '0')}`);
 // Inside the package, so that `import 'pulse'` resolves as in a real journeys folder.
 const DIR = path.join(ROOT, 'test', 'fixtures', 'generated', 'twenty-journeys');
+const ONE = path.join(ROOT, 'test', 'fixtures', 'generated', 'one-journey');
+
+/**
+ * A journey that opens the shop's home page. Twenty of them every ten seconds: each shard's share
+ * runs within a tick, and three daemons do not keep six browsers busy while the test waits.
+ */
+function frontPage(name: string, schedule: string): string {
+  return `import { expect, journey } from 'pulse';\n\nexport default journey({ name: '${name}', schedule: '${schedule}', retries: 0 }, async ({ page, step, params }) => {\n  await step('open home', async () => {\n    await page.goto(params.baseUrl);\n    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();\n  });\n});\n`;
+}
 
 describe('shards and locations', () => {
   let shop: Shop;
@@ -21,15 +30,15 @@ describe('shards and locations', () => {
     shop = await startShop();
     mkdirSync(DIR, { recursive: true });
     for (const name of NAMES) {
-      writeFileSync(
-        path.join(DIR, `${name}.journey.ts`),
-        `import { expect, journey } from 'pulse';\n\nexport default journey({ name: '${name}', schedule: '*/2 * * * * *', retries: 0 }, async ({ page, step, params }) => {\n  await step('open home', async () => {\n    await page.goto(params.baseUrl);\n    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();\n  });\n});\n`,
-      );
+      writeFileSync(path.join(DIR, `${name}.journey.ts`), frontPage(name, '*/10 * * * * *'));
     }
+    mkdirSync(ONE, { recursive: true });
+    writeFileSync(path.join(ONE, 'front-page.journey.ts'), frontPage('front-page', '*/2 * * * * *'));
   });
   after(async () => {
     await shop.close();
     rmSync(DIR, { recursive: true, force: true });
+    rmSync(ONE, { recursive: true, force: true });
   });
 
   test('rendezvous hashing: every journey has one owner, shares are even, a 4th shard moves about a quarter', () => {
@@ -106,29 +115,18 @@ describe('shards and locations', () => {
 
   test('two locations side by side: two series per journey', async (t) => {
     const [eu, us] = ['eu-1', 'us-1'].map((location) => {
-      const daemon = new DaemonProcess([
-        '--journeys',
-        'journeys',
-        '--base-url',
-        shop.url,
-        '--data-dir',
-        tempDir(t),
-        '--location',
-        location,
-        '--schedule',
-        '*/2 * * * * *',
-      ]);
+      const daemon = new DaemonProcess(['--journeys', ONE, '--base-url', shop.url, '--data-dir', tempDir(t), '--location', location]);
       t.after(() => daemon.stop());
       return daemon;
     }) as [DaemonProcess, DaemonProcess];
     await Promise.all([eu.started(), us.started()]);
     await Promise.all([
-      eu.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search'),
-      us.waitFor((l) => l.event === 'heartbeat' && l.journey === 'search'),
+      eu.waitFor((l) => l.event === 'heartbeat' && l.journey === 'front-page'),
+      us.waitFor((l) => l.event === 'heartbeat' && l.journey === 'front-page'),
     ]);
-    const beat = (text: string) => /^pulse_heartbeats_total\{journey="search"[^}]*\} [1-9]/m.test(text);
+    const beat = (text: string) => /^pulse_heartbeats_total\{journey="front-page"[^}]*\} [1-9]/m.test(text);
     const series = [...(await eu.metricsWhen(beat)).split('\n'), ...(await us.metricsWhen(beat)).split('\n')].filter((l) =>
-      l.startsWith('pulse_heartbeats_total{journey="search"'),
+      l.startsWith('pulse_heartbeats_total{journey="front-page"'),
     );
     assert.equal(series.length, 2, series.join('\n'));
     assert.ok(series.some((s) => s.includes('location="eu-1"')) && series.some((s) => s.includes('location="us-1"')));
