@@ -124,9 +124,16 @@ function held(): number {
   return used_heap_size + external_memory;
 }
 
+/**
+ * One file-system request in flight (a read, a write, a stat): it ends by itself, nothing is left
+ * running. Playwright's own clean-up after a context closes (its artifacts folder) is one, and
+ * Node.js 24 shows them for pulse's evidence writes as an attempt ends: never the journey's leftover.
+ */
+const SELF_ENDING = /^FSReq/;
+
 function handleCounts(): HandleCounts {
   const counts: HandleCounts = new Map();
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  for (const kind of process.getActiveResourcesInfo()) if (!SELF_ENDING.test(kind)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   return counts;
 }
 

@@ -1,6 +1,8 @@
 // The end-of-run check of a journey worker, in this process: what a run leaves is found, named,
 // and told apart from garbage and from what pulse itself holds.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs';
+import { readFile as readFilePromise } from 'node:fs/promises';
 import { before, test } from 'node:test';
 import { GlobalsGuard, settleLazyGlobals } from '../../../src/worker/globals-guard.ts';
 import { LeftoverCheck } from '../../../src/worker/leftovers.ts';
@@ -87,6 +89,19 @@ test('a timer left running is found by kind; one cleared is not', async () => {
     clearInterval(left);
   }
   await Promise.resolve();
+});
+
+test('a file-system request still in flight as the run ends is no leftover: it ends by itself', async () => {
+  const check = new LeftoverCheck({ capBytes: 64 * 1024 * MIB });
+  check.begin();
+  readFile(import.meta.filename, () => undefined);
+  const read = readFilePromise(import.meta.filename);
+  assert.ok(
+    process.getActiveResourcesInfo().some((kind) => kind.startsWith('FSReq')),
+    'the reads are in flight',
+  );
+  assert.deepEqual(check.end({ handles: true }).found, []);
+  await read;
 });
 
 test('memory a run keeps past an eighth of the cap is charged to it; garbage it made is not', () => {
