@@ -3,6 +3,8 @@
 // before the worker reports it, so that it is charged to the run that left it and the worker is
 // replaced before it takes another. Cheap readings first: a full garbage collection runs only when
 // the cheap reading is over the allowance (see docs/isolation.md for what the check costs).
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Leftover } from '../worker-protocol.ts';
@@ -68,6 +70,23 @@ export class LeftoverCheck {
   }
 
   /**
+   * Before `end`: file-system requests begun during the attempt and still in flight get a moment
+   * to end (Playwright's clean-up of a closed context, an evidence write; Node.js 24 shows them a
+   * turn later than 20). One that does not end by then (a read of a pipe nobody writes) is left
+   * running, and `end` finds it. Costs nothing when none is in flight.
+   */
+  async settleFileRequests(ms = FILE_SETTLE_MS): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (this.#fileRequestsAdded() > 0 && performance.now() < deadline) await sleep(5);
+  }
+
+  #fileRequestsAdded(): number {
+    let added = 0;
+    for (const [kind, count] of handleCounts()) if (FILE_REQUEST.test(kind)) added += Math.max(0, count - (this.#handlesAtStart.get(kind) ?? 0));
+    return added;
+  }
+
+  /**
    * At the end of an attempt, once pulse has closed its context: what the attempt left, and
    * `worn` when the worker holds too much without this attempt having kept much of it (earlier
    * runs kept a little each): the worker is replaced then too, and no run is charged. Handles are
@@ -124,18 +143,16 @@ function held(): number {
   return used_heap_size + external_memory;
 }
 
-/**
- * One file-system request in flight (a read, a write, a stat): it ends by itself, nothing is left
- * running. Playwright's own clean-up after a context closes (its artifacts folder) is one, and
- * Node.js 24 shows them for pulse's evidence writes as an attempt ends: never the journey's leftover.
- */
-const SELF_ENDING = /^FSReq/;
-
 function handleCounts(): HandleCounts {
   const counts: HandleCounts = new Map();
-  for (const kind of process.getActiveResourcesInfo()) if (!SELF_ENDING.test(kind)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   return counts;
 }
+
+/** A file-system request in flight (a read, a write, a stat), by its kind. */
+const FILE_REQUEST = /^FSReq/;
+/** How long an attempt's file requests get to end before the check counts them: waited only while one is in flight, so only a request that never ends costs it all. */
+const FILE_SETTLE_MS = 1_000;
 
 /** e.g. ['2 Timeout', '1 TCPSocketWrap']: kinds there are more of now than at the start. */
 function extraHandles(before: HandleCounts, now: HandleCounts): string[] {

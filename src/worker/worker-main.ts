@@ -251,6 +251,7 @@ async function attempt(request: AttemptRequest): Promise<void> {
   result ??= failed({ kind: 'not-run' }, 'pulse could not run the attempt');
 
   // What the attempt left for the next one is its own: found now, charged to it, and its worker is not reused.
+  if (result.status === 'success') await leftovers.settleFileRequests();
   const { found, worn } = leftovers.end({ handles: result.status === 'success' });
   const leftBehind =
     found.length > 0 ? redact(`the run left its worker unfit for the next run: ${found.map((leftover) => leftover.message).join('; ')}`) : undefined;

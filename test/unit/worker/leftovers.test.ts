@@ -1,7 +1,10 @@
 // The end-of-run check of a journey worker, in this process: what a run leaves is found, named,
 // and told apart from garbage and from what pulse itself holds.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFile, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { readFile as readFilePromise } from 'node:fs/promises';
 import { before, test } from 'node:test';
 import { GlobalsGuard, settleLazyGlobals } from '../../../src/worker/globals-guard.ts';
@@ -91,7 +94,7 @@ test('a timer left running is found by kind; one cleared is not', async () => {
   await Promise.resolve();
 });
 
-test('a file-system request still in flight as the run ends is no leftover: it ends by itself', async () => {
+test('a file-system request still in flight as the run ends is no leftover once it has settled: it ends by itself', async () => {
   const check = new LeftoverCheck({ capBytes: 64 * 1024 * MIB });
   check.begin();
   readFile(import.meta.filename, () => undefined);
@@ -100,8 +103,30 @@ test('a file-system request still in flight as the run ends is no leftover: it e
     process.getActiveResourcesInfo().some((kind) => kind.startsWith('FSReq')),
     'the reads are in flight',
   );
+  await check.settleFileRequests();
   assert.deepEqual(check.end({ handles: true }).found, []);
   await read;
+});
+
+test('a file-system request that never ends (a read of a pipe nobody writes) is found after the settling moment', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pulse-leftovers-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'pipe');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  const check = new LeftoverCheck({ capBytes: 64 * 1024 * MIB });
+  check.begin();
+  // Opening a pipe for reading waits for a writer: the request stays in flight.
+  const read = readFilePromise(fifo);
+  await check.settleFileRequests(100);
+  const { found } = check.end({ handles: true });
+  assert.deepEqual(
+    found.map((leftover) => leftover.kind),
+    ['handles'],
+  );
+  assert.match(found[0]!.message, /it left 1 FSReq\w+ running after its run ended/);
+  // A writer that opens and closes the pipe ends the read (empty), and nothing is left after all.
+  writeFileSync(fifo, '');
+  assert.equal(String(await read), '');
 });
 
 test('memory a run keeps past an eighth of the cap is charged to it; garbage it made is not', () => {
