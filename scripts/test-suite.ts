@@ -32,6 +32,12 @@ function testFiles(folder: string): string[] {
 }
 
 const only = process.argv.slice(2);
+const unknown = only.filter((id) => !PHASES.some((phase) => phase.id === id));
+if (unknown.length > 0) {
+  // A misspelled phase would otherwise run nothing and pass.
+  console.error(`npm test: no phase named ${unknown.map((id) => `'${id}'`).join(', ')}; fix: name one of ${PHASES.map((phase) => phase.id).join(', ')}`);
+  process.exit(2);
+}
 let status = 0;
 const summary: string[] = [];
 for (const phase of PHASES) {
