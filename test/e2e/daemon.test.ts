@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { get, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
@@ -10,19 +9,8 @@ import { browserMains, descendants } from '../support/processes.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { freePort } from '../support/ports.ts';
 import { runPulse } from '../support/pulse-cli.ts';
+import { rawGet } from '../support/raw-get.ts';
 import { tempDir } from '../support/temp.ts';
-
-/** A GET as the bytes came, headers included: fetch() would decode the body before it could be looked at. */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    get(url, { headers, timeout: 10_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
-    }).on('error', reject);
-  });
-}
 
 const isHeartbeat = (journey: string) => (line: LogLine) => line.event === 'heartbeat' && line.journey === journey;
 
@@ -154,11 +142,11 @@ describe('pulse run, the daemon', () => {
     assert.deepEqual(complaints, []);
 
     // Asked as Prometheus asks (gzip): one gzip stream holding the whole body, the live process metrics at its end.
-    const gzip = await rawGet(`${pulse.url}/metrics`, { 'accept-encoding': 'gzip' });
+    const gzip = await rawGet(pulse.url, '/metrics', { 'accept-encoding': 'gzip' });
     assert.equal(gzip.headers['content-encoding'], 'gzip');
     assert.equal(gzip.headers['vary'], 'accept-encoding');
-    const unzipped = gunzipSync(gzip.body).toString();
-    assert.equal(inflateRawSync(gzip.body.subarray(10, -8)).toString(), unzipped, 'one gzip member, as curl and browsers read only the first');
+    const unzipped = gunzipSync(gzip.bytes).toString();
+    assert.equal(inflateRawSync(gzip.bytes.subarray(10, -8)).toString(), unzipped, 'one gzip member, as curl and browsers read only the first');
     assert.match(unzipped, /^pulse_step_duration_seconds_bucket\{/m);
     assert.match(unzipped, /^process_cpu_seconds_total /m);
     const gzipCheck = spawnSync('promtool', ['check', 'metrics'], { input: unzipped, encoding: 'utf8', timeout: 30_000 });
@@ -168,9 +156,9 @@ describe('pulse run, the daemon', () => {
     );
     // Not asked for, or refused: the text as it is.
     for (const accept of [undefined, 'gzip;q=0, identity']) {
-      const plain = await rawGet(`${pulse.url}/metrics`, accept ? { 'accept-encoding': accept } : {});
+      const plain = await rawGet(pulse.url, '/metrics', accept ? { 'accept-encoding': accept } : {});
       assert.equal(plain.headers['content-encoding'], undefined, `Accept-Encoding: ${accept}`);
-      assert.match(plain.body.toString(), /^pulse_step_duration_seconds_bucket\{/m);
+      assert.match(plain.body, /^pulse_step_duration_seconds_bucket\{/m);
     }
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
@@ -7,6 +7,7 @@ import { ownedBy, ownerOf } from '../../src/scheduler/shard.ts';
 import { resolveConfig, shardFromHostname } from '../../src/config.ts';
 import { formatProblem } from '../../src/problem.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { tempDir } from '../support/temp.ts';
@@ -16,24 +17,23 @@ const NAMES = Array.from({ length: 20 }, (_, i) => `probe-${String(i + 1).padSta
 const DIR = path.join(ROOT, 'test', 'fixtures', 'generated', 'twenty-journeys');
 const ONE = path.join(ROOT, 'test', 'fixtures', 'generated', 'one-journey');
 
-/**
- * A journey that opens the shop's home page. Twenty of them every ten seconds: each shard's share
- * runs within a tick, and three daemons do not keep six browsers busy while the test waits.
- */
-function frontPage(name: string, schedule: string): string {
-  return `import { expect, journey } from 'pulse';\n\nexport default journey({ name: '${name}', schedule: '${schedule}', retries: 0 }, async ({ page, step, params }) => {\n  await step('open home', async () => {\n    await page.goto(params.baseUrl);\n    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();\n  });\n});\n`;
-}
+/** Opens the shop's home page: what every journey of these tests does. */
+const FRONT_PAGE = `async ({ page, step, params }) => {
+  await step('open home', async () => {
+    await page.goto(params.baseUrl);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  });
+}`;
 
 describe('shards and locations', () => {
   let shop: Shop;
   before(async () => {
     shop = await startShop();
     mkdirSync(DIR, { recursive: true });
-    for (const name of NAMES) {
-      writeFileSync(path.join(DIR, `${name}.journey.ts`), frontPage(name, '*/10 * * * * *'));
-    }
+    // Twenty every ten seconds: each shard's share runs within a tick, and three daemons do not keep six browsers busy while the test waits.
+    for (const name of NAMES) writeJourney(DIR, { name, schedule: '*/10 * * * * *', retries: 0 }, FRONT_PAGE);
     mkdirSync(ONE, { recursive: true });
-    writeFileSync(path.join(ONE, 'front-page.journey.ts'), frontPage('front-page', '*/2 * * * * *'));
+    writeJourney(ONE, { name: 'front-page', schedule: '*/2 * * * * *', retries: 0 }, FRONT_PAGE);
   });
   after(async () => {
     await shop.close();

@@ -3,7 +3,6 @@
 // and, on an address where browsers will not run a service worker, the sentence and the download.
 import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
@@ -12,32 +11,13 @@ import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import { TRACE_PASS_COOKIE } from '../../src/web/trace-pass.ts';
 import { NEEDS_SECURE_CONTEXT } from '../../src/web/views/trace-page.ts';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { rawGet } from '../support/raw-get.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const TOKEN = 'trace-viewer-token-0123456789';
 const BEARER = { authorization: `Bearer ${TOKEN}` };
 /** A name that is not loopback, which this test's Chromium resolves to 127.0.0.1. */
 const PLAIN_HOST = 'pulse-oncall.test';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** GET with the path sent exactly as written (fetch would normalise `../`) and any Host header. */
-function rawGet(base: string, requestPath: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: requestPath, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString('latin1')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** A daemon up and listening; generous, as the machine may be busy. */
 async function startedWithin(daemon: DaemonProcess): Promise<string> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { rawGet } from '../support/raw-get.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -12,19 +12,6 @@ const BEARER = { authorization: `Bearer ${TOKEN}` };
 const BASIC = { authorization: `Basic ${Buffer.from('oncall:correct horse').toString('base64')}` };
 
 /** GET with the path sent exactly as written (fetch would normalise `../`). */
-function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('on-call UI, API and evidence', () => {
   let shop: Shop;
   let browser: Browser;
