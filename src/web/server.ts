@@ -28,7 +28,7 @@ const TARPIT_MS = 1_000;
 /** Beyond this many open connections new ones are refused, whoever opens them. */
 const MAX_CONNECTIONS = 1_024;
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
-/** What /metrics can send, best first; without gzip in Accept-Encoding, or with it at q=0, the text as it is. */
+/** What /metrics can send, best first; without gzip in Accept-Encoding, or with it at q=0, the text as it is (codings are case-insensitive). */
 const ENCODINGS = ['gzip', 'identity'];
 
 /** One port: /metrics, /healthz (alive), /readyz (journeys loaded, browser launched), plus whatever routes adds. */
@@ -51,7 +51,7 @@ export async function createWebServer(options: WebServerOptions): Promise<Fastif
     const source = options.metrics;
     reply.header('content-type', source.contentType).header('cache-control', 'no-store').header('vary', 'accept-encoding');
     // Prometheus asks for gzip: far fewer bytes, and the body was compressed before the scrape came.
-    if (source.gzipped && negotiate(request.headers['accept-encoding'] ?? '', ENCODINGS) === 'gzip')
+    if (source.gzipped && negotiate((request.headers['accept-encoding'] ?? '').toLowerCase(), ENCODINGS) === 'gzip')
       return reply.header('content-encoding', 'gzip').send(await source.gzipped());
     return reply.send(await source.metrics());
   });
