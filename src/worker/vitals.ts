@@ -51,7 +51,15 @@ function pageScript(mark: string): void {
   // Entries the browser has recorded but whose callback has not run yet (it waits behind other
   // tasks on a busy page or machine): a read takes them first, or it reports the last LCP but one.
   const flushes: (() => void)[] = [];
-  const flush = () => flushes.forEach((take) => take());
+  // A page that replaced takeRecords (or broke it) loses only what was pending, never the read.
+  const flush = () =>
+    flushes.forEach((take) => {
+      try {
+        take();
+      } catch {
+        // The observers' callbacks still bring those entries, a little later.
+      }
+    });
   const observe = (type: string, handle: (entry: PerformanceEntry) => void, extra: Record<string, unknown> = {}) => {
     try {
       const observer = new PerformanceObserver((list) => list.getEntries().forEach(handle));
