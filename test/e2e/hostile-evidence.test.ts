@@ -98,7 +98,14 @@ describe('evidence and crashes on hostile targets', () => {
   );
 
   test("a renderer killed from outside (not the page's doing): reason crash, cause prober", { timeout: 90_000 }, async () => {
-    const result = await failAt('killed', '/endless', "await page.goto('chrome://crash').catch(() => undefined); await page.waitForTimeout(5_000);");
+    // SIGKILL from outside, as the kernel's OOM killer would: the renderers of this worker's own browser
+    // (the canary runs in the other worker). Navigating to chrome://crash instead left the renderer
+    // alive now and then.
+    const kill = `const cdp = await page.context().browser().newBrowserCDPSession();
+        const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+        for (const info of processInfo) if (info.type === 'renderer') process.kill(info.id, 'SIGKILL');
+        await page.waitForTimeout(5_000);`;
+    const result = await failAt('killed', '/endless', kill);
     assert.equal(result.status, 'error', result.error?.message);
     assert.equal(result.error?.reason, 'crash');
     assert.equal(result.cause, 'prober');
