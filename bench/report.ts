@@ -1,6 +1,7 @@
 // RESULTS.md and the stdout summary, from one bench run's figures.
 import type { CapacityResult, LevelResult, MemoryPoint } from './capacity.ts';
 import type { CostResult, VariantId, VariantResult } from './cost.ts';
+import { renderEarlierRuns, type EarlierRun } from './earlier-runs.ts';
 import type { ScrapeResult } from './scrape.ts';
 import { GZIP_LEVEL } from '../src/web/exposition.ts';
 import type { SpecsResult } from './specs.ts';
@@ -40,6 +41,8 @@ export interface BenchResults {
   specs?: SpecsResult;
   /** Hand-written notes (bench/findings.md): what was changed from these measurements, before and after. */
   notes?: string;
+  /** The Targets of the whole runs written to RESULTS.md earlier the same day, newest first. */
+  earlier?: EarlierRun[];
 }
 
 export type Verdict = 'PASS' | 'MISS' | 'n/a';
@@ -646,6 +649,7 @@ export function renderMarkdown(results: BenchResults): string {
       checks.map((c) => [c.target, c.measured, `**${c.verdict}**`]),
     ),
     '',
+    ...(results.earlier?.length ? [renderEarlierRuns(results.earlier)] : []),
     '## Method',
     '',
     "- The demo shop runs in a child process of its own on 127.0.0.1, so its CPU is never counted as the prober's.",
