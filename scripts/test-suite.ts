@@ -5,7 +5,8 @@
 // production build), so those run one at a time, alone. Every phase runs even after one fails, so
 // one run shows every failure; the exit code is the first failing phase's.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 interface Phase {
@@ -38,17 +39,47 @@ if (unknown.length > 0) {
   console.error(`npm test: no phase named ${unknown.map((id) => `'${id}'`).join(', ')}; fix: name one of ${PHASES.map((phase) => phase.id).join(', ')}`);
   process.exit(2);
 }
+/** How long each file took, written by a reporter beside the usual one (scripts/file-times.mjs). */
+const FILE_TIMES = path.join(import.meta.dirname, 'file-times.mjs');
+const SLOWEST_SHOWN = 6;
+
+/** "12 s test/e2e/a.test.ts, ..." for the slowest files of a phase; empty when the reporter wrote nothing. */
+function slowestFiles(file: string, count: number): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  return text
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter(([ms, name]) => name && Number.isFinite(Number(ms)))
+    .sort(([a], [b]) => Number(b) - Number(a))
+    .slice(0, count)
+    .map(([ms, name]) => `${Math.round(Number(ms) / 1000)} s ${path.relative(process.cwd(), name!) || name}`)
+    .join(', ');
+}
+
+const timesDir = mkdtempSync(path.join(os.tmpdir(), 'pulse-test-times-'));
 let status = 0;
 const summary: string[] = [];
 for (const phase of PHASES) {
   if (only.length > 0 && !only.includes(phase.id)) continue;
   const files = phase.folders.flatMap(testFiles);
   const started = performance.now();
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, ...files], { stdio: 'inherit' });
+  const times = path.join(timesDir, `${phase.id}.tsv`);
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${FILE_TIMES}`, `--test-reporter-destination=${times}`];
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, ...reporters, ...files], {
+    stdio: 'inherit',
+  });
   const code = run.status ?? 1;
   const seconds = Math.round((performance.now() - started) / 1000);
   summary.push(`${phase.name}: ${files.length} files, ${phase.concurrency} at a time, ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${seconds} s`);
+  const slowest = slowestFiles(times, SLOWEST_SHOWN);
+  if (slowest) summary.push(`  slowest: ${slowest}`);
   if (code !== 0 && status === 0) status = code;
 }
+rmSync(timesDir, { recursive: true, force: true });
 for (const line of summary) console.log(`npm test: ${line}`);
 process.exit(status);
