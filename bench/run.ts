@@ -12,7 +12,7 @@ import { loadPlaywrightUse } from '../src/playwright-use.ts';
 import { SYSTEM_CHROMIUMS, SYSTEM_HEADLESS_SHELLS, findBrowser } from '../src/runner/find-browser.ts';
 import { runCapacity, type CapacityResult } from './capacity.ts';
 import { VARIANT_IDS, runCost, type CostResult, type VariantId } from './cost.ts';
-import { earlierRuns, isWholeRun } from './earlier-runs.ts';
+import { earlierRunsIn, isWholeRun } from './earlier-runs.ts';
 import { machineBusy } from './proc.ts';
 import { FIGURE_DOCS, renderFigures, withFigures } from './figures.ts';
 import { renderMarkdown, renderSummary, type BenchResults, type Machine } from './report.ts';
@@ -272,7 +272,7 @@ async function main(): Promise<number> {
     ...(!settings.quick && existsSync(notesFile) ? { notes: readFileSync(notesFile, 'utf8') } : {}),
   };
   const wholeIntoResults = settings.out === DEFAULT_OUT && isWholeRun(results.command);
-  if (wholeIntoResults && existsSync(DEFAULT_OUT)) results.earlier = earlierRuns(readFileSync(DEFAULT_OUT, 'utf8'), machine.date.slice(0, 10));
+  if (wholeIntoResults) results.earlier = earlierRunsIn(DEFAULT_OUT, machine.date.slice(0, 10), (line) => process.stderr.write(`${line}\n`));
   mkdirSync(path.dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, renderMarkdown(results));
   // A whole bench into the shared RESULTS.md: the docs quote its figures from now on.
