@@ -70,6 +70,30 @@ const CRASH_REPORT_WAIT_MS = 500;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
 
+/** The worker's browser went away while pulse waited on a call of its own. */
+class BrowserGoneError extends Error {
+  override name = 'BrowserGoneError';
+}
+
+/**
+ * A call of pulse's own to the browser: its answer, a BrowserGoneError as soon as the browser goes
+ * away (Playwright may leave a page being opened then waiting forever), or a DeadlineError when the
+ * browser stops answering.
+ */
+async function browserCall<T>(browser: Browser, call: Promise<T>, what: string): Promise<T> {
+  let gone: () => void = () => undefined;
+  const disconnected = new Promise<never>((_, reject) => {
+    gone = () => reject(new BrowserGoneError(`${what} was cut off: the browser went away`));
+  });
+  browser.once('disconnected', gone);
+  if (!browser.isConnected()) gone();
+  try {
+    return await withDeadline(Promise.race([call, disconnected]), BROWSER_CALL_TIMEOUT_MS, what);
+  } finally {
+    browser.off('disconnected', gone);
+  }
+}
+
 /** Runs one attempt; never throws: whatever breaks becomes the attempt's result. */
 export async function runAttempt(options: AttemptOptions): Promise<Report> {
   const { browser, attempt } = options;
@@ -77,11 +101,15 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
   const message = (text: string) => shorten(options.redact(stripAnsi(text)));
   // A call of pulse's own that ran out of time means the browser stopped answering: the daemon replaces it.
   // The message says so, for on-call: "context.newPage did not answer" alone does not name the browser.
+  // A browser that went away (killed, crashed) says so first: that, not the call it broke, is what on-call act on.
   const proberError = (text: string, error: unknown): Report => {
+    const so = { attempt, durationMs: performance.now() - started };
+    if (error instanceof BrowserGoneError || !browser.isConnected())
+      return { result: failedAttempt({ kind: 'browser-lost' }, { message: message(`browser disconnected during the run: ${text}`) }, so), browser: 'lost' };
     const unresponsive = error instanceof DeadlineError;
     const said = unresponsive ? `${text} (the browser stopped answering; its worker is replaced)` : text;
     return {
-      result: failedAttempt({ kind: 'not-run' }, { message: message(said) }, { attempt, durationMs: performance.now() - started }),
+      result: failedAttempt({ kind: 'not-run' }, { message: message(said) }, so),
       ...(unresponsive ? { browser: 'unresponsive' as const } : {}),
     };
   };
@@ -89,7 +117,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
   options.events.phase('setup');
   let context: BrowserContext;
   try {
-    context = await withDeadline(browser.newContext(options.contextOptions), BROWSER_CALL_TIMEOUT_MS, 'browser.newContext');
+    context = await browserCall(browser, browser.newContext(options.contextOptions), 'browser.newContext');
   } catch (error) {
     return withBrowserAfter(browser, proberError(`could not start a browser context: ${describeError(error).message}`, error));
   }
@@ -98,7 +126,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
   try {
     if (options.tracing) {
       const title = `${options.journey.name} ${options.runId} attempt ${attempt}`;
-      await withDeadline(context.tracing.start({ screenshots: true, snapshots: true, sources: false, title }), BROWSER_CALL_TIMEOUT_MS, 'tracing.start');
+      await browserCall(options.browser, context.tracing.start({ screenshots: true, snapshots: true, sources: false, title }), 'tracing.start');
     }
     report = await drive(options, context, message, started);
   } catch (error) {
@@ -190,8 +218,8 @@ async function setUp(options: AttemptOptions, context: BrowserContext): Promise<
   context.setDefaultTimeout(journey.stepTimeoutMs);
   context.setDefaultNavigationTimeout(journey.stepTimeoutMs);
   const vitals = options.vitals ? new VitalsReader(context) : undefined;
-  if (vitals) await withDeadline(context.addInitScript(VITALS_SCRIPT), BROWSER_CALL_TIMEOUT_MS, 'context.addInitScript');
-  const page = await withDeadline(context.newPage(), BROWSER_CALL_TIMEOUT_MS, 'context.newPage');
+  if (vitals) await browserCall(options.browser, context.addInitScript(VITALS_SCRIPT), 'context.addInitScript');
+  const page = await browserCall(options.browser, context.newPage(), 'context.newPage');
   const log = new StepLog(options.events);
   const watch = new JourneyWatch(options.browser, context, page, () => log.running);
   const clock = new BodyClock(journey.timeoutMs);
