@@ -119,16 +119,57 @@ export interface SlotReading {
   workerRssBytes: number;
 }
 
-/** Reads a worker and its browser's tree; undefined when the worker is gone or /proc is not there. */
-export function readSlot(workerPid: number, browserPid: number | undefined): SlotReading | undefined {
-  const stats = allStats();
-  const worker = stats.find((s) => s.pid === workerPid);
-  if (!worker) return undefined;
-  const browser = browserPid === undefined ? [] : browserTree(browserPid, stats).filter((s) => s.pid !== workerPid);
-  return {
-    workerCpuSeconds: (worker.utime + worker.stime) / CLK_TCK,
-    browserCpuSeconds: treeCpuSeconds(browser),
-    rssBytes: treeRssBytes([worker, ...browser]),
-    workerRssBytes: worker.rssPages * PAGE_BYTES,
-  };
+/**
+ * Reads one worker and its browser's tree, again and again, without reading every process on the
+ * machine each time: a process once found outside the tree stays outside (a process joins a
+ * session, or becomes a descendant, only as a new pid), so only the tree and new pids are read.
+ * A pid reused between two readings by a process of the tree would be missed: that takes the
+ * kernel wrapping around its pid range between two readings, seconds apart.
+ */
+export class SlotReader {
+  readonly #workerPid: number;
+  readonly #outside = new Set<number>();
+  #browserPid: number | undefined;
+
+  constructor(workerPid: number) {
+    this.#workerPid = workerPid;
+  }
+
+  /** Undefined when the worker is gone or /proc is not there. */
+  read(browserPid: number | undefined): SlotReading | undefined {
+    if (browserPid !== this.#browserPid) {
+      // Another browser: what was outside the last one may be inside this one.
+      this.#outside.clear();
+      this.#browserPid = browserPid;
+    }
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return undefined;
+    }
+    const live = new Set<number>();
+    const stats: ProcStat[] = [];
+    for (const entry of entries) {
+      const first = entry.charCodeAt(0);
+      if (first < 48 || first > 57) continue;
+      const pid = Number(entry);
+      live.add(pid);
+      if (this.#outside.has(pid)) continue;
+      const stat = readStat(pid);
+      if (stat) stats.push(stat);
+    }
+    for (const pid of this.#outside) if (!live.has(pid)) this.#outside.delete(pid);
+    const worker = stats.find((s) => s.pid === this.#workerPid);
+    if (!worker) return undefined;
+    const browser = browserPid === undefined ? [] : browserTree(browserPid, stats).filter((s) => s.pid !== this.#workerPid);
+    const inside = new Set([this.#workerPid, ...browser.map((s) => s.pid)]);
+    for (const s of stats) if (!inside.has(s.pid)) this.#outside.add(s.pid);
+    return {
+      workerCpuSeconds: (worker.utime + worker.stime) / CLK_TCK,
+      browserCpuSeconds: treeCpuSeconds(browser),
+      rssBytes: treeRssBytes([worker, ...browser]),
+      workerRssBytes: worker.rssPages * PAGE_BYTES,
+    };
+  }
 }

@@ -9,7 +9,7 @@ import type { SpecLoad } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
-import { PAGE_BYTES, readSlot, readStat, type SlotReading } from '../process-tree.ts';
+import { PAGE_BYTES, SlotReader, readStat, type SlotReading } from '../process-tree.ts';
 import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, Leftover, ToWorker, WorkerEnding } from '../worker-protocol.ts';
 import { settingOf } from '../settings/table.ts';
 
@@ -90,6 +90,8 @@ export class JourneyWorker {
   #outputLines = 0;
   #stderrTail = '';
   #browserPid: number | undefined;
+  /** The worker and its browser's processes, as /proc tells. */
+  readonly #slot: SlotReader;
   #browserFailure: string | undefined;
   #browserAnswered: (() => void) | undefined;
   /** A leftover of an earlier run struck while this attempt ran: the worker ends after it, and nothing that befalls the attempt now is its own fault. */
@@ -108,6 +110,7 @@ export class JourneyWorker {
       // A group of its own: a terminal's Ctrl-C or a group-wide SIGTERM reaches the daemon only, which ends its children itself.
       detached: true,
     });
+    this.#slot = new SlotReader(this.pid);
     this.#child.stdout!.setEncoding('utf8');
     this.#child.stderr!.setEncoding('utf8');
     this.#child.stdout!.on('data', (chunk: string) => this.#output('stdout', chunk));
@@ -192,7 +195,7 @@ export class JourneyWorker {
     if (state.is === 'running' || state.is === 'loading') throw new Error('journey worker is busy');
     this.#outputLines = 0;
     return new Promise((resolve) => {
-      const before = readSlot(this.pid, this.#browserPid);
+      const before = this.#slot.read(this.#browserPid);
       const running: Running = {
         request,
         started: performance.now(),
@@ -367,7 +370,7 @@ export class JourneyWorker {
       // The cap needs the worker alone (one file); the browser's tree means a pass over /proc, so the peak is sampled less often.
       ticks += 1;
       if (ticks % PEAK_EVERY_TICKS === 0) {
-        const reading = readSlot(this.pid, this.#browserPid);
+        const reading = this.#slot.read(this.#browserPid);
         if (reading) running.peakRssBytes = Math.max(running.peakRssBytes, reading.rssBytes);
       }
       const rss = workerRssBytes(this.pid);
@@ -436,7 +439,7 @@ export class JourneyWorker {
   #resolve(running: Running, report: Omit<AttemptReport, 'workerPid'>): void {
     clearTimeout(running.deadline);
     clearInterval(running.memoryCheck);
-    const after = this.#exit === undefined ? readSlot(this.pid, this.#browserPid) : undefined;
+    const after = this.#exit === undefined ? this.#slot.read(this.#browserPid) : undefined;
     const usage = usageOf(running, after, this.#browserPid);
     const result: AttemptResult = usage ? { ...report.result, usage } : report.result;
     // Memory a run leaves behind over the cap (built between two samples) is that run's, never the next one's;
