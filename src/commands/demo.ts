@@ -4,9 +4,7 @@ import { startShop } from '../demo/shop.ts';
 import { parseFaultSpec } from '../demo/faults.ts';
 import { PulseError, describeError } from '../errors.ts';
 import { runUntilSignalled } from './run.ts';
-import { configFrom } from './shared.ts';
-
-export const DEMO_SCHEDULE = '*/5 * * * * *';
+import { DEMO_SCHEDULE, configFrom } from './shared.ts';
 
 export interface DemoFlags extends Flags {
   shopPort?: string;

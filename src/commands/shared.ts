@@ -7,6 +7,9 @@ import { specFilesOf } from '../registry/load.ts';
 import { loadInOwnWorker } from '../runner/own-worker.ts';
 import { PARAMS, SETTING_KEYS, settingOf, type Flag } from '../settings/table.ts';
 
+/** How often `pulse demo` runs the example journeys unless --schedule says otherwise. */
+export const DEMO_SCHEDULE = '*/5 * * * * *';
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
