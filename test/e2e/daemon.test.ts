@@ -91,7 +91,8 @@ describe('pulse run, the daemon', () => {
   test('the checkout fault turns up to 0 and counts the failure by step and reason; mending it brings up back to 1', async (t) => {
     const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--journeys', 'journeys'], {});
     await pulse.started();
-    await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    // Five journeys every 2 s on two slots, on cores the other test files share: the first checkout may wait its turn.
+    await pulse.waitFor(isHeartbeat('checkout'), 60_000);
     shop.setFaults({ checkout500: true });
     t.after(() => shop.resetFaults());
     const failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 60_000);

@@ -113,12 +113,16 @@ function webhook(t: TestContext, options: { url: string; kind?: WebhookKind; tun
   return { sink, outcomes, warned };
 }
 
-/** Calls onResult and asserts it came back at once, whatever the endpoint does. */
+/**
+ * Calls onResult and asserts it came back at once, whatever the endpoint does. "At once" is bounded
+ * generously (a call was seen at 125 ms on a machine saturated by other test files): waiting on
+ * the endpoint would take at least one try's timeout per result, and the callers' bounds say so.
+ */
 function timedOnResult(sink: WebhookSink, result: RunResult): number {
   const start = performance.now();
   sink.onResult(result);
   const ms = performance.now() - start;
-  assert.ok(ms < 50, `onResult took ${ms.toFixed(1)} ms`);
+  assert.ok(ms < 250, `onResult took ${ms.toFixed(1)} ms`);
   return ms;
 }
 
@@ -186,7 +190,8 @@ describe('webhook sink', () => {
     const { sink, outcomes, warned } = webhook(t, { url: `${receiver.url}/SECRETKEY/{journey}`, tuning: { timeoutMs: 150, retries: 2 } });
     const start = performance.now();
     for (let i = 0; i < 3; i += 1) timedOnResult(sink, runResult());
-    assert.ok(performance.now() - start < 50, 'three results enqueued without waiting');
+    // Waiting on the endpoint would cost three tries of 150 ms for each result: 450 ms for the first alone.
+    assert.ok(performance.now() - start < 400, 'three results enqueued without waiting');
 
     await waitUntil('all three given up', () => outcomes.failed === 3);
     assert.equal(receiver.requests.length, 9, 'three tries each (first + 2 retries)');

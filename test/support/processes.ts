@@ -39,7 +39,13 @@ export function descendants(pid: number, all = listProcesses()): ProcInfo[] {
   return found;
 }
 
-/** The main Chromium process(es) below pid: the ones Playwright launched, not their helpers. */
+/**
+ * The main Chromium process(es) below pid: the ones Playwright launched, not their helpers. A helper
+ * the browser has forked but not yet exec'd still has the browser's command line: a process whose
+ * parent looks like a main is such a fork, not a main.
+ */
 export function browserMains(pid: number): ProcInfo[] {
-  return descendants(pid).filter((p) => /chrom/.test(p.cmdline) && p.cmdline.includes('--remote-debugging-pipe') && !p.cmdline.includes('--type='));
+  const looksMain = descendants(pid).filter((p) => /chrom/.test(p.cmdline) && p.cmdline.includes('--remote-debugging-pipe') && !p.cmdline.includes('--type='));
+  const pids = new Set(looksMain.map((p) => p.pid));
+  return looksMain.filter((p) => !pids.has(p.ppid));
 }
