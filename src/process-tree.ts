@@ -165,11 +165,16 @@ export class SlotReader {
     const browser = browserPid === undefined ? [] : browserTree(browserPid, stats).filter((s) => s.pid !== this.#workerPid);
     const inside = new Set([this.#workerPid, ...browser.map((s) => s.pid)]);
     for (const s of stats) if (!inside.has(s.pid)) this.#outside.add(s.pid);
-    return {
-      workerCpuSeconds: (worker.utime + worker.stime) / CLK_TCK,
-      browserCpuSeconds: treeCpuSeconds(browser),
-      rssBytes: treeRssBytes([worker, ...browser]),
-      workerRssBytes: worker.rssPages * PAGE_BYTES,
-    };
+    return slotReading(worker, browser);
   }
+}
+
+/** One reading of a worker's process and its browser's tree (without the worker). */
+export function slotReading(worker: ProcStat, browser: readonly ProcStat[]): SlotReading {
+  return {
+    workerCpuSeconds: (worker.utime + worker.stime) / CLK_TCK,
+    browserCpuSeconds: treeCpuSeconds(browser),
+    rssBytes: treeRssBytes([worker, ...browser]),
+    workerRssBytes: worker.rssPages * PAGE_BYTES,
+  };
 }

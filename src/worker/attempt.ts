@@ -70,20 +70,15 @@ const CRASH_REPORT_WAIT_MS = 500;
 /** Opening a context or page takes milliseconds; this long means the browser stopped answering. */
 export const BROWSER_CALL_TIMEOUT_MS = 30_000;
 
-/** The worker's browser went away while pulse waited on a call of its own. */
-class BrowserGoneError extends Error {
-  override name = 'BrowserGoneError';
-}
-
 /**
- * A call of pulse's own to the browser: its answer, a BrowserGoneError as soon as the browser goes
- * away (Playwright may leave a page being opened then waiting forever), or a DeadlineError when the
+ * A call of pulse's own to the browser: its answer, an error as soon as the browser goes away
+ * (Playwright may leave a page being opened then waiting forever), or a DeadlineError when the
  * browser stops answering.
  */
 async function browserCall<T>(browser: Browser, call: Promise<T>, what: string): Promise<T> {
   let gone: () => void = () => undefined;
   const disconnected = new Promise<never>((_, reject) => {
-    gone = () => reject(new BrowserGoneError(`${what} was cut off: the browser went away`));
+    gone = () => reject(new Error(`${what} was cut off: the browser went away`));
   });
   browser.once('disconnected', gone);
   if (!browser.isConnected()) gone();
@@ -104,7 +99,7 @@ export async function runAttempt(options: AttemptOptions): Promise<Report> {
   // A browser that went away (killed, crashed) says so first: that, not the call it broke, is what on-call act on.
   const proberError = (text: string, error: unknown): Report => {
     const so = { attempt, durationMs: performance.now() - started };
-    if (error instanceof BrowserGoneError || !browser.isConnected())
+    if (!browser.isConnected())
       return { result: failedAttempt({ kind: 'browser-lost' }, { message: message(`browser disconnected during the run: ${text}`) }, so), browser: 'lost' };
     const unresponsive = error instanceof DeadlineError;
     const said = unresponsive ? `${text} (the browser stopped answering; its worker is replaced)` : text;

@@ -2,21 +2,17 @@
 // finds must be what a whole pass finds, when processes join the tree later, and when the browser changes.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { CLK_TCK, PAGE_BYTES, SlotReader, allStats, browserTree, treeCpuSeconds, treeRssBytes, type SlotReading } from '../../../src/process-tree.ts';
+import { SlotReader, allStats, browserTree, slotReading, type SlotReading } from '../../../src/process-tree.ts';
+import { descendants } from '../../support/processes.ts';
 
 /** What one whole pass over /proc says of the slot: what the reader must agree with. */
 function wholePass(workerPid: number, browserPid: number): SlotReading {
   const stats = allStats();
-  const worker = stats.find((s) => s.pid === workerPid)!;
-  const browser = browserTree(browserPid, stats).filter((s) => s.pid !== workerPid);
-  return {
-    workerCpuSeconds: (worker.utime + worker.stime) / CLK_TCK,
-    browserCpuSeconds: treeCpuSeconds(browser),
-    rssBytes: treeRssBytes([worker, ...browser]),
-    workerRssBytes: worker.rssPages * PAGE_BYTES,
-  };
+  return slotReading(
+    stats.find((s) => s.pid === workerPid)!,
+    browserTree(browserPid, stats).filter((s) => s.pid !== workerPid),
+  );
 }
 
 /** A process that only waits; ended with the test. */
@@ -35,19 +31,8 @@ function started(t: TestContext, command: string, args: string[], detached = fal
   return child;
 }
 
-/** The command lines of a session's processes, from /proc. */
-function sessionOf(leader: number): string[] {
-  return allStats()
-    .filter((s) => s.session === leader)
-    .flatMap((s) => {
-      try {
-        return [readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()];
-      } catch {
-        return [];
-      }
-    });
-}
-const helpers = (leader: number) => sessionOf(leader).filter((command) => command.startsWith('sleep 6')).length;
+/** The long sleeps a "browser" shell has started. */
+const helpers = (leader: number) => descendants(leader).filter((p) => p.cmdline.startsWith('sleep 6')).length;
 
 /**
  * The reader's reading equals a whole pass's, read one right after the other: a process starting or
