@@ -5,6 +5,9 @@ import { jitterMs } from './jitter.ts';
 import { intervalSeconds } from './schedule.ts';
 import { Slots } from './slots.ts';
 
+/** Pulse's own work (the control journey) takes its turn at the slots beside the journeys. */
+const OWN_WORK = Symbol('pulse own work');
+
 export interface PlannedRun {
   journey: JourneyDefinition;
   /** Tick time plus the journey's jitter: when the run should start. */
@@ -77,7 +80,8 @@ export interface SchedulerLog {
 
 /**
  * node-cron per journey, a deterministic jitter, never two runs of one journey at once, and a
- * global cap on concurrent runs; a run that cannot get a slot within its interval is dropped.
+ * global cap on concurrent runs; a run that cannot get a slot within its interval is dropped, and a
+ * freed slot goes to the journey that has waited longest since its last run (slots.ts).
  */
 export class Scheduler {
   readonly #options: SchedulerOptions;
@@ -139,7 +143,7 @@ export class Scheduler {
    */
   async withSlot(deadlineMs: number, work: () => Promise<void>): Promise<'done' | 'saturated' | 'stopping'> {
     if (this.#stopping) return 'stopping';
-    const granted = await this.#slots.acquire(deadlineMs);
+    const granted = await this.#slots.acquire(OWN_WORK, deadlineMs);
     if (!granted) return this.#stopping ? 'stopping' : 'saturated';
     try {
       if (this.#stopping) return 'stopping';
@@ -188,7 +192,7 @@ export class Scheduler {
     }
     // A run still waiting for a slot when its next tick is due is no longer worth starting.
     const deadline = Math.max(0, plannedAt.getTime() + interval * 1000 - this.#clock.now());
-    const granted = await this.#slots.acquire(deadline);
+    const granted = await this.#slots.acquire(journey.name, deadline);
     if (!granted) {
       this.#options.events.skipped(journey.name, this.#stopping ? 'shutdown' : 'saturated');
       return;

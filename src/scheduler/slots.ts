@@ -1,21 +1,38 @@
-/** A counting semaphore: at most `size` holders; waiters are served in arrival order. */
+/** Whom a slot is for: a journey's name, or a symbol for pulse's own work. */
+export type SlotKey = string | symbol;
+
+interface Waiter {
+  readonly key: SlotKey;
+  readonly resolve: (granted: boolean) => void;
+}
+
+/**
+ * A counting semaphore shared by keys (journeys): at most `size` holders. A freed slot goes to the
+ * waiting key served longest ago (never served first), so that on a saturated replica every journey
+ * keeps getting runs instead of the same few winning each tick; arrival order breaks ties.
+ */
 export class Slots {
   #free: number;
-  readonly #waiters: { resolve: (granted: boolean) => void }[] = [];
+  readonly #waiters: Waiter[] = [];
+  /** When each key was last granted a slot, as a running count of grants. */
+  readonly #served = new Map<SlotKey, number>();
+  #grants = 0;
 
   constructor(size: number) {
     this.#free = size;
   }
 
-  /** Resolves true with a slot held, or false when given up (deadline or cancel). */
-  acquire(deadlineMs?: number): Promise<boolean> {
+  /** Resolves true with a slot held for key, or false when given up (deadline or cancel). */
+  acquire(key: SlotKey, deadlineMs?: number): Promise<boolean> {
     if (this.#free > 0) {
       this.#free -= 1;
+      this.#grant(key);
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const waiter = {
-        resolve: (granted: boolean) => {
+      const waiter: Waiter = {
+        key,
+        resolve: (granted) => {
           clearTimeout(timer);
           resolve(granted);
         },
@@ -26,9 +43,14 @@ export class Slots {
   }
 
   release(): void {
-    const next = this.#waiters.shift();
-    if (next) next.resolve(true);
-    else this.#free += 1;
+    const next = this.#next();
+    if (!next) {
+      this.#free += 1;
+      return;
+    }
+    this.#waiters.splice(this.#waiters.indexOf(next), 1);
+    this.#grant(next.key);
+    next.resolve(true);
   }
 
   /** Every waiter gives up at once (shutdown). */
@@ -36,7 +58,26 @@ export class Slots {
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(false);
   }
 
-  #drop(waiter: { resolve: (granted: boolean) => void }): void {
+  /** The waiter whose key was served longest ago; the earliest to arrive among equals. */
+  #next(): Waiter | undefined {
+    let best: Waiter | undefined;
+    let bestServed = Infinity;
+    for (const waiter of this.#waiters) {
+      const served = this.#served.get(waiter.key) ?? -1;
+      if (served < bestServed) {
+        best = waiter;
+        bestServed = served;
+      }
+    }
+    return best;
+  }
+
+  #grant(key: SlotKey): void {
+    this.#grants += 1;
+    this.#served.set(key, this.#grants);
+  }
+
+  #drop(waiter: Waiter): void {
     const index = this.#waiters.indexOf(waiter);
     if (index >= 0) {
       this.#waiters.splice(index, 1);
