@@ -185,15 +185,6 @@ async function reaped(pid: number): Promise<void> {
 }
 
 /** Asks for a run now and waits for it in the history. */
-async function runNow(pulse: DaemonProcess): Promise<ApiRun> {
-  const started = await fetch(`${pulse.url}/api/journeys/versioned/runs`, { method: 'POST', headers: json, body: '{}' });
-  assert.equal(started.status, 202, await started.clone().text());
-  const { runId } = (await started.json()) as { runId: string };
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${pulse.url}/api/runs/${encodeURIComponent(runId)}`, { headers: json });
-    if (response.status === 200) return (await response.json()) as ApiRun;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`run ${runId} did not finish within 90 s`);
+function runNow(pulse: DaemonProcess): Promise<ApiRun> {
+  return pulse.runNow<ApiRun>('versioned', { headers: json, timeoutMs: 90_000 });
 }

@@ -83,20 +83,8 @@ async function tokens(shop: Shop): Promise<string[]> {
 }
 
 /** Asks for a run and waits for its result in the API. */
-async function runNow(pulse: DaemonProcess, journey: string): Promise<Run & { runId: string; body: string }> {
-  const response = await fetch(`${pulse.url}/api/journeys/${journey}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  assert.equal(response.status, 202, `run now of ${journey}: ${await response.clone().text()}`);
-  const { runId } = (await response.json()) as { runId: string };
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const found = await fetch(`${pulse.url}/api/runs/${runId}`);
-    if (found.status === 200) {
-      const body = await found.text();
-      return { ...(JSON.parse(body) as Run), runId, body };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`run ${runId} of ${journey} did not finish within 120 s`);
+function runNow(pulse: DaemonProcess, journey: string): Promise<Run & { runId: string; body: string }> {
+  return pulse.runNow<Run>(journey);
 }
 
 /** Every file below dir, zip archives (traces) opened: name and bytes. */

@@ -37,22 +37,8 @@ interface Run {
 }
 
 /** Asks for a run (after the one its schedule started, if one is in flight) and waits for its result. */
-async function runNow(pulse: DaemonProcess, journey: string): Promise<Run> {
-  const ask = () => fetch(`${pulse.url}/api/journeys/${journey}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  let response = await ask();
-  for (let tries = 0; response.status === 409 && tries < 100; tries += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    response = await ask();
-  }
-  assert.equal(response.status, 202, `run now of ${journey}: ${await response.clone().text()}`);
-  const { runId } = (await response.json()) as { runId: string };
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const found = await fetch(`${pulse.url}/api/runs/${runId}`);
-    if (found.status === 200) return (await found.json()) as Run;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`run ${runId} of ${journey} did not finish within 120 s`);
+function runNow(pulse: DaemonProcess, journey: string): Promise<Run> {
+  return pulse.runNow<Run>(journey);
 }
 
 describe('Playwright Test spec files as journeys', () => {

@@ -70,16 +70,45 @@ export class DaemonProcess {
     for (;;) {
       const found = this.lines.slice(from).find(predicate);
       if (found) return found;
-      if (Date.now() > deadline)
-        throw new Error(
-          `no matching log line within ${timeoutMs} ms; last lines:\n${this.lines
-            .slice(-8)
-            .map((l) => JSON.stringify(l))
-            .join('\n')}\nstderr: ${this.stderr}`,
-        );
+      if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms; ${this.tail()}`);
       if (this.child.exitCode !== null) throw new Error(`pulse run exited with ${this.child.exitCode}\nstderr: ${this.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /**
+   * Asks for a run of journey now over the API (again while a run of it is in flight) and waits for
+   * its result in the history: the stored run as JSON, its id and its body as served.
+   */
+  async runNow<Run>(journey: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run & { runId: string; body: string }> {
+    const headers = { 'content-type': 'application/json', ...options.headers };
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const ask = () => fetch(`${this.url}/api/journeys/${encodeURIComponent(journey)}/runs`, { method: 'POST', headers, body: '{}' });
+    let response = await ask();
+    for (let tries = 0; response.status === 409 && tries < 100; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      response = await ask();
+    }
+    if (response.status !== 202) throw new Error(`run now of ${journey}: ${response.status} ${await response.text()}`);
+    const { runId } = (await response.json()) as { runId: string };
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = await fetch(`${this.url}/api/runs/${encodeURIComponent(runId)}`, { headers });
+      if (found.status === 200) {
+        const body = await found.text();
+        return { ...(JSON.parse(body) as Run), runId, body };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`run ${runId} of ${journey} did not finish within ${timeoutMs / 1000} s; ${this.tail(runId)}`);
+  }
+
+  /** What a test that gave up on the daemon says: the lines about `runId` if given, the last few lines, and stderr. */
+  tail(runId?: string): string {
+    const about = runId === undefined ? [] : this.lines.filter((line) => line.runId === runId);
+    const last = this.lines.slice(-8).filter((line) => !about.includes(line));
+    const show = (lines: LogLine[]) => lines.map((line) => JSON.stringify(line)).join('\n');
+    return `${about.length > 0 ? `lines about run ${runId}:\n${show(about)}\n` : ''}last lines:\n${show(last)}\nstderr: ${this.stderr}`;
   }
 
   /** Starting is not what a test times: with the other test files on the same cores it may take a while. */
