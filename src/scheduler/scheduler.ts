@@ -143,7 +143,7 @@ export class Scheduler {
    */
   async withSlot(deadlineMs: number, work: () => Promise<void>): Promise<'done' | 'saturated' | 'stopping'> {
     if (this.#stopping) return 'stopping';
-    const granted = await this.#slots.acquire(OWN_WORK, deadlineMs);
+    const granted = await this.#slots.acquire(OWN_WORK, { deadlineMs });
     if (!granted) return this.#stopping ? 'stopping' : 'saturated';
     try {
       if (this.#stopping) return 'stopping';
@@ -192,7 +192,7 @@ export class Scheduler {
     }
     // A run still waiting for a slot when its next tick is due is no longer worth starting.
     const deadline = Math.max(0, plannedAt.getTime() + interval * 1000 - this.#clock.now());
-    const granted = await this.#slots.acquire(journey.name, deadline);
+    const granted = await this.#slots.acquire(journey.name, { deadlineMs: deadline, asked: manual !== undefined });
     if (!granted) {
       this.#options.events.skipped(journey.name, this.#stopping ? 'shutdown' : 'saturated');
       return;

@@ -3,13 +3,16 @@ export type SlotKey = string | symbol;
 
 interface Waiter {
   readonly key: SlotKey;
+  /** Asked for by a person (run now): served before the rest, in arrival order. */
+  readonly asked: boolean;
   readonly resolve: (granted: boolean) => void;
 }
 
 /**
  * A counting semaphore shared by keys (journeys): at most `size` holders. A freed slot goes to the
  * waiting key served longest ago (never served first), so that on a saturated replica every journey
- * keeps getting runs instead of the same few winning each tick; arrival order breaks ties.
+ * keeps getting runs instead of the same few winning each tick; arrival order breaks ties. A run a
+ * person asked for goes before them all.
  */
 export class Slots {
   #free: number;
@@ -23,7 +26,7 @@ export class Slots {
   }
 
   /** Resolves true with a slot held for key, or false when given up (deadline or cancel). */
-  acquire(key: SlotKey, deadlineMs?: number): Promise<boolean> {
+  acquire(key: SlotKey, { deadlineMs, asked = false }: { deadlineMs?: number; asked?: boolean } = {}): Promise<boolean> {
     if (this.#free > 0) {
       this.#free -= 1;
       this.#grant(key);
@@ -32,6 +35,7 @@ export class Slots {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         key,
+        asked,
         resolve: (granted) => {
           clearTimeout(timer);
           resolve(granted);
@@ -58,8 +62,10 @@ export class Slots {
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(false);
   }
 
-  /** The waiter whose key was served longest ago; the earliest to arrive among equals. */
+  /** The first run a person asked for, else the waiter whose key was served longest ago; the earliest to arrive among equals. */
   #next(): Waiter | undefined {
+    const asked = this.#waiters.find((waiter) => waiter.asked);
+    if (asked) return asked;
     let best: Waiter | undefined;
     let bestServed = Infinity;
     for (const waiter of this.#waiters) {

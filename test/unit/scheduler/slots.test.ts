@@ -6,8 +6,8 @@ import { Slots } from '../../../src/scheduler/slots.ts';
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Asks for a slot and notes the key in `granted` when it comes. */
-function ask(slots: Slots, key: string, granted: string[], deadlineMs?: number): Promise<boolean> {
-  return slots.acquire(key, deadlineMs).then((held) => {
+function ask(slots: Slots, key: string, granted: string[], options: { deadlineMs?: number; asked?: boolean } = {}): Promise<boolean> {
+  return slots.acquire(key, options).then((held) => {
     if (held) granted.push(key);
     return held;
   });
@@ -51,6 +51,18 @@ describe('slots', () => {
     assert.deepEqual(granted, ['old', 'recent', 'old']);
   });
 
+  test('a run a person asked for goes before every waiting journey, however long they waited', async () => {
+    const slots = new Slots(1);
+    const granted: string[] = [];
+    void ask(slots, 'held', granted);
+    void ask(slots, 'never-served', granted);
+    void ask(slots, 'held', granted, { asked: true });
+    void ask(slots, 'another', granted, { asked: true });
+    for (let i = 0; i < 3; i += 1) slots.release();
+    await settle();
+    assert.deepEqual(granted, ['held', 'held', 'another', 'never-served']);
+  });
+
   test('saturated: five keys asking on every round for two slots each get their share, none starved', async () => {
     const slots = new Slots(2);
     const granted: string[] = [];
@@ -82,7 +94,7 @@ describe('slots', () => {
     const slots = new Slots(1);
     const granted: string[] = [];
     void ask(slots, 'holder', granted);
-    const late = ask(slots, 'late', granted, 20);
+    const late = ask(slots, 'late', granted, { deadlineMs: 20 });
     const patient = ask(slots, 'patient', granted);
     assert.equal(await late, false);
     const other = ask(slots, 'other', granted);
