@@ -52,6 +52,13 @@ export interface WorkerOptions {
   cwd?: string;
 }
 
+/** How a worker process ended; `failed` when it could not be forked at all. */
+interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  failed?: string;
+}
+
 /** An attempt in progress, as the daemon's side follows it from the worker's messages. */
 interface Running {
   request: AttemptRequest;
@@ -86,7 +93,7 @@ export class JourneyWorker {
   readonly #options: WorkerOptions;
   readonly #exited: Promise<void>;
   #state: WorkerState = { is: 'idle' };
-  #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  #exit: WorkerExit | undefined;
   #outputLines = 0;
   #stderrTail = '';
   #browserPid: number | undefined;
@@ -119,15 +126,20 @@ export class JourneyWorker {
       this.#output('stderr', chunk);
     });
     this.#child.on('message', (message: FromWorker) => this.#message(message));
-    // A failed send to a worker that just died surfaces as 'error'; its exit says the rest.
-    this.#child.on('error', () => undefined);
-    this.#exited = new Promise((resolve) =>
-      this.#child.once('exit', (code, signal) => {
-        this.#exit = { code, signal };
+    this.#exited = new Promise((resolve) => {
+      const ended = (exit: WorkerExit) => {
+        if (this.#exit) return;
+        this.#exit = exit;
         this.#onExit();
         resolve();
-      }),
-    );
+      };
+      this.#child.once('exit', (code, signal) => ended({ code, signal }));
+      // A failed send to a worker that just died surfaces as 'error', and its exit says the rest; a
+      // process that could not be forked (no such folder, no process left) has no exit to wait for.
+      this.#child.on('error', (error) => {
+        if (this.#child.pid === undefined) ended({ code: null, signal: null, failed: error.message });
+      });
+    });
   }
 
   /**
@@ -145,7 +157,8 @@ export class JourneyWorker {
       });
       void worker.#exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(`journey worker exited while starting (${worker.#describeExit()}): ${worker.#stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+        const said = worker.#stderrTail.trim().split('\n').slice(-3).join(' | ');
+        reject(new Error(`journey worker exited while starting (${worker.#describeExit()})${said ? `: ${said}` : ''}`));
       });
     });
     try {
@@ -479,6 +492,7 @@ export class JourneyWorker {
 
   #describeExit(): string {
     if (!this.#exit) return 'still running';
+    if (this.#exit.failed) return `could not be started: ${this.#exit.failed}`;
     return this.#exit.signal ? `signal ${this.#exit.signal}` : `exit code ${this.#exit.code}`;
   }
 

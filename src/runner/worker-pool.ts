@@ -4,6 +4,14 @@ import type { SpecLoad } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import { JourneyWorker, type WorkerHooks } from './journey-worker.ts';
 
+/** Replacements that fail to start this many times in a row end the attempts waiting for one, with the reason. */
+const START_TRIES = 3;
+
+interface Waiter {
+  resolve(worker: JourneyWorker): void;
+  reject(error: Error): void;
+}
+
 export interface WorkerPoolOptions {
   /** One worker per concurrency slot, each with a browser of its own. */
   size: number;
@@ -27,13 +35,15 @@ export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #idle: JourneyWorker[] = [];
   readonly #all = new Set<JourneyWorker>();
-  readonly #waiting: ((worker: JourneyWorker) => void)[] = [];
+  readonly #waiting: Waiter[] = [];
   /** The run each busy worker is on. */
   readonly #busy = new Map<JourneyWorker, string>();
   /** Workers being started, so the pool never holds more than its size. */
   readonly #starting = new Set<Promise<void>>();
   /** What the last browser launch of any worker said: a replacement in progress keeps the last word. */
   #lastLaunch: { launched: boolean; failure: string | undefined } = { launched: false, failure: undefined };
+  /** Replacements that failed to start since the last one that did. */
+  #failedStarts = 0;
   #closed = false;
 
   constructor(options: WorkerPoolOptions) {
@@ -126,6 +136,7 @@ export class WorkerPool {
     await Promise.all([...this.#all].map((worker) => worker.close()));
     this.#all.clear();
     this.#idle.length = 0;
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(new Error('worker pool is closed'));
   }
 
   async #acquire(): Promise<JourneyWorker> {
@@ -139,7 +150,7 @@ export class WorkerPool {
       await this.#spawn();
       return this.#acquire();
     }
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   #spawn(): Promise<void> {
@@ -170,6 +181,7 @@ export class WorkerPool {
     };
     const worker = await JourneyWorker.start({ launch: this.#options.launch, memoryLimitBytes: this.#options.memoryLimitBytes, hooks, cwd: this.#options.cwd });
     slot.worker = worker;
+    this.#failedStarts = 0;
     if (this.#closed) {
       await worker.close();
       return;
@@ -180,7 +192,7 @@ export class WorkerPool {
 
   #release(worker: JourneyWorker): void {
     const next = this.#waiting.shift();
-    if (next) next(worker);
+    if (next) next.resolve(worker);
     else this.#idle.push(worker);
   }
 
@@ -194,11 +206,22 @@ export class WorkerPool {
     if (!this.#closed) this.#replace();
   }
 
-  /** A waiting attempt gets the replacement; otherwise it waits warm in the pool. */
+  /**
+   * A waiting attempt gets the replacement; otherwise it waits warm in the pool. A replacement that
+   * cannot start is tried again a second later while attempts wait, and after START_TRIES failures
+   * in a row those attempts end with the reason instead of waiting for ever.
+   */
   #replace(): void {
-    this.#spawn().catch(() => {
-      // Attempts already waiting must not wait forever; a later attempt starts its own try.
-      if (!this.#closed && this.#waiting.length > 0) setTimeout(() => this.#replace(), 1_000).unref();
+    this.#spawn().catch((error: unknown) => {
+      if (this.#closed || this.#waiting.length === 0) return;
+      this.#failedStarts += 1;
+      if (this.#failedStarts < START_TRIES) {
+        setTimeout(() => this.#replace(), 1_000).unref();
+        return;
+      }
+      this.#failedStarts = 0;
+      const reason = new Error(`no journey worker could be started (${START_TRIES} tries in a row): ${error instanceof Error ? error.message : String(error)}`);
+      for (const waiter of this.#waiting.splice(0)) waiter.reject(reason);
     });
   }
 }

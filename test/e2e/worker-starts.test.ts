@@ -1,0 +1,42 @@
+// A worker that cannot be started at all: the attempts waiting for it end with the reason, in
+// seconds, instead of waiting for ever; and the pool starts workers again once it can.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { WorkerPool } from '../../src/runner/worker-pool.ts';
+import { defaultOf } from '../../src/settings/table.ts';
+import type { AttemptRequest } from '../../src/worker-protocol.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+
+test('replacements that cannot be forked end the waiting attempt with the reason after three tries; the pool recovers', { timeout: 120_000 }, async (t) => {
+  const cwd = makeTempDir();
+  t.after(() => removeDir(cwd));
+  // No browser is needed to show this: one that cannot launch leaves the worker up, as it would in production.
+  const pool = new WorkerPool({ size: 1, launch: { executablePath: '/nonexistent/chromium' }, memoryLimitBytes: defaultOf('workerMemoryBytes'), cwd });
+  t.after(() => pool.close());
+  await pool.warm();
+  assert.equal(pool.size, 1);
+  const [pid] = pool.pids;
+
+  // The worker's folder goes away (as a volume unmounted would), then the worker dies: its replacements cannot be forked there.
+  removeDir(cwd);
+  process.kill(pid!, 'SIGKILL');
+  while (existsSync(`/proc/${pid}`)) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+
+  // The pool's retries wait on unref'd timers (they must not hold a stopping daemon up); the test holds the loop.
+  const alive = setInterval(() => undefined, 100);
+  t.after(() => clearInterval(alive));
+  const started = performance.now();
+  await assert.rejects(pool.attempt({ runId: 'r1', attempt: 1 } as AttemptRequest), (error: Error) =>
+    /^no journey worker could be started \(3 tries in a row\): journey worker exited while starting \(could not be started: spawn .*ENOENT\)/.test(
+      error.message,
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  assert.ok(seconds < 20, `told within seconds (each fork fails at once, a second apart), not after the 60 s start deadline: ${seconds.toFixed(1)} s`);
+
+  mkdirSync(cwd);
+  await pool.warm();
+  assert.equal(pool.size, 1, 'a worker starts again once the folder is back');
+});
