@@ -136,7 +136,6 @@ export class WorkerPool {
     await Promise.all([...this.#all].map((worker) => worker.close()));
     this.#all.clear();
     this.#idle.length = 0;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(new Error('worker pool is closed'));
   }
 
   async #acquire(): Promise<JourneyWorker> {
