@@ -82,11 +82,6 @@ async function tokens(shop: Shop): Promise<string[]> {
   return ((await (await fetch(`${shop.url}/__account/tokens`)).json()) as { tokens: string[] }).tokens;
 }
 
-/** Asks for a run and waits for its result in the API. */
-function runNow(pulse: DaemonProcess, journey: string): Promise<Run & { runId: string; body: string }> {
-  return pulse.runNow<Run>(journey);
-}
-
 /** Every file below dir, zip archives (traces) opened: name and bytes. */
 function everyFile(dir: string): { file: string; bytes: Buffer }[] {
   const found: { file: string; bytes: Buffer }[] = [];
@@ -166,7 +161,7 @@ describe('kept sessions', () => {
 
     const runs = [];
     for (let i = 0; i < 4; i += 1) {
-      runs.push(await runNow(pulse, 'account'));
+      runs.push(await pulse.runNow<Run>('account'));
       for (const token of await tokens(shop)) seen.add(token);
     }
     assert.deepEqual(
@@ -184,18 +179,18 @@ describe('kept sessions', () => {
 
     // The shop revokes every session: the next run finds it rejected, signs in once more, and succeeds in one attempt.
     await fetch(`${shop.url}/__account/revoke`, { method: 'POST' });
-    const afterRevoke = await runNow(pulse, 'account');
+    const afterRevoke = await pulse.runNow<Run>('account');
     for (const token of await tokens(shop)) seen.add(token);
     assert.equal(afterRevoke.status, 'success');
     assert.equal(afterRevoke.attempts, 1);
     assert.equal(signIns(afterRevoke), 1);
     assert.equal((await stats(shop)).signIns - before, 2, 'one more sign-in after the revocation');
     assert.ok(pulse.lines.some((line) => line.event === 'session' && line.outcome === 'signed-in-again'));
-    const again = await runNow(pulse, 'account');
+    const again = await pulse.runNow<Run>('account');
     assert.equal(signIns(again), 0, 'the new sign-in is kept in turn');
 
     // A journey that does its worst with what it is lent: the cookie printed, in the page, in its error.
-    const leaky = await runNow(pulse, 'leaky');
+    const leaky = await pulse.runNow<Run>('leaky');
     assert.equal(leaky.status, 'failure');
     assert.equal(leaky.attempts, 2);
     assert.ok(leaky.artifacts.html && leaky.artifacts.screenshot && leaky.artifacts.trace, `evidence kept: ${JSON.stringify(leaky.artifacts)}`);
@@ -261,24 +256,24 @@ describe('kept sessions', () => {
     await started(pulse);
 
     const start = (await stats(shop)).signIns;
-    for (let i = 0; i < 3; i += 1) assert.equal((await runNow(pulse, 'long')).status, 'success');
+    for (let i = 0; i < 3; i += 1) assert.equal((await pulse.runNow<Run>('long')).status, 'success');
     assert.equal((await stats(shop)).signIns - start, 1, 'three runs on a long TTL, one sign-in');
 
     const short = (await stats(shop)).signIns;
     for (let i = 0; i < 3; i += 1) {
-      assert.equal((await runNow(pulse, 'short')).status, 'success');
+      assert.equal((await pulse.runNow<Run>('short')).status, 'success');
       // Past the one-second TTL: the next run must sign in again.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
     }
     assert.equal((await stats(shop)).signIns - short, 3, 'three runs further apart than the TTL, three sign-ins');
 
     // Without isSignedIn a revoked session is found by the failure it causes: dropped, and the retry signs in.
-    assert.equal((await runNow(pulse, 'unchecked')).status, 'success', 'the first run signs in');
+    assert.equal((await pulse.runNow<Run>('unchecked')).status, 'success', 'the first run signs in');
     const signedBefore = (await stats(shop)).signIns;
-    assert.equal((await runNow(pulse, 'unchecked')).attempts, 1, 'kept: one attempt');
+    assert.equal((await pulse.runNow<Run>('unchecked')).attempts, 1, 'kept: one attempt');
     assert.equal((await stats(shop)).signIns, signedBefore, 'no sign-in while the session holds');
     await fetch(`${shop.url}/__account/revoke`, { method: 'POST' });
-    const revoked = (await runNow(pulse, 'unchecked')) as Run & { flaky?: boolean };
+    const revoked = (await pulse.runNow<Run>('unchecked')) as Run & { flaky?: boolean };
     assert.deepEqual([revoked.status, revoked.attempts, revoked.flaky], ['success', 2, true], 'the retry signed in and passed');
     assert.equal((await stats(shop)).signIns - signedBefore, 1);
     assert.ok(pulse.lines.some((line) => line.event === 'session' && line.session === 'unchecked-user' && line.outcome === 'dropped'));

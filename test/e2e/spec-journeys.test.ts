@@ -36,11 +36,6 @@ interface Run {
   steps: { name: string; status: string }[];
 }
 
-/** Asks for a run (after the one its schedule started, if one is in flight) and waits for its result. */
-function runNow(pulse: DaemonProcess, journey: string): Promise<Run> {
-  return pulse.runNow<Run>(journey);
-}
-
 describe('Playwright Test spec files as journeys', () => {
   let shop: Shop;
   /** `pulse once --json` on a folder of test/fixtures, without a Playwright config, against the shop. */
@@ -79,7 +74,7 @@ describe('Playwright Test spec files as journeys', () => {
     const signInsBefore = ((await (await fetch(`${shop.url}/__account`)).json()) as { signIns: number }).signIns;
 
     const runs = new Map<string, Run>();
-    for (const journey of JOURNEYS) runs.set(journey, await runNow(pulse, journey));
+    for (const journey of JOURNEYS) runs.set(journey, await pulse.runNow<Run>(journey));
     for (const [journey, run] of runs) assert.equal(run.status, 'success', `${journey}: ${JSON.stringify(run.steps)}`);
 
     const beat = (journey: string) => new RegExp(`pulse_heartbeats_total\\{journey="${journey}",location="[^"]+"\\} [1-9]`);
