@@ -1,5 +1,7 @@
 // Cost per heartbeat: pulse, the floor, spawn-per-run and (optionally) Elastic Synthetics,
-// interleaved in blocks in one bench run so that machine noise hits them alike.
+// interleaved in one bench run so that machine noise hits them alike: the in-process variants
+// (each in a worker process of its own, its browser open for the round) take turns run by run,
+// the spawned ones follow in blocks.
 import path from 'node:path';
 import type { PlaywrightUse } from '../src/playwright-use.ts';
 import { CHROMIUM_ARGS } from '../src/runner/find-browser.ts';
@@ -8,22 +10,28 @@ import { CpuCgroup } from './proc.ts';
 import { inheritedEnv, spawnMeasured } from './spawn.ts';
 import type { MemorySample } from './worker.ts';
 import { WorkerClient } from './worker-client.ts';
-import { ALL_FEATURES, type PulseFeatures } from './worker.ts';
+import { DEFAULT_FEATURES, type PulseFeatures } from './worker.ts';
 
-export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'pulse-unmarked' | 'pulse-plain' | 'spawn' | 'elastic';
-export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', 'pulse-unmarked', 'pulse-plain', 'spawn', 'elastic'];
-/** The variants that are pulse's runner, each with what it turns off. */
+export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'pulse-marked' | 'pulse-unmarked' | 'pulse-plain' | 'spawn' | 'elastic';
+export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', 'pulse-marked', 'pulse-unmarked', 'pulse-plain', 'spawn', 'elastic'];
+/**
+ * The pulse variant with the traffic marker the other way from the defaults: what marking costs is
+ * the ratio of the two (`pulse-marked` when the marker is off by default, `pulse-unmarked` when on).
+ */
+export const OTHER_MARKER: VariantId = DEFAULT_FEATURES.markTraffic ? 'pulse-unmarked' : 'pulse-marked';
+/** The variants that are pulse's runner, each with what it turns on or off. */
 const PULSE_VARIANTS: Partial<Record<VariantId, PulseFeatures>> = {
-  pulse: ALL_FEATURES,
-  'pulse-full': ALL_FEATURES,
-  'pulse-unmarked': { ...ALL_FEATURES, markTraffic: false },
+  pulse: DEFAULT_FEATURES,
+  'pulse-full': DEFAULT_FEATURES,
+  [OTHER_MARKER]: { ...DEFAULT_FEATURES, markTraffic: !DEFAULT_FEATURES.markTraffic },
   'pulse-plain': { markTraffic: false, vitals: false, observe: false },
 };
 
 export const VARIANT_LABELS: Record<VariantId, string> = {
-  pulse: 'pulse runner (headless shell, sinks on)',
+  pulse: 'pulse runner, defaults (headless shell, sinks on)',
   floor: 'floor: plain Playwright (headless shell)',
-  'pulse-full': 'pulse runner (full Chromium, sinks on)',
+  'pulse-full': 'pulse runner, defaults (full Chromium, sinks on)',
+  'pulse-marked': 'pulse runner, traffic marker on (headless shell, sinks on)',
   'pulse-unmarked': 'pulse runner, traffic marker off (headless shell, sinks on)',
   'pulse-plain': 'pulse runner, marker, web vitals and run summary off (headless shell, sinks on)',
   spawn: 'spawn-per-run: `playwright test` (headless shell)',
@@ -50,7 +58,7 @@ export interface VariantResult {
   samples: CostSample[];
   failures: number;
   failureExamples: string[];
-  /** In-process variants: measured after each block. */
+  /** In-process variants: measured once a round, with its browser the only one open. */
   memory: MemorySample[];
   /** Chromium processes alive after each run (in-process variants). */
   browserProcesses: number[];
@@ -68,7 +76,11 @@ export interface CostOptions {
   fullChromium: string | undefined;
   /** Measured runs per variant. */
   runs: number;
-  /** Runs per block; each in-process block launches its browser, warms it with one run, and closes it. */
+  /**
+   * Runs per variant in a round. In-process variants launch their browsers at the start of a
+   * round, warm each with one run, then take turns one run at a time; spawned variants run their
+   * block after them.
+   */
   blockSize: number;
   /** A discarded run of every variant before the measured rounds (module caches, JIT, the page cache). */
   warmUp: boolean;
@@ -79,6 +91,13 @@ export interface CostOptions {
   /** Write a CPU profile of pulse's node side to this file during its measured runs. */
   profileFile?: string;
   log: (line: string) => void;
+}
+
+/** The pulse variants with the traffic marker on and off, whichever of them is the defaults. */
+export function markerPair(cost: CostResult | undefined): { on: VariantResult | undefined; off: VariantResult | undefined } {
+  const pulse = cost?.variants.find((v) => v.id === 'pulse');
+  const other = cost?.variants.find((v) => v.id === OTHER_MARKER);
+  return DEFAULT_FEATURES.markTraffic ? { on: pulse, off: other } : { on: other, off: pulse };
 }
 
 export interface CostResult {
@@ -107,22 +126,18 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   };
 
   const browserVersions: Record<string, string> = {};
-  const init = (kind: 'pulse' | 'floor') => ({
-    cmd: 'init' as const,
-    kind,
-    root: options.root,
-    shopUrl: options.shopUrl,
-    dataDir: path.join(options.tmpDir, `${kind}-data`),
-    logFile: path.join(options.tmpDir, `${kind}-data`, 'heartbeats.jsonl'),
-    cgroup: options.cgroup,
-    journey: options.journey,
-  });
-  const pulse = await WorkerClient.start(init('pulse'));
-  const floor = await WorkerClient.start(init('floor'));
+  const wanted = new Set(options.variants ?? VARIANT_IDS);
+  const inProcessIds = (['pulse', 'floor', OTHER_MARKER, 'pulse-plain', ...(options.fullChromium ? (['pulse-full'] as const) : [])] as VariantId[]).filter(
+    (id) => wanted.has(id),
+  );
+  const executableOf = (id: VariantId) => (id === 'pulse-full' ? options.fullChromium! : options.headlessShell);
+  // A worker process per in-process variant, so that every one of them keeps its browser open
+  // through a round and they can take turns run by run.
+  const workers = new Map<VariantId, WorkerClient>();
+  const worker = (id: VariantId) => workers.get(id)!;
   const spawnCgroup = options.cgroup ? CpuCgroup.create(`pulse-bench-spawn-${process.pid}`) : undefined;
   let cgroupUsed = spawnCgroup !== undefined;
 
-  const wanted = new Set(options.variants ?? VARIANT_IDS);
   const elastic: ElasticSetup = !options.elastic
     ? { ok: false, reason: 'not run (--no-elastic or --quick)' }
     : options.journey !== 'checkout'
@@ -133,35 +148,55 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   let elasticOk = elastic.ok;
   if (!elastic.ok && options.elastic && wanted.has('elastic')) log(`  elastic: ${elastic.reason}`);
 
-  const inProcess = async (id: VariantId, worker: WorkerClient, executablePath: string, runs: number, warmups: number, keep: boolean) => {
-    const info = await worker.launch(executablePath, PULSE_VARIANTS[id]);
+  const launch = async (id: VariantId) => {
+    const info = await worker(id).launch(executableOf(id), PULSE_VARIANTS[id]);
     cgroupUsed &&= info.cgroup;
-    browserVersions[executablePath] = info.browserVersion;
+    browserVersions[executableOf(id)] = info.browserVersion;
+  };
+  const measured = async (id: VariantId) => {
+    const s = await worker(id).run();
+    // Its browser ended before the run did (pulse replaced the worker): the run's CPU cannot be told.
+    const known = Number.isFinite(s.browserCpuS);
+    result(id).browserProcesses.push(s.browserProcesses);
+    record(
+      id,
+      {
+        cpuS: s.nodeCpuS + s.browserCpuS,
+        wallMs: s.wallMs,
+        nodeCpuS: s.nodeCpuS,
+        browserCpuS: s.browserCpuS,
+        ...(s.browserCgroupCpuS !== undefined ? { cgroupCpuS: s.nodeCpuS + s.browserCgroupCpuS } : {}),
+        ...(s.attributedCpuS !== undefined ? { attributedCpuS: s.attributedCpuS } : {}),
+      },
+      s.ok && known,
+      known ? s.error : `its browser was gone at the end of the run, so its CPU is unknown${s.error ? `; ${s.error}` : ''}`,
+    );
+  };
+  /** The variants' browsers open together, each warmed by one run; then one run of each in turn, `runs` times. */
+  const takingTurns = async (ids: readonly VariantId[], runs: number, keep: boolean) => {
     try {
-      for (let i = 0; i < warmups; i += 1) await worker.run();
-      for (let i = 0; i < runs; i += 1) {
-        const s = await worker.run();
-        if (!keep) continue;
-        // Its browser ended before the run did (pulse replaced the worker): the run's CPU cannot be told.
-        const measured = Number.isFinite(s.browserCpuS);
-        result(id).browserProcesses.push(s.browserProcesses);
-        record(
-          id,
-          {
-            cpuS: s.nodeCpuS + s.browserCpuS,
-            wallMs: s.wallMs,
-            nodeCpuS: s.nodeCpuS,
-            browserCpuS: s.browserCpuS,
-            ...(s.browserCgroupCpuS !== undefined ? { cgroupCpuS: s.nodeCpuS + s.browserCgroupCpuS } : {}),
-            ...(s.attributedCpuS !== undefined ? { attributedCpuS: s.attributedCpuS } : {}),
-          },
-          s.ok && measured,
-          measured ? s.error : `its browser was gone at the end of the run, so its CPU is unknown${s.error ? `; ${s.error}` : ''}`,
-        );
+      for (const id of ids) {
+        await launch(id);
+        await worker(id).run();
       }
-      if (keep) result(id).memory.push(await worker.memory());
+      for (let i = 0; i < runs; i += 1) {
+        for (const id of ids) {
+          if (keep) await measured(id);
+          else await worker(id).run();
+        }
+      }
     } finally {
-      await worker.closeBrowser();
+      for (const id of ids) await worker(id).closeBrowser();
+    }
+  };
+  /** Browser PSS counts shared pages once among the processes that map them: taken with its browser the only one open. */
+  const memoryAlone = async (id: VariantId) => {
+    try {
+      await launch(id);
+      await worker(id).run();
+      result(id).memory.push(await worker(id).memory());
+    } finally {
+      await worker(id).closeBrowser();
     }
   };
 
@@ -201,16 +236,30 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   };
 
   try {
+    for (const id of inProcessIds) {
+      const kind = id === 'floor' ? 'floor' : 'pulse';
+      const dataDir = path.join(options.tmpDir, `${id}-data`);
+      workers.set(
+        id,
+        await WorkerClient.start({
+          cmd: 'init',
+          kind,
+          root: options.root,
+          shopUrl: options.shopUrl,
+          dataDir,
+          logFile: path.join(dataDir, 'heartbeats.jsonl'),
+          cgroup: options.cgroup,
+          journey: options.journey,
+        }),
+      );
+    }
     // Warm-up of every variant, discarded: module caches, JIT, the page cache of both Chromium builds.
-    if (options.warmUp) log('  warm-up');
-    const warming = (id: VariantId) => options.warmUp && wanted.has(id);
-    if (warming('pulse')) await inProcess('pulse', pulse, options.headlessShell, 2, 0, false);
-    if (warming('floor')) await inProcess('floor', floor, options.headlessShell, 2, 0, false);
-    if (warming('pulse-unmarked')) await inProcess('pulse-unmarked', pulse, options.headlessShell, 2, 0, false);
-    if (warming('pulse-plain')) await inProcess('pulse-plain', pulse, options.headlessShell, 2, 0, false);
-    if (options.fullChromium && warming('pulse-full')) await inProcess('pulse-full', pulse, options.fullChromium, 1, 0, false);
-    const spawnProblem = warming('spawn') ? await spawned('spawn', 1, false) : undefined;
-    if (spawnProblem) log(`  spawn-per-run warm-up failed: ${spawnProblem.slice(0, 300)}`);
+    if (options.warmUp) {
+      log('  warm-up');
+      await takingTurns(inProcessIds, 1, false);
+      const spawnProblem = wanted.has('spawn') ? await spawned('spawn', 1, false) : undefined;
+      if (spawnProblem) log(`  spawn-per-run warm-up failed: ${spawnProblem.slice(0, 300)}`);
+    }
     if (elasticOk) {
       const problem = await spawned('elastic', 1, false);
       if (problem) {
@@ -220,36 +269,26 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       }
     }
 
-    const order = (
-      [
-        'pulse',
-        'floor',
-        'pulse-unmarked',
-        'pulse-plain',
-        ...(options.fullChromium ? (['pulse-full'] as const) : []),
-        'spawn',
-        ...(elasticOk ? (['elastic'] as const) : []),
-      ] as VariantId[]
-    ).filter((id) => wanted.has(id));
+    const spawnedIds = (['spawn', ...(elasticOk ? (['elastic'] as const) : [])] as VariantId[]).filter((id) => wanted.has(id));
+    // Rotate the order each round, so no variant always follows the same one.
+    const rotated = (ids: readonly VariantId[], round: number) => [...ids.slice(round % ids.length), ...ids.slice(0, round % ids.length)];
     const rounds = Math.ceil(options.runs / options.blockSize);
     for (let round = 0; round < rounds; round += 1) {
       const size = Math.min(options.blockSize, options.runs - round * options.blockSize);
-      // Rotate the order each round, so no variant always follows the same one.
-      const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
-      log(`  round ${round + 1}/${rounds}: ${rotated.join(', ')} x ${size}`);
-      for (const id of rotated) {
-        const profiling = options.profileFile !== undefined && id === 'pulse';
-        if (PULSE_VARIANTS[id]) {
-          if (profiling) await pulse.profile(true);
-          await inProcess(id, pulse, id === 'pulse-full' ? options.fullChromium! : options.headlessShell, size, 1, true);
-          if (profiling) await pulse.profile(false, `${options.profileFile!.replace(/\.cpuprofile$/, '')}-${round + 1}.cpuprofile`);
-        } else if (id === 'floor') await inProcess(id, floor, options.headlessShell, size, 1, true);
-        else await spawned(id, size, true);
-      }
+      const turns = rotated(inProcessIds, round);
+      const blocks = rotated(spawnedIds, round);
+      log(
+        `  round ${round + 1}/${rounds}: ${[turns.length ? `${turns.join(', ')} taking turns` : '', ...blocks].filter(Boolean).join(', then ')}, ${size} runs each`,
+      );
+      const profiling = options.profileFile !== undefined && workers.has('pulse');
+      if (profiling) await worker('pulse').profile(true);
+      await takingTurns(turns, size, true);
+      if (profiling) await worker('pulse').profile(false, `${options.profileFile!.replace(/\.cpuprofile$/, '')}-${round + 1}.cpuprofile`);
+      for (const id of turns) await memoryAlone(id);
+      for (const id of blocks) await spawned(id, size, true);
     }
   } finally {
-    await pulse.stop();
-    await floor.stop();
+    for (const client of workers.values()) await client.stop();
     spawnCgroup?.destroy();
   }
   return { journey: options.journey, variants: [...variants.values()], browserVersions, elastic, cgroupUsed };

@@ -1,7 +1,7 @@
 // The figures the docs quote (FIGURE_DOCS), rendered from one bench run and written into
 // bench/RESULTS.md and into those files between the same two marker lines, so that a test can
 // tell when the docs no longer say what the last full bench measured.
-import type { CostResult, VariantResult } from './cost.ts';
+import { markerPair, type CostResult, type VariantResult } from './cost.ts';
 import type { BenchResults } from './report.ts';
 import { fmt, fmtBytes, median } from './stats.ts';
 
@@ -19,9 +19,9 @@ export function renderFigures(results: BenchResults): string {
   const rows = pages.map((page) => {
     const pulse = cpuOf(variantOf(page, 'pulse'));
     const floor = cpuOf(variantOf(page, 'floor'));
-    const unmarked = cpuOf(variantOf(page, 'pulse-unmarked'));
+    const marker = markerPair(page);
     const attributed = variantOf(page, 'pulse')?.samples.flatMap((s) => s.attributedCpuS ?? []) ?? [];
-    return `| \`${page.journey}\` | ${fmt(pulse)} | ${fmt(floor)} | ${fmt(pulse / floor)}x | ${fmt(pulse / unmarked)}x | ${attributed.length ? fmt(median(attributed)) : '–'} |`;
+    return `| \`${page.journey}\` | ${fmt(pulse)} | ${fmt(floor)} | ${fmt(pulse / floor)}x | ${fmt(cpuOf(marker.on) / cpuOf(marker.off))}x | ${attributed.length ? fmt(median(attributed)) : '–'} |`;
   });
   const capacity = results.capacity;
   const best = capacity?.best;

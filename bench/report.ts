@@ -1,6 +1,7 @@
 // RESULTS.md and the stdout summary, from one bench run's figures.
 import type { CapacityResult, LevelResult, MemoryPoint } from './capacity.ts';
-import type { CostResult, VariantId, VariantResult } from './cost.ts';
+import { markerPair, type CostResult, type VariantId, type VariantResult } from './cost.ts';
+import { DEFAULT_FEATURES } from './worker.ts';
 import { renderEarlierRuns, type EarlierRun } from './earlier-runs.ts';
 import type { ScrapeResult } from './scrape.ts';
 import { GZIP_LEVEL } from '../src/web/exposition.ts';
@@ -265,7 +266,7 @@ function costSection(cost: CostResult, number: string): string {
   const floor = variant(cost, 'floor');
   const spawn = variant(cost, 'spawn');
   const elastic = variant(cost, 'elastic');
-  const unmarked = variant(cost, 'pulse-unmarked');
+  const marker = markerPair(cost);
   const plain = variant(cost, 'pulse-plain');
   const wallOf = (v: VariantResult | undefined) => (v ? median(v.samples.map((s) => s.wallMs)) : Number.NaN);
   const ratioRows = [
@@ -273,16 +274,16 @@ function costSection(cost: CostResult, number: string): string {
     ['pulse / floor, wall', fmt(wallOf(pulse) / wallOf(floor))],
     ['spawn-per-run / pulse, CPU', fmt(cpu(spawn) / cpu(pulse))],
     ['spawn-per-run / pulse, wall', fmt(wallOf(spawn) / wallOf(pulse))],
-    ...(unmarked
+    ...(marker.on && marker.off
       ? [
-          ['pulse, traffic marker on / off, CPU', fmt(cpu(pulse) / cpu(unmarked))],
-          ['pulse, traffic marker on / off, wall', fmt(wallOf(pulse) / wallOf(unmarked))],
+          ['pulse, traffic marker on / off, CPU', fmt(cpu(marker.on) / cpu(marker.off))],
+          ['pulse, traffic marker on / off, wall', fmt(wallOf(marker.on) / wallOf(marker.off))],
         ]
       : []),
     ...(plain
       ? [
-          ['pulse, marker + web vitals + run summary on / off, CPU', fmt(cpu(pulse) / cpu(plain))],
-          ['pulse, marker + web vitals + run summary on / off, wall', fmt(wallOf(pulse) / wallOf(plain))],
+          ['pulse, defaults / marker, web vitals and run summary off, CPU', fmt(cpu(pulse) / cpu(plain))],
+          ['pulse, defaults / marker, web vitals and run summary off, wall', fmt(wallOf(pulse) / wallOf(plain))],
         ]
       : []),
     ...(elastic
@@ -340,7 +341,7 @@ function buildSection(cost: CostResult, machine: Machine): string {
   return [
     '## 5. Full Chromium vs headless shell',
     '',
-    'The pulse runner (sinks on), interleaved with section 1 in the same rounds; browser PSS after each block of runs, browser processes alive after each run.',
+    'The pulse runner (sinks on), taking turns with section 1 in the same rounds; browser PSS once a round with that browser the only one open (launched, one run, then read), browser processes alive after each run.',
     '',
     table(
       ['build', 'n', 'CPU s median', 'CPU s p95', 'browser CPU s', 'wall ms median', 'wall ms p95', 'browser PSS', 'browser processes'],
@@ -572,17 +573,17 @@ function findings(results: BenchResults): string {
       `- Starting a process per run costs ${fmt(cpu(spawn) - cpu(pulse))} CPU-s more than a warm pulse run (${fmt(cpu(spawn) / cpu(pulse))}x): Node.js start, loading Playwright Test, its config and the journeys, a worker process, a browser launch, and the config's \`trace: 'retain-on-failure'\`, which records a trace of every run to throw it away on success.`,
     );
   }
-  const unmarked = variant(cost, 'pulse-unmarked');
-  if (pulse && unmarked) {
+  const { on: marked, off: unmarked } = markerPair(cost);
+  if (marked && unmarked) {
     lines.push(
-      `- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`, the default) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(pulse) / cpu(unmarked) - 1)} (${fmt((cpu(pulse) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each page load and API call to the shop's origin makes one DevTools round trip between the browser and its journey worker, static assets and other origins none; with any request intercepted, Chromium routes every request of the page through its interception layer, so the price grows with the page's requests all the same.`,
+      `- Marking synthetic traffic (\`PULSE_MARK_TRAFFIC=on\`${DEFAULT_FEATURES.markTraffic ? ', the default' : '; off by default'}) changes pulse's CPU per heartbeat by ${fmtPercent(cpu(marked) / cpu(unmarked) - 1)} (${fmt((cpu(marked) - cpu(unmarked)) * 1000)} ms; medians, so within the per-run noise of a few ms it is no change): each page load and API call to the shop's origin makes one DevTools round trip between the browser and its journey worker, static assets and other origins none; with any request intercepted, Chromium routes every request of the page through its interception layer, so the price grows with the page's requests all the same.`,
     );
   }
   const plain = variant(cost, 'pulse-plain');
-  if (pulse && plain && unmarked) {
+  if (marked && plain && unmarked) {
     const extras = cpu(unmarked) / cpu(plain) - 1;
     lines.push(
-      `- Web vitals per step (a script in every page and one read at each step's end) and the per-run summary failures are compared with (\`PULSE_WEB_VITALS=on\`, the default) change pulse's CPU per heartbeat by ${fmtPercent(extras)} (${fmt((cpu(unmarked) - cpu(plain)) * 1000)} ms), with the traffic marker on as well ${fmtPercent(cpu(pulse) / cpu(plain) - 1)}; the target is within 5%.`,
+      `- Web vitals per step (a script in every page and one read at each step's end) and the per-run summary failures are compared with (\`PULSE_WEB_VITALS=on\`, the default) change pulse's CPU per heartbeat by ${fmtPercent(extras)} (${fmt((cpu(unmarked) - cpu(plain)) * 1000)} ms), with the traffic marker on as well ${fmtPercent(cpu(marked) / cpu(plain) - 1)}; the target is within 5%.`,
     );
   }
   if (capacity?.best && pulse) {
@@ -653,12 +654,12 @@ export function renderMarkdown(results: BenchResults): string {
     '## Method',
     '',
     "- The demo shop runs in a child process of its own on 127.0.0.1, so its CPU is never counted as the prober's.",
-    "- **In-process variants** (pulse, floor) each run in a worker process of their own (`bench/worker.ts`), with one browser alive at a time, launched per block of runs and warmed by one discarded run. Node.js CPU is `process.cpuUsage()` over the run, plus for pulse the `/proc` ticks of its journey worker process (the browser is counted below with every other browser). Browser CPU is read from `/proc`: every process of the browser's tree (Playwright starts Chromium detached, so all its helpers share the browser main's session id even when re-parented; descendants by ppid are added too), summing `utime+stime+cutime+cstime`, so a renderer that has exited and been reaped by its zygote still counts. Browser windows are back to back, since a closed context's renderer exits after `context.close()` returns.",
+    "- **In-process variants** (pulse, floor) each run in a worker process of their own (`bench/worker.ts`), each with a browser of its own. A round launches every in-process variant's browser and warms each with one discarded run; then the variants take turns, one run each at a time, so that drift over minutes (the machine's, the page cache's) falls on all of them alike. An idle headless shell used no measurable CPU (0 ticks in 20 s) while the others took their turns. Node.js CPU is `process.cpuUsage()` over the run, plus for pulse the `/proc` ticks of its journey worker process (the browser is counted below with every other browser). Browser CPU is read from `/proc`: every process of the browser's tree (Playwright starts Chromium detached, so all its helpers share the browser main's session id even when re-parented; descendants by ppid are added too), summing `utime+stime+cutime+cstime`, so a renderer that has exited and been reaped by its zygote still counts. Browser windows are back to back, since a closed context's renderer exits after `context.close()` returns.",
     '- **pulse** is `Runner.run()` on the benched journey loaded with `loadJourneys` from `journeys/`, with a `WorkerPool` of one journey worker process that drives its own Chromium over a pipe, then `SinkFanout([RunStore, RunMetrics, HeartbeatLogSink])` with a JSON pino log to a file: what the daemon does per planned run. **floor** is the same steps as plain Playwright calls (`bench/floor-journeys.ts`), `newContext` / steps / `context.close()`. Both use the same `use` from `playwright.config.ts` (`loadPlaywrightUse`) for their contexts and the same launch options and Chromium.',
-    '- **pulse, traffic marker off** is the pulse variant with `PULSE_MARK_TRAFFIC=off` (its runner made with `markTraffic: false`), in the same worker process and rounds, so the ratio of the two is what marking costs. **pulse, marker, web vitals and run summary off** turns off `PULSE_WEB_VITALS` and the per-run request summary too (`vitals: false, observe: false`): the ratio to it is what the web vitals, the run summary and the marker together add to a heartbeat.',
+    `- **pulse** runs with the defaults of \`pulse run\` (traffic marker ${DEFAULT_FEATURES.markTraffic ? 'on' : 'off'}, web vitals ${DEFAULT_FEATURES.vitals ? 'on' : 'off'}, run summary on). **pulse, traffic marker ${DEFAULT_FEATURES.markTraffic ? 'off' : 'on'}** is the same with \`PULSE_MARK_TRAFFIC=${DEFAULT_FEATURES.markTraffic ? 'off' : 'on'}\` (its runner made with \`markTraffic: ${!DEFAULT_FEATURES.markTraffic}\`), in the same rounds, so the ratio of the two is what marking costs. **pulse, marker, web vitals and run summary off** turns off \`PULSE_WEB_VITALS\` and the per-run request summary too (\`vitals: false, observe: false\`): the ratio to it is what pulse's extras add to a heartbeat.`,
     `- **Spawn-per-run** variants are started once per run and waited for; their CPU is the growth of the bench process's own \`cutime+cstime\` (\`/proc/self/stat\`), since a process's counters carry every descendant it, or they, waited for, **plus** the processes that leave the tree before they end: when Chromium's main process exits its zygotes are re-parented to init, which reaps them, so their CPU (and that of the renderers they reaped) never reaches the bench's counters. The bench follows the spawned tree in /proc while it runs (members re-read every 20 ms, new ones found every 100 ms) and adds what re-parented members were last seen to have used${orphanNote(cost)}. \`playwright test\` runs \`journeys/journeys.spec.ts\` with \`--grep checkout --workers=1 --reporter=line\`, \`CI=1\`, \`PULSE_PARAM_BASE_URL\` (no webServer of its own) and \`PULSE_BROWSER_PATH\` set to the same headless shell.`,
     `- **cgroup check**: ${cost?.cgroupUsed ? 'where the kernel lets the bench create a cpuacct cgroup (root, cgroup v1 cpuacct or v2), the browser tree of each worker is moved into one after launch, and each spawned run starts inside one; the kernel then counts every process born inside, re-parented or not. The column shows that figure next to the /proc one.' : 'no CPU cgroup could be created on this machine, so the /proc figures stand alone.'}`,
-    '- Rounds interleave the variants in blocks, rotating the order every round; before the first round every variant ran once or twice, discarded. Ticks are counted at USER_HZ = 100 a second, as on every Linux pulse runs on. Median and p95 are nearest-rank over successful runs; failed runs are counted and left out.',
+    '- Each round, after the in-process variants have taken their turns, the spawn-per-run variants run their block; the order rotates every round. Before the first round every variant ran once or twice, discarded. Ticks are counted at USER_HZ = 100 a second, as on every Linux pulse runs on. Median and p95 are nearest-rank over successful runs; failed runs are counted and left out.',
     `- Capacity, soak: see their sections. Scrape: in the bench process.${results.specs ? ' A Playwright Test suite against `playwright test` per run: see section 6.' : ''}`,
     '',
   ];
@@ -696,10 +697,10 @@ export function renderSummary(results: BenchResults): string {
         `${v.id.padEnd(14)} CPU ${fmt(c.median)} s (p95 ${fmt(c.p95)})  wall ${fmt(w.median, 4)} ms (p95 ${fmt(w.p95, 4)})  n=${c.n} failed=${v.failures}`,
       );
     }
-    const unmarked = variant(cost, 'pulse-unmarked');
+    const marker = markerPair(cost);
     const plain = variant(cost, 'pulse-plain');
     lines.push(
-      `pulse/floor CPU ${fmt(cpu(pulse) / cpu(floor))}x   spawn/pulse CPU ${fmt(cpu(spawn) / cpu(pulse))}x${unmarked ? `   marker on/off CPU ${fmt(cpu(pulse) / cpu(unmarked))}x` : ''}${plain ? `   all on/off CPU ${fmt(cpu(pulse) / cpu(plain))}x` : ''}`,
+      `pulse/floor CPU ${fmt(cpu(pulse) / cpu(floor))}x   spawn/pulse CPU ${fmt(cpu(spawn) / cpu(pulse))}x${marker.on && marker.off ? `   marker on/off CPU ${fmt(cpu(marker.on) / cpu(marker.off))}x` : ''}${plain ? `   defaults / all off CPU ${fmt(cpu(pulse) / cpu(plain))}x` : ''}`,
     );
   }
   if (capacity) {

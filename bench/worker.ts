@@ -82,7 +82,8 @@ export interface PulseFeatures {
   observe: boolean;
 }
 
-export const ALL_FEATURES: PulseFeatures = { markTraffic: true, vitals: true, observe: true };
+/** What `pulse run` does with no setting given: the bench's \"pulse\" variant. */
+export const DEFAULT_FEATURES: PulseFeatures = { markTraffic: defaultOf('markTraffic'), vitals: defaultOf('webVitals'), observe: true };
 
 export type WorkerRequest =
   | InitRequest
@@ -322,7 +323,7 @@ class Worker {
         this.#harness = request.kind === 'pulse' ? await PulseHarness.create(request) : await FloorHarness.create(request);
         return { pid: process.pid };
       case 'launch':
-        return this.#launch(request.executablePath, request.features ?? ALL_FEATURES);
+        return this.#launch(request.executablePath, request.features ?? DEFAULT_FEATURES);
       case 'run':
         return this.#run(request.journey);
       case 'journeys':

@@ -199,8 +199,8 @@ export const SETTINGS = {
   }),
   markTraffic: setting({
     env: 'PULSE_MARK_TRAFFIC',
-    description: "mark documents and API calls to the journey's own origins with the run id and a traceparent: `on`, `off`",
-    default: 'on',
+    description: "mark documents and API calls to the journey's own origins with the run id and a traceparent, to join runs to backend traces: `on`, `off`",
+    default: 'off',
     parse: onOff,
   }),
   webVitals: setting({

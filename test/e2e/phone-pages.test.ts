@@ -110,8 +110,11 @@ describe('the on-call pages on a phone', () => {
     shop = await startShop();
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
     dataDir = makeTempDir();
-    // First a daemon that runs the journeys every two seconds until it has the runs the pages need.
-    const runs = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *']);
+    // First a daemon that runs the journeys every two seconds until it has the runs the pages need,
+    // with the traffic marker on, so that a run has a trace id to show.
+    const runs = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *'], {
+      PULSE_MARK_TRAFFIC: 'on',
+    });
     try {
       await runs.waitFor((l) => l.event === 'started', STARTUP_MS);
       failed = await runs.waitFor((l) => l.event === 'journey_failed' && l.journey === LONG, 180_000);

@@ -322,7 +322,7 @@ describe('synthetic traffic is marked', () => {
   });
 
   test(
-    'the daemon shows the trace id: heartbeat line, /api/runs/<id>, the run page; pulse once --json has it unless PULSE_MARK_TRAFFIC=off',
+    'with PULSE_MARK_TRAFFIC=on the daemon shows the trace id: heartbeat line, /api/runs/<id>, the run page; pulse once --json has it then, and not by default',
     { timeout: 240_000 },
     async (t) => {
       const daemonJourneys = journeyDir('traffic-daemon');
@@ -337,7 +337,9 @@ describe('synthetic traffic is marked', () => {
         });
       }`,
       );
-      const daemon = new DaemonProcess(['--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--schedule', '*/2 * * * * *']);
+      const daemon = new DaemonProcess(['--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--schedule', '*/2 * * * * *'], {
+        PULSE_MARK_TRAFFIC: 'on',
+      });
       t.after(() => daemon.stop());
       await daemon.started();
       const heartbeat = await daemon.waitFor((line) => line.event === 'heartbeat' && line.journey === 'shown', 90_000);
@@ -370,11 +372,11 @@ describe('synthetic traffic is marked', () => {
         assert.ok(result);
         return result;
       };
-      const on = await once({});
+      const on = await once({ PULSE_MARK_TRAFFIC: 'on' });
       assert.match(on.traceId ?? '', /^[0-9a-f]{32}$/);
       assert.ok(own.requests.some((r) => r.headers['x-pulse-run-id'] === on.runId && r.headers.traceparent?.includes(on.traceId!)));
       clear();
-      const off = await once({ PULSE_MARK_TRAFFIC: 'off' });
+      const off = await once({});
       assert.equal(off.traceId, undefined);
       assert.ok(own.requests.length > 0);
       assert.deepEqual(
@@ -386,12 +388,12 @@ describe('synthetic traffic is marked', () => {
 });
 
 describe('traffic marker parts', () => {
-  test('PULSE_MARK_TRAFFIC is on by default, off when told, and a bad value is one line naming the fix', () => {
-    assert.equal(resolveConfig({ env: {} }).config?.markTraffic, true);
-    assert.equal(resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'off' } }).config?.markTraffic, false);
+  test('PULSE_MARK_TRAFFIC is off by default, on when told, and a bad value is one line naming the fix', () => {
+    assert.equal(resolveConfig({ env: {} }).config?.markTraffic, false);
+    assert.equal(resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'on' } }).config?.markTraffic, true);
     const bad = resolveConfig({ env: { PULSE_MARK_TRAFFIC: 'yes' } });
     assert.deepEqual(bad.problems.map(formatProblem), [
-      'PULSE_MARK_TRAFFIC="yes": must be one of on, off; fix: correct the value, or leave it out to use the default on',
+      'PULSE_MARK_TRAFFIC="yes": must be one of on, off; fix: correct the value, or leave it out to use the default off',
     ]);
   });
 

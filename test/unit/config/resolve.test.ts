@@ -32,7 +32,7 @@ test('nothing set: every default, paths resolved against the working folder', ()
     logLevel: 'info',
     logFormat: 'auto',
     trace: 'on-retry',
-    markTraffic: true,
+    markTraffic: false,
     webVitals: true,
     gracePeriodMs: 30_000,
     params: {},
@@ -73,7 +73,7 @@ test('every variable read into its type', () => {
       PULSE_LOG_LEVEL: 'debug',
       PULSE_LOG_FORMAT: 'json',
       PULSE_TRACE: 'always',
-      PULSE_MARK_TRAFFIC: 'off',
+      PULSE_MARK_TRAFFIC: 'on',
       PULSE_WEB_VITALS: 'off',
       PULSE_ARTIFACT_MAX_AGE: '1d',
       PULSE_ARTIFACT_MAX_BYTES: '500MB',
@@ -92,7 +92,7 @@ test('every variable read into its type', () => {
   assert.equal(config.workerMemoryBytes, 1024 ** 3);
   assert.equal(config.loadTimeoutMs, 2_000);
   assert.deepEqual([config.logLevel, config.logFormat, config.trace], ['debug', 'json', 'always']);
-  assert.deepEqual([config.markTraffic, config.webVitals, config.auth.metrics, config.allowOpenWrites], [false, false, true, true]);
+  assert.deepEqual([config.markTraffic, config.webVitals, config.auth.metrics, config.allowOpenWrites], [true, false, true, true]);
   assert.deepEqual(config.retention, { artifactMaxAgeMs: 86_400_000, artifactMaxBytes: 500_000_000, historyMaxAgeMs: 12 * 3_600_000 });
   assert.equal(config.controlIntervalMs, undefined);
   assert.equal(config.browserPath, '/usr/bin/chromium');
