@@ -82,7 +82,7 @@ export interface PulseFeatures {
   observe: boolean;
 }
 
-/** What `pulse run` does with no setting given: the bench's \"pulse\" variant. */
+/** What `pulse run` does with no setting given: the bench's "pulse" variant. */
 export const DEFAULT_FEATURES: PulseFeatures = { markTraffic: defaultOf('markTraffic'), vitals: defaultOf('webVitals'), observe: true };
 
 export type WorkerRequest =
