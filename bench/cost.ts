@@ -13,12 +13,13 @@ import { WorkerClient } from './worker-client.ts';
 import { DEFAULT_FEATURES, type PulseFeatures } from './worker.ts';
 
 export type VariantId = 'pulse' | 'floor' | 'pulse-full' | 'pulse-marked' | 'pulse-unmarked' | 'pulse-plain' | 'spawn' | 'elastic';
-export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', 'pulse-marked', 'pulse-unmarked', 'pulse-plain', 'spawn', 'elastic'];
 /**
  * The pulse variant with the traffic marker the other way from the defaults: what marking costs is
  * the ratio of the two (`pulse-marked` when the marker is off by default, `pulse-unmarked` when on).
+ * The other of the two would be `pulse` again, so it is no variant.
  */
 export const OTHER_MARKER: VariantId = DEFAULT_FEATURES.markTraffic ? 'pulse-unmarked' : 'pulse-marked';
+export const VARIANT_IDS: readonly VariantId[] = ['pulse', 'floor', 'pulse-full', OTHER_MARKER, 'pulse-plain', 'spawn', 'elastic'];
 /** The variants that are pulse's runner, each with what it turns on or off. */
 const PULSE_VARIANTS: Partial<Record<VariantId, PulseFeatures>> = {
   pulse: DEFAULT_FEATURES,

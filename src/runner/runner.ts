@@ -36,11 +36,11 @@ export interface RunnerOptions {
   /** Artifacts go to `<dataDir>/artifacts/<journey>/<runId>/`. */
   dataDir: string;
   trace?: TraceMode;
-  /** Web vitals and bytes per step; on unless turned off. */
+  /** Web vitals and bytes per step; the setting's default (PULSE_WEB_VITALS) unless given. */
   vitals?: boolean;
   /** The per-run summary a failure is compared with; on unless turned off (the bench measures its cost so). */
   observe?: boolean;
-  /** Mark requests to the journey's own origins with the run id and a traceparent; on unless false. */
+  /** Mark requests to the journey's own origins with the run id and a traceparent; the setting's default (PULSE_MARK_TRAFFIC) unless given. */
   markTraffic?: boolean;
   redact?: Redactor;
   log?: RunnerLog;
@@ -95,7 +95,8 @@ export class Runner {
     const runId = options.runId ?? newRunId();
     const settings: RunnerOptions = options.plan ? { ...this.#options, ...options.plan } : this.#options;
     // One trace per run, its attempts included; none when nothing will be marked.
-    const traceId = settings.markTraffic !== false && !ownOriginsOf(settings.params.baseUrl, journey.origins).empty ? newTraceId() : undefined;
+    const traceId =
+      (settings.markTraffic ?? defaultOf('markTraffic')) && !ownOriginsOf(settings.params.baseUrl, journey.origins).empty ? newTraceId() : undefined;
     const startedAt = new Date().toISOString();
     const log = options.log ?? this.#options.log;
     const attemptResults: AttemptResult[] = [];
@@ -183,7 +184,7 @@ export class Runner {
         partners: settings.partners ?? [],
         contextOptions: settings.contextOptions ?? {},
         tracing: mode === 'always' || (mode === 'on-retry' && attempt > 1),
-        vitals: settings.vitals ?? true,
+        vitals: settings.vitals ?? defaultOf('webVitals'),
         observe: this.#options.observe ?? true,
         artifactsRoot: artifactsDir(this.#options.dataDir),
         ...(journey.session && sessions ? { session: { name: journey.session.name, ...(kept ? { state: kept } : {}) } } : {}),

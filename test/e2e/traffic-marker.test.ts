@@ -89,8 +89,9 @@ describe('synthetic traffic is marked', () => {
   let prober: TestProber;
   let dataDir: string;
   let dir: string;
+  // Marking is off by default (PULSE_MARK_TRAFFIC): these runners turn it on unless a test says otherwise.
   const runner = (extra: Partial<RunnerOptions> = {}) =>
-    prober.runner({ params: { baseUrl: own.url, other: other.url }, location: 'test-1', dataDir, ...extra });
+    prober.runner({ params: { baseUrl: own.url, other: other.url }, location: 'test-1', dataDir, markTraffic: true, ...extra });
   // The page's own traceparent (on /api/traced) is the page's doing, not pulse's.
   const marked = (request: RecordedRequest) =>
     request.headers['x-pulse-run-id'] !== undefined ||
