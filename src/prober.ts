@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import type { Config } from './config.ts';
 import { secretPartners, secretValues } from './config.ts';
 import { PulseError } from './errors.ts';
 import type { ProberEvents } from './events.ts';
+import type { ConfigRead } from './worker-protocol.ts';
 import type { JourneyParams } from './journey.ts';
 import type { Logger } from './logger.ts';
 import { growingRedactor, type Redactor } from './redact.ts';
@@ -40,12 +42,6 @@ export interface ProberOptions {
 
 /** The browser, the journey workers and the runner, built from one Config. Throws a PulseError when no browser or base URL is to be had. */
 export async function createProber({ config, log, redact: given, events, workers: size }: ProberOptions): Promise<Prober> {
-  const use = await loadPlaywrightUse(config.playwrightConfig, { required: config.playwrightConfigRequired });
-  const browser = findBrowser({
-    configuredPath: config.browserPath ?? use.executablePath,
-    systemHeadlessShells: config.systemBrowserPaths,
-    systemChromiums: config.systemBrowserPaths ? [] : undefined,
-  });
   // use.baseURL is Playwright Test's (the demo shop by default); pulse probes only what it is told to.
   const baseUrl = config.params.baseUrl;
   if (!baseUrl) throw new PulseError({ message: 'no base URL for the journeys', fix: 'set PULSE_PARAM_BASE_URL or --base-url' });
@@ -61,7 +57,6 @@ export async function createProber({ config, log, redact: given, events, workers
   });
   const workers = new WorkerPool({
     size: size ?? config.concurrency,
-    launch: browserLaunchOptions(browser, use.launchOptions),
     onBrowserRestart: (reason) => events.emit({ kind: 'browser-relaunched', reason }),
     memoryLimitBytes: config.workerMemoryBytes,
     hooks: {
@@ -72,6 +67,20 @@ export async function createProber({ config, log, redact: given, events, workers
     },
     onReplaced: ({ reason, message, pid, journey, runId }) => events.emit({ kind: 'worker-replaced', reason, pid, journey, runId, message: redact(message) }),
   });
+  let use: PlaywrightUse;
+  let browser: FoundBrowser;
+  try {
+    use = await playwrightUse(config, workers);
+    browser = findBrowser({
+      configuredPath: config.browserPath ?? use.executablePath,
+      systemHeadlessShells: config.systemBrowserPaths,
+      systemChromiums: config.systemBrowserPaths ? [] : undefined,
+    });
+  } catch (error) {
+    await workers.close();
+    throw error;
+  }
+  workers.launchWith(browserLaunchOptions(browser, use.launchOptions));
   // Where the kernel reports CPU pressure: a run that timed out while starved is pulse's error.
   const pressureFile = findCpuPressureFile();
   const runner = new Runner({
@@ -91,4 +100,25 @@ export async function createProber({ config, log, redact: given, events, workers
     ...(pressureFile ? { cpuStallMicros: () => readCpuStallMicros(pressureFile) } : {}),
   });
   return { browser, workers, runner, use, redact, close: () => workers.close() };
+}
+
+/**
+ * playwright.config.ts's `use`, read by the pool's first worker as it starts: the config imports
+ * Playwright, which the daemon itself then never loads (about 70 MiB of its memory and a second of
+ * CPU at every start), and the config's code runs where journey code does. When no worker can be
+ * started at all, the daemon reads it itself, so that it still starts and says what is wrong.
+ */
+async function playwrightUse(config: Config, workers: WorkerPool): Promise<PlaywrightUse> {
+  const file = config.playwrightConfig;
+  const required = config.playwrightConfigRequired;
+  // No file: nothing to import, and the error for a missing one named on purpose.
+  if (!file || !existsSync(file)) return loadPlaywrightUse(file, { required });
+  let read: ConfigRead;
+  try {
+    read = await workers.readPlaywrightConfig({ file, required });
+  } catch {
+    return loadPlaywrightUse(file, { required });
+  }
+  if ('failed' in read) throw new PulseError(read.failed);
+  return read.use;
 }

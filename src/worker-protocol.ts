@@ -8,6 +8,7 @@ import type { BrowserContext, BrowserContextOptions, LaunchOptions } from 'playw
 import type { AttemptResult, StepResult } from './result.ts';
 import type { Problem } from './problem.ts';
 import type { JourneyDefinition, JourneyVersion, SpecLoad, Unscheduled } from './journey.ts';
+import type { PlaywrightUse } from './playwright-use.ts';
 
 /** One attempt of one journey, everything the worker needs and nothing it could change for others. */
 export interface AttemptRequest {
@@ -107,6 +108,12 @@ export interface AttemptReport {
   version?: JourneyVersion;
 }
 
+/**
+ * What a worker made of playwright.config.ts, read as it started when the daemon asked: the daemon
+ * never loads Playwright or the config's code itself. `failed` is the error a broken config gives.
+ */
+export type ConfigRead = { use: PlaywrightUse } | { failed: { message: string; fix: string } };
+
 export type ToWorker =
   /** Once, after `ready`: launch the worker's own browser with these options. */
   | { type: 'launch'; options: LaunchOptions }
@@ -114,7 +121,8 @@ export type ToWorker =
   | { type: 'load'; file: string; shown: string; folder: string; spec?: SpecLoad };
 
 export type FromWorker =
-  | { type: 'ready' }
+  /** Playwright and pulse are loaded; `config` when the worker was asked to read playwright.config.ts. */
+  | { type: 'ready'; config?: ConfigRead }
   | { type: 'phase'; phase: AttemptPhase }
   | { type: 'step-started'; name: string }
   | { type: 'step-ended'; step: StepResult }

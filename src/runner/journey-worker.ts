@@ -10,7 +10,7 @@ import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
 import { PAGE_BYTES, SlotReader, readStat, type SlotReading } from '../process-tree.ts';
-import type { AttemptPhase, AttemptReport, AttemptRequest, FromWorker, Leftover, ToWorker, WorkerEnding } from '../worker-protocol.ts';
+import type { AttemptPhase, AttemptReport, AttemptRequest, ConfigRead, FromWorker, Leftover, ToWorker, WorkerEnding } from '../worker-protocol.ts';
 import { settingOf } from '../settings/table.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
@@ -50,6 +50,8 @@ export interface WorkerOptions {
   memoryLimitBytes: number;
   hooks?: WorkerHooks;
   cwd?: string;
+  /** playwright.config.ts (absolute) for the worker to read as it starts; what it made of it is `configRead`. */
+  playwrightConfig?: { file: string; required: boolean };
 }
 
 /** How a worker process ended; `failed` when it could not be forked at all. */
@@ -103,11 +105,14 @@ export class JourneyWorker {
   #browserAnswered: (() => void) | undefined;
   /** A leftover of an earlier run struck while this attempt ran: the worker ends after it, and nothing that befalls the attempt now is its own fault. */
   #struck: WorkerEnding | undefined;
+  #configRead: ConfigRead | undefined;
+  #launchSent = false;
 
   private constructor(options: WorkerOptions) {
     this.#options = options;
     const heapMb = Math.max(64, Math.floor(options.memoryLimitBytes / 1024 / 1024));
-    this.#child = fork(ENTRY, [String(options.memoryLimitBytes)], {
+    const config = options.playwrightConfig ? [JSON.stringify(options.playwrightConfig)] : [];
+    this.#child = fork(ENTRY, [String(options.memoryLimitBytes), ...config], {
       cwd: options.cwd,
       execArgv: [`--max-old-space-size=${heapMb}`],
       // Journey code never gets the key of kept sessions; the worker is handed the one state its journey declares.
@@ -152,6 +157,7 @@ export class JourneyWorker {
       const timer = setTimeout(() => reject(new Error(`journey worker did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
       worker.#child.on('message', (message: FromWorker) => {
         if (message.type !== 'ready') return;
+        worker.#configRead = message.config;
         clearTimeout(timer);
         resolve();
       });
@@ -167,11 +173,23 @@ export class JourneyWorker {
       worker.kill();
       throw error;
     }
-    if (options.launch) await worker.#launchBrowser(options.launch);
+    if (options.launch) await worker.launchBrowser(options.launch);
     return worker;
   }
 
-  async #launchBrowser(launch: LaunchOptions): Promise<void> {
+  /** What the worker made of playwright.config.ts, when it was started with one to read. */
+  get configRead(): ConfigRead | undefined {
+    return this.#configRead;
+  }
+
+  /** Whether the worker has been told to launch its browser (at its start, or by launchBrowser()). */
+  get launching(): boolean {
+    return this.#launchSent;
+  }
+
+  /** Has the worker launch its browser and waits until it is up or could not be (a worker started without `launch`). */
+  async launchBrowser(launch: LaunchOptions): Promise<void> {
+    this.#launchSent = true;
     const answered = new Promise<void>((resolve) => {
       this.#browserAnswered = resolve;
       setTimeout(resolve, LAUNCH_WAIT_MS).unref();

@@ -1,5 +1,5 @@
 import type { LaunchOptions } from 'playwright';
-import type { AttemptReport, AttemptRequest, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
+import type { AttemptReport, AttemptRequest, ConfigRead, WorkerEndReason, WorkerEnding } from '../worker-protocol.ts';
 import type { SpecLoad } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import { JourneyWorker, type WorkerHooks } from './journey-worker.ts';
@@ -15,8 +15,8 @@ interface Waiter {
 export interface WorkerPoolOptions {
   /** One worker per concurrency slot, each with a browser of its own. */
   size: number;
-  /** How each worker launches its browser. */
-  launch: LaunchOptions;
+  /** How each worker launches its browser; until it is known (launchWith), workers start without one. */
+  launch?: LaunchOptions;
   memoryLimitBytes: number;
   hooks?: WorkerHooks;
   /** A worker was ended and will be replaced, with why and the attempt it was running. */
@@ -39,7 +39,10 @@ export class WorkerPool {
   /** The run each busy worker is on. */
   readonly #busy = new Map<JourneyWorker, string>();
   /** Workers being started, so the pool never holds more than its size. */
-  readonly #starting = new Set<Promise<void>>();
+  readonly #starting = new Set<Promise<unknown>>();
+  /** Browsers of workers started before the launch options were known, being launched. */
+  readonly #launching = new Set<Promise<void>>();
+  #launch: LaunchOptions | undefined;
   /** What the last browser launch of any worker said: a replacement in progress keeps the last word. */
   #lastLaunch: { launched: boolean; failure: string | undefined } = { launched: false, failure: undefined };
   /** Replacements that failed to start since the last one that did. */
@@ -48,12 +51,35 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    this.#launch = options.launch;
   }
 
   /** Starts every worker (and waits for those already starting); resolves when they are warm. A worker that cannot start is tried again on first use. */
   async warm(): Promise<void> {
     const missing = this.#options.size - this.#all.size - this.#starting.size;
     await Promise.allSettled([...this.#starting, ...Array.from({ length: missing }, () => this.#spawn())]);
+    await Promise.allSettled(this.#launching);
+  }
+
+  /**
+   * Starts the pool's first worker with playwright.config.ts to read and says what it made of it:
+   * the daemon never loads Playwright or the config's code. The worker stays in the pool; its browser
+   * starts with launchWith(). Rejects when the worker cannot be started.
+   */
+  async readPlaywrightConfig(config: { file: string; required: boolean }): Promise<ConfigRead> {
+    const worker = await this.#spawn(config);
+    if (!worker?.configRead) throw new Error('the journey worker did not say what it made of the Playwright config');
+    return worker.configRead;
+  }
+
+  /** How browsers are launched from now on; workers started without knowing it launch theirs now. */
+  launchWith(launch: LaunchOptions): void {
+    this.#launch = launch;
+    for (const worker of this.#all) {
+      if (worker.launching || !worker.alive) continue;
+      const launching = worker.launchBrowser(launch).finally(() => this.#launching.delete(launching));
+      this.#launching.add(launching);
+    }
   }
 
   get size(): number {
@@ -152,13 +178,14 @@ export class WorkerPool {
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
-  #spawn(): Promise<void> {
-    const starting = this.#start().finally(() => this.#starting.delete(starting));
+  /** Starts a worker into the pool; resolves with it (already ended when the pool closed meanwhile). */
+  #spawn(playwrightConfig?: { file: string; required: boolean }): Promise<JourneyWorker> {
+    const starting = this.#start(playwrightConfig).finally(() => this.#starting.delete(starting));
     this.#starting.add(starting);
     return starting;
   }
 
-  async #start(): Promise<void> {
+  async #start(playwrightConfig?: { file: string; required: boolean }): Promise<JourneyWorker> {
     const slot: { worker?: JourneyWorker } = {};
     const hooks: WorkerHooks = {
       ...this.#options.hooks,
@@ -178,15 +205,24 @@ export class WorkerPool {
         if (event.launched && event.relaunch) this.#options.onBrowserRestart?.('lost');
       },
     };
-    const worker = await JourneyWorker.start({ launch: this.#options.launch, memoryLimitBytes: this.#options.memoryLimitBytes, hooks, cwd: this.#options.cwd });
+    const worker = await JourneyWorker.start({
+      ...(this.#launch ? { launch: this.#launch } : {}),
+      memoryLimitBytes: this.#options.memoryLimitBytes,
+      hooks,
+      ...(this.#options.cwd ? { cwd: this.#options.cwd } : {}),
+      ...(playwrightConfig ? { playwrightConfig } : {}),
+    });
+    // The launch options became known while it started.
+    if (this.#launch && !worker.launching) await worker.launchBrowser(this.#launch);
     slot.worker = worker;
     this.#failedStarts = 0;
     if (this.#closed) {
       await worker.close();
-      return;
+      return worker;
     }
     this.#all.add(worker);
     this.#release(worker);
+    return worker;
   }
 
   #release(worker: JourneyWorker): void {

@@ -4,9 +4,8 @@
 // calls test.step() has those as its steps; one that calls none is one step of its own.
 import path from 'node:path';
 import { tmpdir } from 'node:os';
-import { request as requestApi, selectors } from 'playwright';
-import * as playwright from 'playwright';
 import type { APIRequestContext, BrowserContext } from 'playwright';
+import { playwright } from '../playwright-library.ts';
 import type { JourneyBody, JourneyContext } from '../journey.ts';
 import { suitePath, type Hook, type HookKind, type SpecTest } from './collect.ts';
 import { FixtureRun } from './fixtures.ts';
@@ -58,7 +57,7 @@ export function specBody(plan: SpecBodyPlan): JourneyBody {
         browserName: () => 'chromium',
         baseURL: () => baseURL,
         request: async () => {
-          const made = await requestApi.newContext({
+          const made = await playwright.request.newContext({
             ...requestOptions(plan.options),
             ...(baseURL ? { baseURL } : {}),
             storageState: await lent.context.storageState(),
@@ -71,7 +70,7 @@ export function specBody(plan: SpecBodyPlan): JourneyBody {
     });
     const restore = plan.signingIn ? keepInstead(lent.context, lent.context) : undefined;
     applyTimeouts(lent.context, plan.options);
-    selectors.setTestIdAttribute(typeof plan.options.testIdAttribute === 'string' ? plan.options.testIdAttribute : 'data-testid');
+    playwright.selectors.setTestIdAttribute(typeof plan.options.testIdAttribute === 'string' ? plan.options.testIdAttribute : 'data-testid');
     const run: SpecRun = { step: lent.step, info, stepPath: [], softErrors: [] };
     const suites = suitePath(test.parent);
     // Before hooks outermost describe first, after hooks innermost first; within a describe, as written (Playwright Test's order).
@@ -126,7 +125,7 @@ function applyTimeouts(context: BrowserContext, options: Record<string, unknown>
 }
 
 /** What the `request` fixture takes from `use`, as Playwright makes it. */
-function requestOptions(options: Record<string, unknown>): Parameters<typeof requestApi.newContext>[0] {
+function requestOptions(options: Record<string, unknown>): Parameters<typeof playwright.request.newContext>[0] {
   const picked: Record<string, unknown> = {};
   for (const key of ['extraHTTPHeaders', 'httpCredentials', 'ignoreHTTPSErrors', 'proxy', 'userAgent'])
     if (options[key] !== undefined) picked[key] = options[key];

@@ -3,7 +3,8 @@
 // browser behind a WebSocket server: +100-170 ms of Node.js CPU per run). A journey that closes or
 // crashes "the browser" touches only its own slot. Worker side only.
 import { performance } from 'node:perf_hooks';
-import { chromium, type Browser, type LaunchOptions } from 'playwright';
+import type { Browser, LaunchOptions } from 'playwright';
+import { playwright } from '../playwright-library.ts';
 import { describeError } from '../errors.ts';
 import { allStats } from '../process-tree.ts';
 
@@ -56,7 +57,7 @@ export class OwnBrowser {
     this.#browser = undefined;
     if (gone) await gone.close().catch(() => undefined);
     try {
-      const browser = await chromium.launch({
+      const browser = await playwright.chromium.launch({
         timeout: LAUNCH_TIMEOUT_MS,
         ...this.#options,
         // The daemon ends the worker and its browser; a signal to the group must not race it.

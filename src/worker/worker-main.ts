@@ -12,7 +12,8 @@ import { JourneyVersions } from '../registry/journey-version.ts';
 import type { AttemptResult } from '../result.ts';
 import { failedAttempt, type Ending } from '../attempt-ending.ts';
 import { runAttempt } from './attempt.ts';
-import { describeError } from '../errors.ts';
+import { describeError, PulseError } from '../errors.ts';
+import { loadPlaywrightUse } from '../playwright-use.ts';
 import { JourneyFaultError, stripAnsi } from './classify.ts';
 import { withDeadline } from './deadline.ts';
 import { settleLazyGlobals } from './globals-guard.ts';
@@ -22,6 +23,7 @@ import { OwnBrowser } from './own-browser.ts';
 import type {
   AttemptRequest,
   BrowserAfterAttempt,
+  ConfigRead,
   FromWorker,
   Leftover,
   SessionReport,
@@ -48,6 +50,8 @@ const post = (message: FromWorker) => {
 
 /** The memory cap the daemon gave this worker (PULSE_WORKER_MEMORY), its first argument. */
 const capBytes = Number(process.argv[2]);
+/** playwright.config.ts to read before `ready`, its second argument when the daemon asks for it. */
+const configToRead = process.argv[3] === undefined ? undefined : (JSON.parse(process.argv[3]) as { file: string; required: boolean });
 
 /** The attempt in progress, for faults raised outside its awaited chain. */
 let current: { runId: string; raise: (error: JourneyFaultError) => void } | undefined;
@@ -298,6 +302,26 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
   await ownBrowser.get().catch(() => undefined);
 }
 
+/**
+ * The config's `use`, or the error a broken config gives, in a form the daemon can be sent: a value
+ * structured clone cannot copy (a function) would fail every run's request all the same.
+ */
+async function readConfig({ file, required }: { file: string; required: boolean }): Promise<ConfigRead> {
+  try {
+    const use = await loadPlaywrightUse(file, { required });
+    structuredClone(use);
+    return { use };
+  } catch (error) {
+    if (error instanceof PulseError) return { failed: { message: error.summary, fix: error.fix ?? 'correct it' } };
+    return {
+      failed: {
+        message: `${path.relative(process.cwd(), file)}: its \`use\` cannot be handed to pulse's runs (${describeError(error).message})`,
+        fix: 'keep functions and class instances out of use and launchOptions',
+      },
+    };
+  }
+}
+
 /** A run's context options: a spec test's own (its baseURL the run's base URL when given), with the kept session's state when there is one. */
 function contextOptionsFor(given: BrowserContextOptions, baseUrl: string | undefined, kept: SessionState | undefined): BrowserContextOptions {
   return { ...given, ...(baseUrl ? { baseURL: baseUrl } : {}), ...(kept ? { storageState: kept } : {}) };
@@ -327,6 +351,8 @@ async function load(file: string, shown: string, folder: string, spec: SpecLoad 
 // and the test API spec files get for '@playwright/test'.
 await import('../index.ts');
 await import('../spec/playwright-test.ts');
+// Before '@playwright/test' points at pulse's test API: the config gets Playwright's, as under `playwright test`.
+const config = configToRead ? await readConfig(configToRead) : undefined;
 redirectPlaywrightTest();
 await settleLazyGlobals();
 const leftovers = new LeftoverCheck({ capBytes });
@@ -336,4 +362,4 @@ process.on('message', (message: ToWorker) => {
   else if (message.type === 'attempt') void attempt(message.request);
   else if (message.type === 'load') void load(message.file, message.shown, message.folder, message.spec);
 });
-post({ type: 'ready' });
+post({ type: 'ready', ...(config ? { config } : {}) });

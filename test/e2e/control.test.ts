@@ -350,6 +350,6 @@ describe('pulse run with its control journey', () => {
     assert.equal(sample(metrics, 'pulse_prober_up', { location: 'test-1' }), 0);
     assert.equal(sample(metrics, 'pulse_prober_check_up', { check: 'control' }), 0);
     assert.equal(sample(metrics, 'pulse_prober_check_up', { check: 'browser' }), 0);
-    assert.equal(await pulse.stop(), 0);
+    assert.equal(await pulse.stop(), 0, pulse.tail());
   });
 });
