@@ -24,12 +24,21 @@ const PHASES: readonly Phase[] = [
   { id: 'serial', name: 'serial and slow', folders: ['test/serial', 'test/slow'], concurrency: 1 },
 ];
 
-/** The *.test.ts files of a folder and, for test/unit, of its subfolders. */
+/**
+ * The end-to-end files that take longest (three minutes and more each, three at a time on 2 cores),
+ * started first: started last, one of them would run on for minutes on an otherwise idle machine.
+ */
+const LONGEST_FIRST = ['shop-suite-playwright', 'daemon', 'once', 'trace-viewer', 'spec-journeys', 'data-safety', 'web-ui', 'shard'].map(
+  (name) => `test/e2e/${name}.test.ts`,
+);
+
+/** The *.test.ts files of a folder and, for test/unit, of its subfolders; the longest first, then by name. */
 function testFiles(folder: string): string[] {
+  const rank = (file: string) => (LONGEST_FIRST.includes(file) ? LONGEST_FIRST.indexOf(file) : LONGEST_FIRST.length);
   return readdirSync(folder, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.test.ts'))
-    .sort()
-    .map((file) => path.join(folder, file));
+    .map((file) => path.join(folder, file))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 const only = process.argv.slice(2);

@@ -68,7 +68,7 @@ export class WorkerPool {
    */
   async readPlaywrightConfig(config: { file: string; required: boolean }): Promise<ConfigRead> {
     const worker = await this.#spawn(config);
-    if (!worker?.configRead) throw new Error('the journey worker did not say what it made of the Playwright config');
+    if (!worker.configRead) throw new Error('the journey worker did not say what it made of the Playwright config');
     return worker.configRead;
   }
 
