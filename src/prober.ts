@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from './config.ts';
 import { secretPartners, secretValues } from './config.ts';
-import { PulseError } from './errors.ts';
+import { describeError, PulseError } from './errors.ts';
 import type { ProberEvents } from './events.ts';
 import type { ConfigRead } from './worker-protocol.ts';
 import type { JourneyParams } from './journey.ts';
@@ -105,8 +106,9 @@ export async function createProber({ config, log, redact: given, events, workers
 /**
  * playwright.config.ts's `use`, read by the pool's first worker as it starts: the config imports
  * Playwright, which the daemon itself then never loads (about 70 MiB of its memory and a second of
- * CPU at every start), and the config's code runs where journey code does. When no worker can be
- * started at all, the daemon reads it itself, so that it still starts and says what is wrong.
+ * CPU at every start), and the config's code runs where journey code does. A worker that cannot
+ * start with it (the config hangs, ends its process, or no worker can start at all) stops the
+ * start with the reason, as a config that throws does.
  */
 async function playwrightUse(config: Config, workers: WorkerPool): Promise<PlaywrightUse> {
   const file = config.playwrightConfig;
@@ -116,8 +118,12 @@ async function playwrightUse(config: Config, workers: WorkerPool): Promise<Playw
   let read: ConfigRead;
   try {
     read = await workers.readPlaywrightConfig({ file, required });
-  } catch {
-    return loadPlaywrightUse(file, { required });
+  } catch (error) {
+    throw new PulseError({
+      message: `${path.relative(process.cwd(), file)}: the journey worker that reads it did not start (${describeError(error).message})`,
+      fix: 'correct the config (npx playwright test --list shows its errors), or set PULSE_PLAYWRIGHT_CONFIG=none',
+      cause: error,
+    });
   }
   if ('failed' in read) throw new PulseError(read.failed);
   return read.use;

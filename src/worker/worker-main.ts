@@ -307,8 +307,11 @@ async function launch({ options }: Extract<ToWorker, { type: 'launch' }>): Promi
  * structured clone cannot copy (a function) would fail every run's request all the same.
  */
 async function readConfig({ file, required }: { file: string; required: boolean }): Promise<ConfigRead> {
+  // Loaded as a journey file is: a fault it raises (process.exit at its top level) is thrown into its import.
+  const shown = path.relative(process.cwd(), file);
+  loading.add(shown);
   try {
-    const use = await loadPlaywrightUse(file, { required });
+    const use = await owner.run({ journey: shown, runId: undefined }, () => loadPlaywrightUse(file, { required })).finally(() => loading.delete(shown));
     structuredClone(use);
     return { use };
   } catch (error) {

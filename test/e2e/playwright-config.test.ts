@@ -1,6 +1,7 @@
 // playwright.config.ts is read where journey code runs: by the first journey worker as it starts,
 // never by the daemon (which then does not load Playwright at all). Its `use` still reaches every
-// run, and a broken config still stops `pulse run` and `pulse once` with one line that names it.
+// run, and a broken config (one that throws, ends its process, never finishes importing, or holds
+// a function) still stops `pulse run` and `pulse once` with one line that names it.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -74,16 +75,28 @@ describe('playwright.config.ts', () => {
       source: `import { defineConfig } from '@playwright/test';\nexport default defineConfig({ use: { launchOptions: { logger: { isEnabled: () => false, log: () => undefined } } } });\n`,
       said: /: its `use` cannot be handed to pulse's runs \(.*could not be cloned.*\); fix: keep functions and class instances out of use and launchOptions/,
     },
-  ]) {
+    {
+      name: 'a config that ends its process',
+      source: `process.exit(0);\nexport default {};\n`,
+      said: / cannot be loaded: .*process\.exit\(0\).*; fix: correct it/,
+    },
+    {
+      // The worker's start deadline (60 s) ends it; the daemon, which never imports the config, does not hang with it.
+      name: 'a config that never finishes importing',
+      source: `await new Promise(() => undefined);\nexport default {};\n`,
+      said: /: the journey worker that reads it did not start \(journey worker did not start within 60000 ms\); fix: correct the config/,
+      commands: [['run', '--port', '0']],
+    },
+  ] as { name: string; source: string; said: RegExp; commands?: string[][] }[]) {
     test(`${broken.name}: pulse once and pulse run stop with one line naming the file`, async (t) => {
       const config = path.join(dir, `broken-${broken.name.length}.config.ts`);
       writeFileSync(config, broken.source);
       const args = ['--journeys', dir, '--playwright-config', config, '--base-url', shop.url, '--data-dir', tempDir(t)];
-      for (const command of [
+      for (const command of broken.commands ?? [
         ['once', 'reports-its-page'],
         ['run', '--port', '0'],
       ]) {
-        const run = await runPulse([...command, ...args], { timeoutMs: 60_000 });
+        const run = await runPulse([...command, ...args], { timeoutMs: 120_000 });
         assert.equal(run.code, 2, `${command[0]}: ${run.stderr}`);
         const lines = run.stderr.trim().split('\n');
         assert.equal(lines.length, 1, run.stderr);
