@@ -16,7 +16,7 @@ import { earlierRunsIn, isWholeRun } from './earlier-runs.ts';
 import { machineBusy } from './proc.ts';
 import { FIGURE_DOCS, renderFigures, withFigures } from './figures.ts';
 import { renderMarkdown, renderSummary, type BenchResults, type Machine } from './report.ts';
-import { runScrape, type ScrapeResult } from './scrape.ts';
+import { runScrapeInChild, type ScrapeResult } from './scrape.ts';
 import { startShopProcess } from './shop-process.ts';
 import { runSpecs, type SpecsResult } from './specs.ts';
 import { median } from './stats.ts';
@@ -209,7 +209,7 @@ async function main(): Promise<number> {
     const cost = costs[0];
     if (settings.only.has('scrape')) {
       log('scrape: /metrics at 200 journeys x 10 steps x 3 locations');
-      scrape = await runScrape({ journeys: 200, steps: 10, locations: 3, iterations: settings.quick ? 3 : 40 });
+      scrape = await runScrapeInChild(ROOT, { journeys: 200, steps: 10, locations: 3, iterations: settings.quick ? 3 : 40 });
     }
     if (settings.only.has('capacity')) {
       const pulse = cost?.variants.find((v) => v.id === 'pulse');
