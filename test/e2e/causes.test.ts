@@ -14,7 +14,7 @@ import { chromium, expect, type Browser } from '@playwright/test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import type { SinceLastGood } from '../../src/store/since-last-good.ts';
-import { DaemonProcess } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -264,7 +264,11 @@ describe('a failed run against the last good one', () => {
         });
       }`,
     );
-    pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *', '--location', 'since-1']);
+    // A good run and a failed one, each asked for, on one slot.
+    pulse = new DaemonProcess(
+      ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1', '--location', 'since-1'],
+      { PULSE_CONTROL_INTERVAL: 'off', ...OPEN_WRITES },
+    );
     await pulse.started();
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
   });
@@ -277,9 +281,11 @@ describe('a failed run against the last good one', () => {
   });
 
   test('the run page and /api/runs/<id> list the new console error and the request that failed now and worked then', async (t) => {
+    await pulse.runNow('add-to-cart');
     const good = await pulse.waitFor((line) => line.event === 'heartbeat', 30_000);
     shop.setFaults({ api500: true });
     t.after(() => shop.resetFaults());
+    await pulse.runNow('add-to-cart');
     const failed = await pulse.waitFor((line) => line.event === 'journey_failed', 30_000, pulse.lines.indexOf(good));
     assert.equal(failed.cause, 'target');
     assert.equal(failed.reason, 'http');

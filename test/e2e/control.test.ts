@@ -334,9 +334,23 @@ describe('pulse run with its control journey', () => {
     const broken = path.join(dir, 'no-browser.sh');
     writeFileSync(broken, "#!/bin/sh\necho 'no browser here' >&2\nexit 1\n");
     chmodSync(broken, 0o755);
-    const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'test-1', '--browser-path', broken], {
-      PULSE_CONTROL_INTERVAL: '1s',
-    });
+    const pulse = new DaemonProcess(
+      [
+        '--journeys',
+        'test/fixtures/checkout-only',
+        '--concurrency',
+        '1',
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--location',
+        'test-1',
+        '--browser-path',
+        broken,
+      ],
+      { PULSE_CONTROL_INTERVAL: '1s' },
+    );
     t.after(() => pulse.stop());
     await pulse.started();
     const failed = await pulse.waitFor((line) => line.event === 'control_failed', 30_000);

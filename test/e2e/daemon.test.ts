@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
-import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES, type LogLine } from '../support/daemon-process.ts';
 import { browserMains, descendants } from '../support/processes.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { freePort } from '../support/ports.ts';
@@ -14,8 +14,9 @@ import { tempDir } from '../support/temp.ts';
 
 const isHeartbeat = (journey: string) => (line: LogLine) => line.event === 'heartbeat' && line.journey === journey;
 
-// The tests about one journey run the checkout alone, not all the bundled journeys every two seconds.
-const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only'];
+// The tests about one journey run the checkout alone, not all the bundled journeys every two seconds,
+// on one slot: with one journey, at most one run is ever in flight.
+const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only', '--concurrency', '1'];
 
 describe('pulse run, the daemon', () => {
   let shop: Shop;
@@ -27,7 +28,11 @@ describe('pulse run, the daemon', () => {
   });
 
   const daemon = (t: { after: (fn: () => Promise<unknown>) => void }, args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
-    const process = new DaemonProcess(['--base-url', shop.url, '--data-dir', tempDir(t as never), '--location', 'test-1', ...args], env);
+    // No test here is about the control journey: none of its runs load the cores the other files share.
+    const process = new DaemonProcess(['--base-url', shop.url, '--data-dir', tempDir(t as never), '--location', 'test-1', ...args], {
+      PULSE_CONTROL_INTERVAL: 'off',
+      ...env,
+    });
     t.after(() => process.stop());
     return process;
   };
@@ -74,49 +79,63 @@ describe('pulse run, the daemon', () => {
   test('a webhook nobody answers: the push is retried, given up and counted; the daemon beats on and the run is kept', async (t) => {
     // A port that was free a moment ago and that nothing listens on: every try is refused.
     const dead = `http://127.0.0.1:${await freePort()}/ping`;
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--webhook-url', dead]);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', NEVER, '--webhook-url', dead], OPEN_WRITES);
     await pulse.started();
-    const first = await pulse.waitFor(isHeartbeat('checkout'), 30_000);
+    const run = await pulse.runNow('checkout');
+    const first = await pulse.waitFor((l) => isHeartbeat('checkout')(l) && l.runId === run.runId, 30_000);
     const failed = await pulse.waitFor((line) => line.event === 'push_failed' && line.sink === 'webhook', 60_000);
     assert.equal(failed.outcome, 'failed');
     const metrics = parseSamples(
       await pulse.metricsWhen((text) => (sample(parseSamples(text), 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1),
     );
     assert.ok((sample(metrics, 'pulse_push_deliveries_total', { sink: 'webhook', outcome: 'failed' }) ?? 0) >= 1, "counted through the sinks' fan-out");
-    await pulse.waitFor(isHeartbeat('checkout'), 30_000, pulse.lines.indexOf(failed) + 1);
+    const next = await pulse.runNow('checkout');
+    await pulse.waitFor((l) => isHeartbeat('checkout')(l) && l.runId === next.runId, 30_000, pulse.lines.indexOf(failed) + 1);
     const stored = (await (await fetch(`${pulse.url}/api/runs/${encodeURIComponent(String(first.runId))}`)).json()) as { status?: string };
     assert.equal(stored.status, 'success', 'the run the push was about is in the store');
   });
 
   test('the checkout fault turns up to 0 and counts the failure by step and reason; mending it brings up back to 1', async (t) => {
-    const pulse = daemon(t, ['--schedule', '*/2 * * * * *', '--journeys', 'journeys'], {});
+    // All the bundled journeys loaded, each run when the test asks: the checkout, then under the fault
+    // the checkout and the search, then the checkout mended.
+    const pulse = daemon(t, ['--schedule', NEVER, '--journeys', 'journeys', '--concurrency', '1'], OPEN_WRITES);
     await pulse.started();
-    // Five journeys every 2 s on two slots, on cores the other test files share: the first checkout may wait its turn.
-    await pulse.waitFor(isHeartbeat('checkout'), 60_000);
+    const beat = await pulse.runNow('checkout');
+    await pulse.waitFor((l) => isHeartbeat('checkout')(l) && l.runId === beat.runId, 30_000);
     shop.setFaults({ checkout500: true });
     t.after(() => shop.resetFaults());
-    const failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 60_000);
+    const broken = await pulse.runNow('checkout');
+    const failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.runId === broken.runId, 30_000);
+    assert.equal(failed.journey, 'checkout');
     assert.equal(failed.step, 'see order number');
     assert.equal(failed.reason, 'http');
     assert.match(String(failed.error), /^POST \/checkout answered 500\n/);
     assert.equal(failed.cause, 'target');
     assert.match(String(failed.runUrl), /\/runs\/\d{8}T/);
     assert.match(String((failed.artifacts as Record<string, string>).screenshot), /^\/artifacts\/checkout\/.*screenshot\.png$/);
-    const down = parseSamples(await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_journey_up', { journey: 'checkout' }) === 0));
+    const search = await pulse.runNow<{ status?: string }>('search');
+    assert.equal(search.status, 'success', 'the search runs under the checkout fault');
+    const down = parseSamples(
+      await pulse.metricsWhen(
+        (text) =>
+          sample(parseSamples(text), 'pulse_journey_up', { journey: 'checkout' }) === 0 &&
+          sample(parseSamples(text), 'pulse_journey_up', { journey: 'search' }) === 1,
+      ),
+    );
     assert.equal(sample(down, 'pulse_journey_up', { journey: 'checkout' }), 0);
     assert.ok((sample(down, 'pulse_journey_failures_total', { journey: 'checkout', step: 'see order number', reason: 'http' }) ?? 0) >= 1);
     assert.ok((sample(down, 'pulse_journey_attempts_total', { journey: 'checkout', result: 'failure' }) ?? 0) >= 2, 'the retry is counted as an attempt');
     assert.equal(sample(down, 'pulse_journey_up', { journey: 'search' }), 1, 'search is unaffected');
 
     shop.resetFaults();
-    const seen = pulse.lines.length;
-    await pulse.waitFor(isHeartbeat('checkout'), 60_000, seen);
+    const again = await pulse.runNow('checkout');
+    await pulse.waitFor((l) => isHeartbeat('checkout')(l) && l.runId === again.runId, 30_000);
     const mended = await pulse.metricsWhen((text) => sample(parseSamples(text), 'pulse_journey_up', { journey: 'checkout' }) === 1);
     assert.equal(sample(parseSamples(mended), 'pulse_journey_up', { journey: 'checkout' }), 1);
   });
 
   test('a journey slower than its interval: ticks are skipped and counted, runs never overlap', async (t) => {
-    const pulse = daemon(t, ['--journeys', 'test/fixtures/slow-journeys']);
+    const pulse = daemon(t, ['--journeys', 'test/fixtures/slow-journeys', '--concurrency', '1']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('slow'), 30_000);
     const seen = pulse.lines.length;
@@ -164,7 +183,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('Chromium killed mid-run: that run is an error, the browser is relaunched, the next run succeeds, the daemon lives on', async (t) => {
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--concurrency', '1']);
+    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     shop.setFaults({ delayMs: 1_500 });

@@ -25,7 +25,7 @@ import type { RunResult } from '../../src/result.ts';
 import { pruneArtifacts } from '../../src/store/retention.ts';
 import type { StoreProblem } from '../../src/events.ts';
 import { openRunStore } from '../../src/store/run-store.ts';
-import { DaemonProcess } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { runPulse } from '../support/pulse-cli.ts';
@@ -277,7 +277,8 @@ describe('the daemon and its data folder', () => {
 
   test('a second daemon on the same data folder is refused, naming the holder; a lock left by a dead process is taken over', async (t) => {
     const dataDir = tempDir(t);
-    const first = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir]);
+    // It only holds the lock: it runs nothing, on one slot.
+    const first = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1']);
     t.after(() => first.stop());
     await first.started();
     const second = await runPulse(['run', '--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--port', '0'], { timeoutMs: 60_000 });
@@ -289,7 +290,7 @@ describe('the daemon and its data folder', () => {
     // A lock a killed daemon left behind: fresh mtime, but its pid is gone.
     mkdirSync(path.join(dataDir, 'pulse.lock'));
     writeFileSync(path.join(dataDir, 'pulse.lock.json'), JSON.stringify({ pid: 2 ** 22 - 7, host: hostname(), since: new Date().toISOString() }));
-    const third = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir]);
+    const third = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--concurrency', '1']);
     t.after(() => third.stop());
     await third.started();
     await third.waitFor((line) => line.event === 'heartbeat', 30_000);
@@ -299,7 +300,7 @@ describe('the daemon and its data folder', () => {
     const dataDir = tempDir(t);
     await storeWithRuns(dataDir, 5);
     damage(path.join(dataDir, 'runs.sqlite'), 0, 100);
-    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir]);
+    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--concurrency', '1']);
     t.after(() => pulse.stop());
     await pulse.started();
     const failed = pulse.lines.find((line) => line.event === 'store_failed');
@@ -325,7 +326,8 @@ describe('the daemon and its data folder', () => {
 
   test('a link under artifacts/ is never served, whether it points outside or at the store', async (t) => {
     const dataDir = tempDir(t);
-    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir]);
+    // It only serves files: it runs nothing, on one slot.
+    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1']);
     t.after(() => pulse.stop());
     await pulse.started();
     const root = path.join(dataDir, 'artifacts');
@@ -387,13 +389,19 @@ describe('secrets never leave in any encoding', () => {
       }`,
     );
     const dataDir = tempDir(t);
-    const pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--trace', 'on-retry'], {
-      PULSE_PARAM_PASSWORD: SECRET,
-      PULSE_PARAM_TEST_USER: USER,
-    });
+    // One run, asked for: its retry runs traced.
+    const pulse = new DaemonProcess(
+      ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--trace', 'on-retry', '--schedule', NEVER, '--concurrency', '1'],
+      {
+        ...OPEN_WRITES,
+        PULSE_PARAM_PASSWORD: SECRET,
+        PULSE_PARAM_TEST_USER: USER,
+      },
+    );
     t.after(() => pulse.stop());
     await pulse.started();
-    const failed = await pulse.waitFor((line) => line.event === 'journey_failed', 60_000);
+    const run = await pulse.runNow('leaky');
+    const failed = await pulse.waitFor((line) => line.event === 'journey_failed' && line.runId === run.runId, 60_000);
     assert.equal(failed.step, 'post it in a form', JSON.stringify(failed));
     const metrics = await pulse.metricsWhen((text) => /pulse_journey_failures_total\{[^}]*journey="leaky"[^}]*\} 1/.test(text));
     await pulse.stop();

@@ -18,7 +18,7 @@ import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
 import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { openRunStore } from '../../src/store/run-store.ts';
-import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES, type LogLine } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { runPulse } from '../support/pulse-cli.ts';
@@ -174,11 +174,14 @@ describe('a degraded run in a real daemon: the metric rises and the run page is 
     dataDir = makeTempDir();
     dir = journeyDir('degraded-daemon');
     writeJourney(dir, { name: 'slow-cart', retries: 0, timeout: '45s', thresholds: { steps: { 'add to cart': { duration: '1s' } } } }, PRODUCT_JOURNEY);
-    pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--location', 'degraded-1', '--schedule', '*/5 * * * * *'], {
-      PULSE_CONTROL_INTERVAL: 'off',
-    });
+    // One run, asked for, on one slot.
+    pulse = new DaemonProcess(
+      ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--location', 'degraded-1', '--schedule', NEVER, '--concurrency', '1'],
+      { PULSE_CONTROL_INTERVAL: 'off', ...OPEN_WRITES },
+    );
     await pulse.started();
-    heartbeat = await pulse.waitFor((line) => line.event === 'heartbeat' && line.journey === 'slow-cart', 90_000);
+    const run = await pulse.runNow('slow-cart');
+    heartbeat = await pulse.waitFor((line) => line.event === 'heartbeat' && line.runId === run.runId, 90_000);
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
   });
   after(async () => {

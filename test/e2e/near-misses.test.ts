@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES, type LogLine } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -49,10 +49,14 @@ describe('near misses in a real daemon running demo journeys', () => {
     dir = journeyDir('near-misses');
     copyFileSync(path.resolve('journeys/search.journey.ts'), path.join(dir, 'search.journey.ts'));
     writeJourney(dir, { name: 'slow-step', retries: 0, timeout: '40s', stepTimeout: '10s' }, SLOW_JOURNEY);
-    pulse = new DaemonProcess(['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--location', 'near-1', '--schedule', '*/5 * * * * *'], {
-      PULSE_CONTROL_INTERVAL: 'off',
-    });
+    // One run of each, asked for, on one slot.
+    pulse = new DaemonProcess(
+      ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--location', 'near-1', '--schedule', NEVER, '--concurrency', '1'],
+      { PULSE_CONTROL_INTERVAL: 'off', ...OPEN_WRITES },
+    );
     await pulse.started();
+    await pulse.runNow('search');
+    await pulse.runNow('slow-step');
     await pulse.waitFor(isHeartbeat('search'), 90_000);
     await pulse.waitFor(isHeartbeat('slow-step'), 90_000);
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });

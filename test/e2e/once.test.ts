@@ -22,17 +22,19 @@ describe('pulse once against the demo shop', () => {
     const result = await runPulse(['once', ...args, '--base-url', shop.url, '--data-dir', dataDir]);
     return result;
   };
+  // The checkout's own file, not every bundled journey and spec loaded for a run of one.
+  const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only'];
 
   test('a healthy checkout succeeds, prints every step with a duration, and the steps add up to the run', async (t) => {
     dataDir = tempDir(t);
-    const table = await once(['checkout']);
+    const table = await once(['checkout', ...CHECKOUT_ONLY]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /✓ checkout\s+SUCCESS/);
     for (const step of ['open home', 'search for a product', 'add to cart', 'review cart', 'check out', 'see order number']) {
       assert.match(table.stdout, new RegExp(`✓ ${step}\\s+\\d+(\\.\\d+)? (ms|s)`), `step ${step} in:\n${table.stdout}`);
     }
 
-    const json = await once(['checkout', '--json']);
+    const json = await once(['checkout', '--json', ...CHECKOUT_ONLY]);
     assert.equal(json.code, 0, json.stderr);
     const [result] = JSON.parse(json.stdout) as RunResult[];
     assert.ok(result);
@@ -58,7 +60,7 @@ describe('pulse once against the demo shop', () => {
       dataDir = tempDir(t);
       shop.setFaults(fault.faults);
       t.after(() => shop.resetFaults());
-      const run = await once(['checkout', '--retries', '0', '--json']);
+      const run = await once(['checkout', '--retries', '0', '--json', ...CHECKOUT_ONLY]);
       assert.equal(run.code, 1, run.stderr);
       const [result] = JSON.parse(run.stdout) as RunResult[];
       assert.ok(result);
@@ -76,7 +78,7 @@ describe('pulse once against the demo shop', () => {
     dataDir = tempDir(t);
     shop.setFaults({ checkout500: true });
     t.after(() => shop.resetFaults());
-    const run = await once(['checkout', '--retries', '0']);
+    const run = await once(['checkout', '--retries', '0', ...CHECKOUT_ONLY]);
     assert.equal(run.code, 1);
     assert.match(run.stdout, /✗ checkout\s+FAILURE/);
     assert.match(run.stdout, /✗ see order number/);

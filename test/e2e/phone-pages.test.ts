@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, type LogLine } from '../support/daemon-process.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { webGetRoutes } from '../support/web-routes.ts';
 
@@ -110,25 +110,19 @@ describe('the on-call pages on a phone', () => {
     shop = await startShop();
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
     dataDir = makeTempDir();
-    // First a daemon that runs the journeys every two seconds until it has the runs the pages need,
-    // with the traffic marker on, so that a run has a trace id to show.
-    const runs = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *'], {
+    // One daemon that runs nothing on its own, with auth (so the journey page shows its forms), asked for
+    // the runs the pages need, on one slot, with the traffic marker on so that a run has a trace id to show.
+    pulse = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1'], {
+      PULSE_AUTH_TOKEN: TOKEN,
       PULSE_MARK_TRAFFIC: 'on',
     });
-    try {
-      await runs.waitFor((l) => l.event === 'started', STARTUP_MS);
-      failed = await runs.waitFor((l) => l.event === 'journey_failed' && l.journey === LONG, 180_000);
-      let from = 0;
-      for (let count = 0; count < 3; count++) {
-        succeeded = await runs.waitFor((l) => l.event === 'heartbeat' && l.journey === TEN, 180_000, from);
-        from = runs.lines.indexOf(succeeded) + 1;
-      }
-    } finally {
-      await runs.stop();
-    }
-    // Then one that runs nothing on its own, with auth (so the journey page shows its forms), over the same history.
-    pulse = new DaemonProcess(['--journeys', JOURNEYS, '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '0 0 1 1 *'], { PULSE_AUTH_TOKEN: TOKEN });
     await pulse.waitFor((l) => l.event === 'started', STARTUP_MS);
+    const long = await pulse.runNow(LONG, { headers: BEARER, timeoutMs: 180_000 });
+    failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.runId === long.runId, 60_000);
+    for (let count = 0; count < 3; count++) {
+      const ten = await pulse.runNow(TEN, { headers: BEARER, timeoutMs: 180_000 });
+      succeeded = await pulse.waitFor((l) => l.event === 'heartbeat' && l.runId === ten.runId, 60_000);
+    }
     const pause = await fetch(`${pulse.url}/api/pauses`, {
       method: 'POST',
       headers: { ...BEARER, 'content-type': 'application/json' },

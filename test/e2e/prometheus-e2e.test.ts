@@ -69,7 +69,24 @@ test(
     const dir = tempDir(t);
     const shop = await startShop();
     t.after(() => shop.close());
-    const pulse = new DaemonProcess(['--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'e2e-1', '--schedule', '*/2 * * * * *']);
+    // The checkout alone (the one journey the rules are checked on), on one slot, without the control journey's runs.
+    const pulse = new DaemonProcess(
+      [
+        '--journeys',
+        'test/fixtures/checkout-only',
+        '--concurrency',
+        '1',
+        '--base-url',
+        shop.url,
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--location',
+        'e2e-1',
+        '--schedule',
+        '*/2 * * * * *',
+      ],
+      { PULSE_CONTROL_INTERVAL: 'off' },
+    );
     t.after(() => pulse.stop());
     const pulseUrl = new URL(await pulse.started());
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { RunResult } from '../../src/result.ts';
-import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES, ROOT } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { removeDir, tempDir } from '../support/temp.ts';
@@ -65,8 +65,10 @@ describe('Playwright Test spec files as journeys', () => {
     // What a `playwright test` run of the suite saved (shop-suite-playwright.test.ts makes one): gone, to see pulse write none.
     const stateFile = path.join(SUITE, 'playwright', '.auth', 'shopper.json');
     rmSync(stateFile, { force: true });
-    const pulse = new DaemonProcess([...SUITE_ARGS, '--base-url', shop.url, '--data-dir', dataDir, '--concurrency', '1'], {
-      PULSE_ALLOW_OPEN_WRITES: '1',
+    // Every test run once, when asked: not also on the suite's own schedules while the test waits.
+    const pulse = new DaemonProcess([...SUITE_ARGS, '--base-url', shop.url, '--data-dir', dataDir, '--concurrency', '1', '--schedule', NEVER], {
+      ...OPEN_WRITES,
+      PULSE_CONTROL_INTERVAL: 'off',
       PULSE_SESSION_KEY: KEY,
     });
     t.after(() => pulse.stop());

@@ -10,7 +10,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import { TRACE_PASS_COOKIE } from '../../src/web/trace-pass.ts';
 import { NEEDS_SECURE_CONTEXT } from '../../src/web/views/trace-page.ts';
-import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES, type LogLine } from '../support/daemon-process.ts';
 import { rawGet } from '../support/raw-get.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -48,14 +48,17 @@ describe('the trace viewer served by pulse', () => {
       args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ${PLAIN_HOST} 127.0.0.1`],
     });
     dataDir = makeTempDir();
+    // One failed run of each journey, asked for, on one slot; their retries run traced.
     const first = new DaemonProcess(
-      ['--journeys', 'test/fixtures/trace-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *'],
-      { PULSE_CONTROL_INTERVAL: 'off' },
+      ['--journeys', 'test/fixtures/trace-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1'],
+      { PULSE_CONTROL_INTERVAL: 'off', ...OPEN_WRITES },
     );
     try {
       await startedWithin(first);
-      failed = await first.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 120_000);
-      scripted = await first.waitFor((l) => l.event === 'journey_failed' && l.journey === 'scripted-page', 120_000);
+      const checkout = await first.runNow('checkout');
+      failed = await first.waitFor((l) => l.event === 'journey_failed' && l.runId === checkout.runId, 60_000);
+      const page = await first.runNow('scripted-page');
+      scripted = await first.waitFor((l) => l.event === 'journey_failed' && l.runId === page.runId, 60_000);
     } finally {
       await first.stop();
     }
@@ -64,24 +67,24 @@ describe('the trace viewer served by pulse', () => {
     trace = traceUrl.replace(/^\/artifacts\//, '');
   });
   after(async () => {
+    await reader?.stop();
     await browser?.close();
     await shop?.close();
     if (dataDir) removeDir(dataDir);
   });
 
-  // The history survives: each test reads it with a daemon of its own that runs nothing.
-  const daemon = async (t: { after: (fn: () => Promise<unknown>) => void }, env: NodeJS.ProcessEnv = {}) => {
+  // The history survives: the tests read it with a daemon that runs nothing (one slot is enough),
+  // one for the tests without auth, then one with it (one daemon per data folder at a time).
+  const startReader = async (env: NodeJS.ProcessEnv = {}) => {
     const started = new DaemonProcess(
-      ['--journeys', 'test/fixtures/trace-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '0 0 1 1 *'],
-      {
-        PULSE_CONTROL_INTERVAL: 'off',
-        ...env,
-      },
+      ['--journeys', 'test/fixtures/trace-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1'],
+      { PULSE_CONTROL_INTERVAL: 'off', ...env },
     );
-    t.after(() => started.stop());
     await startedWithin(started);
     return started;
   };
+  let reader: DaemonProcess | undefined;
+  const daemon = async () => (reader ??= await startReader());
 
   const newContext = async (t: { after: (fn: () => Promise<unknown>) => void }): Promise<BrowserContext> => {
     const context = await browser.newContext();
@@ -90,7 +93,7 @@ describe('the trace viewer served by pulse', () => {
   };
 
   test("Open trace on a failed run opens the viewer on that run's trace, listing the failed step's actions; so does the attempt's", async (t) => {
-    const pulse = await daemon(t);
+    const pulse = await daemon();
     const page = await (await newContext(t)).newPage();
     await page.goto(`${pulse.url}${String(failed.runUrl)}`);
     await page.getByTestId('open-trace').first().click();
@@ -122,64 +125,8 @@ describe('the trace viewer served by pulse', () => {
     assert.equal(new URL(page.url()).searchParams.get('trace'), `/trace-viewer/traces/${trace}`);
   });
 
-  test('with PULSE_AUTH_TOKEN the viewer loads on the pass Open trace hands out; without it the viewer and the trace are refused', async (t) => {
-    const pulse = await daemon(t, { PULSE_AUTH_TOKEN: TOKEN });
-    const context = await newContext(t);
-    // The token goes only with the run page and Open trace (what a person's proxy or extension
-    // would add); everything under /trace-viewer/ goes without it, the service worker's requests too.
-    await context.route(`${pulse.url}/runs/**`, (route) => route.continue({ headers: { ...route.request().headers(), ...BEARER } }));
-    await context.route(`${pulse.url}/trace-viewer/**`, (route) => {
-      const headers = { ...route.request().headers() };
-      delete headers.authorization;
-      return route.continue({ headers });
-    });
-    const page = await context.newPage();
-    await page.goto(`${pulse.url}${String(failed.runUrl)}`);
-    await page.getByTestId('open-trace').first().click();
-    await actionsOnceLoaded(page);
-
-    const pass = (await context.cookies(`${pulse.url}/trace-viewer/`)).find((cookie) => cookie.name === TRACE_PASS_COOKIE);
-    assert.ok(pass, 'Open trace handed out the pass');
-    assert.equal(pass.path, '/trace-viewer/');
-    assert.equal(pass.httpOnly, true);
-    assert.equal(pass.sameSite, 'Strict');
-    assert.equal(pass.secure, false, 'plain http on loopback: a Secure cookie would be dropped');
-    const withPass = { cookie: `${TRACE_PASS_COOKIE}=${pass.value}` };
-
-    const traceFile = `/trace-viewer/traces/${trace}`;
-    const viewerFiles = ['/trace-viewer/index.html', '/trace-viewer/sw.bundle.js'];
-    for (const file of [traceFile, ...viewerFiles]) {
-      assert.equal((await rawGet(pulse.url, file)).status, 401, `${file} without the pass or the token`);
-      assert.equal(
-        (await rawGet(pulse.url, file, { cookie: `${TRACE_PASS_COOKIE}=${pass.value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` })).status,
-        401,
-        `${file} with a forged pass`,
-      );
-      assert.equal((await rawGet(pulse.url, file, { authorization: 'Bearer wrong-token-0000000000' })).status, 401, `${file} with a wrong token`);
-      assert.equal((await rawGet(pulse.url, file, withPass)).status, 200, `${file} with the pass`);
-      assert.equal((await rawGet(pulse.url, file, BEARER)).status, 200, `${file} with the token`);
-    }
-    // The pass opens the viewer's path and nothing else: not the UI, the API, the evidence, nor a new pass.
-    for (const other of [String(failed.runUrl), `${String(failed.runUrl)}/trace`, '/api/runs', '/', `/artifacts/${trace}`]) {
-      assert.equal((await rawGet(pulse.url, other, withPass)).status, 401, `${other} with only the pass`);
-    }
-    // What the run page's request carried is what the service worker's fetch of the trace could not: the pass did it.
-    const served = await rawGet(pulse.url, traceFile, withPass);
-    assert.equal(served.headers['content-type'], 'application/zip');
-    assert.equal(served.body.slice(0, 2), 'PK');
-
-    // Behind a proxy that terminated TLS, the viewer is offered, and its pass is a Secure cookie.
-    const port = new URL(pulse.url).port;
-    const proxied = { host: `${PLAIN_HOST}:${port}`, 'x-forwarded-proto': 'https', ...BEARER };
-    assert.match((await rawGet(pulse.url, String(failed.runUrl), proxied)).body, /data-testid="open-trace"/);
-    const opened = await rawGet(pulse.url, `/runs/${String(failed.runId)}/trace`, proxied);
-    assert.equal(opened.status, 303);
-    assert.match(String(opened.headers.location), /^\/trace-viewer\/index\.html\?trace=/);
-    assert.match(String(opened.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
-  });
-
   test("a target page's scripts and handlers in a trace never run in the viewer, on pulse's origin", async (t) => {
-    const pulse = await daemon(t);
+    const pulse = await daemon();
     const page = await (await newContext(t)).newPage();
     const dialogs: string[] = [];
     page.on('dialog', (dialog) => {
@@ -210,7 +157,7 @@ describe('the trace viewer served by pulse', () => {
   });
 
   test("the viewer's files go out with their types, from its own folder only; a trace is a zip in the evidence and nothing else", async (t) => {
-    const pulse = await daemon(t);
+    const pulse = await daemon();
     const index = await rawGet(pulse.url, '/trace-viewer/index.html');
     assert.equal(index.status, 200);
     assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
@@ -264,7 +211,7 @@ describe('the trace viewer served by pulse', () => {
   });
 
   test('over plain http on an address that is not loopback, the page says why in one sentence and offers the download and the command', async (t) => {
-    const pulse = await daemon(t);
+    const pulse = await daemon();
     const port = new URL(pulse.url).port;
     // A phone: where the viewer cannot run is often where on-call reads on one.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
@@ -297,5 +244,64 @@ describe('the trace viewer served by pulse', () => {
     assert.equal(await page.evaluate(() => window.isSecureContext && 'serviceWorker' in navigator), true);
     assert.equal(await page.getByTestId('trace-insecure').count(), 0);
     await page.getByTestId('open-trace').first().waitFor();
+  });
+
+  test('with PULSE_AUTH_TOKEN the viewer loads on the pass Open trace hands out; without it the viewer and the trace are refused', async (t) => {
+    await reader?.stop();
+    reader = undefined;
+    const pulse = await startReader({ PULSE_AUTH_TOKEN: TOKEN });
+    t.after(() => pulse.stop());
+    const context = await newContext(t);
+    // The token goes only with the run page and Open trace (what a person's proxy or extension
+    // would add); everything under /trace-viewer/ goes without it, the service worker's requests too.
+    await context.route(`${pulse.url}/runs/**`, (route) => route.continue({ headers: { ...route.request().headers(), ...BEARER } }));
+    await context.route(`${pulse.url}/trace-viewer/**`, (route) => {
+      const headers = { ...route.request().headers() };
+      delete headers.authorization;
+      return route.continue({ headers });
+    });
+    const page = await context.newPage();
+    await page.goto(`${pulse.url}${String(failed.runUrl)}`);
+    await page.getByTestId('open-trace').first().click();
+    await actionsOnceLoaded(page);
+
+    const pass = (await context.cookies(`${pulse.url}/trace-viewer/`)).find((cookie) => cookie.name === TRACE_PASS_COOKIE);
+    assert.ok(pass, 'Open trace handed out the pass');
+    assert.equal(pass.path, '/trace-viewer/');
+    assert.equal(pass.httpOnly, true);
+    assert.equal(pass.sameSite, 'Strict');
+    assert.equal(pass.secure, false, 'plain http on loopback: a Secure cookie would be dropped');
+    const withPass = { cookie: `${TRACE_PASS_COOKIE}=${pass.value}` };
+
+    const traceFile = `/trace-viewer/traces/${trace}`;
+    const viewerFiles = ['/trace-viewer/index.html', '/trace-viewer/sw.bundle.js'];
+    for (const file of [traceFile, ...viewerFiles]) {
+      assert.equal((await rawGet(pulse.url, file)).status, 401, `${file} without the pass or the token`);
+      assert.equal(
+        (await rawGet(pulse.url, file, { cookie: `${TRACE_PASS_COOKIE}=${pass.value.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}` })).status,
+        401,
+        `${file} with a forged pass`,
+      );
+      assert.equal((await rawGet(pulse.url, file, { authorization: 'Bearer wrong-token-0000000000' })).status, 401, `${file} with a wrong token`);
+      assert.equal((await rawGet(pulse.url, file, withPass)).status, 200, `${file} with the pass`);
+      assert.equal((await rawGet(pulse.url, file, BEARER)).status, 200, `${file} with the token`);
+    }
+    // The pass opens the viewer's path and nothing else: not the UI, the API, the evidence, nor a new pass.
+    for (const other of [String(failed.runUrl), `${String(failed.runUrl)}/trace`, '/api/runs', '/', `/artifacts/${trace}`]) {
+      assert.equal((await rawGet(pulse.url, other, withPass)).status, 401, `${other} with only the pass`);
+    }
+    // What the run page's request carried is what the service worker's fetch of the trace could not: the pass did it.
+    const served = await rawGet(pulse.url, traceFile, withPass);
+    assert.equal(served.headers['content-type'], 'application/zip');
+    assert.equal(served.body.slice(0, 2), 'PK');
+
+    // Behind a proxy that terminated TLS, the viewer is offered, and its pass is a Secure cookie.
+    const port = new URL(pulse.url).port;
+    const proxied = { host: `${PLAIN_HOST}:${port}`, 'x-forwarded-proto': 'https', ...BEARER };
+    assert.match((await rawGet(pulse.url, String(failed.runUrl), proxied)).body, /data-testid="open-trace"/);
+    const opened = await rawGet(pulse.url, `/runs/${String(failed.runId)}/trace`, proxied);
+    assert.equal(opened.status, 303);
+    assert.match(String(opened.headers.location), /^\/trace-viewer\/index\.html\?trace=/);
+    assert.match(String(opened.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
   });
 });

@@ -9,7 +9,7 @@ import type { RunResult } from '../../src/result.ts';
 import type { RunnerOptions } from '../../src/runner/runner.ts';
 import { newSpanId, newTraceId } from '../../src/trace-context.ts';
 import { HeartbeatLogSink } from '../../src/sinks/heartbeat-log.ts';
-import { DaemonProcess } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.ts';
@@ -338,11 +338,18 @@ describe('synthetic traffic is marked', () => {
         });
       }`,
       );
-      const daemon = new DaemonProcess(['--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--schedule', '*/2 * * * * *'], {
-        PULSE_MARK_TRAFFIC: 'on',
-      });
+      // One run, asked for, on one slot.
+      const daemon = new DaemonProcess(
+        ['--journeys', daemonJourneys, '--base-url', own.url, '--data-dir', tempDir(t), '--schedule', NEVER, '--concurrency', '1'],
+        {
+          ...OPEN_WRITES,
+          PULSE_CONTROL_INTERVAL: 'off',
+          PULSE_MARK_TRAFFIC: 'on',
+        },
+      );
       t.after(() => daemon.stop());
       await daemon.started();
+      await daemon.runNow('shown');
       const heartbeat = await daemon.waitFor((line) => line.event === 'heartbeat' && line.journey === 'shown', 90_000);
       const traceId = String(heartbeat.traceId);
       assert.match(traceId, /^[0-9a-f]{32}$/, JSON.stringify(heartbeat));

@@ -3,12 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import { DaemonProcess, type LogLine } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, type LogLine } from '../support/daemon-process.ts';
 import { rawGet } from '../support/raw-get.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const BEARER = { authorization: `Bearer ${TOKEN}` };
+const AUTH = { PULSE_AUTH_TOKEN: TOKEN, PULSE_AUTH_USER: 'oncall', PULSE_AUTH_PASSWORD: 'correct horse' };
 const BASIC = { authorization: `Basic ${Buffer.from('oncall:correct horse').toString('base64')}` };
 
 /** GET with the path sent exactly as written (fetch would normalise `../`). */
@@ -24,38 +25,47 @@ describe('on-call UI, API and evidence', () => {
     shop = await startShop({ faults: { checkout500: true } });
     browser = await chromium.launch({ executablePath: findBrowser().executablePath, args: [...CHROMIUM_ARGS] });
     dataDir = makeTempDir();
-    pulse = new DaemonProcess(['--journeys', 'test/fixtures/ui-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '*/2 * * * * *'], {
-      PULSE_AUTH_TOKEN: TOKEN,
-      PULSE_AUTH_USER: 'oncall',
-      PULSE_AUTH_PASSWORD: 'correct horse',
-    });
+    // Each journey run once, when asked (with the token), on one slot: a failed checkout whose retry is traced, a hostile page.
+    pulse = new DaemonProcess(
+      ['--journeys', 'test/fixtures/ui-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1'],
+      { ...AUTH, PULSE_CONTROL_INTERVAL: 'off' },
+    );
     await pulse.started();
-    failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.journey === 'checkout', 60_000);
-    hostile = await pulse.waitFor((l) => l.event === 'journey_failed' && l.journey === 'hostile', 30_000);
+    const checkout = await pulse.runNow('checkout', { headers: BEARER });
+    failed = await pulse.waitFor((l) => l.event === 'journey_failed' && l.runId === checkout.runId, 30_000);
+    const markup = await pulse.runNow('hostile', { headers: BEARER });
+    hostile = await pulse.waitFor((l) => l.event === 'journey_failed' && l.runId === markup.runId, 30_000);
     await pulse.stop();
   });
   after(async () => {
     await pulse.stop();
+    await reader?.stop();
     await browser?.close();
     await shop.close();
     removeDir(dataDir);
   });
 
   // The first daemon has stopped: this one reads the same data folder, so history must have survived.
-  const restarted = async (t: { after: (fn: () => Promise<unknown>) => void }, env: NodeJS.ProcessEnv = {}) => {
-    const daemon = new DaemonProcess(['--journeys', 'test/fixtures/ui-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', '0 0 1 1 *'], {
-      PULSE_AUTH_TOKEN: TOKEN,
-      PULSE_AUTH_USER: 'oncall',
-      PULSE_AUTH_PASSWORD: 'correct horse',
-      ...env,
-    });
-    t.after(() => daemon.stop());
+  // It runs nothing (its schedule never comes round), so one slot is enough.
+  const startReader = async (env: NodeJS.ProcessEnv = {}) => {
+    const daemon = new DaemonProcess(
+      ['--journeys', 'test/fixtures/ui-journeys', '--base-url', shop.url, '--data-dir', dataDir, '--schedule', NEVER, '--concurrency', '1'],
+      { ...AUTH, PULSE_CONTROL_INTERVAL: 'off', ...env },
+    );
     await daemon.started();
     return daemon;
   };
+  const restarted = async (t: { after: (fn: () => Promise<unknown>) => void }, env: NodeJS.ProcessEnv = {}) => {
+    const daemon = await startReader(env);
+    t.after(() => daemon.stop());
+    return daemon;
+  };
+  // The tests that only read share one restarted daemon, until the auth test needs the folder for daemons of its own.
+  let reader: DaemonProcess | undefined;
+  const shared = async () => (reader ??= await startReader());
 
   test('after a restart the history is there; the overview shows checkout down, the run page names the failed step and its screenshot loads', async (t) => {
-    const daemon = await restarted(t);
+    const daemon = await shared();
     const runs = (await (await fetch(`${daemon.url}/api/runs?journey=checkout&status=failure`, { headers: BEARER })).json()) as {
       runs: { runId: string; step: string }[];
     };
@@ -90,7 +100,7 @@ describe('on-call UI, API and evidence', () => {
   });
 
   test('markup from a journey or a page is shown as text and never runs', async (t) => {
-    const daemon = await restarted(t);
+    const daemon = await shared();
     const context = await browser.newContext({ extraHTTPHeaders: BEARER });
     t.after(() => context.close());
     const page = await context.newPage();
@@ -116,8 +126,8 @@ describe('on-call UI, API and evidence', () => {
     );
   });
 
-  test('the artifact route never serves a file outside the data folder', async (t) => {
-    const daemon = await restarted(t);
+  test('the artifact route never serves a file outside the data folder', async () => {
+    const daemon = await shared();
     const screenshot = (failed.artifacts as Record<string, string>).screenshot!;
     assert.equal((await rawGet(daemon.url, screenshot, BEARER)).status, 200, 'a real artifact is served');
     for (const path of [
@@ -136,8 +146,20 @@ describe('on-call UI, API and evidence', () => {
     }
   });
 
+  test('security headers on the UI; captured page HTML is served sandboxed', async () => {
+    const daemon = await shared();
+    const page = await fetch(`${daemon.url}/`, { headers: BEARER });
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(page.headers.get('x-frame-options'));
+    const htmlArtifact = (failed.artifacts as Record<string, string>).html!;
+    const captured = await fetch(`${daemon.url}${htmlArtifact}`, { headers: BEARER });
+    assert.equal(captured.status, 200);
+    assert.match(captured.headers.get('content-security-policy') ?? '', /sandbox/);
+  });
+
   test('with auth on: UI, API and artifacts need credentials (bearer or basic); health stays open; /metrics per its setting', async (t) => {
-    const daemon = await restarted(t);
+    const daemon = await shared();
     const screenshot = (failed.artifacts as Record<string, string>).screenshot!;
     for (const path of ['/', '/journeys/checkout', `/runs/${failed.runId}`, '/api/journeys', '/api/runs', `/api/runs/${failed.runId}`, screenshot]) {
       assert.equal((await fetch(`${daemon.url}${path}`)).status, 401, `${path} without credentials`);
@@ -154,22 +176,11 @@ describe('on-call UI, API and evidence', () => {
 
     // One daemon per data folder: the next one starts when this one has stopped.
     await daemon.stop();
+    reader = undefined;
     const strict = await restarted(t, { PULSE_AUTH_METRICS: '1' });
     assert.equal((await fetch(`${strict.url}/metrics`)).status, 401);
     assert.equal((await fetch(`${strict.url}/metrics`, { headers: BEARER })).status, 200);
     assert.equal((await fetch(`${strict.url}/healthz`)).status, 200, 'probes never need credentials');
-  });
-
-  test('security headers on the UI; captured page HTML is served sandboxed', async (t) => {
-    const daemon = await restarted(t);
-    const page = await fetch(`${daemon.url}/`, { headers: BEARER });
-    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
-    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
-    assert.ok(page.headers.get('x-frame-options'));
-    const htmlArtifact = (failed.artifacts as Record<string, string>).html!;
-    const captured = await fetch(`${daemon.url}${htmlArtifact}`, { headers: BEARER });
-    assert.equal(captured.status, 200);
-    assert.match(captured.headers.get('content-security-policy') ?? '', /sandbox/);
   });
 
   test('retention removes old evidence and the run page says it was pruned', async (t) => {

@@ -11,6 +11,12 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** A schedule that never comes round in a test (once a year): the daemon runs what the test asks for, and only that. */
+export const NEVER = '0 0 1 1 *';
+
+/** Lets `runNow` ask without credentials, as on a trusted network. */
+export const OPEN_WRITES = { PULSE_ALLOW_OPEN_WRITES: '1' } as const;
+
 /** Daemons of this test process still running. */
 const live = new Set<ChildProcess>();
 let reaperSet = false;
