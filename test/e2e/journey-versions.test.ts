@@ -11,15 +11,13 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { shortVersion } from '../../src/journey.ts';
 import { JourneyVersions } from '../../src/registry/journey-version.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
-import { DaemonProcess } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER } from '../support/daemon-process.ts';
 import { journeyDir } from '../support/journey-files.ts';
 import { parseSamples } from '../support/prom-text.ts';
 import { removeDir, tempDir } from '../support/temp.ts';
 
 const TOKEN = 'versions-token-0123456789abcdef';
 const json = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
-/** Never on its own: every run here is asked for. */
-const NEVER = '0 0 1 1 *';
 
 const FIRST = `import { expect, journey } from 'pulse';
 

@@ -8,15 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import AdmZip from 'adm-zip';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { encodingsOf } from '../../src/redact.ts';
-import { DaemonProcess } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER, OPEN_WRITES } from '../support/daemon-process.ts';
 import { journeyDir } from '../support/journey-files.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { removeDir, tempDir } from '../support/temp.ts';
 
-/** Never on its own: every run in these tests is asked for. */
-const NEVER = '0 0 1 1 *';
 const KEY = 'a-passphrase-for-kept-sessions-in-tests';
-const OPEN = { PULSE_ALLOW_OPEN_WRITES: '1' };
 
 interface Run {
   status: string;
@@ -150,7 +147,7 @@ describe('kept sessions', () => {
     const pulse = new DaemonProcess(
       ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'],
       {
-        ...OPEN,
+        ...OPEN_WRITES,
         PULSE_SESSION_KEY: KEY,
       },
     );
@@ -250,7 +247,7 @@ describe('kept sessions', () => {
     const dataDir = tempDir(t);
     const pulse = new DaemonProcess(
       ['--journeys', dir, '--base-url', shop.url, '--data-dir', dataDir, '--param', 'shopPassword=demo-shopper-password', '--concurrency', '1'],
-      OPEN,
+      OPEN_WRITES,
     );
     t.after(() => pulse.stop());
     await started(pulse);

@@ -7,7 +7,7 @@ import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { RunResult } from '../../src/result.ts';
 import { CHROMIUM_ARGS, findBrowser } from '../../src/runner/find-browser.ts';
 import { openRunStore } from '../../src/store/run-store.ts';
-import { DaemonProcess } from '../support/daemon-process.ts';
+import { DaemonProcess, NEVER } from '../support/daemon-process.ts';
 import { journeyDir, writeJourney } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { runPulse } from '../support/pulse-cli.ts';
@@ -18,8 +18,6 @@ const USER = 'oncall';
 const PASSWORD = 'correct horse';
 const AUTH = { PULSE_AUTH_TOKEN: TOKEN, PULSE_AUTH_USER: USER, PULSE_AUTH_PASSWORD: PASSWORD };
 const json = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
-/** Never on its own: every run in these tests is asked for. */
-const NEVER = '0 0 1 1 *';
 
 describe('on-call operations', () => {
   let shop: Shop;
