@@ -1,9 +1,9 @@
 // `npm test` after the type check and the lint: the test folders in phases, each one node --test run.
-// The end-to-end files share the machine (each has its own ports, folders and processes); the
-// files in test/serial time what they see (a canary on schedule, /healthz within a second, a
-// pause ending on time) and the slow ones load the machine on purpose (the bench's quick run, the
-// production build), so those run one at a time, alone. Every phase runs even after one fails, so
-// one run shows every failure; the exit code is the first failing phase's.
+// The end-to-end files and the slow ones (the bench's quick run, the production build, which time
+// nothing) share the machine (each has its own ports, folders and processes); the files in
+// test/serial time what they see (a canary on schedule, /healthz within a second, a pause ending on
+// time), so those run one at a time, alone. Every phase runs even after one fails, so one run shows
+// every failure; the exit code is the first failing phase's.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,24 +20,36 @@ interface Phase {
 
 const PHASES: readonly Phase[] = [
   { id: 'unit', name: 'unit', folders: ['test/unit'], concurrency: 2 },
-  { id: 'e2e', name: 'end to end', folders: ['test/e2e'], concurrency: 3 },
-  { id: 'serial', name: 'serial and slow', folders: ['test/serial', 'test/slow'], concurrency: 1 },
+  { id: 'e2e', name: 'end to end and slow', folders: ['test/e2e', 'test/slow'], concurrency: 3 },
+  { id: 'serial', name: 'serial', folders: ['test/serial'], concurrency: 1 },
 ];
 
 /**
- * The end-to-end files that take longest (three minutes and more each, three at a time on 2 cores),
- * started first: started last, one of them would run on for minutes on an otherwise idle machine.
+ * The files of the phase that take longest (one to two minutes each, three at a time on 2 cores),
+ * started first: started last, one of them would run on alone while the cores idle.
  */
-const LONGEST_FIRST = ['shop-suite-playwright', 'daemon', 'once', 'trace-viewer', 'spec-journeys', 'data-safety', 'web-ui', 'shard'].map(
-  (name) => `test/e2e/${name}.test.ts`,
-);
+const LONGEST_FIRST = [
+  'slow/bench',
+  'e2e/once',
+  'e2e/daemon',
+  'e2e/playwright-config',
+  'e2e/shop-suite-playwright',
+  'e2e/store-degraded',
+  'e2e/spec-journeys',
+  'e2e/trace-viewer',
+  'e2e/data-safety',
+  'e2e/web-ui',
+].map((name) => `test/${name}.test.ts`);
 
-/** The *.test.ts files of a folder and, for test/unit, of its subfolders; the longest first, then by name. */
-function testFiles(folder: string): string[] {
+/** The *.test.ts files of some folders and their subfolders; the longest first, then by name. */
+function testFiles(folders: readonly string[]): string[] {
   const rank = (file: string) => (LONGEST_FIRST.includes(file) ? LONGEST_FIRST.indexOf(file) : LONGEST_FIRST.length);
-  return readdirSync(folder, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.test.ts'))
-    .map((file) => path.join(folder, file))
+  return folders
+    .flatMap((folder) =>
+      readdirSync(folder, { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.test.ts'))
+        .map((file) => path.join(folder, file)),
+    )
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -75,7 +87,7 @@ let status = 0;
 const summary: string[] = [];
 for (const phase of PHASES) {
   if (only.length > 0 && !only.includes(phase.id)) continue;
-  const files = phase.folders.flatMap(testFiles);
+  const files = testFiles(phase.folders);
   const started = performance.now();
   const times = path.join(timesDir, `${phase.id}.tsv`);
   const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${FILE_TIMES}`, `--test-reporter-destination=${times}`];
