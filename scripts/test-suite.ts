@@ -1,8 +1,8 @@
 // `npm test` after the type check and the lint: the test folders in phases, each one node --test run.
-// The end-to-end files and the slow ones (the bench's quick run, the production build, which time
-// nothing) share the machine (each has its own ports, folders and processes); the files in
-// test/serial time what they see (a canary on schedule, /healthz within a second, a pause ending on
-// time), so those run one at a time, alone. Every phase runs even after one fails, so one run shows
+// The end-to-end files share the machine (each has its own ports, folders and processes); the
+// files in test/serial time what they see (a canary on schedule, /healthz within a second, a pause
+// ending on time), so those run one at a time, alone. The bench's quick run (test/bench) is not a
+// phase: `npm run test:bench` runs it, and CI after the suite. Every phase runs even after one fails, so one run shows
 // every failure; the exit code is the first failing phase's.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +20,7 @@ interface Phase {
 
 const PHASES: readonly Phase[] = [
   { id: 'unit', name: 'unit', folders: ['test/unit'], concurrency: 2 },
-  { id: 'e2e', name: 'end to end and slow', folders: ['test/e2e', 'test/slow'], concurrency: 3 },
+  { id: 'e2e', name: 'end to end', folders: ['test/e2e'], concurrency: 3 },
   { id: 'serial', name: 'serial', folders: ['test/serial'], concurrency: 1 },
 ];
 
@@ -29,7 +29,6 @@ const PHASES: readonly Phase[] = [
  * started first: started last, one of them would run on alone while the cores idle.
  */
 const LONGEST_FIRST = [
-  'slow/bench',
   'e2e/once',
   'e2e/daemon',
   'e2e/playwright-config',
