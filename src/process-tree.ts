@@ -14,6 +14,8 @@ export interface ProcStat {
   ppid: number;
   pgrp: number;
   session: number;
+  /** R, S, D, ... as ps shows it; Z once it has ended and waits to be reaped. */
+  state: string;
   /** Ticks of this process (all threads). */
   utime: number;
   stime: number;
@@ -42,6 +44,7 @@ export function readStat(pid: number | 'self'): ProcStat | undefined {
     ppid: field(4),
     pgrp: field(5),
     session: field(6),
+    state: fields[0] ?? '',
     utime: field(14),
     stime: field(15),
     cutime: field(16),
@@ -89,6 +92,25 @@ export function browserTree(mainPid: number, stats: readonly ProcStat[] = allSta
     }
   }
   return stats.filter((s) => inTree.has(s.pid));
+}
+
+/**
+ * The processes of the group or session `leader` leads that have not ended yet: a process killed
+ * with SIGKILL takes a moment to go (its memory is torn down), and one that has gone and waits to
+ * be reaped (a zombie) holds nothing.
+ */
+export function stillRunning(leader: number, stats: readonly ProcStat[] = allStats()): ProcStat[] {
+  return stats.filter((s) => (s.pgrp === leader || s.session === leader) && s.state !== 'Z' && s.state !== 'X');
+}
+
+/** Waits until nothing of `leader`'s group or session runs any more, or `timeoutMs` has passed; whether it is all gone. */
+export async function allEnded(leader: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (stillRunning(leader).length > 0) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
 }
 
 /**

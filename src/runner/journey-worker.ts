@@ -9,11 +9,13 @@ import type { SpecLoad } from '../journey.ts';
 import type { LoadOutcome } from '../registry/load.ts';
 import type { AttemptResult, ResourceUsage, StepResult } from '../result.ts';
 import { failedAttempt } from '../attempt-ending.ts';
-import { PAGE_BYTES, SlotReader, readStat, type SlotReading } from '../process-tree.ts';
+import { PAGE_BYTES, SlotReader, allEnded, readStat, type SlotReading } from '../process-tree.ts';
 import type { AttemptPhase, AttemptReport, AttemptRequest, ConfigRead, FromWorker, Leftover, ToWorker, WorkerEnding } from '../worker-protocol.ts';
 import { settingOf } from '../settings/table.ts';
 
 const ENTRY = fileURLToPath(new URL('../../bin/pulse-worker.js', import.meta.url));
+/** How long closing a worker waits for its browser's killed processes to be gone. */
+const BROWSER_END_WAIT_MS = 2_000;
 /** Starting Node.js, tsx and Playwright takes a second or two; a loaded machine may take longer. */
 const READY_TIMEOUT_MS = 60_000;
 /** The worker's browser launch gives up after 30 s; this leaves it room to say why. */
@@ -279,8 +281,12 @@ export class JourneyWorker {
 
   /** Ends the worker and waits for its exit; an attempt still running is pulse's loss, not the journey's fault. */
   async close(): Promise<void> {
+    const browserPid = this.#browserPid;
     this.#end({ reason: 'stalled', message: 'pulse stopped the worker while it ran (shutting down)', during: 'pulse' });
     await this.#exited;
+    // SIGKILL takes a moment to end Chromium's processes: closed means they are gone too, so that a
+    // daemon that has stopped leaves no browser behind.
+    if (browserPid !== undefined) await allEnded(browserPid, BROWSER_END_WAIT_MS);
   }
 
   /** pulse ends the worker: the process and its browser go at once, and an attempt it ran ends with it. */
