@@ -19,6 +19,7 @@ import { ProberMetrics } from '../../src/sinks/prober-metrics.ts';
 import { RunMetrics } from '../../src/sinks/run-metrics.ts';
 import { overviewPage } from '../../src/web/views/overview.ts';
 import { DaemonProcess } from '../support/daemon-process.ts';
+import { CHECKOUT_ONLY } from '../support/journey-files.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -277,20 +278,7 @@ describe('pulse run with its control journey', () => {
   test("passes against pulse's own page behind auth, counts for the prober only, never as a journey", { timeout: 120_000 }, async (t) => {
     const pulse = new DaemonProcess(
       // The checkout alone: the test is about the control journey beside one journey, not the bundled three.
-      [
-        '--base-url',
-        shop.url,
-        '--data-dir',
-        tempDir(t),
-        '--location',
-        'test-1',
-        '--journeys',
-        'test/fixtures/checkout-only',
-        '--schedule',
-        '*/2 * * * * *',
-        '--host',
-        '0.0.0.0',
-      ],
+      ['--base-url', shop.url, '--data-dir', tempDir(t), '--location', 'test-1', ...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--host', '0.0.0.0'],
       {
         PULSE_CONTROL_INTERVAL: '1s',
         PULSE_AUTH_TOKEN: TOKEN,
@@ -335,20 +323,7 @@ describe('pulse run with its control journey', () => {
     writeFileSync(broken, "#!/bin/sh\necho 'no browser here' >&2\nexit 1\n");
     chmodSync(broken, 0o755);
     const pulse = new DaemonProcess(
-      [
-        '--journeys',
-        'test/fixtures/checkout-only',
-        '--concurrency',
-        '1',
-        '--base-url',
-        shop.url,
-        '--data-dir',
-        path.join(dir, 'data'),
-        '--location',
-        'test-1',
-        '--browser-path',
-        broken,
-      ],
+      [...CHECKOUT_ONLY, '--concurrency', '1', '--base-url', shop.url, '--data-dir', path.join(dir, 'data'), '--location', 'test-1', '--browser-path', broken],
       { PULSE_CONTROL_INTERVAL: '1s' },
     );
     t.after(() => pulse.stop());

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import { DaemonProcess, NEVER, OPEN_WRITES, type LogLine } from '../support/daemon-process.ts';
+import { CHECKOUT_ONLY } from '../support/journey-files.ts';
 import { browserMains, descendants } from '../support/processes.ts';
 import { parseSamples, sample } from '../support/prom-text.ts';
 import { freePort } from '../support/ports.ts';
@@ -16,7 +17,7 @@ const isHeartbeat = (journey: string) => (line: LogLine) => line.event === 'hear
 
 // The tests about one journey run the checkout alone, not all the bundled journeys every two seconds,
 // on one slot: with one journey, at most one run is ever in flight.
-const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only', '--concurrency', '1'];
+const CHECKOUT_ALONE = [...CHECKOUT_ONLY, '--concurrency', '1'];
 
 describe('pulse run, the daemon', () => {
   let shop: Shop;
@@ -38,7 +39,7 @@ describe('pulse run, the daemon', () => {
   };
 
   test('heartbeats on a short schedule: counters grow, step histograms per step, up = 1, fresh last success, JSON log lines with every step', async (t) => {
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *']);
+    const pulse = daemon(t, [...CHECKOUT_ALONE, '--schedule', '*/2 * * * * *']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     const first = parseSamples(await pulse.metrics());
@@ -79,7 +80,7 @@ describe('pulse run, the daemon', () => {
   test('a webhook nobody answers: the push is retried, given up and counted; the daemon beats on and the run is kept', async (t) => {
     // A port that was free a moment ago and that nothing listens on: every try is refused.
     const dead = `http://127.0.0.1:${await freePort()}/ping`;
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', NEVER, '--webhook-url', dead], OPEN_WRITES);
+    const pulse = daemon(t, [...CHECKOUT_ALONE, '--schedule', NEVER, '--webhook-url', dead], OPEN_WRITES);
     await pulse.started();
     const run = await pulse.runNow('checkout');
     const first = await pulse.waitFor((l) => isHeartbeat('checkout')(l) && l.runId === run.runId, 30_000);
@@ -152,7 +153,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('/metrics passes promtool check metrics with no complaint about pulse_ metrics', async (t) => {
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *']);
+    const pulse = daemon(t, [...CHECKOUT_ALONE, '--schedule', '*/2 * * * * *']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     const text = await pulse.metricsWhen((body) => body.includes('pulse_step_duration_seconds_bucket'));
@@ -183,7 +184,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('Chromium killed mid-run: that run is an error, the browser is relaunched, the next run succeeds, the daemon lives on', async (t) => {
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *']);
+    const pulse = daemon(t, [...CHECKOUT_ALONE, '--schedule', '*/2 * * * * *']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     shop.setFaults({ delayMs: 1_500 });
@@ -211,7 +212,7 @@ describe('pulse run, the daemon', () => {
   });
 
   test('SIGTERM during a run: the run completes and is recorded, exit 0 within the grace period, no Chromium left', async (t) => {
-    const pulse = daemon(t, [...CHECKOUT_ONLY, '--schedule', '*/2 * * * * *', '--grace-period', '20s']);
+    const pulse = daemon(t, [...CHECKOUT_ALONE, '--schedule', '*/2 * * * * *', '--grace-period', '20s']);
     await pulse.started();
     await pulse.waitFor(isHeartbeat('checkout'), 30_000);
     shop.setFaults({ delayMs: 700 });

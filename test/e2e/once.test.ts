@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RunResult } from '../../src/result.ts';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
 import type { Faults } from '../../src/demo/faults.ts';
+import { CHECKOUT_ONLY } from '../support/journey-files.ts';
 import { pngSize } from '../support/png.ts';
 import { runPulse } from '../support/pulse-cli.ts';
 import { tempDir } from '../support/temp.ts';
@@ -22,8 +23,6 @@ describe('pulse once against the demo shop', () => {
     const result = await runPulse(['once', ...args, '--base-url', shop.url, '--data-dir', dataDir]);
     return result;
   };
-  // The checkout's own file, not every bundled journey and spec loaded for a run of one.
-  const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only'];
 
   test('a healthy checkout succeeds, prints every step with a duration, and the steps add up to the run', async (t) => {
     dataDir = tempDir(t);

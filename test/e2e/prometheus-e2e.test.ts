@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startShop } from '../../src/demo/shop.ts';
 import { DaemonProcess, ROOT } from '../support/daemon-process.ts';
+import { CHECKOUT_ONLY } from '../support/journey-files.ts';
 import { writeRewritten, type Rewrite } from '../support/rule-rewrites.ts';
 import { startPrometheus, type PromAlert } from '../support/prometheus-server.ts';
 import { tempDir } from '../support/temp.ts';
@@ -72,8 +73,7 @@ test(
     // The checkout alone (the one journey the rules are checked on), on one slot, without the control journey's runs.
     const pulse = new DaemonProcess(
       [
-        '--journeys',
-        'test/fixtures/checkout-only',
+        ...CHECKOUT_ONLY,
         '--concurrency',
         '1',
         '--base-url',

@@ -8,6 +8,9 @@ const GENERATED = path.resolve('test/fixtures/generated');
 /** Copies of whole example folders (ignored by git, the lint and the type check). */
 const SCRATCH = path.resolve('.scratch');
 
+/** The bundled checkout journey's file alone (a re-export), for a run of it without loading every bundled journey and spec. */
+export const CHECKOUT_ONLY = ['--journeys', 'test/fixtures/checkout-only'] as const;
+
 /** A fresh folder for generated journey files. */
 export function journeyDir(prefix: string): string {
   mkdirSync(GENERATED, { recursive: true });
