@@ -59,7 +59,7 @@ export interface VariantResult {
   samples: CostSample[];
   failures: number;
   failureExamples: string[];
-  /** In-process variants: measured once a round, with its browser the only one open. */
+  /** In-process variants: measured once a round after the rounds, with its browser the only one open. */
   memory: MemorySample[];
   /** Chromium processes alive after each run (in-process variants). */
   browserProcesses: number[];
@@ -78,13 +78,17 @@ export interface CostOptions {
   /** Measured runs per variant. */
   runs: number;
   /**
-   * Runs per variant in a round. In-process variants launch their browsers at the start of a
-   * round, warm each with one run, then take turns one run at a time; spawned variants run their
-   * block after them.
+   * Runs per variant in a round. In-process variants take turns one run at a time, their browsers
+   * open through every round; spawned variants run their block after them.
    */
   blockSize: number;
-  /** A discarded run of every variant before the measured rounds (module caches, JIT, the page cache). */
-  warmUp: boolean;
+  /**
+   * Discarded runs of every in-process variant between its launch and the first round (module
+   * caches, the page cache, and the JIT of the process that runs the journey: pulse's journey
+   * worker is started with its browser, the floor's process was started for it too), and a
+   * discarded run of each spawned variant.
+   */
+  warmRuns: number;
   elastic: boolean;
   /** Variants to measure; every one (elastic when `elastic`, full Chromium when found) unless given. */
   variants?: readonly VariantId[];
@@ -173,22 +177,22 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       known ? s.error : `its browser was gone at the end of the run, so its CPU is unknown${s.error ? `; ${s.error}` : ''}`,
     );
   };
-  /** The variants' browsers open together, each warmed by one run; then one run of each in turn, `runs` times. */
-  const takingTurns = async (ids: readonly VariantId[], runs: number, keep: boolean) => {
-    try {
-      for (const id of ids) {
-        await launch(id);
-        await worker(id).run();
-      }
-      for (let i = 0; i < runs; i += 1) {
-        for (const id of ids) {
-          if (keep) await measured(id);
-          else await worker(id).run();
-        }
-      }
-    } finally {
-      for (const id of ids) await worker(id).closeBrowser();
+  /**
+   * The variants' browsers open together and stay open through every round, as a daemon keeps its
+   * journey worker and the browser it drives for run after run; each is warmed by `warmRuns` runs.
+   */
+  const openAll = async (ids: readonly VariantId[]) => {
+    for (const id of ids) {
+      await launch(id);
+      for (let i = 0; i < Math.max(1, options.warmRuns); i += 1) await worker(id).run();
     }
+  };
+  const closeAll = async (ids: readonly VariantId[]) => {
+    for (const id of ids) await worker(id).closeBrowser();
+  };
+  /** One run of each in turn, `runs` times. */
+  const takingTurns = async (ids: readonly VariantId[], runs: number) => {
+    for (let i = 0; i < runs; i += 1) for (const id of ids) await measured(id);
   };
   /** Browser PSS counts shared pages once among the processes that map them: taken with its browser the only one open. */
   const memoryAlone = async (id: VariantId) => {
@@ -255,10 +259,10 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       );
     }
     // Warm-up of every variant, discarded: module caches, JIT, the page cache of both Chromium builds.
-    if (options.warmUp) {
-      log('  warm-up');
-      await takingTurns(inProcessIds, 1, false);
-      const spawnProblem = wanted.has('spawn') ? await spawned('spawn', 1, false) : undefined;
+    log(`  warm-up: ${options.warmRuns} run${options.warmRuns === 1 ? '' : 's'} of each`);
+    await openAll(inProcessIds);
+    if (wanted.has('spawn')) {
+      const spawnProblem = await spawned('spawn', 1, false);
       if (spawnProblem) log(`  spawn-per-run warm-up failed: ${spawnProblem.slice(0, 300)}`);
     }
     if (elasticOk) {
@@ -283,11 +287,13 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
       );
       const profiling = options.profileFile !== undefined && workers.has('pulse');
       if (profiling) await worker('pulse').profile(true);
-      await takingTurns(turns, size, true);
+      await takingTurns(turns, size);
       if (profiling) await worker('pulse').profile(false, `${options.profileFile!.replace(/\.cpuprofile$/, '')}-${round + 1}.cpuprofile`);
-      for (const id of turns) await memoryAlone(id);
       for (const id of blocks) await spawned(id, size, true);
     }
+    await closeAll(inProcessIds);
+    log(`  memory: each in-process variant's browser alone, ${rounds} time${rounds === 1 ? '' : 's'}`);
+    for (let round = 0; round < rounds; round += 1) for (const id of rotated(inProcessIds, round)) await memoryAlone(id);
   } finally {
     for (const client of workers.values()) await client.stop();
     spawnCgroup?.destroy();

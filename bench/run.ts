@@ -30,6 +30,12 @@ const DEFAULT_OUT = path.join(ROOT, 'bench/RESULTS.md');
  */
 const BENCH_PAGES = ['checkout', 'catalog'] as const;
 type Section = (typeof SECTIONS)[number];
+/**
+ * Discarded runs of each in-process variant before its measured runs: a journey worker's first
+ * ten or so runs still compile their hot paths (bench/findings.md), and a daemon's worker lives
+ * for many more.
+ */
+const WARM_RUNS = 10;
 
 const USAGE = `usage: npm run bench -- [--quick] [--out <file>] [--no-elastic] [--only ${SECTIONS.join(',')}]
                        [--runs <n>] [--soak-runs <n>] [--spec-rounds <n>] [--profile <file.cpuprofile>] [--wait-idle <seconds>]
@@ -195,8 +201,8 @@ async function main(): Promise<number> {
         fullChromium,
         runs: settings.runs,
         blockSize: settings.quick ? settings.runs : 10,
-        // Quick figures mean nothing, so they need no warm-up; each block still warms its browser.
-        warmUp: !settings.quick,
+        // Quick figures mean nothing, so they need no more warm-up than a run that loads the page.
+        warmRuns: settings.quick ? 1 : WARM_RUNS,
         elastic: settings.elastic,
         ...(settings.variants ? { variants: settings.variants } : {}),
         cgroup: true,
