@@ -125,7 +125,7 @@ export class RequestWatch {
     // Still open at the end: an error head counts as that error; otherwise it never completed.
     for (const [request, open] of this.#open) {
       const outcome = open.status === undefined ? 'pending' : open.status >= 400 ? String(open.status) : `${open.status}, unfinished`;
-      this.#observe(request, outcome, now - open.started, true);
+      this.#observe(keyOf(request), outcome, now - open.started, true);
     }
     return [...this.#observed.values()];
   }
@@ -180,17 +180,18 @@ export class RequestWatch {
     const open = this.#open.get(request);
     this.#open.delete(request);
     const ms = open ? performance.now() - open.started : 0;
-    if (open && (!this.#step.slowest || ms > this.#step.slowest.ms))
-      this.#step.slowest = { key: `${request.method()} ${requestKey(request.url())}`, ms: Math.round(ms) };
+    // One name per request, for the step's slowest and the run's summary alike.
+    const key = keyOf(request);
+    if (open && (!this.#step.slowest || ms > this.#step.slowest.ms)) this.#step.slowest = { key, ms: Math.round(ms) };
     if (failure === undefined) {
       const status = open?.status ?? 0;
-      this.#observe(request, String(status), ms, status >= 400);
+      this.#observe(key, String(status), ms, status >= 400);
       if (status >= 400) this.#step.failed += 1;
       return;
     }
     if (failure === ABORTED) return;
     this.#step.failed += 1;
-    this.#observe(request, failure, ms, true);
+    this.#observe(key, failure, ms, true);
     this.#noteProblem(this.#problem(request, 'network', `failed: ${failure}`));
   }
 
@@ -204,9 +205,8 @@ export class RequestWatch {
     return { kind, own, blocking: BLOCKING_TYPES.has(request.resourceType()), text: `${request.method()} ${shown(request.url(), own)} ${what}` };
   }
 
-  #observe(request: Request, outcome: string, ms: number, failed: boolean): void {
+  #observe(key: string, outcome: string, ms: number, failed: boolean): void {
     if (!this.#observing) return;
-    const key = `${request.method()} ${requestKey(request.url())}`;
     let entry = this.#observed.get(key);
     if (!entry) {
       if (this.#observed.size >= MAX_OBSERVED) return;
@@ -219,6 +219,11 @@ export class RequestWatch {
     }
     entry.maxMs = Math.max(entry.maxMs, Math.round(ms));
   }
+}
+
+/** A request as the step's slowest and the run's summary name it, e.g. "GET http://shop.test/api/orders/:id". */
+function keyOf(request: Request): string {
+  return `${request.method()} ${requestKey(request.url())}`;
 }
 
 /** Own origins by path (on-call know their host), others in full; never the query string, where tokens hide. */
