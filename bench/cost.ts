@@ -59,7 +59,7 @@ export interface VariantResult {
   samples: CostSample[];
   failures: number;
   failureExamples: string[];
-  /** In-process variants: measured once a round after the rounds, with its browser the only one open. */
+  /** In-process variants: read after the rounds, once per round, with its browser the only one open. */
   memory: MemorySample[];
   /** Chromium processes alive after each run (in-process variants). */
   browserProcesses: number[];
