@@ -152,31 +152,45 @@ export class JourneyWorker {
   /**
    * Forks a worker, waits until it has Playwright loaded, then until its browser is up (or could
    * not be launched: the worker can still load journey files, and its first attempt tries again).
+   * `stop` ends a worker still starting (a pool that closes), which then rejects or, once it is
+   * ready, comes back ended.
    */
-  static async start(options: WorkerOptions): Promise<JourneyWorker> {
+  static async start(options: WorkerOptions, stop?: AbortSignal): Promise<JourneyWorker> {
     const worker = new JourneyWorker(options);
+    const end = () => worker.kill();
+    if (stop?.aborted) end();
+    stop?.addEventListener('abort', end, { once: true });
+    try {
+      return await worker.#started(options);
+    } finally {
+      stop?.removeEventListener('abort', end);
+    }
+  }
+
+  /** Ready (Playwright loaded), then its browser launched when `options.launch` says how. */
+  async #started(options: WorkerOptions): Promise<JourneyWorker> {
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`journey worker did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-      worker.#child.on('message', (message: FromWorker) => {
+      this.#child.on('message', (message: FromWorker) => {
         if (message.type !== 'ready') return;
-        worker.#configRead = message.config;
+        this.#configRead = message.config;
         clearTimeout(timer);
         resolve();
       });
-      void worker.#exited.then(() => {
+      void this.#exited.then(() => {
         clearTimeout(timer);
-        const said = worker.#stderrTail.trim().split('\n').slice(-3).join(' | ');
-        reject(new Error(`journey worker exited while starting (${worker.#describeExit()})${said ? `: ${said}` : ''}`));
+        const said = this.#stderrTail.trim().split('\n').slice(-3).join(' | ');
+        reject(new Error(`journey worker exited while starting (${this.#describeExit()})${said ? `: ${said}` : ''}`));
       });
     });
     try {
       await ready;
     } catch (error) {
-      worker.kill();
+      this.kill();
       throw error;
     }
-    if (options.launch) await worker.launchBrowser(options.launch);
-    return worker;
+    if (options.launch) await this.launchBrowser(options.launch);
+    return this;
   }
 
   /** What the worker made of playwright.config.ts, when it was started with one to read. */

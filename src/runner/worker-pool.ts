@@ -48,6 +48,8 @@ export class WorkerPool {
   /** Replacements that failed to start since the last one that did. */
   #failedStarts = 0;
   #closed = false;
+  /** Ends the workers still starting when the pool closes. */
+  readonly #closing = new AbortController();
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -157,8 +159,11 @@ export class WorkerPool {
     return outcome;
   }
 
+  /** Ends every worker and its browser, those still starting too, and waits until they are gone. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
+    await Promise.allSettled([...this.#starting]);
     await Promise.all([...this.#all].map((worker) => worker.close()));
     this.#all.clear();
     this.#idle.length = 0;
@@ -205,13 +210,16 @@ export class WorkerPool {
         if (event.launched && event.relaunch) this.#options.onBrowserRestart?.('lost');
       },
     };
-    const worker = await JourneyWorker.start({
-      ...(this.#launch ? { launch: this.#launch } : {}),
-      memoryLimitBytes: this.#options.memoryLimitBytes,
-      hooks,
-      ...(this.#options.cwd ? { cwd: this.#options.cwd } : {}),
-      ...(playwrightConfig ? { playwrightConfig } : {}),
-    });
+    const worker = await JourneyWorker.start(
+      {
+        ...(this.#launch ? { launch: this.#launch } : {}),
+        memoryLimitBytes: this.#options.memoryLimitBytes,
+        hooks,
+        ...(this.#options.cwd ? { cwd: this.#options.cwd } : {}),
+        ...(playwrightConfig ? { playwrightConfig } : {}),
+      },
+      this.#closing.signal,
+    );
     // The launch options became known while it started.
     if (this.#launch && !worker.launching) await worker.launchBrowser(this.#launch);
     slot.worker = worker;

@@ -1,8 +1,10 @@
 // A worker that cannot be started at all: the attempts waiting for it end with the reason, in
-// seconds, instead of waiting for ever; and the pool starts workers again once it can.
+// seconds, instead of waiting for ever; and the pool starts workers again once it can. A pool that
+// closes while a worker starts ends that worker too.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
+import { readStat } from '../../src/process-tree.ts';
 import { WorkerPool } from '../../src/runner/worker-pool.ts';
 import { defaultOf } from '../../src/settings/table.ts';
 import type { AttemptRequest } from '../../src/worker-protocol.ts';
@@ -40,3 +42,44 @@ test('replacements that cannot be forked end the waiting attempt with the reason
   await pool.warm();
   assert.equal(pool.size, 1, 'a worker starts again once the folder is back');
 });
+
+test('closing the pool while a worker is still starting ends that worker before close() returns', { timeout: 60_000 }, async (t) => {
+  const cwd = makeTempDir();
+  t.after(() => removeDir(cwd));
+  const pool = new WorkerPool({ size: 1, launch: { executablePath: '/nonexistent/chromium' }, memoryLimitBytes: defaultOf('workerMemoryBytes'), cwd });
+  const warming = pool.warm();
+  // Caught while it loads Playwright: forked, not yet in the pool.
+  let pid: number | undefined;
+  while (pid === undefined) {
+    pid = ownWorkerPids()[0];
+    if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(pool.size, 0, 'the worker is still starting');
+
+  await pool.close();
+  assert.ok(!alive(pid), `worker ${pid} is gone once close() returns`);
+  await warming;
+  assert.equal(pool.size, 0);
+  assert.deepEqual(ownWorkerPids(), [], 'no worker was started after the close');
+});
+
+/** Journey workers forked by this process that have not ended (a zombie is not waited for yet, but holds nothing). */
+function ownWorkerPids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      const stat = readStat(pid);
+      if (!stat || stat.ppid !== process.pid || stat.state === 'Z') return false;
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pulse-worker.js');
+      } catch {
+        return false;
+      }
+    });
+}
+
+function alive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
