@@ -198,7 +198,10 @@ test(
     });
     assert.match(prober.checks.browser!.detail, /cannot be launched/);
     // The turn to down is logged with the failing checks (once: it may have been down before, e.g. on a starved machine).
-    const down = pulse.lines.filter((line) => line.event === 'prober_down').at(-1);
+    // The log is written asynchronously, so its line can reach the test after /api/prober's answer.
+    const down =
+      pulse.lines.filter((line) => line.event === 'prober_down').at(-1) ??
+      (await pulse.waitFor((line) => line.event === 'prober_down', 10_000, seen).catch(() => undefined));
     assert.ok(down, 'prober_down logged');
     for (const line of pulse.lines.filter((l) => l.event === 'prober_down' || l.event === 'prober_up'))
       t.diagnostic(`${line.event} ${JSON.stringify(line.failing ?? [])}`);
