@@ -184,7 +184,7 @@ export async function runCost(options: CostOptions): Promise<CostResult> {
   const openAll = async (ids: readonly VariantId[]) => {
     for (const id of ids) {
       await launch(id);
-      for (let i = 0; i < Math.max(1, options.warmRuns); i += 1) await worker(id).run();
+      for (let i = 0; i < options.warmRuns; i += 1) await worker(id).run();
     }
   };
   const closeAll = async (ids: readonly VariantId[]) => {

@@ -2,12 +2,12 @@
 // seconds, instead of waiting for ever; and the pool starts workers again once it can. A pool that
 // closes while a worker starts ends that worker too.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { readStat } from '../../src/process-tree.ts';
 import { WorkerPool } from '../../src/runner/worker-pool.ts';
 import { defaultOf } from '../../src/settings/table.ts';
 import type { AttemptRequest } from '../../src/worker-protocol.ts';
+import { listProcesses } from '../support/processes.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 test('replacements that cannot be forked end the waiting attempt with the reason after three tries; the pool recovers', { timeout: 120_000 }, async (t) => {
@@ -57,29 +57,15 @@ test('closing the pool while a worker is still starting ends that worker before 
   assert.equal(pool.size, 0, 'the worker is still starting');
 
   await pool.close();
-  assert.ok(!alive(pid), `worker ${pid} is gone once close() returns`);
+  assert.ok(!ownWorkerPids().includes(pid), `worker ${pid} is gone once close() returns`);
   await warming;
   assert.equal(pool.size, 0);
   assert.deepEqual(ownWorkerPids(), [], 'no worker was started after the close');
 });
 
-/** Journey workers forked by this process that have not ended (a zombie is not waited for yet, but holds nothing). */
+/** Journey workers this process forked that have not ended (a zombie has no command line left). */
 function ownWorkerPids(): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => {
-      const stat = readStat(pid);
-      if (!stat || stat.ppid !== process.pid || stat.state === 'Z') return false;
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pulse-worker.js');
-      } catch {
-        return false;
-      }
-    });
-}
-
-function alive(pid: number): boolean {
-  const stat = readStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
+  return listProcesses()
+    .filter((proc) => proc.ppid === process.pid && proc.cmdline.includes('pulse-worker.js'))
+    .map((proc) => proc.pid);
 }
