@@ -1,6 +1,7 @@
 // What the end-of-run leftover check of a journey worker costs (docs/isolation.md): in one process
 // set up like a worker (Playwright loaded, its own headless shell over the pipe), runs of a small
-// journey against the demo shop, each followed by the check, timed alone; and the CPU of the runs,
+// journey against the demo shop, each followed by the check, timed alone (and the collection
+// between runs, when there is garbage enough to need one); and the CPU of the runs,
 // inside the run's async context that charges late faults to the run that left them, or (with
 // `plain`) in a process that never uses one: once used, Node.js 20 tracks every promise of the
 // process, so the two are compared between processes, run alternately.
@@ -48,6 +49,7 @@ const checkMs: number[] = [];
 const checkCpuMs: number[] = [];
 const found: string[] = [];
 const runCpu: number[] = [];
+let betweenRuns = 0;
 for (let i = 0; i < RUNS; i += 1) {
   const c0 = cpu();
   check.begin();
@@ -60,6 +62,10 @@ for (let i = 0; i < RUNS; i += 1) {
   checkCpuMs.push(cpu() - c1);
   found.push(...left.map((leftover) => leftover.message), ...(worn ? [worn] : []));
   runCpu.push(c1 - c0);
+  // As a worker does once it has reported the run: garbage past half the allowance collected now.
+  const collected = check.collections;
+  check.tidy();
+  if (check.collections > collected) betweenRuns += 1;
 }
 
 // The costly path, taken only when the cheap reading is over the allowance: one full collection of this warm heap.
@@ -77,6 +83,7 @@ console.log(
     {
       runs: RUNS,
       collections: check.collections,
+      collectionsBetweenRuns: betweenRuns,
       checkCpuMs: { median: +median(checkCpuMs).toFixed(3), p95: +quantile(checkCpuMs, 0.95).toFixed(3) },
       fullCollectionMs: { median: +median(collectionMs).toFixed(1), max: +Math.max(...collectionMs).toFixed(1) },
       checkMs: { median: +median(checkMs).toFixed(3), p95: +quantile(checkMs, 0.95).toFixed(3), max: +Math.max(...checkMs).toFixed(3) },

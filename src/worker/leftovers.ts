@@ -34,6 +34,8 @@ export class LeftoverCheck {
   readonly #globals = new GlobalsGuard();
   /** What the warm worker holds after a collection, before any attempt. */
   readonly #floorBytes: number;
+  /** What the worker held right after the last full collection pulse made (its floor at first). */
+  #liveBytes: number;
   #handlesAtStart: HandleCounts = new Map();
   #heldAtStart = 0;
   #collections = 0;
@@ -43,6 +45,7 @@ export class LeftoverCheck {
     this.#keptAllowanceBytes = Math.floor(capBytes * KEPT_SHARE_OF_CAP);
     collect();
     this.#floorBytes = held();
+    this.#liveBytes = this.#floorBytes;
   }
 
   /** At the start of an attempt: the handles pulse itself holds then (its IPC, its browser's pipe). */
@@ -51,7 +54,19 @@ export class LeftoverCheck {
     this.#heldAtStart = held();
   }
 
-  /** How many checks needed a full collection: the costly path. */
+  /**
+   * Between attempts, once the last one is reported: when the worker holds more than half the
+   * allowance beyond what it held after the last collection, that garbage of earlier runs is
+   * collected now. Otherwise it counts at the next attempt's start as memory earlier runs kept, and
+   * a run that keeps more than the allowance could be taken for one of many small keepers (the
+   * worker "worn", no run charged). V8 would collect it soon itself; costs nothing when under.
+   */
+  tidy(): void {
+    if (held() <= this.#liveBytes + this.#keptAllowanceBytes / 2) return;
+    this.#collect();
+  }
+
+  /** How many full collections pulse made (at the end of a run, or between runs): the costly path. */
   get collections(): number {
     return this.#collections;
   }
@@ -128,12 +143,18 @@ export class LeftoverCheck {
   #kept(): { held: number; byThisRun: number } | undefined {
     const limit = this.#floorBytes + this.#keptAllowanceBytes;
     if (held() <= limit) return undefined;
-    collect();
-    this.#collections += 1;
-    const now = held();
+    const now = this.#collect();
     if (now <= limit) return undefined;
     // What the worker held at the start is an upper bound of what earlier runs kept: the rest is this run's.
     return { held: now, byThisRun: Math.max(0, now - Math.min(this.#heldAtStart, limit)) };
+  }
+
+  /** A full collection: what the worker holds after it. */
+  #collect(): number {
+    collect();
+    this.#collections += 1;
+    this.#liveBytes = held();
+    return this.#liveBytes;
   }
 }
 

@@ -279,6 +279,8 @@ async function attempt(request: AttemptRequest): Promise<void> {
       ...(version ? { version } : {}),
     },
   });
+  // Reported: the garbage it made is not left to look like memory kept at the next attempt's start.
+  if (!ended) leftovers.tidy();
 }
 
 /** A promise's value if it has settled by the next turn, else nothing: a version still being read is not waited for. */

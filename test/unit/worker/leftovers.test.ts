@@ -11,6 +11,8 @@ import { GlobalsGuard, settleLazyGlobals } from '../../../src/worker/globals-gua
 import { LeftoverCheck } from '../../../src/worker/leftovers.ts';
 
 const MIB = 1024 * 1024;
+/** About `count` MiB, in arrays of 64 KiB: held long enough while made that they are in the old generation, which no scavenge takes. */
+const megabytes = (count: number) => Array.from({ length: count * 16 }, () => new Array<number>(8192).fill(0.5));
 
 before(settleLazyGlobals);
 
@@ -151,6 +153,35 @@ test('memory a run keeps past an eighth of the cap is charged to it; garbage it 
   );
   assert.match(found[0]!.message, /it kept \d+ MiB after its run ended .* a run may leave at most \d+ MiB/);
   assert.ok(kept.length > 0);
+});
+
+test("garbage earlier runs left uncollected does not pass a later run's keeping off as many small keepers: it is collected between runs", () => {
+  const capBytes = Math.max(process.resourceUsage().maxRSS * 1024 * 2, 512 * MIB);
+  const allowance = capBytes / 8;
+  const check = new LeftoverCheck({ capBytes });
+  const before = check.collections;
+
+  check.begin();
+  // Three quarters of the allowance made and dropped, under what the check collects.
+  assert.ok((() => megabytes(Math.round((allowance * 0.75) / MIB)).length)() > 0);
+  assert.deepEqual(check.end({ handles: true }), { found: [] });
+  check.tidy();
+  assert.equal(check.collections, before + 1, 'the garbage was collected between the runs');
+
+  check.begin();
+  // More than the allowance, kept: this run's own, however much garbage came before it.
+  const kept = megabytes(Math.round((allowance * 1.1) / MIB));
+  const { found, worn } = check.end({ handles: true });
+  assert.equal(worn, undefined, 'not taken for a worker worn by small keepers');
+  assert.deepEqual(
+    found.map((leftover) => leftover.kind),
+    ['memory'],
+  );
+  assert.ok(kept.length > 0);
+  const collected = check.collections;
+  check.tidy();
+  check.tidy();
+  assert.equal(check.collections, collected, 'what was collected at the check is not collected again');
 });
 
 test('a peak over the cap during the run is found at its end, however short it was', () => {
