@@ -2,7 +2,8 @@
 // with, timers and other live handles, changed built-ins. Checked at the end of every attempt,
 // before the worker reports it, so that it is charged to the run that left it and the worker is
 // replaced before it takes another. Cheap readings first: a full garbage collection runs only when
-// the cheap reading is over the allowance (see docs/isolation.md for what the check costs).
+// the cheap reading is over the allowance, or between runs when half of it has piled up since the
+// last one (see docs/isolation.md for what the check costs).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
