@@ -350,6 +350,8 @@ async function load(file: string, shown: string, folder: string, spec: SpecLoad 
     problems: imported.problems,
     ...(found.length > 0 ? { leftovers: found.map((leftover) => ({ ...leftover, message: `importing ${shown}: ${leftover.message}` })) } : {}),
   });
+  // As after an attempt: the import's garbage is not left to look like memory kept at the next attempt's start.
+  if (idle && current === undefined && found.length === 0) leftovers.tidy();
 }
 
 // Warm up before the baseline of the globals: Playwright and the authoring entry journeys import,
