@@ -1,7 +1,8 @@
 // Journeys that leave something in their worker (memory kept or over the cap, a timer, replaced
-// built-ins) beside an innocent canary, all forced through one worker slot (concurrency 1) of a
-// real daemon: what a run leaves is charged to that run, by name, its worker is replaced before
-// it takes another run, and the canary, whatever ran before it, is never blamed.
+// built-ins) beside an innocent canary and a journey that only makes garbage, all forced through
+// one worker slot (concurrency 1) of a real daemon: what a run leaves is charged to that run, by
+// name, its worker is replaced before it takes another run, and the innocent, whatever ran before
+// them, are never blamed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startShop, type Shop } from '../../src/demo/shop.ts';
@@ -61,6 +62,9 @@ const TABLE: Row[] = [
   },
 ];
 
+/** Journeys that leave nothing: the canary, and one that makes garbage its worker collects after it. */
+const INNOCENT = ['canary', 'makes-garbage'];
+
 const isRunEnd = (line: LogLine) => line.event === 'heartbeat' || line.event === 'journey_failed' || line.event === 'journey_error';
 
 describe('leftovers: a worker hands nothing from one run to the next', () => {
@@ -84,7 +88,7 @@ describe('leftovers: a worker hands nothing from one run to the next', () => {
     });
     await pulse.started();
     const started = pulse.lines.find((line) => line.event === 'started')!;
-    assert.deepEqual((started.journeys as string[]).sort(), ['canary', ...TABLE.map((row) => row.journey)].sort());
+    assert.deepEqual((started.journeys as string[]).sort(), [...INNOCENT, ...TABLE.map((row) => row.journey)].sort());
     await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
     for (const row of TABLE) await pulse.waitFor(() => runEnds(row.journey).length >= 1, 60_000);
     assert.ok(runEnds('canary').length >= 5, `canary runs: ${runEnds('canary').length}`);
@@ -116,6 +120,24 @@ describe('leftovers: a worker hands nothing from one run to the next', () => {
       [],
       'no leftover is charged to the canary',
     );
+  });
+
+  test('garbage is no leftover: every run of a journey that makes 24 MiB of it beats, and its worker takes the next run', () => {
+    const runs = runEnds('makes-garbage');
+    assert.ok(runs.length >= 1, `makes-garbage ran: ${runs.length}`);
+    assert.deepEqual(
+      runs.filter((line) => line.event !== 'heartbeat'),
+      [],
+      'every run of it beat',
+    );
+    const named = pulse.lines.filter((line) => (line.event === 'worker_replaced' || line.event === 'worker_leftover') && line.journey === 'makes-garbage');
+    assert.deepEqual(named, [], 'no worker replaced or leftover in its name');
+    const attempts = pulse.lines.filter((line) => line.event === 'attempt_done');
+    const followed = runs.filter((run) => {
+      const i = attempts.findIndex((line) => line.runId === run.runId);
+      return i >= 0 && attempts.slice(i + 1).some((later) => later.workerPid === attempts[i]!.workerPid);
+    });
+    assert.ok(followed.length >= 1, 'a worker that ran it ran the next attempt too');
   });
 
   test('a file that changes built-ins at its import: told when the daemon loads it, under its journey, and the worker that loaded it takes no run', () => {
